@@ -1,0 +1,114 @@
+/* command — the command table and the context a handler runs in.
+ * A command is one row: name, handler, arity, flags, key positions. The
+ * dispatcher checks arity and that the client may run it, so handlers don't. */
+#ifndef PERCORE_COMMAND_H
+#define PERCORE_COMMAND_H
+
+#include <stdint.h>
+
+#include "buf.h"
+#include "resp.h"
+
+struct client;
+struct command;
+
+/* What a handler sees. It may touch exactly the partitions of its keys (or,
+ * for CMD_ALLPARTS / part_fn commands, the partitions its task holds) and,
+ * only when the command is CMD_HOME, the issuing client: everything else may
+ * run on another worker than the client's. */
+typedef struct cmd_ctx {
+    int argc;
+    sv_t *argv;
+    reply_t *r;
+    int db;             /* the client's selected database */
+    uint64_t now_ms;    /* one clock reading per task: all keys agree on "now" */
+    struct client *cl;  /* the issuing client (CMD_HOME commands only) */
+    const struct command *cmd;
+    int worker;         /* id of the executing worker */
+    uint64_t dirty;     /* keys changed by this command (stats) */
+} cmd_ctx_t;
+
+typedef void cmd_handler(cmd_ctx_t *c);
+/* For commands whose partitions are not key positions (SCAN: from its cursor):
+ * returns one partition id, or -1 when the command should just run its
+ * handler with no partition (to reply with an error). */
+typedef int cmd_part_fn(int argc, const sv_t *argv);
+
+enum cmd_flags {
+    CMD_WRITE = 1 << 0,
+    CMD_READONLY = 1 << 1,
+    CMD_DENYOOM = 1 << 2,    /* may grow memory: refused with OOM over maxmemory */
+    CMD_ADMIN = 1 << 3,
+    CMD_FAST = 1 << 4,
+    CMD_NOSCRIPT = 1 << 5,
+    CMD_NOAUTH = 1 << 6,     /* allowed before AUTH (AUTH, HELLO, QUIT, RESET) */
+    CMD_HOME = 1 << 7,       /* no keys: runs on the client's home worker, may use c->cl */
+    CMD_ALLPARTS = 1 << 8,   /* holds every partition (FLUSHALL, KEYS, RANDOMKEY) */
+    CMD_LOADING = 1 << 9,
+    CMD_STALE = 1 << 10,
+    CMD_NOMULTI = 1 << 11,   /* not allowed inside MULTI (WATCH, MULTI...) */
+    CMD_MAY_REPLICATE = 1 << 12,
+    CMD_SORT_FOR_SCRIPT = 1 << 13,
+    CMD_BLOCKING = 1 << 14,
+    CMD_PUBSUB = 1 << 15,
+    CMD_MOVABLEKEYS = 1 << 16,
+};
+
+typedef struct cmd_stats {
+    uint64_t calls, usec, rejected_calls, failed_calls;
+} cmd_stats_t;
+
+typedef struct command {
+    const char *name;   /* lower case */
+    cmd_handler *proc;
+    int arity;          /* > 0 exact, < 0 at least -arity (the name counts) */
+    uint32_t flags;
+    int first_key, last_key, key_step; /* Redis's legacy key spec; last -1 = last arg */
+    cmd_part_fn *part_fn;
+    const char *acl_categories; /* space separated, e.g. "@write @string @slow" */
+    const char *summary;        /* for COMMAND DOCS */
+    const char *since;
+    const char *group;          /* "string", "generic", "server", "connection" */
+    int id;                     /* index in the table (stats) */
+} command_t;
+
+/* Each cmd_<group>.c exports its rows as an array ended by a {0} row; command.c
+ * lists the arrays (see command_setup). */
+extern const command_t cmds_string[];
+extern const command_t cmds_keys[];
+extern const command_t cmds_server[];
+extern const command_t cmds_config[];
+
+void command_setup(void);
+void command_teardown(void);
+
+/* Look a command up by name (case-insensitive); NULL if unknown. */
+const command_t *command_lookup(sv_t name);
+int command_count(void);
+const command_t *command_at(int i);
+
+/* Keys of a command call (by its key spec): appends argument indexes to idx
+ * (capacity cap) and returns how many; argc has been checked for arity. */
+int command_keys(const command_t *cmd, int argc, const sv_t *argv, int *idx, int cap);
+
+/* Per-worker command statistics, summed by INFO commandstats. */
+cmd_stats_t *command_stats(int worker);
+void command_stats_setup(int workers);
+void command_stats_reset(void);
+
+/* Redis's error for a wrong argument count. */
+void reply_wrong_arity(reply_t *r, const char *name);
+
+/* Shared error texts, exactly as Redis 7.0 writes them. */
+#define ERR_SYNTAX "ERR syntax error"
+#define ERR_WRONGTYPE "WRONGTYPE Operation against a key holding the wrong kind of value"
+#define ERR_NOT_INT "ERR value is not an integer or out of range"
+#define ERR_NOT_FLOAT "ERR value is not a valid float"
+#define ERR_OVERFLOW "ERR increment or decrement would overflow"
+#define ERR_NO_KEY "ERR no such key"
+#define ERR_OOM "OOM command not allowed when used memory > 'maxmemory'."
+#define ERR_STRING_TOO_LONG "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
+#define ERR_INVALID_EXPIRE "ERR invalid expire time in '%s' command"
+#define ERR_NOAUTH "NOAUTH Authentication required."
+
+#endif

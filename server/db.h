@@ -1,0 +1,69 @@
+/* db — the keyspace as command handlers see it: keys of the selected database,
+ * routed to their partition by slot. Every function here needs the key's
+ * partition held by the calling task (see sched.h); the caller never
+ * touches partitions directly. Expired keys are deleted when looked up (lazy
+ * expiry), and every write keeps the partition's memory account and counters. */
+#ifndef PERCORE_DB_H
+#define PERCORE_DB_H
+
+#include <stdint.h>
+
+#include "buf.h"
+#include "object.h"
+
+struct cmd_ctx;
+
+/* lookup flags */
+#define LOOKUP_WRITE 0x1   /* for a write: no keyspace_hits/misses counted */
+#define LOOKUP_NOTOUCH 0x2 /* do not update LRU/LFU (TYPE, TTL, OBJECT ...) */
+
+/* The live value of key, or NULL (missing or just expired). The pointer is valid
+ * until the next write to this key's partition. */
+obj_t *db_lookup(struct cmd_ctx *c, sv_t key, int flags);
+
+/* Set key to a string value, replacing any value of any type. With keep_ttl the
+ * existing TTL (if any) is kept, otherwise it is cleared. */
+void db_set_string(struct cmd_ctx *c, sv_t key, const char *p, size_t n, int keep_ttl);
+/* Same, storing the integer in ENC_INT form (INCR and friends). */
+void db_set_int(struct cmd_ctx *c, sv_t key, long long v, int keep_ttl);
+/* APPEND: append to a string (creating it); returns the new length. The caller
+ * checked the type and that the result fits proto-max-bulk-len. */
+size_t db_string_append(struct cmd_ctx *c, sv_t key, const char *p, size_t n);
+/* SETRANGE: overwrite at offset, zero-padding (creating the key); returns the
+ * new length. The caller checked the type and the size limit. */
+size_t db_string_setrange(struct cmd_ctx *c, sv_t key, size_t off, const char *p, size_t n);
+
+/* Delete key; 1 if it existed (and was not expired), else 0. */
+int db_delete(struct cmd_ctx *c, sv_t key);
+
+/* Expiry, absolute unix time in ms. db_get_expire: -1 when the key has no TTL,
+ * -2 when the key does not exist. db_set_expire on a time already past deletes
+ * the key (as Redis does) and returns 1; returns 0 if the key does not exist. */
+int64_t db_get_expire(struct cmd_ctx *c, sv_t key);
+int db_set_expire(struct cmd_ctx *c, sv_t key, int64_t when_ms);
+int db_persist(struct cmd_ctx *c, sv_t key); /* 1 if a TTL was removed */
+
+/* Move src's value and TTL to dst (replacing dst). Both partitions are held.
+ * Returns 0, or -1 if src does not exist. With nx, does nothing and returns 1
+ * when dst exists. */
+int db_rename(struct cmd_ctx *c, sv_t src, sv_t dst, int nx);
+
+/* ---- whole-partition operations (the task holds partition `part`) ---------- */
+
+/* Number of live keys of database `db` in partition `part` (may count keys
+ * that expired but were not yet reclaimed, as Redis's DBSIZE does). */
+uint64_t db_size(int part, int db);
+uint64_t db_expires_count(int part, int db);
+/* Remove every key of database db (or of all databases when db < 0). */
+void db_flush(int part, int db);
+
+/* Visit keys of database db in partition part with a cursor that survives
+ * resizes (reverse-binary bucket order, as Redis's SCAN): calls fn for each live
+ * key in one or more buckets and returns the next cursor, 0 when done. Expired
+ * keys are skipped. fn gets the key and its value. */
+typedef void db_scan_fn(void *arg, sv_t key, const obj_t *val);
+uint64_t db_scan(int part, int db, uint64_t cursor, uint64_t now_ms, db_scan_fn *fn, void *arg);
+/* A random live key of database db in partition part, copied into out; 0 if none. */
+int db_random_key(int part, int db, uint64_t now_ms, buf_t *out);
+
+#endif

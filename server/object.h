@@ -1,0 +1,47 @@
+/* object — values stored under keys. Strings now; the other types add an enum
+ * value and their own file. */
+#ifndef PERCORE_OBJECT_H
+#define PERCORE_OBJECT_H
+
+#include <stdint.h>
+
+#include "buf.h"
+
+enum obj_type { OBJ_STRING = 0, OBJ_LIST, OBJ_SET, OBJ_ZSET, OBJ_HASH };
+enum obj_enc { ENC_INT = 0, ENC_RAW };
+
+/* Lives inside its key's dict entry (no allocation of its own); string bytes
+ * are a separate allocation unless the value is a 64-bit integer (ENC_INT). */
+typedef struct obj {
+    uint8_t type;
+    uint8_t enc;
+    union {
+        long long i;
+        struct {
+            char *p;
+            size_t len;
+            size_t cap;
+        } s;
+        void *ptr;
+    } v;
+} obj_t;
+
+/* "string", "list", ... as TYPE answers. */
+const char *obj_type_name(int type);
+
+/* The bytes of a string value; an ENC_INT value is formatted into tmp (>= 24 bytes). */
+sv_t obj_str(const obj_t *o, char tmp[24]);
+
+/* Parse a string value as a Redis integer / float (strict: no spaces, no
+ * trailing bytes, in range). Return 0 on success, -1 if not a number. */
+int obj_str_to_ll(const obj_t *o, long long *out);
+int obj_str_to_ld(const obj_t *o, long double *out);
+
+/* Strict parsers shared by commands: string -> integer/float as Redis accepts them. */
+int str_to_ll(const char *p, size_t n, long long *out);
+int str_to_ld(const char *p, size_t n, long double *out);
+int str_to_double(const char *p, size_t n, double *out);
+/* long long -> decimal; returns length (dst >= 21 bytes). */
+int ll_to_str(char *dst, long long v);
+
+#endif

@@ -1,0 +1,72 @@
+/* store — the partitioned keyspace: setup, slot -> partition mapping, active
+ * expiry, memory accounting and eviction, and the counters INFO shows.
+ * A partition is only touched by the task holding it (see sched.h); the
+ * counters below are single-writer relaxed atomics, so INFO and DBSIZE may read
+ * them from any thread without holding anything. */
+#ifndef PERCORE_STORE_H
+#define PERCORE_STORE_H
+
+#include <stdint.h>
+
+#include "buf.h"
+
+enum maxmemory_policy {
+    MAXMEM_NOEVICTION = 0,
+    MAXMEM_ALLKEYS_LRU,
+    MAXMEM_ALLKEYS_LFU,
+    MAXMEM_ALLKEYS_RANDOM,
+    MAXMEM_VOLATILE_LRU,
+    MAXMEM_VOLATILE_LFU,
+    MAXMEM_VOLATILE_RANDOM,
+    MAXMEM_VOLATILE_TTL,
+};
+
+/* npartitions: a power of two; databases: SELECT range. */
+void store_setup(int npartitions, int databases);
+void store_teardown(void);
+
+int store_partitions(void);
+int store_databases(void);
+static inline int store_part_of_slot(unsigned slot, int npartitions)
+{
+    return (int)(slot & (unsigned)(npartitions - 1));
+}
+int store_part_of_key(sv_t key);
+
+/* Limits read on every write; set at startup and by CONFIG SET (any thread). */
+void store_set_maxmemory(uint64_t bytes, int policy, int samples);
+
+/* Before a command that may grow memory runs on partition part (held):
+ * evict keys of that partition per policy until the partition is within its
+ * share of maxmemory. Returns 0 when the write may go ahead, -1 when it must be
+ * refused with Redis's OOM error (noeviction, or nothing left to evict). */
+int store_make_room(int part);
+
+/* Active expiry for one held partition: sample keys with a TTL and delete the
+ * expired ones, repeating while many were expired, for at most budget_us.
+ * Returns the number of keys deleted. */
+uint64_t store_active_expire(int part, uint64_t now_ms, uint64_t budget_us);
+
+/* Incremental rehash step for a held partition, at most budget_us (called from
+ * the owner's idle time so resizes never pause a command for long). */
+void store_rehash_step(int part, uint64_t budget_us);
+
+typedef struct store_stats {
+    uint64_t keyspace_hits, keyspace_misses;
+    uint64_t expired_keys, evicted_keys;
+    uint64_t used_memory; /* bytes of keys and values, per the partition accounts */
+} store_stats_t;
+
+/* Sum of every partition's counters (reads relaxed atomics; any thread). */
+void store_stats(store_stats_t *out);
+void store_reset_stats(void);
+/* Keys and keys-with-TTL of database db over all partitions (any thread). */
+uint64_t store_db_keys(int db);
+uint64_t store_db_expires(int db);
+
+/* Milliseconds / microseconds since the epoch, wall clock. */
+uint64_t now_ms(void);
+uint64_t now_us(void);
+uint64_t mono_us(void);
+
+#endif
