@@ -4,6 +4,7 @@
 #ifndef PERCORE_COMMAND_H
 #define PERCORE_COMMAND_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "buf.h"
@@ -54,8 +55,9 @@ enum cmd_flags {
     CMD_MOVABLEKEYS = 1 << 16,
 };
 
+/* Per worker, single writer: relaxed atomics (see stat_add in worker.h). */
 typedef struct cmd_stats {
-    uint64_t calls, usec, rejected_calls, failed_calls;
+    _Atomic uint64_t calls, usec, rejected_calls, failed_calls;
 } cmd_stats_t;
 
 typedef struct command {
@@ -87,9 +89,10 @@ const command_t *command_lookup(sv_t name);
 int command_count(void);
 const command_t *command_at(int i);
 
-/* Keys of a command call (by its key spec): appends argument indexes to idx
- * (capacity cap) and returns how many; argc has been checked for arity. */
-int command_keys(const command_t *cmd, int argc, const sv_t *argv, int *idx, int cap);
+/* The key arguments of a call by its key spec: argv[first], argv[first+step],
+ * ... up to argv[last]; first = 0 when the command has no keys. argc has been
+ * checked against the arity. */
+void command_key_range(const command_t *cmd, int argc, int *first, int *last, int *step);
 
 /* Per-worker command statistics, summed by INFO commandstats. */
 cmd_stats_t *command_stats(int worker);

@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
-static int log_min_level = LOG_NOTICE;
+/* Read by every thread, changed by CONFIG SET: a relaxed atomic. */
+static _Atomic int log_min_level = LOG_NOTICE;
 static FILE *log_file; /* NULL: stderr */
 
 static const char *const level_names[] = {"debug", "verbose", "notice", "warning"};
@@ -18,7 +20,7 @@ static const char level_marks[] = {'.', '-', '*', '#'};
 
 void log_setup(int level, const char *path)
 {
-    log_min_level = level;
+    log_set_level(level);
     if (path && *path) {
         FILE *f = fopen(path, "a");
         if (f) {
@@ -28,6 +30,11 @@ void log_setup(int level, const char *path)
             fprintf(stderr, "cannot open log file %s, logging to stderr\n", path);
         }
     }
+}
+
+void log_set_level(int level)
+{
+    atomic_store_explicit(&log_min_level, level, memory_order_relaxed);
 }
 
 void log_teardown(void)
@@ -63,7 +70,7 @@ static void log_vmsg(int level, const char *fmt, va_list ap)
 
 void log_msg(int level, const char *fmt, ...)
 {
-    if (level < log_min_level)
+    if (level < atomic_load_explicit(&log_min_level, memory_order_relaxed))
         return;
     va_list ap;
     va_start(ap, fmt);

@@ -5,6 +5,8 @@
 enum log_level { LOG_DEBUG = 0, LOG_VERBOSE, LOG_NOTICE, LOG_WARNING };
 
 void log_setup(int level, const char *path);
+/* Change the minimum level shown (CONFIG SET loglevel); any thread. */
+void log_set_level(int level);
 void log_teardown(void);
 void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 _Noreturn void log_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -44,4 +44,17 @@ int str_to_double(const char *p, size_t n, double *out);
 /* long long -> decimal; returns length (dst >= 21 bytes). */
 int ll_to_str(char *dst, long long v);
 
+/* Release what a value owns outside its dict entry (string bytes; other types
+ * add their case) and leave it an empty ENC_INT 0. */
+void obj_free(obj_t *o);
+/* Bytes a value owns outside its entry, as the memory accounts count them. */
+size_t obj_mem(const obj_t *o);
+/* The allocator footprint the memory accounts charge for a malloc(n): a
+ * consistent estimate (header + 16-byte rounding), not malloc_usable_size. */
+static inline size_t mem_alloc_size(size_t n)
+{
+    size_t s = (n + 8 + 15) & ~(size_t)15;
+    return s < 32 ? 32 : s;
+}
+
 #endif

@@ -1,0 +1,529 @@
+/* Connections: read, parse into the command queue, hand it to the scheduler,
+ * write the replies. Everything here runs on the client's home worker except
+ * the registry functions at the end (CLIENT LIST/KILL, INFO clients). */
+#include "client.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <stddef.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
+#include "store.h"
+
+#define READ_CHUNK (16 * 1024)
+#define QUEUE_MAX 1024 /* commands parsed ahead per round */
+
+static client_t **worker_clients; /* per worker list head */
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static client_t *registry;
+static _Atomic uint64_t next_client_id = 1;
+static _Atomic uint64_t nclients;
+
+void client_setup(int nworkers) { worker_clients = xcalloc((size_t)nworkers, sizeof *worker_clients); }
+
+void client_teardown(void)
+{
+    free(worker_clients);
+    worker_clients = NULL;
+}
+
+uint64_t client_count(void) { return atomic_load_explicit(&nclients, memory_order_relaxed); }
+uint64_t client_blocked_count(void) { return 0; /* no blocking commands exist yet */ }
+
+static void format_addr(struct sockaddr *sa, char *dst, size_t n)
+{
+    char host[INET6_ADDRSTRLEN] = "?";
+    int port = 0;
+    if (sa->sa_family == AF_INET) {
+        struct sockaddr_in *a = (struct sockaddr_in *)sa;
+        inet_ntop(AF_INET, &a->sin_addr, host, sizeof host);
+        port = ntohs(a->sin_port);
+        snprintf(dst, n, "%s:%d", host, port);
+    } else if (sa->sa_family == AF_INET6) {
+        struct sockaddr_in6 *a = (struct sockaddr_in6 *)sa;
+        inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof host);
+        port = ntohs(a->sin6_port);
+        snprintf(dst, n, "%s:%d", host, port);
+    } else {
+        snprintf(dst, n, "?:0");
+    }
+}
+
+static void client_free(client_t *c)
+{
+    int w = c->home;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        worker_clients[w] = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    pthread_mutex_lock(&registry_lock);
+    if (c->rprev)
+        c->rprev->rnext = c->rnext;
+    else
+        registry = c->rnext;
+    if (c->rnext)
+        c->rnext->rprev = c->rprev;
+    free(c->name);
+    pthread_mutex_unlock(&registry_lock);
+    atomic_fetch_sub(&nclients, 1);
+    worker_io_free(c->io);
+    if (c->fd >= 0)
+        close(c->fd);
+    buf_free(&c->in);
+    buf_free(&c->out);
+    argvec_free(&c->args);
+    free(c->q);
+    buf_free(&c->task.out);
+    free(c->task.parts);
+    free(c);
+}
+
+/* Close now, or as soon as the task in flight comes home. */
+static void client_close(client_t *c, const char *why)
+{
+    if (why)
+        log_verbose("closing client id=%llu addr=%s: %s", (unsigned long long)c->id, c->addr, why);
+    c->flags |= CLIENT_CLOSE_ASAP;
+    if (c->flags & CLIENT_IN_FLIGHT) {
+        worker_io_want(c->io, 0, 0);
+        return;
+    }
+    client_free(c);
+}
+
+void client_accept(int worker, int fd, struct sockaddr *sa, socklen_t sl)
+{
+    stat_add(&worker_stats(worker)->connections_received, 1);
+    uint64_t max = (uint64_t)config_get_int(CFG_MAXCLIENTS);
+    if (atomic_load(&nclients) >= max) {
+        static const char msg[] = "-ERR max number of clients reached\r\n";
+        ssize_t wr = write(fd, msg, sizeof msg - 1);
+        (void)wr;
+        close(fd);
+        stat_add(&worker_stats(worker)->rejected_connections, 1);
+        return;
+    }
+    int ka = config_get_int(CFG_TCP_KEEPALIVE);
+    if (ka > 0) {
+        int one = 1;
+        setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
+    }
+    client_t *c = xcalloc(1, sizeof *c);
+    c->id = atomic_fetch_add(&next_client_id, 1);
+    c->fd = fd;
+    c->home = worker;
+    c->proto = 2;
+    atomic_store_explicit(&c->shown_resp, 2, memory_order_relaxed);
+    c->reply.out = &c->out;
+    c->reply.proto = 2;
+    c->authenticated = !config_auth_required();
+    c->ctime_ms = worker_now_ms();
+    c->task.exec = -1;
+    atomic_store_explicit(&c->last_ms, c->ctime_ms, memory_order_relaxed);
+    format_addr(sa, c->addr, sizeof c->addr);
+    struct sockaddr_storage ls;
+    socklen_t lsl = sizeof ls;
+    if (getsockname(fd, (struct sockaddr *)&ls, &lsl) == 0)
+        format_addr((struct sockaddr *)&ls, c->laddr, sizeof c->laddr);
+    (void)sl;
+    c->next = worker_clients[worker];
+    if (c->next)
+        c->next->prev = c;
+    worker_clients[worker] = c;
+    pthread_mutex_lock(&registry_lock);
+    c->rnext = registry;
+    if (registry)
+        registry->rprev = c;
+    registry = c;
+    pthread_mutex_unlock(&registry_lock);
+    atomic_fetch_add(&nclients, 1);
+    c->io = worker_io_new(fd, c);
+    worker_io_want(c->io, 1, 0);
+}
+
+/* ---- output ------------------------------------------------------------ */
+
+/* Write what we can; returns -1 when the client was closed. */
+static int client_flush(client_t *c)
+{
+    while (c->out_sent < c->out.len) {
+        ssize_t n = write(c->fd, c->out.data + c->out_sent, c->out.len - c->out_sent);
+        if (n > 0) {
+            c->out_sent += (size_t)n;
+            stat_add(&worker_stats(c->home)->net_output_bytes, (uint64_t)n);
+            continue;
+        }
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            break;
+        if (n < 0 && errno == EINTR)
+            continue;
+        client_close(c, n < 0 ? strerror(errno) : "write returned 0");
+        return -1;
+    }
+    if (c->out_sent == c->out.len) {
+        c->out.len = c->out_sent = 0;
+        /* Don't keep a huge buffer around after a big reply. */
+        if (c->out.cap > (1u << 20))
+            buf_free(&c->out);
+    } else if (c->out_sent > (1u << 20)) {
+        buf_consume(&c->out, c->out_sent);
+        c->out_sent = 0;
+    }
+    uint64_t limit = config_get_u64(CFG_CLIENT_OUTPUT_BUFFER_LIMIT_NORMAL);
+    if (limit && c->out.len - c->out_sent > limit) {
+        log_warn("client id=%llu addr=%s closed for overcoming of output buffer limits",
+                 (unsigned long long)c->id, c->addr);
+        client_close(c, NULL);
+        return -1;
+    }
+    return 0;
+}
+
+/* After a round: write, then decide what to watch for. */
+static void client_settle(client_t *c)
+{
+    if (client_flush(c) != 0)
+        return;
+    int pending = c->out_sent < c->out.len;
+    if ((c->flags & CLIENT_CLOSE_AFTER_REPLY) && !pending) {
+        client_close(c, NULL);
+        return;
+    }
+    int busy = (c->flags & CLIENT_IN_FLIGHT) || (c->flags & CLIENT_CLOSE_AFTER_REPLY);
+    worker_io_want(c->io, !busy, pending);
+    atomic_store_explicit(&c->obuf_len, c->out.len - c->out_sent, memory_order_relaxed);
+    atomic_store_explicit(&c->qbuf_len, c->in.len, memory_order_relaxed);
+}
+
+/* ---- input ------------------------------------------------------------- */
+
+static void queue_push(client_t *c, const command_t *cmd, uint32_t argi, int argc, int part,
+                       const char *err)
+{
+    if (c->qlen == c->qcap) {
+        c->qcap = c->qcap ? c->qcap * 2 : 16;
+        c->q = xrealloc(c->q, c->qcap * sizeof *c->q);
+    }
+    c->q[c->qlen++] = (qcmd_t){cmd, argi, argc, part, err};
+}
+
+/* Decide, once per parsed command, which partitions it needs: -1 none (runs
+ * at home), >= 0 a single partition, -2 several (the scheduler collects them). */
+static int classify(const command_t *cmd, int argc, const sv_t *argv)
+{
+    if (cmd->flags & CMD_ALLPARTS)
+        return -2;
+    if (cmd->part_fn)
+        return cmd->part_fn(argc, argv);
+    int first, last, step;
+    command_key_range(cmd, argc, &first, &last, &step);
+    if (!first)
+        return -1;
+    int part = store_part_of_key(argv[first]);
+    for (int i = first + step; i <= last; i += step)
+        if (store_part_of_key(argv[i]) != part)
+            return -2;
+    return part;
+}
+
+/* Parse every complete request in the input (up to QUEUE_MAX). */
+static void client_parse(client_t *c)
+{
+    resp_limits_t lim = {
+        .max_bulk = config_get_u64(CFG_PROTO_MAX_BULK_LEN),
+        .max_args = 1024 * 1024,
+        .max_inline = 64 * 1024,
+    };
+    while (c->qlen < QUEUE_MAX && !c->resp_error_close && c->in_parsed < c->in.len) {
+        if (c->in_need && c->in.len < c->in_need)
+            break;
+        resp_parse_t res;
+        uint32_t argi = (uint32_t)c->args.n;
+        int rc = resp_parse_request(c->in.data + c->in_parsed, c->in.len - c->in_parsed, &lim,
+                                    &c->args, &res);
+        if (rc == RESP_INCOMPLETE) {
+            c->in_need = res.need ? c->in_parsed + res.need : 0;
+            break;
+        }
+        c->in_need = 0;
+        if (rc == RESP_ERROR) {
+            log_verbose("protocol error from client id=%llu addr=%s: %s",
+                        (unsigned long long)c->id, c->addr, res.err);
+            queue_push(c, NULL, argi, 0, -1, res.err);
+            c->resp_error_close = 1;
+            break;
+        }
+        c->in_parsed += res.consumed;
+        if (res.argc == 0)
+            continue;
+        sv_t *argv = c->args.v + argi;
+        const command_t *cmd = command_lookup(argv[0]);
+        int part = -1;
+        if (cmd && ((cmd->arity > 0 && res.argc != cmd->arity) ||
+                    (cmd->arity < 0 && res.argc < -cmd->arity)))
+            queue_push(c, NULL, argi, res.argc, -1, "arity");
+        else if (!cmd)
+            queue_push(c, NULL, argi, res.argc, -1, "unknown");
+        else {
+            part = classify(cmd, res.argc, argv);
+            queue_push(c, cmd, argi, res.argc, part, NULL);
+        }
+    }
+}
+
+int client_may_run(const client_t *c, const qcmd_t *qc)
+{
+    if (!qc->cmd)
+        return 0;
+    if (!c->authenticated && !(qc->cmd->flags & CMD_NOAUTH))
+        return 0;
+    return 1;
+}
+
+int client_precheck(client_t *c, const qcmd_t *qc)
+{
+    atomic_store_explicit(&c->last_cmd, qc->cmd, memory_order_relaxed);
+    if (client_may_run(c, qc))
+        return 0;
+    stat_add(&worker_stats(c->home)->error_replies, 1);
+    sv_t *argv = client_argv(c, qc);
+    if (!qc->cmd && qc->argc == 0) {
+        reply_errorf(&c->reply, "ERR %s", qc->err);
+        c->flags |= CLIENT_CLOSE_AFTER_REPLY;
+    } else if (!qc->cmd && strcmp(qc->err, "arity") == 0) {
+        buf_t name;
+        buf_init(&name);
+        for (size_t i = 0; i < argv[0].len; i++)
+            buf_putc(&name, (char)tolower((unsigned char)argv[0].p[i]));
+        reply_errorf(&c->reply, "ERR wrong number of arguments for '%.*s' command",
+                     (int)name.len, name.data);
+        buf_free(&name);
+    } else if (!qc->cmd) {
+        buf_t msg;
+        buf_init(&msg);
+        buf_printf(&msg, "ERR unknown command '%.*s', with args beginning with: ",
+                   (int)(argv[0].len > 128 ? 128 : argv[0].len), argv[0].p);
+        for (int i = 1; i < qc->argc && msg.len < 128; i++)
+            buf_printf(&msg, "'%.*s' ", (int)(argv[i].len > 128 ? 128 : argv[i].len), argv[i].p);
+        buf_putc(&msg, '\0');
+        reply_error(&c->reply, msg.data);
+        buf_free(&msg);
+    } else {
+        reply_error(&c->reply, ERR_NOAUTH);
+    }
+    return -1;
+}
+
+/* Parse and run until the input holds no complete request or a task is in
+ * flight; then write. */
+static void client_process(client_t *c)
+{
+    for (;;) {
+        if (c->flags & (CLIENT_IN_FLIGHT | CLIENT_CLOSE_ASAP | CLIENT_CLOSE_AFTER_REPLY))
+            break;
+        client_parse(c);
+        if (c->qlen == 0)
+            break;
+        c->in_round = 1;
+        sched_run_client(c); /* ends with client_queue_done, now or later */
+        c->in_round = 0;
+        if (c->flags & CLIENT_IN_FLIGHT)
+            break;
+    }
+    if (c->flags & CLIENT_CLOSE_ASAP) {
+        client_close(c, NULL);
+        return;
+    }
+    client_settle(c);
+}
+
+void client_queue_done(client_t *c)
+{
+    c->qlen = c->qhead = 0;
+    c->args.n = 0;
+    buf_consume(&c->in, c->in_parsed);
+    c->in_need = c->in_need > c->in_parsed ? c->in_need - c->in_parsed : 0;
+    c->in_parsed = 0;
+    if (c->resp_error_close)
+        c->flags |= CLIENT_CLOSE_AFTER_REPLY;
+    /* Completed asynchronously (a task came home): carry on with the input. */
+    if (!c->in_round)
+        client_process(c);
+}
+
+static void client_read(client_t *c)
+{
+    size_t want = READ_CHUNK;
+    if (c->in_need > c->in.len && c->in_need - c->in.len > want)
+        want = c->in_need - c->in.len;
+    buf_reserve(&c->in, want);
+    ssize_t n = read(c->fd, c->in.data + c->in.len, c->in.cap - c->in.len);
+    if (n == 0) {
+        client_close(c, "client closed connection");
+        return;
+    }
+    if (n < 0) {
+        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+            client_close(c, strerror(errno));
+        return;
+    }
+    c->in.len += (size_t)n;
+    stat_add(&worker_stats(c->home)->net_input_bytes, (uint64_t)n);
+    atomic_store_explicit(&c->last_ms, worker_now_ms(), memory_order_relaxed);
+    uint64_t limit = config_get_u64(CFG_CLIENT_QUERY_BUFFER_LIMIT);
+    if (limit && c->in.len > limit) {
+        log_warn("closing client id=%llu addr=%s: query buffer of %zu bytes over the limit",
+                 (unsigned long long)c->id, c->addr, c->in.len);
+        client_close(c, NULL);
+        return;
+    }
+    client_process(c);
+}
+
+void client_on_event(void *arg, int readable, int writable)
+{
+    client_t *c = arg;
+    if (writable) {
+        client_settle(c);
+        return; /* c may be gone */
+    }
+    if (readable && !(c->flags & (CLIENT_IN_FLIGHT | CLIENT_CLOSE_ASAP)))
+        client_read(c);
+}
+
+void client_cron(int worker, uint64_t now)
+{
+    int timeout = config_get_int(CFG_TIMEOUT);
+    if (timeout <= 0)
+        return;
+    for (client_t *c = worker_clients[worker], *next; c; c = next) {
+        next = c->next;
+        uint64_t last = atomic_load_explicit(&c->last_ms, memory_order_relaxed);
+        if (!(c->flags & CLIENT_IN_FLIGHT) && now > last && now - last > (uint64_t)timeout * 1000)
+            client_close(c, "idle timeout");
+    }
+}
+
+void client_close_all(int worker)
+{
+    for (client_t *c = worker_clients[worker], *next; c; c = next) {
+        next = c->next;
+        client_flush(c);
+        /* A task in flight belongs to another worker's stopped loop: the
+         * process is exiting, so leave that client to the OS. */
+        if (!(c->flags & CLIENT_IN_FLIGHT) && !(c->flags & CLIENT_CLOSE_ASAP))
+            client_free(c);
+    }
+}
+
+/* ---- registry (any worker) --------------------------------------------- */
+
+void client_set_name(client_t *c, const char *name, size_t n)
+{
+    pthread_mutex_lock(&registry_lock);
+    free(c->name);
+    c->name = n ? xstrndup(name, n) : NULL;
+    pthread_mutex_unlock(&registry_lock);
+}
+
+void client_get_name(client_t *c, buf_t *out)
+{
+    pthread_mutex_lock(&registry_lock);
+    if (c->name)
+        buf_append(out, c->name, strlen(c->name));
+    pthread_mutex_unlock(&registry_lock);
+}
+
+/* Caller holds registry_lock. */
+static void info_line_locked(client_t *c, buf_t *out, uint64_t now)
+{
+    uint64_t last = atomic_load_explicit(&c->last_ms, memory_order_relaxed);
+    const command_t *cmd = atomic_load_explicit(&c->last_cmd, memory_order_relaxed);
+    buf_printf(out,
+               "id=%llu addr=%s laddr=%s fd=%d name=%s age=%llu idle=%llu flags=N db=%d sub=0 "
+               "psub=0 ssub=0 multi=-1 qbuf=%llu qbuf-free=0 argv-mem=0 multi-mem=0 obl=0 oll=0 "
+               "omem=%llu tot-mem=0 events=r cmd=%s user=default redir=-1 resp=%d\n",
+               (unsigned long long)c->id, c->addr, c->laddr, c->fd, c->name ? c->name : "",
+               (unsigned long long)((now - c->ctime_ms) / 1000),
+               (unsigned long long)(now > last ? (now - last) / 1000 : 0),
+               atomic_load_explicit(&c->shown_db, memory_order_relaxed),
+               (unsigned long long)atomic_load_explicit(&c->qbuf_len, memory_order_relaxed),
+               (unsigned long long)atomic_load_explicit(&c->obuf_len, memory_order_relaxed),
+               cmd ? cmd->name : "NULL",
+               atomic_load_explicit(&c->shown_resp, memory_order_relaxed));
+}
+
+void client_info_line(client_t *c, buf_t *out)
+{
+    pthread_mutex_lock(&registry_lock);
+    info_line_locked(c, out, now_ms());
+    pthread_mutex_unlock(&registry_lock);
+}
+
+void client_list(buf_t *out, uint64_t only_id, const client_t *self)
+{
+    uint64_t now = now_ms();
+    pthread_mutex_lock(&registry_lock);
+    for (client_t *c = registry; c; c = c->rnext)
+        if (!only_id || c->id == only_id)
+            info_line_locked(c, out, now);
+    pthread_mutex_unlock(&registry_lock);
+    (void)self;
+}
+
+typedef struct kill_msg {
+    xmsg_t msg;
+    uint64_t id;
+} kill_msg_t;
+
+/* On the victim's home worker. The message names the client by id, so a
+ * client that disconnected meanwhile is simply not found. */
+static void kill_received(xmsg_t *m)
+{
+    kill_msg_t *km = (kill_msg_t *)m;
+    for (client_t *c = worker_clients[worker_self()]; c; c = c->next) {
+        if (c->id == km->id) {
+            if (!(c->flags & CLIENT_CLOSE_ASAP))
+                client_close(c, "killed by CLIENT KILL");
+            break;
+        }
+    }
+    free(km);
+}
+
+int client_kill(uint64_t id, const char *addr, const client_t *self, int skipme)
+{
+    int killed = 0;
+    pthread_mutex_lock(&registry_lock);
+    for (client_t *c = registry; c; c = c->rnext) {
+        if (id && c->id != id)
+            continue;
+        if (addr && strcmp(addr, c->addr) != 0)
+            continue;
+        if (c == self && skipme)
+            continue;
+        killed++;
+        if (c == self) {
+            /* Closing ourselves: after this reply is written. */
+            c->flags |= CLIENT_CLOSE_AFTER_REPLY;
+            continue;
+        }
+        kill_msg_t *km = xmalloc(sizeof *km);
+        km->msg.fn = kill_received;
+        km->id = c->id;
+        xthread_send(c->home, &km->msg);
+    }
+    pthread_mutex_unlock(&registry_lock);
+    return killed;
+}

@@ -1,0 +1,87 @@
+/* client — a connection: reading, parsing into a command queue, handing the
+ * queue to the scheduler, writing replies. Lives on its home worker; only the
+ * fields marked "any thread" are read elsewhere (CLIENT LIST, INFO). */
+#ifndef PERCORE_CLIENT_H
+#define PERCORE_CLIENT_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "buf.h"
+#include "resp.h"
+#include "sched.h"
+#include "worker.h"
+
+#define CLIENT_CLOSE_AFTER_REPLY 0x1 /* QUIT, protocol errors: flush, then close */
+#define CLIENT_CLOSE_ASAP 0x2        /* peer gone or killed: close now */
+#define CLIENT_IN_FLIGHT 0x4         /* a task of this client is running elsewhere */
+
+typedef struct client {
+    uint64_t id;
+    int fd;
+    int home;
+    int flags;
+    worker_io_t *io;
+    char addr[64], laddr[64];
+
+    buf_t in;            /* bytes read; parsed commands point into it */
+    size_t in_parsed;    /* bytes of `in` that the queue's commands used */
+    size_t in_need;      /* don't re-parse before `in` holds this much */
+    argvec_t args;
+    qcmd_t *q;           /* parsed, not yet answered commands */
+    uint32_t qlen, qcap, qhead;
+
+    buf_t out;           /* replies not yet written */
+    size_t out_sent;
+    reply_t reply;       /* writes into out */
+
+    int db;
+    int proto;
+    int authenticated;
+    int resp_error_close; /* a protocol error: close after the error reply */
+    int in_round;         /* client_process is running the queue */
+    uint64_t ctime_ms;
+    task_t task;
+
+    /* any thread (CLIENT LIST / INFO), single writer: the home worker */
+    _Atomic uint64_t last_ms;
+    _Atomic int shown_db;
+    _Atomic int shown_resp;
+    _Atomic(const command_t *) last_cmd;
+    _Atomic uint64_t qbuf_len, obuf_len;
+    char *name;          /* guarded by the client registry lock */
+
+    struct client *prev, *next; /* the home worker's list */
+    struct client *rprev, *rnext; /* the registry (all clients) */
+} client_t;
+
+void client_setup(int nworkers);
+void client_teardown(void);
+/* Called by the worker module. */
+void client_accept(int worker, int fd, struct sockaddr *sa, socklen_t sl);
+void client_on_event(void *client, int readable, int writable);
+void client_cron(int worker, uint64_t now_ms);
+void client_close_all(int worker);
+
+/* Called by the scheduler when the queue is empty (on the home worker). */
+void client_queue_done(client_t *c);
+/* Before a queued command is placed, on the home worker: 0 when it may run;
+ * otherwise its error reply (unknown command, arity, NOAUTH...) has been
+ * written and the scheduler skips it. client_may_run is the same test
+ * without the reply. */
+int client_precheck(client_t *c, const qcmd_t *qc);
+int client_may_run(const client_t *c, const qcmd_t *qc);
+/* The arguments of queued command qc. */
+static inline sv_t *client_argv(client_t *c, const qcmd_t *qc) { return c->args.v + qc->argi; }
+
+/* CLIENT command support (home worker of the calling client). */
+uint64_t client_count(void);
+void client_list(buf_t *out, uint64_t only_id, const client_t *self);
+int client_kill(uint64_t id, const char *addr, const client_t *self, int skipme);
+void client_set_name(client_t *c, const char *name, size_t n);
+void client_get_name(client_t *c, buf_t *out); /* appends; empty if unset */
+void client_info_line(client_t *c, buf_t *out);
+uint64_t client_blocked_count(void);
+
+#endif

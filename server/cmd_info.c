@@ -1,0 +1,226 @@
+/* INFO [section ...]: every figure is summed from per-worker and
+ * per-partition counters at the moment INFO asks; nothing is sampled. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "command.h"
+#include "config.h"
+#include "sched.h"
+#include "server.h"
+#include "store.h"
+#include "worker.h"
+
+void cmd_info(cmd_ctx_t *c);
+
+static void bytes_human(char *dst, size_t n, uint64_t b)
+{
+    const char *units = "BKMGTP";
+    double v = (double)b;
+    int u = 0;
+    while (v >= 1024 && u < 5) {
+        v /= 1024;
+        u++;
+    }
+    if (u == 0)
+        snprintf(dst, n, "%lluB", (unsigned long long)b);
+    else
+        snprintf(dst, n, "%.2f%c", v, units[u]);
+}
+
+static uint64_t sum_stat(size_t offset)
+{
+    uint64_t s = 0;
+    for (int w = 0; w < worker_count(); w++)
+        s += stat_get((_Atomic uint64_t *)((char *)worker_stats(w) + offset));
+    return s;
+}
+#define SUM(field) sum_stat(offsetof(worker_stats_t, field))
+
+static void info_server(buf_t *o)
+{
+    struct utsname u;
+    uname(&u);
+    uint64_t now = now_ms();
+    uint64_t up = (now - server.start_ms) / 1000;
+    buf_printf(o,
+               "# Server\r\nredis_version:%s\r\npercore_version:%s\r\nredis_git_sha1:00000000\r\n"
+               "redis_git_dirty:0\r\nredis_mode:standalone\r\nos:%s %s %s\r\narch_bits:%d\r\n"
+               "multiplexing_api:libev\r\ngcc_version:%d.%d.%d\r\nprocess_id:%d\r\n"
+               "run_id:%s\r\ntcp_port:%d\r\nserver_time_usec:%llu\r\nuptime_in_seconds:%llu\r\n"
+               "uptime_in_days:%llu\r\nhz:%d\r\nconfigured_hz:%d\r\nexecutable:%s\r\n"
+               "config_file:%s\r\nio_threads_active:0\r\nworker_threads:%d\r\n"
+               "scheduler_policy:%s\r\n\r\n",
+               REDIS_API_VERSION, PERCORE_VERSION, u.sysname, u.release, u.machine,
+               (int)(sizeof(void *) * 8), __GNUC__, __GNUC_MINOR__, __GNUC_PATCHLEVEL__,
+               (int)getpid(), server.run_id, config_get_int(CFG_PORT),
+               (unsigned long long)now_us(), (unsigned long long)up,
+               (unsigned long long)(up / 86400), config_get_int(CFG_HZ), config_get_int(CFG_HZ),
+               server.executable, server.config_file, worker_count(), sched_policy_name());
+}
+
+static void info_clients(buf_t *o)
+{
+    buf_printf(o,
+               "# Clients\r\nconnected_clients:%llu\r\ncluster_connections:0\r\nmaxclients:%d\r\n"
+               "blocked_clients:%llu\r\ntracking_clients:0\r\nclients_in_timeout_table:0\r\n\r\n",
+               (unsigned long long)client_count(), config_get_int(CFG_MAXCLIENTS),
+               (unsigned long long)client_blocked_count());
+}
+
+static uint64_t rss_bytes(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    unsigned long long size = 0, rss = 0;
+    if (f) {
+        if (fscanf(f, "%llu %llu", &size, &rss) != 2)
+            rss = 0;
+        fclose(f);
+    }
+    return rss * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+static void info_memory(buf_t *o)
+{
+    store_stats_t st;
+    store_stats(&st);
+    uint64_t maxmem = config_get_u64(CFG_MAXMEMORY), rss = rss_bytes();
+    char h1[32], h2[32], h3[32];
+    buf_t policy;
+    buf_init(&policy);
+    config_format_value(&config_opts[CFG_MAXMEMORY_POLICY], &policy);
+    buf_putc(&policy, '\0');
+    bytes_human(h1, sizeof h1, st.used_memory);
+    bytes_human(h2, sizeof h2, maxmem);
+    bytes_human(h3, sizeof h3, rss);
+    buf_printf(o,
+               "# Memory\r\nused_memory:%llu\r\nused_memory_human:%s\r\nused_memory_rss:%llu\r\n"
+               "used_memory_rss_human:%s\r\nmaxmemory:%llu\r\nmaxmemory_human:%s\r\n"
+               "maxmemory_policy:%s\r\nmem_fragmentation_ratio:%.2f\r\nmem_allocator:%s\r\n\r\n",
+               (unsigned long long)st.used_memory, h1, (unsigned long long)rss, h3,
+               (unsigned long long)maxmem, h2, policy.data,
+               st.used_memory ? (double)rss / (double)st.used_memory : 0.0,
+               server.allocator ? server.allocator : "libc");
+    buf_free(&policy);
+}
+
+static void info_persistence(buf_t *o)
+{
+    buf_printf(o, "# Persistence\r\nloading:0\r\nasync_loading:0\r\nrdb_changes_since_last_save:0\r\n"
+                  "rdb_bgsave_in_progress:0\r\naof_enabled:0\r\naof_rewrite_in_progress:0\r\n\r\n");
+}
+
+static void info_stats(buf_t *o)
+{
+    store_stats_t st;
+    store_stats(&st);
+    buf_printf(o,
+               "# Stats\r\ntotal_connections_received:%llu\r\ntotal_commands_processed:%llu\r\n"
+               "total_net_input_bytes:%llu\r\ntotal_net_output_bytes:%llu\r\n"
+               "rejected_connections:%llu\r\nexpired_keys:%llu\r\nevicted_keys:%llu\r\n"
+               "keyspace_hits:%llu\r\nkeyspace_misses:%llu\r\npubsub_channels:0\r\n"
+               "pubsub_patterns:0\r\ntotal_error_replies:%llu\r\n\r\n",
+               (unsigned long long)SUM(connections_received),
+               (unsigned long long)SUM(commands_processed), (unsigned long long)SUM(net_input_bytes),
+               (unsigned long long)SUM(net_output_bytes),
+               (unsigned long long)SUM(rejected_connections),
+               (unsigned long long)st.expired_keys, (unsigned long long)st.evicted_keys,
+               (unsigned long long)st.keyspace_hits, (unsigned long long)st.keyspace_misses,
+               (unsigned long long)SUM(error_replies));
+}
+
+static void info_cpu(buf_t *o)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    buf_printf(o, "# CPU\r\nused_cpu_sys:%ld.%06ld\r\nused_cpu_user:%ld.%06ld\r\n\r\n",
+               (long)ru.ru_stime.tv_sec, (long)ru.ru_stime.tv_usec, (long)ru.ru_utime.tv_sec,
+               (long)ru.ru_utime.tv_usec);
+}
+
+static void info_keyspace(buf_t *o)
+{
+    buf_printf(o, "# Keyspace\r\n");
+    for (int db = 0; db < store_databases(); db++) {
+        uint64_t keys = store_db_keys(db);
+        if (keys)
+            buf_printf(o, "db%d:keys=%llu,expires=%llu,avg_ttl=0\r\n", db,
+                       (unsigned long long)keys, (unsigned long long)store_db_expires(db));
+    }
+    buf_printf(o, "\r\n");
+}
+
+static void info_commandstats(buf_t *o)
+{
+    buf_printf(o, "# Commandstats\r\n");
+    for (int i = 0; i < command_count(); i++) {
+        uint64_t calls = 0, usec = 0, rej = 0, failed = 0;
+        for (int w = 0; w < worker_count(); w++) {
+            cmd_stats_t *s = &command_stats(w)[i];
+            calls += stat_get(&s->calls);
+            usec += stat_get(&s->usec);
+            rej += stat_get(&s->rejected_calls);
+            failed += stat_get(&s->failed_calls);
+        }
+        if (calls || rej || failed)
+            buf_printf(o,
+                       "cmdstat_%s:calls=%llu,usec=%llu,usec_per_call=%.2f,rejected_calls=%llu,"
+                       "failed_calls=%llu\r\n",
+                       command_at(i)->name, (unsigned long long)calls, (unsigned long long)usec,
+                       calls ? (double)usec / (double)calls : 0.0, (unsigned long long)rej,
+                       (unsigned long long)failed);
+    }
+    buf_printf(o, "\r\n");
+}
+
+static void info_scheduler(buf_t *o)
+{
+    buf_printf(o, "# Scheduler\r\n");
+    sched_info(o);
+    buf_printf(o, "\r\n");
+}
+
+static const struct {
+    const char *name;
+    void (*fn)(buf_t *);
+    int in_default;
+} sections[] = {
+    {"server", info_server, 1},       {"clients", info_clients, 1},
+    {"memory", info_memory, 1},       {"persistence", info_persistence, 1},
+    {"stats", info_stats, 1},         {"cpu", info_cpu, 1},
+    {"scheduler", info_scheduler, 1}, {"commandstats", info_commandstats, 0},
+    {"keyspace", info_keyspace, 1},
+};
+#define NSECTIONS (sizeof sections / sizeof *sections)
+
+/* INFO [section [section ...]] */
+void cmd_info(cmd_ctx_t *c)
+{
+    int want[NSECTIONS] = {0};
+    if (c->argc == 1) {
+        for (size_t i = 0; i < NSECTIONS; i++)
+            want[i] = sections[i].in_default;
+    }
+    for (int a = 1; a < c->argc; a++) {
+        sv_t s = c->argv[a];
+        int all = sv_eq_ci(s, "all") || sv_eq_ci(s, "everything");
+        for (size_t i = 0; i < NSECTIONS; i++)
+            if (all || (sv_eq_ci(s, "default") && sections[i].in_default) ||
+                sv_eq_ci(s, sections[i].name))
+                want[i] = 1;
+    }
+    buf_t o;
+    buf_init(&o);
+    for (size_t i = 0; i < NSECTIONS; i++)
+        if (want[i])
+            sections[i].fn(&o);
+    /* Redis ends without the last blank line. */
+    if (o.len >= 2)
+        o.len -= 2;
+    reply_verbatim(c->r, o.data ? o.data : "", o.len, "txt");
+    buf_free(&o);
+}

@@ -1,0 +1,235 @@
+/* config — every option of server.ini, declared once in CONFIG_OPTIONS below.
+ *
+ * The table drives everything: the ini loader (with file, line and key named in
+ * every error), the --section.key command-line overrides, CONFIG GET/SET,
+ * --help and the commented conf/server.ini. Startup order (main thread, before
+ * any worker runs):
+ *
+ *     config_defaults();
+ *     config_load_file(path, err, sizeof err);        optional
+ *     config_set_arg("server.port", "7000", ...);      each --section.key value
+ *     config_finalize(online_cpus, err, sizeof err);   auto values, cross-checks
+ *
+ * After that, options flagged CFGF_RUNTIME may change at any time (CONFIG SET on
+ * any worker), so every numeric field is a C11 atomic: read it with
+ * config_get(field) or config_get_int/config_get_u64(CFG_ID), which are relaxed
+ * loads — race-free, and as cheap as a plain load. String options that can
+ * change at runtime (requirepass) are guarded by a mutex inside config.c: read
+ * them only through config_check_password()/config_auth_required() or
+ * config_format_value(). The other strings (bind, logfile, pidfile) never change
+ * after config_finalize and may be read directly from cfg.
+ */
+#ifndef PERCORE_CONFIG_H
+#define PERCORE_CONFIG_H
+
+#include <limits.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "buf.h"
+
+/* Value types. Memory sizes accept 1024, 1k (1000), 1kb (1024), 1m, 1mb, 1g,
+ * 1gb, case-insensitive, exactly as redis.conf; CONFIG GET shows plain bytes. */
+enum config_type {
+    CFGT_INT,  /* decimal integer within [min, max] */
+    CFGT_MEM,  /* memory size within [min, max] bytes */
+    CFGT_BOOL, /* yes | no */
+    CFGT_ENUM, /* one of words[]; stored as the word's index */
+    CFGT_STR,  /* string; max > 0 limits its length in bytes */
+};
+
+enum config_flags {
+    CFGF_RUNTIME = 1 << 0, /* CONFIG SET may change it while workers run */
+    CFGF_POW2 = 1 << 1,    /* int: a power of two (or 0 when min is 0, meaning "auto") */
+    CFGF_ADDRS = 1 << 2,   /* string: address list, normalised to single spaces */
+};
+
+#define CFG_WORDS(...) ((const char *const[]){__VA_ARGS__, NULL})
+#define CFG_KB 1024LL
+#define CFG_MB (1024LL * 1024)
+
+/* X(ID, field, section, key, type, default, min, max, flags, words, description)
+ * ID names the option (CFG_<ID>), field is its member of config_t. Keys are
+ * unique across sections: CONFIG GET/SET use the bare key. Enum word order is
+ * the stored value: loglevel follows enum log_level (log.h), policy follows
+ * enum sched_policy (sched.h), maxmemory-policy follows enum maxmemory_policy
+ * (store.h); tests/unit/config checks the three. */
+#define CONFIG_OPTIONS(X)                                                                      \
+    X(PORT, port, "server", "port", CFGT_INT, "6379", 1, 65535, 0, NULL,                       \
+      "TCP port; every worker listens on it with its own SO_REUSEPORT socket")                 \
+    X(BIND, bind, "server", "bind", CFGT_STR, "127.0.0.1 -::1", 0, 0, CFGF_ADDRS, NULL,        \
+      "addresses to listen on, space separated; a leading '-' skips one that is unavailable")  \
+    X(THREADS, threads, "server", "threads", CFGT_INT, "0", 0, 256, 0, NULL,                   \
+      "worker threads, one event loop each; 0 = one per online CPU")                           \
+    X(PIN_THREADS, pin_threads, "server", "pin-threads", CFGT_BOOL, "yes", 0, 1, 0, NULL,      \
+      "pin worker i to CPU i (wrapping around when there are more workers than CPUs)")        \
+    X(MAXCLIENTS, maxclients, "server", "maxclients", CFGT_INT, "10000", 1, INT_MAX,           \
+      CFGF_RUNTIME, NULL, "most client connections open at once, all workers together")       \
+    X(TIMEOUT, timeout, "server", "timeout", CFGT_INT, "0", 0, INT_MAX, CFGF_RUNTIME, NULL,    \
+      "close a client idle for this many seconds; 0 = never")                                  \
+    X(TCP_BACKLOG, tcp_backlog, "server", "tcp-backlog", CFGT_INT, "511", 0, INT_MAX, 0, NULL, \
+      "listen() backlog of each listening socket")                                             \
+    X(TCP_KEEPALIVE, tcp_keepalive, "server", "tcp-keepalive", CFGT_INT, "300", 0, INT_MAX,    \
+      CFGF_RUNTIME, NULL, "seconds between TCP keepalive probes to clients; 0 = off")         \
+    X(LOGLEVEL, loglevel, "server", "loglevel", CFGT_ENUM, "notice", 0, 0, CFGF_RUNTIME,       \
+      CFG_WORDS("debug", "verbose", "notice", "warning"), "log verbosity")                    \
+    X(LOGFILE, logfile, "server", "logfile", CFGT_STR, "", 0, 0, 0, NULL,                      \
+      "log file path; empty = standard error")                                                 \
+    X(PIDFILE, pidfile, "server", "pidfile", CFGT_STR, "", 0, 0, 0, NULL,                      \
+      "file to write the process id to at startup; empty = none")                             \
+    X(POLICY, policy, "scheduler", "policy", CFGT_ENUM, "share-nothing", 0, 0, 0,              \
+      CFG_WORDS("share-nothing", "shared-locks", "work-stealing"),                             \
+      "where tasks run and how they get exclusive access to partitions")                      \
+    X(RING_SIZE, ring_size, "scheduler", "ring-size", CFGT_INT, "4096", 16, 1 << 20,           \
+      CFGF_POW2, NULL, "messages each worker-to-worker ring holds")           \
+    X(BATCH_MAX, batch_max, "scheduler", "batch-max", CFGT_INT, "256", 1, 65536, 0, NULL,      \
+      "most pipelined commands forwarded to a partition owner as one batch")                  \
+    X(PARTITIONS, partitions, "store", "partitions", CFGT_INT, "0", 0, 16384, CFGF_POW2, NULL, \
+      "keyspace partitions; 0 = auto: 4 x threads rounded up, at least 16")              \
+    X(DATABASES, databases, "store", "databases", CFGT_INT, "16", 1, 4096, 0, NULL,            \
+      "number of databases (SELECT 0 .. databases-1)")                                         \
+    X(MAXMEMORY, maxmemory, "store", "maxmemory", CFGT_MEM, "0", 0, LLONG_MAX, CFGF_RUNTIME,   \
+      NULL, "memory limit for keys and values; 0 = no limit")                                  \
+    X(MAXMEMORY_POLICY, maxmemory_policy, "store", "maxmemory-policy", CFGT_ENUM,              \
+      "noeviction", 0, 0, CFGF_RUNTIME,                                                        \
+      CFG_WORDS("noeviction", "allkeys-lru", "allkeys-lfu", "allkeys-random", "volatile-lru",  \
+                "volatile-lfu", "volatile-random", "volatile-ttl"),                            \
+      "what to do over maxmemory: refuse writes, or evict keys")                              \
+    X(MAXMEMORY_SAMPLES, maxmemory_samples, "store", "maxmemory-samples", CFGT_INT, "5", 1,    \
+      64, CFGF_RUNTIME, NULL, "keys sampled to pick each eviction victim")                     \
+    X(HZ, hz, "store", "hz", CFGT_INT, "10", 1, 500, CFGF_RUNTIME, NULL,                       \
+      "active expiry runs per second on each worker")                                          \
+    X(ACTIVE_EXPIRE_EFFORT, active_expire_effort, "store", "active-expire-effort", CFGT_INT,   \
+      "1", 1, 10, CFGF_RUNTIME, NULL, "CPU spent on active expiry, 1 (least) to 10")          \
+    X(BUSY_REPLY_THRESHOLD, busy_reply_threshold, "scripting", "busy-reply-threshold",         \
+      CFGT_INT, "5000", 0, INT_MAX, CFGF_RUNTIME, NULL,                                        \
+      "ms a script may run before others get BUSY replies (alias lua-time-limit)")            \
+    X(MEMORY_LIMIT, memory_limit, "scripting", "memory-limit", CFGT_MEM, "64mb", 0, LLONG_MAX, \
+      CFGF_RUNTIME, NULL, "memory each worker's Lua state may use; 0 = no limit")              \
+    X(ALLOW_UNDECLARED_KEYS, allow_undeclared_keys, "scripting", "allow-undeclared-keys",      \
+      CFGT_BOOL, "no", 0, 1, CFGF_RUNTIME, NULL,                                               \
+      "let scripts touch keys not in KEYS (such scripts hold every partition)")               \
+    X(PROTO_MAX_BULK_LEN, proto_max_bulk_len, "limits", "proto-max-bulk-len", CFGT_MEM,        \
+      "512mb", CFG_MB, LLONG_MAX, CFGF_RUNTIME, NULL,                                          \
+      "largest bulk string a client may send (and a string value may grow to)")               \
+    X(CLIENT_QUERY_BUFFER_LIMIT, client_query_buffer_limit, "limits",                          \
+      "client-query-buffer-limit", CFGT_MEM, "1gb", CFG_MB, LLONG_MAX, CFGF_RUNTIME, NULL,     \
+      "most unprocessed input a client may have buffered")                                     \
+    X(CLIENT_OUTPUT_BUFFER_LIMIT_NORMAL, client_output_buffer_limit_normal, "limits",          \
+      "client-output-buffer-limit-normal", CFGT_MEM, "0", 0, LLONG_MAX, CFGF_RUNTIME, NULL,    \
+      "disconnect a normal client with more pending output than this; 0 = no limit")          \
+    X(REQUIREPASS, requirepass, "security", "requirepass", CFGT_STR, "", 0, 512, CFGF_RUNTIME, \
+      NULL, "password clients must AUTH with (at most 512 bytes); empty = none")
+
+/* Other names CONFIG GET/SET (and server.ini) accept: X(alias, ID). */
+#define CONFIG_ALIASES(X) X("lua-time-limit", BUSY_REPLY_THRESHOLD)
+
+enum config_id {
+#define CONFIG_X_ID(ID, ...) CFG_##ID,
+    CONFIG_OPTIONS(CONFIG_X_ID)
+#undef CONFIG_X_ID
+        CONFIG_NOPTS
+};
+
+#define CONFIG_CTYPE_CFGT_INT _Atomic int
+#define CONFIG_CTYPE_CFGT_MEM _Atomic long long
+#define CONFIG_CTYPE_CFGT_BOOL _Atomic int
+#define CONFIG_CTYPE_CFGT_ENUM _Atomic int
+#define CONFIG_CTYPE_CFGT_STR char *
+
+/* The parsed values, one field per option. */
+typedef struct config {
+#define CONFIG_X_FIELD(ID, field, section, key, type, ...) CONFIG_CTYPE_##type field;
+    CONFIG_OPTIONS(CONFIG_X_FIELD)
+#undef CONFIG_X_FIELD
+} config_t;
+
+extern config_t cfg;
+
+/* A relaxed load of a numeric field, e.g. config_get(timeout): any thread. */
+#define config_get(field) atomic_load_explicit(&cfg.field, memory_order_relaxed)
+
+/* One row of the table. */
+typedef struct config_opt {
+    int id;
+    const char *section, *name;
+    enum config_type type;
+    const char *def; /* the default, written as in server.ini */
+    long long min, max;
+    unsigned flags;
+    const char *const *words; /* CFGT_ENUM: allowed words, NULL-terminated */
+    const char *desc;
+} config_opt_t;
+
+extern const config_opt_t config_opts[CONFIG_NOPTS];
+
+/* ---- startup (main thread, before workers start) ----------------------- */
+
+/* Every option to its default. Also frees strings of an earlier load. */
+void config_defaults(void);
+
+/* Load an ini file: [section] headers, key = value lines, ';' or '#' comments,
+ * values optionally in double quotes. An unknown section, unknown key, bad value
+ * or malformed line fails with "path:line: ..." naming the key; then nothing of
+ * the file is applied. 0 or -1 with err filled. */
+int config_load_file(const char *path, char *err, size_t errlen);
+
+/* A command-line override --SECTION.KEY VALUE: section_dot_key is
+ * "server.port" (leading dashes are skipped). 0 or -1 with err filled. */
+int config_set_arg(const char *section_dot_key, const char *value, char *err, size_t errlen);
+
+/* Resolve auto values and cross-check, after all overrides: threads 0 becomes
+ * online_cpus (at most 256), partitions 0 becomes the smallest power of two
+ * >= 4 x threads and >= 16 (at most 16384), an empty bind becomes "* -::*".
+ * Fails when proto-max-bulk-len exceeds client-query-buffer-limit (a request
+ * must fit the query buffer, so such a bulk could never arrive). 0 or -1. */
+int config_finalize(int online_cpus, char *err, size_t errlen);
+
+/* Free what the config owns (strings). */
+void config_teardown(void);
+
+/* The configured policy's name ("share-nothing", ...). */
+const char *config_policy_name(void);
+
+/* Every option, with section, type/range, default and description, for --help. */
+void config_print_help(FILE *f);
+
+/* A fully commented server.ini: every key with its default (conf/server.ini is
+ * this output, checked by tests/unit/config). */
+void config_print_ini(FILE *f);
+
+/* ---- any thread --------------------------------------------------------- */
+
+/* Relaxed loads by id: config_get_int for int/bool/enum options,
+ * config_get_u64 for memory sizes (and ints). */
+int config_get_int(int id);
+uint64_t config_get_u64(int id);
+
+/* 1 when requirepass is set (clients must AUTH). */
+int config_auth_required(void);
+/* 1 when p[0..n) equals requirepass; compares in time independent of where
+ * the bytes differ and of requirepass's length. 0 when no password is set. */
+int config_check_password(const char *p, size_t n);
+
+/* An option by bare key or alias, case-insensitive; NULL if unknown. */
+const config_opt_t *config_lookup(const char *name, size_t len);
+/* Every name CONFIG GET matches: index 0..CONFIG_NOPTS-1 are the keys, then the
+ * aliases; NULL past the end. *opt (if not NULL) gets the option named. */
+const char *config_name_at(int i, const config_opt_t **opt);
+
+/* Append the current value as CONFIG GET shows it: integers and memory sizes in
+ * decimal (bytes), bools yes/no, enums as their word, strings as they are. */
+void config_format_value(const config_opt_t *o, buf_t *out);
+
+/* CONFIG SET of n options at once, all or nothing: every value is parsed before
+ * any is applied, and concurrent calls are serialised. On a change of maxmemory,
+ * maxmemory-policy or maxmemory-samples this calls store_set_maxmemory(); on a
+ * change of loglevel, log_set_level(). Returns 0, or -1 with *bad = the index of
+ * the offending pair and err = Redis's reason text (e.g. "argument must be 'yes'
+ * or 'no'", "can't set immutable config"). */
+int config_set_runtime(int n, const config_opt_t *const *opts, const sv_t *values, int *bad,
+                       char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,275 @@
+/* db — key-level operations of db.h: each finds its key's partition by slot,
+ * the database from c->db, and "now" from c->now_ms. The caller's task holds
+ * the partition(s) of the keys; nothing here locks. */
+#include "db.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "command.h"
+#include "store_priv.h"
+
+/* Strings grow like Redis's sds: double below 1 MiB, then 1 MiB at a time. */
+#define STR_PREALLOC_MAX (1024 * 1024)
+
+/* Where a key lives. */
+typedef struct keyloc {
+    partition_t *p;
+    dict_t *d; /* NULL when the database has no dict yet (and create was 0) */
+    int db;
+    uint64_t h;
+} keyloc_t;
+
+/* The live entry of key (deleting it when expired), or NULL. */
+static dict_entry_t *find_live(cmd_ctx_t *c, sv_t key, keyloc_t *kl, int create, int touch)
+{
+    assert(c->db >= 0 && c->db < store_ndbs);
+    kl->p = &store_parts[store_part_of_key(key)];
+    kl->db = c->db;
+    kl->d = do_db_dict(kl->p, c->db, create);
+    kl->h = dict_hash(key.p, key.len);
+    if (!kl->d)
+        return NULL;
+    dict_entry_t *e = dict_find_h(kl->d, kl->h, key.p, key.len);
+    if (!e)
+        return NULL;
+    if (entry_expired(e, c->now_ms)) {
+        do_expire_entry(kl->p, kl->db, e);
+        return NULL;
+    }
+    if (touch)
+        evict_touch(kl->d, e, c->now_ms);
+    return e;
+}
+
+static dict_entry_t *new_entry(keyloc_t *kl, sv_t key, uint64_t now)
+{
+    dict_entry_t *e = dict_add_h(kl->d, kl->h, key.p, key.len);
+    evict_init_entry(e, now);
+    ctr_add(&kl->p->used_memory, dict_entry_mem(key.len));
+    return e;
+}
+
+/* The entry to overwrite key with: the live one (TTL cleared unless keep_ttl)
+ * or a new one. */
+static dict_entry_t *entry_for_write(cmd_ctx_t *c, sv_t key, keyloc_t *kl, int keep_ttl)
+{
+    dict_entry_t *e = find_live(c, key, kl, 1, 1);
+    if (!e)
+        return new_entry(kl, key, c->now_ms);
+    if (!keep_ttl && e->expire >= 0)
+        dict_set_expire(kl->d, e, DICT_NO_EXPIRE);
+    return e;
+}
+
+/* Replace a value, keeping the memory account right. */
+static void set_value(partition_t *p, obj_t *o, const obj_t *nv)
+{
+    ctr_sub(&p->used_memory, obj_mem(o));
+    obj_free(o);
+    *o = *nv;
+    ctr_add(&p->used_memory, obj_mem(o));
+}
+
+/* Give a string buffer room for need bytes: exactly (fresh strings) or
+ * geometrically (growing ones, so repeated APPENDs are amortized O(1)). */
+static void str_reserve(partition_t *p, obj_t *o, size_t need, int greedy)
+{
+    if (o->v.s.cap >= need)
+        return;
+    size_t cap = need;
+    if (greedy)
+        cap = need < STR_PREALLOC_MAX ? need * 2 : need + STR_PREALLOC_MAX;
+    ctr_sub(&p->used_memory, obj_mem(o));
+    o->v.s.p = xrealloc(o->v.s.p, cap);
+    o->v.s.cap = cap;
+    ctr_add(&p->used_memory, obj_mem(o));
+}
+
+/* Turn an ENC_INT string into ENC_RAW with the same bytes. */
+static void str_make_raw(partition_t *p, obj_t *o)
+{
+    if (o->enc == ENC_RAW)
+        return;
+    char tmp[24];
+    int n = ll_to_str(tmp, o->v.i);
+    obj_t nv = {.type = OBJ_STRING, .enc = ENC_RAW};
+    nv.v.s.p = xmalloc((size_t)n);
+    memcpy(nv.v.s.p, tmp, (size_t)n);
+    nv.v.s.len = nv.v.s.cap = (size_t)n;
+    set_value(p, o, &nv);
+}
+
+obj_t *db_lookup(cmd_ctx_t *c, sv_t key, int flags)
+{
+    keyloc_t kl;
+    dict_entry_t *e = find_live(c, key, &kl, 0, !(flags & LOOKUP_NOTOUCH));
+    if (!(flags & LOOKUP_WRITE))
+        ctr_add(e ? &kl.p->hits : &kl.p->misses, 1);
+    return e ? &e->val : NULL;
+}
+
+void db_set_string(cmd_ctx_t *c, sv_t key, const char *p, size_t n, int keep_ttl)
+{
+    long long iv;
+    if (n <= 20 && str_to_ll(p, n, &iv) == 0) {
+        db_set_int(c, key, iv, keep_ttl);
+        return;
+    }
+    keyloc_t kl;
+    dict_entry_t *e = entry_for_write(c, key, &kl, keep_ttl);
+    obj_t *o = &e->val;
+    if (o->type == OBJ_STRING && o->enc == ENC_RAW && o->v.s.cap >= n &&
+        o->v.s.cap <= n + n / 2 + 16) {
+        /* reuse a buffer of about the right size (memmove: p may alias it) */
+        if (n)
+            memmove(o->v.s.p, p, n);
+        o->v.s.len = n;
+    } else {
+        obj_t nv = {.type = OBJ_STRING, .enc = ENC_RAW};
+        if (n) {
+            nv.v.s.p = xmalloc(n);
+            memcpy(nv.v.s.p, p, n);
+        }
+        nv.v.s.len = nv.v.s.cap = n;
+        set_value(kl.p, o, &nv);
+    }
+    do_sync_counts(kl.p, kl.db);
+}
+
+void db_set_int(cmd_ctx_t *c, sv_t key, long long v, int keep_ttl)
+{
+    keyloc_t kl;
+    dict_entry_t *e = entry_for_write(c, key, &kl, keep_ttl);
+    obj_t nv = {.type = OBJ_STRING, .enc = ENC_INT, .v.i = v};
+    set_value(kl.p, &e->val, &nv);
+    do_sync_counts(kl.p, kl.db);
+}
+
+size_t db_string_append(cmd_ctx_t *c, sv_t key, const char *p, size_t n)
+{
+    keyloc_t kl;
+    dict_entry_t *e = find_live(c, key, &kl, 1, 1);
+    if (!e) {
+        db_set_string(c, key, p, n, 0);
+        return n;
+    }
+    obj_t *o = &e->val;
+    assert(o->type == OBJ_STRING);
+    str_make_raw(kl.p, o);
+    size_t len = o->v.s.len;
+    str_reserve(kl.p, o, len + n, 1);
+    if (n)
+        memcpy(o->v.s.p + len, p, n);
+    o->v.s.len = len + n;
+    return o->v.s.len;
+}
+
+size_t db_string_setrange(cmd_ctx_t *c, sv_t key, size_t off, const char *p, size_t n)
+{
+    keyloc_t kl;
+    char tmp[24];
+    if (n == 0) {
+        /* Redis: nothing to write changes nothing (no padding, no new key) */
+        dict_entry_t *e = find_live(c, key, &kl, 0, 1);
+        return e ? obj_str(&e->val, tmp).len : 0;
+    }
+    dict_entry_t *e = find_live(c, key, &kl, 1, 1);
+    obj_t *o;
+    if (!e) {
+        e = new_entry(&kl, key, c->now_ms);
+        o = &e->val;
+        o->enc = ENC_RAW; /* empty, no buffer yet */
+    } else {
+        o = &e->val;
+        assert(o->type == OBJ_STRING);
+        str_make_raw(kl.p, o);
+    }
+    size_t len = o->v.s.len, end = off + n;
+    if (end > len) {
+        str_reserve(kl.p, o, end, len != 0);
+        if (off > len)
+            memset(o->v.s.p + len, 0, off - len);
+        o->v.s.len = end;
+    }
+    memcpy(o->v.s.p + off, p, n);
+    do_sync_counts(kl.p, kl.db);
+    return o->v.s.len;
+}
+
+int db_delete(cmd_ctx_t *c, sv_t key)
+{
+    keyloc_t kl;
+    dict_entry_t *e = find_live(c, key, &kl, 0, 0);
+    if (!e)
+        return 0;
+    do_delete_entry(kl.p, kl.db, e);
+    return 1;
+}
+
+int64_t db_get_expire(cmd_ctx_t *c, sv_t key)
+{
+    keyloc_t kl;
+    dict_entry_t *e = find_live(c, key, &kl, 0, 0);
+    if (!e)
+        return -2;
+    return e->expire >= 0 ? e->expire : -1;
+}
+
+int db_set_expire(cmd_ctx_t *c, sv_t key, int64_t when_ms)
+{
+    keyloc_t kl;
+    dict_entry_t *e = find_live(c, key, &kl, 0, 1);
+    if (!e)
+        return 0;
+    if (when_ms <= 0 || (uint64_t)when_ms <= c->now_ms) {
+        /* already past: a deletion, not an expiry (as Redis counts it) */
+        do_delete_entry(kl.p, kl.db, e);
+        return 1;
+    }
+    dict_set_expire(kl.d, e, when_ms);
+    do_sync_counts(kl.p, kl.db);
+    return 1;
+}
+
+int db_persist(cmd_ctx_t *c, sv_t key)
+{
+    keyloc_t kl;
+    dict_entry_t *e = find_live(c, key, &kl, 0, 1);
+    if (!e || e->expire < 0)
+        return 0;
+    dict_set_expire(kl.d, e, DICT_NO_EXPIRE);
+    do_sync_counts(kl.p, kl.db);
+    return 1;
+}
+
+int db_rename(cmd_ctx_t *c, sv_t src, sv_t dst, int nx)
+{
+    keyloc_t sk, dk;
+    dict_entry_t *se = find_live(c, src, &sk, 0, 1);
+    if (!se)
+        return -1;
+    if (src.len == dst.len && memcmp(src.p, dst.p, src.len) == 0)
+        return nx ? 1 : 0;
+    dict_entry_t *de = find_live(c, dst, &dk, 1, 0);
+    if (de) {
+        if (nx)
+            return 1;
+        do_delete_entry(dk.p, dk.db, de);
+    }
+    /* The value moves without copying its bytes; its memory moves accounts. */
+    dict_entry_t *ne = new_entry(&dk, dst, c->now_ms);
+    uint64_t vmem = obj_mem(&se->val);
+    ne->val = se->val;
+    ne->lru = se->lru;
+    ne->lfu = se->lfu;
+    if (se->expire >= 0)
+        dict_set_expire(dk.d, ne, se->expire);
+    ctr_sub(&sk.p->used_memory, vmem);
+    ctr_add(&dk.p->used_memory, vmem);
+    memset(&se->val, 0, sizeof se->val); /* an empty ENC_INT: nothing to free */
+    do_delete_entry(sk.p, sk.db, se);
+    do_sync_counts(dk.p, dk.db);
+    return 0;
+}

@@ -1,0 +1,164 @@
+/* percore-server [FILE] [--SECTION.KEY VALUE]... : wires the modules in
+ * dependency order and does nothing else. */
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "command.h"
+#include "config.h"
+#include "log.h"
+#include "sched.h"
+#include "server.h"
+#include "store.h"
+#include "worker.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f, "Usage: percore-server [/path/to/server.ini] [options]\n"
+               "       percore-server --port N        (short for --server.port N)\n"
+               "       percore-server --test-config [file] [options]\n"
+               "       percore-server --print-ini     (a fully commented server.ini)\n"
+               "       percore-server --version | --help\n\n"
+               "Every key of server.ini can be given as --SECTION.KEY VALUE:\n\n");
+    config_print_help(f);
+}
+
+static int allowed_cpus(void)
+{
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
+        return CPU_COUNT(&set);
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
+
+static void make_run_id(void)
+{
+    unsigned char raw[20];
+    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+    ssize_t got = fd >= 0 ? read(fd, raw, sizeof raw) : -1;
+    if (fd >= 0)
+        close(fd);
+    if (got != (ssize_t)sizeof raw)
+        for (size_t i = 0; i < sizeof raw; i++)
+            raw[i] = (unsigned char)(rand() ^ (int)getpid());
+    for (size_t i = 0; i < sizeof raw; i++)
+        snprintf(server.run_id + 2 * i, 3, "%02x", raw[i]);
+}
+
+int main(int argc, char **argv)
+{
+    char err[512];
+    int test_only = 0;
+    config_defaults();
+    int i = 1;
+    if (i < argc && argv[i][0] != '-') {
+        if (config_load_file(argv[i], err, sizeof err) != 0) {
+            fprintf(stderr, "percore-server: %s\n", err);
+            return 1;
+        }
+        if (!realpath(argv[i], server.config_file))
+            snprintf(server.config_file, sizeof server.config_file, "%s", argv[i]);
+        i++;
+    }
+    for (; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            return 0;
+        }
+        if (!strcmp(a, "--version") || !strcmp(a, "-v")) {
+            printf("percore-server v=%s redis-api=%s\n", PERCORE_VERSION, REDIS_API_VERSION);
+            return 0;
+        }
+        if (!strcmp(a, "--print-ini")) {
+            config_print_ini(stdout);
+            return 0;
+        }
+        if (!strcmp(a, "--test-config")) {
+            test_only = 1;
+            if (i + 1 < argc && argv[i + 1][0] != '-') {
+                if (config_load_file(argv[++i], err, sizeof err) != 0) {
+                    fprintf(stderr, "percore-server: %s\n", err);
+                    return 1;
+                }
+            }
+            continue;
+        }
+        if (strncmp(a, "--", 2) != 0 || i + 1 >= argc) {
+            fprintf(stderr, "percore-server: bad argument '%s' (try --help)\n", a);
+            return 1;
+        }
+        const char *key = a + 2;
+        if (!strcmp(key, "port"))
+            key = "server.port";
+        if (config_set_arg(key, argv[++i], err, sizeof err) != 0) {
+            fprintf(stderr, "percore-server: %s\n", err);
+            return 1;
+        }
+    }
+    if (config_finalize(allowed_cpus(), err, sizeof err) != 0) {
+        fprintf(stderr, "percore-server: %s\n", err);
+        return 1;
+    }
+    if (test_only) {
+        printf("percore-server: configuration OK\n");
+        return 0;
+    }
+
+    log_setup(config_get_int(CFG_LOGLEVEL), cfg.logfile);
+    server.start_ms = now_ms();
+    make_run_id();
+    if (!realpath("/proc/self/exe", server.executable))
+        snprintf(server.executable, sizeof server.executable, "%s", argv[0]);
+#ifdef PERCORE_ALLOCATOR
+    server.allocator = PERCORE_ALLOCATOR;
+#else
+    server.allocator = "libc";
+#endif
+
+    int threads = config_get_int(CFG_THREADS), parts = config_get_int(CFG_PARTITIONS);
+    store_setup(parts, config_get_int(CFG_DATABASES));
+    store_set_maxmemory(config_get_u64(CFG_MAXMEMORY), config_get_int(CFG_MAXMEMORY_POLICY),
+                        config_get_int(CFG_MAXMEMORY_SAMPLES));
+    command_setup();
+    command_stats_setup(threads);
+    client_setup(threads);
+    if (worker_setup(threads, (size_t)config_get_int(CFG_RING_SIZE),
+                     config_get_int(CFG_PIN_THREADS)) != 0)
+        log_fatal("cannot create %d workers", threads);
+    if (sched_setup(threads, parts, config_get_int(CFG_POLICY), config_get_int(CFG_BATCH_MAX)) !=
+        0)
+        log_fatal("cannot start the %s scheduler", config_policy_name());
+    if (worker_listen(cfg.bind, config_get_int(CFG_PORT), config_get_int(CFG_TCP_BACKLOG), err,
+                      sizeof err) != 0) {
+        log_warn("%s", err);
+        return 1;
+    }
+    if (cfg.pidfile && *cfg.pidfile) {
+        FILE *f = fopen(cfg.pidfile, "w");
+        if (f) {
+            fprintf(f, "%d\n", (int)getpid());
+            fclose(f);
+        }
+    }
+    log_notice("percore %s (Redis API %s) ready: port %d, %d workers, %d partitions, policy %s",
+               PERCORE_VERSION, REDIS_API_VERSION, config_get_int(CFG_PORT), threads, parts,
+               config_policy_name());
+    worker_run();
+    log_notice("percore is now ready to exit, bye bye...");
+    if (cfg.pidfile && *cfg.pidfile)
+        unlink(cfg.pidfile);
+    sched_teardown();
+    worker_teardown();
+    client_teardown();
+    command_teardown();
+    store_teardown();
+    config_teardown();
+    log_teardown();
+    return 0;
+}

@@ -1,0 +1,635 @@
+/* resp — the Redis protocol on buffers only: request parsing and reply composing.
+ *
+ * The parser is stateless: every call starts again at data[0], so a connection
+ * that has read only part of a request simply calls again with more bytes. To
+ * keep that cheap for large values, RESP_INCOMPLETE reports in res->need how
+ * much input the pending bulk requires, and the caller waits for that much. */
+#include "resp.h"
+
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+/* ---- request parsing ---------------------------------------------------- */
+
+#define ERR_MBULK_LEN "Protocol error: invalid multibulk length"
+#define ERR_BULK_LEN "Protocol error: invalid bulk length"
+#define ERR_MBULK_BIG "Protocol error: too big mbulk count string"
+#define ERR_BULK_BIG "Protocol error: too big bulk count string"
+#define ERR_INLINE_BIG "Protocol error: too big inline request"
+#define ERR_QUOTES "Protocol error: unbalanced quotes in request"
+/* Redis does not check the two bytes after a bulk payload; we require CRLF so a
+ * client that miscounts a length fails loudly instead of desynchronising. */
+#define ERR_BULK_CRLF "Protocol error: expected '\\r\\n' after bulk data"
+
+/* Parse a decimal long long with Redis's string2ll rules: no sign other than a
+ * leading '-', no leading zeros, no "-0", at most 20 characters, no overflow. */
+static int parse_ll(const char *s, size_t n, long long *out)
+{
+    size_t i = 0;
+    int neg = 0;
+    unsigned long long v;
+
+    if (n == 0 || n > 20)
+        return 0;
+    if (n == 1 && s[0] == '0') {
+        *out = 0;
+        return 1;
+    }
+    if (s[0] == '-') {
+        neg = 1;
+        if (++i == n)
+            return 0;
+    }
+    if (s[i] < '1' || s[i] > '9')
+        return 0;
+    v = (unsigned long long)(s[i++] - '0');
+    for (; i < n; i++) {
+        unsigned d;
+        if (s[i] < '0' || s[i] > '9')
+            return 0;
+        d = (unsigned)(s[i] - '0');
+        if (v > (~0ULL - d) / 10)
+            return 0;
+        v = v * 10 + d;
+    }
+    if (neg) {
+        if (v > (unsigned long long)LLONG_MAX + 1)
+            return 0;
+        *out = v == (unsigned long long)LLONG_MAX + 1 ? LLONG_MIN : -(long long)v;
+    } else {
+        if (v > (unsigned long long)LLONG_MAX)
+            return 0;
+        *out = (long long)v;
+    }
+    return 1;
+}
+
+/* Find the line of a '*' or '$' header starting at data[pos]. Like Redis, the
+ * header ends at the first '\r'; if none is found in the first max_inline + 1
+ * bytes and more than max_inline bytes are buffered, the header is too big.
+ * On RESP_OK, *cr is the index of the '\r', which is followed by '\n'. */
+static int find_header(const char *data, size_t len, size_t pos, const resp_limits_t *lim,
+                       size_t *cr, resp_parse_t *res, const char *too_big,
+                       const char *bad_len)
+{
+    size_t avail = len - pos;
+    size_t scan = avail < lim->max_inline + 1 ? avail : lim->max_inline + 1;
+    const char *p = memchr(data + pos, '\r', scan);
+
+    if (!p) {
+        if (avail > lim->max_inline) {
+            res->err = too_big;
+            return RESP_ERROR;
+        }
+        return RESP_INCOMPLETE;
+    }
+    *cr = (size_t)(p - data);
+    if (*cr + 1 >= len)
+        return RESP_INCOMPLETE;
+    if (data[*cr + 1] != '\n') {
+        res->err = bad_len;
+        return RESP_ERROR;
+    }
+    return RESP_OK;
+}
+
+/* res->err must outlive the call without allocating, and this text carries the
+ * offending byte; each thread parses its own connections, so one buffer per
+ * thread suffices. Valid until this thread's next protocol error. */
+static const char *err_expected_dollar(char got)
+{
+    static _Thread_local char msg[sizeof "Protocol error: expected '$', got 'X'"];
+    static const char head[] = "Protocol error: expected '$', got '";
+    size_t n = sizeof head - 1;
+
+    memcpy(msg, head, n);
+    msg[n] = got;
+    msg[n + 1] = '\'';
+    msg[n + 2] = '\0';
+    return msg;
+}
+
+static int parse_multibulk(char *data, size_t len, const resp_limits_t *lim, argvec_t *args,
+                           resp_parse_t *res)
+{
+    size_t cr, pos;
+    long long count, blen;
+    int rc;
+
+    rc = find_header(data, len, 0, lim, &cr, res, ERR_MBULK_BIG, ERR_MBULK_LEN);
+    if (rc != RESP_OK)
+        return rc;
+    if (!parse_ll(data + 1, cr - 1, &count) ||
+        (count > 0 && ((unsigned long long)count > lim->max_args || count > INT_MAX))) {
+        res->err = ERR_MBULK_LEN;
+        return RESP_ERROR;
+    }
+    pos = cr + 2;
+    if (count <= 0) { /* Redis skips "*0" and "*-1" without a reply */
+        res->consumed = pos;
+        return RESP_OK;
+    }
+
+    for (long long i = 0; i < count; i++) {
+        rc = find_header(data, len, pos, lim, &cr, res, ERR_BULK_BIG, ERR_BULK_LEN);
+        if (rc != RESP_OK)
+            return rc;
+        if (data[pos] != '$') {
+            res->err = err_expected_dollar(data[pos]);
+            return RESP_ERROR;
+        }
+        if (!parse_ll(data + pos + 1, cr - pos - 1, &blen) || blen < 0 ||
+            (unsigned long long)blen > lim->max_bulk) {
+            res->err = ERR_BULK_LEN;
+            return RESP_ERROR;
+        }
+        size_t n = (size_t)blen;
+        pos = cr + 2;
+        if (len - pos < n + 2) {
+            /* the caller can wait for the whole value instead of re-parsing */
+            res->need = pos + n + 2;
+            return RESP_INCOMPLETE;
+        }
+        if (data[pos + n] != '\r' || data[pos + n + 1] != '\n') {
+            res->err = ERR_BULK_CRLF;
+            return RESP_ERROR;
+        }
+        argvec_push(args, (sv_t){data + pos, n});
+        pos += n + 2;
+    }
+    res->consumed = pos;
+    res->argc = (int)count;
+    return RESP_OK;
+}
+
+/* isspace() in the C locale, without the locale lookup. */
+static inline int is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+
+static inline int hex_val(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Split data[0..end) into arguments with sdssplitargs' rules, unquoting in place:
+ * every step reads at least as many bytes as it writes, so the write cursor never
+ * overtakes the read cursor. Unlike sdssplitargs, a NUL byte is ordinary data. */
+static int split_inline(char *data, size_t end, argvec_t *args, int *argc)
+{
+    size_t p = 0;
+
+    *argc = 0;
+    for (;;) {
+        while (p < end && is_space(data[p]))
+            p++;
+        if (p >= end)
+            return RESP_OK;
+
+        size_t start = p, w = p;
+        int inq = 0, insq = 0, done = 0;
+        while (!done) {
+            if (inq) {
+                if (p >= end)
+                    return RESP_ERROR; /* unterminated "..." */
+                char c = data[p];
+                int hi, lo;
+                if (c == '\\' && p + 3 < end && data[p + 1] == 'x' &&
+                    (hi = hex_val(data[p + 2])) >= 0 && (lo = hex_val(data[p + 3])) >= 0) {
+                    data[w++] = (char)(hi * 16 + lo);
+                    p += 4;
+                } else if (c == '\\' && p + 1 < end) {
+                    switch (data[p + 1]) {
+                    case 'n': c = '\n'; break;
+                    case 'r': c = '\r'; break;
+                    case 't': c = '\t'; break;
+                    case 'b': c = '\b'; break;
+                    case 'a': c = '\a'; break;
+                    default: c = data[p + 1]; break;
+                    }
+                    data[w++] = c;
+                    p += 2;
+                } else if (c == '"') {
+                    /* a closing quote must end the argument */
+                    if (p + 1 < end && !is_space(data[p + 1]))
+                        return RESP_ERROR;
+                    p++;
+                    done = 1;
+                } else {
+                    data[w++] = c;
+                    p++;
+                }
+            } else if (insq) {
+                if (p >= end)
+                    return RESP_ERROR; /* unterminated '...' */
+                char c = data[p];
+                if (c == '\\' && p + 1 < end && data[p + 1] == '\'') {
+                    data[w++] = '\'';
+                    p += 2;
+                } else if (c == '\'') {
+                    if (p + 1 < end && !is_space(data[p + 1]))
+                        return RESP_ERROR;
+                    p++;
+                    done = 1;
+                } else {
+                    data[w++] = c;
+                    p++;
+                }
+            } else if (p >= end) {
+                done = 1;
+            } else {
+                /* only these end an unquoted argument, as in sdssplitargs:
+                 * '\v' and '\f' separate arguments but do not end one */
+                switch (data[p]) {
+                case ' ':
+                case '\n':
+                case '\r':
+                case '\t':
+                    done = 1;
+                    break;
+                case '"':
+                    inq = 1;
+                    break;
+                case '\'':
+                    insq = 1;
+                    break;
+                default:
+                    data[w++] = data[p];
+                    break;
+                }
+                p++;
+            }
+        }
+        argvec_push(args, (sv_t){data + start, w - start});
+        (*argc)++;
+    }
+}
+
+static int parse_inline(char *data, size_t len, const resp_limits_t *lim, argvec_t *args,
+                        resp_parse_t *res)
+{
+    size_t scan = len < lim->max_inline + 1 ? len : lim->max_inline + 1;
+    const char *nl = memchr(data, '\n', scan);
+    size_t end;
+
+    if (!nl) {
+        if (len > lim->max_inline) {
+            res->err = ERR_INLINE_BIG;
+            return RESP_ERROR;
+        }
+        return RESP_INCOMPLETE;
+    }
+    end = (size_t)(nl - data);
+    res->consumed = end + 1;
+    if (end > 0 && data[end - 1] == '\r')
+        end--;
+    if (split_inline(data, end, args, &res->argc) != RESP_OK) {
+        res->consumed = 0;
+        res->argc = 0;
+        res->err = ERR_QUOTES;
+        return RESP_ERROR;
+    }
+    return RESP_OK;
+}
+
+int resp_parse_request(char *data, size_t len, const resp_limits_t *lim, argvec_t *args,
+                       resp_parse_t *res)
+{
+    size_t n0 = args->n;
+    int rc;
+
+    res->consumed = 0;
+    res->argc = 0;
+    res->need = 0;
+    res->err = NULL;
+    if (len == 0)
+        return RESP_INCOMPLETE;
+    if (data[0] == '*')
+        rc = parse_multibulk(data, len, lim, args, res);
+    else
+        rc = parse_inline(data, len, lim, args, res);
+    if (rc != RESP_OK) {
+        args->n = n0; /* nothing half-parsed is left behind */
+        res->consumed = 0;
+        res->argc = 0;
+    }
+    return rc;
+}
+
+/* ---- reply composing ---------------------------------------------------- */
+
+/* "00" "01" ... "99": two digits per division on the hot path. */
+static const char digit_pairs[201] = "00010203040506070809"
+                                     "10111213141516171819"
+                                     "20212223242526272829"
+                                     "30313233343536373839"
+                                     "40414243444546474849"
+                                     "50515253545556575859"
+                                     "60616263646566676869"
+                                     "70717273747576777879"
+                                     "80818283848586878889"
+                                     "90919293949596979899";
+
+/* Write v in decimal to dst (room for 20 bytes); returns the length. */
+static inline size_t u64_to_dec(char *dst, unsigned long long v)
+{
+    char tmp[20];
+    size_t i = sizeof tmp;
+
+    while (v >= 100) {
+        unsigned d = (unsigned)(v % 100) * 2;
+        v /= 100;
+        tmp[--i] = digit_pairs[d + 1];
+        tmp[--i] = digit_pairs[d];
+    }
+    if (v >= 10) {
+        unsigned d = (unsigned)v * 2;
+        tmp[--i] = digit_pairs[d + 1];
+        tmp[--i] = digit_pairs[d];
+    } else {
+        tmp[--i] = (char)('0' + v);
+    }
+    memcpy(dst, tmp + i, sizeof tmp - i);
+    return sizeof tmp - i;
+}
+
+/* Write v in decimal to dst (room for 20 bytes, LLONG_MIN included). */
+static inline size_t ll_to_dec(char *dst, long long v)
+{
+    if (v < 0) {
+        dst[0] = '-';
+        return 1 + u64_to_dec(dst + 1, 0ULL - (unsigned long long)v);
+    }
+    return u64_to_dec(dst, (unsigned long long)v);
+}
+
+#define HDR_MAX 23 /* type byte, 20 characters of number, CRLF */
+
+/* Write "<type><v>\r\n" to dst; returns the length. */
+static inline size_t fmt_hdr(char *dst, char type, long long v)
+{
+    size_t n;
+
+    dst[0] = type;
+    if (v >= 0 && v < 10) { /* the common short aggregates and bulks */
+        dst[1] = (char)('0' + v);
+        n = 2;
+    } else {
+        n = 1 + ll_to_dec(dst + 1, v);
+    }
+    dst[n] = '\r';
+    dst[n + 1] = '\n';
+    return n + 2;
+}
+
+static inline void put_hdr(buf_t *b, char type, long long v)
+{
+    buf_reserve(b, HDR_MAX);
+    b->len += fmt_hdr(b->data + b->len, type, v);
+}
+
+static inline void put_lit(buf_t *b, const char *s, size_t n)
+{
+    buf_append(b, s, n);
+}
+
+void reply_status(reply_t *r, const char *s)
+{
+    size_t n = strlen(s);
+    buf_t *b = r->out;
+
+    buf_reserve(b, n + 3);
+    b->data[b->len++] = '+';
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+    b->data[b->len++] = '\r';
+    b->data[b->len++] = '\n';
+}
+
+void reply_ok(reply_t *r)
+{
+    put_lit(r->out, "+OK\r\n", 5);
+}
+
+void reply_error(reply_t *r, const char *msg)
+{
+    buf_t *b = r->out;
+    size_t n;
+
+    if (msg[0] == '-') /* tolerate a caller that already wrote the dash */
+        msg++;
+    n = strlen(msg);
+    buf_reserve(b, n + 3);
+    b->data[b->len++] = '-';
+    for (size_t i = 0; i < n; i++) {
+        char c = msg[i];
+        /* a CR or LF inside the text would end the reply early */
+        b->data[b->len++] = (c == '\r' || c == '\n') ? ' ' : c;
+    }
+    b->data[b->len++] = '\r';
+    b->data[b->len++] = '\n';
+    r->errors++;
+}
+
+void reply_errorf(reply_t *r, const char *fmt, ...)
+{
+    char tmp[256];
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        reply_error(r, "ERR internal error formatting a reply");
+        return;
+    }
+    if ((size_t)n < sizeof tmp) {
+        reply_error(r, tmp);
+        return;
+    }
+    char *big = xmalloc((size_t)n + 1);
+    va_start(ap, fmt);
+    vsnprintf(big, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    reply_error(r, big);
+    free(big);
+}
+
+void reply_int(reply_t *r, long long v)
+{
+    put_hdr(r->out, ':', v);
+}
+
+void reply_bulk(reply_t *r, const void *p, size_t n)
+{
+    buf_t *b = r->out;
+
+    /* one reservation for header, payload and trailer */
+    buf_reserve(b, HDR_MAX + n + 2);
+    b->len += fmt_hdr(b->data + b->len, '$', (long long)n);
+    if (n)
+        memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len++] = '\r';
+    b->data[b->len++] = '\n';
+}
+
+void reply_bulk_cstr(reply_t *r, const char *s)
+{
+    if (!s) {
+        reply_null(r);
+        return;
+    }
+    reply_bulk(r, s, strlen(s));
+}
+
+void reply_bulk_ll(reply_t *r, long long v)
+{
+    char tmp[20];
+    size_t n = ll_to_dec(tmp, v);
+    reply_bulk(r, tmp, n);
+}
+
+int resp_format_double(char *dst, double d)
+{
+    /* spelled out: libc's "%g" writes "-nan" for a NaN with the sign bit set */
+    if (isnan(d)) {
+        memcpy(dst, "nan", 4);
+        return 3;
+    }
+    if (isinf(d)) {
+        if (d > 0) {
+            memcpy(dst, "inf", 4);
+            return 3;
+        }
+        memcpy(dst, "-inf", 5);
+        return 4;
+    }
+    return snprintf(dst, 40, "%.17g", d);
+}
+
+void reply_bulk_double(reply_t *r, double d)
+{
+    char tmp[40];
+    int n = resp_format_double(tmp, d);
+    reply_bulk(r, tmp, (size_t)n);
+}
+
+void reply_double(reply_t *r, double d)
+{
+    char tmp[40];
+    int n;
+
+    if (r->proto < 3) {
+        reply_bulk_double(r, d);
+        return;
+    }
+    n = resp_format_double(tmp, d);
+    buf_reserve(r->out, (size_t)n + 3);
+    buf_putc(r->out, ',');
+    buf_append(r->out, tmp, (size_t)n);
+    put_lit(r->out, "\r\n", 2);
+}
+
+void reply_bool(reply_t *r, int v)
+{
+    if (r->proto >= 3)
+        put_lit(r->out, v ? "#t\r\n" : "#f\r\n", 4);
+    else
+        put_lit(r->out, v ? ":1\r\n" : ":0\r\n", 4);
+}
+
+void reply_null(reply_t *r)
+{
+    if (r->proto >= 3)
+        put_lit(r->out, "_\r\n", 3);
+    else
+        put_lit(r->out, "$-1\r\n", 5);
+}
+
+void reply_null_array(reply_t *r)
+{
+    if (r->proto >= 3)
+        put_lit(r->out, "_\r\n", 3);
+    else
+        put_lit(r->out, "*-1\r\n", 5);
+}
+
+/* The header of an aggregate of n elements (pairs, for a map), degraded for RESP2. */
+static size_t fmt_aggr(char *dst, int proto, char type, long n)
+{
+    if (proto >= 3)
+        return fmt_hdr(dst, type, n);
+    if (type == '%')
+        return fmt_hdr(dst, '*', 2LL * n);
+    return fmt_hdr(dst, '*', n);
+}
+
+void reply_array(reply_t *r, long n)
+{
+    put_hdr(r->out, '*', n);
+}
+
+void reply_map(reply_t *r, long n)
+{
+    buf_reserve(r->out, HDR_MAX);
+    r->out->len += fmt_aggr(r->out->data + r->out->len, r->proto, '%', n);
+}
+
+void reply_set(reply_t *r, long n)
+{
+    buf_reserve(r->out, HDR_MAX);
+    r->out->len += fmt_aggr(r->out->data + r->out->len, r->proto, '~', n);
+}
+
+void reply_push(reply_t *r, long n)
+{
+    buf_reserve(r->out, HDR_MAX);
+    r->out->len += fmt_aggr(r->out->data + r->out->len, r->proto, '>', n);
+}
+
+void reply_verbatim(reply_t *r, const char *p, size_t n, const char *fmt3)
+{
+    buf_t *b = r->out;
+
+    if (r->proto < 3) {
+        reply_bulk(r, p, n);
+        return;
+    }
+    /* the format is exactly three characters ("txt", "mkd") */
+    if (!fmt3 || strlen(fmt3) != 3)
+        fmt3 = "txt";
+    buf_reserve(b, HDR_MAX + 4 + n + 2);
+    b->len += fmt_hdr(b->data + b->len, '=', (long long)n + 4);
+    memcpy(b->data + b->len, fmt3, 3);
+    b->data[b->len + 3] = ':';
+    b->len += 4;
+    if (n)
+        memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len++] = '\r';
+    b->data[b->len++] = '\n';
+}
+
+size_t reply_defer(reply_t *r)
+{
+    return r->out->len;
+}
+
+void reply_defer_set(reply_t *r, size_t mark, char type, long n)
+{
+    char tmp[HDR_MAX];
+    size_t len = fmt_aggr(tmp, r->proto, type, n);
+    buf_insert(r->out, mark, tmp, len);
+}

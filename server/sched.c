@@ -1,0 +1,155 @@
+/* The scheduler's common part: setup, command execution, cron and INFO.
+ * The placing of work is in one file per policy (sched_<policy>.c). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "log.h"
+#include "sched_internal.h"
+#include "store.h"
+
+int sched_nparts, sched_nworkers, sched_batch_max;
+int *sched_owner_of;
+static const sched_policy_ops_t *ops;
+
+int sched_setup(int nworkers, int npartitions, int policy, int batch_max)
+{
+    sched_nworkers = nworkers;
+    sched_nparts = npartitions;
+    sched_batch_max = batch_max > 0 ? batch_max : 1;
+    sched_owner_of = xcalloc((size_t)npartitions, sizeof *sched_owner_of);
+    /* The ownership table starts as p mod workers; it is a table so that a
+     * rebalancer can move partitions later. */
+    for (int p = 0; p < npartitions; p++)
+        sched_owner_of[p] = p % nworkers;
+    switch (policy) {
+    case POLICY_SHARE_NOTHING:
+        ops = &sched_share_nothing;
+        break;
+    default:
+        log_warn("scheduler policy %d is not available in this build", policy);
+        return -1;
+    }
+    ops->init();
+    return 0;
+}
+
+void sched_teardown(void)
+{
+    if (ops)
+        ops->teardown();
+    free(sched_owner_of);
+    sched_owner_of = NULL;
+}
+
+int sched_owner(int part) { return sched_owner_of[part]; }
+const char *sched_policy_name(void) { return ops ? ops->name : "none"; }
+void sched_run_client(client_t *c) { ops->run_client(c); }
+void sched_worker_start(int worker) { (void)worker; }
+
+int sched_cron_hz(void)
+{
+    int hz = config_get_int(CFG_HZ);
+    return hz < 1 ? 1 : hz > 500 ? 500 : hz;
+}
+
+void sched_cron(int worker, uint64_t now)
+{
+    int hz = sched_cron_hz();
+    int owned = 0;
+    for (int p = 0; p < sched_nparts; p++)
+        owned += sched_owner_of[p] == worker;
+    if (!owned)
+        return;
+    /* Redis spends up to 25% of a cron period on active expiry; spread that
+     * over the partitions this worker owns. */
+    int effort = config_get_int(CFG_ACTIVE_EXPIRE_EFFORT);
+    uint64_t budget = (uint64_t)(1000000 / hz) * (uint64_t)(20 + 5 * effort) / 100 / (uint64_t)owned;
+    if (budget < 50)
+        budget = 50;
+    for (int p = 0; p < sched_nparts; p++) {
+        if (sched_owner_of[p] != worker || !ops->part_idle(p))
+            continue;
+        store_active_expire(p, now, budget);
+        store_rehash_step(p, budget / 4 + 10);
+    }
+}
+
+void sched_collect_parts(client_t *c, const qcmd_t *qc, task_t *t)
+{
+    if (t->parts_cap < sched_nparts) {
+        t->parts = xrealloc(t->parts, (size_t)sched_nparts * sizeof *t->parts);
+        t->parts_cap = sched_nparts;
+    }
+    t->nparts = 0;
+    if (qc->cmd->flags & CMD_ALLPARTS) {
+        for (int p = 0; p < sched_nparts; p++)
+            t->parts[t->nparts++] = p;
+        return;
+    }
+    /* A bitmap of touched partitions gives them in ascending order, unique. */
+    unsigned char seen[16384 / 8];
+    memset(seen, 0, (size_t)(sched_nparts + 7) / 8);
+    sv_t *argv = client_argv(c, qc);
+    int first, last, step;
+    command_key_range(qc->cmd, qc->argc, &first, &last, &step);
+    for (int i = first; i && i <= last; i += step) {
+        int p = store_part_of_key(argv[i]);
+        seen[p / 8] |= (unsigned char)(1u << (p % 8));
+    }
+    for (int p = 0; p < sched_nparts; p++)
+        if (seen[p / 8] & (1u << (p % 8)))
+            t->parts[t->nparts++] = p;
+}
+
+void sched_exec(client_t *c, const qcmd_t *qc, reply_t *r, int db, const int *parts, int nparts,
+                int home)
+{
+    const command_t *cmd = qc->cmd;
+    int w = worker_self();
+    cmd_stats_t *cs = &command_stats(w)[cmd->id];
+    if ((cmd->flags & CMD_DENYOOM) && config_get_u64(CFG_MAXMEMORY)) {
+        for (int i = 0; i < nparts; i++) {
+            if (store_make_room(parts[i]) != 0) {
+                reply_error(r, ERR_OOM);
+                stat_add(&cs->rejected_calls, 1);
+                stat_add(&worker_stats(w)->error_replies, 1);
+                return;
+            }
+        }
+    }
+    cmd_ctx_t ctx = {
+        .argc = qc->argc,
+        .argv = client_argv(c, qc),
+        .r = r,
+        .db = db,
+        .now_ms = worker_now_ms(),
+        .cl = home ? c : NULL,
+        .cmd = cmd,
+        .worker = w,
+    };
+    uint64_t errors = r->errors;
+    uint64_t t0 = mono_us();
+    cmd->proc(&ctx);
+    stat_add(&cs->usec, mono_us() - t0);
+    stat_add(&cs->calls, 1);
+    if (r->errors != errors) {
+        stat_add(&cs->failed_calls, 1);
+        stat_add(&worker_stats(w)->error_replies, 1);
+    }
+    stat_add(&worker_stats(w)->commands_processed, 1);
+}
+
+void sched_info(buf_t *out)
+{
+    buf_printf(out, "policy:%s\r\npartitions:%d\r\nworkers:%d\r\n", sched_policy_name(),
+               sched_nparts, sched_nworkers);
+    for (int w = 0; w < sched_nworkers; w++) {
+        worker_stats_t *s = worker_stats(w);
+        buf_printf(out, "worker%d:", w);
+#define X(name, desc) buf_printf(out, #name "=%llu,", (unsigned long long)stat_get(&s->name));
+        WORKER_STATS(X)
+#undef X
+        buf_printf(out, "ring_depth=%zu\r\n", worker_inbound_depth(w));
+    }
+}

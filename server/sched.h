@@ -1,0 +1,66 @@
+/* sched — where a client's commands run and how they get exclusive access to
+ * the partitions they touch. The client module parses commands into its queue
+ * and calls sched_run_client(); the policy runs them in order and calls
+ * client_queue_done() when the queue is empty. Handlers never see the policy. */
+#ifndef PERCORE_SCHED_H
+#define PERCORE_SCHED_H
+
+#include <stdint.h>
+
+#include "buf.h"
+#include "command.h"
+#include "worker.h"
+
+struct client;
+
+/* One parsed command waiting in a client's queue. */
+typedef struct qcmd {
+    const command_t *cmd; /* NULL: error already decided at parse time (err) */
+    uint32_t argi;        /* first argument in the client's argvec */
+    int argc;
+    int part;             /* single partition, or -1: none, -2: several (see parts) */
+    const char *err;      /* reply instead of running (unknown command, arity...) */
+} qcmd_t;
+
+/* A task: a run of queued commands of one client that the scheduler places
+ * as a unit. Embedded in its client (one task in flight per client), so
+ * placing work never allocates on the fast path. */
+typedef struct task {
+    xmsg_t msg;            /* travels between workers */
+    struct client *cl;
+    int home;              /* the client's worker */
+    int exec;              /* the worker running it */
+    int kind;              /* TASK_BATCH or TASK_MULTI */
+    int db, proto;
+    uint32_t first, count; /* commands cl->q[first .. first+count) */
+    uint32_t cursor;       /* next command of the batch to run */
+    buf_t out;             /* replies of a task run away from home */
+    uint64_t errors;
+    /* multi-partition tasks: partitions in the global (ascending) order */
+    int *parts, nparts, acquired, req_end;
+    int parts_cap;
+    int waiting_part;      /* partition whose queue it waits in, or -1 */
+    struct task *wait_next;
+    xmsg_t *returns;       /* messages handing lent partitions back */
+} task_t;
+
+enum { TASK_BATCH = 1, TASK_MULTI = 2 };
+
+enum sched_policy { POLICY_SHARE_NOTHING = 0, POLICY_SHARED_LOCKS, POLICY_WORK_STEALING };
+
+int sched_setup(int nworkers, int npartitions, int policy, int batch_max);
+void sched_teardown(void);
+void sched_worker_start(int worker);
+/* Periodic work on a worker: active expiry and rehashing of the partitions it
+ * may touch right now. */
+void sched_cron(int worker, uint64_t now_ms);
+int sched_cron_hz(void);
+
+/* On the client's home worker: run what can run of the client's queue. */
+void sched_run_client(struct client *c);
+int sched_owner(int part);
+const char *sched_policy_name(void);
+/* INFO scheduler section. */
+void sched_info(buf_t *out);
+
+#endif

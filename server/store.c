@@ -1,0 +1,280 @@
+/* store — partitions, their counters and whole-partition operations. Key-level
+ * operations are in db.c, active expiry in expire.c, eviction in evict.c. */
+#include "store.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "db.h"
+#include "log.h"
+#include "slot.h"
+#include "store_priv.h"
+
+/* Written by store_setup/teardown only, before/after workers run. */
+partition_t *store_parts;
+int store_nparts, store_ndbs;
+
+/* ---- clocks ------------------------------------------------------------ */
+
+static uint64_t clock_us(clockid_t id)
+{
+    struct timespec ts;
+    clock_gettime(id, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+uint64_t now_us(void)
+{
+    return clock_us(CLOCK_REALTIME);
+}
+
+uint64_t now_ms(void)
+{
+    return clock_us(CLOCK_REALTIME) / 1000u;
+}
+
+uint64_t mono_us(void)
+{
+    return clock_us(CLOCK_MONOTONIC);
+}
+
+/* ---- setup ------------------------------------------------------------- */
+
+static uint64_t random_seed(void)
+{
+    uint64_t s = 0;
+    if (getrandom(&s, sizeof s, GRND_NONBLOCK) != (ssize_t)sizeof s)
+        s = now_us() ^ mono_us() << 20;
+    return s;
+}
+
+void store_setup(int npartitions, int databases)
+{
+    if (npartitions < 1 || (npartitions & (npartitions - 1)) || npartitions > SLOT_COUNT)
+        log_fatal("store: partitions must be a power of two in 1..%d, not %d", SLOT_COUNT,
+                  npartitions);
+    if (databases < 1)
+        log_fatal("store: databases must be at least 1, not %d", databases);
+    store_nparts = npartitions;
+    store_ndbs = databases;
+    dict_set_hash_seed(random_seed());
+    store_parts = aligned_alloc(_Alignof(partition_t), sizeof(partition_t) * (size_t)npartitions);
+    if (!store_parts)
+        log_fatal("store: out of memory");
+    memset(store_parts, 0, sizeof(partition_t) * (size_t)npartitions);
+    uint64_t seed = random_seed();
+    for (int i = 0; i < npartitions; i++) {
+        partition_t *p = &store_parts[i];
+        p->dbs = xcalloc((size_t)databases, sizeof *p->dbs);
+        p->keys = xcalloc((size_t)databases, sizeof *p->keys);
+        p->expires = xcalloc((size_t)databases, sizeof *p->expires);
+        for (int db = 0; db < databases; db++) {
+            atomic_init(&p->keys[db], 0);
+            atomic_init(&p->expires[db], 0);
+        }
+        p->seed = seed + (uint64_t)(i + 1) * 0x9e3779b97f4a7c15ULL;
+    }
+}
+
+void store_teardown(void)
+{
+    if (!store_parts)
+        return;
+    for (int i = 0; i < store_nparts; i++) {
+        partition_t *p = &store_parts[i];
+        db_flush(i, -1);
+        free(p->dbs);
+        free(p->keys);
+        free(p->expires);
+    }
+    free(store_parts);
+    store_parts = NULL;
+    store_nparts = store_ndbs = 0;
+}
+
+int store_partitions(void)
+{
+    return store_nparts;
+}
+
+int store_databases(void)
+{
+    return store_ndbs;
+}
+
+int store_part_of_key(sv_t key)
+{
+    return store_part_of_slot(slot_of(key.p, key.len), store_nparts);
+}
+
+/* ---- helpers shared by db.c, expire.c, evict.c -------------------------- */
+
+dict_t *do_db_dict(partition_t *p, int db, int create)
+{
+    if (!p->dbs[db] && create) {
+        p->seed += 0x9e3779b97f4a7c15ULL;
+        p->dbs[db] = dict_create(p->seed);
+    }
+    return p->dbs[db];
+}
+
+void do_sync_counts(partition_t *p, int db)
+{
+    dict_t *d = p->dbs[db];
+    atomic_store_explicit(&p->keys[db], d ? dict_size(d) : 0, memory_order_relaxed);
+    atomic_store_explicit(&p->expires[db], d ? dict_volatile_count(d) : 0,
+                          memory_order_relaxed);
+}
+
+void do_delete_entry(partition_t *p, int db, dict_entry_t *e)
+{
+    ctr_sub(&p->used_memory, entry_mem(e));
+    dict_unlink(p->dbs[db], e);
+    obj_free(&e->val);
+    free(e);
+    do_sync_counts(p, db);
+}
+
+void do_expire_entry(partition_t *p, int db, dict_entry_t *e)
+{
+    ctr_add(&p->expired, 1);
+    do_delete_entry(p, db, e);
+}
+
+/* ---- whole-partition operations ----------------------------------------- */
+
+uint64_t db_size(int part, int db)
+{
+    return ctr_get(&store_parts[part].keys[db]);
+}
+
+uint64_t db_expires_count(int part, int db)
+{
+    return ctr_get(&store_parts[part].expires[db]);
+}
+
+static void flush_entry(void *arg, dict_entry_t *e)
+{
+    partition_t *p = arg;
+    ctr_sub(&p->used_memory, entry_mem(e));
+    obj_free(&e->val);
+}
+
+void db_flush(int part, int db)
+{
+    partition_t *p = &store_parts[part];
+    for (int i = 0; i < store_ndbs; i++) {
+        if ((db >= 0 && i != db) || !p->dbs[i])
+            continue;
+        dict_destroy(p->dbs[i], flush_entry, p);
+        p->dbs[i] = NULL;
+        do_sync_counts(p, i);
+    }
+}
+
+struct scan_arg {
+    db_scan_fn *fn;
+    void *arg;
+    uint64_t now;
+};
+
+static void scan_entry(void *arg, dict_entry_t *e)
+{
+    struct scan_arg *sa = arg;
+    if (!entry_expired(e, sa->now))
+        sa->fn(sa->arg, (sv_t){e->key, e->klen}, &e->val);
+}
+
+uint64_t db_scan(int part, int db, uint64_t cursor, uint64_t now, db_scan_fn *fn, void *arg)
+{
+    dict_t *d = store_parts[part].dbs[db];
+    if (!d)
+        return 0;
+    struct scan_arg sa = {fn, arg, now};
+    return dict_scan(d, cursor, scan_entry, &sa);
+}
+
+int db_random_key(int part, int db, uint64_t now, buf_t *out)
+{
+    partition_t *p = &store_parts[part];
+    dict_t *d = p->dbs[db];
+    /* Expired keys met on the way are reclaimed; give up after a bounded
+     * number of them (a database of nothing but expired keys is empty). */
+    for (int tries = 0; d && tries < 100; tries++) {
+        dict_entry_t *e = dict_random(d);
+        if (!e)
+            return 0;
+        if (entry_expired(e, now)) {
+            do_expire_entry(p, db, e);
+            continue;
+        }
+        out->len = 0;
+        buf_append(out, e->key, e->klen);
+        return 1;
+    }
+    return 0;
+}
+
+void store_rehash_step(int part, uint64_t budget_us)
+{
+    partition_t *p = &store_parts[part];
+    uint64_t start = mono_us();
+    for (int db = 0; db < store_ndbs; db++) {
+        if (!p->dbs[db])
+            continue;
+        uint64_t spent = mono_us() - start;
+        if (spent >= budget_us)
+            break;
+        dict_rehash_us(p->dbs[db], budget_us - spent);
+    }
+}
+
+/* ---- counters ----------------------------------------------------------- */
+
+static uint64_t since_base(_Atomic uint64_t *base, _Atomic uint64_t *c)
+{
+    uint64_t b = ctr_get(base), v = ctr_get(c);
+    return v > b ? v - b : 0;
+}
+
+void store_stats(store_stats_t *out)
+{
+    memset(out, 0, sizeof *out);
+    for (int i = 0; i < store_nparts; i++) {
+        partition_t *p = &store_parts[i];
+        out->keyspace_hits += since_base(&p->base_hits, &p->hits);
+        out->keyspace_misses += since_base(&p->base_misses, &p->misses);
+        out->expired_keys += since_base(&p->base_expired, &p->expired);
+        out->evicted_keys += since_base(&p->base_evicted, &p->evicted);
+        out->used_memory += ctr_get(&p->used_memory);
+    }
+}
+
+void store_reset_stats(void)
+{
+    for (int i = 0; i < store_nparts; i++) {
+        partition_t *p = &store_parts[i];
+        atomic_store_explicit(&p->base_hits, ctr_get(&p->hits), memory_order_relaxed);
+        atomic_store_explicit(&p->base_misses, ctr_get(&p->misses), memory_order_relaxed);
+        atomic_store_explicit(&p->base_expired, ctr_get(&p->expired), memory_order_relaxed);
+        atomic_store_explicit(&p->base_evicted, ctr_get(&p->evicted), memory_order_relaxed);
+    }
+}
+
+uint64_t store_db_keys(int db)
+{
+    uint64_t n = 0;
+    for (int i = 0; i < store_nparts; i++)
+        n += ctr_get(&store_parts[i].keys[db]);
+    return n;
+}
+
+uint64_t store_db_expires(int db)
+{
+    uint64_t n = 0;
+    for (int i = 0; i < store_nparts; i++)
+        n += ctr_get(&store_parts[i].expires[db]);
+    return n;
+}

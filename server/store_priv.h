@@ -1,0 +1,72 @@
+/* store_priv — internals shared by the store's files (store.c, db.c,
+ * expire.c, evict.c); not for other modules. Every do_ function needs its
+ * partition held by the calling task. */
+#ifndef PERCORE_STORE_PRIV_H
+#define PERCORE_STORE_PRIV_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "dict.h"
+#include "store.h"
+
+/* Counters are written only by the partition's holder (load + store, no
+ * read-modify-write needed) and read by anyone. Resets don't write them:
+ * they move the base_ snapshot, so the single writer is never raced. */
+typedef struct partition {
+    _Alignas(64) dict_t **dbs;  /* [databases], each created on first write */
+    _Atomic uint64_t *keys;     /* [databases] */
+    _Atomic uint64_t *expires;  /* [databases] */
+    _Atomic uint64_t hits, misses, expired, evicted, used_memory;
+    _Atomic uint64_t base_hits, base_misses, base_expired, base_evicted;
+    uint64_t seed;     /* for new dicts' random generators */
+    int expire_db;     /* active expiry resumes at this database */
+    int evict_db;      /* random eviction starts its database search here */
+} partition_t;
+
+extern partition_t *store_parts;
+extern int store_nparts, store_ndbs;
+
+static inline void ctr_add(_Atomic uint64_t *c, uint64_t d)
+{
+    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + d,
+                          memory_order_relaxed);
+}
+
+static inline void ctr_sub(_Atomic uint64_t *c, uint64_t d)
+{
+    uint64_t v = atomic_load_explicit(c, memory_order_relaxed);
+    atomic_store_explicit(c, v > d ? v - d : 0, memory_order_relaxed);
+}
+
+static inline uint64_t ctr_get(_Atomic uint64_t *c)
+{
+    return atomic_load_explicit(c, memory_order_relaxed);
+}
+
+static inline int entry_expired(const dict_entry_t *e, uint64_t now_ms)
+{
+    /* Redis: a key is expired once now is past its time, not at it */
+    return e->expire >= 0 && now_ms > (uint64_t)e->expire;
+}
+
+/* Bytes the memory account charges for an entry and its value. */
+static inline uint64_t entry_mem(const dict_entry_t *e)
+{
+    return dict_entry_mem(e->klen) + obj_mem(&e->val);
+}
+
+/* The dict of a database, created when create is set (else maybe NULL). */
+dict_t *do_db_dict(partition_t *p, int db, int create);
+/* Publish a database's key and TTL counts after a change. */
+void do_sync_counts(partition_t *p, int db);
+/* Unlink and free an entry and its value, keeping the accounts. */
+void do_delete_entry(partition_t *p, int db, dict_entry_t *e);
+/* Same, counted as an expired key. */
+void do_expire_entry(partition_t *p, int db, dict_entry_t *e);
+
+/* LRU/LFU bookkeeping (evict.c), per the current maxmemory-policy. */
+void evict_init_entry(dict_entry_t *e, uint64_t now_ms);
+void evict_touch(dict_t *d, dict_entry_t *e, uint64_t now_ms);
+
+#endif

@@ -1,0 +1,478 @@
+#include "worker.h"
+
+#include <errno.h>
+#include <ev.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <arpa/inet.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "client.h"
+#include "log.h"
+#include "ring.h"
+#include "sched.h"
+#include "store.h"
+
+#define MAX_LISTENERS 16
+
+struct worker_io {
+    ev_io r, w;
+    void *client;
+};
+
+typedef struct worker {
+    int id;
+    pthread_t thread;
+    struct ev_loop *loop;
+    ev_async wake;
+    ev_prepare prepare;
+    ev_timer cron;
+    ev_signal sigterm, sigint;
+    ev_io listen_io[MAX_LISTENERS];
+    int nlisten;
+    ring_t *in;           /* in[from]: the ring from worker `from` to this one */
+    xmsg_t **overflow;    /* overflow[to]: messages for a full ring, oldest first */
+    xmsg_t **overflow_tail;
+    char *wake_pending;   /* wake_pending[to]: send an ev_async before blocking */
+    xmsg_t *defer_head, *defer_tail;
+    uint64_t now_ms;
+    worker_stats_t stats;
+} worker_t;
+
+static worker_t *workers;
+static int nworkers;
+static int pin_threads;
+static atomic_int shutting_down;
+static _Thread_local worker_t *self;
+
+int worker_self(void) { return self ? self->id : -1; }
+int worker_count(void) { return nworkers; }
+worker_stats_t *worker_stats(int id) { return &workers[id].stats; }
+int worker_shutting_down(void) { return atomic_load(&shutting_down); }
+uint64_t worker_now_ms(void) { return self ? self->now_ms : now_ms(); }
+
+void worker_reset_stats(void)
+{
+    for (int i = 0; i < nworkers; i++) {
+#define X(name, desc) atomic_store_explicit(&workers[i].stats.name, 0, memory_order_relaxed);
+        WORKER_STATS(X)
+#undef X
+    }
+}
+
+size_t worker_inbound_depth(int id)
+{
+    size_t d = 0;
+    for (int f = 0; f < nworkers; f++)
+        d += ring_depth(&workers[id].in[f]);
+    return d;
+}
+
+/* ---- messages ---------------------------------------------------------- */
+
+void worker_defer(xmsg_t *m)
+{
+    m->next = NULL;
+    if (self->defer_tail)
+        self->defer_tail->next = m;
+    else
+        self->defer_head = m;
+    self->defer_tail = m;
+}
+
+void xthread_send(int to, xmsg_t *m)
+{
+    if (to == self->id) {
+        worker_defer(m);
+        return;
+    }
+    stat_add(&self->stats.msgs_sent, 1);
+    /* Keep order: once something is queued locally for `to`, queue behind it. */
+    if (!self->overflow[to] && ring_push(&workers[to].in[self->id], m) == 0) {
+        self->wake_pending[to] = 1;
+        return;
+    }
+    stat_add(&self->stats.ring_full, 1);
+    m->next = NULL;
+    if (self->overflow[to])
+        self->overflow_tail[to]->next = m;
+    else
+        self->overflow[to] = m;
+    self->overflow_tail[to] = m;
+}
+
+static void flush_overflow(worker_t *w)
+{
+    for (int to = 0; to < nworkers; to++) {
+        while (w->overflow[to]) {
+            xmsg_t *m = w->overflow[to];
+            if (ring_push(&workers[to].in[w->id], m) != 0)
+                break;
+            w->overflow[to] = m->next;
+            w->wake_pending[to] = 1;
+        }
+    }
+}
+
+static void run_deferred(worker_t *w)
+{
+    while (w->defer_head) {
+        xmsg_t *m = w->defer_head;
+        w->defer_head = m->next;
+        if (!w->defer_head)
+            w->defer_tail = NULL;
+        m->fn(m);
+    }
+}
+
+static void drain_inbound(worker_t *w)
+{
+    /* Bounded per call so one chatty peer cannot starve this loop's clients. */
+    for (int round = 0; round < 64; round++) {
+        int got = 0;
+        for (int f = 0; f < nworkers; f++) {
+            xmsg_t *m;
+            for (int k = 0; k < 256 && (m = ring_pop(&w->in[f])); k++) {
+                got = 1;
+                stat_add(&w->stats.msgs_received, 1);
+                m->fn(m);
+            }
+        }
+        run_deferred(w);
+        if (!got)
+            return;
+    }
+    /* Still busy: come back after serving other events. */
+    ev_async_send(w->loop, &w->wake);
+}
+
+static void on_wake(struct ev_loop *loop, ev_async *a, int revents)
+{
+    worker_t *w = a->data;
+    if (atomic_load(&shutting_down)) {
+        ev_break(loop, EVBREAK_ALL);
+        return;
+    }
+    drain_inbound(w);
+}
+
+/* Before the loop blocks: finish deferred work, retry full rings, and send the
+ * wake-ups this iteration owes (one ev_async per peer per iteration). */
+static void on_prepare(struct ev_loop *loop, ev_prepare *p, int revents)
+{
+    worker_t *w = p->data;
+    run_deferred(w);
+    int overflow = 0;
+    flush_overflow(w);
+    for (int to = 0; to < nworkers; to++) {
+        if (w->overflow[to])
+            overflow = 1;
+        if (w->wake_pending[to]) {
+            w->wake_pending[to] = 0;
+            ev_async_send(workers[to].loop, &workers[to].wake);
+        }
+    }
+    /* A full ring frees as its peer drains: poll again soon rather than sleep. */
+    if (overflow)
+        ev_async_send(w->loop, &w->wake);
+    w->now_ms = now_ms();
+}
+
+static void on_cron(struct ev_loop *loop, ev_timer *t, int revents)
+{
+    worker_t *w = t->data;
+    w->now_ms = now_ms();
+    sched_cron(w->id, w->now_ms);
+    client_cron(w->id, w->now_ms);
+    int hz = sched_cron_hz();
+    t->repeat = 1.0 / (hz > 0 ? hz : 10);
+    ev_timer_again(loop, t);
+}
+
+static void on_signal(struct ev_loop *loop, ev_signal *s, int revents)
+{
+    log_notice("received %s, scheduling shutdown", s->signum == SIGTERM ? "SIGTERM" : "SIGINT");
+    worker_request_shutdown();
+}
+
+void worker_request_shutdown(void)
+{
+    atomic_store(&shutting_down, 1);
+    for (int i = 0; i < nworkers; i++)
+        ev_async_send(workers[i].loop, &workers[i].wake);
+}
+
+/* ---- client sockets ---------------------------------------------------- */
+
+static void on_client_event(struct ev_loop *loop, ev_io *io, int revents)
+{
+    worker_io_t *wio = io->data;
+    self->now_ms = now_ms();
+    client_on_event(wio->client, (revents & EV_READ) != 0, (revents & EV_WRITE) != 0);
+    run_deferred(self);
+}
+
+worker_io_t *worker_io_new(int fd, void *client)
+{
+    worker_io_t *io = xcalloc(1, sizeof *io);
+    io->client = client;
+    ev_io_init(&io->r, on_client_event, fd, EV_READ);
+    ev_io_init(&io->w, on_client_event, fd, EV_WRITE);
+    io->r.data = io->w.data = io;
+    return io;
+}
+
+void worker_io_want(worker_io_t *io, int read, int write)
+{
+    if (read && !ev_is_active(&io->r))
+        ev_io_start(self->loop, &io->r);
+    else if (!read && ev_is_active(&io->r))
+        ev_io_stop(self->loop, &io->r);
+    if (write && !ev_is_active(&io->w))
+        ev_io_start(self->loop, &io->w);
+    else if (!write && ev_is_active(&io->w))
+        ev_io_stop(self->loop, &io->w);
+}
+
+void worker_io_free(worker_io_t *io)
+{
+    if (!io)
+        return;
+    ev_io_stop(self->loop, &io->r);
+    ev_io_stop(self->loop, &io->w);
+    free(io);
+}
+
+static void on_accept(struct ev_loop *loop, ev_io *io, int revents)
+{
+    worker_t *w = io->data;
+    w->now_ms = now_ms();
+    for (int i = 0; i < 64; i++) {
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof ss;
+        int fd = accept4(io->fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+                log_warn("accept: %s", strerror(errno));
+            break;
+        }
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        client_accept(w->id, fd, (struct sockaddr *)&ss, sl);
+    }
+    run_deferred(w);
+}
+
+static int listen_one(worker_t *w, const char *addr, int port, int backlog, char *err,
+                      size_t errlen)
+{
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof ss);
+    socklen_t sl;
+    int family;
+    if (strchr(addr, ':')) {
+        struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
+        a6->sin6_family = AF_INET6;
+        a6->sin6_port = htons((uint16_t)port);
+        if (strcmp(addr, "*") != 0 && inet_pton(AF_INET6, strcmp(addr, "::*") == 0 ? "::" : addr,
+                                                &a6->sin6_addr) != 1) {
+            snprintf(err, errlen, "invalid bind address '%s'", addr);
+            return -2;
+        }
+        sl = sizeof *a6;
+        family = AF_INET6;
+    } else {
+        struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
+        a4->sin_family = AF_INET;
+        a4->sin_port = htons((uint16_t)port);
+        if (strcmp(addr, "*") == 0)
+            a4->sin_addr.s_addr = htonl(INADDR_ANY);
+        else if (inet_pton(AF_INET, addr, &a4->sin_addr) != 1) {
+            snprintf(err, errlen, "invalid bind address '%s'", addr);
+            return -2;
+        }
+        sl = sizeof *a4;
+        family = AF_INET;
+    }
+    int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        snprintf(err, errlen, "socket(%s): %s", addr, strerror(errno));
+        return -1;
+    }
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    /* Each worker its own listener: the kernel spreads connections over them. */
+    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+    if (family == AF_INET6)
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    if (bind(fd, (struct sockaddr *)&ss, sl) < 0 || listen(fd, backlog) < 0) {
+        snprintf(err, errlen, "could not listen on %s:%d: %s", addr, port, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    if (w->nlisten == MAX_LISTENERS) {
+        snprintf(err, errlen, "too many bind addresses");
+        close(fd);
+        return -2;
+    }
+    ev_io *io = &w->listen_io[w->nlisten++];
+    ev_io_init(io, on_accept, fd, EV_READ);
+    io->data = w;
+    return 0;
+}
+
+int worker_listen(const char *bind_list, int port, int backlog, char *err, size_t errlen)
+{
+    char *copy = xstrndup(bind_list, strlen(bind_list));
+    int bound = 0;
+    char *save = NULL;
+    for (char *tok = strtok_r(copy, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+        int optional = tok[0] == '-';
+        const char *addr = optional ? tok + 1 : tok;
+        int ok = 1;
+        for (int i = 0; i < nworkers && ok; i++) {
+            int rc = listen_one(&workers[i], addr, port, backlog, err, errlen);
+            if (rc == -1 && optional && i == 0) {
+                log_notice("skipping optional bind address %s: %s", addr, err);
+                ok = 0;
+            } else if (rc != 0) {
+                free(copy);
+                return -1;
+            }
+        }
+        bound += ok;
+    }
+    free(copy);
+    if (!bound) {
+        snprintf(err, errlen, "no address to listen on");
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- threads ----------------------------------------------------------- */
+
+int worker_setup(int n, size_t ring_size, int pin)
+{
+    nworkers = n;
+    pin_threads = pin;
+    workers = xcalloc((size_t)n, sizeof *workers);
+    for (int i = 0; i < n; i++) {
+        worker_t *w = &workers[i];
+        w->id = i;
+        /* Worker 0 takes the default loop, which owns signal handling. */
+        w->loop = i == 0 ? ev_default_loop(EVFLAG_AUTO) : ev_loop_new(EVFLAG_AUTO);
+        if (!w->loop)
+            return -1;
+        w->in = xcalloc((size_t)n, sizeof *w->in);
+        for (int f = 0; f < n; f++)
+            if (ring_init(&w->in[f], ring_size) != 0)
+                return -1;
+        w->overflow = xcalloc((size_t)n, sizeof *w->overflow);
+        w->overflow_tail = xcalloc((size_t)n, sizeof *w->overflow_tail);
+        w->wake_pending = xcalloc((size_t)n, 1);
+        ev_async_init(&w->wake, on_wake);
+        w->wake.data = w;
+        ev_async_start(w->loop, &w->wake);
+        ev_prepare_init(&w->prepare, on_prepare);
+        w->prepare.data = w;
+        ev_prepare_start(w->loop, &w->prepare);
+        ev_init(&w->cron, on_cron);
+        w->cron.repeat = 0.1;
+        w->cron.data = w;
+        ev_timer_again(w->loop, &w->cron);
+        w->now_ms = now_ms();
+    }
+    return 0;
+}
+
+void worker_teardown(void)
+{
+    for (int i = 0; i < nworkers; i++) {
+        worker_t *w = &workers[i];
+        for (int l = 0; l < w->nlisten; l++)
+            close(w->listen_io[l].fd);
+        for (int f = 0; f < nworkers; f++)
+            ring_destroy(&w->in[f]);
+        free(w->in);
+        free(w->overflow);
+        free(w->overflow_tail);
+        free(w->wake_pending);
+        if (i != 0)
+            ev_loop_destroy(w->loop);
+    }
+    if (nworkers)
+        ev_loop_destroy(EV_DEFAULT);
+    free(workers);
+    workers = NULL;
+    nworkers = 0;
+}
+
+static void pin_self(int id)
+{
+    cpu_set_t allowed;
+    if (sched_getaffinity(0, sizeof allowed, &allowed) != 0)
+        return;
+    /* Pin to the id-th CPU we are allowed on, so a taskset'd server stays inside
+     * its set; more workers than CPUs wrap around. */
+    int ncpu = CPU_COUNT(&allowed), want = id % (ncpu ? ncpu : 1), seen = 0;
+    for (int c = 0; c < CPU_SETSIZE; c++) {
+        if (!CPU_ISSET(c, &allowed))
+            continue;
+        if (seen++ == want) {
+            cpu_set_t one;
+            CPU_ZERO(&one);
+            CPU_SET(c, &one);
+            if (pthread_setaffinity_np(pthread_self(), sizeof one, &one) != 0)
+                log_warn("worker %d: could not pin to CPU %d", id, c);
+            return;
+        }
+    }
+}
+
+static void *worker_main(void *arg)
+{
+    worker_t *w = arg;
+    self = w;
+    if (pin_threads)
+        pin_self(w->id);
+    for (int l = 0; l < w->nlisten; l++)
+        ev_io_start(w->loop, &w->listen_io[l]);
+    sched_worker_start(w->id);
+    ev_run(w->loop, 0);
+    client_close_all(w->id);
+    return NULL;
+}
+
+int worker_run(void)
+{
+    worker_t *w0 = &workers[0];
+    ev_signal_init(&w0->sigterm, on_signal, SIGTERM);
+    ev_signal_init(&w0->sigint, on_signal, SIGINT);
+    ev_signal_start(w0->loop, &w0->sigterm);
+    ev_signal_start(w0->loop, &w0->sigint);
+    signal(SIGPIPE, SIG_IGN);
+    /* Other workers must not take the signals libev routes to worker 0. */
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
+    for (int i = 1; i < nworkers; i++)
+        if (pthread_create(&workers[i].thread, NULL, worker_main, &workers[i]) != 0)
+            log_fatal("cannot start worker thread %d", i);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    worker_main(w0);
+    for (int i = 1; i < nworkers; i++)
+        pthread_join(workers[i].thread, NULL);
+    return 0;
+}

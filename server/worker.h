@@ -1,0 +1,93 @@
+/* worker — the per-core threads: one pinned libev loop each, its own
+ * SO_REUSEPORT listeners, cross-worker messages over rings with ev_async
+ * wake-ups, per-worker timers. The only file that includes ev.h. */
+#ifndef PERCORE_WORKER_H
+#define PERCORE_WORKER_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* A message between workers (or deferred on one worker): fn runs on the
+ * receiving worker's thread. Messages are embedded in the structs they carry,
+ * so sending never allocates; `next` links them while a ring is full. */
+typedef struct xmsg {
+    struct xmsg *next;
+    void (*fn)(struct xmsg *m);
+} xmsg_t;
+
+/* Counters a worker increments without atomics' cost (one writer: its
+ * thread; relaxed loads and stores), summed only when INFO asks. */
+#define WORKER_STATS(X)                                                                        \
+    X(tasks_local, "tasks run on the home worker without a hop")                             \
+    X(tasks_forwarded, "batches sent to a partition owner")                                  \
+    X(tasks_received, "batches run for another worker's client")                             \
+    X(tasks_stolen_given, "connection batches taken from this worker by thieves")             \
+    X(tasks_stolen_taken, "connection batches this worker stole")                             \
+    X(multi_tasks, "multi-partition tasks coordinated here")                                  \
+    X(parts_lent, "partitions lent to another worker's task")                                 \
+    X(part_waits, "tasks that queued for a busy partition")                                  \
+    X(lock_acquisitions, "partition lock acquisitions")                                       \
+    X(lock_waits, "partition lock acquisitions that had to wait")                             \
+    X(lock_wait_us, "time spent waiting for partition locks (us)")                            \
+    X(msgs_sent, "messages sent to other workers")                                            \
+    X(msgs_received, "messages received from other workers")                                  \
+    X(ring_full, "sends that found the ring full and queued locally")                         \
+    X(connections_received, "connections accepted")                                           \
+    X(rejected_connections, "connections refused (maxclients)")                               \
+    X(commands_processed, "commands executed")                                                \
+    X(net_input_bytes, "bytes read from clients")                                             \
+    X(net_output_bytes, "bytes written to clients")                                           \
+    X(error_replies, "error replies sent")
+
+typedef struct worker_stats {
+#define X(name, desc) _Atomic uint64_t name;
+    WORKER_STATS(X)
+#undef X
+} worker_stats_t;
+
+static inline void stat_add(_Atomic uint64_t *c, uint64_t n)
+{
+    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
+                          memory_order_relaxed);
+}
+static inline uint64_t stat_get(_Atomic uint64_t *c)
+{
+    return atomic_load_explicit(c, memory_order_relaxed);
+}
+
+/* Create n workers (threads are started by worker_run). */
+int worker_setup(int n, size_t ring_size, int pin);
+void worker_teardown(void);
+/* Open every worker's listeners on each address of `bind` (space separated,
+ * a leading '-' marks an address that may be unavailable). */
+int worker_listen(const char *bind, int port, int backlog, char *err, size_t errlen);
+/* Run all loops; returns after a shutdown request once every thread ended. */
+int worker_run(void);
+/* From any thread or a signal handler's deferred context. */
+void worker_request_shutdown(void);
+int worker_shutting_down(void);
+
+int worker_self(void); /* the calling thread's worker id, -1 outside workers */
+int worker_count(void);
+worker_stats_t *worker_stats(int id);
+void worker_reset_stats(void);
+/* Messages waiting in the rings into worker id (approximate). */
+size_t worker_inbound_depth(int id);
+
+/* Send m to worker `to` (may be the caller: then it is deferred). Never drops:
+ * a full ring queues m locally until the ring has room. */
+void xthread_send(int to, xmsg_t *m);
+/* Run m on this worker after the current event is handled. */
+void worker_defer(xmsg_t *m);
+
+/* Client sockets: the connection module's I/O hooks. */
+typedef struct worker_io worker_io_t;
+worker_io_t *worker_io_new(int fd, void *client);
+void worker_io_want(worker_io_t *io, int read, int write);
+void worker_io_free(worker_io_t *io);
+
+/* Cached clock of the current loop iteration (ms since the epoch). */
+uint64_t worker_now_ms(void);
+
+#endif
