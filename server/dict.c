@@ -245,6 +245,18 @@ dict_entry_t *dict_add_h(dict_t *d, uint64_t h, const char *k, size_t n)
     return e;
 }
 
+int dict_has_entry(const dict_t *d, const dict_entry_t *e, uint32_t hash)
+{
+    for (int t = 0; t < 2; t++) {
+        if (!d->size[t])
+            continue;
+        for (const dict_entry_t *x = d->tb[t][hash & (d->size[t] - 1)]; x; x = x->next)
+            if (x == e)
+                return 1;
+    }
+    return 0;
+}
+
 static void vol_remove(dict_t *d, dict_entry_t *e)
 {
     uint32_t i = e->vidx;

@@ -51,6 +51,9 @@ dict_entry_t *dict_find(dict_t *d, const char *k, size_t n);
 /* Add a key the caller knows is absent. The entry has no expire, an empty
  * ENC_INT value and lru/lfu 0 for the caller to fill. Keys are < 4 GiB. */
 dict_entry_t *dict_add_h(dict_t *d, uint64_t h, const char *k, size_t n);
+/* Whether e (a pointer that may be stale: it is compared, never read unless
+ * found) is an entry of d with this hash. */
+int dict_has_entry(const dict_t *d, const dict_entry_t *e, uint32_t hash);
 /* Unlink an entry (also from the volatile array); the caller frees it with
  * free() after releasing its value. */
 void dict_unlink(dict_t *d, dict_entry_t *e);

@@ -1,6 +1,7 @@
 /* evict — maxmemory: the limits, LRU/LFU bookkeeping on access, and eviction
  * of sampled keys when a partition is over its share. */
 #include <stdatomic.h>
+#include <string.h>
 
 #include "store.h"
 #include "store_priv.h"
@@ -119,18 +120,44 @@ static int pick_random(partition_t *p, int vol, victim_t *v)
     return 0;
 }
 
-/* The best-scoring of `samples` keys sampled in each database. */
+/* Remember a sampled candidate if it beats the worst one remembered. */
+static void pool_insert(partition_t *p, dict_entry_t *e, int db, uint64_t score)
+{
+    for (int i = 0; i < p->pool_n; i++)
+        if (p->pool[i].e == e)
+            return;
+    if (p->pool_n == EVICT_POOL_SIZE) {
+        if (score <= p->pool[0].score)
+            return;
+        memmove(&p->pool[0], &p->pool[1], sizeof p->pool[0] * (EVICT_POOL_SIZE - 1));
+        p->pool_n--;
+    }
+    int i = p->pool_n;
+    while (i > 0 && p->pool[i - 1].score > score) {
+        p->pool[i] = p->pool[i - 1];
+        i--;
+    }
+    p->pool[i] = (evict_cand_t){e, score, e->hash, db};
+    p->pool_n++;
+}
+
+/* Sample `samples` keys of each database into the pool, then take the best
+ * remembered candidate that still exists: over a few calls this approximates
+ * true LRU/LFU/TTL order much better than the best of one sample. */
 static int pick_sampled(partition_t *p, int pol, int samples, uint64_t now, victim_t *v)
 {
     dict_entry_t *cand[SAMPLES_MAX];
-    uint64_t best = 0;
-    v->e = NULL;
+    int vol = policy_is_volatile(pol);
+    if (p->pool_policy != pol) {
+        p->pool_n = 0;
+        p->pool_policy = pol;
+    }
     for (int db = 0; db < store_ndbs; db++) {
         dict_t *d = p->dbs[db];
         size_t n = 0;
         if (!d)
             continue;
-        if (policy_is_volatile(pol)) {
+        if (vol) {
             if (dict_volatile_count(d) == 0)
                 continue;
             for (; n < (size_t)samples; n++)
@@ -138,16 +165,19 @@ static int pick_sampled(partition_t *p, int pol, int samples, uint64_t now, vict
         } else {
             n = dict_sample(d, cand, (size_t)samples);
         }
-        for (size_t i = 0; i < n; i++) {
-            uint64_t s = victim_score(pol, cand[i], now);
-            if (!v->e || s > best) {
-                best = s;
-                v->e = cand[i];
-                v->db = db;
-            }
+        for (size_t i = 0; i < n; i++)
+            pool_insert(p, cand[i], db, victim_score(pol, cand[i], now));
+    }
+    while (p->pool_n > 0) {
+        evict_cand_t c = p->pool[--p->pool_n];
+        dict_t *d = p->dbs[c.db];
+        if (d && dict_has_entry(d, c.e, c.hash) && (!vol || c.e->expire >= 0)) {
+            v->e = c.e;
+            v->db = c.db;
+            return 1;
         }
     }
-    return v->e != NULL;
+    return 0;
 }
 
 int store_make_room(int part)

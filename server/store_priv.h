@@ -10,6 +10,17 @@
 #include "dict.h"
 #include "store.h"
 
+/* An eviction candidate remembered across calls (as Redis's eviction pool).
+ * The entry may have been deleted since: it is checked with dict_has_entry
+ * before use. */
+#define EVICT_POOL_SIZE 16
+typedef struct evict_cand {
+    dict_entry_t *e;
+    uint64_t score; /* higher: better victim */
+    uint32_t hash;
+    int db;
+} evict_cand_t;
+
 /* Counters are written only by the partition's holder (load + store, no
  * read-modify-write needed) and read by anyone. Resets don't write them:
  * they move the base_ snapshot, so the single writer is never raced. */
@@ -22,6 +33,8 @@ typedef struct partition {
     uint64_t seed;     /* for new dicts' random generators */
     int expire_db;     /* active expiry resumes at this database */
     int evict_db;      /* random eviction starts its database search here */
+    int pool_n, pool_policy;
+    evict_cand_t pool[EVICT_POOL_SIZE]; /* ascending score */
 } partition_t;
 
 extern partition_t *store_parts;
