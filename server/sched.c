@@ -26,6 +26,9 @@ int sched_setup(int nworkers, int npartitions, int policy, int batch_max)
     case POLICY_SHARE_NOTHING:
         ops = &sched_share_nothing;
         break;
+    case POLICY_SHARED_LOCKS:
+        ops = &sched_shared_locks;
+        break;
     default:
         log_warn("scheduler policy %d is not available in this build", policy);
         return -1;
@@ -72,6 +75,8 @@ void sched_cron(int worker, uint64_t now)
             continue;
         store_active_expire(p, now, budget);
         store_rehash_step(p, budget / 4 + 10);
+        if (ops->part_idle_done)
+            ops->part_idle_done(p);
     }
 }
 

@@ -12,9 +12,11 @@ typedef struct sched_policy_ops {
     void (*teardown)(void);
     void (*run_client)(client_t *c);
     int (*part_idle)(int part); /* may cron touch part now (on its owner)? */
+    void (*part_idle_done)(int part); /* optional: after cron's work on part */
 } sched_policy_ops_t;
 
 extern const sched_policy_ops_t sched_share_nothing;
+extern const sched_policy_ops_t sched_shared_locks;
 
 extern int sched_nparts, sched_nworkers, sched_batch_max;
 extern int *sched_owner_of; /* partition -> owner worker */

@@ -1,0 +1,21 @@
+/* partlock — the per-partition locks of the shared-locks and work-stealing
+ * policies, with two-phase acquisition in ascending partition order.
+ * A glibc adaptive mutex (spins briefly, then sleeps): ThreadSanitizer
+ * understands it, and a holder that is descheduled does not make waiters burn
+ * their core. */
+#ifndef PERCORE_PARTLOCK_H
+#define PERCORE_PARTLOCK_H
+
+int partlock_setup(int npartitions);
+void partlock_teardown(void);
+
+/* Lock one partition / several (ascending, unique) on the calling worker,
+ * counting acquisitions, waits and wait time in its stats. */
+void partlock_lock(int part);
+void partlock_unlock(int part);
+void partlock_lock_all(const int *parts, int n);
+void partlock_unlock_all(const int *parts, int n);
+/* 0 when locked, -1 when busy (cron skips busy partitions). */
+int partlock_trylock(int part);
+
+#endif

@@ -1,0 +1,52 @@
+/* shared-locks (memcached's model): every command runs on its client's home
+ * worker; a lock per partition makes access exclusive. A multi-partition
+ * command takes all its partitions' locks in ascending order (two-phase
+ * locking: all acquired before it runs, all released after), so no two
+ * commands can wait on each other. Cron work on partition p is done by worker
+ * p mod workers, only when the partition's lock is free. */
+#include "partlock.h"
+#include "sched_internal.h"
+#include "store.h"
+
+static void run_client(client_t *c)
+{
+    int self = worker_self();
+    task_t *t = &c->task;
+    while (c->qhead < c->qlen) {
+        qcmd_t *qc = &c->q[c->qhead++];
+        if (client_precheck(c, qc) != 0)
+            continue;
+        if (qc->part == -1) {
+            sched_exec(c, qc, &c->reply, c->db, NULL, 0, 1);
+        } else if (qc->part >= 0) {
+            int p = qc->part;
+            partlock_lock(p);
+            sched_exec(c, qc, &c->reply, c->db, &p, 1, 1);
+            partlock_unlock(p);
+            stat_add(&worker_stats(self)->tasks_local, 1);
+        } else {
+            sched_collect_parts(c, qc, t);
+            partlock_lock_all(t->parts, t->nparts);
+            sched_exec(c, qc, &c->reply, c->db, t->parts, t->nparts, 1);
+            partlock_unlock_all(t->parts, t->nparts);
+            stat_add(&worker_stats(self)->multi_tasks, 1);
+        }
+    }
+    client_queue_done(c);
+}
+
+/* Called by sched_cron for the partitions this worker tends: lock it if free;
+ * sched_cron_done unlocks after the work. */
+static int part_idle(int p) { return partlock_trylock(p) == 0; }
+static void part_idle_done(int p) { partlock_unlock(p); }
+
+static void sl_init(void) { partlock_setup(sched_nparts); }
+
+const sched_policy_ops_t sched_shared_locks = {
+    .name = "shared-locks",
+    .init = sl_init,
+    .teardown = partlock_teardown,
+    .run_client = run_client,
+    .part_idle = part_idle,
+    .part_idle_done = part_idle_done,
+};
