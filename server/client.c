@@ -227,8 +227,10 @@ static int classify(const command_t *cmd, int argc, const sv_t *argv)
     if (cmd->part_fn)
         return cmd->part_fn(argc, argv);
     int first, last, step;
-    command_key_range(cmd, argc, &first, &last, &step);
-    if (!first)
+    int rc = command_key_range(cmd, argc, argv, &first, &last, &step);
+    if (rc == 1)
+        return -2;
+    if (rc < 0 || !first)
         return -1;
     int part = store_part_of_key(argv[first]);
     for (int i = first + step; i <= last; i += step)

@@ -523,8 +523,7 @@ static void cmd_command(cmd_ctx_t *c)
             return;
         }
         int first, last, step;
-        command_key_range(cmd, argc, &first, &last, &step);
-        if (!first) {
+        if (command_key_range(cmd, argc, c->argv + 2, &first, &last, &step) != 0 || !first) {
             reply_error(c->r, "ERR The command has no key arguments");
             return;
         }

@@ -83,18 +83,26 @@ const command_t *command_lookup(sv_t name)
 int command_count(void) { return ncommands; }
 const command_t *command_at(int i) { return &table[i]; }
 
-void command_key_range(const command_t *cmd, int argc, int *first, int *last, int *step)
+int command_key_range(const command_t *cmd, int argc, const sv_t *argv, int *first, int *last,
+                      int *step)
 {
+    if (cmd->keys_fn) {
+        int rc = cmd->keys_fn(argc, argv, first, last, step);
+        if (rc != 0 || *first == 0 || *first > *last)
+            *first = *last = 0;
+        return rc;
+    }
     *first = cmd->first_key;
     *step = cmd->key_step > 0 ? cmd->key_step : 1;
     if (!*first || *first >= argc) {
         *first = *last = 0;
-        return;
+        return 0;
     }
     int l = cmd->last_key < 0 ? argc + cmd->last_key : cmd->last_key;
     if (l >= argc)
         l = argc - 1;
     *last = l;
+    return 0;
 }
 
 void command_stats_setup(int workers)

@@ -27,6 +27,8 @@ typedef struct cmd_ctx {
     const struct command *cmd;
     int worker;         /* id of the executing worker */
     uint64_t dirty;     /* keys changed by this command (stats) */
+    const int *parts;   /* the partitions the task holds (ascending) */
+    int nparts;
 } cmd_ctx_t;
 
 typedef void cmd_handler(cmd_ctx_t *c);
@@ -34,6 +36,11 @@ typedef void cmd_handler(cmd_ctx_t *c);
  * returns one partition id, or -1 when the command should just run its
  * handler with no partition (to reply with an error). */
 typedef int cmd_part_fn(int argc, const sv_t *argv);
+/* For commands with movable keys (EVAL's numkeys): sets the key range like
+ * command_key_range. Returns 0, 1 when the command must hold every partition,
+ * or -1 when the arguments are invalid (it then runs with no partition and
+ * its handler replies the error). */
+typedef int cmd_keys_fn(int argc, const sv_t *argv, int *first, int *last, int *step);
 
 enum cmd_flags {
     CMD_WRITE = 1 << 0,
@@ -72,6 +79,7 @@ typedef struct command {
     const char *since;
     const char *group;          /* "string", "generic", "server", "connection" */
     int id;                     /* index in the table (stats) */
+    cmd_keys_fn *keys_fn;       /* movable keys; overrides first/last/step */
 } command_t;
 
 /* Each cmd_<group>.c exports its rows as an array ended by a {0} row; command.c
@@ -89,10 +97,11 @@ const command_t *command_lookup(sv_t name);
 int command_count(void);
 const command_t *command_at(int i);
 
-/* The key arguments of a call by its key spec: argv[first], argv[first+step],
- * ... up to argv[last]; first = 0 when the command has no keys. argc has been
- * checked against the arity. */
-void command_key_range(const command_t *cmd, int argc, int *first, int *last, int *step);
+/* The key arguments of a call: argv[first], argv[first+step], ... up to
+ * argv[last]; first = 0 when the command has no keys. argc has been checked
+ * against the arity. Returns 0, or keys_fn's 1 (all partitions) / -1 (invalid). */
+int command_key_range(const command_t *cmd, int argc, const sv_t *argv, int *first, int *last,
+                      int *step);
 
 /* Per-worker command statistics, summed by INFO commandstats. */
 cmd_stats_t *command_stats(int worker);

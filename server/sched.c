@@ -87,7 +87,10 @@ void sched_collect_parts(client_t *c, const qcmd_t *qc, task_t *t)
         t->parts_cap = sched_nparts;
     }
     t->nparts = 0;
-    if (qc->cmd->flags & CMD_ALLPARTS) {
+    sv_t *argv = client_argv(c, qc);
+    int first, last, step;
+    int all = command_key_range(qc->cmd, qc->argc, argv, &first, &last, &step) == 1;
+    if (all || (qc->cmd->flags & CMD_ALLPARTS)) {
         for (int p = 0; p < sched_nparts; p++)
             t->parts[t->nparts++] = p;
         return;
@@ -95,9 +98,6 @@ void sched_collect_parts(client_t *c, const qcmd_t *qc, task_t *t)
     /* A bitmap of touched partitions gives them in ascending order, unique. */
     unsigned char seen[16384 / 8];
     memset(seen, 0, (size_t)(sched_nparts + 7) / 8);
-    sv_t *argv = client_argv(c, qc);
-    int first, last, step;
-    command_key_range(qc->cmd, qc->argc, &first, &last, &step);
     for (int i = first; i && i <= last; i += step) {
         int p = store_part_of_key(argv[i]);
         seen[p / 8] |= (unsigned char)(1u << (p % 8));
@@ -132,6 +132,8 @@ void sched_exec(client_t *c, const qcmd_t *qc, reply_t *r, int db, const int *pa
         .cl = home ? c : NULL,
         .cmd = cmd,
         .worker = w,
+        .parts = parts,
+        .nparts = nparts,
     };
     uint64_t errors = r->errors;
     uint64_t t0 = mono_us();
