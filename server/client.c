@@ -86,6 +86,11 @@ static void client_free(client_t *c)
     free(c->q);
     buf_free(&c->task.out);
     free(c->task.parts);
+    client_unwatch(c);
+    free(c->watched);
+    buf_free(&c->mbuf);
+    argvec_free(&c->margs);
+    free(c->mq);
     free(c);
 }
 
@@ -222,7 +227,7 @@ static void queue_push(client_t *c, const command_t *cmd, uint32_t argi, int arg
  * at home), >= 0 a single partition, -2 several (the scheduler collects them). */
 static int classify(const command_t *cmd, int argc, const sv_t *argv)
 {
-    if (cmd->flags & CMD_ALLPARTS)
+    if (cmd->flags & (CMD_ALLPARTS | CMD_TXN))
         return -2;
     if (cmd->part_fn)
         return cmd->part_fn(argc, argv);
@@ -286,18 +291,74 @@ static void client_parse(client_t *c)
 
 int client_may_run(const client_t *c, const qcmd_t *qc)
 {
-    if (!qc->cmd)
+    if (!qc->cmd || c->in_multi)
         return 0;
     if (!c->authenticated && !(qc->cmd->flags & CMD_NOAUTH))
         return 0;
     return 1;
 }
 
+/* Inside MULTI: keep a copy of the command for EXEC and answer QUEUED. */
+static void multi_queue(client_t *c, const qcmd_t *qc)
+{
+    sv_t *argv = client_argv(c, qc);
+    if (c->mqlen == c->mqcap) {
+        c->mqcap = c->mqcap ? c->mqcap * 2 : 8;
+        c->mq = xrealloc(c->mq, c->mqcap * sizeof *c->mq);
+    }
+    qcmd_t *m = &c->mq[c->mqlen++];
+    *m = *qc;
+    m->argi = (uint32_t)c->margs.n;
+    for (int i = 0; i < qc->argc; i++) {
+        /* An offset for now: mbuf may move until EXEC (see client_multi_fixup). */
+        argvec_push(&c->margs, (sv_t){(const char *)(uintptr_t)c->mbuf.len, argv[i].len});
+        buf_append(&c->mbuf, argv[i].p, argv[i].len);
+    }
+    reply_status(&c->reply, "QUEUED");
+}
+
+/* Before EXEC runs: turn the queued arguments' offsets into pointers. */
+static void multi_fixup(client_t *c)
+{
+    for (size_t i = 0; i < c->margs.n; i++)
+        c->margs.v[i].p = c->mbuf.data + (uintptr_t)c->margs.v[i].p;
+}
+
+void client_multi_reset(client_t *c)
+{
+    c->in_multi = c->multi_err = 0;
+    c->mqlen = 0;
+    c->margs.n = 0;
+    c->mbuf.len = 0;
+    if (c->mbuf.cap > (1u << 20))
+        buf_free(&c->mbuf);
+}
+
+void client_unwatch(client_t *c)
+{
+    for (uint32_t i = 0; i < c->nwatched; i++)
+        free(c->watched[i].key);
+    c->nwatched = 0;
+}
+
 int client_precheck(client_t *c, const qcmd_t *qc)
 {
     atomic_store_explicit(&c->last_cmd, qc->cmd, memory_order_relaxed);
+    if (c->in_multi && qc->cmd && (c->authenticated || (qc->cmd->flags & CMD_NOAUTH))) {
+        if (!(qc->cmd->flags & CMD_NOMULTI)) {
+            multi_queue(c, qc);
+            return -1;
+        }
+        if (qc->cmd->flags & CMD_EXEC)
+            multi_fixup(c); /* its task collects partitions from the queue */
+        return 0;
+    }
     if (client_may_run(c, qc))
         return 0;
+    if (c->in_multi && qc->cmd && !(qc->cmd->flags & CMD_NOMULTI))
+        c->multi_err = 1; /* an error while queueing aborts EXEC, as Redis */
+    else if (c->in_multi && !qc->cmd)
+        c->multi_err = 1;
     stat_add(&worker_stats(c->home)->error_replies, 1);
     sv_t *argv = client_argv(c, qc);
     if (!qc->cmd && qc->argc == 0) {

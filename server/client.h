@@ -17,6 +17,13 @@
 #define CLIENT_CLOSE_ASAP 0x2        /* peer gone or killed: close now */
 #define CLIENT_IN_FLIGHT 0x4         /* a task of this client is running elsewhere */
 
+typedef struct watched {
+    int db, existed;
+    uint64_t stamp;
+    size_t len;
+    char *key;
+} watched_t;
+
 typedef struct client {
     uint64_t id;
     int fd;
@@ -35,6 +42,17 @@ typedef struct client {
     buf_t out;           /* replies not yet written */
     size_t out_sent;
     reply_t reply;       /* writes into out */
+
+    /* MULTI: queued commands keep copies of their arguments (the input buffer
+     * is reused between rounds); margs hold offsets into mbuf until EXEC. */
+    int in_multi, multi_err;
+    buf_t mbuf;
+    argvec_t margs;
+    qcmd_t *mq;
+    uint32_t mqlen, mqcap;
+    /* WATCH: keys, their database and the stamp db_watch gave them. */
+    struct watched *watched;
+    uint32_t nwatched, watchcap;
 
     int db;
     int proto;
@@ -72,6 +90,9 @@ void client_queue_done(client_t *c);
  * without the reply. */
 int client_precheck(client_t *c, const qcmd_t *qc);
 int client_may_run(const client_t *c, const qcmd_t *qc);
+/* MULTI/WATCH state (home worker). */
+void client_multi_reset(client_t *c);
+void client_unwatch(client_t *c);
 /* The arguments of queued command qc. */
 static inline sv_t *client_argv(client_t *c, const qcmd_t *qc) { return c->args.v + qc->argi; }
 

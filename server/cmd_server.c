@@ -23,7 +23,9 @@ server_info_t server;
 /* PING [message] */
 static void cmd_ping(cmd_ctx_t *c)
 {
-    if (c->argc == 1)
+    if (c->argc > 2)
+        reply_wrong_arity(c->r, "ping");
+    else if (c->argc == 1)
         reply_status(c->r, "PONG");
     else
         reply_bulk(c->r, c->argv[1].p, c->argv[1].len);
@@ -59,6 +61,8 @@ static void cmd_reset(cmd_ctx_t *c)
     set_db(cl, 0);
     set_proto(cl, 2);
     client_set_name(cl, NULL, 0);
+    client_multi_reset(cl);
+    client_unwatch(cl);
     cl->authenticated = !config_auth_required();
     reply_status(c->r, "RESET");
 }
@@ -564,10 +568,10 @@ const command_t cmds_server[] = {
      "Ping the server", "1.0.0", "connection", 0},
     {"echo", cmd_echo, 2, CMD_HOME | CMD_FAST, 0, 0, 0, NULL, "@fast @connection",
      "Echo the given string", "1.0.0", "connection", 0},
-    {"quit", cmd_quit, -1, CMD_HOME | CMD_NOAUTH | CMD_FAST | CMD_NOSCRIPT | CMD_LOADING |
+    {"quit", cmd_quit, -1, CMD_HOME | CMD_NOMULTI | CMD_NOAUTH | CMD_FAST | CMD_NOSCRIPT | CMD_LOADING |
                               CMD_STALE, 0, 0, 0, NULL, "@fast @connection",
      "Close the connection", "1.0.0", "connection", 0},
-    {"reset", cmd_reset, 1, CMD_HOME | CMD_NOAUTH | CMD_FAST | CMD_NOSCRIPT | CMD_LOADING |
+    {"reset", cmd_reset, 1, CMD_HOME | CMD_NOMULTI | CMD_NOAUTH | CMD_FAST | CMD_NOSCRIPT | CMD_LOADING |
                                CMD_STALE, 0, 0, 0, NULL, "@fast @connection",
      "Reset the connection", "6.2.0", "connection", 0},
     {"hello", cmd_hello, -1, CMD_HOME | CMD_NOAUTH | CMD_FAST | CMD_NOSCRIPT | CMD_LOADING |

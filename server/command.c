@@ -10,7 +10,8 @@
 #include "worker.h"
 
 /* Each group is an array ended by a row with no name. */
-static const command_t *const group_rows[] = {cmds_string, cmds_keys, cmds_server, cmds_config};
+static const command_t *const group_rows[] = {cmds_string, cmds_keys, cmds_server, cmds_config,
+                                              cmds_multi};
 
 static command_t *table;     /* every command, ids in order */
 static int ncommands;

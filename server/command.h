@@ -60,6 +60,9 @@ enum cmd_flags {
     CMD_BLOCKING = 1 << 14,
     CMD_PUBSUB = 1 << 15,
     CMD_MOVABLEKEYS = 1 << 16,
+    CMD_TXN = 1 << 17,       /* transaction state (WATCH, EXEC): runs at home, holding its
+                                partitions as a multi-partition task */
+    CMD_EXEC = 1 << 18,      /* EXEC: its partitions are those of the queued commands */
 };
 
 /* Per worker, single writer: relaxed atomics (see stat_add in worker.h). */
@@ -88,6 +91,7 @@ extern const command_t cmds_string[];
 extern const command_t cmds_keys[];
 extern const command_t cmds_server[];
 extern const command_t cmds_config[];
+extern const command_t cmds_multi[];
 
 void command_setup(void);
 void command_teardown(void);

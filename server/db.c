@@ -57,9 +57,10 @@ static dict_entry_t *entry_for_write(cmd_ctx_t *c, sv_t key, keyloc_t *kl, int k
 {
     dict_entry_t *e = find_live(c, key, kl, 1, 1);
     if (!e)
-        return new_entry(kl, key, c->now_ms);
-    if (!keep_ttl && e->expire >= 0)
+        e = new_entry(kl, key, c->now_ms);
+    else if (!keep_ttl && e->expire >= 0)
         dict_set_expire(kl->d, e, DICT_NO_EXPIRE);
+    do_touch_entry(kl->p, e);
     return e;
 }
 
@@ -229,6 +230,7 @@ int db_set_expire(cmd_ctx_t *c, sv_t key, int64_t when_ms)
         return 1;
     }
     dict_set_expire(kl.d, e, when_ms);
+    do_touch_entry(kl.p, e);
     do_sync_counts(kl.p, kl.db);
     return 1;
 }
@@ -240,6 +242,7 @@ int db_persist(cmd_ctx_t *c, sv_t key)
     if (!e || e->expire < 0)
         return 0;
     dict_set_expire(kl.d, e, DICT_NO_EXPIRE);
+    do_touch_entry(kl.p, e);
     do_sync_counts(kl.p, kl.db);
     return 1;
 }
@@ -266,10 +269,41 @@ int db_rename(cmd_ctx_t *c, sv_t src, sv_t dst, int nx)
     ne->lfu = se->lfu;
     if (se->expire >= 0)
         dict_set_expire(dk.d, ne, se->expire);
+    do_touch_entry(dk.p, ne);
     ctr_sub(&sk.p->used_memory, vmem);
     ctr_add(&dk.p->used_memory, vmem);
     memset(&se->val, 0, sizeof se->val); /* an empty ENC_INT: nothing to free */
     do_delete_entry(sk.p, sk.db, se);
     do_sync_counts(dk.p, dk.db);
     return 0;
+}
+
+/* The entry of key in its partition without side effects (no lazy
+ * deletion, no LRU touch): NULL when missing or stale. */
+static dict_entry_t *peek_live(cmd_ctx_t *c, sv_t key, keyloc_t *kl)
+{
+    kl->p = &store_parts[store_part_of_key(key)];
+    kl->db = c->db;
+    kl->d = do_db_dict(kl->p, c->db, 0);
+    kl->h = dict_hash(key.p, key.len);
+    dict_entry_t *e = kl->d ? dict_find_h(kl->d, kl->h, key.p, key.len) : NULL;
+    return e && !entry_expired(e, c->now_ms) ? e : NULL;
+}
+
+void db_watch(cmd_ctx_t *c, sv_t key, uint64_t *stamp, int *existed)
+{
+    keyloc_t kl;
+    *existed = peek_live(c, key, &kl) != NULL;
+    *stamp = kl.p->wseq;
+}
+
+int db_watch_changed(cmd_ctx_t *c, sv_t key, uint64_t stamp, int existed)
+{
+    keyloc_t kl;
+    dict_entry_t *e = peek_live(c, key, &kl);
+    if (e)
+        return !existed || e->mseq > stamp;
+    if (existed)
+        return 1; /* deleted, expired or flushed since */
+    return kl.p->del_seq[(uint32_t)kl.h % WATCH_DEL_SLOTS] > stamp;
 }

@@ -48,6 +48,12 @@ int db_persist(struct cmd_ctx *c, sv_t key); /* 1 if a TTL was removed */
  * when dst exists. */
 int db_rename(struct cmd_ctx *c, sv_t src, sv_t dst, int nx);
 
+/* WATCH: stamp key's state now; later, whether it changed since (written,
+ * deleted, expired after being seen alive, flushed, or created). Neither
+ * call has side effects on the key. */
+void db_watch(struct cmd_ctx *c, sv_t key, uint64_t *stamp, int *existed);
+int db_watch_changed(struct cmd_ctx *c, sv_t key, uint64_t stamp, int existed);
+
 /* ---- whole-partition operations (the task holds partition `part`) ---------- */
 
 /* Number of live keys of database `db` in partition `part` (may count keys

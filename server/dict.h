@@ -28,6 +28,7 @@ typedef struct dict_entry {
     uint32_t lru;      /* LRU clock: unix ms, wrapping at 2^32 */
     uint32_t lfu;      /* LFU: minutes (16 bits) << 8 | log counter (8 bits) */
     uint32_t klen;
+    uint64_t mseq;     /* partition write clock at the last change (WATCH) */
     char key[];
 } dict_entry_t;
 

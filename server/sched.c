@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "slot.h"
 #include "log.h"
 #include "sched_internal.h"
 #include "store.h"
@@ -80,37 +81,52 @@ void sched_cron(int worker, uint64_t now)
     }
 }
 
+/* Mark the partitions of one command's keys; returns 1 when it needs all. */
+static int mark_parts(const command_t *cmd, int argc, const sv_t *argv, unsigned char *seen)
+{
+    int first, last, step;
+    if (command_key_range(cmd, argc, argv, &first, &last, &step) == 1 ||
+        (cmd->flags & CMD_ALLPARTS))
+        return 1;
+    for (int i = first; i && i <= last; i += step) {
+        int p = store_part_of_key(argv[i]);
+        seen[p / 8] |= (unsigned char)(1u << (p % 8));
+    }
+    return 0;
+}
+
 void sched_collect_parts(client_t *c, const qcmd_t *qc, task_t *t)
 {
     if (t->parts_cap < sched_nparts) {
         t->parts = xrealloc(t->parts, (size_t)sched_nparts * sizeof *t->parts);
         t->parts_cap = sched_nparts;
     }
-    t->nparts = 0;
-    sv_t *argv = client_argv(c, qc);
-    int first, last, step;
-    int all = command_key_range(qc->cmd, qc->argc, argv, &first, &last, &step) == 1;
-    if (all || (qc->cmd->flags & CMD_ALLPARTS)) {
-        for (int p = 0; p < sched_nparts; p++)
-            t->parts[t->nparts++] = p;
-        return;
-    }
     /* A bitmap of touched partitions gives them in ascending order, unique. */
-    unsigned char seen[16384 / 8];
+    unsigned char seen[SLOT_COUNT / 8];
     memset(seen, 0, (size_t)(sched_nparts + 7) / 8);
-    for (int i = first; i && i <= last; i += step) {
-        int p = store_part_of_key(argv[i]);
-        seen[p / 8] |= (unsigned char)(1u << (p % 8));
+    int all = 0;
+    if ((qc->cmd->flags & CMD_EXEC) && c->in_multi) {
+        /* EXEC holds what its queued commands touch, and its watched keys. */
+        for (uint32_t i = 0; i < c->mqlen && !all; i++)
+            all = mark_parts(c->mq[i].cmd, c->mq[i].argc, c->margs.v + c->mq[i].argi, seen);
+        for (uint32_t i = 0; i < c->nwatched; i++) {
+            int p = store_part_of_key((sv_t){c->watched[i].key, c->watched[i].len});
+            seen[p / 8] |= (unsigned char)(1u << (p % 8));
+        }
+    } else if ((qc->cmd->flags & CMD_EXEC) || qc->cmd == NULL) {
+        all = 0; /* EXEC outside MULTI: just the error reply */
+    } else {
+        all = mark_parts(qc->cmd, qc->argc, client_argv(c, qc), seen);
     }
+    t->nparts = 0;
     for (int p = 0; p < sched_nparts; p++)
-        if (seen[p / 8] & (1u << (p % 8)))
+        if (all || (seen[p / 8] & (1u << (p % 8))))
             t->parts[t->nparts++] = p;
 }
 
-void sched_exec(client_t *c, const qcmd_t *qc, reply_t *r, int db, const int *parts, int nparts,
-                int home)
+void sched_exec_cmd(client_t *c, const command_t *cmd, int argc, sv_t *argv, reply_t *r, int db,
+                    const int *parts, int nparts, int home)
 {
-    const command_t *cmd = qc->cmd;
     int w = worker_self();
     cmd_stats_t *cs = &command_stats(w)[cmd->id];
     if ((cmd->flags & CMD_DENYOOM) && config_get_u64(CFG_MAXMEMORY)) {
@@ -124,8 +140,8 @@ void sched_exec(client_t *c, const qcmd_t *qc, reply_t *r, int db, const int *pa
         }
     }
     cmd_ctx_t ctx = {
-        .argc = qc->argc,
-        .argv = client_argv(c, qc),
+        .argc = argc,
+        .argv = argv,
         .r = r,
         .db = db,
         .now_ms = worker_now_ms(),
@@ -145,6 +161,12 @@ void sched_exec(client_t *c, const qcmd_t *qc, reply_t *r, int db, const int *pa
         stat_add(&worker_stats(w)->error_replies, 1);
     }
     stat_add(&worker_stats(w)->commands_processed, 1);
+}
+
+void sched_exec(client_t *c, const qcmd_t *qc, reply_t *r, int db, const int *parts, int nparts,
+                int home)
+{
+    sched_exec_cmd(c, qc->cmd, qc->argc, client_argv(c, qc), r, db, parts, nparts, home);
 }
 
 void sched_info(buf_t *out)

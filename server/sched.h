@@ -60,6 +60,12 @@ int sched_cron_hz(void);
 void sched_run_client(struct client *c);
 int sched_owner(int part);
 const char *sched_policy_name(void);
+/* Run one command on the calling worker, which holds parts[0..nparts): the
+ * OOM check, the handler, and the statistics. home: the caller is c's home
+ * worker (CMD_HOME/CMD_TXN handlers may then use the client). */
+void sched_exec_cmd(struct client *c, const command_t *cmd, int argc, sv_t *argv, reply_t *r,
+                    int db, const int *parts, int nparts, int home);
+
 /* INFO scheduler section. */
 void sched_info(buf_t *out);
 

@@ -128,7 +128,7 @@ void do_sync_counts(partition_t *p, int db)
                           memory_order_relaxed);
 }
 
-void do_delete_entry(partition_t *p, int db, dict_entry_t *e)
+static void unlink_entry(partition_t *p, int db, dict_entry_t *e)
 {
     ctr_sub(&p->used_memory, entry_mem(e));
     dict_unlink(p->dbs[db], e);
@@ -137,10 +137,18 @@ void do_delete_entry(partition_t *p, int db, dict_entry_t *e)
     do_sync_counts(p, db);
 }
 
+void do_delete_entry(partition_t *p, int db, dict_entry_t *e)
+{
+    p->del_seq[e->hash % WATCH_DEL_SLOTS] = ++p->wseq;
+    unlink_entry(p, db, e);
+}
+
+/* An expiry is not stamped: a watcher that saw the key alive sees it gone,
+ * and one that saw it already stale must not fail (Redis 7.0). */
 void do_expire_entry(partition_t *p, int db, dict_entry_t *e)
 {
     ctr_add(&p->expired, 1);
-    do_delete_entry(p, db, e);
+    unlink_entry(p, db, e);
 }
 
 /* ---- whole-partition operations ----------------------------------------- */

@@ -21,6 +21,8 @@ typedef struct evict_cand {
     int db;
 } evict_cand_t;
 
+#define WATCH_DEL_SLOTS 64
+
 /* Counters are written only by the partition's holder (load + store, no
  * read-modify-write needed) and read by anyone. Resets don't write them:
  * they move the base_ snapshot, so the single writer is never raced. */
@@ -34,6 +36,12 @@ typedef struct partition {
     int expire_db;     /* active expiry resumes at this database */
     int evict_db;      /* random eviction starts its database search here */
     int pool_n, pool_policy;
+    /* WATCH: a write clock stamped on every changed entry, and per bucket of
+     * key hashes the clock of the last deletion of a live key (so a key
+     * created and deleted after WATCH is still seen as changed; a bucket
+     * shared with another deleted key can only make EXEC abort, never miss). */
+    uint64_t wseq;
+    uint64_t del_seq[WATCH_DEL_SLOTS];
     evict_cand_t pool[EVICT_POOL_SIZE]; /* ascending score */
 } partition_t;
 
@@ -73,8 +81,11 @@ static inline uint64_t entry_mem(const dict_entry_t *e)
 dict_t *do_db_dict(partition_t *p, int db, int create);
 /* Publish a database's key and TTL counts after a change. */
 void do_sync_counts(partition_t *p, int db);
-/* Unlink and free an entry and its value, keeping the accounts. */
+/* Unlink and free an entry and its value, keeping the accounts; a change
+ * WATCH sees. */
 void do_delete_entry(partition_t *p, int db, dict_entry_t *e);
+/* Stamp an entry as changed now (WATCH). */
+static inline void do_touch_entry(partition_t *p, dict_entry_t *e) { e->mseq = ++p->wseq; }
 /* Same, counted as an expired key. */
 void do_expire_entry(partition_t *p, int db, dict_entry_t *e);
 

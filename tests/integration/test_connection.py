@@ -70,6 +70,7 @@ def test_reset_leaves_multi(c):
 
 
 def check_hello_map(m, proto, client_id):
+    assert isinstance(m, dict), m
     assert list(m.keys()) == [f.encode() for f in HELLO_FIELDS]
     assert m[b"server"] == b"redis"
     assert isinstance(m[b"version"], bytes) and m[b"version"].count(b".") == 2

@@ -26,8 +26,6 @@ def test_del_unlink(c):
     assert c.cmd("DEL", "b", "c", "missing", "b") == 2
     assert c.cmd("UNLINK", "d", "missing") == 1
     assert c.cmd("DBSIZE") == 0
-    assert c.cmd("RPUSH", "l", "1", "2") == 2
-    assert c.cmd("UNLINK", "l") == 1
     assert c.cmd("DEL") == arity("del")
     assert c.cmd("UNLINK") == arity("unlink")
 
@@ -343,8 +341,8 @@ def test_rename(c):
     assert c.cmd("RENAME", "a", "b") == OK
     assert c.cmd("EXISTS", "a") == 0
     assert c.cmd("GET", "b") == b"1"
-    # onto an existing key (of another type), across slots
-    assert c.cmd("RPUSH", "foo", "x") == 1
+    # onto an existing key, across slots
+    assert c.cmd("SET", "foo", "x") == OK
     assert c.cmd("RENAME", "b", "foo") == OK
     assert c.cmd("GET", "foo") == b"1"
     assert c.cmd("EXISTS", "b") == 0
@@ -388,13 +386,23 @@ def test_renamenx(c):
     assert c.cmd("RENAMENX", "a") == arity("renamenx")
 
 
-def test_rename_non_string_types(c):
+def test_del_and_rename_other_types(c):
+    assert c.cmd("RPUSH", "l", "1", "2") == 2
+    assert c.cmd("SADD", "s", "1") == 1
+    assert c.cmd("DEL", "l", "s") == 2
+    assert c.cmd("RPUSH", "l", "1", "2") == 2
+    assert c.cmd("UNLINK", "l") == 1
+    assert c.cmd("RPUSH", "foo", "x") == 1
+    assert c.cmd("SET", "b", "1") == OK
+    assert c.cmd("RENAME", "b", "foo") == OK
+    assert c.cmd("TYPE", "foo") == Status("string")
     assert c.cmd("RPUSH", "a", "1", "2", "3") == 3
     assert c.cmd("HSET", "h", "f", "v") == 1
     assert c.cmd("RENAME", "a", "bar") == OK
     assert c.cmd("LRANGE", "bar", "0", "-1") == [b"1", b"2", b"3"]
-    assert c.cmd("RENAMENX", "h", "foo") == 1
-    assert c.cmd("HGET", "foo", "f") == b"v"
+    assert c.cmd("RENAMENX", "h", "foo") == 0
+    assert c.cmd("RENAMENX", "h", "hh") == 1
+    assert c.cmd("HGET", "hh", "f") == b"v"
 
 
 def test_randomkey(c):

@@ -147,6 +147,14 @@ def test_resp3_parsed(c):
     assert c.cmd("GETDEL", "missing") is None
 
 
+def test_resp3_with_redis_py(r3):
+    assert r3.get("missing") is None
+    assert r3.hset("h", mapping={"a": "1", "b": "2"}) == 2
+    assert r3.hgetall("h") == {"a": "1", "b": "2"}
+    assert r3.zadd("z", {"m": 2.5}) == 1
+    assert r3.zscore("z", "m") == 2.5
+
+
 @pytest.mark.parametrize("data, message", [
     (b"*abc\r\n", "invalid multibulk length"),
     (b"*1x\r\n", "invalid multibulk length"),
