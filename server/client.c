@@ -94,12 +94,17 @@ static void client_free(client_t *c)
     free(c);
 }
 
-/* Close now, or as soon as the task in flight comes home. */
+static int on_home(const client_t *c) { return worker_self() == c->home; }
+
+/* Close now, or as soon as the client is back home: a task in flight, or
+ * (work-stealing) the client is being served by another worker. */
 static void client_close(client_t *c, const char *why)
 {
     if (why)
         log_verbose("closing client id=%llu addr=%s: %s", (unsigned long long)c->id, c->addr, why);
     c->flags |= CLIENT_CLOSE_ASAP;
+    if (!on_home(c))
+        return;
     if (c->flags & CLIENT_IN_FLIGHT) {
         worker_io_want(c->io, 0, 0);
         return;
@@ -166,7 +171,7 @@ static int client_flush(client_t *c)
         ssize_t n = write(c->fd, c->out.data + c->out_sent, c->out.len - c->out_sent);
         if (n > 0) {
             c->out_sent += (size_t)n;
-            stat_add(&worker_stats(c->home)->net_output_bytes, (uint64_t)n);
+            stat_add(&worker_stats(worker_self())->net_output_bytes, (uint64_t)n);
             continue;
         }
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -359,7 +364,7 @@ int client_precheck(client_t *c, const qcmd_t *qc)
         c->multi_err = 1; /* an error while queueing aborts EXEC, as Redis */
     else if (c->in_multi && !qc->cmd)
         c->multi_err = 1;
-    stat_add(&worker_stats(c->home)->error_replies, 1);
+    stat_add(&worker_stats(worker_self())->error_replies, 1);
     sv_t *argv = client_argv(c, qc);
     if (!qc->cmd && qc->argc == 0) {
         reply_errorf(&c->reply, "ERR %s", qc->err);
@@ -389,8 +394,8 @@ int client_precheck(client_t *c, const qcmd_t *qc)
 }
 
 /* Parse and run until the input holds no complete request or a task is in
- * flight; then write. */
-static void client_process(client_t *c)
+ * flight. Runs on whichever worker serves the client; touches no watcher. */
+static void client_pump(client_t *c)
 {
     for (;;) {
         if (c->flags & (CLIENT_IN_FLIGHT | CLIENT_CLOSE_ASAP | CLIENT_CLOSE_AFTER_REPLY))
@@ -404,6 +409,11 @@ static void client_process(client_t *c)
         if (c->flags & CLIENT_IN_FLIGHT)
             break;
     }
+}
+
+/* The end of a round, on the home worker: close, or write and re-arm. */
+static void client_finish(client_t *c)
+{
     if (c->flags & CLIENT_CLOSE_ASAP) {
         client_close(c, NULL);
         return;
@@ -421,11 +431,15 @@ void client_queue_done(client_t *c)
     if (c->resp_error_close)
         c->flags |= CLIENT_CLOSE_AFTER_REPLY;
     /* Completed asynchronously (a task came home): carry on with the input. */
-    if (!c->in_round)
-        client_process(c);
+    if (!c->in_round) {
+        client_pump(c);
+        client_finish(c);
+    }
 }
 
-static void client_read(client_t *c)
+/* Read once and run what arrived. -1 when the client was closed (and, on
+ * its home worker, freed). */
+static int client_read(client_t *c)
 {
     size_t want = READ_CHUNK;
     if (c->in_need > c->in.len && c->in_need - c->in.len > want)
@@ -434,24 +448,27 @@ static void client_read(client_t *c)
     ssize_t n = read(c->fd, c->in.data + c->in.len, c->in.cap - c->in.len);
     if (n == 0) {
         client_close(c, "client closed connection");
-        return;
+        return -1;
     }
     if (n < 0) {
-        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
             client_close(c, strerror(errno));
-        return;
+            return -1;
+        }
+        return 0;
     }
     c->in.len += (size_t)n;
-    stat_add(&worker_stats(c->home)->net_input_bytes, (uint64_t)n);
+    stat_add(&worker_stats(worker_self())->net_input_bytes, (uint64_t)n);
     atomic_store_explicit(&c->last_ms, worker_now_ms(), memory_order_relaxed);
     uint64_t limit = config_get_u64(CFG_CLIENT_QUERY_BUFFER_LIMIT);
     if (limit && c->in.len > limit) {
         log_warn("closing client id=%llu addr=%s: query buffer of %zu bytes over the limit",
                  (unsigned long long)c->id, c->addr, c->in.len);
         client_close(c, NULL);
-        return;
+        return -1;
     }
-    client_process(c);
+    client_pump(c);
+    return 0;
 }
 
 void client_on_event(void *arg, int readable, int writable)
@@ -461,8 +478,35 @@ void client_on_event(void *arg, int readable, int writable)
         client_settle(c);
         return; /* c may be gone */
     }
-    if (readable && !(c->flags & (CLIENT_IN_FLIGHT | CLIENT_CLOSE_ASAP)))
-        client_read(c);
+    if (!readable || (c->flags & (CLIENT_IN_FLIGHT | CLIENT_CLOSE_ASAP)))
+        return;
+    if (sched_client_readable(c))
+        return; /* the policy queued it (work-stealing) */
+    if (client_read(c) == 0)
+        client_finish(c);
+}
+
+void client_leave_home(client_t *c)
+{
+    worker_io_want(c->io, 0, 0);
+    c->away = 1;
+}
+
+int client_serve(client_t *c)
+{
+    if (client_read(c) != 0)
+        return on_home(c) ? -1 : 0; /* closed: freed only at home */
+    if (!(c->flags & CLIENT_CLOSE_ASAP))
+        client_flush(c);
+    return 0;
+}
+
+void client_come_home(client_t *c)
+{
+    c->away = 0;
+    if (atomic_load_explicit(&c->kill_pending, memory_order_relaxed))
+        c->flags |= CLIENT_CLOSE_ASAP;
+    client_finish(c);
 }
 
 void client_cron(int worker, uint64_t now)
@@ -473,7 +517,8 @@ void client_cron(int worker, uint64_t now)
     for (client_t *c = worker_clients[worker], *next; c; c = next) {
         next = c->next;
         uint64_t last = atomic_load_explicit(&c->last_ms, memory_order_relaxed);
-        if (!(c->flags & CLIENT_IN_FLIGHT) && now > last && now - last > (uint64_t)timeout * 1000)
+        if (!(c->flags & CLIENT_IN_FLIGHT) && !c->away && now > last &&
+            now - last > (uint64_t)timeout * 1000)
             client_close(c, "idle timeout");
     }
 }
@@ -482,10 +527,12 @@ void client_close_all(int worker)
 {
     for (client_t *c = worker_clients[worker], *next; c; c = next) {
         next = c->next;
+        /* A client in flight or away belongs to another worker's stopped
+         * loop: the process is exiting, so leave that client to the OS. */
+        if (c->away || (c->flags & CLIENT_IN_FLIGHT))
+            continue;
         client_flush(c);
-        /* A task in flight belongs to another worker's stopped loop: the
-         * process is exiting, so leave that client to the OS. */
-        if (!(c->flags & CLIENT_IN_FLIGHT) && !(c->flags & CLIENT_CLOSE_ASAP))
+        if (!(c->flags & CLIENT_CLOSE_ASAP))
             client_free(c);
     }
 }
@@ -557,7 +604,9 @@ static void kill_received(xmsg_t *m)
     kill_msg_t *km = (kill_msg_t *)m;
     for (client_t *c = worker_clients[worker_self()]; c; c = c->next) {
         if (c->id == km->id) {
-            if (!(c->flags & CLIENT_CLOSE_ASAP))
+            if (c->away) /* being served elsewhere: closed when it comes home */
+                atomic_store_explicit(&c->kill_pending, 1, memory_order_relaxed);
+            else if (!(c->flags & CLIENT_CLOSE_ASAP))
                 client_close(c, "killed by CLIENT KILL");
             break;
         }

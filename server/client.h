@@ -58,7 +58,10 @@ typedef struct client {
     int proto;
     int authenticated;
     int resp_error_close; /* a protocol error: close after the error reply */
-    int in_round;         /* client_process is running the queue */
+    int in_round;         /* client_pump is running the queue */
+    int away;             /* work-stealing: queued or served away (home-only field) */
+    _Atomic int kill_pending; /* CLIENT KILL while away: close on return */
+    xmsg_t home_msg;      /* work-stealing: "served, back to you" */
     uint64_t ctime_ms;
     task_t task;
 
@@ -81,6 +84,14 @@ void client_accept(int worker, int fd, struct sockaddr *sa, socklen_t sl);
 void client_on_event(void *client, int readable, int writable);
 void client_cron(int worker, uint64_t now_ms);
 void client_close_all(int worker);
+
+/* Work-stealing: the home worker parks a readable client (watchers off)
+ * before queueing it; any worker serves it (read, run, write); the home
+ * worker takes it back (re-arm or close). */
+void client_leave_home(client_t *c);
+/* -1 when the client was closed and freed (only ever at home). */
+int client_serve(client_t *c);
+void client_come_home(client_t *c);
 
 /* Called by the scheduler when the queue is empty (on the home worker). */
 void client_queue_done(client_t *c);

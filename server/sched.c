@@ -30,6 +30,9 @@ int sched_setup(int nworkers, int npartitions, int policy, int batch_max)
     case POLICY_SHARED_LOCKS:
         ops = &sched_shared_locks;
         break;
+    case POLICY_WORK_STEALING:
+        ops = &sched_work_stealing;
+        break;
     default:
         log_warn("scheduler policy %d is not available in this build", policy);
         return -1;
@@ -50,6 +53,8 @@ int sched_owner(int part) { return sched_owner_of[part]; }
 const char *sched_policy_name(void) { return ops ? ops->name : "none"; }
 void sched_run_client(client_t *c) { ops->run_client(c); }
 void sched_worker_start(int worker) { (void)worker; }
+int sched_client_readable(client_t *c) { return ops->client_readable ? ops->client_readable(c) : 0; }
+int sched_poll(int worker) { return ops->poll ? ops->poll(worker) : 0; }
 
 int sched_cron_hz(void)
 {

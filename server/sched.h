@@ -59,6 +59,12 @@ int sched_cron_hz(void);
 /* On the client's home worker: run what can run of the client's queue. */
 void sched_run_client(struct client *c);
 int sched_owner(int part);
+/* On the home worker when a client is readable: 1 when the policy took it
+ * (work-stealing queues it), 0 to read and run it here. */
+int sched_client_readable(struct client *c);
+/* Before a worker's loop blocks: run queued clients and, when idle, steal.
+ * Returns 1 when it ran anything. */
+int sched_poll(int worker);
 const char *sched_policy_name(void);
 /* Run one command on the calling worker, which holds parts[0..nparts): the
  * OOM check, the handler, and the statistics. home: the caller is c's home

@@ -13,10 +13,17 @@ typedef struct sched_policy_ops {
     void (*run_client)(client_t *c);
     int (*part_idle)(int part); /* may cron touch part now (on its owner)? */
     void (*part_idle_done)(int part); /* optional: after cron's work on part */
+    int (*client_readable)(client_t *c); /* optional: see sched_client_readable */
+    int (*poll)(int worker);             /* optional: see sched_poll */
 } sched_policy_ops_t;
 
 extern const sched_policy_ops_t sched_share_nothing;
 extern const sched_policy_ops_t sched_shared_locks;
+extern const sched_policy_ops_t sched_work_stealing;
+
+/* Run a client's queue on the calling worker under partition locks (the
+ * shared-locks way); work-stealing runs stolen clients the same way. */
+void sched_locked_run_client(client_t *c);
 
 extern int sched_nparts, sched_nworkers, sched_batch_max;
 extern int *sched_owner_of; /* partition -> owner worker */

@@ -8,7 +8,7 @@
 #include "sched_internal.h"
 #include "store.h"
 
-static void run_client(client_t *c)
+void sched_locked_run_client(client_t *c)
 {
     int self = worker_self();
     task_t *t = &c->task;
@@ -46,7 +46,7 @@ const sched_policy_ops_t sched_shared_locks = {
     .name = "shared-locks",
     .init = sl_init,
     .teardown = partlock_teardown,
-    .run_client = run_client,
+    .run_client = sched_locked_run_client,
     .part_idle = part_idle,
     .part_idle_done = part_idle_done,
 };

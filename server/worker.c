@@ -171,6 +171,10 @@ static void on_prepare(struct ev_loop *loop, ev_prepare *p, int revents)
 {
     worker_t *w = p->data;
     run_deferred(w);
+    while (sched_poll(w->id)) {
+        w->now_ms = now_ms();
+        run_deferred(w);
+    }
     int overflow = 0;
     flush_overflow(w);
     for (int to = 0; to < nworkers; to++) {
@@ -203,6 +207,8 @@ static void on_signal(struct ev_loop *loop, ev_signal *s, int revents)
     log_notice("received %s, scheduling shutdown", s->signum == SIGTERM ? "SIGTERM" : "SIGINT");
     worker_request_shutdown();
 }
+
+void worker_wake(int id) { ev_async_send(workers[id].loop, &workers[id].wake); }
 
 void worker_request_shutdown(void)
 {
@@ -310,10 +316,28 @@ static int listen_one(worker_t *w, const char *addr, int port, int backlog, char
     }
     int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    /* Each worker its own listener: the kernel spreads connections over them. */
-    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
     if (family == AF_INET6)
         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    if (w->id == 0) {
+        /* SO_REUSEPORT would let us share a port another server holds: first
+         * make sure the address is free with a plain bind. */
+        int probe = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (probe >= 0) {
+            setsockopt(probe, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+            if (family == AF_INET6)
+                setsockopt(probe, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+            int rc = bind(probe, (struct sockaddr *)&ss, sl);
+            int e = errno;
+            close(probe);
+            if (rc < 0) {
+                snprintf(err, errlen, "could not listen on %s:%d: %s", addr, port, strerror(e));
+                close(fd);
+                return -1;
+            }
+        }
+    }
+    /* Each worker its own listener: the kernel spreads connections over them. */
+    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
     if (bind(fd, (struct sockaddr *)&ss, sl) < 0 || listen(fd, backlog) < 0) {
         snprintf(err, errlen, "could not listen on %s:%d: %s", addr, port, strerror(errno));
         close(fd);

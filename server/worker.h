@@ -78,6 +78,8 @@ size_t worker_inbound_depth(int id);
 /* Send m to worker `to` (may be the caller: then it is deferred). Never drops:
  * a full ring queues m locally until the ring has room. */
 void xthread_send(int to, xmsg_t *m);
+/* Wake worker id's loop (any thread). */
+void worker_wake(int id);
 /* Run m on this worker after the current event is handled. */
 void worker_defer(xmsg_t *m);
 

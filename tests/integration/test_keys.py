@@ -3,7 +3,6 @@
 import threading
 import time
 
-import pytest
 
 from conftest import OK, Err, Status, make_client, wait_for
 
