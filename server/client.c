@@ -348,6 +348,9 @@ void client_unwatch(client_t *c)
 
 int client_precheck(client_t *c, const qcmd_t *qc)
 {
+    /* After QUIT (or a protocol error) nothing more runs, as Redis. */
+    if (c->flags & (CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSE_ASAP))
+        return -1;
     atomic_store_explicit(&c->last_cmd, qc->cmd, memory_order_relaxed);
     if (c->in_multi && qc->cmd && (c->authenticated || (qc->cmd->flags & CMD_NOAUTH))) {
         if (!(qc->cmd->flags & CMD_NOMULTI)) {
@@ -370,6 +373,9 @@ int client_precheck(client_t *c, const qcmd_t *qc)
         reply_errorf(&c->reply, "ERR %s", qc->err);
         c->flags |= CLIENT_CLOSE_AFTER_REPLY;
     } else if (!qc->cmd && strcmp(qc->err, "arity") == 0) {
+        const command_t *known = command_lookup(argv[0]);
+        if (known)
+            stat_add(&command_stats(worker_self())[known->id].rejected_calls, 1);
         buf_t name;
         buf_init(&name);
         for (size_t i = 0; i < argv[0].len; i++)
@@ -388,6 +394,7 @@ int client_precheck(client_t *c, const qcmd_t *qc)
         reply_error(&c->reply, msg.data);
         buf_free(&msg);
     } else {
+        stat_add(&command_stats(worker_self())[qc->cmd->id].rejected_calls, 1);
         reply_error(&c->reply, ERR_NOAUTH);
     }
     return -1;
@@ -556,7 +563,7 @@ void client_get_name(client_t *c, buf_t *out)
 }
 
 /* Caller holds registry_lock. */
-static void info_line_locked(client_t *c, buf_t *out, uint64_t now)
+static void info_line_locked(client_t *c, buf_t *out, uint64_t now, const char *running)
 {
     uint64_t last = atomic_load_explicit(&c->last_ms, memory_order_relaxed);
     const command_t *cmd = atomic_load_explicit(&c->last_cmd, memory_order_relaxed);
@@ -570,14 +577,14 @@ static void info_line_locked(client_t *c, buf_t *out, uint64_t now)
                atomic_load_explicit(&c->shown_db, memory_order_relaxed),
                (unsigned long long)atomic_load_explicit(&c->qbuf_len, memory_order_relaxed),
                (unsigned long long)atomic_load_explicit(&c->obuf_len, memory_order_relaxed),
-               cmd ? cmd->name : "NULL",
+               running ? running : cmd ? cmd->name : "NULL",
                atomic_load_explicit(&c->shown_resp, memory_order_relaxed));
 }
 
 void client_info_line(client_t *c, buf_t *out)
 {
     pthread_mutex_lock(&registry_lock);
-    info_line_locked(c, out, now_ms());
+    info_line_locked(c, out, now_ms(), "client|info");
     pthread_mutex_unlock(&registry_lock);
 }
 
@@ -587,7 +594,7 @@ void client_list(buf_t *out, uint64_t only_id, const client_t *self)
     pthread_mutex_lock(&registry_lock);
     for (client_t *c = registry; c; c = c->rnext)
         if (!only_id || c->id == only_id)
-            info_line_locked(c, out, now);
+            info_line_locked(c, out, now, c == self ? "client|list" : NULL);
     pthread_mutex_unlock(&registry_lock);
     (void)self;
 }

@@ -70,7 +70,10 @@ static void cmd_reset(cmd_ctx_t *c)
 /* The check both AUTH and HELLO ... AUTH do; replies the error itself. */
 static int auth_generic(cmd_ctx_t *c, sv_t user, sv_t pass)
 {
-    if (!sv_eq_ci(user, "default") || !config_check_password(pass.p, pass.len)) {
+    /* With no requirepass the default user is "nopass": any password works. */
+    int ok = sv_eq_ci(user, "default") &&
+             (!config_auth_required() || config_check_password(pass.p, pass.len));
+    if (!ok) {
         reply_error(c->r, "WRONGPASS invalid username-password pair or user is disabled.");
         return -1;
     }
@@ -261,6 +264,30 @@ static void reply_help(reply_t *r, const char *const *lines)
         reply_status(r, lines[i]);
 }
 
+static const char *const client_subcommands[] = {"id", "setname", "getname", "info", "list",
+                                                  "kill", "help", NULL};
+
+/* Redis 7.0's two errors for container commands: a known subcommand with the
+ * wrong argument count, or an unknown one. */
+static void reply_subcommand_error(cmd_ctx_t *c, const char *container, const char *const *subs)
+{
+    sv_t sub = c->argv[1];
+    for (int i = 0; subs[i]; i++) {
+        if (sv_eq_ci(sub, subs[i])) {
+            reply_errorf(c->r, "ERR wrong number of arguments for '%s|%s' command", container,
+                         subs[i]);
+            return;
+        }
+    }
+    char upper[16];
+    size_t n = strlen(container);
+    for (size_t i = 0; i <= n && i < sizeof upper; i++)
+        upper[i] = (char)toupper((unsigned char)container[i]);
+    upper[sizeof upper - 1] = '\0';
+    reply_errorf(c->r, "ERR unknown subcommand '%.*s'. Try %s HELP.",
+                 (int)(sub.len > 128 ? 128 : sub.len), sub.p, upper);
+}
+
 static void client_kill_generic(cmd_ctx_t *c)
 {
     if (c->argc == 3) {
@@ -387,9 +414,7 @@ static void cmd_client(cmd_ctx_t *c)
     } else if (sv_eq_ci(sub, "HELP") && c->argc == 2) {
         reply_help(c->r, client_help);
     } else {
-        reply_errorf(c->r, "ERR unknown subcommand or wrong number of arguments for '%.*s'. Try "
-                           "CLIENT HELP.",
-                     (int)sub.len, sub.p);
+        reply_subcommand_error(c, "client", client_subcommands);
     }
 }
 
@@ -555,9 +580,9 @@ static void cmd_command(cmd_ctx_t *c)
         };
         reply_help(c->r, help);
     } else {
-        reply_errorf(c->r, "ERR unknown subcommand or wrong number of arguments for '%.*s'. Try "
-                           "COMMAND HELP.",
-                     (int)sub.len, sub.p);
+        static const char *const subs[] = {"count", "list", "info", "docs", "getkeys", "help",
+                                           NULL};
+        reply_subcommand_error(c, "command", subs);
     }
 }
 

@@ -102,6 +102,18 @@ static void str_make_raw(partition_t *p, obj_t *o)
     set_value(p, o, &nv);
 }
 
+/* The entry of key in its partition without side effects (no lazy
+ * deletion, no LRU touch): NULL when missing or stale. */
+static dict_entry_t *peek_live(cmd_ctx_t *c, sv_t key, keyloc_t *kl)
+{
+    kl->p = &store_parts[store_part_of_key(key)];
+    kl->db = c->db;
+    kl->d = do_db_dict(kl->p, c->db, 0);
+    kl->h = dict_hash(key.p, key.len);
+    dict_entry_t *e = kl->d ? dict_find_h(kl->d, kl->h, key.p, key.len) : NULL;
+    return e && !entry_expired(e, c->now_ms) ? e : NULL;
+}
+
 obj_t *db_lookup(cmd_ctx_t *c, sv_t key, int flags)
 {
     keyloc_t kl;
@@ -278,18 +290,6 @@ int db_rename(cmd_ctx_t *c, sv_t src, sv_t dst, int nx)
     return 0;
 }
 
-/* The entry of key in its partition without side effects (no lazy
- * deletion, no LRU touch): NULL when missing or stale. */
-static dict_entry_t *peek_live(cmd_ctx_t *c, sv_t key, keyloc_t *kl)
-{
-    kl->p = &store_parts[store_part_of_key(key)];
-    kl->db = c->db;
-    kl->d = do_db_dict(kl->p, c->db, 0);
-    kl->h = dict_hash(key.p, key.len);
-    dict_entry_t *e = kl->d ? dict_find_h(kl->d, kl->h, key.p, key.len) : NULL;
-    return e && !entry_expired(e, c->now_ms) ? e : NULL;
-}
-
 void db_watch(cmd_ctx_t *c, sv_t key, uint64_t *stamp, int *existed)
 {
     keyloc_t kl;
@@ -306,4 +306,42 @@ int db_watch_changed(cmd_ctx_t *c, sv_t key, uint64_t stamp, int existed)
     if (existed)
         return 1; /* deleted, expired or flushed since */
     return kl.p->del_seq[(uint32_t)kl.h % WATCH_DEL_SLOTS] > stamp;
+}
+
+obj_t *db_add(cmd_ctx_t *c, sv_t key, const obj_t *val)
+{
+    keyloc_t kl;
+    dict_entry_t *e = entry_for_write(c, key, &kl, 0);
+    set_value(kl.p, &e->val, val);
+    do_sync_counts(kl.p, kl.db);
+    return &e->val;
+}
+
+void db_modified(cmd_ctx_t *c, sv_t key, obj_t *o, size_t mem_before)
+{
+    keyloc_t kl;
+    dict_entry_t *e = peek_live(c, key, &kl);
+    if (!e || &e->val != o)
+        return;
+    ctr_sub(&kl.p->used_memory, mem_before);
+    ctr_add(&kl.p->used_memory, obj_mem(o));
+    if (obj_is_empty(o)) {
+        do_delete_entry(kl.p, kl.db, e);
+        return;
+    }
+    do_touch_entry(kl.p, e);
+}
+
+void db_set_obj(cmd_ctx_t *c, sv_t key, const obj_t *val, int keep_ttl)
+{
+    if (obj_is_empty(val)) {
+        obj_t tmp = *val;
+        obj_free(&tmp);
+        db_delete(c, key);
+        return;
+    }
+    keyloc_t kl;
+    dict_entry_t *e = entry_for_write(c, key, &kl, keep_ttl);
+    set_value(kl.p, &e->val, val);
+    do_sync_counts(kl.p, kl.db);
 }

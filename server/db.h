@@ -33,6 +33,18 @@ size_t db_string_append(struct cmd_ctx *c, sv_t key, const char *p, size_t n);
  * new length. The caller checked the type and the size limit. */
 size_t db_string_setrange(struct cmd_ctx *c, sv_t key, size_t off, const char *p, size_t n);
 
+/* Aggregate types (lists, hashes, sets, sorted sets) are changed in place by
+ * their handlers: db_add creates key (which must not exist) holding *val and
+ * returns the stored object; after changing an object in place, the handler
+ * calls db_modified with the obj_mem() it had before the change, which keeps
+ * the memory account and WATCH stamps right and deletes the key when the
+ * aggregate became empty (an empty aggregate never exists, as Redis). */
+obj_t *db_add(struct cmd_ctx *c, sv_t key, const obj_t *val);
+void db_modified(struct cmd_ctx *c, sv_t key, obj_t *o, size_t mem_before);
+/* Replace key's value (any type) with *val, clearing its TTL unless keep_ttl
+ * (SUNIONSTORE, ZRANGESTORE...); an empty aggregate deletes the key. */
+void db_set_obj(struct cmd_ctx *c, sv_t key, const obj_t *val, int keep_ttl);
+
 /* Delete key; 1 if it existed (and was not expired), else 0. */
 int db_delete(struct cmd_ctx *c, sv_t key);
 

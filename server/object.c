@@ -164,6 +164,12 @@ int ll_to_str(char *dst, long long v)
     return len;
 }
 
+int obj_is_empty(const obj_t *o)
+{
+    /* Each aggregate type answers here once it exists (t_<type>.c). */
+    return o->type != OBJ_STRING && o->v.ptr == NULL;
+}
+
 void obj_free(obj_t *o)
 {
     switch (o->type) {

@@ -47,6 +47,8 @@ int ll_to_str(char *dst, long long v);
 /* Release what a value owns outside its dict entry (string bytes; other types
  * add their case) and leave it an empty ENC_INT 0. */
 void obj_free(obj_t *o);
+/* 1 for an aggregate with no elements (never stored). Strings: 0. */
+int obj_is_empty(const obj_t *o);
 /* Bytes a value owns outside its entry, as the memory accounts count them. */
 size_t obj_mem(const obj_t *o);
 /* The allocator footprint the memory accounts charge for a malloc(n): a

@@ -162,6 +162,7 @@ static void on_wake(struct ev_loop *loop, ev_async *a, int revents)
         ev_break(loop, EVBREAK_ALL);
         return;
     }
+    w->now_ms = now_ms(); /* we may have slept long: expiry needs a fresh clock */
     drain_inbound(w);
 }
 

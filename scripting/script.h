@@ -1,0 +1,78 @@
+/* script — the Lua 5.4 engine behind EVAL: one lua_State per worker, created
+ * lazily by that worker's thread and touched by no other; a script cache
+ * (SHA1 -> body) shared by every worker, each compiling a script into its own
+ * state the first time it runs there; the redis.* bridge; Redis's Lua <-> RESP
+ * conversion rules; the sandbox; and the memory and time limits.
+ *
+ * A script runs inside its EVAL's command handler, so it holds exactly the
+ * partitions its task holds (c->parts): its declared KEYS', or every
+ * partition when allow-undeclared-keys is on (see script_keys in cmd_script.c).
+ *
+ * Threads: the functions taking a cmd_ctx_t run on the worker executing the
+ * command; the others say which thread may call them. */
+#ifndef PERCORE_SCRIPT_H
+#define PERCORE_SCRIPT_H
+
+#include <stdint.h>
+
+#include "buf.h"
+#include "command.h"
+
+/* The command rows of EVAL, EVALSHA, EVAL_RO, EVALSHA_RO and SCRIPT
+ * (server/cmd_script.c), for the group list in command.c. */
+extern const command_t cmds_script[];
+
+/* Main thread, before the workers start / after they stopped. setup is
+ * optional (everything is also set up on first use) but keeps the first
+ * script of each worker from paying for the library's one-time init;
+ * teardown closes every worker's Lua state and empties the cache. */
+void script_setup(void);
+void script_teardown(void);
+
+/* ---- the commands (on the worker executing the command) ----------------- */
+
+/* EVAL script numkeys key... arg... / EVALSHA sha1 numkeys ... (is_sha),
+ * and the _RO variants (ro). Replies the script's result or error. */
+void script_eval(cmd_ctx_t *c, int is_sha, int ro);
+
+/* SCRIPT LOAD body: compile (replying the compile error if any), cache, and
+ * reply the SHA1. */
+void script_load(cmd_ctx_t *c, sv_t body);
+/* 1 when a script with this SHA1 (40 hex digits, any case) is cached. Any thread. */
+int script_exists(sv_t sha);
+/* Empty the cache; every worker drops its compiled scripts (and its Lua
+ * state) before it runs its next script. Any thread. */
+void script_flush(void);
+/* SCRIPT KILL: stop the busy scripts that have not written. Replies OK,
+ * NOTBUSY or UNKILLABLE exactly as Redis does. Any worker. */
+void script_kill(reply_t *r);
+
+/* ---- for the core --------------------------------------------------------- */
+
+/* 1 while worker w runs a script that has been running longer than
+ * busy-reply-threshold (lua-time-limit) ms: commands for the partitions it
+ * holds should be answered with SCRIPT_BUSY_ERR (only SCRIPT KILL and
+ * SHUTDOWN NOSAVE are served). Any thread; relaxed reads. */
+int script_busy(int worker);
+/* 1 while worker w is inside a script at all (busy or not). Any thread. */
+int script_running(int worker);
+
+#define SCRIPT_BUSY_ERR                                                                        \
+    "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
+
+/* A function the engine calls on the script's own thread, from the Lua
+ * instruction hook, about once a millisecond while that script is busy: the
+ * core's chance to serve the blocked loop (Redis's processEventsWhileBlocked):
+ * answer other clients BUSY, run SCRIPT KILL / SHUTDOWN NOSAVE. It must not
+ * run a script or a command touching partitions. NULL (the default) = none.
+ * Set once at startup. */
+typedef void script_busy_fn(int worker);
+void script_set_busy_callback(script_busy_fn *fn);
+
+/* INFO lines (each "name:value\r\n"): number_of_cached_scripts,
+ * used_memory_scripts, used_memory_lua, scripts_* per path. Any thread. */
+void script_info(buf_t *out);
+/* Bytes used by all workers' Lua states. Any thread. */
+uint64_t script_lua_memory(void);
+
+#endif

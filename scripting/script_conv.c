@@ -1,0 +1,449 @@
+/* Lua <-> RESP, by the rules of Redis's Lua API reference:
+ *
+ *   RESP -> Lua: integer -> number, bulk -> string, nil bulk / nil array ->
+ *   false, array -> table, status -> {ok=s}, error -> {err=s}; and under
+ *   redis.setresp(3): map -> {map={k=v}}, set -> {set={e=true}}, null -> nil,
+ *   boolean -> boolean, double -> {double=n}, big number -> {big_number=s},
+ *   verbatim -> {verbatim_string={format=f, string=s}}; attributes skipped.
+ *
+ *   Lua -> RESP: string -> bulk, number -> integer (truncated), table ->
+ *   {err=}, {ok=}, {double=}, {big_number=}, {verbatim_string=}, {map=},
+ *   {set=} in that order of precedence, else an array up to the first nil;
+ *   true -> 1 and false -> null when the script speaks RESP2, booleans when
+ *   it speaks RESP3; nil and anything else -> null. RESP3 types degrade for a
+ *   RESP2 client, as every reply does. */
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "script_internal.h"
+
+/* ---- RESP -> Lua ------------------------------------------------------------ */
+
+/* The line starting at p (without its CRLF) and its length; -1 if no CRLF. */
+static long line_len(const char *p, size_t n)
+{
+    for (size_t i = 0; i + 1 < n; i++)
+        if (p[i] == '\r' && p[i + 1] == '\n')
+            return (long)i;
+    return -1;
+}
+
+static int parse_ll(const char *p, size_t n, long long *out)
+{
+    char tmp[32];
+    if (n == 0 || n >= sizeof tmp)
+        return -1;
+    memcpy(tmp, p, n);
+    tmp[n] = '\0';
+    char *end;
+    errno = 0;
+    long long v = strtoll(tmp, &end, 10);
+    if (errno || *end)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static void push_field_table(lua_State *L, const char *field)
+{
+    /* value on top -> {field = value} on top */
+    lua_createtable(L, 0, 1);
+    lua_insert(L, -2);
+    lua_setfield(L, -2, field);
+}
+
+static size_t parse_value(lua_State *L, const char *p, size_t n, int depth);
+
+/* An aggregate of count elements (pairs when kv) starting at p. */
+static size_t parse_aggregate(lua_State *L, char type, long long count, const char *p, size_t n,
+                              int depth)
+{
+    size_t used = 0;
+    int kv = type == '%' || type == '|';
+    if (count < 0 || (uint64_t)count > n) /* each element takes at least one byte */
+        return 0;
+    int hint = count > (1 << 20) ? 1 << 20 : (int)count; /* a hint only */
+    lua_createtable(L, kv || type == '~' ? 0 : hint, kv || type == '~' ? hint : 0);
+    for (long long i = 0; i < count; i++) {
+        size_t k = parse_value(L, p + used, n - used, depth + 1);
+        if (!k)
+            return 0;
+        used += k;
+        if (kv) {
+            size_t v = parse_value(L, p + used, n - used, depth + 1);
+            if (!v)
+                return 0;
+            used += v;
+            /* Lua keys cannot be nil (RESP3 null) or NaN: such pairs are dropped. */
+            if (lua_isnil(L, -2) || (lua_type(L, -2) == LUA_TNUMBER && lua_tonumber(L, -2) !=
+                                                                          lua_tonumber(L, -2)))
+                lua_pop(L, 2);
+            else
+                lua_rawset(L, -3);
+        } else if (type == '~') {
+            if (lua_isnil(L, -1)) {
+                lua_pop(L, 1);
+                continue;
+            }
+            lua_pushboolean(L, 1);
+            lua_rawset(L, -3);
+        } else {
+            lua_rawseti(L, -2, (lua_Integer)i + 1);
+        }
+    }
+    if (type == '%')
+        push_field_table(L, "map");
+    else if (type == '~')
+        push_field_table(L, "set");
+    return used;
+}
+
+static size_t parse_value(lua_State *L, const char *p, size_t n, int depth)
+{
+    if (depth > SCRIPT_MAX_DEPTH || !lua_checkstack(L, 4))
+        return 0;
+    long ll = n ? line_len(p, n) : -1;
+    if (ll < 1)
+        return 0;
+    const char *s = p + 1;
+    size_t sl = (size_t)ll - 1, hdr = (size_t)ll + 2;
+    long long v;
+    int top = lua_gettop(L);
+    size_t used = 0;
+    switch (p[0]) {
+    case '+':
+    case '-':
+        lua_pushlstring(L, s, sl);
+        push_field_table(L, p[0] == '+' ? "ok" : "err");
+        return hdr;
+    case ':':
+        if (parse_ll(s, sl, &v) != 0)
+            return 0;
+        lua_pushinteger(L, (lua_Integer)v);
+        return hdr;
+    case '$':
+    case '=':
+    case '!':
+        if (parse_ll(s, sl, &v) != 0)
+            return 0;
+        if (v < 0) {
+            lua_pushboolean(L, 0);
+            return hdr;
+        }
+        if ((uint64_t)v > n - hdr || n - hdr - (size_t)v < 2)
+            return 0;
+        if (p[0] == '=') {
+            if (v < 4)
+                return 0;
+            lua_createtable(L, 0, 2);
+            lua_pushlstring(L, p + hdr, 3);
+            lua_setfield(L, -2, "format");
+            lua_pushlstring(L, p + hdr + 4, (size_t)v - 4);
+            lua_setfield(L, -2, "string");
+            push_field_table(L, "verbatim_string");
+        } else {
+            lua_pushlstring(L, p + hdr, (size_t)v);
+            if (p[0] == '!')
+                push_field_table(L, "err");
+        }
+        return hdr + (size_t)v + 2;
+    case '*':
+    case '>':
+    case '%':
+    case '~':
+        if (parse_ll(s, sl, &v) != 0)
+            return 0;
+        if (v < 0) {
+            lua_pushboolean(L, 0);
+            return hdr;
+        }
+        used = parse_aggregate(L, p[0], v, p + hdr, n - hdr, depth);
+        break;
+    case '|': /* attribute: parsed and dropped; the reply follows it */
+        if (parse_ll(s, sl, &v) != 0)
+            return 0;
+        used = parse_aggregate(L, '|', v, p + hdr, n - hdr, depth);
+        if (!used)
+            break;
+        lua_pop(L, 1);
+        {
+            size_t more = parse_value(L, p + hdr + used, n - hdr - used, depth);
+            used = more ? used + more : 0;
+        }
+        break;
+    case '_':
+        lua_pushnil(L);
+        return hdr;
+    case '#':
+        if (sl != 1 || (s[0] != 't' && s[0] != 'f'))
+            return 0;
+        lua_pushboolean(L, s[0] == 't');
+        return hdr;
+    case ',': {
+        char tmp[64];
+        if (sl == 0 || sl >= sizeof tmp)
+            return 0;
+        memcpy(tmp, s, sl);
+        tmp[sl] = '\0';
+        char *end;
+        double d = strtod(tmp, &end);
+        if (*end)
+            return 0;
+        lua_pushnumber(L, d);
+        push_field_table(L, "double");
+        return hdr;
+    }
+    case '(':
+        lua_pushlstring(L, s, sl);
+        push_field_table(L, "big_number");
+        return hdr;
+    default:
+        return 0;
+    }
+    if (!used) {
+        lua_settop(L, top);
+        return 0;
+    }
+    return hdr + used;
+}
+
+size_t conv_reply_to_lua(lua_State *L, const char *p, size_t n)
+{
+    int top = lua_gettop(L);
+    size_t used = parse_value(L, p, n, 0);
+    if (!used)
+        lua_settop(L, top);
+    return used;
+}
+
+void conv_push_error(lua_State *L, const char *s, size_t n)
+{
+    const char *code = "ERR", *msg = s;
+    size_t codelen = 3, msglen = n;
+    if (n && s[0] == '-') {
+        const char *sp = memchr(s, ' ', n);
+        if (sp) {
+            code = s + 1;
+            codelen = (size_t)(sp - s) - 1;
+            msg = sp + 1;
+            msglen = n - (size_t)(msg - s);
+        } else {
+            msg = s + 1;
+            msglen = n - 1;
+        }
+    }
+    /* A ready-made error text may end with its CRLF: the table never does. */
+    while (msglen && (msg[0] == '\r' || msg[0] == '\n'))
+        msg++, msglen--;
+    while (msglen && (msg[msglen - 1] == '\r' || msg[msglen - 1] == '\n'))
+        msglen--;
+    lua_createtable(L, 0, 1);
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    luaL_addlstring(&b, code, codelen);
+    luaL_addchar(&b, ' ');
+    luaL_addlstring(&b, msg, msglen);
+    luaL_pushresult(&b);
+    lua_setfield(L, -2, "err");
+}
+
+int conv_number_arg(lua_State *L, int idx, char *dst)
+{
+    if (lua_isinteger(L, idx))
+        return snprintf(dst, 32, "%lld", (long long)lua_tointeger(L, idx));
+    double d = lua_tonumber(L, idx);
+    int n = 0;
+    for (int prec = 15; prec <= 17; prec++) {
+        n = snprintf(dst, 32, "%.*g", prec, d);
+        if (strtod(dst, NULL) == d)
+            break;
+    }
+    return n;
+}
+
+/* ---- Lua -> RESP ------------------------------------------------------------ */
+
+/* s with CR and LF turned into spaces (they would end a one-line reply). */
+static void put_line(buf_t *b, char type, const char *s, size_t n)
+{
+    buf_reserve(b, n + 3);
+    b->data[b->len++] = type;
+    for (size_t i = 0; i < n; i++)
+        b->data[b->len++] = (s[i] == '\r' || s[i] == '\n') ? ' ' : s[i];
+    b->data[b->len++] = '\r';
+    b->data[b->len++] = '\n';
+}
+
+static long long number_to_ll(lua_State *L, int idx)
+{
+    if (lua_isinteger(L, idx))
+        return (long long)lua_tointeger(L, idx);
+    double d = lua_tonumber(L, idx);
+    /* Truncated toward zero, as Redis's (long long) cast; out of range and
+     * NaN give what that cast gives on x86-64. */
+    if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0))
+        return LLONG_MIN;
+    return (long long)d;
+}
+
+/* The field of the table at idx, pushed; returns its type. */
+static int raw_field(lua_State *L, int idx, const char *name)
+{
+    lua_pushstring(L, name);
+    return lua_rawget(L, idx < 0 ? idx - 1 : idx);
+}
+
+static void to_reply(lua_State *L, reply_t *r, int resp, int depth);
+
+static void table_to_reply(lua_State *L, reply_t *r, int resp, int depth)
+{
+    size_t n;
+    const char *s;
+    if (raw_field(L, -1, "err") == LUA_TSTRING) {
+        s = lua_tolstring(L, -1, &n);
+        /* "-" + the text as it is: a table error carries its own code. */
+        put_line(r->out, '-', s, n);
+        r->errors++;
+        lua_pop(L, 1);
+        return;
+    }
+    lua_pop(L, 1);
+    if (raw_field(L, -1, "ok") == LUA_TSTRING) {
+        s = lua_tolstring(L, -1, &n);
+        put_line(r->out, '+', s, n);
+        lua_pop(L, 1);
+        return;
+    }
+    lua_pop(L, 1);
+    if (raw_field(L, -1, "double") == LUA_TNUMBER) {
+        reply_double(r, (double)lua_tonumber(L, -1));
+        lua_pop(L, 1);
+        return;
+    }
+    lua_pop(L, 1);
+    if (raw_field(L, -1, "big_number") == LUA_TSTRING) {
+        s = lua_tolstring(L, -1, &n);
+        if (r->proto >= 3) {
+            put_line(r->out, '(', s, n);
+        } else {
+            /* The same text, CR/LF blanked, as a bulk string. */
+            char hdr[32];
+            int hl = snprintf(hdr, sizeof hdr, "$%zu\r\n", n);
+            buf_append(r->out, hdr, (size_t)hl);
+            for (size_t i = 0; i < n; i++)
+                buf_putc(r->out, (s[i] == '\r' || s[i] == '\n') ? ' ' : s[i]);
+            buf_append(r->out, "\r\n", 2);
+        }
+        lua_pop(L, 1);
+        return;
+    }
+    lua_pop(L, 1);
+    if (raw_field(L, -1, "verbatim_string") == LUA_TTABLE) {
+        int ft = raw_field(L, -1, "format");
+        int st = raw_field(L, -2, "string");
+        if (ft == LUA_TSTRING && st == LUA_TSTRING) {
+            size_t fl;
+            const char *f = lua_tolstring(L, -2, &fl);
+            s = lua_tolstring(L, -1, &n);
+            reply_verbatim(r, s, n, fl == 3 ? f : "txt");
+            lua_pop(L, 3);
+            return;
+        }
+        lua_pop(L, 2);
+    }
+    lua_pop(L, 1);
+    if (raw_field(L, -1, "map") == LUA_TTABLE) {
+        long cnt = 0;
+        lua_pushnil(L);
+        while (lua_next(L, -2)) {
+            cnt++;
+            lua_pop(L, 1);
+        }
+        reply_map(r, cnt);
+        lua_pushnil(L);
+        while (lua_next(L, -2)) {
+            lua_pushvalue(L, -2); /* key copy: the original stays for lua_next */
+            to_reply(L, r, resp, depth + 1);
+            to_reply(L, r, resp, depth + 1);
+        }
+        lua_pop(L, 1);
+        return;
+    }
+    lua_pop(L, 1);
+    if (raw_field(L, -1, "set") == LUA_TTABLE) {
+        long cnt = 0;
+        lua_pushnil(L);
+        while (lua_next(L, -2)) {
+            cnt++;
+            lua_pop(L, 1);
+        }
+        reply_set(r, cnt);
+        lua_pushnil(L);
+        while (lua_next(L, -2)) {
+            lua_pop(L, 1);
+            lua_pushvalue(L, -1);
+            to_reply(L, r, resp, depth + 1);
+        }
+        lua_pop(L, 1);
+        return;
+    }
+    lua_pop(L, 1);
+    /* An array, up to the first nil. */
+    long cnt = 0;
+    while (lua_rawgeti(L, -1, cnt + 1) != LUA_TNIL) {
+        cnt++;
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    reply_array(r, cnt);
+    for (long i = 1; i <= cnt; i++) {
+        lua_rawgeti(L, -1, i);
+        to_reply(L, r, resp, depth + 1);
+    }
+}
+
+static void to_reply(lua_State *L, reply_t *r, int resp, int depth)
+{
+    if (depth > SCRIPT_MAX_DEPTH || !lua_checkstack(L, 4)) {
+        reply_error(r, "ERR reached lua stack limit");
+        lua_pop(L, 1);
+        return;
+    }
+    size_t n;
+    const char *s;
+    switch (lua_type(L, -1)) {
+    case LUA_TSTRING:
+        s = lua_tolstring(L, -1, &n);
+        reply_bulk(r, s, n);
+        break;
+    case LUA_TBOOLEAN:
+        if (resp == 2) {
+            if (lua_toboolean(L, -1))
+                reply_int(r, 1);
+            else
+                reply_null(r);
+        } else {
+            reply_bool(r, lua_toboolean(L, -1));
+        }
+        break;
+    case LUA_TNUMBER:
+        reply_int(r, number_to_ll(L, -1));
+        break;
+    case LUA_TTABLE:
+        table_to_reply(L, r, resp, depth);
+        break;
+    default:
+        reply_null(r);
+        break;
+    }
+    lua_pop(L, 1);
+}
+
+void conv_lua_to_reply(lua_State *L, reply_t *r, int script_resp)
+{
+    to_reply(L, r, script_resp, 0);
+}
