@@ -352,6 +352,10 @@ int client_precheck(client_t *c, const qcmd_t *qc)
     if (c->flags & (CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSE_ASAP))
         return -1;
     atomic_store_explicit(&c->last_cmd, qc->cmd, memory_order_relaxed);
+    if (qc->cmd && qc->cmd->subcommands && qc->argc > 1)
+        atomic_store_explicit(&c->last_sub,
+                              command_subcommand_name(qc->cmd, client_argv(c, qc)[1]),
+                              memory_order_relaxed);
     if (c->in_multi && qc->cmd && (c->authenticated || (qc->cmd->flags & CMD_NOAUTH))) {
         if (!(qc->cmd->flags & CMD_NOMULTI)) {
             multi_queue(c, qc);
@@ -567,6 +571,9 @@ static void info_line_locked(client_t *c, buf_t *out, uint64_t now, const char *
 {
     uint64_t last = atomic_load_explicit(&c->last_ms, memory_order_relaxed);
     const command_t *cmd = atomic_load_explicit(&c->last_cmd, memory_order_relaxed);
+    const char *sub = atomic_load_explicit(&c->last_sub, memory_order_relaxed);
+    if (!running && cmd && cmd->subcommands && sub)
+        running = sub;
     buf_printf(out,
                "id=%llu addr=%s laddr=%s fd=%d name=%s age=%llu idle=%llu flags=N db=%d sub=0 "
                "psub=0 ssub=0 multi=-1 qbuf=%llu qbuf-free=0 argv-mem=0 multi-mem=0 obl=0 oll=0 "

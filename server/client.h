@@ -70,6 +70,7 @@ typedef struct client {
     _Atomic int shown_db;
     _Atomic int shown_resp;
     _Atomic(const command_t *) last_cmd;
+    _Atomic(const char *) last_sub; /* "client|list" for container commands */
     _Atomic uint64_t qbuf_len, obuf_len;
     char *name;          /* guarded by the client registry lock */
 

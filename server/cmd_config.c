@@ -240,8 +240,12 @@ static void config_command(cmd_ctx_t *c)
                  c->argv[1].p);
 }
 
+static const char *const config_subcommands[] = {"config|get", "config|set", "config|resetstat",
+                                                  "config|help", NULL};
+
 const command_t cmds_config[] = {
     {.name = "config",
+     .subcommands = config_subcommands,
      .proc = config_command,
      .arity = -2,
      .flags = CMD_ADMIN | CMD_HOME | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE,

@@ -264,20 +264,22 @@ static void reply_help(reply_t *r, const char *const *lines)
         reply_status(r, lines[i]);
 }
 
-static const char *const client_subcommands[] = {"id", "setname", "getname", "info", "list",
-                                                  "kill", "help", NULL};
+static const char *const client_subcommands[] = {
+    "client|id", "client|setname", "client|getname", "client|info", "client|list",
+    "client|kill", "client|help", NULL};
+static const char *const command_subcommands[] = {
+    "command|count", "command|list", "command|info", "command|docs", "command|getkeys",
+    "command|help", NULL};
 
 /* Redis 7.0's two errors for container commands: a known subcommand with the
  * wrong argument count, or an unknown one. */
-static void reply_subcommand_error(cmd_ctx_t *c, const char *container, const char *const *subs)
+static void reply_subcommand_error(cmd_ctx_t *c, const char *container)
 {
     sv_t sub = c->argv[1];
-    for (int i = 0; subs[i]; i++) {
-        if (sv_eq_ci(sub, subs[i])) {
-            reply_errorf(c->r, "ERR wrong number of arguments for '%s|%s' command", container,
-                         subs[i]);
-            return;
-        }
+    const char *full = command_subcommand_name(c->cmd, sub);
+    if (full) {
+        reply_errorf(c->r, "ERR wrong number of arguments for '%s' command", full);
+        return;
     }
     char upper[16];
     size_t n = strlen(container);
@@ -414,7 +416,7 @@ static void cmd_client(cmd_ctx_t *c)
     } else if (sv_eq_ci(sub, "HELP") && c->argc == 2) {
         reply_help(c->r, client_help);
     } else {
-        reply_subcommand_error(c, "client", client_subcommands);
+        reply_subcommand_error(c, "client");
     }
 }
 
@@ -580,9 +582,7 @@ static void cmd_command(cmd_ctx_t *c)
         };
         reply_help(c->r, help);
     } else {
-        static const char *const subs[] = {"count", "list", "info", "docs", "getkeys", "help",
-                                           NULL};
-        reply_subcommand_error(c, "command", subs);
+        reply_subcommand_error(c, "command");
     }
 }
 
@@ -610,7 +610,7 @@ const command_t cmds_server[] = {
      "connection", 0},
     {"client", cmd_client, -2, CMD_HOME | CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0,
      0, 0, NULL, "@admin @slow @dangerous @connection", "A container for client connection commands",
-     "2.4.0", "connection", 0},
+     "2.4.0", "connection", 0, NULL, client_subcommands},
     {"time", cmd_time, 1, CMD_HOME | CMD_FAST | CMD_LOADING | CMD_STALE, 0, 0, 0, NULL,
      "@fast", "Return the current server time", "2.6.0", "server", 0},
     {"shutdown", cmd_shutdown, -1, CMD_HOME | CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING |
@@ -618,7 +618,8 @@ const command_t cmds_server[] = {
      "@admin @slow @dangerous", "Synchronously save the dataset to disk and then shut down the server",
      "1.0.0", "server", 0},
     {"command", cmd_command, -1, CMD_HOME | CMD_LOADING | CMD_STALE, 0, 0, 0, NULL,
-     "@slow @connection", "Get array of Redis command details", "2.8.13", "server", 0},
+     "@slow @connection", "Get array of Redis command details", "2.8.13", "server", 0, NULL,
+     command_subcommands},
     {"info", cmd_info, -1, CMD_HOME | CMD_LOADING | CMD_STALE, 0, 0, 0, NULL,
      "@slow @dangerous", "Get information and statistics about the server", "1.0.0", "server", 0},
     {0},

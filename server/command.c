@@ -130,3 +130,15 @@ void reply_wrong_arity(reply_t *r, const char *name)
 {
     reply_errorf(r, "ERR wrong number of arguments for '%s' command", name);
 }
+
+const char *command_subcommand_name(const command_t *cmd, sv_t sub)
+{
+    if (!cmd->subcommands)
+        return NULL;
+    for (const char *const *n = cmd->subcommands; *n; n++) {
+        const char *bar = strchr(*n, '|');
+        if (bar && strlen(bar + 1) == sub.len && strncasecmp(bar + 1, sub.p, sub.len) == 0)
+            return *n;
+    }
+    return NULL;
+}

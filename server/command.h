@@ -83,7 +83,11 @@ typedef struct command {
     const char *group;          /* "string", "generic", "server", "connection" */
     int id;                     /* index in the table (stats) */
     cmd_keys_fn *keys_fn;       /* movable keys; overrides first/last/step */
+    const char *const *subcommands; /* container commands: "client|list", ... NULL-ended */
 } command_t;
+
+/* The full name of a container command's subcommand ("client|list"), or NULL. */
+const char *command_subcommand_name(const command_t *cmd, sv_t sub);
 
 /* Each cmd_<group>.c exports its rows as an array ended by a {0} row; command.c
  * lists the arrays (see command_setup). */
