@@ -176,6 +176,7 @@ size_t db_string_append(cmd_ctx_t *c, sv_t key, const char *p, size_t n)
     if (n)
         memcpy(o->v.s.p + len, p, n);
     o->v.s.len = len + n;
+    do_touch_entry(kl.p, e);
     return o->v.s.len;
 }
 
@@ -207,6 +208,7 @@ size_t db_string_setrange(cmd_ctx_t *c, sv_t key, size_t off, const char *p, siz
         o->v.s.len = end;
     }
     memcpy(o->v.s.p + off, p, n);
+    do_touch_entry(kl.p, e);
     do_sync_counts(kl.p, kl.db);
     return o->v.s.len;
 }
