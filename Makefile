@@ -39,7 +39,8 @@ test-tsan: deps
 	@cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DPERCORE_SANITIZE=thread >/dev/null
 	@cmake --build build-tsan -j $(JOBS)
 	cd build-tsan && ctest --output-on-failure
-	PERCORE_BIN=$(CURDIR)/build-tsan/percore-server $(PYTEST) tests/integration/test_atomicity.py
+	PERCORE_BIN=$(CURDIR)/build-tsan/percore-server $(PYTEST) tests/integration/test_atomicity.py \
+		tests/integration/test_invariants.py tests/integration/test_transactions.py
 
 bench: build
 	bash bench/vs-redis.sh
