@@ -505,8 +505,9 @@ void client_leave_home(client_t *c)
 
 int client_serve(client_t *c)
 {
+    int home = on_home(c); /* c may be freed by client_read at home */
     if (client_read(c) != 0)
-        return on_home(c) ? -1 : 0; /* closed: freed only at home */
+        return home ? -1 : 0;
     if (!(c->flags & CLIENT_CLOSE_ASAP))
         client_flush(c);
     return 0;
