@@ -30,6 +30,9 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/.." && pwd)
+BENCH_NAME=vs-redis
+# shellcheck source=bench/lib.sh
+. "$here/lib.sh"
 
 PERCORE_BIN=${PERCORE_BIN:-$repo/build/percore-server}
 PERCORE_ARGS=${PERCORE_ARGS:-}
@@ -62,11 +65,6 @@ for arg in "$@"; do
     esac
 done
 
-die() {
-    echo "vs-redis: $*" >&2
-    exit 2
-}
-
 [[ -x $PERCORE_BIN ]] || die "percore binary not found or not executable: $PERCORE_BIN (build it first, or set PERCORE_BIN)"
 for tool in "$REDIS_SERVER" "$REDIS_BENCHMARK" "$REDIS_CLI"; do
     [[ -x $tool ]] || die "needed tool not found: $tool (apt-get install redis-server redis-tools)"
@@ -77,89 +75,7 @@ if ((SERVER_CPU >= ncpu || CLIENT_CPU >= ncpu)); then
     echo "vs-redis: warning: only $ncpu CPU(s); server and client share CPU 0" >&2
     SERVER_CPU=0 CLIENT_CPU=0
 fi
-clk_tck=$(getconf CLK_TCK)
-
-workdir=$(mktemp -d "${TMPDIR:-/tmp}/vs-redis.XXXXXX")
-pids=()
-# shellcheck disable=SC2317  # invoked by the trap
-cleanup() {
-    local pid
-    for pid in "${pids[@]}"; do
-        kill -TERM "$pid" 2>/dev/null || true
-    done
-    for pid in "${pids[@]}"; do
-        # wait up to 5 s, then force
-        for _ in $(seq 50); do
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -KILL "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-    done
-    rm -rf "$workdir"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# A TCP port nobody listens on, outside the ephemeral range (so no client socket
-# holds it either); bash /dev/tcp: refused means free.
-read -r eph_lo eph_hi </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || eph_lo=32768 eph_hi=60999
-free_port() {
-    local p lo=10000 span
-    if ((eph_lo - lo > 2000)); then span=$((eph_lo - lo)); else lo=$((eph_hi + 1)) span=$((65535 - eph_hi)); fi
-    for _ in $(seq 200); do
-        p=$((lo + (RANDOM * 32768 + RANDOM) % span))
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-            echo "$p"
-            return 0
-        fi
-    done
-    die "no free TCP port found"
-}
-
-# CPU time of a process (all its threads), in microseconds.
-cpu_us() {
-    local stat rest
-    stat=$(</proc/"$1"/stat) || die "process $1 is gone"
-    rest=${stat##*) } # fields after "(comm) "; utime and stime are fields 14, 15
-    # shellcheck disable=SC2086
-    set -- $rest
-    echo $(((${12} + ${13}) * 1000000 / clk_tck))
-}
-
-is_redis_binary() {
-    [[ $(basename "$1") == redis-server* ]] || "$1" --version 2>/dev/null | grep -q '^Redis server'
-}
-
-# start_server NAME CMD... (with @PORT@ standing for the port): sets started_pid and
-# started_port; retries on another port if the chosen one was taken meanwhile.
-start_server() {
-    local name=$1 port arg log=$workdir/$1.log
-    shift
-    for _ in 1 2 3 4 5; do
-        port=$(free_port)
-        local cmd=()
-        for arg in "$@"; do cmd+=("${arg//@PORT@/$port}"); done
-        taskset -c "$SERVER_CPU" "${cmd[@]}" >"$log" 2>&1 &
-        started_pid=$!
-        pids+=("$started_pid")
-        started_port=$port
-        for _ in $(seq 100); do
-            kill -0 "$started_pid" 2>/dev/null || break
-            [[ $("$REDIS_CLI" -p "$port" ping 2>/dev/null) != PONG ]] || return 0
-            sleep 0.1
-        done
-        if kill -0 "$started_pid" 2>/dev/null; then
-            cat "$log" >&2
-            die "$name did not answer PING on port $port within 10 s (log above)"
-        fi
-        wait "$started_pid" 2>/dev/null || true
-        grep -qi 'address already in use' "$log" || break
-    done
-    cat "$log" >&2
-    die "$name exited at startup (log above)"
-}
+bench_setup
 
 if is_redis_binary "$PERCORE_BIN"; then
     echo "vs-redis: note: PERCORE_BIN is a redis-server; dry run, comparing redis with itself" >&2
@@ -168,36 +84,15 @@ else
     # shellcheck disable=SC2206
     percore_cmd=("$PERCORE_BIN" --server.threads 1 --port @PORT@ --server.bind 127.0.0.1 $PERCORE_ARGS)
 fi
-start_server percore "${percore_cmd[@]}"
+start_server percore "$SERVER_CPU" "${percore_cmd[@]}"
 percore_pid=$started_pid percore_port=$started_port
-start_server redis "$REDIS_SERVER" --port @PORT@ --save '' --appendonly no --bind 127.0.0.1 \
+start_server redis "$SERVER_CPU" "$REDIS_SERVER" --port @PORT@ --save '' --appendonly no --bind 127.0.0.1 \
     --dir "$workdir"
 redis_pid=$started_pid redis_port=$started_port
 
 # bench PORT PID TEST N PIPELINE: appends "rps cpu_us_per_req" to $workdir/PORT.res
 bench() {
-    local port=$1 pid=$2 test=$3 n=$4 pipe=$5 c0 c1 out rps
-    c0=$(cpu_us "$pid")
-    if ! out=$(taskset -c "$CLIENT_CPU" "$REDIS_BENCHMARK" -h 127.0.0.1 -p "$port" \
-        -c "$BENCH_CLIENTS" -r "$BENCH_KEYSPACE" -n "$n" -P "$pipe" -t "$test" --csv 2>&1); then
-        echo "$out" >&2
-        die "redis-benchmark failed against port $port ($test, -P $pipe)"
-    fi
-    c1=$(cpu_us "$pid")
-    # "SET","98039.22","0.287",... -> the rps of the row named like the test
-    rps=$(awk -F'","' -v t="${test^^}" '{gsub(/^"|"$/, "", $1)} $1 == t {print $2}' <<<"$out")
-    if [[ ! $rps =~ ^[0-9.]+$ ]]; then
-        echo "$out" >&2
-        die "could not parse redis-benchmark output for $test (above)"
-    fi
-    awk -v r="$rps" -v c=$((c1 - c0)) -v n="$n" 'BEGIN {printf "%.2f %.4f\n", r, c / n}' \
-        >>"$workdir/$port.res"
-}
-
-# median of column COL of FILE
-median() {
-    sort -g -k"$2,$2" "$1" | awk -v col="$2" '{v[NR] = $col}
-        END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'
+    rb_run "$CLIENT_CPU" "$1" "$2" "$3" "$4" "$5" "$workdir/$1.res"
 }
 
 echo "percore: $PERCORE_BIN (pid $percore_pid, port $percore_port)"

@@ -69,8 +69,17 @@ int script_running(int worker);
 typedef void script_busy_fn(int worker);
 void script_set_busy_callback(script_busy_fn *fn);
 
-/* INFO lines (each "name:value\r\n"): number_of_cached_scripts,
- * used_memory_scripts, used_memory_lua, scripts_* per path. Any thread. */
+/* INFO lines, each "name:value\r\n". Any thread.
+ * script_info_memory: used_memory_lua (all workers' Lua states),
+ *   used_memory_scripts (cached bodies), number_of_cached_scripts — Redis
+ *   shows these in INFO memory (its tests look for them there);
+ * script_info_stats: scripts run per path — scripts_single_partition (the
+ *   task held one partition), scripts_multi_partition, scripts_global (every
+ *   partition: allow-undeclared-keys), scripts_keyless (no KEYS, no
+ *   partition), scripts_killed (by SCRIPT KILL) — for INFO stats/scheduler;
+ * script_info: both. */
+void script_info_memory(buf_t *out);
+void script_info_stats(buf_t *out);
 void script_info(buf_t *out);
 /* Bytes used by all workers' Lua states. Any thread. */
 uint64_t script_lua_memory(void);

@@ -56,27 +56,30 @@ static void push_field_table(lua_State *L, const char *field)
     lua_setfield(L, -2, field);
 }
 
+#define AGG_FAIL ((size_t)-1)
+
 static size_t parse_value(lua_State *L, const char *p, size_t n, int depth);
 
-/* An aggregate of count elements (pairs when kv) starting at p. */
+/* An aggregate of count elements (pairs when kv) starting at p: the bytes
+ * used (0 for an empty one), or AGG_FAIL. */
 static size_t parse_aggregate(lua_State *L, char type, long long count, const char *p, size_t n,
                               int depth)
 {
     size_t used = 0;
     int kv = type == '%' || type == '|';
     if (count < 0 || (uint64_t)count > n) /* each element takes at least one byte */
-        return 0;
+        return AGG_FAIL;
     int hint = count > (1 << 20) ? 1 << 20 : (int)count; /* a hint only */
     lua_createtable(L, kv || type == '~' ? 0 : hint, kv || type == '~' ? hint : 0);
     for (long long i = 0; i < count; i++) {
         size_t k = parse_value(L, p + used, n - used, depth + 1);
         if (!k)
-            return 0;
+            return AGG_FAIL;
         used += k;
         if (kv) {
             size_t v = parse_value(L, p + used, n - used, depth + 1);
             if (!v)
-                return 0;
+                return AGG_FAIL;
             used += v;
             /* Lua keys cannot be nil (RESP3 null) or NaN: such pairs are dropped. */
             if (lua_isnil(L, -2) || (lua_type(L, -2) == LUA_TNUMBER && lua_tonumber(L, -2) !=
@@ -167,12 +170,12 @@ static size_t parse_value(lua_State *L, const char *p, size_t n, int depth)
         if (parse_ll(s, sl, &v) != 0)
             return 0;
         used = parse_aggregate(L, '|', v, p + hdr, n - hdr, depth);
-        if (!used)
+        if (used == AGG_FAIL)
             break;
         lua_pop(L, 1);
         {
             size_t more = parse_value(L, p + hdr + used, n - hdr - used, depth);
-            used = more ? used + more : 0;
+            used = more ? used + more : AGG_FAIL;
         }
         break;
     case '_':
@@ -204,7 +207,7 @@ static size_t parse_value(lua_State *L, const char *p, size_t n, int depth)
     default:
         return 0;
     }
-    if (!used) {
+    if (used == AGG_FAIL) {
         lua_settop(L, top);
         return 0;
     }
@@ -255,14 +258,9 @@ int conv_number_arg(lua_State *L, int idx, char *dst)
 {
     if (lua_isinteger(L, idx))
         return snprintf(dst, 32, "%lld", (long long)lua_tointeger(L, idx));
-    double d = lua_tonumber(L, idx);
-    int n = 0;
-    for (int prec = 15; prec <= 17; prec++) {
-        n = snprintf(dst, 32, "%.*g", prec, d);
-        if (strtod(dst, NULL) == d)
-            break;
-    }
-    return n;
+    /* Redis 7.0 formats every Lua number this way: 3.0 is "3", 0.1 is
+     * "0.10000000000000001". */
+    return snprintf(dst, 32, "%.17g", (double)lua_tonumber(L, idx));
 }
 
 /* ---- Lua -> RESP ------------------------------------------------------------ */

@@ -29,6 +29,8 @@ typedef struct script_run {
     int numkeys;
     const sv_t *keys;  /* the declared KEYS */
     int all_parts;     /* the task holds every partition */
+    int wrote;         /* a write command ran: no more OOM refusals (as Redis,
+                          a script is not stopped halfway through its writes) */
     int keyset_ready, partmap_ready;
     uint64_t calls;    /* redis.call/pcall made (stats) */
 } script_run_t;
@@ -39,6 +41,7 @@ typedef struct lstate {
     int slot;
     size_t mem;            /* bytes allocated by the state */
     size_t limit;          /* memory-limit while limit_on; 0 = none */
+    size_t limit_base;     /* mem when the script started: it may add limit */
     int limit_on;          /* enforced only while a script runs */
     uint64_t gen;          /* cache generation the compiled scripts belong to */
     script_run_t *run;     /* the running script, NULL when idle */
@@ -46,6 +49,7 @@ typedef struct lstate {
     uint64_t start_us, last_busy_call_us;
     buf_t reply;           /* a redis.call's reply, as RESP */
     buf_t nums;            /* number arguments of a redis.call, as text */
+    buf_t pack;            /* cmsgpack.pack's output */
     sv_t *argv;
     size_t argv_cap;
     uint32_t *keyset;      /* open addressing over run->keys: index + 1, 0 empty */
@@ -73,9 +77,8 @@ size_t conv_reply_to_lua(lua_State *L, const char *p, size_t n);
  * message: "-CODE msg" keeps its code, anything else gets "ERR ". */
 void conv_push_error(lua_State *L, const char *s, size_t n);
 
-/* A Lua number as a command argument: integers in decimal, floats in the
- * shortest form that reads back the same ("%.17g" at most). Returns the
- * length written to dst (>= 32 bytes). */
+/* A Lua number as a command argument: integers in decimal, floats with
+ * "%.17g" as Redis 7.0 does. Returns the length written to dst (>= 32 bytes). */
 int conv_number_arg(lua_State *L, int idx, char *dst);
 
 /* ---- script_redis.c: the redis table ---------------------------------------- */
@@ -97,10 +100,40 @@ void sandbox_set_global(lua_State *L, const char *name);
 /* The globals table scripts see (for the _ENV of compiled chunks). */
 void sandbox_push_env(lua_State *L);
 
-/* ---- script_bit.c ----------------------------------------------------------- */
+/* ---- script_bit.c, script_msgpack.c ---------------------------------------- */
 
 /* Push the LuaBitOp-compatible bit table. */
 void bitlib_push(lua_State *L);
+/* Push the lua-cmsgpack-compatible cmsgpack table. */
+void msgpacklib_push(lua_State *L);
+
+/* ---- script_cache.c: the shared cache (any thread) --------------------------- */
+
+/* Shebang flags (Redis 7.0's "#!lua flags=..."). */
+enum {
+    SF_SHEBANG = 1 << 0,
+    SF_NO_WRITES = 1 << 1,
+    SF_ALLOW_OOM = 1 << 2,
+    SF_ALLOW_STALE = 1 << 3,
+    SF_NO_CLUSTER = 1 << 4,
+    SF_ALLOW_CROSS_SLOT = 1 << 5,
+};
+
+/* Add sha -> body unless present. */
+void cache_add(const char *sha, const char *body, size_t len);
+/* Copy the body of sha into out; 0 if it is not cached. */
+int cache_get(const char *sha, buf_t *out);
+/* Empty the cache and bump the generation. */
+void cache_clear(void);
+uint64_t cache_generation(void);
+uint64_t cache_count(void);
+uint64_t cache_bytes(void);
+/* 40 hex digits of any case, lower-cased into out; -1 when s is not a SHA1. */
+int cache_norm_sha(sv_t s, char out[41]);
+/* The "#!lua [flags=f1,f2]" first line of a body: its SF_* flags and its
+ * length (the chunk is the rest). 0, or -1 with Redis's error text in err. */
+int cache_parse_shebang(const char *body, size_t len, int *flags, size_t *skip, char *err,
+                        size_t errlen);
 
 /* ---- script_engine.c -------------------------------------------------------- */
 

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cmd_util.h"
+#include "object.h"
 #include "config.h"
 #include "log.h"
 #include "script_internal.h"
@@ -114,14 +115,14 @@ static int keys_allowed(lstate_t *ls, script_run_t *run, const command_t *cmd, i
     if (cmd->flags & CMD_ALLPARTS) {
         if (run->all_parts)
             return 0;
-        snprintf(err, errlen, "ERR script tried accessing undeclared keys (%s needs "
+        snprintf(err, errlen, "script tried accessing undeclared keys (%s needs "
                               "allow-undeclared-keys)", cmd->name);
         return -1;
     }
     if (cmd->part_fn) {
         int p = cmd->part_fn(argc, argv);
         if (p >= 0 && !part_held(ls, run, p)) {
-            snprintf(err, errlen, "ERR script tried accessing undeclared keys (%s needs "
+            snprintf(err, errlen, "script tried accessing undeclared keys (%s needs "
                                   "allow-undeclared-keys)", cmd->name);
             return -1;
         }
@@ -129,7 +130,7 @@ static int keys_allowed(lstate_t *ls, script_run_t *run, const command_t *cmd, i
     }
     int rc = command_key_range(cmd, argc, argv, &first, &last, &step);
     if (rc == 1 && !run->all_parts) {
-        snprintf(err, errlen, "ERR script tried accessing undeclared keys (%s needs "
+        snprintf(err, errlen, "script tried accessing undeclared keys (%s needs "
                               "allow-undeclared-keys)", cmd->name);
         return -1;
     }
@@ -137,7 +138,7 @@ static int keys_allowed(lstate_t *ls, script_run_t *run, const command_t *cmd, i
         sv_t k = argv[i];
         if ((global || key_declared(ls, run, k)) && part_held(ls, run, store_part_of_key(k)))
             continue;
-        snprintf(err, errlen, "ERR script tried accessing undeclared key, key: %.*s",
+        snprintf(err, errlen, "script tried accessing undeclared key, key: %.*s",
                  (int)(k.len > 128 ? 128 : k.len), k.p);
         return -1;
     }
@@ -244,7 +245,8 @@ static int redis_generic(lua_State *L, int raise)
             stat_add(&cs->rejected_calls, 1);
         return call_error(L, raise, "Write commands are not allowed from read-only scripts.");
     }
-    if ((cmd->flags & CMD_DENYOOM) && !run->allow_oom && oom_refused(run, cmd, argc, argv)) {
+    if ((cmd->flags & CMD_DENYOOM) && !run->allow_oom && !run->wrote &&
+        oom_refused(run, cmd, argc, argv)) {
         if (cs)
             stat_add(&cs->rejected_calls, 1);
         return call_error(L, raise, "-" ERR_OOM);
@@ -255,8 +257,11 @@ static int redis_generic(lua_State *L, int raise)
             stat_add(&cs->rejected_calls, 1);
         return call_error(L, raise, err);
     }
-    if ((cmd->flags & CMD_WRITE) && engine_mark_write(ls) != 0)
-        return engine_raise_killed(L);
+    if (cmd->flags & CMD_WRITE) {
+        if (engine_mark_write(ls) != 0)
+            return engine_raise_killed(L);
+        run->wrote = 1;
+    }
 
     ls->reply.len = 0;
     reply_t rr = {.out = &ls->reply, .proto = run->resp, .errors = 0};
@@ -290,7 +295,8 @@ static int redis_generic(lua_State *L, int raise)
     }
     if (!conv_reply_to_lua(L, ls->reply.data, ls->reply.len))
         return call_error(L, raise, "Error parsing the reply of a command called from script");
-    if (raise && rr.errors && ls->reply.len && (ls->reply.data[0] == '-' || ls->reply.data[0] == '!'))
+    char first = ls->reply.len ? ls->reply.data[0] : 0;
+    if (raise && rr.errors && (first == '-' || first == '!'))
         return lua_error(L); /* the {err=...} table just pushed */
     return 1;
 }

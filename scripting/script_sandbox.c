@@ -1,7 +1,8 @@
 /* The sandbox a script runs in, as Redis's Lua API reference describes it:
  *
  * - Libraries: base (without dofile, loadfile, print, warn), table, string,
- *   math, coroutine, os reduced to os.clock and os.time, bit, cjson, redis.
+ *   math, coroutine, os reduced to os.clock and os.time, bit, cjson,
+ *   cmsgpack, redis.
  *   No io, package/require or debug. `load` and the Lua 5.1 `loadstring`
  *   take text only, so no bytecode ever runs.
  * - Lua 5.1 names common scripts use: unpack, loadstring, table.getn,
@@ -17,15 +18,24 @@
  *
  * Chunks get the globals proxy as their _ENV (it replaces the registry's
  * globals table, which load() uses too). */
+#include <dlfcn.h>
 #include <math.h>
 #include <pthread.h>
 #include <string.h>
 
 #include <lualib.h>
 
+#include "log.h"
 #include "script_internal.h"
 
-int luaopen_cjson(lua_State *L); /* Debian's lua-cjson (liblua5.4-cjson.so) */
+/* Debian's lua-cjson (liblua5.4-cjson.so.0). The build links it and defines
+ * PERCORE_CJSON_LINKED; without that the reference is weak and the library
+ * is looked up at run time instead (see cjson_opener). */
+#ifdef PERCORE_CJSON_LINKED
+int luaopen_cjson(lua_State *L);
+#else
+int luaopen_cjson(lua_State *L) __attribute__((weak));
+#endif
 
 static char ro_set_key;   /* registry[&ro_set_key]: proxy -> true */
 static char real_g_key;   /* registry[&real_g_key]: the real globals table */
@@ -34,20 +44,23 @@ static char real_g_key;   /* registry[&real_g_key]: the real globals table */
 
 static int error_at_caller(lua_State *L, const char *msg)
 {
-    luaL_where(L, 2);
+    luaL_where(L, 1); /* level 1: the script's line that called us */
     lua_pushstring(L, msg);
     lua_concat(L, 2);
     return lua_error(L);
 }
 
-static int ro_newindex(lua_State *L) { return error_at_caller(L, "Attempt to modify a readonly table"); }
+static int ro_newindex(lua_State *L)
+{
+    return error_at_caller(L, "Attempt to modify a readonly table");
+}
 
 static int g_missing(lua_State *L)
 {
     const char *name = lua_type(L, 2) == LUA_TSTRING || lua_type(L, 2) == LUA_TNUMBER
                            ? lua_tostring(L, 2)
                            : luaL_typename(L, 2);
-    luaL_where(L, 2);
+    luaL_where(L, 1);
     lua_pushfstring(L, "Script attempted to access nonexistent global variable '%s'", name);
     lua_concat(L, 2);
     return lua_error(L);
@@ -135,17 +148,31 @@ static void make_readonly(lua_State *L)
 
 static void readonly_global(lua_State *L, const char *name)
 {
-    lua_getglobal(L, name);
-    make_readonly(L);
-    lua_setglobal(L, name);
+    if (lua_getglobal(L, name) == LUA_TTABLE) {
+        make_readonly(L);
+        lua_setglobal(L, name);
+    } else {
+        lua_pop(L, 1);
+    }
 }
 
 /* ---- base library wrappers ------------------------------------------------ */
 
+/* setmetatable, refusing the read-only proxies, and refusing __gc: a
+ * finalizer would run later, in some other script or outside any script
+ * (past the time limit's hook). Lua looks __gc up raw, and only when the
+ * metatable is set, so checking here is enough. */
 static int safe_setmetatable(lua_State *L)
 {
     if (is_readonly(L, 1))
         return error_at_caller(L, "Attempt to modify a readonly table");
+    if (lua_type(L, 2) == LUA_TTABLE) {
+        lua_pushliteral(L, "__gc");
+        int has_gc = lua_rawget(L, 2) != LUA_TNIL;
+        lua_pop(L, 1);
+        if (has_gc)
+            return error_at_caller(L, "__gc metamethods are not allowed in scripts");
+    }
     int n = lua_gettop(L);
     lua_pushvalue(L, lua_upvalueindex(1));
     lua_insert(L, 1);
@@ -167,16 +194,17 @@ static int safe_rawset(lua_State *L)
 /* load(chunk [, chunkname [, mode [, env]]]): the mode is always "t". */
 static int safe_load(lua_State *L)
 {
-    int n = lua_gettop(L);
+    int env = lua_gettop(L) >= 4; /* an explicit env, even nil, is kept */
     luaL_checkany(L, 1);
+    lua_settop(L, 4);
     lua_pushvalue(L, lua_upvalueindex(1));
     lua_pushvalue(L, 1);
     lua_pushvalue(L, 2);
     lua_pushliteral(L, "t");
-    if (n >= 4)
+    if (env)
         lua_pushvalue(L, 4);
-    lua_call(L, n >= 4 ? 4 : 3, LUA_MULTRET);
-    return lua_gettop(L) - n;
+    lua_call(L, env ? 4 : 3, LUA_MULTRET);
+    return lua_gettop(L) - 4;
 }
 
 /* Lua 5.1's loadstring(s [, chunkname]): text only. */
@@ -304,6 +332,13 @@ static void open_compat(lua_State *L)
 
 /* JSON numbers decode as floats; a float with an integral value becomes an
  * integer so that it prints as Lua 5.1 printed it ("1", not "1.0"). */
+static int integral(lua_State *L, int idx, lua_Integer *out)
+{
+    lua_Number d = lua_tonumber(L, idx);
+    return lua_type(L, idx) == LUA_TNUMBER && !lua_isinteger(L, idx) &&
+           lua_numbertointeger(d, out) && (lua_Number)*out == d;
+}
+
 static void integralize(lua_State *L, int idx, int depth)
 {
     if (depth > SCRIPT_MAX_DEPTH || !lua_checkstack(L, 3))
@@ -311,13 +346,11 @@ static void integralize(lua_State *L, int idx, int depth)
     idx = lua_absindex(L, idx);
     lua_pushnil(L);
     while (lua_next(L, idx)) {
-        if (lua_type(L, -1) == LUA_TNUMBER && !lua_isinteger(L, -1)) {
-            lua_Integer i;
-            if (lua_numbertointeger(lua_tonumber(L, -1), &i) && (lua_Number)i == lua_tonumber(L, -1)) {
-                lua_pushvalue(L, -2);
-                lua_pushinteger(L, i);
-                lua_rawset(L, idx);
-            }
+        lua_Integer i;
+        if (integral(L, -1, &i)) {
+            lua_pushvalue(L, -2);
+            lua_pushinteger(L, i);
+            lua_rawset(L, idx);
         } else if (lua_type(L, -1) == LUA_TTABLE) {
             integralize(L, -1, depth + 1);
         }
@@ -331,33 +364,65 @@ static int cjson_decode(lua_State *L)
     lua_pushvalue(L, lua_upvalueindex(1));
     lua_insert(L, 1);
     lua_call(L, n, 1);
+    lua_Integer i;
     if (lua_type(L, -1) == LUA_TTABLE) {
         integralize(L, -1, 0);
-    } else if (lua_type(L, -1) == LUA_TNUMBER && !lua_isinteger(L, -1)) {
-        lua_Integer i;
-        if (lua_numbertointeger(lua_tonumber(L, -1), &i) && (lua_Number)i == lua_tonumber(L, -1)) {
-            lua_pop(L, 1);
-            lua_pushinteger(L, i);
-        }
+    } else if (integral(L, -1, &i)) {
+        lua_pop(L, 1);
+        lua_pushinteger(L, i);
     }
     return 1;
 }
 
-/* lua-cjson's one-time init writes a process-wide global: one opener at a time. */
+/* lua-cjson's one-time init writes a process-wide global: one opener at a
+ * time. */
 static pthread_mutex_t cjson_lock = PTHREAD_MUTEX_INITIALIZER;
+static lua_CFunction cjson_fn;
+static int cjson_resolved;
+
+/* Caller holds cjson_lock. luaopen_cjson if linked, else from the shared
+ * library; NULL (logged once) when lua-cjson is not installed. */
+static lua_CFunction cjson_opener(void)
+{
+    if (cjson_resolved)
+        return cjson_fn;
+    cjson_resolved = 1;
+#ifdef PERCORE_CJSON_LINKED
+    cjson_fn = luaopen_cjson;
+    return cjson_fn;
+#else
+    if (luaopen_cjson) {
+        cjson_fn = luaopen_cjson;
+        return cjson_fn;
+    }
+    void *h = dlopen("liblua5.4-cjson.so.0", RTLD_NOW | RTLD_LOCAL);
+    void *sym = h ? dlsym(h, "luaopen_cjson") : NULL;
+    if (sym)
+        memcpy(&cjson_fn, &sym, sizeof cjson_fn);
+    else
+        log_warn("lua-cjson (liblua5.4-cjson.so.0) not found: scripts have no cjson");
+    return cjson_fn;
+#endif
+}
 
 static void open_cjson(lua_State *L)
 {
+    int st = LUA_OK;
     pthread_mutex_lock(&cjson_lock);
-    luaL_requiref(L, "cjson", luaopen_cjson, 0);
+    lua_CFunction fn = cjson_opener();
+    if (fn) {
+        lua_pushcfunction(L, fn);
+        st = lua_pcall(L, 0, 1, 0);
+    }
     pthread_mutex_unlock(&cjson_lock);
+    if (!fn)
+        return;
+    if (st != LUA_OK)
+        lua_error(L);
     lua_getfield(L, -1, "decode");
     lua_pushcclosure(L, cjson_decode, 1);
     lua_setfield(L, -2, "decode");
     lua_setglobal(L, "cjson");
-    /* requiref also left it in package.loaded-less LOADED: drop that copy. */
-    lua_pushnil(L);
-    lua_setfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
 }
 
 /* ---- putting it together -------------------------------------------------- */
@@ -399,6 +464,8 @@ void sandbox_open(lua_State *L)
     lua_pop(L, 1);
     bitlib_push(L);
     lua_setglobal(L, "bit");
+    msgpacklib_push(L);
+    lua_setglobal(L, "cmsgpack");
     open_cjson(L);
     redislib_push(L);
     lua_setglobal(L, "redis");
@@ -416,8 +483,8 @@ void sandbox_open(lua_State *L)
     make_readonly(L);
     lua_rawsetp(L, LUA_REGISTRYINDEX, &locked_key);
 
-    static const char *const ro_libs[] = {"string", "table", "math", "coroutine", "os",
-                                          "bit",    "cjson", "redis", NULL};
+    static const char *const ro_libs[] = {"string", "table", "math",     "coroutine", "os",
+                                          "bit",    "cjson", "cmsgpack", "redis",     NULL};
     for (const char *const *n = ro_libs; *n; n++)
         readonly_global(L, *n);
     /* Strings' metatable: methods through the read-only string proxy, and

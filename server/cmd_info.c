@@ -12,6 +12,7 @@
 #include "config.h"
 #include "sched.h"
 #include "server.h"
+#include "script.h"
 #include "store.h"
 #include "worker.h"
 
@@ -105,6 +106,9 @@ static void info_memory(buf_t *o)
                (unsigned long long)maxmem, h2, policy.data,
                st.used_memory ? (double)rss / (double)st.used_memory : 0.0,
                server.allocator ? server.allocator : "libc");
+    o->len -= 2; /* the scripting lines belong to this section */
+    script_info_memory(o);
+    buf_printf(o, "\r\n");
     buf_free(&policy);
 }
 
@@ -131,6 +135,9 @@ static void info_stats(buf_t *o)
                (unsigned long long)st.expired_keys, (unsigned long long)st.evicted_keys,
                (unsigned long long)st.keyspace_hits, (unsigned long long)st.keyspace_misses,
                (unsigned long long)SUM(error_replies));
+    o->len -= 2;
+    script_info_stats(o);
+    buf_printf(o, "\r\n");
 }
 
 static void info_cpu(buf_t *o)

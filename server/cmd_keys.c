@@ -514,8 +514,12 @@ static void flushall_command(cmd_ctx_t *c)
     flush_generic(c, 1);
 }
 
-#define ROW(name, proc, arity, flags, first, last, step, part_fn, acl, since, group, summary)      \
-    {name, proc, arity, flags, first, last, step, part_fn, acl, summary, since, group, 0}
+/* Designated fields, so rows stay valid when command_t grows. */
+#define ROW(name_, proc_, arity_, flags_, first_, last_, step_, part_fn_, acl_, since_, group_,    \
+            summary_)                                                                              \
+    {.name = name_, .proc = proc_, .arity = arity_, .flags = flags_, .first_key = first_,          \
+     .last_key = last_, .key_step = step_, .part_fn = part_fn_, .acl_categories = acl_,            \
+     .summary = summary_, .since = since_, .group = group_}
 
 #define RO_FAST (CMD_READONLY | CMD_FAST)
 #define W_FAST (CMD_WRITE | CMD_FAST)

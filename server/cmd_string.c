@@ -560,8 +560,11 @@ static void setrange_command(cmd_ctx_t *c)
     reply_int(c->r, (long long)len);
 }
 
-#define ROW(name, proc, arity, flags, first, last, step, acl, since, summary)                      \
-    {name, proc, arity, flags, first, last, step, NULL, acl, summary, since, "string", 0}
+/* Designated fields, so rows stay valid when command_t grows. */
+#define ROW(name_, proc_, arity_, flags_, first_, last_, step_, acl_, since_, summary_)            \
+    {.name = name_, .proc = proc_, .arity = arity_, .flags = flags_, .first_key = first_,          \
+     .last_key = last_, .key_step = step_, .acl_categories = acl_, .summary = summary_,            \
+     .since = since_, .group = "string"}
 
 #define RO_FAST (CMD_READONLY | CMD_FAST)
 #define W_OOM (CMD_WRITE | CMD_DENYOOM)

@@ -11,6 +11,7 @@
 #include "command.h"
 #include "config.h"
 #include "log.h"
+#include "script.h"
 #include "sched.h"
 #include "server.h"
 #include "store.h"
@@ -149,10 +150,12 @@ int main(int argc, char **argv)
     log_notice("percore %s (Redis API %s) ready: port %d, %d workers, %d partitions, policy %s",
                PERCORE_VERSION, REDIS_API_VERSION, config_get_int(CFG_PORT), threads, parts,
                config_policy_name());
+    script_setup();
     worker_run();
     log_notice("percore is now ready to exit, bye bye...");
     if (cfg.pidfile && *cfg.pidfile)
         unlink(cfg.pidfile);
+    script_teardown();
     sched_teardown();
     worker_teardown();
     client_teardown();

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "types.h"
+
 /* Redis refuses longer float strings (MAX_LONG_DOUBLE_CHARS). */
 #define MAX_FLOAT_CHARS (5 * 1024)
 
@@ -166,8 +168,17 @@ int ll_to_str(char *dst, long long v)
 
 int obj_is_empty(const obj_t *o)
 {
-    /* Each aggregate type answers here once it exists (t_<type>.c). */
-    return o->type != OBJ_STRING && o->v.ptr == NULL;
+    if (o->type == OBJ_STRING)
+        return 0;
+    if (o->v.ptr == NULL)
+        return 1;
+    switch (o->type) {
+    case OBJ_LIST: return list_len(o->v.ptr) == 0;
+    case OBJ_HASH: return hash_len(o->v.ptr) == 0;
+    case OBJ_SET: return set_len(o->v.ptr) == 0;
+    case OBJ_ZSET: return zset_len(o->v.ptr) == 0;
+    default: return 1;
+    }
 }
 
 void obj_free(obj_t *o)
@@ -177,9 +188,11 @@ void obj_free(obj_t *o)
         if (o->enc == ENC_RAW)
             free(o->v.s.p);
         break;
-    default:
-        /* Other types add their release here. */
-        break;
+    case OBJ_LIST: list_free(o->v.ptr); break;
+    case OBJ_HASH: hash_free(o->v.ptr); break;
+    case OBJ_SET: set_free(o->v.ptr); break;
+    case OBJ_ZSET: zset_free(o->v.ptr); break;
+    default: break;
     }
     memset(o, 0, sizeof *o);
     o->type = OBJ_STRING;
@@ -188,7 +201,15 @@ void obj_free(obj_t *o)
 
 size_t obj_mem(const obj_t *o)
 {
-    if (o->type == OBJ_STRING && o->enc == ENC_RAW && o->v.s.cap)
-        return mem_alloc_size(o->v.s.cap);
-    return 0;
+    if (o->type == OBJ_STRING)
+        return o->enc == ENC_RAW && o->v.s.cap ? mem_alloc_size(o->v.s.cap) : 0;
+    if (o->v.ptr == NULL)
+        return 0;
+    switch (o->type) {
+    case OBJ_LIST: return list_mem(o->v.ptr);
+    case OBJ_HASH: return hash_mem(o->v.ptr);
+    case OBJ_SET: return set_mem(o->v.ptr);
+    case OBJ_ZSET: return zset_mem(o->v.ptr);
+    default: return 0;
+    }
 }

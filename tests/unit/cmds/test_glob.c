@@ -204,7 +204,7 @@ static void test_nesting_limit(void **state)
     (void)state;
     /* Redis gives up past 1000 nested '*' (a final '*' needs no nesting):
      * "a*" repeated 1001 times still matches, 1002 times never does. */
-    size_t reps[] = {1001, 1002};
+    const size_t reps[] = {1001, 1002};
     for (int k = 0; k < 2; k++) {
         size_t n = reps[k] * 2;
         char *pat = malloc(n), *s = malloc(reps[k] + 1);
@@ -232,7 +232,7 @@ static void test_fuzz(void **state)
     static const char alpha[] = "ab*?[]^-\\";
     unsigned seed = 12345;
     for (int iter = 0; iter < 200000; iter++) {
-        char pat[16], s[16];
+        char pat[16] = {0}, s[16] = {0};
         size_t pn, sn;
         seed = seed * 1103515245u + 12345u;
         pn = (seed >> 16) % sizeof(pat);

@@ -1,0 +1,205 @@
+#!/usr/bin/env bash
+# percore's scheduler policies side by side, same binary, same machine, same load.
+#
+# Starts build/percore-server once per policy (--scheduler.policy P, with
+# --server.threads $BENCH_THREADS), all pinned to $SERVER_CPUS with taskset, on
+# free ports, then runs redis-benchmark pinned to $CLIENT_CPUS:
+#   -c 50 -r 100000 -n N -t get   and   -t set   unpipelined  (N = $BENCH_N)
+#   the same with -P 16                                        (N = $BENCH_N_PIPELINED)
+# $BENCH_RUNS times per test, rotating which policy goes first, and prints a
+# Markdown table: the median throughput of each policy, the ratio of each to
+# the first policy (share-nothing), and each server's CPU time per request
+# (utime+stime from /proc/PID/stat, before and after each run). The command
+# line and the machine come first, so the output can be pasted into the README.
+#
+# Usage: bench/policies.sh [--check] [--help]
+#   --check   exit 1 if any policy's throughput is below $BENCH_MIN_RATIO (0.9)
+#             times share-nothing's in any test
+#
+# Environment (defaults in brackets):
+#   PERCORE_BIN [<repo>/build/percore-server]  server under test; pointing it at a
+#                 redis-server binary starts that instead, once per "policy" (a dry run)
+#   PERCORE_ARGS  extra arguments for percore-server  []
+#   BENCH_THREADS [1]  server worker threads: a 2-core machine gives the server one core
+#   SERVER_CPUS [0]  CLIENT_CPUS [1]  taskset CPU lists; on a many-core host e.g.
+#                 BENCH_THREADS=8 SERVER_CPUS=0-7 CLIENT_CPUS=8-15
+#   BENCH_CLIENT_THREADS [CPUs in CLIENT_CPUS]  redis-benchmark --threads, when > 1
+#   BENCH_POLICIES [share-nothing,shared-locks,work-stealing]  the first is the baseline
+#   BENCH_N [200000]  BENCH_N_PIPELINED [2000000]  BENCH_CLIENTS [50]
+#   BENCH_KEYSPACE [100000]  BENCH_PIPELINE [16]  BENCH_TESTS [get,set]
+#   BENCH_RUNS [3]  BENCH_MIN_RATIO [0.9]
+#   REDIS_BENCHMARK [redis-benchmark]  REDIS_CLI [redis-cli]
+#
+# Exit status: 0 ok, 1 --check failed, 2 setup error (binary missing, server did
+# not start, benchmark failed).
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/.." && pwd)
+BENCH_NAME=policies
+# shellcheck source=bench/lib.sh
+. "$here/lib.sh"
+
+# The command line as given, with the knobs set in the environment, for the header.
+knobs=(PERCORE_BIN PERCORE_ARGS BENCH_THREADS SERVER_CPUS CLIENT_CPUS BENCH_CLIENT_THREADS
+    BENCH_POLICIES BENCH_N BENCH_N_PIPELINED BENCH_CLIENTS BENCH_KEYSPACE BENCH_PIPELINE
+    BENCH_TESTS BENCH_RUNS BENCH_MIN_RATIO REDIS_BENCHMARK REDIS_CLI)
+cmdline=
+for k in "${knobs[@]}"; do
+    [[ -z ${!k+set} ]] || cmdline+="$k=$(printf '%q' "${!k}") "
+done
+cmdline+="bench/policies.sh"
+for arg in "$@"; do cmdline+=" $(printf '%q' "$arg")"; done
+
+PERCORE_BIN=${PERCORE_BIN:-$repo/build/percore-server}
+PERCORE_ARGS=${PERCORE_ARGS:-}
+REDIS_BENCHMARK=${REDIS_BENCHMARK:-$(command -v redis-benchmark || echo /usr/bin/redis-benchmark)}
+REDIS_CLI=${REDIS_CLI:-$(command -v redis-cli || echo /usr/bin/redis-cli)}
+BENCH_THREADS=${BENCH_THREADS:-1}
+SERVER_CPUS=${SERVER_CPUS:-0}
+CLIENT_CPUS=${CLIENT_CPUS:-1}
+BENCH_POLICIES=${BENCH_POLICIES:-share-nothing,shared-locks,work-stealing}
+BENCH_N=${BENCH_N:-200000}
+BENCH_N_PIPELINED=${BENCH_N_PIPELINED:-2000000}
+BENCH_CLIENTS=${BENCH_CLIENTS:-50}
+BENCH_KEYSPACE=${BENCH_KEYSPACE:-100000}
+BENCH_PIPELINE=${BENCH_PIPELINE:-16}
+BENCH_TESTS=${BENCH_TESTS:-get,set}
+BENCH_RUNS=${BENCH_RUNS:-3}
+BENCH_MIN_RATIO=${BENCH_MIN_RATIO:-0.9}
+
+check=0
+for arg in "$@"; do
+    case $arg in
+    --check) check=1 ;;
+    -h | --help)
+        sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//'
+        exit 0
+        ;;
+    *)
+        echo "policies: unknown argument '$arg' (try --help)" >&2
+        exit 2
+        ;;
+    esac
+done
+
+[[ -x $PERCORE_BIN ]] || die "percore binary not found or not executable: $PERCORE_BIN (build it first, or set PERCORE_BIN)"
+for tool in "$REDIS_BENCHMARK" "$REDIS_CLI"; do
+    [[ -x $tool ]] || die "needed tool not found: $tool (apt-get install redis-tools)"
+done
+command -v taskset >/dev/null || die "taskset not found (util-linux)"
+[[ $BENCH_THREADS =~ ^[1-9][0-9]*$ ]] || die "BENCH_THREADS must be a positive integer"
+[[ $BENCH_RUNS =~ ^[1-9][0-9]*$ ]] || die "BENCH_RUNS must be a positive integer"
+[[ $BENCH_MIN_RATIO =~ ^[0-9]*\.?[0-9]+$ ]] || die "BENCH_MIN_RATIO must be a number"
+ncpu=$(nproc --all 2>/dev/null || nproc)
+server_max=$(cpu_list_max "$SERVER_CPUS") || die "SERVER_CPUS is not a CPU list: $SERVER_CPUS"
+client_max=$(cpu_list_max "$CLIENT_CPUS") || die "CLIENT_CPUS is not a CPU list: $CLIENT_CPUS"
+if ((server_max >= ncpu || client_max >= ncpu)); then
+    echo "policies: warning: only $ncpu CPU(s); server and client share CPU 0" >&2
+    SERVER_CPUS=0 CLIENT_CPUS=0
+fi
+BENCH_CLIENT_THREADS=${BENCH_CLIENT_THREADS:-$(cpu_list_count "$CLIENT_CPUS")}
+IFS=, read -r -a policies <<<"$BENCH_POLICIES"
+((${#policies[@]} >= 1)) || die "BENCH_POLICIES is empty"
+IFS=, read -r -a tests <<<"$BENCH_TESTS"
+bench_setup
+
+dry=0
+if is_redis_binary "$PERCORE_BIN"; then
+    echo "policies: note: PERCORE_BIN is a redis-server; dry run, every \"policy\" is redis" >&2
+    dry=1
+fi
+declare -A pid port
+for p in "${policies[@]}"; do
+    if ((dry)); then
+        start_server "$p" "$SERVER_CPUS" "$PERCORE_BIN" --port @PORT@ --save '' --appendonly no \
+            --bind 127.0.0.1 --dir "$workdir"
+    else
+        # shellcheck disable=SC2086  # PERCORE_ARGS: words on purpose
+        start_server "$p" "$SERVER_CPUS" "$PERCORE_BIN" --server.threads "$BENCH_THREADS" \
+            --port @PORT@ --server.bind 127.0.0.1 --scheduler.policy "$p" $PERCORE_ARGS
+        got=$("$REDIS_CLI" -p "$started_port" config get policy 2>/dev/null | sed -n 2p) || true
+        [[ -z $got || $got == "$p" ]] || die "server started for $p reports policy '$got'"
+    fi
+    pid[$p]=$started_pid port[$p]=$started_port
+done
+
+if ((dry)); then version=$("$PERCORE_BIN" --version | grep -o 'v=[^ ]*'); else
+    version=$(GIT_OPTIONAL_LOCKS=0 git -C "$repo" describe --always --dirty 2>/dev/null || echo unknown)
+fi
+client_threads=""
+((BENCH_CLIENT_THREADS <= 1)) || client_threads=" --threads $BENCH_CLIENT_THREADS"
+echo "Command: \`$cmdline\`"
+echo
+echo "Machine: $(machine_desc); percore $version ($PERCORE_BIN); servers on CPU(s)" \
+    "$SERVER_CPUS with $BENCH_THREADS worker thread(s), redis-benchmark on CPU(s)" \
+    "$CLIENT_CPUS: -c $BENCH_CLIENTS -r $BENCH_KEYSPACE$client_threads, -n $BENCH_N" \
+    "(-P 1) / $BENCH_N_PIPELINED (-P $BENCH_PIPELINE); median of $BENCH_RUNS runs."
+echo
+
+base=${policies[0]}
+rows=()
+fail=0
+for pipe in 1 "$BENCH_PIPELINE"; do
+    if ((pipe == 1)); then n=$BENCH_N; else n=$BENCH_N_PIPELINED; fi
+    for t in "${tests[@]}"; do
+        for p in "${policies[@]}"; do rm -f "$workdir/$p.res"; done
+        for ((run = 0; run < BENCH_RUNS; run++)); do
+            # rotate the order, so no policy always runs first (or last)
+            for ((i = 0; i < ${#policies[@]}; i++)); do
+                p=${policies[(i + run) % ${#policies[@]}]}
+                rb_run "$CLIENT_CPUS" "${port[$p]}" "${pid[$p]}" "$t" "$n" "$pipe" "$workdir/$p.res"
+            done
+        done
+        base_rps=$(median "$workdir/$base.res" 1)
+        row="| ${t^^} -P $pipe"
+        cpu_cells=""
+        for p in "${policies[@]}"; do
+            rps=$(median "$workdir/$p.res" 1)
+            cpu=$(median "$workdir/$p.res" 2)
+            if [[ $p == "$base" ]]; then
+                row+=" | $(printf '%.0f' "$rps")"
+            else
+                cell=$(awk -v r="$rps" -v b="$base_rps" -v min="$BENCH_MIN_RATIO" 'BEGIN {
+                    ratio = b > 0 ? r / b : 0
+                    printf "%.0f (%.2f×)%s", r, ratio, ratio < min ? " **<**" : ""
+                }')
+                [[ $cell != *'**<**' ]] || fail=1
+                row+=" | $cell"
+            fi
+            cpu_cells+=" | $(printf '%.2f' "$cpu")"
+        done
+        rows+=("$row$cpu_cells |")
+    done
+done
+
+header="| test"
+rule="|---"
+for p in "${policies[@]}"; do
+    header+=" | $p rps"
+    rule+="|---:"
+done
+for p in "${policies[@]}"; do
+    header+=" | $p CPU µs/req"
+    rule+="|---:"
+done
+echo "$header |"
+echo "$rule|"
+printf '%s\n' "${rows[@]}"
+echo
+echo "rps: requests per second (median); (×): ratio to $base, higher is better;" \
+    "CPU µs/req: server CPU time (user + system) per request, lower is better."
+
+for p in "${policies[@]}"; do
+    kill -0 "${pid[$p]}" 2>/dev/null || die "the $p server died during the run (pid ${pid[$p]})"
+done
+
+if ((check)); then
+    echo
+    if ((fail)); then
+        echo "policies --check: FAILED (a policy below ${BENCH_MIN_RATIO}× $base where marked **<**)"
+        exit 1
+    fi
+    echo "policies --check: ok (every policy at least ${BENCH_MIN_RATIO}× $base)"
+fi
+exit 0

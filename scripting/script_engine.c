@@ -1,0 +1,604 @@
+/* The engine: per-worker Lua states, the shared script cache, running a
+ * script (limits, hook, errors), SCRIPT KILL, and the counters.
+ *
+ * Threads. A worker's lua_State is created, used and replaced by that worker
+ * only (slot = worker id; threads outside the workers, such as unit tests,
+ * get a thread-local state). What other threads read of a slot is atomic:
+ * its run word (sequence << 2 | state), start time, memory and counters.
+ * SCRIPT KILL (any worker) and a script's first write race on the run word
+ * with compare-and-swap, so a script is either killed before it writes or
+ * unkillable after: never killed halfway through its writes.
+ *
+ * The cache (script_cache.c) bumps a generation on SCRIPT FLUSH; a worker
+ * whose state was built in an older generation throws the state away
+ * before its next script. */
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "log.h"
+#include "object.h"
+#include "script.h"
+#include "script_internal.h"
+#include "sha1.h"
+#include "store.h"
+#include "worker.h"
+
+#define MAX_SLOTS 257 /* workers (at most 256) + threads outside the workers */
+#define HOOK_COUNT 10000 /* VM instructions between time/kill checks */
+
+enum { RUN_IDLE = 0, RUN_CLEAN = 1, RUN_WROTE = 2, RUN_KILLED = 3 };
+
+typedef struct slot {
+    _Atomic uint64_t run; /* seq << 2 | RUN_* */
+    _Atomic uint64_t start_us;
+    _Atomic uint64_t mem;
+    _Atomic uint64_t n_single, n_multi, n_global, n_keyless, n_killed;
+    lstate_t *ls; /* owner thread only */
+} slot_t;
+
+static slot_t slots[MAX_SLOTS];
+static _Thread_local lstate_t *outside_ls; /* threads that are not workers */
+static script_busy_fn *_Atomic busy_fn;
+static char scripts_key, flags_key; /* registry: sha -> function, sha -> flags */
+
+/* ---- Lua states ------------------------------------------------------------ */
+
+/* Counts every byte; while a script runs (or compiles), refuses to grow the
+ * state more than memory-limit bytes past its size when the script started
+ * (Lua then collects garbage and, if that is not enough, raises a memory
+ * error). Relative, so that the compiled scripts a state keeps do not eat
+ * into every later script's allowance. */
+static void *lstate_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+    lstate_t *ls = ud;
+    size_t old = ptr ? osize : 0;
+    if (nsize == 0) {
+        free(ptr);
+        ls->mem -= old;
+        return NULL;
+    }
+    if (nsize > old && ls->limit_on && ls->limit &&
+        ls->mem + (nsize - old) > ls->limit_base + ls->limit)
+        return NULL;
+    void *p = realloc(ptr, nsize);
+    if (!p)
+        return NULL;
+    ls->mem = ls->mem - old + nsize;
+    return p;
+}
+
+static int lstate_panic(lua_State *L)
+{
+    log_fatal("Lua panic outside a protected call: %s", lua_tostring(L, -1));
+}
+
+static int open_protected(lua_State *L)
+{
+    sandbox_open(L);
+    lua_newtable(L);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &scripts_key);
+    lua_newtable(L);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &flags_key);
+    return 0;
+}
+
+static lstate_t *lstate_new(int slot)
+{
+    lstate_t *ls = xcalloc(1, sizeof *ls);
+    ls->slot = slot;
+    ls->gen = cache_generation();
+    ls->L = lua_newstate(lstate_alloc, ls);
+    if (!ls->L)
+        log_fatal("cannot create a Lua state: out of memory");
+    lua_atpanic(ls->L, lstate_panic);
+    *(lstate_t **)lua_getextraspace(ls->L) = ls;
+    lua_pushcfunction(ls->L, open_protected);
+    if (lua_pcall(ls->L, 0, 0, 0) != LUA_OK)
+        log_fatal("cannot set up the Lua sandbox: %s", lua_tostring(ls->L, -1));
+    lua_gc(ls->L, LUA_GCCOLLECT);
+    atomic_store_explicit(&slots[slot].mem, ls->mem, memory_order_relaxed);
+    return ls;
+}
+
+static void lstate_free(lstate_t *ls)
+{
+    if (!ls)
+        return;
+    lua_close(ls->L);
+    buf_free(&ls->reply);
+    buf_free(&ls->nums);
+    buf_free(&ls->pack);
+    free(ls->argv);
+    free(ls->keyset);
+    free(ls->partmap);
+    free(ls);
+}
+
+static int self_slot(void)
+{
+    int w = worker_self();
+    return w >= 0 && w < MAX_SLOTS - 1 ? w : MAX_SLOTS - 1;
+}
+
+/* The calling thread's state, new when the cache was flushed since. */
+static lstate_t *lstate_get(void)
+{
+    int slot = self_slot();
+    lstate_t **pls = slot == MAX_SLOTS - 1 ? &outside_ls : &slots[slot].ls;
+    if (*pls && (*pls)->gen != cache_generation() && !(*pls)->run) {
+        lstate_free(*pls);
+        *pls = NULL;
+    }
+    if (!*pls)
+        *pls = lstate_new(slot);
+    return *pls;
+}
+
+/* ---- compiling ------------------------------------------------------------- */
+
+/* Compile body into f_<sha> of this state. On success the function is on
+ * top of the stack and *flags holds the shebang flags; on failure the
+ * error is replied and -1 returned. */
+static int compile(lstate_t *ls, const char *sha, const char *body, size_t len, int *flags,
+                   reply_t *r)
+{
+    lua_State *L = ls->L;
+    char err[256];
+    size_t skip;
+    if (cache_parse_shebang(body, len, flags, &skip, err, sizeof err) != 0) {
+        reply_error(r, err);
+        return -1;
+    }
+    ls->limit = config_get_u64(CFG_MEMORY_LIMIT);
+    ls->limit_base = ls->mem;
+    ls->limit_on = 1;
+    int st = luaL_loadbufferx(L, body + skip, len - skip, "@user_script", "t");
+    ls->limit_on = 0;
+    if (st != LUA_OK) {
+        const char *msg = lua_tostring(L, -1);
+        reply_errorf(r, "ERR Error compiling script (new function): %s", msg ? msg : "?");
+        lua_pop(L, 1);
+        return -1;
+    }
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &scripts_key);
+    lua_pushstring(L, sha);
+    lua_pushvalue(L, -3);
+    lua_rawset(L, -3);
+    lua_pop(L, 1);
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &flags_key);
+    lua_pushstring(L, sha);
+    lua_pushinteger(L, *flags);
+    lua_rawset(L, -3);
+    lua_pop(L, 1);
+    return 0;
+}
+
+/* Push f_<sha> if this state compiled it already (with its flags). */
+static int lookup_compiled(lstate_t *ls, const char *sha, int *flags)
+{
+    lua_State *L = ls->L;
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &scripts_key);
+    lua_pushstring(L, sha);
+    if (lua_rawget(L, -2) != LUA_TFUNCTION) {
+        lua_pop(L, 2);
+        return 0;
+    }
+    lua_remove(L, -2);
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &flags_key);
+    lua_pushstring(L, sha);
+    lua_rawget(L, -2);
+    *flags = (int)lua_tointeger(L, -1);
+    lua_pop(L, 2);
+    return 1;
+}
+
+void script_load(cmd_ctx_t *c, sv_t body)
+{
+    lstate_t *ls = lstate_get();
+    if (ls->run) { /* from the busy callback: this state is in use */
+        reply_error(c->r, SCRIPT_BUSY_ERR);
+        return;
+    }
+    char sha[41];
+    int flags;
+    sha1_hex(body.p, body.len, sha);
+    if (!lookup_compiled(ls, sha, &flags)) {
+        if (compile(ls, sha, body.p, body.len, &flags, c->r) != 0)
+            return;
+    }
+    lua_pop(ls->L, 1);
+    cache_add(sha, body.p, body.len);
+    reply_bulk(c->r, sha, 40);
+}
+
+/* ---- running ---------------------------------------------------------------- */
+
+int engine_raise_killed(lua_State *L)
+{
+    return script_raise(L, "Script killed by user with SCRIPT KILL...");
+}
+
+int engine_mark_write(lstate_t *ls)
+{
+    slot_t *s = &slots[ls->slot];
+    uint64_t w = atomic_load(&s->run);
+    while ((w & 3) == RUN_CLEAN)
+        if (atomic_compare_exchange_weak(&s->run, &w, (w & ~(uint64_t)3) | RUN_WROTE))
+            return 0;
+    return (w & 3) == RUN_KILLED ? -1 : 0;
+}
+
+static uint64_t busy_threshold_us(void)
+{
+    return (uint64_t)config_get_int(CFG_BUSY_REPLY_THRESHOLD) * 1000;
+}
+
+static void hook(lua_State *L, lua_Debug *ar)
+{
+    (void)ar;
+    lstate_t *ls = lstate_of(L);
+    slot_t *s = &slots[ls->slot];
+    /* SHUTDOWN (or SIGTERM) stops a busy script too: the loop it blocks
+     * must get back to its shutdown. */
+    int killed = (atomic_load(&s->run) & 3) == RUN_KILLED;
+    if (killed || (ls->slot != MAX_SLOTS - 1 && worker_shutting_down())) {
+        if (!ls->killed) {
+            ls->killed = 1;
+            log_warn(killed ? "Lua script killed by user with SCRIPT KILL."
+                            : "Lua script stopped: the server is shutting down.");
+            /* Every instruction from now on, so that a pcall loop cannot
+             * catch the error and carry on for long. */
+            lua_sethook(L, hook, LUA_MASKCOUNT, 1);
+        }
+        engine_raise_killed(L);
+    }
+    script_busy_fn *fn = atomic_load_explicit(&busy_fn, memory_order_relaxed);
+    if (!fn || ls->slot == MAX_SLOTS - 1)
+        return;
+    uint64_t now = mono_us();
+    if (now - ls->start_us >= busy_threshold_us() && now - ls->last_busy_call_us >= 1000) {
+        ls->last_busy_call_us = now;
+        fn(ls->slot);
+    }
+}
+
+/* Message handler: the error as Redis's table {err=, source=, line=}, with
+ * the line of the script that raised it. */
+static int msgh(lua_State *L)
+{
+    lua_Debug ar;
+    int have = 0;
+    /* The script is over: building its error must not fail on the limit. */
+    lstate_of(L)->limit_on = 0;
+    if (lua_getstack(L, 1, &ar) && lua_getinfo(L, "Sl", &ar)) {
+        have = 1;
+        if (strcmp(ar.what, "C") == 0)
+            have = lua_getstack(L, 2, &ar) && lua_getinfo(L, "Sl", &ar);
+    }
+    if (lua_type(L, 1) != LUA_TTABLE) {
+        const char *s = luaL_tolstring(L, 1, NULL);
+        lua_createtable(L, 0, 3);
+        lua_pushfstring(L, "ERR %s", s);
+        lua_setfield(L, -2, "err");
+        lua_replace(L, 1);
+        lua_settop(L, 1);
+    }
+    if (have && ar.currentline > 0) {
+        lua_pushstring(L, ar.source);
+        lua_setfield(L, 1, "source");
+        lua_pushinteger(L, ar.currentline);
+        lua_setfield(L, 1, "line");
+    }
+    lua_settop(L, 1);
+    return 1;
+}
+
+static void reply_run_error(lua_State *L, lstate_t *ls, int st, const char *sha, reply_t *r)
+{
+    if (st == LUA_ERRMEM) {
+        if (ls->limit)
+            reply_errorf(r, "ERR Error running script %s, not enough memory (the script "
+                            "allocated more than memory-limit, %zu bytes)", sha, ls->limit);
+        else
+            reply_errorf(r, "ERR Error running script %s, not enough memory", sha);
+        return;
+    }
+    if (lua_type(L, -1) != LUA_TTABLE) {
+        const char *msg = lua_tostring(L, -1);
+        reply_errorf(r, "ERR Error running script %s, %.100s", sha,
+                     msg ? msg : "execution failure");
+        return;
+    }
+    lua_getfield(L, -1, "err");
+    lua_getfield(L, -2, "source");
+    lua_getfield(L, -3, "line");
+    const char *msg = lua_tostring(L, -3), *src = lua_tostring(L, -2);
+    buf_t b;
+    buf_init(&b);
+    buf_printf(&b, "%s", msg ? msg : "ERR unknown error");
+    if (src && lua_isinteger(L, -1))
+        buf_printf(&b, " script: %s, on %s:%lld.", sha, src, (long long)lua_tointeger(L, -1));
+    buf_putc(&b, '\0');
+    reply_error(r, b.data);
+    buf_free(&b);
+    lua_pop(L, 3);
+}
+
+/* Which path the task took, for INFO. */
+static void count_path(slot_t *s, const cmd_ctx_t *c)
+{
+    if (c->nparts == 0)
+        stat_add(&s->n_keyless, 1);
+    else if (c->nparts == 1)
+        stat_add(&s->n_single, 1);
+    else if (c->nparts >= store_partitions())
+        stat_add(&s->n_global, 1);
+    else
+        stat_add(&s->n_multi, 1);
+}
+
+/* Over maxmemory in what this task holds (or, holding nothing, overall)? */
+static int over_maxmemory(const cmd_ctx_t *c)
+{
+    uint64_t max = config_get_u64(CFG_MAXMEMORY);
+    if (!max)
+        return 0;
+    for (int i = 0; i < c->nparts; i++)
+        if (store_make_room(c->parts[i]) != 0)
+            return 1;
+    if (c->nparts)
+        return 0;
+    store_stats_t st;
+    store_stats(&st);
+    return st.used_memory > max;
+}
+
+/* KEYS and ARGV, fresh for every run (the script may change them). */
+static void set_args(lua_State *L, const sv_t *v, int n, const char *name)
+{
+    lua_createtable(L, n, 0);
+    for (int i = 0; i < n; i++) {
+        lua_pushlstring(L, v[i].p, v[i].len);
+        lua_rawseti(L, -2, i + 1);
+    }
+    sandbox_set_global(L, name);
+}
+
+static void run(lstate_t *ls, cmd_ctx_t *c, script_run_t *rn, int fidx)
+{
+    lua_State *L = ls->L;
+    slot_t *s = &slots[ls->slot];
+    /* A chunk's _ENV is its first upvalue; put the sandbox back in case a
+     * previous run assigned to _ENV. */
+    sandbox_push_env(L);
+    if (!lua_setupvalue(L, fidx, 1))
+        lua_pop(L, 1);
+    lua_pushcfunction(L, msgh);
+    lua_pushvalue(L, fidx);
+    ls->run = rn;
+    ls->killed = 0;
+    ls->start_us = ls->last_busy_call_us = mono_us();
+    ls->limit = config_get_u64(CFG_MEMORY_LIMIT);
+    ls->limit_base = ls->mem;
+    uint64_t seq = (atomic_load_explicit(&s->run, memory_order_relaxed) >> 2) + 1;
+    atomic_store(&s->start_us, ls->start_us);
+    atomic_store(&s->run, seq << 2 | RUN_CLEAN);
+    lua_sethook(L, hook, LUA_MASKCOUNT, HOOK_COUNT);
+    ls->limit_on = 1;
+    int st = lua_pcall(L, 0, 1, -2);
+    ls->limit_on = 0;
+    lua_sethook(L, NULL, 0, 0);
+    int killed = (atomic_load(&s->run) & 3) == RUN_KILLED;
+    atomic_store(&s->run, seq << 2); /* RUN_IDLE */
+    ls->run = NULL;
+    if (st == LUA_OK)
+        conv_lua_to_reply(L, c->r, rn->resp);
+    else
+        reply_run_error(L, ls, st, rn->sha, c->r);
+    /* The caller's lua_settop drops the handler and any error object. */
+    if (killed)
+        stat_add(&s->n_killed, 1);
+    count_path(s, c);
+    /* A script may have stopped the collector; and its garbage is ours. */
+    lua_gc(L, LUA_GCRESTART);
+    lua_gc(L, LUA_GCSTEP, 0);
+    /* Don't keep a huge command reply's buffer around. */
+    if (ls->reply.cap > (1u << 20))
+        buf_free(&ls->reply);
+    if (ls->nums.cap > (1u << 20))
+        buf_free(&ls->nums);
+    if (ls->pack.cap > (1u << 20))
+        buf_free(&ls->pack);
+    atomic_store_explicit(&s->mem, ls->mem, memory_order_relaxed);
+}
+
+void script_eval(cmd_ctx_t *c, int is_sha, int ro)
+{
+    long long numkeys;
+    if (str_to_ll(c->argv[2].p, c->argv[2].len, &numkeys) != 0) {
+        reply_error(c->r, ERR_NOT_INT);
+        return;
+    }
+    if (numkeys > c->argc - 3) {
+        reply_error(c->r, "ERR Number of keys can't be greater than number of args");
+        return;
+    }
+    if (numkeys < 0) {
+        reply_error(c->r, "ERR Number of keys can't be negative");
+        return;
+    }
+    lstate_t *ls = lstate_get();
+    lua_State *L = ls->L;
+    if (ls->run) { /* a script reached from the busy callback: never nested */
+        reply_error(c->r, SCRIPT_BUSY_ERR);
+        return;
+    }
+    char sha[41];
+    int flags = 0;
+    int top = lua_gettop(L);
+    if (is_sha) {
+        if (cache_norm_sha(c->argv[1], sha) != 0) {
+            reply_error(c->r, "NOSCRIPT No matching script. Please use EVAL.");
+            return;
+        }
+        if (!lookup_compiled(ls, sha, &flags)) {
+            if (!cache_get(sha, &ls->reply)) {
+                reply_error(c->r, "NOSCRIPT No matching script. Please use EVAL.");
+                return;
+            }
+            if (compile(ls, sha, ls->reply.data, ls->reply.len, &flags, c->r) != 0)
+                return;
+        }
+    } else {
+        sha1_hex(c->argv[1].p, c->argv[1].len, sha);
+        if (!lookup_compiled(ls, sha, &flags)) {
+            if (compile(ls, sha, c->argv[1].p, c->argv[1].len, &flags, c->r) != 0)
+                return;
+            cache_add(sha, c->argv[1].p, c->argv[1].len);
+        }
+    }
+    if ((flags & SF_SHEBANG) && !(flags & (SF_ALLOW_OOM | SF_NO_WRITES)) && over_maxmemory(c)) {
+        reply_error(c->r, "OOM allow-oom flag is not set on the script, can not run it when used "
+                          "memory > 'maxmemory'");
+        lua_settop(L, top);
+        return;
+    }
+    script_run_t rn = {
+        .c = c,
+        .ro = ro || (flags & SF_NO_WRITES),
+        .allow_oom = (flags & SF_ALLOW_OOM) || (flags & SF_NO_WRITES),
+        .resp = 2,
+        .db = c->db,
+        .numkeys = (int)numkeys,
+        .keys = c->argv + 3,
+        .all_parts = c->nparts > 0 && c->nparts >= store_partitions(),
+    };
+    memcpy(rn.sha, sha, 41);
+    set_args(L, c->argv + 3, (int)numkeys, "KEYS");
+    set_args(L, c->argv + 3 + numkeys, c->argc - 3 - (int)numkeys, "ARGV");
+    run(ls, c, &rn, lua_gettop(L));
+    lua_settop(L, top);
+}
+
+/* ---- SCRIPT KILL, busy state, INFO ------------------------------------------ */
+
+static int slot_busy(slot_t *s)
+{
+    uint64_t w = atomic_load(&s->run);
+    if ((w & 3) == RUN_IDLE)
+        return 0;
+    return mono_us() - atomic_load(&s->start_us) >= busy_threshold_us();
+}
+
+void script_kill(reply_t *r)
+{
+    int killed = 0, unkillable = 0;
+    for (int i = 0; i < MAX_SLOTS; i++) {
+        slot_t *s = &slots[i];
+        if (!slot_busy(s))
+            continue;
+        uint64_t w = atomic_load(&s->run);
+        for (;;) {
+            int st = (int)(w & 3);
+            if (st == RUN_CLEAN) {
+                if (!atomic_compare_exchange_weak(&s->run, &w, (w & ~(uint64_t)3) | RUN_KILLED))
+                    continue;
+                killed++;
+            } else if (st == RUN_KILLED) {
+                killed++;
+            } else if (st == RUN_WROTE) {
+                unkillable++;
+            }
+            break;
+        }
+    }
+    if (killed)
+        reply_ok(r);
+    else if (unkillable)
+        reply_error(r, "UNKILLABLE Sorry the script already executed write commands against the "
+                       "dataset. You can either wait the script termination or kill the server in "
+                       "a hard way using the SHUTDOWN NOSAVE command.");
+    else
+        reply_error(r, "NOTBUSY No scripts in execution right now.");
+}
+
+int script_busy(int worker)
+{
+    if (worker < 0 || worker >= MAX_SLOTS - 1)
+        return 0;
+    return slot_busy(&slots[worker]);
+}
+
+int script_running(int worker)
+{
+    if (worker < 0 || worker >= MAX_SLOTS - 1)
+        return 0;
+    return (atomic_load(&slots[worker].run) & 3) != RUN_IDLE;
+}
+
+void script_set_busy_callback(script_busy_fn *fn) { atomic_store(&busy_fn, fn); }
+
+uint64_t script_lua_memory(void)
+{
+    uint64_t m = 0;
+    for (int i = 0; i < MAX_SLOTS; i++)
+        m += atomic_load_explicit(&slots[i].mem, memory_order_relaxed);
+    return m;
+}
+
+void script_info_memory(buf_t *out)
+{
+    buf_printf(out,
+               "used_memory_lua:%llu\r\nused_memory_scripts:%llu\r\n"
+               "number_of_cached_scripts:%llu\r\n",
+               (unsigned long long)script_lua_memory(), (unsigned long long)cache_bytes(),
+               (unsigned long long)cache_count());
+}
+
+void script_info_stats(buf_t *out)
+{
+    uint64_t single = 0, multi = 0, global = 0, keyless = 0, killed = 0;
+    for (int i = 0; i < MAX_SLOTS; i++) {
+        single += stat_get(&slots[i].n_single);
+        multi += stat_get(&slots[i].n_multi);
+        global += stat_get(&slots[i].n_global);
+        keyless += stat_get(&slots[i].n_keyless);
+        killed += stat_get(&slots[i].n_killed);
+    }
+    buf_printf(out,
+               "scripts_single_partition:%llu\r\nscripts_multi_partition:%llu\r\n"
+               "scripts_global:%llu\r\nscripts_keyless:%llu\r\nscripts_killed:%llu\r\n",
+               (unsigned long long)single, (unsigned long long)multi, (unsigned long long)global,
+               (unsigned long long)keyless, (unsigned long long)killed);
+}
+
+void script_info(buf_t *out)
+{
+    script_info_memory(out);
+    script_info_stats(out);
+}
+
+/* ---- setup ------------------------------------------------------------------ */
+
+void script_setup(void)
+{
+    /* Opening (and closing) one state runs lua-cjson's process-wide init
+     * here, on the main thread, before any worker can race on it. */
+    lstate_free(lstate_new(MAX_SLOTS - 1));
+    atomic_store(&slots[MAX_SLOTS - 1].mem, 0);
+}
+
+void script_teardown(void)
+{
+    for (int i = 0; i < MAX_SLOTS - 1; i++) {
+        lstate_free(slots[i].ls);
+        slots[i].ls = NULL;
+        atomic_store(&slots[i].mem, 0);
+    }
+    lstate_free(outside_ls);
+    outside_ls = NULL;
+    cache_clear();
+}

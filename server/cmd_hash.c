@@ -1,0 +1,501 @@
+/* cmd_hash — the hash commands.
+ *
+ * Every handler runs with its key's partition held, validates its arguments
+ * in Redis 7.0's order, and changes an existing hash in place, reporting the
+ * change with db_modified (a hash emptied by HDEL is deleted there). */
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd_util.h"
+#include "command.h"
+#include "db.h"
+#include "resp.h"
+#include "types.h"
+
+/* Room for "%.17Lf" of the largest long double (about 4950 digits). */
+#define LD_STR_MAX 5120
+
+static hash_t *H(const obj_t *o)
+{
+    return o->v.ptr;
+}
+
+static void reply_sv(cmd_ctx_t *c, sv_t v)
+{
+    reply_bulk(c->r, v.p, v.len);
+}
+
+/* The hash at key for a write, creating it (not yet stored: *created is set
+ * and the caller db_adds *fresh) when missing; NULL after WRONGTYPE. */
+static hash_t *hash_for_write(cmd_ctx_t *c, sv_t key, obj_t **o, obj_t *fresh, size_t *before)
+{
+    if (t_lookup(c, key, OBJ_HASH, LOOKUP_WRITE, o) != 0)
+        return NULL;
+    if (*o) {
+        *before = obj_mem(*o);
+        return H(*o);
+    }
+    *fresh = obj_make(OBJ_HASH, hash_new());
+    return fresh->v.ptr;
+}
+
+/* Store a hash obtained from hash_for_write: add a fresh one, or report the
+ * change to an existing one. */
+static void hash_written(cmd_ctx_t *c, sv_t key, obj_t *o, obj_t *fresh, size_t before)
+{
+    if (o)
+        db_modified(c, key, o, before);
+    else
+        db_add(c, key, fresh);
+}
+
+/* Shared by HSET and HMSET: set every field/value pair; returns how many
+ * fields were new, or -1 after replying an error. */
+static long long hset_generic(cmd_ctx_t *c)
+{
+    obj_t *o, fresh;
+    size_t before = 0;
+    long long added = 0;
+    hash_t *h;
+
+    if (c->argc % 2 == 1) {
+        reply_wrong_arity(c->r, c->cmd->name);
+        return -1;
+    }
+    if (!(h = hash_for_write(c, c->argv[1], &o, &fresh, &before)))
+        return -1;
+    for (int j = 2; j < c->argc; j += 2)
+        added += hash_set(h, c->argv[j].p, c->argv[j].len, c->argv[j + 1].p, c->argv[j + 1].len);
+    hash_written(c, c->argv[1], o, &fresh, before);
+    c->dirty += (uint64_t)(c->argc - 2) / 2;
+    return added;
+}
+
+/* HSET key field value [field value ...] */
+static void hset_command(cmd_ctx_t *c)
+{
+    long long added = hset_generic(c);
+    if (added >= 0)
+        reply_int(c->r, added);
+}
+
+/* HMSET key field value [field value ...] */
+static void hmset_command(cmd_ctx_t *c)
+{
+    if (hset_generic(c) >= 0)
+        reply_ok(c->r);
+}
+
+/* HSETNX key field value */
+static void hsetnx_command(cmd_ctx_t *c)
+{
+    obj_t *o, fresh;
+    size_t before = 0;
+    hash_t *h;
+
+    if (!(h = hash_for_write(c, c->argv[1], &o, &fresh, &before)))
+        return;
+    if (o && hash_get(h, c->argv[2].p, c->argv[2].len)) {
+        reply_int(c->r, 0);
+        return;
+    }
+    hash_set(h, c->argv[2].p, c->argv[2].len, c->argv[3].p, c->argv[3].len);
+    hash_written(c, c->argv[1], o, &fresh, before);
+    c->dirty++;
+    reply_int(c->r, 1);
+}
+
+/* HGET key field */
+static void hget_command(cmd_ctx_t *c)
+{
+    obj_t *o;
+    hfield_t *e;
+
+    if (t_lookup(c, c->argv[1], OBJ_HASH, 0, &o) != 0)
+        return;
+    if (o && (e = hash_get(H(o), c->argv[2].p, c->argv[2].len)))
+        reply_sv(c, hf_value(e));
+    else
+        reply_null(c->r);
+}
+
+/* HMGET key field [field ...] */
+static void hmget_command(cmd_ctx_t *c)
+{
+    obj_t *o;
+
+    if (t_lookup(c, c->argv[1], OBJ_HASH, 0, &o) != 0)
+        return;
+    reply_array(c->r, c->argc - 2);
+    for (int j = 2; j < c->argc; j++) {
+        hfield_t *e = o ? hash_get(H(o), c->argv[j].p, c->argv[j].len) : NULL;
+        if (e)
+            reply_sv(c, hf_value(e));
+        else
+            reply_null(c->r);
+    }
+}
+
+/* HDEL key field [field ...] */
+static void hdel_command(cmd_ctx_t *c)
+{
+    obj_t *o;
+    long long deleted = 0;
+
+    if (t_lookup(c, c->argv[1], OBJ_HASH, LOOKUP_WRITE, &o) != 0)
+        return;
+    if (!o) {
+        reply_int(c->r, 0);
+        return;
+    }
+    size_t before = obj_mem(o);
+    for (int j = 2; j < c->argc && hash_len(H(o)); j++)
+        deleted += hash_del(H(o), c->argv[j].p, c->argv[j].len);
+    if (deleted) {
+        db_modified(c, c->argv[1], o, before);
+        c->dirty += (uint64_t)deleted;
+    }
+    reply_int(c->r, deleted);
+}
+
+/* HLEN key */
+static void hlen_command(cmd_ctx_t *c)
+{
+    obj_t *o;
+
+    if (t_lookup(c, c->argv[1], OBJ_HASH, 0, &o) != 0)
+        return;
+    reply_int(c->r, o ? (long long)hash_len(H(o)) : 0);
+}
+
+/* HSTRLEN key field */
+static void hstrlen_command(cmd_ctx_t *c)
+{
+    obj_t *o;
+    hfield_t *e = NULL;
+
+    if (t_lookup(c, c->argv[1], OBJ_HASH, 0, &o) != 0)
+        return;
+    if (o)
+        e = hash_get(H(o), c->argv[2].p, c->argv[2].len);
+    reply_int(c->r, e ? (long long)e->vlen : 0);
+}
+
+/* HEXISTS key field */
+static void hexists_command(cmd_ctx_t *c)
+{
+    obj_t *o;
+
+    if (t_lookup(c, c->argv[1], OBJ_HASH, 0, &o) != 0)
+        return;
+    reply_int(c->r, o && hash_get(H(o), c->argv[2].p, c->argv[2].len) ? 1 : 0);
+}
+
+enum { GET_FIELDS = 1, GET_VALUES = 2 };
+
+/* Shared by HGETALL (a map), HKEYS and HVALS (arrays). */
+static void getall_generic(cmd_ctx_t *c, int what)
+{
+    obj_t *o;
+    hash_iter_t it = {0, NULL};
+    hfield_t *e;
+    int both = what == (GET_FIELDS | GET_VALUES);
+
+    if (t_lookup(c, c->argv[1], OBJ_HASH, 0, &o) != 0)
+        return;
+    long n = o ? (long)hash_len(H(o)) : 0;
+    if (both)
+        reply_map(c->r, n);
+    else
+        reply_array(c->r, n);
+    if (!o)
+        return;
+    while ((e = hash_next(H(o), &it))) {
+        if (what & GET_FIELDS)
+            reply_sv(c, hf_field(e));
+        if (what & GET_VALUES)
+            reply_sv(c, hf_value(e));
+    }
+}
+
+/* HGETALL key */
+static void hgetall_command(cmd_ctx_t *c)
+{
+    getall_generic(c, GET_FIELDS | GET_VALUES);
+}
+
+/* HKEYS key */
+static void hkeys_command(cmd_ctx_t *c)
+{
+    getall_generic(c, GET_FIELDS);
+}
+
+/* HVALS key */
+static void hvals_command(cmd_ctx_t *c)
+{
+    getall_generic(c, GET_VALUES);
+}
+
+/* HINCRBY key field increment */
+static void hincrby_command(cmd_ctx_t *c)
+{
+    long long incr, v = 0;
+    obj_t *o, fresh;
+    size_t before = 0;
+    hash_t *h;
+    hfield_t *e;
+    char buf[24];
+
+    if (arg_ll(c, 3, &incr, NULL) != 0)
+        return;
+    if (!(h = hash_for_write(c, c->argv[1], &o, &fresh, &before)))
+        return;
+    if ((e = hash_get(h, c->argv[2].p, c->argv[2].len))) {
+        sv_t cur = hf_value(e);
+        if (str_to_ll(cur.p, cur.len, &v) != 0) {
+            reply_error(c->r, "ERR hash value is not an integer");
+            return;
+        }
+    }
+    if ((incr < 0 && v < 0 && incr < LLONG_MIN - v) || (incr > 0 && v > 0 && incr > LLONG_MAX - v)) {
+        if (!o)
+            obj_free(&fresh);
+        reply_error(c->r, ERR_OVERFLOW);
+        return;
+    }
+    v += incr;
+    int n = ll_to_str(buf, v);
+    hash_set(h, c->argv[2].p, c->argv[2].len, buf, (size_t)n);
+    hash_written(c, c->argv[1], o, &fresh, before);
+    c->dirty++;
+    reply_int(c->r, v);
+}
+
+/* Redis's "human" long double form: "%.17Lf" without trailing zeros (nor a
+ * trailing dot), and "-0" as "0". */
+static int format_ld(char *dst, size_t cap, long double v)
+{
+    int n = snprintf(dst, cap, "%.17Lf", v);
+    if (n < 0 || (size_t)n >= cap)
+        return -1;
+    if (memchr(dst, '.', (size_t)n)) {
+        while (dst[n - 1] == '0')
+            n--;
+        if (dst[n - 1] == '.')
+            n--;
+    }
+    if (n == 2 && dst[0] == '-' && dst[1] == '0') {
+        dst[0] = '0';
+        n = 1;
+    }
+    dst[n] = '\0';
+    return n;
+}
+
+/* HINCRBYFLOAT key field increment */
+static void hincrbyfloat_command(cmd_ctx_t *c)
+{
+    long double incr, v = 0;
+    obj_t *o, fresh;
+    size_t before = 0;
+    hash_t *h;
+    hfield_t *e;
+    char *buf;
+    int n;
+
+    if (str_to_ld(c->argv[3].p, c->argv[3].len, &incr) != 0) {
+        reply_error(c->r, ERR_NOT_FLOAT);
+        return;
+    }
+    if (isnan(incr) || isinf(incr)) {
+        reply_error(c->r, "ERR value is NaN or Infinity");
+        return;
+    }
+    if (!(h = hash_for_write(c, c->argv[1], &o, &fresh, &before)))
+        return;
+    if ((e = hash_get(h, c->argv[2].p, c->argv[2].len))) {
+        sv_t cur = hf_value(e);
+        if (str_to_ld(cur.p, cur.len, &v) != 0) {
+            reply_error(c->r, "ERR hash value is not a float");
+            return;
+        }
+    }
+    v += incr;
+    if (isnan(v) || isinf(v)) {
+        if (!o)
+            obj_free(&fresh);
+        reply_error(c->r, "ERR increment would produce NaN or Infinity");
+        return;
+    }
+    buf = xmalloc(LD_STR_MAX);
+    n = format_ld(buf, LD_STR_MAX, v);
+    if (n < 0) { /* not for a finite long double; be safe anyway */
+        free(buf);
+        if (!o)
+            obj_free(&fresh);
+        reply_error(c->r, "ERR increment would produce NaN or Infinity");
+        return;
+    }
+    hash_set(h, c->argv[2].p, c->argv[2].len, buf, (size_t)n);
+    hash_written(c, c->argv[1], o, &fresh, before);
+    c->dirty++;
+    reply_bulk(c->r, buf, (size_t)n);
+    free(buf);
+}
+
+/* One HRANDFIELD element: the field, its value with WITHVALUES (a [field,
+ * value] pair in RESP3). */
+static void reply_rand_field(cmd_ctx_t *c, const hfield_t *e, int withvalues)
+{
+    if (withvalues && c->r->proto >= 3)
+        reply_array(c->r, 2);
+    reply_sv(c, hf_field(e));
+    if (withvalues)
+        reply_sv(c, hf_value(e));
+}
+
+/* HRANDFIELD key [count [WITHVALUES]] */
+static void hrandfield_command(cmd_ctx_t *c)
+{
+    long long l = 0;
+    int withvalues = 0;
+    obj_t *o;
+
+    if (c->argc >= 3) {
+        if (arg_ll(c, 2, &l, NULL) != 0)
+            return;
+        if (l < -LLONG_MAX) {
+            reply_error(c->r, "ERR value is out of range, value must between "
+                              "-9223372036854775807 and 9223372036854775807");
+            return;
+        }
+        if (c->argc > 4 || (c->argc == 4 && !arg_is(c, 3, "withvalues"))) {
+            reply_error(c->r, ERR_SYNTAX);
+            return;
+        }
+        withvalues = c->argc == 4;
+        /* Twice the count must fit the reply length. */
+        if (withvalues && (l < -LLONG_MAX / 2 || l > LLONG_MAX / 2)) {
+            reply_error(c->r, "ERR value is out of range");
+            return;
+        }
+    }
+    if (t_lookup(c, c->argv[1], OBJ_HASH, 0, &o) != 0)
+        return;
+    if (c->argc == 2) {
+        if (o)
+            reply_sv(c, hf_field(hash_random(H(o))));
+        else
+            reply_null(c->r);
+        return;
+    }
+    if (!o || l == 0) {
+        reply_array(c->r, 0);
+        return;
+    }
+
+    hash_t *h = H(o);
+    int flat = withvalues && c->r->proto < 3;
+    if (l < 0) {
+        /* Repetitions allowed: each pick independent. */
+        unsigned long long count = (unsigned long long)-l;
+        reply_array(c->r, (long)(flat ? count * 2 : count));
+        while (count--)
+            reply_rand_field(c, hash_random(h), withvalues);
+        return;
+    }
+    size_t want = (unsigned long long)l < hash_len(h) ? (size_t)l : hash_len(h);
+    hfield_t **pick = xmalloc(want * sizeof *pick);
+    size_t got = hash_random_distinct(h, pick, want);
+    reply_array(c->r, (long)(flat ? got * 2 : got));
+    for (size_t i = 0; i < got; i++)
+        reply_rand_field(c, pick[i], withvalues);
+    free(pick);
+}
+
+struct hscan_state {
+    const scan_opts_t *opts;
+    buf_t items;
+    long n;
+};
+
+static void hscan_cb(void *arg, hfield_t *e)
+{
+    struct hscan_state *st = arg;
+    if (!scan_match(st->opts, hf_field(e)))
+        return;
+    scan_push(&st->items, e->n.key, e->n.klen);
+    sv_t v = hf_value(e);
+    scan_push(&st->items, v.p, v.len);
+    st->n += 2;
+}
+
+/* HSCAN key cursor [MATCH pattern] [COUNT count] */
+static void hscan_command(cmd_ctx_t *c)
+{
+    uint64_t cursor;
+    scan_opts_t opts;
+    obj_t *o;
+
+    if (parse_scan_cursor(c->argv[2], &cursor) != 0) {
+        reply_error(c->r, "ERR invalid cursor");
+        return;
+    }
+    if (t_lookup(c, c->argv[1], OBJ_HASH, 0, &o) != 0)
+        return;
+    /* A missing key answers before the options are looked at, as Redis. */
+    if (!o) {
+        buf_t none = {NULL, 0, 0};
+        scan_reply(c, 0, &none, 0);
+        return;
+    }
+    if (scan_opts_parse(c, 3, &opts) != 0)
+        return;
+    struct hscan_state st = {&opts, {NULL, 0, 0}, 0};
+    cursor = hash_scan(H(o), cursor, hscan_cb, &st, opts.count);
+    scan_reply(c, cursor, &st.items, st.n);
+    buf_free(&st.items);
+}
+
+#define ROW(name, proc, arity, flags, acl, since, summary)                                         \
+    {name, proc, arity, flags, 1, 1, 1, NULL, acl, summary, since, "hash", 0, NULL, NULL}
+
+#define RO_FAST (CMD_READONLY | CMD_FAST)
+#define W_OOM_FAST (CMD_WRITE | CMD_DENYOOM | CMD_FAST)
+#define W_FAST "@write @hash @fast"
+#define R_FAST "@read @hash @fast"
+#define R_SLOW "@read @hash @slow"
+
+const command_t cmds_hash[] = {
+    ROW("hset", hset_command, -4, W_OOM_FAST, W_FAST, "2.0.0", "Set the string value of a hash field"),
+    ROW("hsetnx", hsetnx_command, 4, W_OOM_FAST, W_FAST, "2.0.0",
+        "Set the value of a hash field, only if the field does not exist"),
+    ROW("hmset", hmset_command, -4, W_OOM_FAST, W_FAST, "2.0.0",
+        "Set multiple hash fields to multiple values"),
+    ROW("hget", hget_command, 3, RO_FAST, R_FAST, "2.0.0", "Get the value of a hash field"),
+    ROW("hmget", hmget_command, -3, RO_FAST, R_FAST, "2.0.0",
+        "Get the values of all the given hash fields"),
+    ROW("hdel", hdel_command, -3, CMD_WRITE | CMD_FAST, W_FAST, "2.0.0",
+        "Delete one or more hash fields"),
+    ROW("hlen", hlen_command, 2, RO_FAST, R_FAST, "2.0.0", "Get the number of fields in a hash"),
+    ROW("hexists", hexists_command, 3, RO_FAST, R_FAST, "2.0.0",
+        "Determine if a hash field exists"),
+    ROW("hgetall", hgetall_command, 2, CMD_READONLY, R_SLOW, "2.0.0",
+        "Get all the fields and values in a hash"),
+    ROW("hkeys", hkeys_command, 2, CMD_READONLY, R_SLOW, "2.0.0", "Get all the fields in a hash"),
+    ROW("hvals", hvals_command, 2, CMD_READONLY, R_SLOW, "2.0.0", "Get all the values in a hash"),
+    ROW("hincrby", hincrby_command, 4, W_OOM_FAST, W_FAST, "2.0.0",
+        "Increment the integer value of a hash field by the given number"),
+    ROW("hincrbyfloat", hincrbyfloat_command, 4, W_OOM_FAST, W_FAST, "2.6.0",
+        "Increment the float value of a hash field by the given amount"),
+    ROW("hstrlen", hstrlen_command, 3, RO_FAST, R_FAST, "3.2.0",
+        "Get the length of the value of a hash field"),
+    ROW("hrandfield", hrandfield_command, -2, CMD_READONLY, R_SLOW, "6.2.0",
+        "Get one or multiple random fields from a hash"),
+    ROW("hscan", hscan_command, -3, CMD_READONLY, R_SLOW, "2.8.0",
+        "Incrementally iterate hash fields and associated values"),
+    {0},
+};

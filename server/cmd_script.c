@@ -1,0 +1,103 @@
+/* cmd_script — EVAL, EVALSHA, EVAL_RO, EVALSHA_RO and SCRIPT; the engine
+ * is in scripting/ (script.h).
+ *
+ * A script's task holds the partitions of its declared KEYS (script_keys
+ * below): scripts whose KEYS share a partition (hash tags) take the
+ * single-partition path of every policy, others run as multi-partition
+ * tasks; with allow-undeclared-keys = yes every script holds every
+ * partition. SCRIPT runs on the client's home worker and holds nothing. */
+#include "cmd_util.h"
+#include "command.h"
+#include "config.h"
+#include "object.h"
+#include "script.h"
+
+/* Movable keys: numkeys at argv[2], then the keys. 1 (every partition) when
+ * scripts may touch undeclared keys; -1 for a bad numkeys, which the handler
+ * then reports without holding anything. */
+static int script_keys(int argc, const sv_t *argv, int *first, int *last, int *step)
+{
+    long long n;
+    if (str_to_ll(argv[2].p, argv[2].len, &n) != 0 || n < 0 || n > argc - 3)
+        return -1;
+    if (config_get_int(CFG_ALLOW_UNDECLARED_KEYS))
+        return 1;
+    *step = 1;
+    *first = n ? 3 : 0;
+    *last = n ? 3 + (int)n - 1 : 0;
+    return 0;
+}
+
+/* EVAL script numkeys [key [key ...]] [arg [arg ...]] */
+static void eval_command(cmd_ctx_t *c) { script_eval(c, 0, 0); }
+/* EVALSHA sha1 numkeys [key [key ...]] [arg [arg ...]] */
+static void evalsha_command(cmd_ctx_t *c) { script_eval(c, 1, 0); }
+/* EVAL_RO script numkeys [key [key ...]] [arg [arg ...]] */
+static void eval_ro_command(cmd_ctx_t *c) { script_eval(c, 0, 1); }
+/* EVALSHA_RO sha1 numkeys [key [key ...]] [arg [arg ...]] */
+static void evalsha_ro_command(cmd_ctx_t *c) { script_eval(c, 1, 1); }
+
+static const char *const script_help[] = {
+    "SCRIPT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "EXISTS <sha1> [<sha1> ...]",
+    "    Return information about the existence of the scripts in the script cache.",
+    "FLUSH [ASYNC|SYNC]",
+    "    Flush the Lua scripts cache. Both modes empty the cache at once.",
+    "KILL",
+    "    Kill the currently executing Lua script.",
+    "LOAD <script>",
+    "    Load a script into the scripts cache without executing it.",
+    "HELP",
+    "    Print this help.",
+    NULL,
+};
+
+/* SCRIPT LOAD script | EXISTS sha1 [sha1 ...] | FLUSH [ASYNC|SYNC] | KILL | HELP */
+static void script_command(cmd_ctx_t *c)
+{
+    sv_t sub = c->argv[1];
+    if (arg_is(c, 1, "load") && c->argc == 3) {
+        script_load(c, c->argv[2]);
+    } else if (arg_is(c, 1, "exists") && c->argc >= 3) {
+        reply_array(c->r, c->argc - 2);
+        for (int i = 2; i < c->argc; i++)
+            reply_int(c->r, script_exists(c->argv[i]));
+    } else if (arg_is(c, 1, "flush") && c->argc <= 3) {
+        if (c->argc == 3 && !arg_is(c, 2, "sync") && !arg_is(c, 2, "async")) {
+            reply_error(c->r, "ERR SCRIPT FLUSH only support SYNC|ASYNC option");
+            return;
+        }
+        script_flush();
+        reply_ok(c->r);
+    } else if (arg_is(c, 1, "kill") && c->argc == 2) {
+        script_kill(c->r);
+    } else if (arg_is(c, 1, "help") && c->argc == 2) {
+        long n = 0;
+        while (script_help[n])
+            n++;
+        reply_array(c->r, n);
+        for (long i = 0; i < n; i++)
+            reply_status(c->r, script_help[i]);
+    } else {
+        reply_errorf(c->r, "ERR unknown subcommand or wrong number of arguments for '%.*s'. Try "
+                           "SCRIPT HELP.",
+                     (int)sub.len, sub.p);
+    }
+}
+
+#define EVAL_FLAGS (CMD_NOSCRIPT | CMD_MAY_REPLICATE | CMD_STALE | CMD_MOVABLEKEYS)
+#define EVAL_RO_FLAGS (CMD_NOSCRIPT | CMD_READONLY | CMD_STALE | CMD_MOVABLEKEYS)
+
+const command_t cmds_script[] = {
+    {"eval", eval_command, -3, EVAL_FLAGS, 0, 0, 0, NULL, "@slow @scripting",
+     "Execute a Lua script server side", "2.6.0", "scripting", 0, script_keys},
+    {"evalsha", evalsha_command, -3, EVAL_FLAGS, 0, 0, 0, NULL, "@slow @scripting",
+     "Execute a Lua script server side", "2.6.0", "scripting", 0, script_keys},
+    {"eval_ro", eval_ro_command, -3, EVAL_RO_FLAGS, 0, 0, 0, NULL, "@slow @scripting",
+     "Execute a read-only Lua script server side", "7.0.0", "scripting", 0, script_keys},
+    {"evalsha_ro", evalsha_ro_command, -3, EVAL_RO_FLAGS, 0, 0, 0, NULL, "@slow @scripting",
+     "Execute a read-only Lua script server side", "7.0.0", "scripting", 0, script_keys},
+    {"script", script_command, -2, CMD_HOME | CMD_NOSCRIPT, 0, 0, 0, NULL, "@slow @scripting",
+     "A container for Lua scripts management commands", "2.6.0", "scripting", 0, NULL},
+    {0},
+};

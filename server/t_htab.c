@@ -1,0 +1,370 @@
+/* t_htab — the chained hash table of byte strings shared by hashes, sets and
+ * sorted sets, the random generator of the type modules, and the argument and
+ * reply helpers of HSCAN/SSCAN/ZSCAN.
+ *
+ * The table is chained with power-of-two sizes and resizes incrementally, as
+ * Redis's dict: a grow or shrink allocates the new bucket array and each
+ * later write moves a few buckets, so no single command rehashes a big value.
+ * Keys are hashed with the store's seeded hash (dict_hash) so clients cannot
+ * flood a bucket. Callers hold the partition of the value's key. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dict.h"
+#include "types.h"
+
+#define HTAB_MIN_BUCKETS 4
+/* Buckets moved per write while a resize is in progress: a grow is done
+ * long before the table fills again, and no single command pays for
+ * rehashing a big value at once (the tail latency this server is about). */
+#define HTAB_STEP 2
+
+static inline uint64_t hash_of(const char *k, size_t n)
+{
+    return dict_hash(k, n);
+}
+
+static inline size_t size_of(const htab_t *t, int i)
+{
+    return t->b[i] ? t->mask[i] + 1 : 0;
+}
+
+static int key_eq(const hnode_t *e, const char *k, size_t n)
+{
+    return e->klen == n && (n == 0 || memcmp(e->key, k, n) == 0);
+}
+
+/* The link that points at the entry with this key (in either table while
+ * resizing), or NULL. */
+static hnode_t **find_link(const htab_t *t, uint64_t h, const char *k, size_t n)
+{
+    for (int i = 0; i < 2; i++) {
+        if (!t->b[i])
+            continue;
+        size_t j = (size_t)h & t->mask[i];
+        if (i == 0 && t->b[1] && j < t->rehashidx)
+            continue; /* already moved to the new table */
+        for (hnode_t **pp = &t->b[i][j]; *pp; pp = &(*pp)->next)
+            if (key_eq(*pp, k, n))
+                return pp;
+    }
+    return NULL;
+}
+
+hnode_t *htab_find(const htab_t *t, const char *k, size_t n)
+{
+    hnode_t **pp = find_link(t, hash_of(k, n), k, n);
+    return pp ? *pp : NULL;
+}
+
+static void start_resize(htab_t *t, size_t buckets)
+{
+    int i = t->b[0] ? 1 : 0;
+    t->b[i] = xcalloc(buckets, sizeof(hnode_t *));
+    t->mask[i] = buckets - 1;
+    t->rehashidx = 0;
+}
+
+/* Move up to `steps` buckets of the old table to the new one (visiting at
+ * most 10 empty buckets per step), and end the resize when it is empty. */
+static void rehash_step(htab_t *t, int steps)
+{
+    int empty_left = steps * 10;
+
+    while (steps > 0 && t->b[1] && t->rehashidx <= t->mask[0]) {
+        hnode_t *e = t->b[0][t->rehashidx];
+        if (!e) {
+            t->rehashidx++;
+            if (--empty_left == 0)
+                break;
+            continue;
+        }
+        while (e) {
+            hnode_t *next = e->next;
+            size_t j = (size_t)hash_of(e->key, e->klen) & t->mask[1];
+            e->next = t->b[1][j];
+            t->b[1][j] = e;
+            e = next;
+        }
+        t->b[0][t->rehashidx++] = NULL;
+        steps--;
+    }
+    if (t->b[1] && t->rehashidx > t->mask[0]) {
+        free(t->b[0]);
+        t->b[0] = t->b[1];
+        t->mask[0] = t->mask[1];
+        t->b[1] = NULL;
+        t->mask[1] = 0;
+        t->rehashidx = 0;
+    }
+}
+
+void htab_insert(htab_t *t, hnode_t *e)
+{
+    uint64_t h = hash_of(e->key, e->klen);
+
+    if (!t->b[0])
+        start_resize(t, HTAB_MIN_BUCKETS);
+    else if (!t->b[1] && t->n >= size_of(t, 0))
+        start_resize(t, size_of(t, 0) * 2);
+    rehash_step(t, HTAB_STEP);
+    int i = t->b[1] ? 1 : 0; /* new entries go to the new table */
+    size_t j = (size_t)h & t->mask[i];
+    e->next = t->b[i][j];
+    t->b[i][j] = e;
+    t->n++;
+}
+
+hnode_t *htab_unlink(htab_t *t, const char *k, size_t n)
+{
+    rehash_step(t, HTAB_STEP);
+    hnode_t **pp = find_link(t, hash_of(k, n), k, n);
+    if (!pp)
+        return NULL;
+    hnode_t *e = *pp;
+    *pp = e->next;
+    t->n--;
+    /* Shrink at load 1/8 (to load 1/2) so a drained big value gives memory
+     * back; the hysteresis against growth at load 1 keeps resizes rare. */
+    if (t->n == 0) {
+        htab_release(t);
+    } else if (!t->b[1] && size_of(t, 0) > HTAB_MIN_BUCKETS && t->n < size_of(t, 0) / 8) {
+        size_t buckets = HTAB_MIN_BUCKETS;
+        while (buckets < t->n * 2)
+            buckets *= 2;
+        start_resize(t, buckets);
+    }
+    return e;
+}
+
+void htab_replace(htab_t *t, hnode_t *old, hnode_t *e)
+{
+    hnode_t **pp = find_link(t, hash_of(old->key, old->klen), old->key, old->klen);
+    e->next = old->next;
+    *pp = e;
+}
+
+size_t htab_mem(const htab_t *t)
+{
+    size_t m = 0;
+    for (int i = 0; i < 2; i++)
+        if (t->b[i])
+            m += mem_alloc_size(size_of(t, i) * sizeof(hnode_t *));
+    return m;
+}
+
+void htab_release(htab_t *t)
+{
+    free(t->b[0]);
+    free(t->b[1]);
+    memset(t, 0, sizeof *t);
+}
+
+hnode_t *htab_random(const htab_t *t)
+{
+    if (!t->n)
+        return NULL;
+    /* Buckets of the old table below rehashidx are empty: leave them out. */
+    size_t from = t->b[1] ? t->rehashidx : 0;
+    size_t s0 = size_of(t, 0) - from, total = s0 + size_of(t, 1);
+    hnode_t *e;
+    do {
+        size_t r = (size_t)(t_rand() % total);
+        e = r < s0 ? t->b[0][from + r] : t->b[1][r - s0];
+    } while (!e);
+    size_t len = 0;
+    for (hnode_t *x = e; x; x = x->next)
+        len++;
+    for (size_t k = t_rand() % len; k; k--)
+        e = e->next;
+    return e;
+}
+
+static uint64_t rev64(uint64_t v)
+{
+    v = ((v >> 1) & 0x5555555555555555ull) | ((v & 0x5555555555555555ull) << 1);
+    v = ((v >> 2) & 0x3333333333333333ull) | ((v & 0x3333333333333333ull) << 2);
+    v = ((v >> 4) & 0x0F0F0F0F0F0F0F0Full) | ((v & 0x0F0F0F0F0F0F0F0Full) << 4);
+    return __builtin_bswap64(v);
+}
+
+/* Add one to the cursor's bits under mask, most significant first (the
+ * reversed order is what keeps a scan complete across resizes). */
+static uint64_t cursor_next(uint64_t v, uint64_t mask)
+{
+    v |= ~mask;
+    v = rev64(v);
+    v++;
+    return rev64(v);
+}
+
+static void visit(hnode_t *e, htab_scan_fn *fn, void *arg)
+{
+    while (e) {
+        hnode_t *next = e->next;
+        fn(arg, e);
+        e = next;
+    }
+}
+
+uint64_t htab_scan(const htab_t *t, uint64_t cursor, htab_scan_fn *fn, void *arg)
+{
+    if (!t->b[0])
+        return 0;
+    if (!t->b[1]) {
+        visit(t->b[0][cursor & t->mask[0]], fn, arg);
+        return cursor_next(cursor, t->mask[0]);
+    }
+    /* Resizing: the cursor's bucket in the smaller table, then every bucket
+     * of the larger table that it expands to. */
+    int small = t->mask[0] <= t->mask[1] ? 0 : 1, big = !small;
+    uint64_t m0 = t->mask[small], m1 = t->mask[big];
+    visit(t->b[small][cursor & m0], fn, arg);
+    do {
+        visit(t->b[big][cursor & m1], fn, arg);
+        cursor = cursor_next(cursor, m1);
+    } while (cursor & (m0 ^ m1));
+    return cursor;
+}
+
+hnode_t *htab_next(const htab_t *t, size_t *bucket, hnode_t *e)
+{
+    if (e && e->next)
+        return e->next;
+    size_t s0 = size_of(t, 0), all = s0 + size_of(t, 1);
+    for (size_t i = e ? *bucket + 1 : *bucket; i < all; i++) {
+        hnode_t *x = i < s0 ? t->b[0][i] : t->b[1][i - s0];
+        if (x) {
+            *bucket = i;
+            return x;
+        }
+    }
+    *bucket = all;
+    return NULL;
+}
+
+size_t htab_random_distinct(const htab_t *t, hnode_t **out, size_t count)
+{
+    size_t n = t->n, got = 0;
+
+    if (count >= n) {
+        size_t b = 0;
+        for (hnode_t *e = htab_next(t, &b, NULL); e; e = htab_next(t, &b, e))
+            out[got++] = e;
+        return got;
+    }
+    if (count * 3 > n) {
+        /* A large share: one pass choosing each entry with probability
+         * (still needed) / (still left) (Knuth's selection sampling). */
+        size_t b = 0, left = n;
+        for (hnode_t *e = htab_next(t, &b, NULL); e && got < count; e = htab_next(t, &b, e)) {
+            if (t_rand() % left < count - got)
+                out[got++] = e;
+            left--;
+        }
+        return got;
+    }
+    /* A small share: random picks, duplicates skipped with a scratch
+     * open-addressing set of pointers (load <= 1/2). */
+    size_t cap = 4;
+    while (cap < count * 2)
+        cap *= 2;
+    hnode_t **seen = xcalloc(cap, sizeof *seen);
+    while (got < count) {
+        hnode_t *e = htab_random(t);
+        size_t i = (size_t)(((uintptr_t)e >> 4) * 0x9E3779B97F4A7C15ull) & (cap - 1);
+        while (seen[i] && seen[i] != e)
+            i = (i + 1) & (cap - 1);
+        if (seen[i])
+            continue;
+        seen[i] = e;
+        out[got++] = e;
+    }
+    free(seen);
+    return got;
+}
+
+size_t rand_distinct_indexes(size_t n, size_t *out, size_t count)
+{
+    size_t got = 0, left = n;
+
+    for (size_t i = 0; i < n && got < count; i++, left--)
+        if (t_rand() % left < count - got)
+            out[got++] = i;
+    return got;
+}
+
+/* ---- random numbers -------------------------------------------------------- */
+
+/* xorshift64*, per thread: random picks need spread, not secrecy, and a
+ * thread-local state needs no lock. */
+uint64_t t_rand(void)
+{
+    static _Thread_local uint64_t state;
+
+    if (state == 0) {
+        FILE *f = fopen("/dev/urandom", "rb");
+        if (!f || fread(&state, sizeof state, 1, f) != 1)
+            state = (uint64_t)(uintptr_t)&state * 0x9E3779B97F4A7C15ull;
+        if (f)
+            fclose(f);
+        state |= 1;
+    }
+    state ^= state >> 12;
+    state ^= state << 25;
+    state ^= state >> 27;
+    return state * 0x2545F4914F6CDD1Dull;
+}
+
+/* ---- HSCAN / SSCAN / ZSCAN ---------------------------------------------------- */
+
+int scan_opts_parse(cmd_ctx_t *c, int first, scan_opts_t *o)
+{
+    o->pat = (sv_t){"", 0};
+    o->use_pat = 0;
+    o->count = 10;
+    for (int j = first; j < c->argc; j += 2) {
+        if (j + 1 >= c->argc) {
+            reply_error(c->r, ERR_SYNTAX);
+            return -1;
+        }
+        if (arg_is(c, j, "count")) {
+            if (arg_ll(c, j + 1, &o->count, NULL) != 0)
+                return -1;
+            if (o->count < 1) {
+                reply_error(c->r, ERR_SYNTAX);
+                return -1;
+            }
+        } else if (arg_is(c, j, "match")) {
+            o->pat = c->argv[j + 1];
+            o->use_pat = !(o->pat.len == 1 && o->pat.p[0] == '*');
+        } else {
+            reply_error(c->r, ERR_SYNTAX);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void scan_push(buf_t *items, const char *p, size_t n)
+{
+    buf_append(items, &n, sizeof n);
+    buf_append(items, p, n);
+}
+
+void scan_reply(cmd_ctx_t *c, uint64_t cursor, const buf_t *items, long nitems)
+{
+    char num[24];
+
+    reply_array(c->r, 2);
+    reply_bulk(c->r, num, (size_t)snprintf(num, sizeof num, "%llu", (unsigned long long)cursor));
+    reply_array(c->r, nitems);
+    for (size_t off = 0; off < items->len;) {
+        size_t n;
+        memcpy(&n, items->data + off, sizeof n);
+        off += sizeof n;
+        reply_bulk(c->r, items->data + off, n);
+        off += n;
+    }
+}

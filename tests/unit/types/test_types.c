@@ -1,0 +1,318 @@
+/* Unit tests for the aggregate types' data structures: the shared htab across
+ * incremental resizes (lookups, the resize-proof scan, random picks), the
+ * list ring, the hash and set encodings, the sorted set's ranks, and that
+ * every structure's memory account returns to its empty size. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "types.h"
+
+#define N 20000
+
+static int key_of(char *buf, int i)
+{
+    return snprintf(buf, 32, "member:%d", i);
+}
+
+/* The number in "member:<i>" (members are not NUL-terminated). */
+static int member_index(sv_t m)
+{
+    char buf[32];
+    int i;
+    assert_true(m.len < sizeof buf);
+    memcpy(buf, m.p, m.len);
+    buf[m.len] = '\0';
+    assert_int_equal(sscanf(buf, "member:%d", &i), 1);
+    return i;
+}
+
+/* ---- htab, through the set's table encoding --------------------------------- */
+
+struct seen {
+    unsigned char *hit;
+};
+
+static void mark(void *arg, sv_t m)
+{
+    struct seen *s = arg;
+    s->hit[member_index(m)] = 1;
+}
+
+static void test_set_grow_shrink_lookups(void **state)
+{
+    (void)state;
+    set_t *s = set_new();
+    size_t empty = set_mem(s);
+    char k[32];
+
+    for (int i = 0; i < N; i++) {
+        int n = key_of(k, i);
+        assert_int_equal(set_add(s, k, (size_t)n), 1);
+        /* every member stays findable while the table is resizing */
+        if (i % 97 == 0)
+            for (int j = 0; j <= i; j += 211) {
+                int m = key_of(k, j);
+                assert_true(set_has(s, k, (size_t)m));
+            }
+    }
+    assert_int_equal(set_len(s), N);
+    for (int i = 0; i < N; i += 2) {
+        int n = key_of(k, i);
+        assert_int_equal(set_remove(s, k, (size_t)n), 1);
+        assert_int_equal(set_remove(s, k, (size_t)n), 0);
+    }
+    for (int i = 0; i < N; i++) {
+        int n = key_of(k, i);
+        assert_int_equal(set_has(s, k, (size_t)n), i % 2);
+    }
+    for (int i = 1; i < N; i += 2) {
+        int n = key_of(k, i);
+        assert_int_equal(set_remove(s, k, (size_t)n), 1);
+    }
+    assert_int_equal(set_len(s), 0);
+    /* ints -> table conversion freed the int array; the table is gone */
+    assert_true(set_mem(s) <= empty);
+    set_free(s);
+}
+
+static void test_set_scan_across_resizes(void **state)
+{
+    (void)state;
+    set_t *s = set_new();
+    char k[32];
+    struct seen st = {calloc(4 * N, 1)};
+
+    for (int i = 0; i < N / 4; i++) {
+        int n = key_of(k, i);
+        set_add(s, k, (size_t)n);
+    }
+    /* grow a lot while scanning: every original member must be visited */
+    uint64_t cursor = 0;
+    int next = N / 4;
+    do {
+        cursor = set_scan(s, cursor, mark, &st, 10);
+        for (int j = 0; j < 40 && next < 4 * N; j++, next++) {
+            int n = key_of(k, next);
+            set_add(s, k, (size_t)n);
+        }
+    } while (cursor);
+    for (int i = 0; i < N / 4; i++)
+        assert_true(st.hit[i]);
+
+    /* and shrink a lot while scanning: every member that stays is visited */
+    memset(st.hit, 0, 4 * N);
+    int del = 0;
+    cursor = 0;
+    do {
+        cursor = set_scan(s, cursor, mark, &st, 10);
+        for (int j = 0; j < 200 && del < 4 * N; j++, del++) {
+            if (del % 10 == 0)
+                continue; /* keep every tenth */
+            int n = key_of(k, del);
+            set_remove(s, k, (size_t)n);
+        }
+    } while (cursor);
+    for (int i = 0; i < 4 * N; i += 10)
+        assert_true(st.hit[i]);
+    free(st.hit);
+    set_free(s);
+}
+
+static void test_random_distinct(void **state)
+{
+    (void)state;
+    set_t *s = set_new();
+    char k[32];
+
+    for (int i = 0; i < 1000; i++) {
+        int n = key_of(k, i);
+        set_add(s, k, (size_t)n);
+    }
+    size_t counts[] = {1, 10, 333, 334, 999, 1000, 5000};
+    for (size_t c = 0; c < sizeof counts / sizeof *counts; c++) {
+        buf_t items = {NULL, 0, 0};
+        size_t got = set_random_distinct(s, counts[c], &items), off = 0, n = 0;
+        unsigned char hit[1000] = {0};
+        sv_t m;
+        assert_int_equal(got, counts[c] < 1000 ? counts[c] : 1000);
+        while (items_next(&items, &off, &m)) {
+            int i = member_index(m);
+            assert_false(hit[i]);
+            hit[i] = 1;
+            n++;
+        }
+        assert_int_equal(n, got);
+        buf_free(&items);
+    }
+    set_free(s);
+}
+
+static void test_int_set_sorted(void **state)
+{
+    (void)state;
+    set_t *s = set_new();
+    const char *in[] = {"5", "-3", "100", "0", "7", "5"};
+    const char *want[] = {"-3", "0", "5", "7", "100"};
+
+    for (size_t i = 0; i < sizeof in / sizeof *in; i++)
+        set_add(s, in[i], strlen(in[i]));
+    assert_true(s->ints);
+    set_iter_t it = {0};
+    sv_t m;
+    size_t n = 0;
+    while (set_next(s, &it, &m)) {
+        assert_int_equal(m.len, strlen(want[n]));
+        assert_memory_equal(m.p, want[n], m.len);
+        n++;
+    }
+    assert_int_equal(n, 5);
+    assert_false(set_has(s, "05", 2));
+    set_add(s, "x", 1);
+    assert_false(s->ints);
+    assert_true(set_has(s, "100", 3));
+    set_free(s);
+}
+
+/* ---- list ------------------------------------------------------------------- */
+
+static void test_list_ring(void **state)
+{
+    (void)state;
+    list_t *l = list_new();
+    size_t empty = list_mem(l);
+    char k[32];
+
+    /* 0..999 built from both ends: tail gets odd, head gets even */
+    for (int i = 0; i < 1000; i++) {
+        int n = key_of(k, i);
+        list_push(l, i % 2 ? LIST_TAIL : LIST_HEAD, k, (size_t)n);
+    }
+    assert_int_equal(list_len(l), 1000);
+    sv_t first = list_at(l, 0);
+    assert_memory_equal(first.p, "member:998", first.len);
+    list_insert(l, 500, "mid", 3);
+    list_insert(l, 1, "one", 3);
+    assert_memory_equal(list_at(l, 1).p, "one", 3);
+    assert_memory_equal(list_at(l, 501).p, "mid", 3);
+    assert_int_equal(list_remove_matching(l, "mid", 3, 0, 1), 1);
+    assert_int_equal(list_remove_matching(l, "one", 3, 0, 0), 1);
+    assert_memory_equal(list_at(l, 0).p, "member:998", 10);
+    list_trim(l, 10, 20);
+    assert_int_equal(list_len(l), 20);
+    while (list_len(l))
+        lelem_free(list_pop(l, LIST_HEAD));
+    assert_int_equal(list_mem(l), empty);
+    list_free(l);
+}
+
+/* ---- hash -------------------------------------------------------------------- */
+
+static void test_hash_encodings(void **state)
+{
+    (void)state;
+    hash_t *h = hash_new();
+    size_t empty = hash_mem(h);
+    char k[32];
+
+    for (int i = 0; i < HASH_SMALL_ENTRIES; i++) {
+        int n = key_of(k, i);
+        assert_int_equal(hash_set(h, k, (size_t)n, "v", 1), 1);
+    }
+    assert_true(h->small);
+    /* insertion order while small */
+    hash_iter_t it = {0, NULL};
+    hfield_t *e = hash_next(h, &it);
+    assert_memory_equal(hf_field(e).p, "member:0", 8);
+    assert_int_equal(hash_set(h, "member:0", 8, "w", 1), 0);
+    int n = key_of(k, HASH_SMALL_ENTRIES);
+    assert_int_equal(hash_set(h, k, (size_t)n, "v", 1), 1);
+    assert_false(h->small);
+    assert_int_equal(hash_len(h), HASH_SMALL_ENTRIES + 1);
+    e = hash_get(h, "member:0", 8);
+    assert_non_null(e);
+    assert_memory_equal(hf_value(e).p, "w", 1);
+    for (int i = 0; i <= HASH_SMALL_ENTRIES; i++) {
+        n = key_of(k, i);
+        assert_int_equal(hash_del(h, k, (size_t)n), 1);
+    }
+    assert_int_equal(hash_len(h), 0);
+    assert_true(hash_mem(h) <= empty);
+    hash_free(h);
+}
+
+/* ---- sorted set ---------------------------------------------------------------- */
+
+static void test_zset_ranks(void **state)
+{
+    (void)state;
+    zset_t *z = zset_new();
+    size_t empty = zset_mem(z);
+    char k[32];
+
+    /* scores in reverse of insertion, some ties broken by member */
+    for (int i = 0; i < 2000; i++) {
+        int n = key_of(k, i);
+        zset_insert(z, k, (size_t)n, (double)((2000 - i) / 2));
+    }
+    assert_true(z->big);
+    size_t r = 0;
+    for (znode_t *x = zset_first(z); x; x = zn_next(x), r++) {
+        assert_int_equal(zset_rank(z, x), r);
+        assert_ptr_equal(zset_at(z, r), x);
+        if (zn_next(x))
+            assert_true(x->score <= zn_next(x)->score);
+    }
+    assert_int_equal(r, 2000);
+    /* moving scores keeps ranks consistent */
+    for (int i = 0; i < 2000; i += 3) {
+        int n = key_of(k, i);
+        znode_t *x = zset_find(z, k, (size_t)n);
+        zset_update(z, x, (double)(i % 17));
+    }
+    r = 0;
+    for (znode_t *x = zset_first(z); x; x = zn_next(x), r++)
+        assert_int_equal(zset_rank(z, x), r);
+    zrange_spec_t range;
+    assert_int_equal(zrange_parse(SV_LIT("(3"), SV_LIT("5"), &range), 0);
+    znode_t *a = zset_first_in_score(z, &range), *b = zset_last_in_score(z, &range);
+    assert_non_null(a);
+    assert_true(a->score > 3 && b->score <= 5);
+    assert_true(!a->back || a->back->score <= 3);
+    assert_true(!zn_next(b) || zn_next(b)->score > 5);
+    while (zset_len(z))
+        zset_delete(z, zset_first(z));
+    assert_true(zset_mem(z) <= empty);
+    zset_free(z);
+}
+
+static void test_zset_small_negative_zero(void **state)
+{
+    (void)state;
+    zset_t *z = zset_new();
+    znode_t *x = zset_insert(z, "a", 1, -0.0);
+    assert_false(z->big);
+    assert_false(signbit(x->score));
+    zset_free(z);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_set_grow_shrink_lookups),
+        cmocka_unit_test(test_set_scan_across_resizes),
+        cmocka_unit_test(test_random_distinct),
+        cmocka_unit_test(test_int_set_sorted),
+        cmocka_unit_test(test_list_ring),
+        cmocka_unit_test(test_hash_encodings),
+        cmocka_unit_test(test_zset_ranks),
+        cmocka_unit_test(test_zset_small_negative_zero),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
