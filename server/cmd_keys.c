@@ -406,8 +406,14 @@ static void scan_command(cmd_ctx_t *c)
 
     if (bucket != 0)
         next = (bucket << scan_pbits()) | (uint64_t)part;
-    else
-        next = part + 1 < nparts ? (uint64_t)(part + 1) : 0;
+    else {
+        /* Skip partitions with no keys in this database (their counts are
+         * atomics any thread may read), so an empty database ends at 0. */
+        int p2 = part + 1;
+        while (p2 < nparts && db_size(p2, c->db) == 0)
+            p2++;
+        next = p2 < nparts ? (uint64_t)p2 : 0;
+    }
 
     reply_array(c->r, 2);
     reply_bulk(c->r, num, (size_t)snprintf(num, sizeof(num), "%llu", (unsigned long long)next));
