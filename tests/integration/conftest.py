@@ -17,6 +17,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import threading
 import time
 
 import pytest
@@ -553,3 +554,27 @@ def wait_for(pred, timeout=5.0, interval=0.05):
         if v or time.monotonic() > deadline:
             return v
         time.sleep(interval)
+
+
+def run_threads(targets, duration=1.5):
+    """Run callables(stop_event) in threads for `duration` s; re-raise the first error."""
+    stop = threading.Event()
+    errors = []
+
+    def wrap(fn):
+        try:
+            fn(stop)
+        except BaseException as e:  # noqa: BLE001
+            errors.append(e)
+            stop.set()
+
+    threads = [threading.Thread(target=wrap, args=(fn,)) for fn in targets]
+    for t in threads:
+        t.start()
+    stop.wait(duration)
+    stop.set()
+    for t in threads:
+        t.join(60)
+        assert not t.is_alive(), "a client thread hung"
+    if errors:
+        raise errors[0]

@@ -7,34 +7,10 @@ import string
 import threading
 import time
 
-from conftest import make_client
+from conftest import make_client, run_threads
 
 DURATION = 1.5  # seconds of concurrent load per test
 KEYS = ["atom:%s" % ch for ch in string.ascii_lowercase]  # 26 keys, 26 distinct slots
-
-
-def run_threads(targets, duration=DURATION):
-    """Run callables(stop_event) in threads for `duration` s; re-raise the first error."""
-    stop = threading.Event()
-    errors = []
-
-    def wrap(fn):
-        try:
-            fn(stop)
-        except BaseException as e:  # noqa: BLE001
-            errors.append(e)
-            stop.set()
-
-    threads = [threading.Thread(target=wrap, args=(fn,)) for fn in targets]
-    for t in threads:
-        t.start()
-    stop.wait(duration)
-    stop.set()
-    for t in threads:
-        t.join(60)
-        assert not t.is_alive(), "a client thread hung"
-    if errors:
-        raise errors[0]
 
 
 def test_mset_is_atomic_across_slots(server, r):

@@ -12,34 +12,11 @@ import threading
 import pytest
 import redis
 
-from conftest import make_client
+from conftest import make_client, run_threads as run_for
 
 ACCOUNTS = ["acct:%d" % i for i in range(24)]  # spread over many slots and partitions
 START = 1000
 TOTAL = START * len(ACCOUNTS)
-
-
-def run_for(targets, seconds):
-    stop = threading.Event()
-    errors = []
-
-    def wrap(fn):
-        try:
-            fn(stop)
-        except BaseException as e:  # noqa: BLE001
-            errors.append(e)
-            stop.set()
-
-    threads = [threading.Thread(target=wrap, args=(fn,)) for fn in targets]
-    for t in threads:
-        t.start()
-    stop.wait(seconds)
-    stop.set()
-    for t in threads:
-        t.join(60)
-        assert not t.is_alive(), "a client thread hung"
-    if errors:
-        raise errors[0]
 
 
 def test_bank_transfers_keep_the_total(server, r):
