@@ -40,7 +40,8 @@ test-tsan: deps
 	@cmake --build build-tsan -j $(JOBS)
 	cd build-tsan && ctest --output-on-failure
 	PERCORE_BIN=$(CURDIR)/build-tsan/percore-server $(PYTEST) tests/integration/test_atomicity.py \
-		tests/integration/test_invariants.py tests/integration/test_transactions.py
+		tests/integration/test_invariants.py tests/integration/test_transactions.py \
+		tests/integration/test_busy.py
 
 bench: build
 	bash bench/vs-redis.sh

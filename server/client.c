@@ -485,6 +485,9 @@ static int client_read(client_t *c)
 void client_on_event(void *arg, int readable, int writable)
 {
     client_t *c = arg;
+    /* From worker_serve_busy: this client's own round is the busy script. */
+    if (c->in_round)
+        return;
     if (writable) {
         client_settle(c);
         return; /* c may be gone */
@@ -648,6 +651,7 @@ int client_kill(uint64_t id, const char *addr, const client_t *self, int skipme)
         }
         kill_msg_t *km = xmalloc(sizeof *km);
         km->msg.fn = kill_received;
+        km->msg.heap = 1;
         km->id = c->id;
         xthread_send(c->home, &km->msg);
     }

@@ -112,18 +112,18 @@ static void cmd_unwatch(cmd_ctx_t *c)
 #define TXN_FLAGS (CMD_NOSCRIPT | CMD_LOADING | CMD_STALE)
 
 const command_t cmds_multi[] = {
-    {"multi", cmd_multi, 1, CMD_HOME | CMD_NOMULTI | CMD_FAST | TXN_FLAGS, 0, 0, 0, NULL,
+    {"multi", cmd_multi, 1, CMD_HOME | CMD_NOMULTI | CMD_FAST | CMD_ALLOW_BUSY | TXN_FLAGS, 0, 0, 0, NULL,
      "@fast @transaction", "Mark the start of a transaction block", "1.2.0", "transactions", 0},
     {"exec", cmd_exec, 1, CMD_TXN | CMD_EXEC | CMD_NOMULTI | TXN_FLAGS, 0, 0, 0, NULL,
      "@slow @transaction", "Execute all commands issued after MULTI", "1.2.0", "transactions",
      0},
-    {"discard", cmd_discard, 1, CMD_HOME | CMD_NOMULTI | CMD_FAST | TXN_FLAGS, 0, 0, 0, NULL,
+    {"discard", cmd_discard, 1, CMD_HOME | CMD_NOMULTI | CMD_FAST | CMD_ALLOW_BUSY | TXN_FLAGS, 0, 0, 0, NULL,
      "@fast @transaction", "Discard all commands issued after MULTI", "2.0.0", "transactions",
      0},
     {"watch", cmd_watch, -2, CMD_TXN | CMD_NOMULTI | CMD_FAST | TXN_FLAGS, 1, -1, 1, NULL,
      "@fast @transaction", "Watch the given keys to determine execution of the MULTI/EXEC block",
      "2.2.0", "transactions", 0},
-    {"unwatch", cmd_unwatch, 1, CMD_HOME | CMD_FAST | TXN_FLAGS, 0, 0, 0, NULL,
+    {"unwatch", cmd_unwatch, 1, CMD_HOME | CMD_FAST | CMD_ALLOW_BUSY | TXN_FLAGS, 0, 0, 0, NULL,
      "@fast @transaction", "Forget about all watched keys", "2.2.0", "transactions", 0},
     {0},
 };

@@ -431,6 +431,7 @@ static const struct {
     {CMD_STALE, "stale"},     {CMD_FAST, "fast"},         {CMD_NOAUTH, "no_auth"},
     {CMD_MAY_REPLICATE, "may_replicate"}, {CMD_NOMULTI, "no_multi"},
     {CMD_BLOCKING, "blocking"}, {CMD_PUBSUB, "pubsub"}, {CMD_MOVABLEKEYS, "movablekeys"},
+    {CMD_ALLOW_BUSY, "allow_busy"},
 };
 
 static long count_words(const char *s)
@@ -614,7 +615,7 @@ const command_t cmds_server[] = {
     {"time", cmd_time, 1, CMD_HOME | CMD_FAST | CMD_LOADING | CMD_STALE, 0, 0, 0, NULL,
      "@fast", "Return the current server time", "2.6.0", "server", 0},
     {"shutdown", cmd_shutdown, -1, CMD_HOME | CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING |
-                                      CMD_STALE, 0, 0, 0, NULL,
+                                      CMD_STALE | CMD_ALLOW_BUSY, 0, 0, 0, NULL,
      "@admin @slow @dangerous", "Synchronously save the dataset to disk and then shut down the server",
      "1.0.0", "server", 0},
     {"command", cmd_command, -1, CMD_HOME | CMD_LOADING | CMD_STALE, 0, 0, 0, NULL,

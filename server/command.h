@@ -63,6 +63,7 @@ enum cmd_flags {
     CMD_TXN = 1 << 17,       /* transaction state (WATCH, EXEC): runs at home, holding its
                                 partitions as a multi-partition task */
     CMD_EXEC = 1 << 18,      /* EXEC: its partitions are those of the queued commands */
+    CMD_ALLOW_BUSY = 1 << 19, /* served while a script is busy (SCRIPT KILL, SHUTDOWN...) */
 };
 
 /* Per worker, single writer: relaxed atomics (see stat_add in worker.h). */

@@ -1,10 +1,13 @@
 #include "partlock.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdalign.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "buf.h"
+#include "sched_internal.h"
 #include "store.h"
 #include "worker.h"
 
@@ -40,26 +43,50 @@ void partlock_teardown(void)
     nlocks = 0;
 }
 
-void partlock_lock(int part)
+int partlock_lock(int part)
 {
     worker_stats_t *s = worker_stats(worker_self());
-    stat_add(&s->lock_acquisitions, 1);
-    if (pthread_mutex_trylock(&locks[part].m) == 0)
-        return;
+    if (pthread_mutex_trylock(&locks[part].m) == 0) {
+        stat_add(&s->lock_acquisitions, 1);
+        return 0;
+    }
     uint64_t t0 = mono_us();
-    pthread_mutex_lock(&locks[part].m);
+    int rc;
+    /* Wait in 1 ms slices: a holder that turns into a busy script makes us
+     * answer BUSY rather than block this worker until the script ends. */
+    do {
+        if (sched_part_busy(part)) {
+            stat_add(&s->lock_wait_us, mono_us() - t0);
+            return -1;
+        }
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += 1000000;
+        if (until.tv_nsec >= 1000000000) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000;
+        }
+        rc = pthread_mutex_timedlock(&locks[part].m, &until);
+    } while (rc == ETIMEDOUT);
+    stat_add(&s->lock_acquisitions, 1);
     stat_add(&s->lock_waits, 1);
     stat_add(&s->lock_wait_us, mono_us() - t0);
+    return 0;
 }
 
 void partlock_unlock(int part) { pthread_mutex_unlock(&locks[part].m); }
 
 int partlock_trylock(int part) { return pthread_mutex_trylock(&locks[part].m) == 0 ? 0 : -1; }
 
-void partlock_lock_all(const int *parts, int n)
+int partlock_lock_all(const int *parts, int n)
 {
-    for (int i = 0; i < n; i++)
-        partlock_lock(parts[i]);
+    for (int i = 0; i < n; i++) {
+        if (partlock_lock(parts[i]) != 0) {
+            partlock_unlock_all(parts, i);
+            return -1;
+        }
+    }
+    return 0;
 }
 
 void partlock_unlock_all(const int *parts, int n)

@@ -10,10 +10,11 @@ int partlock_setup(int npartitions);
 void partlock_teardown(void);
 
 /* Lock one partition / several (ascending, unique) on the calling worker,
- * counting acquisitions, waits and wait time in its stats. */
-void partlock_lock(int part);
+ * counting acquisitions, waits and wait time in its stats. -1 (nothing left
+ * locked) when a partition is held by a busy script: answer BUSY instead. */
+int partlock_lock(int part);
 void partlock_unlock(int part);
-void partlock_lock_all(const int *parts, int n);
+int partlock_lock_all(const int *parts, int n);
 void partlock_unlock_all(const int *parts, int n);
 /* 0 when locked, -1 when busy (cron skips busy partitions). */
 int partlock_trylock(int part);

@@ -38,22 +38,40 @@ int sched_setup(int nworkers, int npartitions, int policy, int batch_max)
         return -1;
     }
     ops->init();
+    sched_busy_setup();
     return 0;
 }
 
 void sched_teardown(void)
 {
-    if (ops)
+    if (ops) {
         ops->teardown();
+        sched_busy_teardown();
+    }
     free(sched_owner_of);
     sched_owner_of = NULL;
 }
 
 int sched_owner(int part) { return sched_owner_of[part]; }
 const char *sched_policy_name(void) { return ops ? ops->name : "none"; }
-void sched_run_client(client_t *c) { ops->run_client(c); }
+int sched_owner_bound(void) { return ops->owner_bound; }
 void sched_worker_start(int worker) { (void)worker; }
-int sched_client_readable(client_t *c) { return ops->client_readable ? ops->client_readable(c) : 0; }
+
+void sched_run_client(client_t *c)
+{
+    if (worker_busy_mode())
+        sched_busy_run_client(c);
+    else
+        ops->run_client(c);
+}
+
+int sched_client_readable(client_t *c)
+{
+    /* A busy worker answers its own clients itself (sched_busy.c). */
+    if (!ops->client_readable || worker_busy_mode())
+        return 0;
+    return ops->client_readable(c);
+}
 int sched_poll(int worker) { return ops->poll ? ops->poll(worker) : 0; }
 
 int sched_cron_hz(void)
@@ -157,9 +175,15 @@ void sched_exec_cmd(client_t *c, const command_t *cmd, int argc, sv_t *argv, rep
         .nparts = nparts,
     };
     uint64_t errors = r->errors;
+    /* Saved and restored: SCRIPT KILL runs here from inside a busy script. */
+    sched_running_t saved = sched_running;
+    sched_running = (sched_running_t){c, parts, nparts, 0};
     uint64_t t0 = mono_us();
     cmd->proc(&ctx);
     stat_add(&cs->usec, mono_us() - t0);
+    if (sched_running.marked)
+        sched_busy_clear();
+    sched_running = saved;
     stat_add(&cs->calls, 1);
     if (r->errors != errors) {
         stat_add(&cs->failed_calls, 1);

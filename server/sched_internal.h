@@ -15,6 +15,7 @@ typedef struct sched_policy_ops {
     void (*part_idle_done)(int part); /* optional: after cron's work on part */
     int (*client_readable)(client_t *c); /* optional: see sched_client_readable */
     int (*poll)(int worker);             /* optional: see sched_poll */
+    int owner_bound; /* only a partition's owner may touch it (share-nothing) */
 } sched_policy_ops_t;
 
 extern const sched_policy_ops_t sched_share_nothing;
@@ -37,5 +38,33 @@ void sched_exec(client_t *c, const qcmd_t *qc, reply_t *r, int db, const int *pa
 /* Partitions a queued multi-partition command needs, ascending and unique,
  * into t->parts. */
 void sched_collect_parts(client_t *c, const qcmd_t *qc, task_t *t);
+
+/* 1 when the policy's partitions are touched only by their owners. */
+int sched_owner_bound(void);
+
+/* ---- busy scripts (sched_busy.c) ---------------------------------------- */
+
+/* What the calling worker is executing (set by sched_exec_cmd around the
+ * handler): the script's client and held partitions when its hook fires. */
+typedef struct sched_running {
+    client_t *c;
+    const int *parts;
+    int nparts;
+    int marked; /* the partitions were published as busy */
+} sched_running_t;
+extern _Thread_local sched_running_t sched_running;
+
+void sched_busy_setup(void);
+void sched_busy_teardown(void);
+/* On the busy worker when its script returns: unpublish its partitions. */
+void sched_busy_clear(void);
+/* Any worker: 1 when a command needing partition p (or any of parts) must be
+ * answered BUSY instead of waiting for a busy script. */
+int sched_part_busy(int p);
+int sched_parts_busy(const int *parts, int n);
+/* Reply BUSY to queued command qc of c (flags c's MULTI, as Redis). */
+void sched_reply_busy(client_t *c, const qcmd_t *qc, reply_t *r);
+/* On a worker in busy mode: run_client for its own clients. */
+void sched_busy_run_client(client_t *c);
 
 #endif

@@ -184,6 +184,7 @@ static void multi_run(task_t *t)
             j++;
         return_msg_t *rm = xmalloc(sizeof *rm + (size_t)(j - i) * sizeof(int));
         rm->msg.fn = return_received;
+        rm->msg.heap = 1;
         rm->n = j - i;
         for (int k = i; k < j; k++)
             rm->parts[k - i] = t->parts[k];
@@ -225,7 +226,7 @@ static void multi_acquire(task_t *t)
 static int batchable(client_t *c, const qcmd_t *qc, int owner)
 {
     return qc->cmd && qc->part >= 0 && sched_owner_of[qc->part] == owner &&
-           client_may_run(c, qc);
+           client_may_run(c, qc) && !sched_part_busy(qc->part);
 }
 
 static void run_client(client_t *c)
@@ -260,6 +261,11 @@ static void run_client(client_t *c)
                 c->qhead++;
                 continue;
             }
+            if (sched_part_busy(p)) {
+                sched_reply_busy(c, qc, &c->reply);
+                c->qhead++;
+                continue;
+            }
             t->kind = TASK_BATCH;
             t->count = 1;
             while (c->qhead + t->count < c->qlen && t->count < (uint32_t)sched_batch_max &&
@@ -281,6 +287,11 @@ static void run_client(client_t *c)
             t->exec = self;
             sched_collect_parts(c, qc, t);
             c->qhead++;
+            if (sched_parts_busy(t->parts, t->nparts)) {
+                t->exec = -1;
+                sched_reply_busy(c, qc, &c->reply);
+                continue;
+            }
             placing = c;
             stat_add(&worker_stats(self)->multi_tasks, 1);
             multi_acquire(t);
@@ -311,4 +322,5 @@ const sched_policy_ops_t sched_share_nothing = {
     .teardown = sn_teardown,
     .run_client = run_client,
     .part_idle = part_idle,
+    .owner_bound = 1,
 };

@@ -20,13 +20,19 @@ void sched_locked_run_client(client_t *c)
             sched_exec(c, qc, &c->reply, c->db, NULL, 0, 1);
         } else if (qc->part >= 0) {
             int p = qc->part;
-            partlock_lock(p);
+            if (partlock_lock(p) != 0) {
+                sched_reply_busy(c, qc, &c->reply);
+                continue;
+            }
             sched_exec(c, qc, &c->reply, c->db, &p, 1, 1);
             partlock_unlock(p);
             stat_add(&worker_stats(self)->tasks_local, 1);
         } else {
             sched_collect_parts(c, qc, t);
-            partlock_lock_all(t->parts, t->nparts);
+            if (partlock_lock_all(t->parts, t->nparts) != 0) {
+                sched_reply_busy(c, qc, &c->reply);
+                continue;
+            }
             sched_exec(c, qc, &c->reply, c->db, t->parts, t->nparts, 1);
             partlock_unlock_all(t->parts, t->nparts);
             stat_add(&worker_stats(self)->multi_tasks, 1);

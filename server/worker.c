@@ -45,6 +45,7 @@ typedef struct worker {
     char *wake_pending;   /* wake_pending[to]: send an ev_async before blocking */
     xmsg_t *defer_head, *defer_tail;
     uint64_t now_ms;
+    int busy_mode;        /* inside worker_serve_busy: only client I/O runs */
     worker_stats_t stats;
 } worker_t;
 
@@ -162,6 +163,12 @@ static void on_wake(struct ev_loop *loop, ev_async *a, int revents)
         ev_break(loop, EVBREAK_ALL);
         return;
     }
+    if (w->busy_mode) {
+        /* Messages touch partitions: keep them for after the script, and
+         * keep the wake-up pending so the outer loop sees it. */
+        ev_async_send(loop, &w->wake);
+        return;
+    }
     w->now_ms = now_ms(); /* we may have slept long: expiry needs a fresh clock */
     drain_inbound(w);
 }
@@ -171,6 +178,8 @@ static void on_wake(struct ev_loop *loop, ev_async *a, int revents)
 static void on_prepare(struct ev_loop *loop, ev_prepare *p, int revents)
 {
     worker_t *w = p->data;
+    if (w->busy_mode)
+        return;
     run_deferred(w);
     while (sched_poll(w->id)) {
         w->now_ms = now_ms();
@@ -195,6 +204,8 @@ static void on_prepare(struct ev_loop *loop, ev_prepare *p, int revents)
 static void on_cron(struct ev_loop *loop, ev_timer *t, int revents)
 {
     worker_t *w = t->data;
+    if (w->busy_mode)
+        return;
     w->now_ms = now_ms();
     sched_cron(w->id, w->now_ms);
     client_cron(w->id, w->now_ms);
@@ -420,14 +431,47 @@ int worker_setup(int n, size_t ring_size, int pin)
     return 0;
 }
 
+/* libev allows ev_run inside a callback; the watchers that touch partitions
+ * (messages, prepare, cron) stand aside while busy_mode is set. */
+void worker_serve_busy(void)
+{
+    if (!self || self->busy_mode)
+        return;
+    self->busy_mode = 1;
+    self->now_ms = now_ms();
+    ev_run(self->loop, EVRUN_NOWAIT);
+    self->busy_mode = 0;
+}
+
+int worker_busy_mode(void) { return self && self->busy_mode; }
+
+static void drop_msg(xmsg_t *m)
+{
+    if (m->heap)
+        free(m);
+}
+
 void worker_teardown(void)
 {
     for (int i = 0; i < nworkers; i++) {
         worker_t *w = &workers[i];
         for (int l = 0; l < w->nlisten; l++)
             close(w->listen_io[l].fd);
-        for (int f = 0; f < nworkers; f++)
+        /* Messages still queued when the loops stopped are never run. */
+        for (int f = 0; f < nworkers; f++) {
+            xmsg_t *m;
+            while ((m = ring_pop(&w->in[f])))
+                drop_msg(m);
+            for (xmsg_t *next; (m = w->overflow[f]); w->overflow[f] = next) {
+                next = m->next;
+                drop_msg(m);
+            }
             ring_destroy(&w->in[f]);
+        }
+        for (xmsg_t *m = w->defer_head, *next; m; m = next) {
+            next = m->next;
+            drop_msg(m);
+        }
         free(w->in);
         free(w->overflow);
         free(w->overflow_tail);

@@ -14,6 +14,9 @@
 typedef struct xmsg {
     struct xmsg *next;
     void (*fn)(struct xmsg *m);
+    /* Set when the sender malloc'd the message (fn frees it): worker_teardown
+     * frees such messages still queued at exit; embedded ones belong to clients. */
+    unsigned char heap;
 } xmsg_t;
 
 /* Counters a worker increments without atomics' cost (one writer: its
@@ -27,6 +30,7 @@ typedef struct xmsg {
     X(multi_tasks, "multi-partition tasks coordinated here")                                  \
     X(parts_lent, "partitions lent to another worker's task")                                 \
     X(part_waits, "tasks that queued for a busy partition")                                  \
+    X(busy_replies, "commands answered BUSY because of a busy script")                      \
     X(lock_acquisitions, "partition lock acquisitions")                                       \
     X(lock_waits, "partition lock acquisitions that had to wait")                             \
     X(lock_wait_us, "time spent waiting for partition locks (us)")                            \
@@ -82,6 +86,14 @@ void xthread_send(int to, xmsg_t *m);
 void worker_wake(int id);
 /* Run m on this worker after the current event is handled. */
 void worker_defer(xmsg_t *m);
+
+/* On a worker whose loop is blocked by a busy script (called about once a ms
+ * from the script's hook): run one non-blocking round of the loop in which
+ * only client I/O is served (see sched_busy_run_client). Messages, deferred
+ * work, stealing and cron wait for the script to end. */
+void worker_serve_busy(void);
+/* 1 inside worker_serve_busy on the calling worker. */
+int worker_busy_mode(void);
 
 /* Client sockets: the connection module's I/O hooks. */
 typedef struct worker_io worker_io_t;

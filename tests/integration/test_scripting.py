@@ -503,8 +503,6 @@ def test_script_that_wrote_is_unkillable(server, r):
 
 
 @pytest.mark.percore_only
-@pytest.mark.xfail(reason="BUSY replies come from the core (script_busy / "
-                          "script_set_busy_callback hooks)", strict=False)
 def test_busy_reply_for_held_partition(server, r):
     if server.threads < 2:
         pytest.skip("needs a second worker")

@@ -1,0 +1,119 @@
+/* Busy scripts: a script that runs past busy-reply-threshold keeps its
+ * worker's loop and the partitions it holds until it returns or is killed.
+ * Rather than make other clients wait, percore answers them BUSY, as Redis
+ * does, but only where the script is in the way:
+ *   - commands needing a partition the script holds get BUSY on any worker;
+ *   - under share-nothing, so do commands for the partitions the busy worker
+ *     owns (only its loop may touch them, and that loop is the script's);
+ *   - the busy worker's own clients get BUSY for everything but SCRIPT KILL,
+ *     SHUTDOWN, MULTI, DISCARD and UNWATCH (Redis's allow-busy commands),
+ *     served from the script's hook through worker_serve_busy.
+ * Everything else keeps running on the other workers. */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "script.h"
+#include "sched_internal.h"
+
+_Thread_local sched_running_t sched_running;
+
+/* Written only by the busy worker (set when it turns busy, cleared when its
+ * script returns), read by every worker: relaxed, a stale read only delays
+ * a BUSY reply by one command. */
+static _Atomic unsigned char *part_busy;
+static _Atomic unsigned char *worker_busy;
+
+static void on_script_busy(int w)
+{
+    sched_running_t *run = &sched_running;
+    if (!run->marked) {
+        run->marked = 1;
+        for (int i = 0; i < run->nparts; i++)
+            atomic_store_explicit(&part_busy[run->parts[i]], 1, memory_order_relaxed);
+        atomic_store_explicit(&worker_busy[w], 1, memory_order_relaxed);
+    }
+    worker_serve_busy();
+}
+
+void sched_busy_setup(void)
+{
+    part_busy = xcalloc((size_t)sched_nparts, sizeof *part_busy);
+    worker_busy = xcalloc((size_t)sched_nworkers, sizeof *worker_busy);
+    script_set_busy_callback(on_script_busy);
+}
+
+void sched_busy_teardown(void)
+{
+    script_set_busy_callback(NULL);
+    free((void *)part_busy);
+    free((void *)worker_busy);
+    part_busy = NULL;
+    worker_busy = NULL;
+}
+
+void sched_busy_clear(void)
+{
+    sched_running_t *run = &sched_running;
+    for (int i = 0; i < run->nparts; i++)
+        atomic_store_explicit(&part_busy[run->parts[i]], 0, memory_order_relaxed);
+    atomic_store_explicit(&worker_busy[worker_self()], 0, memory_order_relaxed);
+    run->marked = 0;
+}
+
+int sched_part_busy(int p)
+{
+    if (atomic_load_explicit(&part_busy[p], memory_order_relaxed))
+        return 1;
+    return sched_owner_bound() &&
+           atomic_load_explicit(&worker_busy[sched_owner_of[p]], memory_order_relaxed);
+}
+
+int sched_parts_busy(const int *parts, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (sched_part_busy(parts[i]))
+            return 1;
+    return 0;
+}
+
+void sched_reply_busy(client_t *c, const qcmd_t *qc, reply_t *r)
+{
+    /* As Redis's rejected commands: inside MULTI the transaction is flagged,
+     * so its EXEC answers EXECABORT. */
+    if (c->in_multi)
+        c->multi_err = 1;
+    reply_error(r, SCRIPT_BUSY_ERR);
+    int w = worker_self();
+    if (qc->cmd)
+        stat_add(&command_stats(w)[qc->cmd->id].rejected_calls, 1);
+    stat_add(&worker_stats(w)->error_replies, 1);
+    stat_add(&worker_stats(w)->busy_replies, 1);
+}
+
+static int allowed_busy(client_t *c, const qcmd_t *qc)
+{
+    if (qc->cmd->flags & CMD_ALLOW_BUSY)
+        return 1;
+    /* Of SCRIPT's subcommands, only KILL: it is what ends the script. */
+    if (strcmp(qc->cmd->name, "script") != 0 || qc->argc != 2)
+        return 0;
+    sv_t sub = client_argv(c, qc)[1];
+    return sub.len == 4 && strncasecmp(sub.p, "kill", 4) == 0;
+}
+
+void sched_busy_run_client(client_t *c)
+{
+    while (c->qhead < c->qlen) {
+        qcmd_t *qc = &c->q[c->qhead++];
+        if (qc->cmd && !allowed_busy(c, qc)) {
+            if (!(c->flags & (CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSE_ASAP)))
+                sched_reply_busy(c, qc, &c->reply);
+            continue;
+        }
+        /* Errors decided at parse time, and the allowed commands (keyless). */
+        if (client_precheck(c, qc) == 0)
+            sched_exec(c, qc, &c->reply, c->db, NULL, 0, 1);
+    }
+    client_queue_done(c);
+}
