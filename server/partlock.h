@@ -1,8 +1,7 @@
 /* partlock — the per-partition locks of the shared-locks and work-stealing
  * policies, with two-phase acquisition in ascending partition order.
- * A glibc adaptive mutex (spins briefly, then sleeps): ThreadSanitizer
- * understands it, and a holder that is descheduled does not make waiters burn
- * their core. */
+ * A C11 spinlock that yields (or, built with -DPERCORE_PARTLOCK=mutex, a glibc
+ * adaptive mutex); partlock.c has the measurement behind the choice. */
 #ifndef PERCORE_PARTLOCK_H
 #define PERCORE_PARTLOCK_H
 
@@ -18,5 +17,7 @@ int partlock_lock_all(const int *parts, int n);
 void partlock_unlock_all(const int *parts, int n);
 /* 0 when locked, -1 when busy (cron skips busy partitions). */
 int partlock_trylock(int part);
+/* "mutex" or "spin": the implementation built in (INFO scheduler). */
+const char *partlock_kind(void);
 
 #endif

@@ -6,6 +6,7 @@
 #include "config.h"
 #include "slot.h"
 #include "log.h"
+#include "partlock.h"
 #include "sched_internal.h"
 #include "store.h"
 
@@ -108,6 +109,12 @@ void sched_cron(int worker, uint64_t now)
 static int mark_parts(const command_t *cmd, int argc, const sv_t *argv, unsigned char *seen)
 {
     int first, last, step;
+    if (cmd->part_fn) { /* SCAN: the partition its cursor names */
+        int p = cmd->part_fn(argc, argv);
+        if (p >= 0)
+            seen[p / 8] |= (unsigned char)(1u << (p % 8));
+        return 0;
+    }
     if (command_key_range(cmd, argc, argv, &first, &last, &step) == 1 ||
         (cmd->flags & CMD_ALLPARTS))
         return 1;
@@ -200,8 +207,8 @@ void sched_exec(client_t *c, const qcmd_t *qc, reply_t *r, int db, const int *pa
 
 void sched_info(buf_t *out)
 {
-    buf_printf(out, "policy:%s\r\npartitions:%d\r\nworkers:%d\r\n", sched_policy_name(),
-               sched_nparts, sched_nworkers);
+    buf_printf(out, "policy:%s\r\npartitions:%d\r\nworkers:%d\r\npartition_locks:%s\r\n",
+               sched_policy_name(), sched_nparts, sched_nworkers, partlock_kind());
     for (int w = 0; w < sched_nworkers; w++) {
         worker_stats_t *s = worker_stats(w);
         buf_printf(out, "worker%d:", w);

@@ -188,3 +188,38 @@ def test_redis_py_watch_retry(server, r):
                 except redis.WatchError:
                     continue
     assert r.get("py:counter") == "20"
+
+
+def test_scan_inside_exec_holds_its_partition(server, r):
+    """SCAN queued in MULTI holds the partition its cursor names while EXEC
+    runs (a race here shows under the TSan build), and walks every key while
+    other clients write."""
+    from conftest import run_threads
+
+    keys = {"scan:%d" % i for i in range(300)}
+    r.mset({k: "v" for k in keys})
+
+    def writer(stop):
+        w = make_client(server)
+        i = 0
+        while not stop.is_set():
+            w.set("churn:%d" % (i % 500), i)
+            i += 1
+        w.close()
+
+    found = set()
+
+    def scanner(stop):
+        s = make_client(server)
+        cursor = "0"
+        while True:
+            p = s.pipeline(transaction=True)
+            p.scan(cursor, match="scan:*", count=50)
+            (cursor, batch), = p.execute()
+            found.update(batch)
+            if int(cursor) == 0:
+                break
+        s.close()
+
+    run_threads([writer, writer, scanner], duration=1.0)
+    assert found == keys
