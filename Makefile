@@ -43,8 +43,10 @@ test-tsan: deps
 		tests/integration/test_invariants.py tests/integration/test_transactions.py \
 		tests/integration/test_busy.py
 
+# A quick sweep (bench/run --quick, < 10 min on 2 cores) that refreshes the
+# README's results table; bench/run --full runs every workload.
 bench: build
-	bash bench/vs-redis.sh
+	@summary=$$(bench/run --quick $(BENCH_ARGS)) && bench/update-readme "$$(dirname "$$summary")"
 
 clean:
 	rm -rf build build-asan build-tsan

@@ -21,6 +21,12 @@
 #   cpu_list_count LIST            how many CPUs a taskset list names ("0-3,8": 5)
 #   cpu_list_max LIST              the highest CPU it names
 #   machine_desc                   "N CPUs (model), Linux release"
+#   stop_server PID                TERM (KILL after 5 s) a server start_server started
+#   json_num FILE KEY              the number KEY (top level) of a JSON file
+#   git_version DIR                git describe --always --dirty of DIR, or "unknown"
+#   redis_version BIN              "7.0.15" from BIN --version
+#   fmt_duration SECONDS           "1h02m", "4m05s", "12s"
+#   shell_quote ARG                ARG as is when it needs no quoting, else printf %q
 
 : "${BENCH_NAME:=bench}"
 
@@ -171,4 +177,53 @@ machine_desc() {
     model=$(awk -F': *' '/^model name/ {print $2; exit}' /proc/cpuinfo 2>/dev/null)
     [[ -n $model ]] || model=$(awk -F': *' '/^(Hardware|cpu model|Processor)/ {print $2; exit}' /proc/cpuinfo 2>/dev/null)
     echo "$(nproc) CPUs (${model:-unknown model}), $(uname -s) $(uname -r)"
+}
+
+# stop_server PID: ends one server started by start_server and forgets it.
+stop_server() {
+    local pid=$1 p keep=()
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 50); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    for p in "${pids[@]}"; do
+        [[ $p == "$pid" ]] || keep+=("$p")
+    done
+    pids=("${keep[@]}")
+}
+
+# json_num FILE KEY: a top-level number of a percore-bench JSON report (the
+# report puts each top-level key on its own line, two spaces in).
+json_num() {
+    local v
+    v=$(sed -n "s/^  \"$2\": \(-\{0,1\}[0-9][0-9.eE+-]*\),\{0,1\}\$/\1/p" "$1" | head -n 1)
+    [[ -n $v ]] || die "no number \"$2\" in $1"
+    echo "$v"
+}
+
+git_version() {
+    GIT_OPTIONAL_LOCKS=0 git -C "$1" describe --always --dirty 2>/dev/null || echo unknown
+}
+
+redis_version() {
+    "$1" --version 2>/dev/null | sed -n 's/.* v=\([^ ]*\).*/\1/p'
+}
+
+fmt_duration() {
+    local s=${1%.*}
+    ((s >= 0)) 2>/dev/null || s=0
+    if ((s >= 3600)); then
+        printf '%dh%02dm' $((s / 3600)) $((s % 3600 / 60))
+    elif ((s >= 60)); then
+        printf '%dm%02ds' $((s / 60)) $((s % 60))
+    else
+        printf '%ds' "$s"
+    fi
+}
+
+shell_quote() {
+    if [[ $1 =~ ^[A-Za-z0-9_./:=,@%+-]+$ ]]; then printf '%s' "$1"; else printf '%q' "$1"; fi
 }

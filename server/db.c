@@ -21,11 +21,22 @@ typedef struct keyloc {
     uint64_t h;
 } keyloc_t;
 
+/* The partition of key. A task holding a single partition has all its keys
+ * there (the scheduler placed it so), which saves hashing the slot again. */
+static int part_of(const cmd_ctx_t *c, sv_t key)
+{
+    if (c->nparts == 1) {
+        assert(c->parts[0] == store_part_of_key(key));
+        return c->parts[0];
+    }
+    return store_part_of_key(key);
+}
+
 /* The live entry of key (deleting it when expired), or NULL. */
 static dict_entry_t *find_live(cmd_ctx_t *c, sv_t key, keyloc_t *kl, int create, int touch)
 {
     assert(c->db >= 0 && c->db < store_ndbs);
-    kl->p = &store_parts[store_part_of_key(key)];
+    kl->p = &store_parts[part_of(c, key)];
     kl->db = c->db;
     kl->d = do_db_dict(kl->p, c->db, create);
     kl->h = dict_hash(key.p, key.len);
@@ -106,7 +117,7 @@ static void str_make_raw(partition_t *p, obj_t *o)
  * deletion, no LRU touch): NULL when missing or stale. */
 static dict_entry_t *peek_live(cmd_ctx_t *c, sv_t key, keyloc_t *kl)
 {
-    kl->p = &store_parts[store_part_of_key(key)];
+    kl->p = &store_parts[part_of(c, key)];
     kl->db = c->db;
     kl->d = do_db_dict(kl->p, c->db, 0);
     kl->h = dict_hash(key.p, key.len);

@@ -1,5 +1,7 @@
 #include "slot.h"
 
+#include <string.h>
+
 /* CRC16-CCITT as XMODEM (poly 0x1021, init 0, no reflection), the checksum
  * Redis Cluster uses for key slots. Table generated from the polynomial. */
 static const uint16_t crc16_table[256] = {
@@ -47,17 +49,13 @@ uint16_t slot_crc16(const char *p, size_t n)
 
 unsigned slot_of(const char *key, size_t n)
 {
-    size_t s, e;
-    for (s = 0; s < n; s++)
-        if (key[s] == '{')
-            break;
-    if (s == n)
+    const char *open = n ? memchr(key, '{', n) : NULL;
+    if (!open)
         return slot_crc16(key, n) & (SLOT_COUNT - 1);
-    for (e = s + 1; e < n; e++)
-        if (key[e] == '}')
-            break;
+    size_t s = (size_t)(open - key);
+    const char *close = memchr(open + 1, '}', n - s - 1);
     /* No closing brace, or "{}": the whole key is hashed. */
-    if (e == n || e == s + 1)
+    if (!close || close == open + 1)
         return slot_crc16(key, n) & (SLOT_COUNT - 1);
-    return slot_crc16(key + s + 1, e - s - 1) & (SLOT_COUNT - 1);
+    return slot_crc16(open + 1, (size_t)(close - open - 1)) & (SLOT_COUNT - 1);
 }

@@ -216,6 +216,7 @@ static void complete(struct gen *g, const struct inflight *d, uint64_t now)
     struct engine *e = g->e;
     struct class_stats *cs = &g->st->cls[d->cls];
     g->outstanding--;
+    g->st->answered++;
     if (in_window(e, now))
         cs->completed++;
     if (in_window(e, d->intended)) {

@@ -37,6 +37,10 @@ int main(int argc, char **argv)
         wl_free(&w);
         return 2;
     }
+    if (o.preload_only) {
+        wl_free(&w);
+        return 0;
+    }
     /* From here Ctrl-C ends the run within 100 ms (as a failure, no report). */
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGINT, &sa, NULL);

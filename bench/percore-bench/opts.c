@@ -33,6 +33,8 @@
     X("txn", "FRACTION:KEYS:multi|lua[:THETA]", "multi-key transfers over Zipf(THETA, 0.99) keys [none]") \
     X("burst", "FACTOR:PERIOD_MS:LEN_MS", "rate times FACTOR for LEN_MS of every PERIOD_MS [none]") \
     X("preload", NULL, "SET every key (and txn accounts) before the run")                          \
+    X("preload-only", NULL, "--preload and the --heavy lists / big values, then exit")             \
+    X("no-heavy-preload", NULL, "don't rebuild the --heavy lists / big values (already there)")    \
     X("json", "FILE", "write the results as JSON to FILE (- for stdout)")                          \
     X("seed", "N", "random seed [1]")                                                              \
     X("big-size", "BYTES", "BIGVALUE value size [131072]")                                         \
@@ -293,6 +295,10 @@ static int parse_one(struct opts *o, const char *name, const char *v)
         o->burst_factor = f, o->burst_period_ms = p, o->burst_len_ms = l;
     } else if (IS("preload")) {
         o->preload = 1;
+    } else if (IS("preload-only")) {
+        o->preload = o->preload_only = 1;
+    } else if (IS("no-heavy-preload")) {
+        o->no_heavy_preload = 1;
     } else if (IS("json")) {
         o->json = v;
     } else if (IS("seed")) {

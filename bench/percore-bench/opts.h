@@ -43,6 +43,8 @@ struct opts {
     double txn_theta;
     double burst_factor, burst_period_ms, burst_len_ms;
     int preload;
+    int preload_only;     /* preload (keys and --heavy data), then exit */
+    int no_heavy_preload; /* leave the --heavy lists / big values as they are */
     const char *json;
     uint64_t seed;
     size_t big_size;

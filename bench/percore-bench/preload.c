@@ -121,7 +121,9 @@ static int fill_list(struct loader *l, const struct workload *w, unsigned i)
 
 int preload_run(const struct opts *o, const struct workload *w, char *err, size_t errlen)
 {
-    int lists = wl_has_heavy(w, HEAVY_LRANGE), bigs = wl_has_heavy(w, HEAVY_BIGVALUE);
+    int heavy = !o->no_heavy_preload;
+    int lists = heavy && wl_has_heavy(w, HEAVY_LRANGE);
+    int bigs = heavy && wl_has_heavy(w, HEAVY_BIGVALUE);
     if (!o->preload && !lists && !bigs)
         return 0;
     static struct loader l; /* 64 KB read buffer: not on the stack */

@@ -1,7 +1,9 @@
 /* preload — fills the server before a run, over one pipelined connection:
  * with --preload, every key:<i> (and acct:<i> = 0 when --txn is on); with
  * --heavy LRANGE, list:<i> rebuilt with --list-len elements; with --heavy
- * BIGVALUE, big:<i> set to a --big-size value. */
+ * BIGVALUE, big:<i> set to a --big-size value (those two unless
+ * --no-heavy-preload: a --preload-only run before the measured ones built them,
+ * so rebuilding them does not add to the server's CPU time of each run). */
 #ifndef PB_PRELOAD_H
 #define PB_PRELOAD_H
 

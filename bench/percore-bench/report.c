@@ -147,7 +147,8 @@ int report_json(const char *path, const struct opts *o, const struct run_stats *
         o->duration, o->warmup, o->threads, o->connections, o->pipeline,
         (unsigned long long)o->keys, dist, o->ratio_set, o->ratio_get, o->value_size);
     json_class(f, &all, s, "  ");
-    fprintf(f, ",\n  \"classes\": {");
+    fprintf(f, ",\n  \"answered_total\": %llu,\n  \"classes\": {",
+            (unsigned long long)st->answered);
     for (int i = 0; i < NCLASS; i++) {
         fprintf(f, "%s\n    \"%s\": {\n", i ? "," : "", wl_class_name[i]);
         json_class(f, &st->cls[i], s, "      ");

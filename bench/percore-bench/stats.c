@@ -22,6 +22,7 @@ void stats_init(struct run_stats *st)
 {
     st->window_s = 0;
     st->max_backlog = 0;
+    st->answered = 0;
     st->first_error[0] = 0;
     for (int i = 0; i < NCLASS; i++)
         class_init(&st->cls[i]);
@@ -35,6 +36,7 @@ void stats_merge(struct run_stats *dst, const struct run_stats *src)
     hist_merge(&dst->lag, &src->lag);
     if (src->max_backlog > dst->max_backlog)
         dst->max_backlog = src->max_backlog;
+    dst->answered += src->answered;
     if (!dst->first_error[0])
         memcpy(dst->first_error, src->first_error, sizeof dst->first_error);
 }

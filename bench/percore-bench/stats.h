@@ -23,11 +23,13 @@ struct run_stats {
     struct class_stats cls[NCLASS];
     struct hist lag;       /* ns the generator's timer woke after an arrival was due */
     uint64_t max_backlog;  /* most due requests waiting for a pipeline slot, one thread */
+    uint64_t answered;     /* requests fully answered during the whole run (warmup, window
+                              and drain): what the server did, for CPU time per request */
     char first_error[128]; /* text of an error reply, "" if none */
 };
 
 void stats_init(struct run_stats *st);
-/* Adds src into dst (histograms merged, counters summed, max_backlog maxed,
+/* Adds src into dst (histograms merged, counters and answered summed, max_backlog maxed,
  * dst's first_error kept unless empty). */
 void stats_merge(struct run_stats *dst, const struct run_stats *src);
 /* All classes together. */

@@ -2,7 +2,8 @@
  * (skipped with a message when there is none), runs a 2-second open-loop
  * Poisson schedule through the real engine (threads, libev, timerfd, hiredis's
  * reader) and checks that the achieved rate is within 1% of the offered one,
- * the offered one near --rate, and that every request got its reply.
+ * the offered one near --rate, that every request got its reply, and that the
+ * whole-run count of answered requests (warmup included) matches the rate.
  *
  * The generator's sources are compiled into this test directly (#include of the
  * .c files) because the top-level CMake links tests/unit/<dir>/test_*.c with
@@ -180,6 +181,12 @@ static void test_achieved_rate(void **state)
     assert_int_equal(all.errors, 0);
     assert_int_equal(all.unfinished, 0);
     assert_int_equal(all.lat.count, all.offered);
+    /* answered counts the whole run (warmup and drain too): what the server did */
+    double whole = RATE * (o.warmup + o.duration);
+    if (fabs((double)st.answered / whole - 1) > 0.05)
+        fail_msg("answered %llu requests in the whole run, expected about %.0f",
+                 (unsigned long long)st.answered, whole);
+    assert_true(st.answered >= all.completed);
 }
 
 #else /* !PB_HAVE_HIREDIS */

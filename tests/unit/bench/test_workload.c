@@ -253,6 +253,10 @@ static void test_options(void **state)
     assert_int_equal(o.cpus[2], 4);
     assert_int_equal(parse(&o, "--closed --pipeline 8 --dist zipf:1.2 --keys 1M"), 0);
     assert_true(o.closed && o.pipeline == 8 && o.theta == 1.2 && o.keys == 1000000);
+    assert_int_equal(parse(&o, "--preload-only --heavy 0.01:LRANGE"), 0);
+    assert_true(o.preload && o.preload_only && !o.no_heavy_preload);
+    assert_int_equal(parse(&o, "--no-heavy-preload --heavy 0.01:LRANGE"), 0);
+    assert_true(!o.preload && !o.preload_only && o.no_heavy_preload);
     /* refused, each with a message on stderr */
     assert_int_equal(parse(&o, "--dist zipf:"), -1);
     assert_int_equal(parse(&o, "--dist gauss"), -1);
