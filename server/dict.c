@@ -215,6 +215,21 @@ dict_entry_t *dict_find_h(dict_t *d, uint64_t h, const char *k, size_t n)
     return NULL;
 }
 
+void dict_prefetch(const dict_t *d, uint64_t h, int stage)
+{
+    int t = d->rehashidx >= 0 ? 1 : 0; /* new keys land in tb[1] while rehashing */
+    if (!d->size[t])
+        return;
+    dict_entry_t *const *slot = &d->tb[t][(uint32_t)h & (d->size[t] - 1)];
+    if (stage == 0) {
+        __builtin_prefetch(slot);
+        return;
+    }
+    const dict_entry_t *e = *slot;
+    if (e)
+        __builtin_prefetch(e);
+}
+
 dict_entry_t *dict_find(dict_t *d, const char *k, size_t n)
 {
     return dict_find_h(d, dict_hash(k, n), k, n);

@@ -42,6 +42,9 @@ void dict_destroy(dict_t *d, void (*fn)(void *arg, dict_entry_t *e), void *arg);
  * before any dict holds keys; 0 (the default) is fine for tests. */
 void dict_set_hash_seed(uint64_t seed);
 uint64_t dict_hash(const char *k, size_t n);
+/* A hint for a lookup soon of hash h: stage 0 prefetches its bucket, stage 1
+ * (once the bucket is cached) the chain's first entry. Changes nothing. */
+void dict_prefetch(const dict_t *d, uint64_t h, int stage);
 size_t dict_size(const dict_t *d);
 /* Allocated bytes of a new entry for a key of n bytes (for memory accounts). */
 size_t dict_entry_mem(size_t klen);

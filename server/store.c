@@ -111,6 +111,13 @@ int store_part_of_key(sv_t key)
 
 /* ---- helpers shared by db.c, expire.c, evict.c -------------------------- */
 
+void store_prefetch(int part, int db, sv_t key, int stage)
+{
+    dict_t *d = do_db_dict(&store_parts[part], db, 0);
+    if (d)
+        dict_prefetch(d, dict_hash(key.p, key.len), stage);
+}
+
 dict_t *do_db_dict(partition_t *p, int db, int create)
 {
     if (!p->dbs[db] && create) {

@@ -32,6 +32,9 @@ static inline int store_part_of_slot(unsigned slot, int npartitions)
     return (int)(slot & (unsigned)(npartitions - 1));
 }
 int store_part_of_key(sv_t key);
+/* Owner of partition part only: prefetch what a lookup of key in db will
+ * read (stage 0: its bucket; 1: the first entry there). See dict_prefetch. */
+void store_prefetch(int part, int db, sv_t key, int stage);
 
 /* Limits read on every write; set at startup and by CONFIG SET (any thread). */
 void store_set_maxmemory(uint64_t bytes, int policy, int samples);
