@@ -5,18 +5,13 @@
  * change with db_modified (a hash emptied by HDEL is deleted there). */
 #include <limits.h>
 #include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "cmd_util.h"
 #include "command.h"
 #include "db.h"
 #include "resp.h"
 #include "types.h"
-
-/* Room for "%.17Lf" of the largest long double (about 4950 digits). */
-#define LD_STR_MAX 5120
 
 static hash_t *H(const obj_t *o)
 {
@@ -108,18 +103,25 @@ static void hsetnx_command(cmd_ctx_t *c)
     reply_int(c->r, 1);
 }
 
+/* Shared by HGET and HMGET: the value of field f in o (NULL: no such key),
+ * or a null. */
+static void reply_field_value(cmd_ctx_t *c, const obj_t *o, sv_t f)
+{
+    hfield_t *e = o ? hash_get(H(o), f.p, f.len) : NULL;
+
+    if (e)
+        reply_sv(c, hf_value(e));
+    else
+        reply_null(c->r);
+}
+
 /* HGET key field */
 static void hget_command(cmd_ctx_t *c)
 {
     obj_t *o;
-    hfield_t *e;
 
-    if (t_lookup(c, c->argv[1], OBJ_HASH, 0, &o) != 0)
-        return;
-    if (o && (e = hash_get(H(o), c->argv[2].p, c->argv[2].len)))
-        reply_sv(c, hf_value(e));
-    else
-        reply_null(c->r);
+    if (t_lookup(c, c->argv[1], OBJ_HASH, 0, &o) == 0)
+        reply_field_value(c, o, c->argv[2]);
 }
 
 /* HMGET key field [field ...] */
@@ -130,13 +132,8 @@ static void hmget_command(cmd_ctx_t *c)
     if (t_lookup(c, c->argv[1], OBJ_HASH, 0, &o) != 0)
         return;
     reply_array(c->r, c->argc - 2);
-    for (int j = 2; j < c->argc; j++) {
-        hfield_t *e = o ? hash_get(H(o), c->argv[j].p, c->argv[j].len) : NULL;
-        if (e)
-            reply_sv(c, hf_value(e));
-        else
-            reply_null(c->r);
-    }
+    for (int j = 2; j < c->argc; j++)
+        reply_field_value(c, o, c->argv[j]);
 }
 
 /* HDEL key field [field ...] */
@@ -274,27 +271,6 @@ static void hincrby_command(cmd_ctx_t *c)
     reply_int(c->r, v);
 }
 
-/* Redis's "human" long double form: "%.17Lf" without trailing zeros (nor a
- * trailing dot), and "-0" as "0". */
-static int format_ld(char *dst, size_t cap, long double v)
-{
-    int n = snprintf(dst, cap, "%.17Lf", v);
-    if (n < 0 || (size_t)n >= cap)
-        return -1;
-    if (memchr(dst, '.', (size_t)n)) {
-        while (dst[n - 1] == '0')
-            n--;
-        if (dst[n - 1] == '.')
-            n--;
-    }
-    if (n == 2 && dst[0] == '-' && dst[1] == '0') {
-        dst[0] = '0';
-        n = 1;
-    }
-    dst[n] = '\0';
-    return n;
-}
-
 /* HINCRBYFLOAT key field increment */
 static void hincrbyfloat_command(cmd_ctx_t *c)
 {
@@ -331,7 +307,7 @@ static void hincrbyfloat_command(cmd_ctx_t *c)
         return;
     }
     buf = xmalloc(LD_STR_MAX);
-    n = format_ld(buf, LD_STR_MAX, v);
+    n = format_ld_human(buf, LD_STR_MAX, v);
     if (n < 0) { /* not for a finite long double; be safe anyway */
         free(buf);
         if (!o)
@@ -357,107 +333,50 @@ static void reply_rand_field(cmd_ctx_t *c, const hfield_t *e, int withvalues)
         reply_sv(c, hf_value(e));
 }
 
-/* HRANDFIELD key [count [WITHVALUES]] */
-static void hrandfield_command(cmd_ctx_t *c)
+/* HRANDFIELD's picks, for randmember_generic. */
+static void hrand_one(cmd_ctx_t *c, void *h, int withvalues)
 {
-    long long l = 0;
-    int withvalues = 0;
-    obj_t *o;
+    reply_rand_field(c, hash_random(h), withvalues);
+}
 
-    if (c->argc >= 3) {
-        if (arg_ll(c, 2, &l, NULL) != 0)
-            return;
-        if (l < -LLONG_MAX) {
-            reply_error(c->r, "ERR value is out of range, value must between "
-                              "-9223372036854775807 and 9223372036854775807");
-            return;
-        }
-        if (c->argc > 4 || (c->argc == 4 && !arg_is(c, 3, "withvalues"))) {
-            reply_error(c->r, ERR_SYNTAX);
-            return;
-        }
-        withvalues = c->argc == 4;
-        /* Twice the count must fit the reply length. */
-        if (withvalues && (l < -LLONG_MAX / 2 || l > LLONG_MAX / 2)) {
-            reply_error(c->r, "ERR value is out of range");
-            return;
-        }
-    }
-    if (t_lookup(c, c->argv[1], OBJ_HASH, 0, &o) != 0)
-        return;
-    if (c->argc == 2) {
-        if (o)
-            reply_sv(c, hf_field(hash_random(H(o))));
-        else
-            reply_null(c->r);
-        return;
-    }
-    if (!o || l == 0) {
-        reply_array(c->r, 0);
-        return;
-    }
-
-    hash_t *h = H(o);
-    int flat = withvalues && c->r->proto < 3;
-    if (l < 0) {
-        /* Repetitions allowed: each pick independent. */
-        unsigned long long count = (unsigned long long)-l;
-        reply_array(c->r, (long)(flat ? count * 2 : count));
-        while (count--)
-            reply_rand_field(c, hash_random(h), withvalues);
-        return;
-    }
-    size_t want = (unsigned long long)l < hash_len(h) ? (size_t)l : hash_len(h);
+static void hrand_distinct(cmd_ctx_t *c, void *h, size_t count, int withvalues)
+{
+    size_t want = count < hash_len(h) ? count : hash_len(h);
     hfield_t **pick = xmalloc(want * sizeof *pick);
     size_t got = hash_random_distinct(h, pick, want);
-    reply_array(c->r, (long)(flat ? got * 2 : got));
+    reply_array(c->r, (long)(withvalues && c->r->proto < 3 ? got * 2 : got));
     for (size_t i = 0; i < got; i++)
         reply_rand_field(c, pick[i], withvalues);
     free(pick);
 }
 
-struct hscan_state {
-    const scan_opts_t *opts;
-    buf_t items;
-    long n;
-};
+/* HRANDFIELD key [count [WITHVALUES]] */
+static void hrandfield_command(cmd_ctx_t *c)
+{
+    randmember_generic(c, OBJ_HASH, "withvalues", hrand_one, hrand_distinct);
+}
 
 static void hscan_cb(void *arg, hfield_t *e)
 {
-    struct hscan_state *st = arg;
-    if (!scan_match(st->opts, hf_field(e)))
+    scan_acc_t *acc = arg;
+    if (!scan_match(acc->opts, hf_field(e)))
         return;
-    scan_push(&st->items, e->n.key, e->n.klen);
+    scan_push(&acc->items, e->n.key, e->n.klen);
     sv_t v = hf_value(e);
-    scan_push(&st->items, v.p, v.len);
-    st->n += 2;
+    scan_push(&acc->items, v.p, v.len);
+    acc->n += 2;
+}
+
+/* HSCAN's walk, for scan_generic. */
+static uint64_t hscan_walk(void *h, uint64_t cursor, long long count, scan_acc_t *acc)
+{
+    return hash_scan(h, cursor, hscan_cb, acc, count);
 }
 
 /* HSCAN key cursor [MATCH pattern] [COUNT count] */
 static void hscan_command(cmd_ctx_t *c)
 {
-    uint64_t cursor;
-    scan_opts_t opts;
-    obj_t *o;
-
-    if (parse_scan_cursor(c->argv[2], &cursor) != 0) {
-        reply_error(c->r, "ERR invalid cursor");
-        return;
-    }
-    if (t_lookup(c, c->argv[1], OBJ_HASH, 0, &o) != 0)
-        return;
-    /* A missing key answers before the options are looked at, as Redis. */
-    if (!o) {
-        buf_t none = {NULL, 0, 0};
-        scan_reply(c, 0, &none, 0);
-        return;
-    }
-    if (scan_opts_parse(c, 3, &opts) != 0)
-        return;
-    struct hscan_state st = {&opts, {NULL, 0, 0}, 0};
-    cursor = hash_scan(H(o), cursor, hscan_cb, &st, opts.count);
-    scan_reply(c, cursor, &st.items, st.n);
-    buf_free(&st.items);
+    scan_generic(c, OBJ_HASH, hscan_walk);
 }
 
 #define ROW(name, proc, arity, flags, acl, since, summary)                                         \

@@ -5,7 +5,6 @@
  * existing set in place, reporting the change with db_modified. The algebra
  * (SINTER, SUNION, SDIFF and their STORE forms, SINTERCARD) shares
  * setop_generic. */
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,7 +14,6 @@
 #include "resp.h"
 #include "types.h"
 
-#define ERR_POSITIVE "ERR value is out of range, must be positive"
 #define ERR_NUMKEYS "ERR numkeys should be greater than 0"
 
 static set_t *S(const obj_t *o)
@@ -133,15 +131,8 @@ static void spop_command(cmd_ctx_t *c)
     long long count = 0;
     obj_t *o;
 
-    if (c->argc > 3) {
-        reply_error(c->r, ERR_SYNTAX);
+    if (pop_count_generic(c, &count) != 0)
         return;
-    }
-    if (c->argc == 3 && (arg_ll(c, 2, &count, ERR_POSITIVE) != 0 || count < 0)) {
-        if (count < 0)
-            reply_error(c->r, ERR_POSITIVE);
-        return;
-    }
     if (t_lookup(c, key, OBJ_SET, LOOKUP_WRITE, &o) != 0)
         return;
     if (!o) {
@@ -186,58 +177,30 @@ static void spop_command(cmd_ctx_t *c)
     db_modified(c, key, o, before);
 }
 
-/* SRANDMEMBER key [count] */
-static void srandmember_command(cmd_ctx_t *c)
+/* SRANDMEMBER's picks, for randmember_generic (it has no WITH option: with
+ * is always 0). */
+static void srand_one(cmd_ctx_t *c, void *s, int with)
 {
-    long long l = 0;
-    obj_t *o;
     char tmp[24];
-    sv_t m;
+    sv_t m = set_random(s, tmp);
+    reply_bulk(c->r, m.p, m.len);
+}
 
-    if (c->argc > 3) {
-        reply_error(c->r, ERR_SYNTAX);
-        return;
-    }
-    if (c->argc == 3) {
-        if (arg_ll(c, 2, &l, NULL) != 0)
-            return;
-        if (l < -LLONG_MAX) {
-            reply_error(c->r, "ERR value is out of range, value must between "
-                              "-9223372036854775807 and 9223372036854775807");
-            return;
-        }
-    }
-    if (t_lookup(c, c->argv[1], OBJ_SET, 0, &o) != 0)
-        return;
-    if (c->argc == 2) {
-        if (!o) {
-            reply_null(c->r);
-            return;
-        }
-        m = set_random(S(o), tmp);
-        reply_bulk(c->r, m.p, m.len);
-        return;
-    }
-    if (!o || l == 0) {
-        reply_array(c->r, 0);
-        return;
-    }
-    if (l < 0) {
-        /* Repetitions allowed: each pick independent. */
-        unsigned long long count = (unsigned long long)-l;
-        reply_array(c->r, (long)count);
-        while (count--) {
-            m = set_random(S(o), tmp);
-            reply_bulk(c->r, m.p, m.len);
-        }
-        return;
-    }
+static void srand_distinct(cmd_ctx_t *c, void *s, size_t count, int with)
+{
     buf_t items = {NULL, 0, 0};
-    size_t got = set_random_distinct(S(o), (size_t)l, &items), off = 0;
+    size_t got = set_random_distinct(s, count, &items), off = 0;
+    sv_t m;
     reply_array(c->r, (long)got);
     while (items_next(&items, &off, &m))
         reply_bulk(c->r, m.p, m.len);
     buf_free(&items);
+}
+
+/* SRANDMEMBER key [count] */
+static void srandmember_command(cmd_ctx_t *c)
+{
+    randmember_generic(c, OBJ_SET, NULL, srand_one, srand_distinct);
 }
 
 /* SMOVE source destination member */
@@ -472,45 +435,25 @@ static void sintercard_command(cmd_ctx_t *c)
     setop_generic(c, SOP_INTER, 2, (int)numkeys, NULL, limit);
 }
 
-struct sscan_state {
-    const scan_opts_t *opts;
-    buf_t items;
-    long n;
-};
-
 static void sscan_cb(void *arg, sv_t m)
 {
-    struct sscan_state *st = arg;
-    if (!scan_match(st->opts, m))
+    scan_acc_t *acc = arg;
+    if (!scan_match(acc->opts, m))
         return;
-    scan_push(&st->items, m.p, m.len);
-    st->n++;
+    scan_push(&acc->items, m.p, m.len);
+    acc->n++;
+}
+
+/* SSCAN's walk, for scan_generic. */
+static uint64_t sscan_walk(void *s, uint64_t cursor, long long count, scan_acc_t *acc)
+{
+    return set_scan(s, cursor, sscan_cb, acc, count);
 }
 
 /* SSCAN key cursor [MATCH pattern] [COUNT count] */
 static void sscan_command(cmd_ctx_t *c)
 {
-    uint64_t cursor;
-    scan_opts_t opts;
-    obj_t *o;
-
-    if (parse_scan_cursor(c->argv[2], &cursor) != 0) {
-        reply_error(c->r, "ERR invalid cursor");
-        return;
-    }
-    if (t_lookup(c, c->argv[1], OBJ_SET, 0, &o) != 0)
-        return;
-    if (!o) {
-        buf_t none = {NULL, 0, 0};
-        scan_reply(c, 0, &none, 0);
-        return;
-    }
-    if (scan_opts_parse(c, 3, &opts) != 0)
-        return;
-    struct sscan_state st = {&opts, {NULL, 0, 0}, 0};
-    cursor = set_scan(S(o), cursor, sscan_cb, &st, opts.count);
-    scan_reply(c, cursor, &st.items, st.n);
-    buf_free(&st.items);
+    scan_generic(c, OBJ_SET, sscan_walk);
 }
 
 #define ROW(name, proc, arity, flags, first, last, keys_fn, acl, since, summary)                   \

@@ -7,8 +7,6 @@
 #include <limits.h>
 #include <math.h>
 #include <stdint.h>
-#include <stdio.h>
-#include <string.h>
 
 #include "cmd_util.h"
 #include "command.h"
@@ -30,18 +28,31 @@ enum {
 };
 #define OPT_ANY_EXPIRE (OPT_EX | OPT_PX | OPT_EXAT | OPT_PXAT)
 
-/* A value INCRBYFLOAT may print: "%.17Lf" of the largest long double is about
- * 4950 bytes (Redis sizes its buffer the same way). */
-#define LD_STR_MAX 5120
+/* Which command takes an option, as Redis's COMMAND_SET / COMMAND_GET. */
+enum { FOR_SET = 1 << 0, FOR_GETEX = 1 << 1 };
 
-static const struct {
+/* An expire option conflicts with the other expire options, KEEPTTL and
+ * PERSIST; not with itself. */
+#define EXPIRE_CONFLICTS(self) (OPT_KEEPTTL | OPT_PERSIST | (OPT_ANY_EXPIRE & ~(self)))
+
+/* The options of SET and GETEX: the commands that take each, and the options
+ * that, already given, make it a syntax error (repeating the same option is
+ * not one: the last time wins). The expire options are followed by a time. */
+static const struct ext_opt {
     const char *name;
     int flag;
-} expire_opts[] = {
-    {"ex", OPT_EX},
-    {"px", OPT_PX},
-    {"exat", OPT_EXAT},
-    {"pxat", OPT_PXAT},
+    int cmds;
+    int conflicts;
+} ext_opts[] = {
+    {"nx", OPT_NX, FOR_SET, OPT_XX},
+    {"xx", OPT_XX, FOR_SET, OPT_NX},
+    {"get", OPT_GET, FOR_SET, 0},
+    {"keepttl", OPT_KEEPTTL, FOR_SET, OPT_ANY_EXPIRE | OPT_PERSIST},
+    {"persist", OPT_PERSIST, FOR_GETEX, OPT_ANY_EXPIRE | OPT_KEEPTTL},
+    {"ex", OPT_EX, FOR_SET | FOR_GETEX, EXPIRE_CONFLICTS(OPT_EX)},
+    {"px", OPT_PX, FOR_SET | FOR_GETEX, EXPIRE_CONFLICTS(OPT_PX)},
+    {"exat", OPT_EXAT, FOR_SET | FOR_GETEX, EXPIRE_CONFLICTS(OPT_EXAT)},
+    {"pxat", OPT_PXAT, FOR_SET | FOR_GETEX, EXPIRE_CONFLICTS(OPT_PXAT)},
 };
 
 static int reply_if_not_string(cmd_ctx_t *c, const obj_t *o)
@@ -71,49 +82,26 @@ static int reply_if_too_long(cmd_ctx_t *c, size_t len, size_t add)
     return 0;
 }
 
-/* Parse SET's options (from argument 3) or GETEX's (from 2) with Redis's
- * acceptance rules: an option that conflicts with one already seen is a syntax
- * error, while repeating the same one is not (the last time wins). *exp_idx gets
- * the index of the time argument, 0 when there is none. */
-static int parse_ext_opts(cmd_ctx_t *c, int first, int for_set, int *flags, int *exp_idx)
+/* Parse SET's options (from argument 3, cmd FOR_SET) or GETEX's (from 2,
+ * FOR_GETEX) with Redis's acceptance rules (see ext_opts). *exp_idx gets the
+ * index of the time argument, 0 when there is none. */
+static int parse_ext_opts(cmd_ctx_t *c, int first, int cmd, int *flags, int *exp_idx)
 {
     for (int j = first; j < c->argc; j++) {
-        int f = *flags, matched = 0;
+        const struct ext_opt *o = NULL;
+        int timed;
 
-        if (for_set && arg_is(c, j, "nx") && !(f & OPT_XX)) {
-            *flags |= OPT_NX;
-            continue;
-        }
-        if (for_set && arg_is(c, j, "xx") && !(f & OPT_NX)) {
-            *flags |= OPT_XX;
-            continue;
-        }
-        if (for_set && arg_is(c, j, "get")) {
-            *flags |= OPT_GET;
-            continue;
-        }
-        if (for_set && arg_is(c, j, "keepttl") && !(f & (OPT_ANY_EXPIRE | OPT_PERSIST))) {
-            *flags |= OPT_KEEPTTL;
-            continue;
-        }
-        if (!for_set && arg_is(c, j, "persist") && !(f & (OPT_ANY_EXPIRE | OPT_KEEPTTL))) {
-            *flags |= OPT_PERSIST;
-            continue;
-        }
-        for (size_t k = 0; k < sizeof(expire_opts) / sizeof(expire_opts[0]); k++) {
-            int self = expire_opts[k].flag;
-            int conflicts = OPT_KEEPTTL | OPT_PERSIST | (OPT_ANY_EXPIRE & ~self);
-            if (arg_is(c, j, expire_opts[k].name) && !(f & conflicts) && j + 1 < c->argc) {
-                *flags |= self;
-                *exp_idx = ++j;
-                matched = 1;
-                break;
-            }
-        }
-        if (!matched) {
+        for (size_t k = 0; k < sizeof(ext_opts) / sizeof(ext_opts[0]) && !o; k++)
+            if (arg_is(c, j, ext_opts[k].name))
+                o = &ext_opts[k];
+        timed = o && (o->flag & OPT_ANY_EXPIRE);
+        if (!o || !(o->cmds & cmd) || (*flags & o->conflicts) || (timed && j + 1 >= c->argc)) {
             reply_error(c->r, ERR_SYNTAX);
             return -1;
         }
+        *flags |= o->flag;
+        if (timed)
+            *exp_idx = ++j;
     }
     return 0;
 }
@@ -217,7 +205,7 @@ static void set_command(cmd_ctx_t *c)
 {
     int flags = 0, exp_idx = 0;
 
-    if (parse_ext_opts(c, 3, 1, &flags, &exp_idx) != 0)
+    if (parse_ext_opts(c, 3, FOR_SET, &flags, &exp_idx) != 0)
         return;
     set_generic(c, flags, c->argv[1], c->argv[2], exp_idx, 0);
 }
@@ -266,7 +254,7 @@ static void getex_command(cmd_ctx_t *c)
     sv_t key = c->argv[1];
     obj_t *o;
 
-    if (parse_ext_opts(c, 2, 0, &flags, &exp_idx) != 0)
+    if (parse_ext_opts(c, 2, FOR_GETEX, &flags, &exp_idx) != 0)
         return;
     /* Redis looks the key up before validating the time: a missing key
      * replies null even when the time is invalid. */
@@ -434,28 +422,6 @@ static void decrby_command(cmd_ctx_t *c)
         return;
     }
     incr_generic(c, -decr);
-}
-
-/* Redis's "human" long double form: fixed point with 17 decimals, trailing
- * zeros and a trailing dot dropped, never an exponent, "-0" shown as "0". */
-static int format_ld_human(char *dst, size_t cap, long double v)
-{
-    int n = snprintf(dst, cap, "%.17Lf", v);
-
-    if (n < 0 || (size_t)n >= cap)
-        return -1;
-    if (memchr(dst, '.', (size_t)n)) {
-        while (dst[n - 1] == '0')
-            n--;
-        if (dst[n - 1] == '.')
-            n--;
-    }
-    if (n == 2 && dst[0] == '-' && dst[1] == '0') {
-        dst[0] = '0';
-        n = 1;
-    }
-    dst[n] = '\0';
-    return n;
 }
 
 /* INCRBYFLOAT key increment */

@@ -1,10 +1,19 @@
-/* cmd_util — parsing helpers shared by command handlers. No state: any thread. */
+/* cmd_util — parsing and reply helpers shared by command handlers. No state:
+ * the parsers run on any thread; the *_generic command bodies run where their
+ * handlers do, with the key's partition held. */
 #include "cmd_util.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "object.h"
+#include "types.h"
+
+#define ERR_POSITIVE "ERR value is out of range, must be positive"
 
 /* Redis gives up on patterns nesting deeper than this many '*' (a guard against
  * patterns built to take exponential time); we keep the same answer. */
@@ -179,4 +188,143 @@ int parse_scan_cursor(sv_t s, uint64_t *out)
     }
     *out = neg ? (uint64_t)0 - v : v;
     return 0;
+}
+
+int format_ld_human(char *dst, size_t cap, long double v)
+{
+    int n = snprintf(dst, cap, "%.17Lf", v);
+
+    if (n < 0 || (size_t)n >= cap)
+        return -1;
+    if (memchr(dst, '.', (size_t)n)) {
+        while (dst[n - 1] == '0')
+            n--;
+        if (dst[n - 1] == '.')
+            n--;
+    }
+    if (n == 2 && dst[0] == '-' && dst[1] == '0') {
+        dst[0] = '0';
+        n = 1;
+    }
+    dst[n] = '\0';
+    return n;
+}
+
+/* ---- SPOP ZPOPMIN ZPOPMAX ---------------------------------------------------- */
+
+int pop_count_generic(cmd_ctx_t *c, long long *count)
+{
+    long long n = 0;
+
+    if (c->argc > 3) {
+        reply_error(c->r, ERR_SYNTAX);
+        return -1;
+    }
+    if (c->argc < 3)
+        return 0;
+    /* Not a number and a negative number get the same error. */
+    if (arg_ll(c, 2, &n, ERR_POSITIVE) != 0)
+        return -1;
+    if (n < 0) {
+        reply_error(c->r, ERR_POSITIVE);
+        return -1;
+    }
+    *count = n;
+    return 0;
+}
+
+/* ---- HRANDFIELD SRANDMEMBER ZRANDMEMBER -------------------------------------- */
+
+/* [count [with_opt]], checked in Redis 7.0's order: SRANDMEMBER's extra
+ * argument before its count, the others' after. The count lies within
+ * +-LLONG_MAX, and with the option within +-LLONG_MAX/2, so that twice it
+ * fits a reply length. 0, or -1 after replying the error. */
+static int randmember_args(cmd_ctx_t *c, const char *with_opt, long long *count, int *with)
+{
+    *count = 0;
+    *with = 0;
+    if (!with_opt && c->argc > 3) {
+        reply_error(c->r, ERR_SYNTAX);
+        return -1;
+    }
+    if (c->argc < 3)
+        return 0;
+    if (arg_ll(c, 2, count, NULL) != 0)
+        return -1;
+    if (*count < -LLONG_MAX) {
+        reply_error(c->r, "ERR value is out of range, value must between "
+                          "-9223372036854775807 and 9223372036854775807");
+        return -1;
+    }
+    if (c->argc > 4 || (c->argc == 4 && !arg_is(c, 3, with_opt))) {
+        reply_error(c->r, ERR_SYNTAX);
+        return -1;
+    }
+    *with = c->argc == 4;
+    if (*with && (*count < -LLONG_MAX / 2 || *count > LLONG_MAX / 2)) {
+        reply_error(c->r, "ERR value is out of range");
+        return -1;
+    }
+    return 0;
+}
+
+void randmember_generic(cmd_ctx_t *c, int type, const char *with_opt, rand_one_fn *one,
+                        rand_distinct_fn *distinct)
+{
+    long long l;
+    int with;
+    obj_t *o;
+
+    if (randmember_args(c, with_opt, &l, &with) != 0)
+        return;
+    if (t_lookup(c, c->argv[1], type, 0, &o) != 0)
+        return;
+    if (c->argc == 2) {
+        if (o)
+            one(c, o->v.ptr, 0);
+        else
+            reply_null(c->r);
+        return;
+    }
+    if (!o || l == 0) {
+        reply_array(c->r, 0);
+        return;
+    }
+    if (l < 0) {
+        /* Repetitions allowed: each pick independent. */
+        unsigned long long count = (unsigned long long)-l;
+        reply_array(c->r, (long)(with && c->r->proto < 3 ? count * 2 : count));
+        while (count--)
+            one(c, o->v.ptr, with);
+        return;
+    }
+    distinct(c, o->v.ptr, (size_t)l, with);
+}
+
+/* ---- HSCAN SSCAN ZSCAN --------------------------------------------------------- */
+
+void scan_generic(cmd_ctx_t *c, int type, scan_walk_fn *walk)
+{
+    uint64_t cursor;
+    scan_opts_t opts;
+    obj_t *o;
+
+    if (parse_scan_cursor(c->argv[2], &cursor) != 0) {
+        reply_error(c->r, "ERR invalid cursor");
+        return;
+    }
+    if (t_lookup(c, c->argv[1], type, 0, &o) != 0)
+        return;
+    /* A missing key answers before the options are looked at, as Redis. */
+    if (!o) {
+        buf_t none = {NULL, 0, 0};
+        scan_reply(c, 0, &none, 0);
+        return;
+    }
+    if (scan_opts_parse(c, 3, &opts) != 0)
+        return;
+    scan_acc_t acc = {&opts, {NULL, 0, 0}, 0};
+    cursor = walk(o->v.ptr, cursor, opts.count, &acc);
+    scan_reply(c, cursor, &acc.items, acc.n);
+    buf_free(&acc.items);
 }

@@ -1,4 +1,4 @@
-/* cmd_util — small parsing helpers shared by command handlers. */
+/* cmd_util — parsing and reply helpers shared by command handlers. */
 #ifndef PERCORE_CMD_UTIL_H
 #define PERCORE_CMD_UTIL_H
 
@@ -31,5 +31,53 @@ int parse_scan_cursor(sv_t s, uint64_t *out);
 /* proto-max-bulk-len: the largest string value a command may build (APPEND,
  * SETRANGE). Implemented by the config module; any thread. */
 extern size_t cmd_max_bulk_len(void);
+
+/* Room for "%.17Lf" of the largest long double (about 4950 digits): Redis
+ * sizes its buffer the same way. */
+#define LD_STR_MAX 5120
+
+/* Redis's "human" long double form (INCRBYFLOAT, HINCRBYFLOAT): fixed point
+ * with 17 decimals, trailing zeros and a trailing dot dropped, never an
+ * exponent, "-0" shown as "0". Returns the length, or -1 when cap is too
+ * small. */
+int format_ld_human(char *dst, size_t cap, long double v);
+
+/* ---- helpers shared by the aggregate types' commands ---------------------
+ * randmember_generic and scan_generic look up argv[1]: like the handlers,
+ * they run with its partition held. */
+
+/* The optional count of SPOP, ZPOPMIN and ZPOPMAX (argument 2, the last one):
+ * leaves *count alone when absent; a negative count, or more arguments, is an
+ * error. 0, or -1 after replying it. */
+int pop_count_generic(cmd_ctx_t *c, long long *count);
+
+/* HRANDFIELD, SRANDMEMBER and ZRANDMEMBER: key [count [with_opt]], with_opt
+ * being "withvalues", NULL (SRANDMEMBER takes none) or "withscores". Without a
+ * count one random element is replied (null for a missing key); a negative
+ * count allows repeats, a positive one does not (and is capped at the size).
+ * Each type gives two callbacks on its value (a hash_t, set_t or zset_t, never
+ * empty): one replies a random element, with its value or score when with is
+ * set (a [element, value] pair in RESP3); distinct replies the array of
+ * min(count, size) distinct random elements. */
+typedef void rand_one_fn(cmd_ctx_t *c, void *value, int with);
+typedef void rand_distinct_fn(cmd_ctx_t *c, void *value, size_t count, int with);
+void randmember_generic(cmd_ctx_t *c, int type, const char *with_opt, rand_one_fn *one,
+                        rand_distinct_fn *distinct);
+
+struct scan_opts; /* types.h */
+
+/* What one HSCAN, SSCAN or ZSCAN call gathers: the elements (and values or
+ * scores) that pass the options, scan_push'ed into items, n of them. */
+typedef struct scan_acc {
+    const struct scan_opts *opts;
+    buf_t items;
+    long n;
+} scan_acc_t;
+
+/* HSCAN, SSCAN and ZSCAN: key cursor [MATCH pattern] [COUNT count] on a value
+ * of the given OBJ_* type. walk visits about count elements of the value from
+ * cursor, adds those that match to acc, and returns the next cursor. */
+typedef uint64_t scan_walk_fn(void *value, uint64_t cursor, long long count, scan_acc_t *acc);
+void scan_generic(cmd_ctx_t *c, int type, scan_walk_fn *walk);
 
 #endif

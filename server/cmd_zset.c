@@ -215,18 +215,25 @@ static void zrem_command(cmd_ctx_t *c)
 
 /* ---- ZSCORE ZMSCORE ZCARD ZRANK ZREVRANK ZCOUNT ZLEXCOUNT -------------------- */
 
+/* Shared by ZSCORE and ZMSCORE: the score of member m in o (NULL: no such
+ * key), or a null. */
+static void reply_member_score(cmd_ctx_t *c, const obj_t *o, sv_t m)
+{
+    znode_t *x = o ? zset_find(Z(o), m.p, m.len) : NULL;
+
+    if (x)
+        reply_double(c->r, x->score);
+    else
+        reply_null(c->r);
+}
+
 /* ZSCORE key member */
 static void zscore_command(cmd_ctx_t *c)
 {
     obj_t *o;
-    znode_t *x;
 
-    if (t_lookup(c, c->argv[1], OBJ_ZSET, 0, &o) != 0)
-        return;
-    if (o && (x = zset_find(Z(o), c->argv[2].p, c->argv[2].len)))
-        reply_double(c->r, x->score);
-    else
-        reply_null(c->r);
+    if (t_lookup(c, c->argv[1], OBJ_ZSET, 0, &o) == 0)
+        reply_member_score(c, o, c->argv[2]);
 }
 
 /* ZMSCORE key member [member ...] */
@@ -237,13 +244,8 @@ static void zmscore_command(cmd_ctx_t *c)
     if (t_lookup(c, c->argv[1], OBJ_ZSET, 0, &o) != 0)
         return;
     reply_array(c->r, c->argc - 2);
-    for (int j = 2; j < c->argc; j++) {
-        znode_t *x = o ? zset_find(Z(o), c->argv[j].p, c->argv[j].len) : NULL;
-        if (x)
-            reply_double(c->r, x->score);
-        else
-            reply_null(c->r);
-    }
+    for (int j = 2; j < c->argc; j++)
+        reply_member_score(c, o, c->argv[j]);
 }
 
 /* ZCARD key */

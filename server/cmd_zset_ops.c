@@ -7,7 +7,6 @@
  * every partition: see zstore_keys), and validates its arguments in Redis
  * 7.0's order. Plain sets are accepted as inputs of the algebra, every member
  * scoring 1, as Redis does. */
-#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,8 +16,6 @@
 #include "db.h"
 #include "resp.h"
 #include "types.h"
-
-#define ERR_POSITIVE "ERR value is out of range, must be positive"
 
 static zset_t *Z(const obj_t *o)
 {
@@ -36,15 +33,8 @@ static void zpop_generic(cmd_ctx_t *c, int max)
     int has_count = c->argc == 3;
     obj_t *o;
 
-    if (c->argc > 3) {
-        reply_error(c->r, ERR_SYNTAX);
+    if (pop_count_generic(c, &count) != 0)
         return;
-    }
-    if (has_count && (arg_ll(c, 2, &count, ERR_POSITIVE) != 0 || count < 0)) {
-        if (count < 0)
-            reply_error(c->r, ERR_POSITIVE);
-        return;
-    }
     if (t_lookup(c, c->argv[1], OBJ_ZSET, LOOKUP_WRITE, &o) != 0)
         return;
     if (!o || count == 0) {
@@ -83,59 +73,17 @@ void zpopmax_command(cmd_ctx_t *c)
 
 /* ---- ZRANDMEMBER ZSCAN ------------------------------------------------------------- */
 
-/* ZRANDMEMBER key [count [WITHSCORES]] */
-void zrandmember_command(cmd_ctx_t *c)
+/* ZRANDMEMBER's picks, for randmember_generic. */
+static void zrand_one(cmd_ctx_t *c, void *z, int withscores)
 {
-    long long l = 0;
-    int withscores = 0;
-    obj_t *o;
+    znode_t *x = zset_at(z, t_rand() % zset_len(z));
+    zreply_elem(c, zn_member(x), x->score, withscores);
+}
 
-    if (c->argc >= 3) {
-        if (arg_ll(c, 2, &l, NULL) != 0)
-            return;
-        if (l < -LLONG_MAX) {
-            reply_error(c->r, "ERR value is out of range, value must between "
-                              "-9223372036854775807 and 9223372036854775807");
-            return;
-        }
-        if (c->argc > 4 || (c->argc == 4 && !arg_is(c, 3, "withscores"))) {
-            reply_error(c->r, ERR_SYNTAX);
-            return;
-        }
-        withscores = c->argc == 4;
-        /* Twice the count must fit the reply length. */
-        if (withscores && (l < -LLONG_MAX / 2 || l > LLONG_MAX / 2)) {
-            reply_error(c->r, "ERR value is out of range");
-            return;
-        }
-    }
-    if (t_lookup(c, c->argv[1], OBJ_ZSET, 0, &o) != 0)
-        return;
-    if (c->argc == 2) {
-        if (!o) {
-            reply_null(c->r);
-            return;
-        }
-        sv_t m = zn_member(zset_at(Z(o), t_rand() % zset_len(Z(o))));
-        reply_bulk(c->r, m.p, m.len);
-        return;
-    }
-    if (!o || l == 0) {
-        reply_array(c->r, 0);
-        return;
-    }
-    zset_t *z = Z(o);
-    if (l < 0) {
-        /* Repetitions allowed: each pick an independent, uniform rank. */
-        unsigned long long count = (unsigned long long)-l;
-        zreply_header(c, (long)count, withscores);
-        while (count--) {
-            znode_t *x = zset_at(z, t_rand() % zset_len(z));
-            zreply_elem(c, zn_member(x), x->score, withscores);
-        }
-        return;
-    }
-    size_t want = (unsigned long long)l < zset_len(z) ? (size_t)l : zset_len(z);
+static void zrand_distinct(cmd_ctx_t *c, void *zv, size_t count, int withscores)
+{
+    zset_t *z = zv;
+    size_t want = count < zset_len(z) ? count : zset_len(z);
     hnode_t **pick = xmalloc(want * sizeof *pick);
     size_t got = htab_random_distinct(&z->tab, pick, want);
     zreply_header(c, (long)got, withscores);
@@ -146,48 +94,34 @@ void zrandmember_command(cmd_ctx_t *c)
     free(pick);
 }
 
-struct zscan_state {
-    const scan_opts_t *opts;
-    buf_t items;
-    long n;
-};
+/* ZRANDMEMBER key [count [WITHSCORES]] */
+void zrandmember_command(cmd_ctx_t *c)
+{
+    randmember_generic(c, OBJ_ZSET, "withscores", zrand_one, zrand_distinct);
+}
 
 static void zscan_cb(void *arg, znode_t *x)
 {
-    struct zscan_state *st = arg;
+    scan_acc_t *acc = arg;
     char num[40];
 
-    if (!scan_match(st->opts, zn_member(x)))
+    if (!scan_match(acc->opts, zn_member(x)))
         return;
-    scan_push(&st->items, x->n.key, x->n.klen);
-    scan_push(&st->items, num, (size_t)resp_format_double(num, x->score));
-    st->n += 2;
+    scan_push(&acc->items, x->n.key, x->n.klen);
+    scan_push(&acc->items, num, (size_t)resp_format_double(num, x->score));
+    acc->n += 2;
+}
+
+/* ZSCAN's walk, for scan_generic. */
+static uint64_t zscan_walk(void *z, uint64_t cursor, long long count, scan_acc_t *acc)
+{
+    return zset_scan(z, cursor, zscan_cb, acc, count);
 }
 
 /* ZSCAN key cursor [MATCH pattern] [COUNT count] */
 void zscan_command(cmd_ctx_t *c)
 {
-    uint64_t cursor;
-    scan_opts_t opts;
-    obj_t *o;
-
-    if (parse_scan_cursor(c->argv[2], &cursor) != 0) {
-        reply_error(c->r, "ERR invalid cursor");
-        return;
-    }
-    if (t_lookup(c, c->argv[1], OBJ_ZSET, 0, &o) != 0)
-        return;
-    if (!o) {
-        buf_t none = {NULL, 0, 0};
-        scan_reply(c, 0, &none, 0);
-        return;
-    }
-    if (scan_opts_parse(c, 3, &opts) != 0)
-        return;
-    struct zscan_state st = {&opts, {NULL, 0, 0}, 0};
-    cursor = zset_scan(Z(o), cursor, zscan_cb, &st, opts.count);
-    scan_reply(c, cursor, &st.items, st.n);
-    buf_free(&st.items);
+    scan_generic(c, OBJ_ZSET, zscan_walk);
 }
 
 /* ---- ZUNION ZINTER ZDIFF and their STORE forms, ZINTERCARD -------------------------- */

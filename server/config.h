@@ -18,6 +18,9 @@
  * them only through config_check_password()/config_auth_required() or
  * config_format_value(). The other strings (bind, logfile, pidfile) never change
  * after config_finalize and may be read directly from cfg.
+ *
+ * config.c holds the table, the values and the runtime side; config_ini.c the
+ * ini loader, the command line, --help and --print-ini.
  */
 #ifndef PERCORE_CONFIG_H
 #define PERCORE_CONFIG_H
@@ -107,7 +110,8 @@ enum config_flags {
       CFGT_INT, "5000", 0, INT_MAX, CFGF_RUNTIME, NULL,                                        \
       "ms a script may run before others get BUSY replies (alias lua-time-limit)")            \
     X(MEMORY_LIMIT, memory_limit, "scripting", "memory-limit", CFGT_MEM, "64mb", 0, LLONG_MAX, \
-      CFGF_RUNTIME, NULL, "memory each worker's Lua state may use; 0 = no limit")              \
+      CFGF_RUNTIME, NULL,                                                                      \
+      "memory a script may add to its worker's Lua state while it runs; 0 = no limit")        \
     X(ALLOW_UNDECLARED_KEYS, allow_undeclared_keys, "scripting", "allow-undeclared-keys",      \
       CFGT_BOOL, "no", 0, 1, CFGF_RUNTIME, NULL,                                               \
       "let scripts touch keys not in KEYS (such scripts hold every partition)")               \

@@ -1,0 +1,40 @@
+/* config_internal — what config.c (the table, values and runtime changes)
+ * shares with config_ini.c (server.ini, --section.key, --help, --print-ini).
+ * Not for other modules: they use config.h. */
+#ifndef PERCORE_CONFIG_INTERNAL_H
+#define PERCORE_CONFIG_INTERNAL_H
+
+#include <stddef.h>
+#include <string.h>
+#include <strings.h>
+
+#include "config.h"
+
+/* A parsed value, not yet stored: n for numbers, s (owned) for strings. */
+typedef struct cval {
+    long long n;
+    char *s;
+} cval_t;
+
+/* Format err (when not NULL) and return -1. */
+int config_fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Parse v[0..len) for option o into *out (the caller owns out->s). Error texts
+ * are Redis's CONFIG SET reasons. 0 or -1 with err filled. Any thread. */
+int config_parse_value(const config_opt_t *o, const char *v, size_t len, cval_t *out, char *err,
+                       size_t errlen);
+
+/* Store a parsed value for option id, taking v->s. Any thread. */
+void config_put_value(int id, cval_t *v);
+
+/* Free a parsed value that was not stored. */
+void config_cval_free(cval_t *v);
+
+/* 1 when a[0..alen) equals the NUL-terminated lit, ignoring case. */
+static inline int config_name_eq(const char *a, size_t alen, const char *lit)
+{
+    return alen == strlen(lit) && strncasecmp(a, lit, alen) == 0;
+}
+
+#endif
