@@ -48,15 +48,36 @@ bench_cleanup() {
         kill -TERM "$pid" 2>/dev/null || true
     done
     for pid in "${pids[@]}"; do
-        # wait up to 5 s, then force
-        for _ in $(seq 50); do
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -KILL "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
+        wait_gone "$pid"
     done
     [[ -z $workdir ]] || rm -rf "$workdir"
+}
+
+# wait_gone PID: wait up to 5 s for a signalled server to exit, then force it.
+wait_gone() {
+    local pid=$1
+    for _ in $(seq 50); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+}
+
+# bench_cmdline SCRIPT KNOB... -- ARG...: the command line as given, with the
+# knobs (names of environment variables) that are set, for a results header.
+bench_cmdline() {
+    local script=$1 k out=
+    shift
+    while (($#)) && [[ $1 != -- ]]; do
+        k=$1
+        shift
+        [[ -z ${!k+set} ]] || out+="$k=$(shell_quote "${!k}") "
+    done
+    (($#)) && shift
+    out+=$script
+    for k in "$@"; do out+=" $(shell_quote "$k")"; done
+    printf '%s' "$out"
 }
 
 bench_setup() {
@@ -183,12 +204,7 @@ machine_desc() {
 stop_server() {
     local pid=$1 p keep=()
     kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 50); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
+    wait_gone "$pid"
     for p in "${pids[@]}"; do
         [[ $p == "$pid" ]] || keep+=("$p")
     done

@@ -44,12 +44,7 @@ BENCH_NAME=policies
 knobs=(PERCORE_BIN PERCORE_ARGS BENCH_THREADS SERVER_CPUS CLIENT_CPUS BENCH_CLIENT_THREADS
     BENCH_POLICIES BENCH_N BENCH_N_PIPELINED BENCH_CLIENTS BENCH_KEYSPACE BENCH_PIPELINE
     BENCH_TESTS BENCH_RUNS BENCH_MIN_RATIO REDIS_BENCHMARK REDIS_CLI)
-cmdline=
-for k in "${knobs[@]}"; do
-    [[ -z ${!k+set} ]] || cmdline+="$k=$(printf '%q' "${!k}") "
-done
-cmdline+="bench/policies.sh"
-for arg in "$@"; do cmdline+=" $(printf '%q' "$arg")"; done
+cmdline=$(bench_cmdline bench/policies.sh "${knobs[@]}" -- "$@")
 
 PERCORE_BIN=${PERCORE_BIN:-$repo/build/percore-server}
 PERCORE_ARGS=${PERCORE_ARGS:-}

@@ -47,12 +47,7 @@ BENCH_NAME=scripts
 knobs=(PERCORE_BIN PERCORE_BENCH PERCORE_ARGS REDIS_SERVER REDIS_CLI BENCH_THREADS SERVER_CPUS
     CLIENT_CPUS BENCH_CLIENT_THREADS BENCH_POLICIES BENCH_SCRIPT_KEYS BENCH_THETA BENCH_KEYS
     BENCH_CONNECTIONS BENCH_DURATION BENCH_WARMUP BENCH_RUNS)
-cmdline=
-for k in "${knobs[@]}"; do
-    [[ -z ${!k+set} ]] || cmdline+="$k=$(shell_quote "${!k}") "
-done
-cmdline+="bench/scripts.sh"
-for arg in "$@"; do cmdline+=" $(shell_quote "$arg")"; done
+cmdline=$(bench_cmdline bench/scripts.sh "${knobs[@]}" -- "$@")
 
 PERCORE_BIN=${PERCORE_BIN:-$repo/build/percore-server}
 PERCORE_BENCH=${PERCORE_BENCH:-$repo/build/percore-bench}
