@@ -5,7 +5,7 @@ JOBS ?= $(shell nproc)
 PYTHON ?= /usr/bin/python3
 PYTEST = $(PYTHON) -m pytest -q -p no:cacheprovider
 
-.PHONY: all deps build run test test-unit test-integration test-asan test-tsan bench clean
+.PHONY: all deps build run test test-unit test-integration test-compat test-asan test-tsan bench clean
 
 all: build
 
@@ -25,7 +25,17 @@ test-unit: build
 test-integration: build
 	PERCORE_BIN=$(CURDIR)/$(BUILD)/percore-server $(PYTEST) tests/integration
 
-test: test-unit test-integration
+# Redis 7.0's own tests/unit/scripting.tcl against every policy, with one
+# worker (Redis's semantics exactly) and with two (skips and their reasons:
+# tests/compat/*.skip). The first run fetches Debian's redis source package.
+COMPAT_POLICIES ?= share-nothing shared-locks work-stealing
+test-compat: build
+	@fail=0; for p in $(COMPAT_POLICIES); do for t in 1 2; do \
+	  COMPAT_QUIET=1 POLICY=$$p THREADS=$$t bash tests/compat/run-redis-scripting.sh \
+	    $(CURDIR)/$(BUILD)/percore-server || fail=1; \
+	done; done; exit $$fail
+
+test: test-unit test-integration test-compat
 
 # The unit tests and the integration suite against an ASan+UBSan build.
 test-asan: deps

@@ -9,6 +9,7 @@ PKGS=(
   redis-server redis-tools
   python3 python3-pytest python3-redis
   gnuplot-nox
+  tcl dpkg-dev
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -56,6 +56,17 @@ static void push_field_table(lua_State *L, const char *field)
     lua_setfield(L, -2, field);
 }
 
+/* value on top -> {err = value, <counted> = true}: the command's error reply
+ * was counted when it was written. */
+static void push_counted_error(lua_State *L)
+{
+    lua_createtable(L, 0, 2);
+    lua_insert(L, -2);
+    lua_setfield(L, -2, "err");
+    lua_pushboolean(L, 1);
+    lua_setfield(L, -2, CONV_COUNTED_FIELD);
+}
+
 #define AGG_FAIL ((size_t)-1)
 
 static size_t parse_value(lua_State *L, const char *p, size_t n, int depth);
@@ -121,7 +132,10 @@ static size_t parse_value(lua_State *L, const char *p, size_t n, int depth)
     case '+':
     case '-':
         lua_pushlstring(L, s, sl);
-        push_field_table(L, p[0] == '+' ? "ok" : "err");
+        if (p[0] == '+')
+            push_field_table(L, "ok");
+        else
+            push_counted_error(L);
         return hdr;
     case ':':
         if (parse_ll(s, sl, &v) != 0)
@@ -151,7 +165,7 @@ static size_t parse_value(lua_State *L, const char *p, size_t n, int depth)
         } else {
             lua_pushlstring(L, p + hdr, (size_t)v);
             if (p[0] == '!')
-                push_field_table(L, "err");
+                push_counted_error(L);
         }
         return hdr + (size_t)v + 2;
     case '*':
@@ -295,17 +309,31 @@ static int raw_field(lua_State *L, int idx, const char *name)
     return lua_rawget(L, idx < 0 ? idx - 1 : idx);
 }
 
-static void to_reply(lua_State *L, reply_t *r, int resp, int depth);
+/* Where a script's value goes: the reply, the script's redis.setresp()
+ * protocol, and the error tables written that were counted already. */
+typedef struct conv_out {
+    reply_t *r;
+    int resp;
+    int counted;
+} conv_out_t;
 
-static void table_to_reply(lua_State *L, reply_t *r, int resp, int depth)
+static void to_reply(lua_State *L, conv_out_t *o, int depth);
+
+static void table_to_reply(lua_State *L, conv_out_t *o, int depth)
 {
+    reply_t *r = o->r;
     size_t n;
     const char *s;
     if (raw_field(L, -1, "err") == LUA_TSTRING) {
         s = lua_tolstring(L, -1, &n);
         /* "-" + the text as it is: a table error carries its own code. */
         put_line(r->out, '-', s, n);
-        r->errors++;
+        int counted = raw_field(L, -2, CONV_COUNTED_FIELD) == LUA_TBOOLEAN && lua_toboolean(L, -1);
+        lua_pop(L, 1);
+        if (counted)
+            o->counted++;
+        else
+            reply_note_error(r, s, n); /* s stays valid: the err field is still on the stack */
         lua_pop(L, 1);
         return;
     }
@@ -365,8 +393,8 @@ static void table_to_reply(lua_State *L, reply_t *r, int resp, int depth)
         lua_pushnil(L);
         while (lua_next(L, -2)) {
             lua_pushvalue(L, -2); /* key copy: the original stays for lua_next */
-            to_reply(L, r, resp, depth + 1);
-            to_reply(L, r, resp, depth + 1);
+            to_reply(L, o, depth + 1);
+            to_reply(L, o, depth + 1);
         }
         lua_pop(L, 1);
         return;
@@ -384,7 +412,7 @@ static void table_to_reply(lua_State *L, reply_t *r, int resp, int depth)
         while (lua_next(L, -2)) {
             lua_pop(L, 1);
             lua_pushvalue(L, -1);
-            to_reply(L, r, resp, depth + 1);
+            to_reply(L, o, depth + 1);
         }
         lua_pop(L, 1);
         return;
@@ -400,12 +428,13 @@ static void table_to_reply(lua_State *L, reply_t *r, int resp, int depth)
     reply_array(r, cnt);
     for (long i = 1; i <= cnt; i++) {
         lua_rawgeti(L, -1, i);
-        to_reply(L, r, resp, depth + 1);
+        to_reply(L, o, depth + 1);
     }
 }
 
-static void to_reply(lua_State *L, reply_t *r, int resp, int depth)
+static void to_reply(lua_State *L, conv_out_t *o, int depth)
 {
+    reply_t *r = o->r;
     if (depth > SCRIPT_MAX_DEPTH || !lua_checkstack(L, 4)) {
         reply_error(r, "ERR reached lua stack limit");
         lua_pop(L, 1);
@@ -419,7 +448,7 @@ static void to_reply(lua_State *L, reply_t *r, int resp, int depth)
         reply_bulk(r, s, n);
         break;
     case LUA_TBOOLEAN:
-        if (resp == 2) {
+        if (o->resp == 2) {
             if (lua_toboolean(L, -1))
                 reply_int(r, 1);
             else
@@ -432,7 +461,7 @@ static void to_reply(lua_State *L, reply_t *r, int resp, int depth)
         reply_int(r, number_to_ll(L, -1));
         break;
     case LUA_TTABLE:
-        table_to_reply(L, r, resp, depth);
+        table_to_reply(L, o, depth);
         break;
     default:
         reply_null(r);
@@ -441,7 +470,9 @@ static void to_reply(lua_State *L, reply_t *r, int resp, int depth)
     lua_pop(L, 1);
 }
 
-void conv_lua_to_reply(lua_State *L, reply_t *r, int script_resp)
+int conv_lua_to_reply(lua_State *L, reply_t *r, int script_resp)
 {
-    to_reply(L, r, script_resp, 0);
+    conv_out_t o = {.r = r, .resp = script_resp, .counted = 0};
+    to_reply(L, &o, 0);
+    return o.counted;
 }

@@ -296,7 +296,10 @@ static int msgh(lua_State *L)
     return 1;
 }
 
-static void reply_run_error(lua_State *L, lstate_t *ls, int st, const char *sha, reply_t *r)
+/* The reply for a script that raised an error. Returns 1 when the error
+ * was counted already (see CONV_COUNTED_FIELD) and so was written without
+ * adding to r->errors. */
+static int reply_run_error(lua_State *L, lstate_t *ls, int st, const char *sha, reply_t *r)
 {
     if (st == LUA_ERRMEM) {
         if (ls->limit)
@@ -304,27 +307,32 @@ static void reply_run_error(lua_State *L, lstate_t *ls, int st, const char *sha,
                             "allocated more than memory-limit, %zu bytes)", sha, ls->limit);
         else
             reply_errorf(r, "ERR Error running script %s, not enough memory", sha);
-        return;
+        return 0;
     }
     if (lua_type(L, -1) != LUA_TTABLE) {
         const char *msg = lua_tostring(L, -1);
         reply_errorf(r, "ERR Error running script %s, %.100s", sha,
                      msg ? msg : "execution failure");
-        return;
+        return 0;
     }
     lua_getfield(L, -1, "err");
     lua_getfield(L, -2, "source");
     lua_getfield(L, -3, "line");
-    const char *msg = lua_tostring(L, -3), *src = lua_tostring(L, -2);
+    lua_getfield(L, -4, CONV_COUNTED_FIELD);
+    const char *msg = lua_tostring(L, -4), *src = lua_tostring(L, -3);
+    int counted = lua_toboolean(L, -1);
     buf_t b;
     buf_init(&b);
     buf_printf(&b, "%s", msg ? msg : "ERR unknown error");
-    if (src && lua_isinteger(L, -1))
-        buf_printf(&b, " script: %s, on %s:%lld.", sha, src, (long long)lua_tointeger(L, -1));
+    if (src && lua_isinteger(L, -2))
+        buf_printf(&b, " script: %s, on %s:%lld.", sha, src, (long long)lua_tointeger(L, -2));
     buf_putc(&b, '\0');
     reply_error(r, b.data);
+    if (counted)
+        r->errors--; /* reply_error counted it: undone, it was counted when replied */
     buf_free(&b);
-    lua_pop(L, 3);
+    lua_pop(L, 4);
+    return counted;
 }
 
 /* Which path the task took, for INFO. */
@@ -394,10 +402,16 @@ static void run(lstate_t *ls, cmd_ctx_t *c, script_run_t *rn, int fidx)
     int killed = (atomic_load(&s->run) & 3) == RUN_KILLED;
     atomic_store(&s->run, seq << 2); /* RUN_IDLE */
     ls->run = NULL;
-    if (st == LUA_OK)
-        conv_lua_to_reply(L, c->r, rn->resp);
-    else
-        reply_run_error(L, ls, st, rn->sha, c->r);
+    uint64_t errors = c->r->errors;
+    int counted = st == LUA_OK ? conv_lua_to_reply(L, c->r, rn->resp)
+                               : reply_run_error(L, ls, st, rn->sha, c->r);
+    /* An error counted when it was first replied is not counted again (as
+     * Redis's ERR_REPLY_FLAG_NO_STATS_UPDATE), but the EVAL still failed. When
+     * the reply also holds a new error, r->errors changed and the scheduler
+     * counts the failure (sched_exec_cmd); otherwise it is counted here. */
+    if (counted && c->r->errors == errors && c->cmd && c->worker >= 0 &&
+        c->worker < worker_count())
+        stat_add(&command_stats(c->worker)[c->cmd->id].failed_calls, 1);
     /* The caller's lua_settop drops the handler and any error object. */
     if (killed)
         stat_add(&s->n_killed, 1);

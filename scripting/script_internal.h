@@ -62,15 +62,24 @@ static inline lstate_t *lstate_of(lua_State *L) { return *(lstate_t **)lua_getex
 
 /* ---- script_conv.c: Lua <-> RESP ------------------------------------------ */
 
+/* The field, true, of an error table whose error was counted already (in
+ * INFO's total_error_replies and the command's stats) when a command inside
+ * the script replied it or a call was refused: written as the script's
+ * reply, it does not count again. Redis 7.0's name for it, so a script sees
+ * the same table. */
+#define CONV_COUNTED_FIELD "ignore_error_stats_update"
+
 /* Write the value on top of the stack as a reply (Redis's Lua-to-RESP rules;
  * script_resp is the script's redis.setresp() version) and pop it. Reads
- * only: never calls a metamethod, never converts a value in place. */
-void conv_lua_to_reply(lua_State *L, reply_t *r, int script_resp);
+ * only: never calls a metamethod, never converts a value in place. Errors
+ * written add to r->errors, except those from CONV_COUNTED_FIELD tables: the
+ * return value is how many of those were written. */
+int conv_lua_to_reply(lua_State *L, reply_t *r, int script_resp);
 
 /* Parse one RESP2/RESP3 reply from p[0..n) and push it as a Lua value
- * (Redis's RESP-to-Lua rules). Returns the bytes used, 0 when the input is
- * malformed or truncated (then nothing was pushed). May raise a Lua memory
- * error. */
+ * (Redis's RESP-to-Lua rules; its error tables have CONV_COUNTED_FIELD set).
+ * Returns the bytes used, 0 when the input is malformed or truncated (then
+ * nothing was pushed). May raise a Lua memory error. */
 size_t conv_reply_to_lua(lua_State *L, const char *p, size_t n);
 
 /* Push the error table {err = "<CODE> <msg>"} as Redis builds it from a

@@ -179,9 +179,30 @@ static int home_cmd_allowed(const command_t *cmd)
 
 static cmd_stats_t *stats_of(const cmd_ctx_t *c, const command_t *cmd)
 {
-    if (c->worker < 0 || c->worker >= worker_count())
+    if (!cmd || c->worker < 0 || c->worker >= worker_count())
         return NULL;
     return &command_stats(c->worker)[cmd->id];
+}
+
+/* A call refused before its command ran (Redis's scriptCall errors: unknown
+ * command, arity, not allowed from scripts, read-only, OOM, and percore's key
+ * rule). As in Redis it is an error reply for INFO (total_error_replies, the
+ * command's rejected_calls) even when pcall catches it, and its table says
+ * so, so that the script's reply does not count it again. */
+static int call_rejected(lua_State *L, int raise, const cmd_ctx_t *c, const command_t *cmd,
+                         const char *msg)
+{
+    cmd_stats_t *cs = stats_of(c, cmd);
+    if (cs)
+        stat_add(&cs->rejected_calls, 1);
+    if (c->worker >= 0 && c->worker < worker_count()) {
+        stat_add(&worker_stats(c->worker)->error_replies, 1);
+        command_errstat_add(c->worker, msg, strlen(msg), 1);
+    }
+    conv_push_error(L, msg, strlen(msg));
+    lua_pushboolean(L, 1);
+    lua_setfield(L, -2, CONV_COUNTED_FIELD);
+    return raise ? lua_error(L) : 1;
 }
 
 /* SELECT inside a script changes the script's database only. */
@@ -230,33 +251,25 @@ static int redis_generic(lua_State *L, int raise)
                               "Lua redis lib command arguments must be strings or integers");
         }
     }
+    cmd_ctx_t *c = run->c;
     const command_t *cmd = command_lookup(argv[0]);
     if (!cmd)
-        return call_error(L, raise, "Unknown Redis command called from script");
+        return call_rejected(L, raise, c, NULL, "Unknown Redis command called from script");
     if ((cmd->arity > 0 && argc != cmd->arity) || argc < -cmd->arity)
-        return call_error(L, raise, "Wrong number of args calling Redis command from script");
+        return call_rejected(L, raise, c, cmd,
+                             "Wrong number of args calling Redis command from script");
     if ((cmd->flags & (CMD_NOSCRIPT | CMD_TXN | CMD_EXEC | CMD_BLOCKING | CMD_PUBSUB)) ||
         ((cmd->flags & CMD_HOME) && !home_cmd_allowed(cmd) && strcmp(cmd->name, "select") != 0))
-        return call_error(L, raise, "This Redis command is not allowed from script");
-    cmd_ctx_t *c = run->c;
-    cmd_stats_t *cs = stats_of(c, cmd);
-    if (run->ro && (cmd->flags & CMD_WRITE)) {
-        if (cs)
-            stat_add(&cs->rejected_calls, 1);
-        return call_error(L, raise, "Write commands are not allowed from read-only scripts.");
-    }
+        return call_rejected(L, raise, c, cmd, "This Redis command is not allowed from script");
+    if (run->ro && (cmd->flags & CMD_WRITE))
+        return call_rejected(L, raise, c, cmd,
+                             "Write commands are not allowed from read-only scripts.");
     if ((cmd->flags & CMD_DENYOOM) && !run->allow_oom && !run->wrote &&
-        oom_refused(run, cmd, argc, argv)) {
-        if (cs)
-            stat_add(&cs->rejected_calls, 1);
-        return call_error(L, raise, "-" ERR_OOM);
-    }
+        oom_refused(run, cmd, argc, argv))
+        return call_rejected(L, raise, c, cmd, "-" ERR_OOM);
     char err[256];
-    if (keys_allowed(ls, run, cmd, argc, argv, err, sizeof err) != 0) {
-        if (cs)
-            stat_add(&cs->rejected_calls, 1);
-        return call_error(L, raise, err);
-    }
+    if (keys_allowed(ls, run, cmd, argc, argv, err, sizeof err) != 0)
+        return call_rejected(L, raise, c, cmd, err);
     if (cmd->flags & CMD_WRITE) {
         if (engine_mark_write(ls) != 0)
             return engine_raise_killed(L);
@@ -284,12 +297,14 @@ static int redis_generic(lua_State *L, int raise)
         cmd->proc(&cc);
     c->dirty += cc.dirty;
     run->calls++;
+    cmd_stats_t *cs = stats_of(c, cmd);
     if (cs) {
         stat_add(&cs->usec, mono_us() - t0);
         stat_add(&cs->calls, 1);
         if (rr.errors) {
             stat_add(&cs->failed_calls, 1);
             stat_add(&worker_stats(c->worker)->error_replies, rr.errors);
+            command_errstat_add(c->worker, rr.err, strlen(rr.err), rr.errors);
         }
         stat_add(&worker_stats(c->worker)->commands_processed, 1);
     }

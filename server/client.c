@@ -401,6 +401,7 @@ int client_precheck(client_t *c, const qcmd_t *qc)
         stat_add(&command_stats(worker_self())[qc->cmd->id].rejected_calls, 1);
         reply_error(&c->reply, ERR_NOAUTH);
     }
+    command_errstat_add(worker_self(), c->reply.err, strlen(c->reply.err), 1);
     return -1;
 }
 

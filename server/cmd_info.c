@@ -184,6 +184,13 @@ static void info_commandstats(buf_t *o)
     buf_printf(o, "\r\n");
 }
 
+static void info_errorstats(buf_t *o)
+{
+    buf_printf(o, "# Errorstats\r\n");
+    command_errstats_info(o);
+    buf_printf(o, "\r\n");
+}
+
 static void info_scheduler(buf_t *o)
 {
     buf_printf(o, "# Scheduler\r\n");
@@ -200,7 +207,7 @@ static const struct {
     {"memory", info_memory, 1},       {"persistence", info_persistence, 1},
     {"stats", info_stats, 1},         {"cpu", info_cpu, 1},
     {"scheduler", info_scheduler, 1}, {"commandstats", info_commandstats, 0},
-    {"keyspace", info_keyspace, 1},
+    {"errorstats", info_errorstats, 1}, {"keyspace", info_keyspace, 1},
 };
 #define NSECTIONS (sizeof sections / sizeof *sections)
 

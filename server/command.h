@@ -116,6 +116,11 @@ int command_key_range(const command_t *cmd, int argc, const sv_t *argv, int *fir
 cmd_stats_t *command_stats(int worker);
 void command_stats_setup(int workers);
 void command_stats_reset(void);
+/* On worker w: count k error replies whose text is msg (its first word is
+ * the code: "ERR", "WRONGTYPE", ...), for INFO errorstats. */
+void command_errstat_add(int worker, const char *msg, size_t len, uint64_t k);
+/* INFO errorstats lines, "errorstat_<CODE>:count=<n>", codes sorted. */
+void command_errstats_info(buf_t *out);
 
 /* Redis's error for a wrong argument count. */
 void reply_wrong_arity(reply_t *r, const char *name);

@@ -438,6 +438,16 @@ void reply_error(reply_t *r, const char *msg)
     }
     b->data[b->len++] = '\r';
     b->data[b->len++] = '\n';
+    reply_note_error(r, msg, n);
+}
+
+void reply_note_error(reply_t *r, const char *msg, size_t n)
+{
+    size_t k = 0;
+    while (k < n && k < sizeof r->err - 1 && msg[k] != ' ' && msg[k] != '\r' && msg[k] != '\n')
+        k++;
+    memcpy(r->err, msg, k);
+    r->err[k] = '\0';
     r->errors++;
 }
 

@@ -43,11 +43,14 @@ typedef struct reply {
     buf_t *out;
     int proto;
     uint64_t errors; /* error replies written, for INFO stats */
+    char err[32];    /* the code (first word) of the last one, for INFO errorstats */
 } reply_t;
 
 void reply_status(reply_t *r, const char *s);  /* +s */
 void reply_ok(reply_t *r);                     /* +OK */
 void reply_error(reply_t *r, const char *msg); /* -msg; msg carries its prefix ("ERR ...") */
+/* Count an error reply written by other means (errors++, and its code). */
+void reply_note_error(reply_t *r, const char *msg, size_t n);
 void reply_errorf(reply_t *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void reply_int(reply_t *r, long long v);              /* :v */
 void reply_bulk(reply_t *r, const void *p, size_t n); /* $n p */

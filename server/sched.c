@@ -56,6 +56,12 @@ void sched_teardown(void)
 int sched_owner(int part) { return sched_owner_of[part]; }
 const char *sched_policy_name(void) { return ops ? ops->name : "none"; }
 int sched_owner_bound(void) { return ops->owner_bound; }
+
+void sched_busy_poll(int worker)
+{
+    if (ops->busy_poll)
+        ops->busy_poll(worker);
+}
 void sched_worker_start(int worker) { (void)worker; }
 
 void sched_run_client(client_t *c)
@@ -165,6 +171,7 @@ void sched_exec_cmd(client_t *c, const command_t *cmd, int argc, sv_t *argv, rep
                 reply_error(r, ERR_OOM);
                 stat_add(&cs->rejected_calls, 1);
                 stat_add(&worker_stats(w)->error_replies, 1);
+                command_errstat_add(w, r->err, strlen(r->err), 1);
                 return;
             }
         }
@@ -195,6 +202,7 @@ void sched_exec_cmd(client_t *c, const command_t *cmd, int argc, sv_t *argv, rep
     if (r->errors != errors) {
         stat_add(&cs->failed_calls, 1);
         stat_add(&worker_stats(w)->error_replies, 1);
+        command_errstat_add(w, r->err, strlen(r->err), 1);
     }
     stat_add(&worker_stats(w)->commands_processed, 1);
 }

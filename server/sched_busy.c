@@ -33,7 +33,7 @@ static void on_script_busy(int w)
             atomic_store_explicit(&part_busy[run->parts[i]], 1, memory_order_relaxed);
         atomic_store_explicit(&worker_busy[w], 1, memory_order_relaxed);
     }
-    worker_serve_busy();
+    worker_serve_busy(sched_busy_poll);
 }
 
 void sched_busy_setup(void)
@@ -88,6 +88,7 @@ void sched_reply_busy(client_t *c, const qcmd_t *qc, reply_t *r)
     if (qc->cmd)
         stat_add(&command_stats(w)[qc->cmd->id].rejected_calls, 1);
     stat_add(&worker_stats(w)->error_replies, 1);
+    command_errstat_add(w, "BUSY", 4, 1);
     stat_add(&worker_stats(w)->busy_replies, 1);
 }
 

@@ -16,6 +16,7 @@ typedef struct sched_policy_ops {
     int (*client_readable)(client_t *c); /* optional: see sched_client_readable */
     int (*poll)(int worker);             /* optional: see sched_poll */
     int owner_bound; /* only a partition's owner may touch it (share-nothing) */
+    void (*busy_poll)(int worker); /* optional: serve queued clients in busy mode */
 } sched_policy_ops_t;
 
 extern const sched_policy_ops_t sched_share_nothing;
@@ -41,6 +42,8 @@ void sched_collect_parts(client_t *c, const qcmd_t *qc, task_t *t);
 
 /* 1 when the policy's partitions are touched only by their owners. */
 int sched_owner_bound(void);
+/* The policy's busy_poll for the calling worker, if it has one. */
+void sched_busy_poll(int worker);
 
 /* ---- busy scripts (sched_busy.c) ---------------------------------------- */
 

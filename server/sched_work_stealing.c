@@ -132,6 +132,16 @@ static int ws_poll(int self)
     return ran;
 }
 
+/* In busy mode (our loop is a busy script's): the clients parked in our deque
+ * before the script turned busy get their BUSY replies now rather than wait
+ * for it, or for a thief that may be asleep. */
+static void ws_busy_poll(int self)
+{
+    client_t *c;
+    while ((c = deque_take(&deques[self])))
+        serve(c);
+}
+
 static int part_idle(int p) { return partlock_trylock(p) == 0; }
 static void part_idle_done(int p) { partlock_unlock(p); }
 
@@ -168,4 +178,5 @@ const sched_policy_ops_t sched_work_stealing = {
     .part_idle_done = part_idle_done,
     .client_readable = ws_client_readable,
     .poll = ws_poll,
+    .busy_poll = ws_busy_poll,
 };

@@ -433,13 +433,15 @@ int worker_setup(int n, size_t ring_size, int pin)
 
 /* libev allows ev_run inside a callback; the watchers that touch partitions
  * (messages, prepare, cron) stand aside while busy_mode is set. */
-void worker_serve_busy(void)
+void worker_serve_busy(void (*also)(int worker))
 {
     if (!self || self->busy_mode)
         return;
     self->busy_mode = 1;
     self->now_ms = now_ms();
     ev_run(self->loop, EVRUN_NOWAIT);
+    if (also)
+        also(self->id);
     self->busy_mode = 0;
 }
 

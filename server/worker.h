@@ -89,9 +89,10 @@ void worker_defer(xmsg_t *m);
 
 /* On a worker whose loop is blocked by a busy script (called about once a ms
  * from the script's hook): run one non-blocking round of the loop in which
- * only client I/O is served (see sched_busy_run_client). Messages, deferred
- * work, stealing and cron wait for the script to end. */
-void worker_serve_busy(void);
+ * only client I/O is served (see sched_busy_run_client), then also(worker)
+ * when not NULL, still in busy mode. Messages, deferred work, stealing and
+ * cron wait for the script to end. */
+void worker_serve_busy(void (*also)(int worker));
 /* 1 inside worker_serve_busy on the calling worker. */
 int worker_busy_mode(void);
 

@@ -4,23 +4,35 @@
 #
 #   tests/compat/run-redis-scripting.sh [percore-server]
 #
-# Env: PERCORE_BIN (default build/percore-server), COMPAT_DIR (download and
-# work dir, default /tmp/percore-compat), POLICY (share-nothing), THREADS (2),
-# UNDECLARED (allow-undeclared-keys, default yes), EXTRA_ARGS (more server
-# arguments).
+# Env: PERCORE_BIN (default build/percore-server), POLICY (share-nothing),
+# THREADS (2), COMPAT_DIR (download and work dir, default /tmp/percore-compat;
+# each policy/threads pair works in its own run-* subdirectory, so runs may
+# share it), SKIP_FILE (skip lists, space-separated; default
+# tests/compat/scripting.skip, plus scripting-workers.skip when THREADS is
+# not 1), UNDECLARED
+# (allow-undeclared-keys, default yes), EXTRA_ARGS (more server arguments),
+# COMPAT_TIMEOUT (seconds for the whole tcl run, default 150), COMPAT_QUIET
+# (1: print only the failures and the summary, the full output goes to a file).
 #
 # What it does: installs tcl and dpkg-dev through apt if missing; adds a
 # deb-src entry for the running Debian release if apt has none; fetches the
-# redis source package; copies its tests/ to a work dir and adapts two
-# things there (never the download):
+# redis source package once (under a lock); copies its tests/ to a work dir
+# and adapts two things there (never the download):
 #   - the file runs every test twice, as EVAL (is_eval=1) and as FUNCTION/FCALL
 #     (is_eval=0); FUNCTION is not part of percore, so only is_eval=1 runs;
 #   - external mode starts each server block with `r function flush`: wrapped
 #     in catch for the same reason.
 # The server runs with allow-undeclared-keys = yes: Redis's tests touch keys
 # they do not declare (percore's default refuses that, see the integration
-# tests). Tests listed in tests/compat/scripting.skip are skipped, each with
-# its reason there. Exit status: 0 when no test failed.
+# tests). Tests listed in the skip file are skipped, each with its reason
+# there; tests tagged needs:debug / needs:repl are left out (DEBUG and
+# replication are outside percore), as are those Redis tags external:skip.
+#
+# The last line printed is the summary:
+#   compat scripting <policy>/<threads>: passed=N failed=N skipped=N ... time=Ns
+# Exit status: 0 when every test that ran passed, the suite ran to its end, the
+# server survived and logged no sanitizer report; 1 otherwise; 2 when the
+# suite could not be set up.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
@@ -29,10 +41,18 @@ WORK=${COMPAT_DIR:-/tmp/percore-compat}
 POLICY=${POLICY:-share-nothing}
 THREADS=${THREADS:-2}
 SKIP_SRC=$REPO/tests/compat/scripting.skip
+# With several workers, the tests that expect every client to get BUSY are
+# skipped too (their reasons: scripting-workers.skip).
+[ "$THREADS" != 1 ] && SKIP_SRC="$SKIP_SRC $REPO/tests/compat/scripting-workers.skip"
+SKIP_SRC=${SKIP_FILE:-$SKIP_SRC}
+TIME_LIMIT=${COMPAT_TIMEOUT:-150}
 SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 
-[ -x "$BIN" ] || { echo "percore-server not found at $BIN (build it or pass its path)"; exit 2; }
+setup_fail() { echo "run-redis-scripting: $*" >&2; exit 2; }
+[ -x "$BIN" ] || setup_fail "percore-server not found at $BIN (build it or pass its path)"
+for f in $SKIP_SRC; do [ -r "$f" ] || setup_fail "no skip file at $f"; done
+command -v redis-cli >/dev/null 2>&1 || setup_fail "redis-cli missing (packaging/deps.sh installs redis-tools)"
 
 # ---- tools and sources ------------------------------------------------------
 missing=()
@@ -40,13 +60,18 @@ command -v tclsh8.6 >/dev/null 2>&1 || missing+=(tcl)
 command -v dpkg-source >/dev/null 2>&1 || missing+=(dpkg-dev)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "run-redis-scripting: installing ${missing[*]}"
-  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" ||
+    { $SUDO apt-get update -qq && $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"; } ||
+    setup_fail "could not install ${missing[*]}"
 fi
 
 mkdir -p "$WORK"
-SRCDIR=$(find "$WORK" -maxdepth 1 -type d -name 'redis-7.0*' | head -1)
-if [ -z "$SRCDIR" ]; then
+find_src() { find "$WORK" -maxdepth 1 -type d -name 'redis-7.0*' | sort | tail -1; }
+fetch_src() {
+  [ -n "$(find_src)" ] && return 0
   if ! apt-get source --print-uris redis >/dev/null 2>&1; then
+    # shellcheck disable=SC1091
     . /etc/os-release
     echo "run-redis-scripting: adding deb-src entries for $VERSION_CODENAME"
     $SUDO tee /etc/apt/sources.list.d/percore-deb-src.sources >/dev/null <<EOF
@@ -64,28 +89,37 @@ Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 EOF
     $SUDO apt-get update -qq
   fi
-  (cd "$WORK" && apt-get source -qq redis >/dev/null 2>&1) || {
-    echo "apt-get source redis failed"; exit 2; }
-  SRCDIR=$(find "$WORK" -maxdepth 1 -type d -name 'redis-7.0*' | head -1)
-  [ -n "$SRCDIR" ] || { echo "no redis 7.0 source tree under $WORK"; exit 2; }
-fi
+  (cd "$WORK" && apt-get source -qq redis >/dev/null 2>&1) || return 1
+  [ -n "$(find_src)" ]
+}
+# One download even when several runs start together.
+exec 9>"$WORK/.fetch.lock"
+flock 9
+fetch_src || setup_fail "apt-get source redis failed, or gave no redis 7.0 tree under $WORK"
+flock -u 9
+exec 9>&-
+SRCDIR=$(find_src)
 
-RUN=$WORK/run
+RUN=$WORK/run-$POLICY-$THREADS
 rm -rf "$RUN"
 mkdir -p "$RUN"
 cp -r "$SRCDIR/tests" "$RUN/"
 sed -i 's/^foreach is_eval {0 1} {/foreach is_eval {1} {/' "$RUN/tests/unit/scripting.tcl"
 sed -i 's/^    r function flush$/    catch {r function flush}/' "$RUN/tests/support/server.tcl"
-grep -q '^foreach is_eval {1} {' "$RUN/tests/unit/scripting.tcl"
-grep -q 'catch {r function flush}' "$RUN/tests/support/server.tcl"
+grep -q '^foreach is_eval {1} {' "$RUN/tests/unit/scripting.tcl" ||
+  setup_fail "scripting.tcl changed: no 'foreach is_eval {0 1}' line to adapt"
+grep -q 'catch {r function flush}' "$RUN/tests/support/server.tcl" ||
+  setup_fail "server.tcl changed: no 'r function flush' line to adapt"
 
 # "Test name :: reason" lines -> the plain names --skipfile wants.
 SKIP=$RUN/scripting.skip.names
-sed -e '/^[[:space:]]*#/d' -e '/^[[:space:]]*$/d' -e 's/[[:space:]]*::.*$//' "$SKIP_SRC" > "$SKIP"
+# shellcheck disable=SC2086  # SKIP_SRC: a list of files on purpose
+sed -e '/^[[:space:]]*#/d' -e '/^[[:space:]]*$/d' -e 's/[[:space:]]*::.*$//' $SKIP_SRC > "$SKIP"
 
 # ---- the server ---------------------------------------------------------------
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 LOG=$RUN/percore.log
+# shellcheck disable=SC2086 # EXTRA_ARGS is a list of words
 "$BIN" --port "$PORT" --server.bind 127.0.0.1 --server.threads "$THREADS" \
   --scheduler.policy "$POLICY" --scripting.allow-undeclared-keys "${UNDECLARED:-yes}" ${EXTRA_ARGS:-} \
   >"$LOG" 2>&1 &
@@ -96,37 +130,62 @@ stop_server() {
   kill -9 "$SRV" 2>/dev/null || true
 }
 trap stop_server EXIT
-srv_ping() { timeout 2 redis-cli -p "$PORT" ping >/dev/null 2>&1; }
+srv_ping() { timeout 2 redis-cli -p "$PORT" ping 2>/dev/null | grep -q PONG; }
 for _ in $(seq 100); do srv_ping && break; sleep 0.1; done
-srv_ping
+srv_ping || { cat "$LOG" >&2; setup_fail "percore-server did not answer PING on port $PORT"; }
 
 # ---- the tests -------------------------------------------------------------------
 START=$(date +%s)
 OUT=$RUN/output.txt
 set +e
-(cd "$RUN" && tclsh8.6 tests/test_helper.tcl --host 127.0.0.1 --port "$PORT" \
-  --single unit/scripting --skipfile "$SKIP" --tags "-needs:debug -needs:repl" \
-  --durable --timeout 600 --clients 1) \
-  2>&1 | tee "$OUT"
+# --timeout is per test (a hung test fails, the run goes on); the outer
+# timeout bounds the whole run.
+(cd "$RUN" && timeout -k 5 "$TIME_LIMIT" tclsh8.6 tests/test_helper.tcl --host 127.0.0.1 \
+  --port "$PORT" --single unit/scripting --skipfile "$SKIP" --tags "-needs:debug -needs:repl" \
+  --durable --timeout 60 --clients 1) \
+  2>&1 | if [ "${COMPAT_QUIET:-0}" = 1 ]; then cat > "$OUT"; else tee "$OUT"; fi
+rc=${PIPESTATUS[0]}
 set -e
 END=$(date +%s)
 
 PLAIN=$RUN/output.plain.txt
 sed 's/\x1b\[[0-9;]*m//g' "$OUT" > "$PLAIN"
-ok=$(grep -c '^\[ok\]' "$PLAIN" || true)
-err=$(grep -c '^\[err\]' "$PLAIN" || true)
-skipped=$(grep -c '^\[skip\]' "$PLAIN" || true)
-ignored=$(grep -c '^\[ignore\]' "$PLAIN" || true)
-exc=$(grep -c '^\[exception\]\|\[TIMEOUT\]' "$PLAIN" || true)
-alive=no  # a connection may land on a worker still busy: try a few
-for _ in 1 2 3 4 5 6; do srv_ping && { alive=yes; break; }; done
+count() { grep -c "$1" "$PLAIN" || true; }
+passed=$(count '^\[ok\]')
+failed=$(count '^\[err\]')
+skipped=$(count '^\[skip\]')
+ignored=$(count '^\[ignore\]')
+exc=$(count '^\[exception\]\|\[TIMEOUT\]')
+finished=no
+grep -q '^ *The End$' "$PLAIN" && [ "$rc" -ne 124 ] && finished=yes
+# Alive = still answering, if only BUSY (a test that failed may have left an
+# endless script running).
+alive=no
+for _ in 1 2 3 4 5 6; do
+  timeout 2 redis-cli -p "$PORT" ping 2>/dev/null | grep -q 'PONG\|BUSY' && { alive=yes; break; }
+  sleep 0.2
+done
 stop_server
+trap - EXIT
 sanitizer=$(grep -c -E 'Sanitizer|runtime error|Segmentation fault' "$LOG" || true)
+
 echo
-echo "percore vs Redis scripting.tcl ($POLICY, $THREADS threads): ok=$ok err=$err" \
-  "skipped=$skipped ignored(tags)=$ignored exceptions=$exc server-alive=$alive" \
-  "sanitizer-reports=$sanitizer" \
-  "time=$((END - START))s"
-echo "failed:"; grep "^\[err\]" "$PLAIN" | sed "s/ in tests\/unit\/scripting.tcl//" || true
-echo "full output: $PLAIN; server log: $LOG"
-[ "$err" -eq 0 ] && [ "$exc" -eq 0 ] && [ "$alive" = yes ] && [ "$sanitizer" -eq 0 ]
+if [ "$failed" -gt 0 ]; then
+  echo "failed tests (each with the first line of its message):"
+  awk '/^\[err\]: .* in tests\/unit\/scripting.tcl$/ { sub(/ in tests\/unit\/scripting.tcl$/, ""); print; getline; print "    " substr($0, 1, 200) }' "$PLAIN"
+fi
+grep -A1 '^\[TIMEOUT\]' "$PLAIN" | sed 's/^/  /' || true
+if [ "$exc" -gt 0 ]; then
+  echo "exception or timeout: the test client stopped early, the tests after it did not run"
+fi
+if [ "$finished" = no ]; then
+  echo "the suite did not run to its end (tcl exit $rc; limit ${TIME_LIMIT}s)"
+fi
+echo "output: $PLAIN; server log: $LOG"
+ok=0
+[ "$failed" -eq 0 ] && [ "$exc" -eq 0 ] && [ "$finished" = yes ] && [ "$alive" = yes ] &&
+  [ "$sanitizer" -eq 0 ] && [ "$passed" -gt 0 ] && ok=1
+echo "compat scripting $POLICY/$THREADS: passed=$passed failed=$failed skipped=$skipped" \
+  "ignored(tags)=$ignored exceptions=$exc finished=$finished server-alive=$alive" \
+  "sanitizer-reports=$sanitizer time=$((END - START))s result=$([ $ok = 1 ] && echo PASS || echo FAIL)"
+[ $ok = 1 ]

@@ -418,3 +418,20 @@ def test_shutdown(server, server_factory):
     assert srv.proc.returncode == 0
     with pytest.raises(OSError):
         socket.create_connection((srv.host, srv.port), timeout=1).close()
+
+
+def test_info_errorstats(r, c):
+    r.config_resetstat()
+    r.set("es:str", "v")
+    assert c.cmd("LPUSH", "es:str", "x") == Err(
+        "WRONGTYPE Operation against a key holding the wrong kind of value")
+    assert c.cmd("NOSUCHCMD").msg.startswith("ERR unknown command")
+    assert c.cmd("INCR", "es:str") == Err("ERR value is not an integer or out of range")
+    assert c.cmd("EVAL", "return redis.error_reply('MY_CODE custom')", "0") == Err("MY_CODE custom")
+    stats = r.info("errorstats")
+    assert stats["errorstat_WRONGTYPE"] in ("count=1", {"count": 1})
+    assert stats["errorstat_ERR"] in ("count=2", {"count": 2})
+    assert stats["errorstat_MY_CODE"] in ("count=1", {"count": 1})
+    assert r.info("stats")["total_error_replies"] == 4
+    r.config_resetstat()
+    assert "errorstat_ERR" not in r.info("errorstats")

@@ -19,11 +19,14 @@
 #include "config.h"
 #include "script.h"
 #include "store.h"
+#include "worker.h"
 
 #define NPARTS 8
 
 static buf_t out;
 static char text[8192];
+static int eval_worker = -1;     /* the worker EVAL runs "on": 0 for the stats tests */
+static uint64_t eval_errors;     /* r->errors the last EVAL's reply added */
 
 static int setup(void **state)
 {
@@ -73,8 +76,10 @@ static const char *run_proto(int proto, const char *name, const char *const *wor
     out.len = 0;
     reply_t r = {.out = &out, .proto = proto};
     cmd_ctx_t c = {.argc = argc, .argv = argv, .r = &r, .db = 0, .now_ms = now_ms(),
-                   .worker = -1, .parts = parts, .nparts = nparts};
+                   .cmd = command_lookup(argv[0]), .worker = eval_worker, .parts = parts,
+                   .nparts = nparts};
     script_eval(&c, is_sha, ro);
+    eval_errors = r.errors;
     size_t n = out.len < sizeof text - 1 ? out.len : sizeof text - 1;
     memcpy(text, out.data, n);
     text[n] = '\0';
@@ -520,13 +525,110 @@ static void test_kill(void **state)
     assert_string_equal(EVAL("return 'alive'", "0"), "$5\r\nalive\r\n");
 }
 
+/* INFO's error counts for scripts, Redis 7.0's rules ("Consistent eval error
+ * reporting" in its scripting.tcl): an error is counted once, where it is
+ * first replied; a call refused inside a script counts even under pcall; an
+ * EVAL replying such an error fails without counting it again. The EVAL's
+ * own part is the scheduler's (sched_exec_cmd: errors added to r->errors
+ * count once, and fail the command), added here as it would. */
+typedef struct err_counts {
+    uint64_t total;         /* total_error_replies */
+    uint64_t eval_failed;   /* cmdstat_eval failed_calls */
+    uint64_t set_rejected;  /* cmdstat_set rejected_calls */
+    uint64_t select_failed; /* cmdstat_select failed_calls */
+} err_counts_t;
+
+static uint64_t cmd_stat(const char *name, int rejected)
+{
+    cmd_stats_t *cs = &command_stats(0)[command_lookup((sv_t){name, strlen(name)})->id];
+    return stat_get(rejected ? &cs->rejected_calls : &cs->failed_calls);
+}
+
+static uint64_t sched_errors_total, sched_eval_failed;
+
+/* EVAL on worker 0, then the counts so far. */
+static err_counts_t eval_counts(const char *name, const char *script, const char *numkeys,
+                                const char *key)
+{
+    run_proto(2, name, (const char *const[]){script, numkeys, key, NULL});
+    if (eval_errors) {
+        sched_errors_total++;
+        sched_eval_failed++;
+    }
+    return (err_counts_t){
+        stat_get(&worker_stats(0)->error_replies) + sched_errors_total,
+        cmd_stat(name, 0) + sched_eval_failed,
+        cmd_stat("set", 1),
+        cmd_stat("select", 0),
+    };
+}
+
+static void assert_counts(err_counts_t got, uint64_t total, uint64_t eval_failed,
+                          uint64_t set_rejected, uint64_t select_failed)
+{
+    if (got.total != total || got.eval_failed != eval_failed ||
+        got.set_rejected != set_rejected || got.select_failed != select_failed)
+        fail_msg("errors %llu eval-failed %llu set-rejected %llu select-failed %llu, want "
+                 "%llu %llu %llu %llu (after %s)",
+                 (unsigned long long)got.total, (unsigned long long)got.eval_failed,
+                 (unsigned long long)got.set_rejected, (unsigned long long)got.select_failed,
+                 (unsigned long long)total, (unsigned long long)eval_failed,
+                 (unsigned long long)set_rejected, (unsigned long long)select_failed, text);
+}
+
+static void test_error_stats(void **state)
+{
+    (void)state;
+    assert_int_equal(worker_setup(1, 64, 0), 0);
+    command_stats_setup(1);
+    eval_worker = 0;
+    sched_errors_total = sched_eval_failed = 0;
+    /* a command's error, raised by call: counted when SELECT replied it */
+    assert_counts(eval_counts("eval", "return redis.call('select', 99)", "0", NULL), 1, 1, 0, 1);
+    assert_prefix(text, "-ERR DB index is out of range script: ");
+    /* caught by pcall: still counted once, the EVAL succeeded */
+    assert_counts(eval_counts("eval", "return redis.pcall('select', 99) and 1", "0", NULL), 2, 1,
+                  0, 2);
+    /* returned by pcall: the reply is that error, not counted again */
+    assert_counts(eval_counts("eval", "return redis.pcall('select', 99)", "0", NULL), 3, 2, 0, 3);
+    assert_string_equal(text, "-ERR DB index is out of range\r\n");
+    /* refused before running: counted (and rejected) even under pcall */
+    assert_counts(eval_counts("eval_ro", "return redis.call('set', KEYS[1], 1)", "1", "k"), 4, 1,
+                  1, 3);
+    assert_counts(eval_counts("eval_ro", "return redis.pcall('set', KEYS[1], 1) and 1", "1", "k"),
+                  5, 1, 2, 3);
+    assert_counts(eval_counts("eval", "return redis.pcall('nosuchcommand') and 1", "0", NULL), 6,
+                  2, 2, 3);
+    /* the script's own errors count once, when the EVAL replies them */
+    assert_counts(eval_counts("eval", "return redis.error_reply('MY_ERR custom')", "0", NULL), 7,
+                  3, 2, 3);
+    assert_string_equal(text, "-MY_ERR custom\r\n");
+    assert_counts(eval_counts("eval", "return foo()", "0", NULL), 8, 4, 2, 3);
+    assert_counts(eval_counts("eval", "return redis.call()", "0", NULL), 9, 5, 2, 3);
+    /* an array holding a counted error and a new one */
+    assert_counts(eval_counts("eval",
+                              "return {redis.pcall('select', 99), redis.error_reply('E x')}", "0",
+                              NULL),
+                  11, 6, 2, 4);
+    assert_string_equal(text, "*2\r\n-ERR DB index is out of range\r\n-E x\r\n");
+    /* a script sees the mark on the tables, as in Redis */
+    assert_counts(eval_counts("eval",
+                              "return tostring(redis.pcall('select', 99)"
+                              ".ignore_error_stats_update)",
+                              "0", NULL),
+                  12, 6, 2, 5);
+    assert_string_equal(text, "$4\r\ntrue\r\n");
+    eval_worker = -1;
+    worker_teardown();
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
     const struct CMUnitTest tests[] = {
         T(test_basics), T(test_resp3),  T(test_errors),    T(test_cache),
         T(test_keys_rule), T(test_sandbox), T(test_resources), T(test_cmsgpack),
-        T(test_oom),       T(test_kill),
+        T(test_oom),       T(test_kill),      T(test_error_stats),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
