@@ -207,6 +207,34 @@ void sched_exec_cmd(client_t *c, const command_t *cmd, int argc, sv_t *argv, rep
     stat_add(&worker_stats(w)->commands_processed, 1);
 }
 
+/* Pipelined commands: prefetch the bucket of the command two ahead and the
+ * first entry of the next one, so a lookup's cache misses overlap the
+ * commands before it instead of stalling it. enter(p) says whether this
+ * thread may read partition p's tables now (taking what makes it safe),
+ * leave(p) gives that back.
+ * Measured 2026-11-27 (2-core VM, one worker on CPU 0, redis-benchmark -t get
+ * -P 16 -c 50 -r 100000 on CPU 1, two builds alternating, share-nothing):
+ * 0.83-0.96 server CPU us/req with it, 1.16-1.30 without. */
+#define PREFETCH_AHEAD 2
+
+void sched_prefetch_ahead(client_t *c, uint32_t cur, int (*enter)(int part),
+                          void (*leave)(int part))
+{
+    for (uint32_t k = 1; k <= PREFETCH_AHEAD; k++) {
+        uint32_t i = cur + k;
+        if (i >= c->qlen)
+            return;
+        const qcmd_t *q = &c->q[i];
+        if (!q->cmd || q->part < 0 || q->cmd->keys_fn || q->cmd->first_key <= 0 ||
+            q->cmd->first_key >= q->argc || !enter(q->part))
+            continue;
+        store_prefetch(q->part, c->db, client_argv(c, q)[q->cmd->first_key],
+                       (int)(PREFETCH_AHEAD - k));
+        if (leave)
+            leave(q->part);
+    }
+}
+
 void sched_exec(client_t *c, const qcmd_t *qc, reply_t *r, int db, const int *parts, int nparts,
                 int home)
 {

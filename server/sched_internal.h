@@ -36,6 +36,12 @@ extern int *sched_owner_of; /* partition -> owner worker */
 void sched_exec(client_t *c, const qcmd_t *qc, reply_t *r, int db, const int *parts, int nparts,
                 int home);
 
+/* Before running c->q[cur]: prefetch for the single-partition commands
+ * queued after it; enter(p) returns 1 when this thread may read partition
+ * p now, and leave(p) (optional) releases it after. */
+void sched_prefetch_ahead(client_t *c, uint32_t cur, int (*enter)(int part),
+                          void (*leave)(int part));
+
 /* Partitions a queued multi-partition command needs, ascending and unique,
  * into t->parts. */
 void sched_collect_parts(client_t *c, const qcmd_t *qc, task_t *t);

@@ -8,6 +8,10 @@
 #include "sched_internal.h"
 #include "store.h"
 
+/* Prefetching under locks: a partition is read only while its lock is held,
+ * taken without waiting for the moment of the prefetch. */
+static int try_enter(int p) { return partlock_trylock(p) == 0; }
+
 void sched_locked_run_client(client_t *c)
 {
     int self = worker_self();
@@ -20,6 +24,8 @@ void sched_locked_run_client(client_t *c)
             sched_exec(c, qc, &c->reply, c->db, NULL, 0, 1);
         } else if (qc->part >= 0) {
             int p = qc->part;
+            if (c->qhead < c->qlen)
+                sched_prefetch_ahead(c, c->qhead - 1, try_enter, partlock_unlock);
             if (partlock_lock(p) != 0) {
                 sched_reply_busy(c, qc, &c->reply);
                 continue;
