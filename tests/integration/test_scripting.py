@@ -14,7 +14,7 @@ import time
 import pytest
 import redis
 
-from conftest import Err, OK, RawClient, Status, encode_command, make_client
+from conftest import Err, OK, RawClient, Status, encode_command, make_client, run_threads
 
 GET = "return redis.call('get',KEYS[1])"
 GET_SHA = "fd758d1589d044dd850a6f05d52f2eefd27f033f"
@@ -550,29 +550,6 @@ return sum
 """
 
 
-def _run_threads(targets, duration):
-    stop = threading.Event()
-    errors = []
-
-    def wrap(fn):
-        try:
-            fn(stop)
-        except BaseException as e:  # noqa: BLE001
-            errors.append(e)
-            stop.set()
-
-    threads = [threading.Thread(target=wrap, args=(fn,)) for fn in targets]
-    for t in threads:
-        t.start()
-    stop.wait(duration)
-    stop.set()
-    for t in threads:
-        t.join(60)
-        assert not t.is_alive(), "a client thread hung"
-    if errors:
-        raise errors[0]
-
-
 def _transfer_workload(server, r, audit_keys_declared=True, duration=2.0):
     import random
     r.mset({k: START for k in ACCOUNTS})
@@ -611,7 +588,7 @@ def _transfer_workload(server, r, audit_keys_declared=True, duration=2.0):
             counts["audits"] += 1
         cl.close()
 
-    _run_threads([mover(1), mover(2), mover(3), auditor, auditor], duration)
+    run_threads([mover(1), mover(2), mover(3), auditor, auditor], duration)
     assert counts["moves"] > 20 and counts["audits"] > 5, counts
     assert sum(int(v) for v in r.mget(ACCOUNTS)) == total
     assert all(int(v) >= 0 for v in r.mget(ACCOUNTS))
