@@ -75,7 +75,7 @@ int config_fail(char *err, size_t errlen, const char *fmt, ...)
 /* Redis's string2ll rules: optional '-', digits, no leading zeros, no spaces.
  * The same rules as object.c's str_to_ll, kept here so that config links
  * without the object and store modules (tests/unit/config replaces
- * store_set_maxmemory with a weak stub). */
+ * store_set_maxmemory with a weak stand-in). */
 static int parse_ll(const char *p, size_t len, long long *out)
 {
     size_t i = 0;
