@@ -294,6 +294,18 @@ class Err:
         return "Err(%r)" % self.msg
 
 
+# Redis's common error replies, shared by the command tests.
+WRONGTYPE = Err("WRONGTYPE Operation against a key holding the wrong kind of value")
+NOT_INT = Err("ERR value is not an integer or out of range")
+NOT_FLOAT = Err("ERR value is not a valid float")
+SYNTAX = Err("ERR syntax error")
+
+
+def arity(cmd):
+    """The arity error of command cmd (lower-case name), as Redis 7.0 words it."""
+    return Err("ERR wrong number of arguments for '%s' command" % cmd)
+
+
 class Status:
     """A simple-string reply (+OK); compares equal to Status with the same text."""
 

@@ -1,17 +1,7 @@
 """Hash commands: every option, reply shape (RESP2 and RESP3) and error text."""
 
-import pytest
 
-from conftest import OK, Err
-
-WRONGTYPE = Err("WRONGTYPE Operation against a key holding the wrong kind of value")
-NOT_INT = Err("ERR value is not an integer or out of range")
-NOT_FLOAT = Err("ERR value is not a valid float")
-SYNTAX = Err("ERR syntax error")
-
-
-def arity(cmd):
-    return Err("ERR wrong number of arguments for '%s' command" % cmd)
+from conftest import OK, Err, WRONGTYPE, NOT_INT, NOT_FLOAT, SYNTAX, arity
 
 
 def test_hset_hget(c):

@@ -4,14 +4,7 @@ import threading
 import time
 
 
-from conftest import OK, Err, Status, make_client, wait_for
-
-NOT_INT = Err("ERR value is not an integer or out of range")
-SYNTAX = Err("ERR syntax error")
-
-
-def arity(cmd):
-    return Err("ERR wrong number of arguments for '%s' command" % cmd)
+from conftest import OK, Err, Status, make_client, wait_for, NOT_INT, SYNTAX, arity
 
 
 # Keys known to lie in different hash slots (CRC16 mod 16384):

@@ -1,17 +1,9 @@
 """List commands: every option, reply shape (RESP2 and RESP3) and error text."""
 
-import pytest
 
-from conftest import OK, Err
+from conftest import OK, Err, WRONGTYPE, NOT_INT, SYNTAX, arity
 
-WRONGTYPE = Err("WRONGTYPE Operation against a key holding the wrong kind of value")
-NOT_INT = Err("ERR value is not an integer or out of range")
-SYNTAX = Err("ERR syntax error")
 POSITIVE = Err("ERR value is out of range, must be positive")
-
-
-def arity(cmd):
-    return Err("ERR wrong number of arguments for '%s' command" % cmd)
 
 
 def test_push_and_len(c):

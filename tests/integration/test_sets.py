@@ -1,18 +1,10 @@
 """Set commands: every option, reply shape (RESP2 and RESP3) and error text."""
 
-import pytest
 
-from conftest import Err
+from conftest import Err, WRONGTYPE, NOT_INT, SYNTAX, arity
 
-WRONGTYPE = Err("WRONGTYPE Operation against a key holding the wrong kind of value")
-NOT_INT = Err("ERR value is not an integer or out of range")
-SYNTAX = Err("ERR syntax error")
 POSITIVE = Err("ERR value is out of range, must be positive")
 NUMKEYS = Err("ERR numkeys should be greater than 0")
-
-
-def arity(cmd):
-    return Err("ERR wrong number of arguments for '%s' command" % cmd)
 
 
 def test_sadd_srem_card(c):

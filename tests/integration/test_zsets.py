@@ -5,19 +5,11 @@ import random
 
 import pytest
 
-from conftest import Double, Err
+from conftest import Double, Err, WRONGTYPE, NOT_INT, NOT_FLOAT, SYNTAX, arity
 
-WRONGTYPE = Err("WRONGTYPE Operation against a key holding the wrong kind of value")
-NOT_INT = Err("ERR value is not an integer or out of range")
-NOT_FLOAT = Err("ERR value is not a valid float")
-SYNTAX = Err("ERR syntax error")
 POSITIVE = Err("ERR value is out of range, must be positive")
 SCORE_RANGE = Err("ERR min or max is not a float")
 LEX_RANGE = Err("ERR min or max not valid string range item")
-
-
-def arity(cmd):
-    return Err("ERR wrong number of arguments for '%s' command" % cmd)
 
 
 def at_least_one(cmd):
