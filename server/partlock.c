@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "buf.h"
+#include "ring.h"
 #include "sched_internal.h"
 #include "store.h"
 #include "worker.h"
@@ -37,14 +38,6 @@ static plock_t *locks;
 static int nlocks;
 
 #ifndef PERCORE_PARTLOCK_MUTEX
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__)
-    __asm__ volatile("yield");
-#endif
-}
 
 static int raw_trylock(plock_t *l)
 {

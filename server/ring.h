@@ -52,4 +52,14 @@ static inline size_t ring_depth(ring_t *r)
            atomic_load_explicit(&r->head, memory_order_relaxed);
 }
 
+/* The pause between two polls of a spinning waiter (rings, spinlocks). */
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ volatile("yield");
+#endif
+}
+
 #endif

@@ -46,6 +46,7 @@ typedef struct worker {
     xmsg_t *defer_head, *defer_tail;
     uint64_t now_ms;
     int busy_mode;        /* inside worker_serve_busy: only client I/O runs */
+    int msg_activity;     /* sent or received a message since the last spin */
     worker_stats_t stats;
 } worker_t;
 
@@ -97,6 +98,7 @@ void xthread_send(int to, xmsg_t *m)
         return;
     }
     stat_add(&self->stats.msgs_sent, 1);
+    self->msg_activity = 1;
     /* Keep order: once something is queued locally for `to`, queue behind it. */
     if (!self->overflow[to] && ring_push(&workers[to].in[self->id], m) == 0) {
         self->wake_pending[to] = 1;
@@ -143,7 +145,7 @@ static void drain_inbound(worker_t *w)
         for (int f = 0; f < nworkers; f++) {
             xmsg_t *m;
             for (int k = 0; k < 256 && (m = ring_pop(&w->in[f])); k++) {
-                got = 1;
+                got = w->msg_activity = 1;
                 stat_add(&w->stats.msgs_received, 1);
                 m->fn(m);
             }
@@ -173,13 +175,37 @@ static void on_wake(struct ev_loop *loop, ev_async *a, int revents)
     drain_inbound(w);
 }
 
-/* Before the loop blocks: finish deferred work, retry full rings, and send the
- * wake-ups this iteration owes (one ev_async per peer per iteration). */
-static void on_prepare(struct ev_loop *loop, ev_prepare *p, int revents)
+/* A worker that has just exchanged messages usually gets the answer within
+ * microseconds (a lent partition coming back, a batch's replies), while waking
+ * a sleeping core costs tens of them on a VM (eventfd, IPI, scheduler). So it
+ * polls its rings this long before blocking; libev writes no eventfd to a loop
+ * that is not in its poll, so the peer's wake-up costs nothing meanwhile. */
+#define MSG_SPIN_US 30
+
+/* 1 when a message arrived (and was run) within MSG_SPIN_US. */
+static int spin_for_messages(worker_t *w)
 {
-    worker_t *w = p->data;
-    if (w->busy_mode)
-        return;
+    if (!w->msg_activity || nworkers < 2 || atomic_load(&shutting_down))
+        return 0;
+    w->msg_activity = 0;
+    uint64_t until = mono_us() + MSG_SPIN_US;
+    do {
+        for (int f = 0; f < nworkers; f++) {
+            if (ring_depth(&w->in[f])) {
+                w->now_ms = now_ms();
+                drain_inbound(w);
+                return 1;
+            }
+        }
+        cpu_relax();
+    } while (mono_us() < until);
+    return 0;
+}
+
+/* Finish deferred work, retry full rings, and send the wake-ups this round
+ * owes (one ev_async per peer). */
+static void settle_round(worker_t *w)
+{
     run_deferred(w);
     while (sched_poll(w->id)) {
         w->now_ms = now_ms();
@@ -198,6 +224,20 @@ static void on_prepare(struct ev_loop *loop, ev_prepare *p, int revents)
     /* A full ring frees as its peer drains: poll again soon rather than sleep. */
     if (overflow)
         ev_async_send(w->loop, &w->wake);
+}
+
+/* Before the loop blocks. After a spin that caught messages, the loop polls
+ * its clients without blocking (the self-wake) and spins again next round. */
+static void on_prepare(struct ev_loop *loop, ev_prepare *p, int revents)
+{
+    worker_t *w = p->data;
+    if (w->busy_mode)
+        return;
+    settle_round(w);
+    if (spin_for_messages(w)) {
+        settle_round(w);
+        ev_async_send(w->loop, &w->wake);
+    }
     w->now_ms = now_ms();
 }
 
