@@ -15,8 +15,10 @@
 #                                  started_pid and started_port
 #   rb_run CPUS PORT PID TEST N PIPELINE OUT
 #                                  redis-benchmark -t TEST against PORT, pinned to
-#                                  CPUS; appends "rps cpu_us_per_request" (PID's
-#                                  CPU time) to OUT
+#                                  CPUS; appends "rps cpu_us_per_request (PID's
+#                                  CPU time) client_busy" to OUT, client_busy being
+#                                  redis-benchmark's CPU time over wall time per CPU
+#                                  of CPUS (near 1: the load generator saturated)
 #   median FILE COL                median of column COL
 #   cpu_list_count LIST            how many CPUs a taskset list names ("0-3,8": 5)
 #   cpu_list_max LIST              the highest CPU it names
@@ -147,25 +149,33 @@ start_server() {
     die "$name exited at startup (log above)"
 }
 
-# rb_run CPUS PORT PID TEST N PIPELINE OUT: appends "rps cpu_us_per_req" to OUT
+# rb_run CPUS PORT PID TEST N PIPELINE OUT: appends "rps cpu_us_per_req client_busy" to OUT
 rb_run() {
-    local cpus=$1 port=$2 pid=$3 test=$4 n=$5 pipe=$6 outfile=$7 c0 c1 out rps
-    local extra=()
+    local cpus=$1 port=$2 pid=$3 test=$4 n=$5 pipe=$6 outfile=$7 c0 c1 out rps times
+    local extra=() tf="$workdir/rb_time"
     if ((${BENCH_CLIENT_THREADS:-1} > 1)); then extra=(--threads "$BENCH_CLIENT_THREADS"); fi
     c0=$(cpu_us "$pid")
-    if ! out=$(taskset -c "$cpus" "$REDIS_BENCHMARK" -h 127.0.0.1 -p "$port" \
-        -c "$BENCH_CLIENTS" -r "$BENCH_KEYSPACE" -n "$n" -P "$pipe" -t "$test" "${extra[@]}" --csv 2>&1); then
+    # bash's time keyword writes "real user sys" of the whole command to tf.
+    if ! out=$( {
+        TIMEFORMAT='%R %U %S'
+        time taskset -c "$cpus" "$REDIS_BENCHMARK" -h 127.0.0.1 -p "$port" -c "$BENCH_CLIENTS" \
+            -r "$BENCH_KEYSPACE" -n "$n" -P "$pipe" -t "$test" "${extra[@]}" --csv 2>&1
+    } 2>"$tf"); then
         echo "$out" >&2
         die "redis-benchmark failed against port $port ($test, -P $pipe)"
     fi
     c1=$(cpu_us "$pid")
+    times=$(<"$tf")
     # "SET","98039.22","0.287",... -> the rps of the row named like the test
     rps=$(awk -F'","' -v t="${test^^}" '{gsub(/^"|"$/, "", $1)} $1 == t {print $2}' <<<"$out")
     if [[ ! $rps =~ ^[0-9.]+$ ]]; then
         echo "$out" >&2
         die "could not parse redis-benchmark output for $test (above)"
     fi
-    awk -v r="$rps" -v c=$((c1 - c0)) -v n="$n" 'BEGIN {printf "%.2f %.4f\n", r, c / n}' >>"$outfile"
+    awk -v r="$rps" -v c=$((c1 - c0)) -v n="$n" -v t="$times" -v k="$(cpu_list_count "$cpus")" 'BEGIN {
+        split(t, f, " "); busy = f[1] > 0 && k > 0 ? (f[2] + f[3]) / f[1] / k : 0
+        printf "%.2f %.4f %.3f\n", r, c / n, busy
+    }' >>"$outfile"
 }
 
 # median of column COL of FILE

@@ -6,9 +6,11 @@
 # ports, then runs redis-benchmark pinned to CPU $CLIENT_CPU (1):
 #   -c 50 -r 100000 -n N -t set   and   -t get     unpipelined  (N = $BENCH_N)
 #   the same with -P 16                                          (N = $BENCH_N_PIPELINED)
-# alternating the two servers, $BENCH_RUNS times per test (the table shows the
-# median). Each server's CPU time (utime+stime from /proc/PID/stat) is read before
-# and after each run, giving CPU µs per request.
+# alternating the two servers, $BENCH_RUNS times per test. The table shows each
+# server's median and, as the ratios, the median of the runs' percore/redis pairs.
+# Each server's CPU time (utime+stime from /proc/PID/stat) is read before and
+# after each run, giving CPU µs per request; redis-benchmark's own CPU use shows
+# whether the load generator, not the server, set the pace.
 #
 # Usage: bench/vs-redis.sh [--check] [--help]
 #   --check   exit 1 if percore is slower (throughput ratio < 1.0) or uses more
@@ -21,7 +23,7 @@
 #   REDIS_SERVER [redis-server]   REDIS_BENCHMARK [redis-benchmark]   REDIS_CLI [redis-cli]
 #   BENCH_N [200000]  BENCH_N_PIPELINED [2000000]  BENCH_CLIENTS [50]
 #   BENCH_KEYSPACE [100000]  BENCH_PIPELINE [16]  BENCH_TESTS [set,get]
-#   BENCH_RUNS [3]  SERVER_CPU [0]  CLIENT_CPU [1]
+#   BENCH_RUNS [5]  SERVER_CPU [0]  CLIENT_CPU [1]
 #   BENCH_TOLERANCE [0]  --check slack: fail only below 1-T (rps) / above 1+T (CPU)
 #
 # Exit status: 0 ok, 1 --check failed, 2 setup error (binary missing, server did
@@ -45,7 +47,7 @@ BENCH_CLIENTS=${BENCH_CLIENTS:-50}
 BENCH_KEYSPACE=${BENCH_KEYSPACE:-100000}
 BENCH_PIPELINE=${BENCH_PIPELINE:-16}
 BENCH_TESTS=${BENCH_TESTS:-set,get}
-BENCH_RUNS=${BENCH_RUNS:-3}
+BENCH_RUNS=${BENCH_RUNS:-5}
 BENCH_TOLERANCE=${BENCH_TOLERANCE:-0}
 SERVER_CPU=${SERVER_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
@@ -117,37 +119,51 @@ for pipe in 1 "$BENCH_PIPELINE"; do
                 bench "$percore_port" "$percore_pid" "$t" "$n" "$pipe"
             fi
         done
+        # Run k of each server ran back to back: their ratio cancels the slow
+        # drift of a shared machine, so the ratios shown are medians of pairs.
+        paste -d' ' "$workdir/$percore_port.res" "$workdir/$redis_port.res" | awk '{
+            printf "%.4f %.4f\n", ($4 > 0 ? $1 / $4 : 0), ($5 > 0 ? $2 / $5 : ($2 > 0 ? 99 : 1))
+        }' >"$workdir/pairs"
         p_rps=$(median "$workdir/$percore_port.res" 1)
         p_cpu=$(median "$workdir/$percore_port.res" 2)
         r_rps=$(median "$workdir/$redis_port.res" 1)
         r_cpu=$(median "$workdir/$redis_port.res" 2)
+        tr=$(median "$workdir/pairs" 1)
+        cr=$(median "$workdir/pairs" 2)
+        busy=$(cat "$workdir/$percore_port.res" "$workdir/$redis_port.res" >"$workdir/both" &&
+            median "$workdir/both" 3)
         name="${t^^} -P $pipe"
         row=$(awk -v name="$name" -v pr="$p_rps" -v rr="$r_rps" -v pc="$p_cpu" -v rc="$r_cpu" \
-            -v tol="$BENCH_TOLERANCE" 'BEGIN {
-            tr = rr > 0 ? pr / rr : 0
-            cr = rc > 0 ? pc / rc : (pc > 0 ? 99 : 1)
-            printf "%s|%.0f|%.0f|%.3f|%.3f|%.3f|%.3f|%d\n", name, pr, rr, tr, pc, rc, cr,
-                   (tr < 1.0 - tol || cr > 1.0 + tol) ? 1 : 0
+            -v tr="$tr" -v cr="$cr" -v busy="$busy" -v tol="$BENCH_TOLERANCE" 'BEGIN {
+            printf "%s|%.0f|%.0f|%.3f|%.3f|%.3f|%.3f|%.0f%%|%d\n", name, pr, rr, tr, pc, rc, cr,
+                   busy * 100, (tr < 1.0 - tol || cr > 1.0 + tol) ? 1 : 0
         }')
         rows+=("$row")
         [[ ${row##*|} == 0 ]] || fail=1
     done
 done
 
-fmt='%-12s %14s %14s %8s %14s %14s %8s\n'
+fmt='%-12s %14s %14s %8s %14s %14s %8s %7s\n'
 # shellcheck disable=SC2059
-printf "$fmt" test "percore rps" "redis rps" ratio "percore µs/req" "redis µs/req" ratio
+printf "$fmt" test "percore rps" "redis rps" ratio "percore µs/req" "redis µs/req" ratio client
 # shellcheck disable=SC2059
-printf "$fmt" ------------ -------------- -------------- -------- -------------- -------------- --------
+printf "$fmt" ------------ -------------- -------------- -------- -------------- -------------- -------- -------
+saturated=0
 for row in "${rows[@]}"; do
-    IFS='|' read -r name pr rr tr pc rc cr bad <<<"$row"
+    IFS='|' read -r name pr rr tr pc rc cr busy bad <<<"$row"
     mark=""
     ((bad == 0)) || mark="  <-"
+    ((${busy%\%} < 95)) || saturated=1
     # shellcheck disable=SC2059
-    printf "${fmt%\\n}%s\n" "$name" "$pr" "$rr" "$tr" "$pc" "$rc" "$cr" "$mark"
+    printf "${fmt%\\n}%s\n" "$name" "$pr" "$rr" "$tr" "$pc" "$rc" "$cr" "$busy" "$mark"
 done
 echo
-echo "ratio: percore / redis (rps: higher is better; CPU µs/req: lower is better)"
+echo "ratio: percore / redis, median over the $BENCH_RUNS back-to-back pairs (rps: higher is"
+echo "better; CPU µs/req: lower is better). client: redis-benchmark's CPU use on its core."
+if ((saturated)); then
+    echo "A client near 100% is the bottleneck: that row's rps shows how fast redis-benchmark"
+    echo "goes, not the server, and its rps ratio is near 1.0 for any server fast enough."
+fi
 
 for pid in "$percore_pid" "$redis_pid"; do
     kill -0 "$pid" 2>/dev/null || die "a server died during the run (pid $pid)"
