@@ -167,7 +167,8 @@ rb_run() {
     c1=$(cpu_us "$pid")
     times=$(<"$tf")
     # "SET","98039.22","0.287",... -> the rps of the row named like the test
-    rps=$(awk -F'","' -v t="${test^^}" '{gsub(/^"|"$/, "", $1)} $1 == t {print $2}' <<<"$out")
+    # (first word: -t mset names its row "MSET (10 keys)")
+    rps=$(awk -F'","' -v t="${test^^}" '{gsub(/^"|"$/, "", $1); split($1, w, " ")} w[1] == t {print $2}' <<<"$out")
     if [[ ! $rps =~ ^[0-9.]+$ ]]; then
         echo "$out" >&2
         die "could not parse redis-benchmark output for $test (above)"
