@@ -20,10 +20,12 @@ int sched_setup(int nworkers, int npartitions, int policy, int batch_max)
     sched_nparts = npartitions;
     sched_batch_max = batch_max > 0 ? batch_max : 1;
     sched_owner_of = xcalloc((size_t)npartitions, sizeof *sched_owner_of);
-    /* The ownership table starts as p mod workers; it is a table so that a
-     * rebalancer can move partitions later. */
+    /* The ownership table starts as equal ranges of consecutive partitions
+     * (not p mod workers): a task acquires in ascending order, one lend round
+     * trip per run of another owner's partitions, so ranges make that one trip
+     * per owner. It is a table so that a rebalancer can move partitions later. */
     for (int p = 0; p < npartitions; p++)
-        sched_owner_of[p] = p % nworkers;
+        sched_owner_of[p] = (int)((int64_t)p * nworkers / npartitions);
     switch (policy) {
     case POLICY_SHARE_NOTHING:
         ops = &sched_share_nothing;

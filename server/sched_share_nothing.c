@@ -91,7 +91,11 @@ static void task_complete(task_t *t)
     run_client(c);
 }
 
-static void task_complete_msg(xmsg_t *m) { task_complete((task_t *)m); }
+static void task_complete_msg(xmsg_t *m)
+{
+    worker_await(-1);
+    task_complete((task_t *)m);
+}
 
 /* ---- batches of single-partition commands ------------------------------- */
 
@@ -142,12 +146,17 @@ typedef struct return_msg {
 static void return_received(xmsg_t *m)
 {
     return_msg_t *rm = (return_msg_t *)m;
+    worker_await(-1);
     for (int i = 0; i < rm->n; i++)
         part_release(rm->parts[i]);
     free(rm);
 }
 
-static void lend_grant_received(xmsg_t *m) { multi_acquire((task_t *)m); }
+static void lend_grant_received(xmsg_t *m)
+{
+    worker_await(-1);
+    multi_acquire((task_t *)m);
+}
 
 /* On a lender: take partitions [acquired, req_end) in order, then grant. */
 static void lend_acquire(task_t *t)
@@ -163,6 +172,7 @@ static void lend_acquire(task_t *t)
         stat_add(&worker_stats(worker_self())->parts_lent, 1);
     }
     t->msg.fn = lend_grant_received;
+    worker_await(1); /* the partitions' return */
     xthread_send(t->exec, &t->msg);
 }
 
@@ -215,6 +225,7 @@ static void multi_acquire(task_t *t)
         while (t->req_end < t->nparts && sched_owner_of[t->parts[t->req_end]] == o)
             t->req_end++;
         t->msg.fn = lend_acquire_msg;
+        worker_await(1); /* the grant */
         xthread_send(o, &t->msg);
         return;
     }
@@ -285,6 +296,7 @@ static void run_client(client_t *c)
             } else {
                 stat_add(&worker_stats(self)->tasks_forwarded, 1);
                 t->msg.fn = batch_received;
+                worker_await(1); /* the replies */
                 xthread_send(o, &t->msg);
             }
         } else {

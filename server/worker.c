@@ -46,7 +46,8 @@ typedef struct worker {
     xmsg_t *defer_head, *defer_tail;
     uint64_t now_ms;
     int busy_mode;        /* inside worker_serve_busy: only client I/O runs */
-    int msg_activity;     /* sent or received a message since the last spin */
+    int awaiting;         /* answers from peers this worker waits for (worker_await) */
+    int round_clients;    /* client events served since the last prepare */
     worker_stats_t stats;
 } worker_t;
 
@@ -98,7 +99,6 @@ void xthread_send(int to, xmsg_t *m)
         return;
     }
     stat_add(&self->stats.msgs_sent, 1);
-    self->msg_activity = 1;
     /* Keep order: once something is queued locally for `to`, queue behind it. */
     if (!self->overflow[to] && ring_push(&workers[to].in[self->id], m) == 0) {
         self->wake_pending[to] = 1;
@@ -145,7 +145,7 @@ static void drain_inbound(worker_t *w)
         for (int f = 0; f < nworkers; f++) {
             xmsg_t *m;
             for (int k = 0; k < 256 && (m = ring_pop(&w->in[f])); k++) {
-                got = w->msg_activity = 1;
+                got = 1;
                 stat_add(&w->stats.msgs_received, 1);
                 m->fn(m);
             }
@@ -175,19 +175,23 @@ static void on_wake(struct ev_loop *loop, ev_async *a, int revents)
     drain_inbound(w);
 }
 
-/* A worker that has just exchanged messages usually gets the answer within
- * microseconds (a lent partition coming back, a batch's replies), while waking
- * a sleeping core costs tens of them on a VM (eventfd, IPI, scheduler). So it
- * polls its rings this long before blocking; libev writes no eventfd to a loop
- * that is not in its poll, so the peer's wake-up costs nothing meanwhile. */
+/* A worker awaiting a peer's answer (a lent partition, a batch's replies)
+ * usually gets it within microseconds, while waking a sleeping core costs tens
+ * of them on a VM (eventfd, IPI, scheduler). So, when its last round served no
+ * client (one that did will likely have more to read), it polls its rings this
+ * long before blocking; libev writes no eventfd to a loop that is not in its
+ * poll, so the peer's wake-up costs nothing meanwhile. */
 #define MSG_SPIN_US 30
+
+void worker_await(int delta) { self->awaiting += delta; }
 
 /* 1 when a message arrived (and was run) within MSG_SPIN_US. */
 static int spin_for_messages(worker_t *w)
 {
-    if (!w->msg_activity || nworkers < 2 || atomic_load(&shutting_down))
+    int idle = !w->round_clients;
+    w->round_clients = 0;
+    if (w->awaiting <= 0 || !idle || atomic_load(&shutting_down))
         return 0;
-    w->msg_activity = 0;
     uint64_t until = mono_us() + MSG_SPIN_US;
     do {
         for (int f = 0; f < nworkers; f++) {
@@ -275,6 +279,7 @@ static void on_client_event(struct ev_loop *loop, ev_io *io, int revents)
 {
     worker_io_t *wio = io->data;
     self->now_ms = now_ms();
+    self->round_clients = 1;
     client_on_event(wio->client, (revents & EV_READ) != 0, (revents & EV_WRITE) != 0);
     run_deferred(self);
 }

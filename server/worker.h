@@ -82,6 +82,9 @@ size_t worker_inbound_depth(int id);
 /* Send m to worker `to` (may be the caller: then it is deferred). Never drops:
  * a full ring queues m locally until the ring has room. */
 void xthread_send(int to, xmsg_t *m);
+/* This worker now awaits one more (+1) or one fewer (-1) answer from a peer: while
+ * it awaits any, it polls its rings a moment before blocking (MSG_SPIN_US). */
+void worker_await(int delta);
 /* Wake worker id's loop (any thread). */
 void worker_wake(int id);
 /* Run m on this worker after the current event is handled. */
