@@ -110,7 +110,7 @@ static int part_held(lstate_t *ls, script_run_t *run, int part)
 static int keys_allowed(lstate_t *ls, script_run_t *run, const command_t *cmd, int argc,
                         sv_t *argv, char *err, size_t errlen)
 {
-    int first, last, step;
+    cmd_keys_t keys;
     int global = config_get_int(CFG_ALLOW_UNDECLARED_KEYS);
     if (cmd->flags & CMD_ALLPARTS) {
         if (run->all_parts)
@@ -128,14 +128,14 @@ static int keys_allowed(lstate_t *ls, script_run_t *run, const command_t *cmd, i
         }
         return 0;
     }
-    int rc = command_key_range(cmd, argc, argv, &first, &last, &step);
+    int rc = command_keys(cmd, argc, argv, &keys);
     if (rc == 1 && !run->all_parts) {
         snprintf(err, errlen, "script tried accessing undeclared keys (%s needs "
                               "allow-undeclared-keys)", cmd->name);
         return -1;
     }
-    for (int i = first; i && i <= last; i += step) {
-        sv_t k = argv[i];
+    for (int j = 0, n = cmd_keys_count(&keys); j < n; j++) {
+        sv_t k = argv[cmd_keys_at(&keys, j)];
         if ((global || key_declared(ls, run, k)) && part_held(ls, run, store_part_of_key(k)))
             continue;
         snprintf(err, errlen, "script tried accessing undeclared key, key: %.*s",
@@ -151,9 +151,10 @@ static int oom_refused(script_run_t *run, const command_t *cmd, int argc, sv_t *
 {
     if (!config_get_u64(CFG_MAXMEMORY))
         return 0;
-    int first, last, step;
-    command_key_range(cmd, argc, argv, &first, &last, &step);
-    if (!first) {
+    cmd_keys_t k;
+    command_keys(cmd, argc, argv, &k);
+    int n = cmd_keys_count(&k);
+    if (!n) {
         store_stats_t st;
         store_stats(&st);
         for (int i = 0; i < run->c->nparts; i++)
@@ -161,8 +162,8 @@ static int oom_refused(script_run_t *run, const command_t *cmd, int argc, sv_t *
                 return 1;
         return run->c->nparts == 0 && st.used_memory > config_get_u64(CFG_MAXMEMORY);
     }
-    for (int i = first; i <= last; i += step)
-        if (store_make_room(store_part_of_key(argv[i])) != 0)
+    for (int j = 0; j < n; j++)
+        if (store_make_room(store_part_of_key(argv[cmd_keys_at(&k, j)])) != 0)
             return 1;
     return 0;
 }

@@ -236,15 +236,15 @@ static int classify(const command_t *cmd, int argc, const sv_t *argv)
         return -2;
     if (cmd->part_fn)
         return cmd->part_fn(argc, argv);
-    int first, last, step;
-    int rc = command_key_range(cmd, argc, argv, &first, &last, &step);
+    cmd_keys_t k;
+    int rc = command_keys(cmd, argc, argv, &k), n = cmd_keys_count(&k);
     if (rc == 1)
         return -2;
-    if (rc < 0 || !first)
+    if (rc < 0 || !n)
         return -1;
-    int part = store_part_of_key(argv[first]);
-    for (int i = first + step; i <= last; i += step)
-        if (store_part_of_key(argv[i]) != part)
+    int part = store_part_of_key(argv[cmd_keys_at(&k, 0)]);
+    for (int j = 1; j < n; j++)
+        if (store_part_of_key(argv[cmd_keys_at(&k, j)]) != part)
             return -2;
     return part;
 }

@@ -85,8 +85,10 @@ static void script_command(cmd_ctx_t *c)
     }
 }
 
-#define EVAL_FLAGS (CMD_NOSCRIPT | CMD_MAY_REPLICATE | CMD_STALE | CMD_MOVABLEKEYS)
-#define EVAL_RO_FLAGS (CMD_NOSCRIPT | CMD_READONLY | CMD_STALE | CMD_MOVABLEKEYS)
+#define EVAL_FLAGS (CMD_NOSCRIPT | CMD_MAY_REPLICATE | CMD_STALE | CMD_NO_MANDATORY_KEYS | \
+                    CMD_MOVABLEKEYS)
+#define EVAL_RO_FLAGS (CMD_NOSCRIPT | CMD_READONLY | CMD_STALE | CMD_NO_MANDATORY_KEYS | \
+                       CMD_MOVABLEKEYS)
 
 const command_t cmds_script[] = {
     {"eval", eval_command, -3, EVAL_FLAGS, 0, 0, 0, NULL, "@slow @scripting",

@@ -430,7 +430,8 @@ static const struct {
     {CMD_ADMIN, "admin"},     {CMD_NOSCRIPT, "noscript"}, {CMD_LOADING, "loading"},
     {CMD_STALE, "stale"},     {CMD_FAST, "fast"},         {CMD_NOAUTH, "no_auth"},
     {CMD_MAY_REPLICATE, "may_replicate"}, {CMD_NOMULTI, "no_multi"},
-    {CMD_BLOCKING, "blocking"}, {CMD_PUBSUB, "pubsub"}, {CMD_MOVABLEKEYS, "movablekeys"},
+    {CMD_BLOCKING, "blocking"}, {CMD_PUBSUB, "pubsub"},
+    {CMD_NO_MANDATORY_KEYS, "no_mandatory_keys"}, {CMD_MOVABLEKEYS, "movablekeys"},
     {CMD_ALLOW_BUSY, "allow_busy"},
 };
 
@@ -543,25 +544,34 @@ static void cmd_command(cmd_ctx_t *c)
             if (cmd)
                 reply_command_docs(c->r, cmd);
         }
-    } else if (sv_eq_ci(sub, "GETKEYS") && c->argc >= 3) {
+    } else if (sv_eq_ci(sub, "GETKEYS") && c->argc >= 4) {
         const command_t *cmd = command_lookup(c->argv[2]);
         int argc = c->argc - 2;
+        /* Redis 7.0's order: a command without keys at all, the arity, then
+         * a call whose arguments give no keys (fine only for EVAL ... 0). */
         if (!cmd) {
             reply_error(c->r, "ERR Invalid command specified");
+            return;
+        }
+        if (cmd->first_key <= 0 && !cmd->keys_fn) {
+            reply_error(c->r, "ERR The command has no key arguments");
             return;
         }
         if ((cmd->arity > 0 && argc != cmd->arity) || argc < -cmd->arity) {
             reply_error(c->r, "ERR Invalid number of arguments specified for command");
             return;
         }
-        int first, last, step;
-        if (command_key_range(cmd, argc, c->argv + 2, &first, &last, &step) != 0 || !first) {
-            reply_error(c->r, "ERR The command has no key arguments");
+        cmd_keys_t k;
+        int n = command_keys(cmd, argc, c->argv + 2, &k) == 0 ? cmd_keys_count(&k) : 0;
+        if (!n && !(cmd->flags & CMD_NO_MANDATORY_KEYS)) {
+            reply_error(c->r, "ERR Invalid arguments specified for command");
             return;
         }
-        reply_array(c->r, (last - first) / step + 1);
-        for (int i = first; i <= last; i += step)
-            reply_bulk(c->r, c->argv[2 + i].p, c->argv[2 + i].len);
+        reply_array(c->r, n);
+        for (int j = 0; j < n; j++) {
+            const sv_t *key = &c->argv[2 + cmd_keys_at(&k, j)];
+            reply_bulk(c->r, key->p, key->len);
+        }
     } else if (sv_eq_ci(sub, "HELP") && c->argc == 2) {
         static const char *const help[] = {
             "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",

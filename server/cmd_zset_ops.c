@@ -313,15 +313,18 @@ static int numkeys_ok(int argc, const sv_t *argv, int idx, long long *numkeys)
            *numkeys <= argc - idx - 1;
 }
 
-/* ZUNIONSTORE/ZINTERSTORE/ZDIFFSTORE: destination, numkeys, then the sources.
- * The key-range model (first, last, step) cannot skip numkeys between the
- * destination and the sources, so these hold every partition: correct, if
- * slower. An invalid numkeys holds none (the handler replies the error). */
+/* ZUNIONSTORE/ZINTERSTORE/ZDIFFSTORE: the destination (the row's lead key,
+ * argv[1]), numkeys, then the sources. An invalid numkeys holds no partition
+ * (the handler replies the error). */
 int zstore_keys(int argc, const sv_t *argv, int *first, int *last, int *step)
 {
     long long numkeys;
-    (void)first, (void)last, (void)step;
-    return numkeys_ok(argc, argv, 2, &numkeys) ? 1 : -1;
+    if (!numkeys_ok(argc, argv, 2, &numkeys))
+        return -1;
+    *first = 3;
+    *last = 2 + (int)numkeys;
+    *step = 1;
+    return 0;
 }
 
 /* ZUNION/ZINTER/ZDIFF/ZINTERCARD: numkeys, then the keys. */

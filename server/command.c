@@ -102,25 +102,28 @@ const command_t *command_lookup(sv_t name)
 int command_count(void) { return ncommands; }
 const command_t *command_at(int i) { return &table[i]; }
 
-int command_key_range(const command_t *cmd, int argc, const sv_t *argv, int *first, int *last,
-                      int *step)
+int command_keys(const command_t *cmd, int argc, const sv_t *argv, cmd_keys_t *k)
 {
+    *k = (cmd_keys_t){.step = 1};
     if (cmd->keys_fn) {
-        int rc = cmd->keys_fn(argc, argv, first, last, step);
-        if (rc != 0 || *first == 0 || *first > *last)
-            *first = *last = 0;
+        int rc = cmd->keys_fn(argc, argv, &k->first, &k->last, &k->step);
+        if (rc != 0 || k->first == 0 || k->first > k->last || k->step < 1)
+            k->first = k->last = 0, k->step = 1;
+        if (rc == 0 && cmd->first_key > 0 && cmd->last_key >= cmd->first_key &&
+            cmd->last_key < argc) {
+            k->lead_first = cmd->first_key;
+            k->lead_last = cmd->last_key;
+        }
         return rc;
     }
-    *first = cmd->first_key;
-    *step = cmd->key_step > 0 ? cmd->key_step : 1;
-    if (!*first || *first >= argc) {
-        *first = *last = 0;
+    k->step = cmd->key_step > 0 ? cmd->key_step : 1;
+    if (cmd->first_key <= 0 || cmd->first_key >= argc)
         return 0;
-    }
     int l = cmd->last_key < 0 ? argc + cmd->last_key : cmd->last_key;
-    if (l >= argc)
-        l = argc - 1;
-    *last = l;
+    k->first = cmd->first_key;
+    k->last = l >= argc ? argc - 1 : l;
+    if (k->last < k->first)
+        k->first = k->last = 0;
     return 0;
 }
 

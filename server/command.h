@@ -37,7 +37,8 @@ typedef void cmd_handler(cmd_ctx_t *c);
  * handler with no partition (to reply with an error). */
 typedef int cmd_part_fn(int argc, const sv_t *argv);
 /* For commands with movable keys (EVAL's numkeys): sets the key range like
- * command_key_range. Returns 0, 1 when the command must hold every partition,
+ * command_keys (after the row's lead keys, if any). Returns 0, 1 when the
+ * command must hold every partition,
  * or -1 when the arguments are invalid (it then runs with no partition and
  * its handler replies the error). */
 typedef int cmd_keys_fn(int argc, const sv_t *argv, int *first, int *last, int *step);
@@ -64,6 +65,7 @@ enum cmd_flags {
                                 partitions as a multi-partition task */
     CMD_EXEC = 1 << 18,      /* EXEC: its partitions are those of the queued commands */
     CMD_ALLOW_BUSY = 1 << 19, /* served while a script is busy (SCRIPT KILL, SHUTDOWN...) */
+    CMD_NO_MANDATORY_KEYS = 1 << 20, /* may be called with no keys (EVAL ... 0) */
 };
 
 /* Per worker, single writer: relaxed atomics (see stat_add in worker.h). */
@@ -106,11 +108,30 @@ const command_t *command_lookup(sv_t name);
 int command_count(void);
 const command_t *command_at(int i);
 
-/* The key arguments of a call: argv[first], argv[first+step], ... up to
- * argv[last]; first = 0 when the command has no keys. argc has been checked
- * against the arity. Returns 0, or keys_fn's 1 (all partitions) / -1 (invalid). */
-int command_key_range(const command_t *cmd, int argc, const sv_t *argv, int *first, int *last,
-                      int *step);
+/* The key arguments of a call: the lead keys argv[lead_first..lead_last],
+ * which only a movable-keys command has (its row's first..last: the
+ * destination of ZUNIONSTORE, before numkeys), then argv[first],
+ * argv[first+step], ... up to argv[last]. A 0 start means none. */
+typedef struct cmd_keys {
+    int lead_first, lead_last;
+    int first, last, step;
+} cmd_keys_t;
+
+/* Fills k for one call whose argc has been checked against the arity.
+ * Returns 0, or keys_fn's 1 (all partitions) / -1 (invalid: no keys). */
+int command_keys(const command_t *cmd, int argc, const sv_t *argv, cmd_keys_t *k);
+
+/* How many key arguments k names, and the argv index of the j-th. */
+static inline int cmd_keys_count(const cmd_keys_t *k)
+{
+    return (k->lead_first ? k->lead_last - k->lead_first + 1 : 0) +
+           (k->first ? (k->last - k->first) / k->step + 1 : 0);
+}
+static inline int cmd_keys_at(const cmd_keys_t *k, int j)
+{
+    int nlead = k->lead_first ? k->lead_last - k->lead_first + 1 : 0;
+    return j < nlead ? k->lead_first + j : k->first + (j - nlead) * k->step;
+}
 
 /* Per-worker command statistics, summed by INFO commandstats. */
 cmd_stats_t *command_stats(int worker);

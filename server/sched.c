@@ -116,18 +116,17 @@ void sched_cron(int worker, uint64_t now)
 /* Mark the partitions of one command's keys; returns 1 when it needs all. */
 static int mark_parts(const command_t *cmd, int argc, const sv_t *argv, unsigned char *seen)
 {
-    int first, last, step;
+    cmd_keys_t k;
     if (cmd->part_fn) { /* SCAN: the partition its cursor names */
         int p = cmd->part_fn(argc, argv);
         if (p >= 0)
             seen[p / 8] |= (unsigned char)(1u << (p % 8));
         return 0;
     }
-    if (command_key_range(cmd, argc, argv, &first, &last, &step) == 1 ||
-        (cmd->flags & CMD_ALLPARTS))
+    if (command_keys(cmd, argc, argv, &k) == 1 || (cmd->flags & CMD_ALLPARTS))
         return 1;
-    for (int i = first; i && i <= last; i += step) {
-        int p = store_part_of_key(argv[i]);
+    for (int j = 0, n = cmd_keys_count(&k); j < n; j++) {
+        int p = store_part_of_key(argv[cmd_keys_at(&k, j)]);
         seen[p / 8] |= (unsigned char)(1u << (p % 8));
     }
     return 0;

@@ -125,6 +125,16 @@ def test_busy_only_where_the_script_is(server, r, busy_config):
                 else:
                     assert isinstance(reply, Err) and reply.msg.startswith("BUSY"), reply
         assert served > 0, "no command outside the script's partition was served"
+        # ZUNIONSTORE holds its destination's and sources' partitions only,
+        # not every partition, so it too is served beside the busy script.
+        stored = 0
+        for cl in clients:
+            reply = cl.cmd("ZUNIONSTORE", "{free}dst", "2", "{free}a", "{free}b")
+            if reply == 0:
+                stored += 1
+            else:
+                assert isinstance(reply, Err) and reply.msg.startswith("BUSY"), reply
+        assert stored > 0, "ZUNIONSTORE waited for the busy script's partition"
         assert clients[0].cmd("SCRIPT", "KILL") == Status(b"OK")
         assert runner.read_reply().msg.startswith("ERR")
         assert runner.read_reply() == Status(b"PONG")

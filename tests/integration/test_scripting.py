@@ -14,7 +14,7 @@ import time
 import pytest
 import redis
 
-from conftest import Err, OK, RawClient, Status, encode_command, make_client, run_threads
+from conftest import TARGET, Err, OK, RawClient, Status, encode_command, make_client, run_threads
 
 GET = "return redis.call('get',KEYS[1])"
 GET_SHA = "fd758d1589d044dd850a6f05d52f2eefd27f033f"
@@ -254,6 +254,25 @@ def test_undeclared_keys_are_refused(r):
     assert r.exists("x") == 0
     # keyless commands are fine with no keys
     assert r.eval("return redis.call('dbsize')", 0) == 0
+
+
+def test_zunionstore_with_declared_keys(r):
+    """The destination and the sources are the keys, numkeys is not: declared
+    ones suffice, an undeclared destination or source is refused."""
+    r.zadd("za", {"m": 1})
+    r.zadd("zb", {"m": 2, "n": 3})
+    script = "return redis.call('zunionstore', KEYS[1], 2, KEYS[2], KEYS[3])"
+    assert r.eval(script, 3, "zdst", "za", "zb") == 2
+    assert r.zrange("zdst", 0, -1, withscores=True) == [("m", 3.0), ("n", 3.0)]
+    assert r.eval("return redis.call('zinterstore', KEYS[1], 2, KEYS[2], KEYS[3])",
+                  3, "zdst", "za", "zb") == 1
+    if TARGET == "percore":
+        with pytest.raises(redis.ResponseError) as e:
+            r.eval("return redis.call('zunionstore', 'elsewhere', 1, KEYS[1])", 1, "za")
+        assert "script tried accessing undeclared key" in err_text(e)
+        with pytest.raises(redis.ResponseError) as e:
+            r.eval("return redis.call('zdiffstore', KEYS[1], 2, KEYS[2], 'zb')", 2, "zdst", "za")
+        assert "script tried accessing undeclared key" in err_text(e)
 
 
 @pytest.mark.percore_only

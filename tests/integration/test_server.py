@@ -291,6 +291,19 @@ def test_command_getkeys(c):
     assert c.cmd("COMMAND", "GETKEYS", "get", "a") == [b"a"]
     assert c.cmd("COMMAND", "GETKEYS", "del", "a", "b", "c") == [b"a", b"b", b"c"]
     assert c.cmd("COMMAND", "GETKEYS", "rename", "a", "b") == [b"a", b"b"]
+    # The destination, then numkeys sources: numkeys itself is no key.
+    for name in ("zunionstore", "zinterstore", "zdiffstore"):
+        assert c.cmd("COMMAND", "GETKEYS", name, "dst", "2", "a", "b", "WEIGHTS", "1", "2") \
+            == [b"dst", b"a", b"b"]
+    assert c.cmd("COMMAND", "GETKEYS", "zunion", "2", "a", "b") == [b"a", b"b"]
+    for bad in (("zunionstore", "dst", "x", "a"), ("zunionstore", "dst", "0", "a"),
+                ("zunion", "3", "a")):
+        assert c.cmd("COMMAND", "GETKEYS", *bad) == Err(
+            "ERR Invalid arguments specified for command")
+    assert c.cmd("COMMAND", "GETKEYS", "eval", "return 1", "0") == []
+    assert c.cmd("COMMAND", "GETKEYS", "eval", "return 1", "1", "k") == [b"k"]
+    assert c.cmd("COMMAND", "GETKEYS", "ping") == Err(
+        "ERR wrong number of arguments for 'command|getkeys' command")
     assert c.cmd("COMMAND", "GETKEYS", "get", "a", "b") == Err(
         "ERR Invalid number of arguments specified for command")
     assert c.cmd("COMMAND", "GETKEYS", "ping", "x") == Err(
