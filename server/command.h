@@ -37,10 +37,9 @@ typedef void cmd_handler(cmd_ctx_t *c);
  * handler with no partition (to reply with an error). */
 typedef int cmd_part_fn(int argc, const sv_t *argv);
 /* For commands with movable keys (EVAL's numkeys): sets the key range like
- * command_keys (after the row's lead keys, if any). Returns 0, 1 when the
- * command must hold every partition,
- * or -1 when the arguments are invalid (it then runs with no partition and
- * its handler replies the error). */
+ * command_keys, after the row's lead keys if any. Returns 0, 1 when the command
+ * must hold every partition, or -1 when the arguments are invalid (it then runs
+ * with no partition and its handler replies the error). */
 typedef int cmd_keys_fn(int argc, const sv_t *argv, int *first, int *last, int *step);
 
 enum cmd_flags {
