@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <xxhash.h>
 
 #include "config.h"
 #include "log.h"
@@ -114,7 +115,29 @@ static void lstate_free(lstate_t *ls)
     free(ls->argv);
     free(ls->keyset);
     free(ls->partmap);
+    for (int i = 0; i < SHA_MEMO_SLOTS; i++)
+        free(ls->memo[i].body);
     free(ls);
+}
+
+/* The SHA1 (hex) of an EVAL body, from the memo when this state saw it lately. */
+static void body_sha(lstate_t *ls, sv_t body, char sha[41])
+{
+    uint64_t h = XXH3_64bits(body.p, body.len);
+    sha_memo_t *m = &ls->memo[h % SHA_MEMO_SLOTS];
+    if (m->body && m->hash == h && m->len == body.len && memcmp(m->body, body.p, body.len) == 0) {
+        memcpy(sha, m->sha, 41);
+        return;
+    }
+    sha1_hex(body.p, body.len, sha);
+    if (body.len > SHA_MEMO_MAX_BODY)
+        return;
+    free(m->body);
+    m->body = xmalloc(body.len ? body.len : 1);
+    memcpy(m->body, body.p, body.len);
+    m->len = body.len;
+    m->hash = h;
+    memcpy(m->sha, sha, 41);
 }
 
 static int self_slot(void)
@@ -467,7 +490,7 @@ void script_eval(cmd_ctx_t *c, int is_sha, int ro)
                 return;
         }
     } else {
-        sha1_hex(c->argv[1].p, c->argv[1].len, sha);
+        body_sha(ls, c->argv[1], sha);
         if (!lookup_compiled(ls, sha, &flags)) {
             if (compile(ls, sha, c->argv[1].p, c->argv[1].len, &flags, c->r) != 0)
                 return;

@@ -7,6 +7,7 @@ while auditors sum every account.
 Every test leaves the server serving: the module fixture's stop() fails the
 module if the server died or logged a sanitizer report."""
 
+import hashlib
 import string
 import threading
 import time
@@ -626,3 +627,25 @@ def test_transfers_with_undeclared_auditors(server_factory, server):
         _transfer_workload(srv, cl, audit_keys_declared=False, duration=1.5)
     finally:
         cl.close()
+
+
+def test_eval_bodies_map_to_their_own_sha(r):
+    """Many distinct bodies, some of them alike but for one byte, and a long one,
+    each run twice: every EVAL runs its own body and caches it under its SHA1
+    (percore memoizes body -> SHA1 per worker; a stale or mixed-up entry would
+    run or register the wrong script)."""
+    bodies = ["return %d" % i for i in range(40)]
+    bodies += ["return '%s'" % ("x" * 5000 + str(i)) for i in range(2)]
+    for _ in range(2):
+        for i, body in enumerate(bodies):
+            want = i if i < 40 else "x" * 5000 + str(i - 40)
+            assert r.eval(body, 0) == want
+    for i, body in enumerate(bodies):
+        sha = hashlib.sha1(body.encode()).hexdigest()
+        assert r.script_exists(sha) == [True]
+        want = i if i < 40 else "x" * 5000 + str(i - 40)
+        assert r.evalsha(sha, 0) == want
+    r.script_flush()
+    assert r.script_exists(hashlib.sha1(bodies[3].encode()).hexdigest()) == [False]
+    assert r.eval(bodies[3], 0) == 3
+    assert r.evalsha(hashlib.sha1(bodies[3].encode()).hexdigest(), 0) == 3
