@@ -173,8 +173,14 @@ static void test_achieved_rate(void **state)
     print_message(
         "rate %.0f/s: offered %.1f/s, achieved %.1f/s, p99 %.1f us, timer lag p99 %.1f us\n", RATE,
         offered, achieved, hist_quantile(&all.lat, 0.99) / 1e3, hist_quantile(&st.lag, 0.99) / 1e3);
-    if (fabs(achieved / offered - 1) > 0.01)
-        fail_msg("achieved %.1f/s is not within 1%% of offered %.1f/s", achieved, offered);
+    /* Completions are counted when they land: the window's edges shift them by
+     * up to the slowest latency, which a stall of the shared machine stretches
+     * (once 62 ms at p99, 2% of the window). Losing or duplicating requests is
+     * caught exactly below (lat.count == offered, nothing unfinished). */
+    double edge = (double)hist_quantile(&all.lat, 1.0) / 1e9 / st.window_s;
+    if (fabs(achieved / offered - 1) > 0.01 + edge)
+        fail_msg("achieved %.1f/s is not within %.1f%% of offered %.1f/s", achieved,
+                 100 * (0.01 + edge), offered);
     /* a Poisson count over 2 s: sd 0.5% at 20000/s, 1% at 5000/s */
     if (fabs(offered / RATE - 1) > (RATE < 10000 ? 0.05 : 0.03))
         fail_msg("offered %.1f/s is too far from --rate %.0f", offered, RATE);
