@@ -81,6 +81,7 @@ static void client_free(client_t *c)
     if (c->fd >= 0)
         close(c->fd);
     buf_free(&c->in);
+    resp_parser_free(&c->parser);
     buf_free(&c->out);
     argvec_free(&c->args);
     free(c->q);
@@ -140,6 +141,7 @@ void client_accept(int worker, int fd, struct sockaddr *sa, socklen_t sl)
     c->authenticated = !config_auth_required();
     c->ctime_ms = worker_now_ms();
     c->task.exec = -1;
+    resp_parser_init(&c->parser);
     atomic_store_explicit(&c->last_ms, c->ctime_ms, memory_order_relaxed);
     format_addr(sa, c->addr, sizeof c->addr);
     struct sockaddr_storage ls;
@@ -164,8 +166,20 @@ void client_accept(int worker, int fd, struct sockaddr *sa, socklen_t sl)
 
 /* ---- output ------------------------------------------------------------ */
 
-/* Write what we can; returns -1 when the client was closed. */
-static int client_flush(client_t *c)
+/* Mark c to be closed by whoever ends its round at home (client_finish). */
+static void mark_close(client_t *c, const char *why)
+{
+    if (c->flags & CLIENT_CLOSE_ASAP)
+        return;
+    if (why)
+        log_verbose("closing client id=%llu addr=%s: %s", (unsigned long long)c->id, c->addr, why);
+    c->flags |= CLIENT_CLOSE_ASAP;
+}
+
+static size_t out_pending(const client_t *c) { return c->out.len - c->out_sent; }
+
+/* Write what the socket takes. Never frees c: an error marks it to close. */
+static void client_write(client_t *c)
 {
     while (c->out_sent < c->out.len) {
         ssize_t n = write(c->fd, c->out.data + c->out_sent, c->out.len - c->out_sent);
@@ -178,8 +192,8 @@ static int client_flush(client_t *c)
             break;
         if (n < 0 && errno == EINTR)
             continue;
-        client_close(c, n < 0 ? strerror(errno) : "write returned 0");
-        return -1;
+        mark_close(c, n < 0 ? strerror(errno) : "write returned 0");
+        return;
     }
     if (c->out_sent == c->out.len) {
         c->out.len = c->out_sent = 0;
@@ -190,30 +204,101 @@ static int client_flush(client_t *c)
         buf_consume(&c->out, c->out_sent);
         c->out_sent = 0;
     }
-    uint64_t limit = config_get_u64(CFG_CLIENT_OUTPUT_BUFFER_LIMIT_NORMAL);
-    if (limit && c->out.len - c->out_sent > limit) {
-        log_warn("client id=%llu addr=%s closed for overcoming of output buffer limits",
-                 (unsigned long long)c->id, c->addr);
-        client_close(c, NULL);
-        return -1;
-    }
-    return 0;
 }
 
-/* After a round: write, then decide what to watch for. */
+/* client-output-buffer-limit (normal class), as Redis: pending output past
+ * the hard limit, or past the soft limit for soft-seconds, closes the client.
+ * 1 when it is to be closed. */
+static int over_output_limit(client_t *c)
+{
+    size_t pending = out_pending(c);
+    obl_t l;
+    config_obl_get(OBL_NORMAL, &l);
+    int over = l.hard && pending > l.hard;
+    if (!over && l.soft && pending > l.soft) {
+        uint64_t now = worker_now_ms();
+        if (!c->soft_since_ms)
+            c->soft_since_ms = now;
+        over = now - c->soft_since_ms >= l.soft_seconds * 1000;
+    } else if (!over) {
+        c->soft_since_ms = 0;
+    }
+    if (over && !(c->flags & CLIENT_CLOSE_ASAP)) {
+        log_warn("client id=%llu addr=%s closed for overcoming of output buffer limits "
+                 "(%zu bytes pending)",
+                 (unsigned long long)c->id, c->addr, pending);
+        mark_close(c, NULL);
+    }
+    return over;
+}
+
+int client_output_full(client_t *c)
+{
+    if (c->flags & CLIENT_CLOSE_ASAP)
+        return 1;
+    size_t pending = out_pending(c);
+    if (pending == 0)
+        return 0;
+    if (over_output_limit(c))
+        return 1;
+    uint64_t high = config_get_u64(CFG_CLIENT_OUTPUT_HIGH_WATER);
+    if (!high || pending < high)
+        return 0;
+    client_write(c); /* a reader keeping up never pauses */
+    if (c->flags & CLIENT_CLOSE_ASAP)
+        return 1;
+    if (out_pending(c) < high)
+        return 0;
+    c->flags |= CLIENT_OUT_PAUSED;
+    return 1;
+}
+
+size_t client_out_budget(const client_t *c)
+{
+    uint64_t high = config_get_u64(CFG_CLIENT_OUTPUT_HIGH_WATER);
+    size_t pending = out_pending(c);
+    if (!high)
+        return 0;
+    return pending < high ? (size_t)high - pending : 1;
+}
+
+static void client_pump(client_t *c);
+
+/* After a round, at home: write; resume a paused queue once the output has
+ * drained to the low mark; then decide what to watch for. A client whose
+ * output is past the high mark is not read (back-pressure), so one that
+ * never reads costs at most one reply over the mark. */
 static void client_settle(client_t *c)
 {
-    if (client_flush(c) != 0)
-        return;
-    int pending = c->out_sent < c->out.len;
+    for (;;) {
+        client_write(c);
+        if (!(c->flags & CLIENT_CLOSE_ASAP))
+            over_output_limit(c);
+        if (c->flags & CLIENT_CLOSE_ASAP) {
+            client_close(c, NULL);
+            return;
+        }
+        if ((c->flags & CLIENT_OUT_PAUSED) && !(c->flags & CLIENT_IN_FLIGHT) &&
+            out_pending(c) <= config_get_u64(CFG_CLIENT_OUTPUT_LOW_WATER)) {
+            c->flags &= ~CLIENT_OUT_PAUSED;
+            client_pump(c);
+            continue;
+        }
+        break;
+    }
+    size_t pending = out_pending(c);
     if ((c->flags & CLIENT_CLOSE_AFTER_REPLY) && !pending) {
         client_close(c, NULL);
         return;
     }
-    int busy = (c->flags & CLIENT_IN_FLIGHT) || (c->flags & CLIENT_CLOSE_AFTER_REPLY);
-    worker_io_want(c->io, !busy, pending);
-    atomic_store_explicit(&c->obuf_len, c->out.len - c->out_sent, memory_order_relaxed);
+    uint64_t high = config_get_u64(CFG_CLIENT_OUTPUT_HIGH_WATER);
+    if (high && pending >= high)
+        c->flags |= CLIENT_OUT_PAUSED;
+    int busy = c->flags & (CLIENT_IN_FLIGHT | CLIENT_CLOSE_AFTER_REPLY | CLIENT_OUT_PAUSED);
+    worker_io_want(c->io, !busy, pending > 0);
+    atomic_store_explicit(&c->obuf_len, pending, memory_order_relaxed);
     atomic_store_explicit(&c->qbuf_len, c->in.len, memory_order_relaxed);
+    atomic_store_explicit(&c->qbuf_free, c->in.cap - c->in.len, memory_order_relaxed);
 }
 
 /* ---- input ------------------------------------------------------------- */
@@ -249,21 +334,29 @@ static int classify(const command_t *cmd, int argc, const sv_t *argv)
     return part;
 }
 
-/* Parse every complete request in the input (up to QUEUE_MAX). */
+/* Parse every complete request in the input (up to QUEUE_MAX). The parser
+ * resumes a request that arrived in pieces where it stopped (resp.h). */
 static void client_parse(client_t *c)
 {
     resp_limits_t lim = {
         .max_bulk = config_get_u64(CFG_PROTO_MAX_BULK_LEN),
         .max_args = 1024 * 1024,
         .max_inline = 64 * 1024,
+        .unauth = !c->authenticated,
+        .unauth_max_args = 10,
+        .unauth_max_bulk = 16384,
     };
     while (c->qlen < QUEUE_MAX && !c->resp_error_close && c->in_parsed < c->in.len) {
-        if (c->in_need && c->in.len < c->in_need)
+        /* Before AUTH, one command at a time: the next is parsed under the
+         * limits that its predecessor's AUTH may lift, as Redis does. */
+        if (!c->authenticated && c->qlen > 0)
             break;
+        if (c->in_need > c->in.len)
+            break; /* a bulk is still arriving: nothing new to parse */
         resp_parse_t res;
         uint32_t argi = (uint32_t)c->args.n;
-        int rc = resp_parse_request(c->in.data + c->in_parsed, c->in.len - c->in_parsed, &lim,
-                                    &c->args, &res);
+        int rc = resp_parse_next(&c->parser, c->in.data + c->in_parsed, c->in.len - c->in_parsed,
+                                 &lim, &c->args, &res);
         if (rc == RESP_INCOMPLETE) {
             c->in_need = res.need ? c->in_parsed + res.need : 0;
             break;
@@ -405,25 +498,28 @@ int client_precheck(client_t *c, const qcmd_t *qc)
     return -1;
 }
 
-/* Parse and run until the input holds no complete request or a task is in
- * flight. Runs on whichever worker serves the client; touches no watcher. */
+/* Run the queue, parse more, run again... until the input holds no complete
+ * request, a task is in flight, or the output is past the high mark. Runs on
+ * whichever worker serves the client; touches no watcher. */
 static void client_pump(client_t *c)
 {
     for (;;) {
-        if (c->flags & (CLIENT_IN_FLIGHT | CLIENT_CLOSE_ASAP | CLIENT_CLOSE_AFTER_REPLY))
+        if (c->flags & (CLIENT_IN_FLIGHT | CLIENT_CLOSE_ASAP | CLIENT_CLOSE_AFTER_REPLY |
+                        CLIENT_OUT_PAUSED))
             break;
-        client_parse(c);
-        if (c->qlen == 0)
-            break;
+        if (c->qhead >= c->qlen) {
+            client_parse(c);
+            if (c->qlen == 0)
+                break;
+        }
         c->in_round = 1;
         sched_run_client(c); /* ends with client_queue_done, now or later */
         c->in_round = 0;
-        if (c->flags & CLIENT_IN_FLIGHT)
-            break;
     }
 }
 
-/* The end of a round, on the home worker: close, or write and re-arm. */
+/* The end of a round, on the home worker: close, or write and re-arm. The
+ * only place (with the idle and kill paths) where a client is freed. */
 static void client_finish(client_t *c)
 {
     if (c->flags & CLIENT_CLOSE_ASAP) {
@@ -433,15 +529,27 @@ static void client_finish(client_t *c)
     client_settle(c);
 }
 
+#define QBUF_KEEP (64 * 1024) /* an empty query buffer larger than this is freed */
+#define ARGS_KEEP 4096        /* so is an argument vector with more slots */
+
 void client_queue_done(client_t *c)
 {
-    c->qlen = c->qhead = 0;
-    c->args.n = 0;
-    buf_consume(&c->in, c->in_parsed);
-    c->in_need = c->in_need > c->in_parsed ? c->in_need - c->in_parsed : 0;
-    c->in_parsed = 0;
-    if (c->resp_error_close)
-        c->flags |= CLIENT_CLOSE_AFTER_REPLY;
+    int paused = (c->flags & CLIENT_OUT_PAUSED) && !(c->flags & CLIENT_CLOSE_ASAP) &&
+                 c->qhead < c->qlen;
+    if (!paused) {
+        c->flags &= ~CLIENT_OUT_PAUSED;
+        c->qlen = c->qhead = 0;
+        c->args.n = 0;
+        buf_consume(&c->in, c->in_parsed);
+        c->in_need = c->in_need > c->in_parsed ? c->in_need - c->in_parsed : 0;
+        c->in_parsed = 0;
+        if (c->in.len == 0 && c->in.cap > QBUF_KEEP)
+            buf_free(&c->in);
+        if (c->args.cap > ARGS_KEEP)
+            argvec_free(&c->args);
+        if (c->resp_error_close)
+            c->flags |= CLIENT_CLOSE_AFTER_REPLY;
+    }
     /* Completed asynchronously (a task came home): carry on with the input. */
     if (!c->in_round) {
         client_pump(c);
@@ -449,25 +557,27 @@ void client_queue_done(client_t *c)
     }
 }
 
-/* Read once and run what arrived. -1 when the client was closed (and, on
- * its home worker, freed). */
-static int client_read(client_t *c)
+/* Read once and run what arrived. Never frees c: a closed connection is
+ * marked CLIENT_CLOSE_ASAP for client_finish. */
+static void client_read(client_t *c)
 {
+    /* A large bulk's buffer grows with the data that arrived (at most
+     * doubling per read), never to the size its header announced. */
     size_t want = READ_CHUNK;
-    if (c->in_need > c->in.len && c->in_need - c->in.len > want)
-        want = c->in_need - c->in.len;
+    if (c->in_need > c->in.len) {
+        size_t rest = c->in_need - c->in.len, grow = c->in.len > want ? c->in.len : want;
+        want = rest < grow ? (rest > want ? rest : want) : grow;
+    }
     buf_reserve(&c->in, want);
     ssize_t n = read(c->fd, c->in.data + c->in.len, c->in.cap - c->in.len);
     if (n == 0) {
-        client_close(c, "client closed connection");
-        return -1;
+        mark_close(c, "client closed connection");
+        return;
     }
     if (n < 0) {
-        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-            client_close(c, strerror(errno));
-            return -1;
-        }
-        return 0;
+        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+            mark_close(c, strerror(errno));
+        return;
     }
     c->in.len += (size_t)n;
     stat_add(&worker_stats(worker_self())->net_input_bytes, (uint64_t)n);
@@ -476,11 +586,10 @@ static int client_read(client_t *c)
     if (limit && c->in.len > limit) {
         log_warn("closing client id=%llu addr=%s: query buffer of %zu bytes over the limit",
                  (unsigned long long)c->id, c->addr, c->in.len);
-        client_close(c, NULL);
-        return -1;
+        mark_close(c, NULL);
+        return;
     }
     client_pump(c);
-    return 0;
 }
 
 void client_on_event(void *arg, int readable, int writable)
@@ -493,12 +602,12 @@ void client_on_event(void *arg, int readable, int writable)
         client_settle(c);
         return; /* c may be gone */
     }
-    if (!readable || (c->flags & (CLIENT_IN_FLIGHT | CLIENT_CLOSE_ASAP)))
+    if (!readable || (c->flags & (CLIENT_IN_FLIGHT | CLIENT_CLOSE_ASAP | CLIENT_OUT_PAUSED)))
         return;
     if (sched_client_readable(c))
         return; /* the policy queued it (work-stealing) */
-    if (client_read(c) == 0)
-        client_finish(c);
+    client_read(c);
+    client_finish(c);
 }
 
 void client_leave_home(client_t *c)
@@ -507,14 +616,12 @@ void client_leave_home(client_t *c)
     c->away = 1;
 }
 
-int client_serve(client_t *c)
+void client_serve(client_t *c)
 {
-    int home = on_home(c); /* c may be freed by client_read at home */
-    if (client_read(c) != 0)
-        return home ? -1 : 0;
+    if (!(c->flags & (CLIENT_CLOSE_ASAP | CLIENT_OUT_PAUSED)))
+        client_read(c);
     if (!(c->flags & CLIENT_CLOSE_ASAP))
-        client_flush(c);
-    return 0;
+        client_write(c);
 }
 
 void client_come_home(client_t *c)
@@ -525,17 +632,32 @@ void client_come_home(client_t *c)
     client_finish(c);
 }
 
+#define QBUF_IDLE_MS 2000 /* a client idle this long gives back its query buffer's slack */
+
 void client_cron(int worker, uint64_t now)
 {
     int timeout = config_get_int(CFG_TIMEOUT);
-    if (timeout <= 0)
-        return;
     for (client_t *c = worker_clients[worker], *next; c; c = next) {
         next = c->next;
+        if ((c->flags & CLIENT_IN_FLIGHT) || c->away)
+            continue;
         uint64_t last = atomic_load_explicit(&c->last_ms, memory_order_relaxed);
-        if (!(c->flags & CLIENT_IN_FLIGHT) && !c->away && now > last &&
-            now - last > (uint64_t)timeout * 1000)
+        uint64_t idle = now > last ? now - last : 0;
+        if (timeout > 0 && idle > (uint64_t)timeout * 1000) {
             client_close(c, "idle timeout");
+            continue;
+        }
+        /* Only when no parsed command points into the buffer. */
+        if (idle >= QBUF_IDLE_MS && c->in.cap > READ_CHUNK && c->qlen == 0 &&
+            c->in.len < c->in.cap / 2) {
+            if (c->in.len == 0) {
+                buf_free(&c->in);
+            } else {
+                c->in.data = xrealloc(c->in.data, c->in.len);
+                c->in.cap = c->in.len;
+            }
+            atomic_store_explicit(&c->qbuf_free, c->in.cap - c->in.len, memory_order_relaxed);
+        }
     }
 }
 
@@ -547,9 +669,8 @@ void client_close_all(int worker)
          * loop: the process is exiting, so leave that client to the OS. */
         if (c->away || (c->flags & CLIENT_IN_FLIGHT))
             continue;
-        client_flush(c);
-        if (!(c->flags & CLIENT_CLOSE_ASAP))
-            client_free(c);
+        client_write(c);
+        client_free(c);
     }
 }
 
@@ -581,13 +702,14 @@ static void info_line_locked(client_t *c, buf_t *out, uint64_t now, const char *
         running = sub;
     buf_printf(out,
                "id=%llu addr=%s laddr=%s fd=%d name=%s age=%llu idle=%llu flags=N db=%d sub=0 "
-               "psub=0 ssub=0 multi=-1 qbuf=%llu qbuf-free=0 argv-mem=0 multi-mem=0 obl=0 oll=0 "
+               "psub=0 ssub=0 multi=-1 qbuf=%llu qbuf-free=%llu argv-mem=0 multi-mem=0 obl=0 oll=0 "
                "omem=%llu tot-mem=0 events=r cmd=%s user=default redir=-1 resp=%d\n",
                (unsigned long long)c->id, c->addr, c->laddr, c->fd, c->name ? c->name : "",
                (unsigned long long)((now - c->ctime_ms) / 1000),
                (unsigned long long)(now > last ? (now - last) / 1000 : 0),
                atomic_load_explicit(&c->shown_db, memory_order_relaxed),
                (unsigned long long)atomic_load_explicit(&c->qbuf_len, memory_order_relaxed),
+               (unsigned long long)atomic_load_explicit(&c->qbuf_free, memory_order_relaxed),
                (unsigned long long)atomic_load_explicit(&c->obuf_len, memory_order_relaxed),
                running ? running : cmd ? cmd->name : "NULL",
                atomic_load_explicit(&c->shown_resp, memory_order_relaxed));

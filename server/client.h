@@ -16,6 +16,8 @@
 #define CLIENT_CLOSE_AFTER_REPLY 0x1 /* QUIT, protocol errors: flush, then close */
 #define CLIENT_CLOSE_ASAP 0x2        /* peer gone or killed: close now */
 #define CLIENT_IN_FLIGHT 0x4         /* a task of this client is running elsewhere */
+#define CLIENT_OUT_PAUSED 0x8        /* output over client-output-high-water: neither read
+                                        nor run its queue until it drains to the low mark */
 
 typedef struct watched {
     int db, existed;
@@ -34,13 +36,15 @@ typedef struct client {
 
     buf_t in;            /* bytes read; parsed commands point into it */
     size_t in_parsed;    /* bytes of `in` that the queue's commands used */
-    size_t in_need;      /* don't re-parse before `in` holds this much */
+    size_t in_need;      /* a pending bulk ends here (reads grow towards it) */
+    resp_parser_t parser; /* the request being received, between reads */
     argvec_t args;
     qcmd_t *q;           /* parsed, not yet answered commands */
     uint32_t qlen, qcap, qhead;
 
     buf_t out;           /* replies not yet written */
     size_t out_sent;
+    uint64_t soft_since_ms; /* output over the soft limit since then (0: it is not) */
     reply_t reply;       /* writes into out */
 
     /* MULTI: queued commands keep copies of their arguments (the input buffer
@@ -71,7 +75,7 @@ typedef struct client {
     _Atomic int shown_resp;
     _Atomic(const command_t *) last_cmd;
     _Atomic(const char *) last_sub; /* "client|list" for container commands */
-    _Atomic uint64_t qbuf_len, obuf_len;
+    _Atomic uint64_t qbuf_len, qbuf_free, obuf_len;
     char *name;          /* guarded by the client registry lock */
 
     struct client *prev, *next; /* the home worker's list */
@@ -90,12 +94,22 @@ void client_close_all(int worker);
  * before queueing it; any worker serves it (read, run, write); the home
  * worker takes it back (re-arm or close). */
 void client_leave_home(client_t *c);
-/* -1 when the client was closed and freed (only ever at home). */
-int client_serve(client_t *c);
+/* Read, run and write on whichever worker serves it; never frees c (a client
+ * to close is closed by client_come_home). */
+void client_serve(client_t *c);
 void client_come_home(client_t *c);
 
-/* Called by the scheduler when the queue is empty (on the home worker). */
+/* Called by the scheduler when it stops running the queue: at its end, or
+ * early when client_output_full() said so (the rest then waits). */
 void client_queue_done(client_t *c);
+/* Before each queued command, wherever the queue runs: 1 when the client's
+ * pending output is past client-output-high-water even after a write (the
+ * queue then pauses until it drains to the low mark) or the client is to be
+ * closed (over client-output-buffer-limit, or gone). Never frees c. */
+int client_output_full(client_t *c);
+/* At home: how much output a batch sent to another worker may produce before
+ * it stops early (0: no limit). */
+size_t client_out_budget(const client_t *c);
 /* Before a queued command is placed, on the home worker: 0 when it may run;
  * otherwise its error reply (unknown command, arity, NOAUTH...) has been
  * written and the scheduler skips it. client_may_run is the same test

@@ -246,6 +246,8 @@ int config_parse_value(const config_opt_t *o, const char *v, size_t len, cval_t 
             return config_fail(err, errlen, "argument must be at most %lld bytes", o->max);
         if (o->flags & CFGF_ADDRS)
             return parse_addrs(v, len, out, err, errlen);
+        if (o->flags & CFGF_OBL)
+            return config_parse_obl(v, len, out, err, errlen);
         out->s = xstrndup(v, len);
         return 0;
     }
@@ -274,6 +276,8 @@ void config_put_value(int id, cval_t *v)
         *sp = v->s;
         if (id == CFG_REQUIREPASS)
             atomic_store_explicit(&auth_required, v->s[0] != '\0', memory_order_relaxed);
+        if (config_opts[id].flags & CFGF_OBL)
+            config_obl_store(v->s);
         pthread_mutex_unlock(&str_lock);
         free(old);
         v->s = NULL;
@@ -316,6 +320,8 @@ void config_teardown(void)
     }
     atomic_store_explicit(&auth_required, 0, memory_order_relaxed);
 }
+
+int config_parse_mem(const char *p, size_t len, long long *out) { return parse_mem(p, len, out); }
 
 /* ---- lookup ------------------------------------------------------------- */
 
@@ -373,6 +379,12 @@ int config_finalize(int online_cpus, char *err, size_t errlen)
             "proto-max-bulk-len (%lld) must not exceed client-query-buffer-limit (%lld): "
             "a request must fit in the query buffer",
             config_get(proto_max_bulk_len), config_get(client_query_buffer_limit));
+    if (config_get(client_output_high_water) &&
+        config_get(client_output_low_water) >= config_get(client_output_high_water))
+        return config_fail(err, errlen,
+                           "client-output-low-water (%lld) must be below client-output-high-water "
+                           "(%lld)",
+                           config_get(client_output_low_water), config_get(client_output_high_water));
     return 0;
 }
 

@@ -47,6 +47,7 @@ enum config_flags {
     CFGF_RUNTIME = 1 << 0, /* CONFIG SET may change it while workers run */
     CFGF_POW2 = 1 << 1,    /* int: a power of two (or 0 when min is 0, meaning "auto") */
     CFGF_ADDRS = 1 << 2,   /* string: address list, normalised to single spaces */
+    CFGF_OBL = 1 << 3,     /* string: client-output-buffer-limit classes (config_obl.c) */
 };
 
 #define CFG_WORDS(...) ((const char *const[]){__VA_ARGS__, NULL})
@@ -121,11 +122,26 @@ enum config_flags {
     X(CLIENT_QUERY_BUFFER_LIMIT, client_query_buffer_limit, "limits",                          \
       "client-query-buffer-limit", CFGT_MEM, "1gb", CFG_MB, LLONG_MAX, CFGF_RUNTIME, NULL,     \
       "most unprocessed input a client may have buffered")                                     \
-    X(CLIENT_OUTPUT_BUFFER_LIMIT_NORMAL, client_output_buffer_limit_normal, "limits",          \
-      "client-output-buffer-limit-normal", CFGT_MEM, "0", 0, LLONG_MAX, CFGF_RUNTIME, NULL,    \
-      "disconnect a normal client with more pending output than this; 0 = no limit")          \
+    X(CLIENT_OUTPUT_BUFFER_LIMIT, client_output_buffer_limit, "limits",                        \
+      "client-output-buffer-limit", CFGT_STR, "normal 0 0 0 pubsub 32mb 8mb 60", 0, 256,         \
+      CFGF_RUNTIME | CFGF_OBL, NULL,                                                           \
+      "per class <hard> <soft> <soft-seconds>: close a client over hard, or over soft that "  \
+      "long; 0 = none")                                                                        \
+    X(CLIENT_OUTPUT_HIGH_WATER, client_output_high_water, "limits",                            \
+      "client-output-high-water", CFGT_MEM, "1mb", 0, LLONG_MAX, CFGF_RUNTIME, NULL,           \
+      "stop reading and running a client's commands while this much output is pending; 0 = never") \
+    X(CLIENT_OUTPUT_LOW_WATER, client_output_low_water, "limits", "client-output-low-water",   \
+      CFGT_MEM, "256kb", 0, LLONG_MAX, CFGF_RUNTIME, NULL,                                     \
+      "resume a client stopped by client-output-high-water once its output drains to this")  \
     X(REQUIREPASS, requirepass, "security", "requirepass", CFGT_STR, "", 0, 512, CFGF_RUNTIME, \
       NULL, "password clients must AUTH with (at most 512 bytes); empty = none")
+
+/* client-output-buffer-limit per class (any thread). */
+enum { OBL_NORMAL = 0, OBL_PUBSUB, OBL_NCLASSES };
+typedef struct obl {
+    uint64_t hard, soft, soft_seconds;
+} obl_t;
+void config_obl_get(int cls, obl_t *out);
 
 /* Other names CONFIG GET/SET (and server.ini) accept: X(alias, ID). */
 #define CONFIG_ALIASES(X) X("lua-time-limit", BUSY_REPLY_THRESHOLD)

@@ -31,6 +31,15 @@ void config_put_value(int id, cval_t *v);
 /* Free a parsed value that was not stored. */
 void config_cval_free(cval_t *v);
 
+/* A memory size as redis.conf writes it (1024, 1k, 1kb, 1m, 1mb, 1g, 1gb). */
+int config_parse_mem(const char *p, size_t len, long long *out);
+
+/* client-output-buffer-limit (config_obl.c): parse a value, merged with the
+ * current limits, into its normalised string; store a normalised string's
+ * numbers where config_obl_get reads them. */
+int config_parse_obl(const char *v, size_t len, cval_t *out, char *err, size_t errlen);
+void config_obl_store(const char *s);
+
 /* 1 when a[0..alen) equals the NUL-terminated lit, ignoring case. */
 static inline int config_name_eq(const char *a, size_t alen, const char *lit)
 {

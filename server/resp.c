@@ -1,9 +1,11 @@
 /* resp — the Redis protocol on buffers only: request parsing and reply composing.
  *
- * The parser is stateless: every call starts again at data[0], so a connection
- * that has read only part of a request simply calls again with more bytes. To
- * keep that cheap for large values, RESP_INCOMPLETE reports in res->need how
- * much input the pending bulk requires, and the caller waits for that much. */
+ * A connection keeps a resp_parser_t between reads: a partly received request
+ * is resumed where the last call stopped (the header being scanned, the bulk
+ * being awaited, the arguments so far), so parsing costs time linear in the
+ * bytes received however a client splits its writes. RESP_INCOMPLETE reports
+ * in res->need how much input a pending bulk requires, so the caller can read
+ * towards it without calling in between. */
 #include "resp.h"
 
 #include <limits.h>
@@ -11,6 +13,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* ---- request parsing ---------------------------------------------------- */
 
@@ -20,6 +23,8 @@
 #define ERR_BULK_BIG "Protocol error: too big bulk count string"
 #define ERR_INLINE_BIG "Protocol error: too big inline request"
 #define ERR_QUOTES "Protocol error: unbalanced quotes in request"
+#define ERR_UNAUTH_MBULK "Protocol error: unauthenticated multibulk length"
+#define ERR_UNAUTH_BULK "Protocol error: unauthenticated bulk length"
 /* Redis does not check the two bytes after a bulk payload; we require CRLF so a
  * client that miscounts a length fails loudly instead of desynchronising. */
 #define ERR_BULK_CRLF "Protocol error: expected '\\r\\n' after bulk data"
@@ -67,32 +72,38 @@ static int parse_ll(const char *s, size_t n, long long *out)
     return 1;
 }
 
-/* Find the line of a '*' or '$' header starting at data[pos]. Like Redis, the
- * header ends at the first '\r'; if none is found in the first max_inline + 1
- * bytes and more than max_inline bytes are buffered, the header is too big.
- * On RESP_OK, *cr is the index of the '\r', which is followed by '\n'. */
-static int find_header(const char *data, size_t len, size_t pos, const resp_limits_t *lim,
-                       size_t *cr, resp_parse_t *res, const char *too_big,
-                       const char *bad_len)
+/* Find the '\r' ending the '*' or '$' header that starts at data[pos],
+ * scanning on from ps->scanned (bytes after pos already known to hold none), so
+ * a header that arrives a byte at a time is scanned once. Like Redis, a header
+ * with no '\r' in its first max_inline + 1 bytes is too big. On RESP_OK, *cr is
+ * the index of the '\r', which is followed by '\n'. */
+static int find_header(resp_parser_t *ps, const char *data, size_t len, size_t pos,
+                       const resp_limits_t *lim, size_t *cr, resp_parse_t *res,
+                       const char *too_big, const char *bad_len)
 {
     size_t avail = len - pos;
     size_t scan = avail < lim->max_inline + 1 ? avail : lim->max_inline + 1;
-    const char *p = memchr(data + pos, '\r', scan);
+    const char *p = NULL;
 
+    if (scan > ps->scanned)
+        p = memchr(data + pos + ps->scanned, '\r', scan - ps->scanned);
     if (!p) {
         if (avail > lim->max_inline) {
             res->err = too_big;
             return RESP_ERROR;
         }
+        ps->scanned = scan;
         return RESP_INCOMPLETE;
     }
     *cr = (size_t)(p - data);
+    ps->scanned = *cr - pos; /* found: a retry (for the '\n') starts here */
     if (*cr + 1 >= len)
         return RESP_INCOMPLETE;
     if (data[*cr + 1] != '\n') {
         res->err = bad_len;
         return RESP_ERROR;
     }
+    ps->scanned = 0;
     return RESP_OK;
 }
 
@@ -112,44 +123,64 @@ static const char *err_expected_dollar(char got)
     return msg;
 }
 
-static int parse_multibulk(char *data, size_t len, const resp_limits_t *lim, argvec_t *args,
-                           resp_parse_t *res)
+/* Resume (or start) a multibulk request. Arguments parsed so far are kept in
+ * ps->saved as offsets from data (the buffer may move between calls); they
+ * become views only once the request is complete, so each byte and each
+ * argument is handled once however the request is split. */
+static int parse_multibulk(resp_parser_t *ps, char *data, size_t len, const resp_limits_t *lim,
+                           argvec_t *args, resp_parse_t *res)
 {
-    size_t cr, pos;
-    long long count, blen;
+    size_t cr;
+    long long v;
     int rc;
 
-    rc = find_header(data, len, 0, lim, &cr, res, ERR_MBULK_BIG, ERR_MBULK_LEN);
-    if (rc != RESP_OK)
-        return rc;
-    if (!parse_ll(data + 1, cr - 1, &count) ||
-        (count > 0 && ((unsigned long long)count > lim->max_args || count > INT_MAX))) {
-        res->err = ERR_MBULK_LEN;
-        return RESP_ERROR;
-    }
-    pos = cr + 2;
-    if (count <= 0) { /* Redis skips "*0" and "*-1" without a reply */
-        res->consumed = pos;
-        return RESP_OK;
-    }
-
-    for (long long i = 0; i < count; i++) {
-        rc = find_header(data, len, pos, lim, &cr, res, ERR_BULK_BIG, ERR_BULK_LEN);
+    if (ps->left < 0) { /* the "*count" header */
+        rc = find_header(ps, data, len, 0, lim, &cr, res, ERR_MBULK_BIG, ERR_MBULK_LEN);
         if (rc != RESP_OK)
             return rc;
-        if (data[pos] != '$') {
-            res->err = err_expected_dollar(data[pos]);
+        if (!parse_ll(data + 1, cr - 1, &v) ||
+            (v > 0 && ((unsigned long long)v > lim->max_args || v > INT_MAX))) {
+            res->err = ERR_MBULK_LEN;
             return RESP_ERROR;
         }
-        if (!parse_ll(data + pos + 1, cr - pos - 1, &blen) || blen < 0 ||
-            (unsigned long long)blen > lim->max_bulk) {
-            res->err = ERR_BULK_LEN;
+        if (lim->unauth && v > (long long)lim->unauth_max_args) {
+            res->err = ERR_UNAUTH_MBULK;
             return RESP_ERROR;
         }
-        size_t n = (size_t)blen;
-        pos = cr + 2;
+        ps->pos = cr + 2;
+        if (v <= 0) { /* Redis skips "*0" and "*-1" without a reply */
+            res->consumed = ps->pos;
+            return RESP_OK;
+        }
+        ps->argc = (int)v;
+        ps->left = v;
+        ps->bulk = -1;
+    }
+    while (ps->left > 0) {
+        size_t pos = ps->pos;
+        if (ps->bulk < 0) { /* the "$len" header */
+            rc = find_header(ps, data, len, pos, lim, &cr, res, ERR_BULK_BIG, ERR_BULK_LEN);
+            if (rc != RESP_OK)
+                return rc;
+            if (data[pos] != '$') {
+                res->err = err_expected_dollar(data[pos]);
+                return RESP_ERROR;
+            }
+            if (!parse_ll(data + pos + 1, cr - pos - 1, &v) || v < 0 ||
+                (unsigned long long)v > lim->max_bulk) {
+                res->err = ERR_BULK_LEN;
+                return RESP_ERROR;
+            }
+            if (lim->unauth && (unsigned long long)v > lim->unauth_max_bulk) {
+                res->err = ERR_UNAUTH_BULK;
+                return RESP_ERROR;
+            }
+            ps->bulk = v;
+            ps->pos = pos = cr + 2;
+        }
+        size_t n = (size_t)ps->bulk;
         if (len - pos < n + 2) {
-            /* the caller can wait for the whole value instead of re-parsing */
+            /* the caller can wait for the whole value instead of calling again */
             res->need = pos + n + 2;
             return RESP_INCOMPLETE;
         }
@@ -157,11 +188,15 @@ static int parse_multibulk(char *data, size_t len, const resp_limits_t *lim, arg
             res->err = ERR_BULK_CRLF;
             return RESP_ERROR;
         }
-        argvec_push(args, (sv_t){data + pos, n});
-        pos += n + 2;
+        argvec_push(&ps->saved, (sv_t){(const char *)(uintptr_t)pos, n});
+        ps->pos = pos + n + 2;
+        ps->bulk = -1;
+        ps->left--;
     }
-    res->consumed = pos;
-    res->argc = (int)count;
+    for (size_t i = 0; i < ps->saved.n; i++)
+        argvec_push(args, (sv_t){data + (uintptr_t)ps->saved.v[i].p, ps->saved.v[i].len});
+    res->consumed = ps->pos;
+    res->argc = ps->argc;
     return RESP_OK;
 }
 
@@ -275,18 +310,22 @@ static int split_inline(char *data, size_t end, argvec_t *args, int *argc)
     }
 }
 
-static int parse_inline(char *data, size_t len, const resp_limits_t *lim, argvec_t *args,
-                        resp_parse_t *res)
+static int parse_inline(resp_parser_t *ps, char *data, size_t len, const resp_limits_t *lim,
+                        argvec_t *args, resp_parse_t *res)
 {
     size_t scan = len < lim->max_inline + 1 ? len : lim->max_inline + 1;
-    const char *nl = memchr(data, '\n', scan);
+    const char *nl = NULL;
     size_t end;
 
+    /* Resume the search where the last call stopped: linear under trickling. */
+    if (scan > ps->scanned)
+        nl = memchr(data + ps->scanned, '\n', scan - ps->scanned);
     if (!nl) {
         if (len > lim->max_inline) {
             res->err = ERR_INLINE_BIG;
             return RESP_ERROR;
         }
+        ps->scanned = scan;
         return RESP_INCOMPLETE;
     }
     end = (size_t)(nl - data);
@@ -294,16 +333,35 @@ static int parse_inline(char *data, size_t len, const resp_limits_t *lim, argvec
     if (end > 0 && data[end - 1] == '\r')
         end--;
     if (split_inline(data, end, args, &res->argc) != RESP_OK) {
-        res->consumed = 0;
-        res->argc = 0;
         res->err = ERR_QUOTES;
         return RESP_ERROR;
     }
     return RESP_OK;
 }
 
-int resp_parse_request(char *data, size_t len, const resp_limits_t *lim, argvec_t *args,
-                       resp_parse_t *res)
+void resp_parser_reset(resp_parser_t *ps)
+{
+    ps->left = -1;
+    ps->bulk = -1;
+    ps->pos = ps->scanned = 0;
+    ps->argc = 0;
+    ps->saved.n = 0;
+}
+
+void resp_parser_init(resp_parser_t *ps)
+{
+    memset(ps, 0, sizeof *ps);
+    resp_parser_reset(ps);
+}
+
+void resp_parser_free(resp_parser_t *ps)
+{
+    argvec_free(&ps->saved);
+    resp_parser_init(ps);
+}
+
+int resp_parse_next(resp_parser_t *ps, char *data, size_t len, const resp_limits_t *lim,
+                    argvec_t *args, resp_parse_t *res)
 {
     size_t n0 = args->n;
     int rc;
@@ -315,14 +373,30 @@ int resp_parse_request(char *data, size_t len, const resp_limits_t *lim, argvec_
     if (len == 0)
         return RESP_INCOMPLETE;
     if (data[0] == '*')
-        rc = parse_multibulk(data, len, lim, args, res);
+        rc = parse_multibulk(ps, data, len, lim, args, res);
     else
-        rc = parse_inline(data, len, lim, args, res);
+        rc = parse_inline(ps, data, len, lim, args, res);
+    if (rc == RESP_INCOMPLETE)
+        return rc;
     if (rc != RESP_OK) {
         args->n = n0; /* nothing half-parsed is left behind */
         res->consumed = 0;
         res->argc = 0;
     }
+    resp_parser_reset(ps);
+    /* A huge request's offsets are not worth keeping for the next one. */
+    if (ps->saved.cap > 1024)
+        argvec_free(&ps->saved);
+    return rc;
+}
+
+int resp_parse_request(char *data, size_t len, const resp_limits_t *lim, argvec_t *args,
+                       resp_parse_t *res)
+{
+    resp_parser_t ps;
+    resp_parser_init(&ps);
+    int rc = resp_parse_next(&ps, data, len, lim, args, res);
+    resp_parser_free(&ps);
     return rc;
 }
 
@@ -392,15 +466,28 @@ static inline size_t fmt_hdr(char *dst, char type, long long v)
     return n + 2;
 }
 
-static inline void put_hdr(buf_t *b, char type, long long v)
+/* May r's buffer grow by n bytes? Past its limit, the append is dropped. */
+static inline int room(reply_t *r, size_t n)
 {
-    buf_reserve(b, HDR_MAX);
-    b->len += fmt_hdr(b->data + b->len, type, v);
+    if (r->limit && (r->overflow || r->out->len + n > r->limit)) {
+        r->overflow = 1;
+        return 0;
+    }
+    return 1;
 }
 
-static inline void put_lit(buf_t *b, const char *s, size_t n)
+static inline void put_hdr(reply_t *r, char type, long long v)
 {
-    buf_append(b, s, n);
+    if (!room(r, HDR_MAX))
+        return;
+    buf_reserve(r->out, HDR_MAX);
+    r->out->len += fmt_hdr(r->out->data + r->out->len, type, v);
+}
+
+static inline void put_lit(reply_t *r, const char *s, size_t n)
+{
+    if (room(r, n))
+        buf_append(r->out, s, n);
 }
 
 void reply_status(reply_t *r, const char *s)
@@ -408,6 +495,8 @@ void reply_status(reply_t *r, const char *s)
     size_t n = strlen(s);
     buf_t *b = r->out;
 
+    if (!room(r, n + 3))
+        return;
     buf_reserve(b, n + 3);
     b->data[b->len++] = '+';
     memcpy(b->data + b->len, s, n);
@@ -418,7 +507,7 @@ void reply_status(reply_t *r, const char *s)
 
 void reply_ok(reply_t *r)
 {
-    put_lit(r->out, "+OK\r\n", 5);
+    put_lit(r, "+OK\r\n", 5);
 }
 
 void reply_error(reply_t *r, const char *msg)
@@ -478,7 +567,7 @@ void reply_errorf(reply_t *r, const char *fmt, ...)
 
 void reply_int(reply_t *r, long long v)
 {
-    put_hdr(r->out, ':', v);
+    put_hdr(r, ':', v);
 }
 
 void reply_bulk(reply_t *r, const void *p, size_t n)
@@ -486,6 +575,8 @@ void reply_bulk(reply_t *r, const void *p, size_t n)
     buf_t *b = r->out;
 
     /* one reservation for header, payload and trailer */
+    if (!room(r, HDR_MAX + n + 2))
+        return;
     buf_reserve(b, HDR_MAX + n + 2);
     b->len += fmt_hdr(b->data + b->len, '$', (long long)n);
     if (n)
@@ -546,34 +637,36 @@ void reply_double(reply_t *r, double d)
         return;
     }
     n = resp_format_double(tmp, d);
+    if (!room(r, (size_t)n + 3))
+        return;
     buf_reserve(r->out, (size_t)n + 3);
     buf_putc(r->out, ',');
     buf_append(r->out, tmp, (size_t)n);
-    put_lit(r->out, "\r\n", 2);
+    buf_append(r->out, "\r\n", 2);
 }
 
 void reply_bool(reply_t *r, int v)
 {
     if (r->proto >= 3)
-        put_lit(r->out, v ? "#t\r\n" : "#f\r\n", 4);
+        put_lit(r, v ? "#t\r\n" : "#f\r\n", 4);
     else
-        put_lit(r->out, v ? ":1\r\n" : ":0\r\n", 4);
+        put_lit(r, v ? ":1\r\n" : ":0\r\n", 4);
 }
 
 void reply_null(reply_t *r)
 {
     if (r->proto >= 3)
-        put_lit(r->out, "_\r\n", 3);
+        put_lit(r, "_\r\n", 3);
     else
-        put_lit(r->out, "$-1\r\n", 5);
+        put_lit(r, "$-1\r\n", 5);
 }
 
 void reply_null_array(reply_t *r)
 {
     if (r->proto >= 3)
-        put_lit(r->out, "_\r\n", 3);
+        put_lit(r, "_\r\n", 3);
     else
-        put_lit(r->out, "*-1\r\n", 5);
+        put_lit(r, "*-1\r\n", 5);
 }
 
 /* The header of an aggregate of n elements (pairs, for a map), degraded for RESP2. */
@@ -588,23 +681,29 @@ static size_t fmt_aggr(char *dst, int proto, char type, long n)
 
 void reply_array(reply_t *r, long n)
 {
-    put_hdr(r->out, '*', n);
+    put_hdr(r, '*', n);
 }
 
 void reply_map(reply_t *r, long n)
 {
+    if (!room(r, HDR_MAX))
+        return;
     buf_reserve(r->out, HDR_MAX);
     r->out->len += fmt_aggr(r->out->data + r->out->len, r->proto, '%', n);
 }
 
 void reply_set(reply_t *r, long n)
 {
+    if (!room(r, HDR_MAX))
+        return;
     buf_reserve(r->out, HDR_MAX);
     r->out->len += fmt_aggr(r->out->data + r->out->len, r->proto, '~', n);
 }
 
 void reply_push(reply_t *r, long n)
 {
+    if (!room(r, HDR_MAX))
+        return;
     buf_reserve(r->out, HDR_MAX);
     r->out->len += fmt_aggr(r->out->data + r->out->len, r->proto, '>', n);
 }
@@ -620,6 +719,8 @@ void reply_verbatim(reply_t *r, const char *p, size_t n, const char *fmt3)
     /* the format is exactly three characters ("txt", "mkd") */
     if (!fmt3 || strlen(fmt3) != 3)
         fmt3 = "txt";
+    if (!room(r, HDR_MAX + 4 + n + 2))
+        return;
     buf_reserve(b, HDR_MAX + 4 + n + 2);
     b->len += fmt_hdr(b->data + b->len, '=', (long long)n + 4);
     memcpy(b->data + b->len, fmt3, 3);
@@ -641,5 +742,7 @@ void reply_defer_set(reply_t *r, size_t mark, char type, long n)
 {
     char tmp[HDR_MAX];
     size_t len = fmt_aggr(tmp, r->proto, type, n);
+    if (r->overflow || !room(r, len))
+        return; /* the whole reply is being replaced */
     buf_insert(r->out, mark, tmp, len);
 }

@@ -16,6 +16,11 @@ typedef struct resp_limits {
     size_t max_args;   /* a larger *count is "invalid multibulk length" (Redis: 1024*1024) */
     size_t max_inline; /* an inline line (or a *count / $len header) with no newline
                           within this many bytes is an error (Redis: 64 KiB) */
+    /* A client that has not authenticated yet (when a password is required)
+     * gets Redis's smaller caps, with their own error texts. */
+    int unauth;
+    size_t unauth_max_args; /* Redis: 10 */
+    size_t unauth_max_bulk; /* Redis: 16384 */
 } resp_limits_t;
 
 typedef struct resp_parse {
@@ -27,7 +32,30 @@ typedef struct resp_parse {
                         "Protocol error: invalid bulk length" (no leading '-') */
 } resp_parse_t;
 
-/* Parse one request (multibulk "*N\r\n$L\r\n...", or an inline line split with
+/* A connection's parser state between reads (see resp_parse_next). */
+typedef struct resp_parser {
+    long long left; /* multibulk: arguments still to parse; -1 before the "*count" header */
+    long long bulk; /* length of the bulk whose "$len" header was parsed, or -1 */
+    size_t pos;     /* bytes of the pending request parsed so far */
+    size_t scanned; /* bytes past the current header's (or inline line's) start known
+                       to hold no line end */
+    int argc;       /* multibulk: the count announced */
+    argvec_t saved; /* arguments of the pending request, as offsets from its start */
+} resp_parser_t;
+
+void resp_parser_init(resp_parser_t *ps);
+void resp_parser_reset(resp_parser_t *ps); /* forget a pending request */
+void resp_parser_free(resp_parser_t *ps);
+
+/* Parse one request starting at data[0], resuming the pending one in ps: the
+ * caller passes the same request start again (the buffer may have moved and
+ * grown) until RESP_OK or RESP_ERROR, which leave ps ready for the next
+ * request. Time is linear in the bytes received over all calls. */
+int resp_parse_next(resp_parser_t *ps, char *data, size_t len, const resp_limits_t *lim,
+                    argvec_t *args, resp_parse_t *res);
+
+/* The same without state: every call parses data[0..len) from the start.
+ * Parse one request (multibulk "*N\r\n$L\r\n...", or an inline line split with
  * Redis's quoting rules) from data[0..len). Arguments are appended to args as views
  * into data; inline arguments are unquoted in place, which is why data is mutable.
  * The caller keeps data unchanged while the views are in use. Every size from the
@@ -44,6 +72,11 @@ typedef struct reply {
     int proto;
     uint64_t errors; /* error replies written, for INFO stats */
     char err[32];    /* the code (first word) of the last one, for INFO errorstats */
+    /* out may not grow past this length (0: no limit): an append that would is
+     * dropped and sets overflow, and the caller replaces the whole reply with
+     * an error (sched_exec_cmd), so a huge reply is refused, never built. */
+    size_t limit;
+    int overflow;
 } reply_t;
 
 void reply_status(reply_t *r, const char *s);  /* +s */

@@ -189,6 +189,17 @@ void sched_exec_cmd(client_t *c, const command_t *cmd, int argc, sv_t *argv, rep
         .parts = parts,
         .nparts = nparts,
     };
+    /* One reply may not outgrow proto-max-bulk-len or the normal class's hard
+     * output limit: past that it is refused rather than built (resp.h). */
+    size_t start = r->out->len, saved_limit = r->limit;
+    int saved_overflow = r->overflow;
+    uint64_t cap = config_get_u64(CFG_PROTO_MAX_BULK_LEN);
+    obl_t obl;
+    config_obl_get(OBL_NORMAL, &obl);
+    if (obl.hard && obl.hard < cap)
+        cap = obl.hard;
+    r->limit = saved_limit && saved_limit < start + cap ? saved_limit : start + cap;
+    r->overflow = 0;
     uint64_t errors = r->errors;
     /* Saved and restored: SCRIPT KILL runs here from inside a busy script. */
     sched_running_t saved = sched_running;
@@ -199,6 +210,15 @@ void sched_exec_cmd(client_t *c, const command_t *cmd, int argc, sv_t *argv, rep
     if (sched_running.marked)
         sched_busy_clear();
     sched_running = saved;
+    if (r->overflow) {
+        r->out->len = start;
+        r->overflow = 0;
+        r->limit = 0;
+        reply_errorf(r, "ERR reply of more than %llu bytes refused (client-output-buffer-limit "
+                        "or proto-max-bulk-len)", (unsigned long long)cap);
+    }
+    r->limit = saved_limit;
+    r->overflow = saved_overflow;
     stat_add(&cs->calls, 1);
     if (r->errors != errors) {
         stat_add(&cs->failed_calls, 1);

@@ -35,6 +35,7 @@ typedef struct task {
     uint32_t first, count; /* commands cl->q[first .. first+count) */
     uint32_t cursor;       /* next command of the batch to run */
     buf_t out;             /* replies of a task run away from home */
+    size_t out_budget;     /* a batch away stops once out holds this much (0: no limit) */
     uint64_t errors;
     /* multi-partition tasks: partitions in the global (ascending) order */
     int *parts, nparts, acquired, req_end;

@@ -78,6 +78,9 @@ static _Thread_local client_t *placing;
 static void task_complete(task_t *t)
 {
     client_t *c = t->cl;
+    /* A batch stopped early by its output budget: the rest runs later. */
+    if (t->kind == TASK_BATCH)
+        c->qhead -= t->count - t->cursor;
     if (t->exec != t->home) {
         buf_append(&c->out, t->out.data, t->out.len);
         c->reply.errors += t->errors;
@@ -99,14 +102,27 @@ static void task_complete_msg(xmsg_t *m)
 
 /* ---- batches of single-partition commands ------------------------------- */
 
+/* Is the batch's output past its share of client-output-high-water? At home
+ * the client's own buffer says; away, the budget the home worker gave it
+ * (the owner must not read the client's buffer, which home may be writing). */
+static int batch_out_full(task_t *t)
+{
+    if (t->exec == t->home)
+        return client_output_full(t->cl);
+    return t->out_budget && t->out.len >= t->out_budget;
+}
+
 /* On the owner: run the batch's commands in order; a command whose partition
- * is busy parks the batch in that partition's queue. */
+ * is busy parks the batch in that partition's queue. Output past the budget
+ * ends the batch early (at least one command runs). */
 static void batch_run(task_t *t)
 {
     client_t *c = t->cl;
     reply_t away = {.out = &t->out, .proto = t->proto, .errors = 0};
     reply_t *r = t->exec == t->home ? &c->reply : &away;
     while (t->cursor < t->count) {
+        if (t->cursor > 0 && batch_out_full(t))
+            break;
         const qcmd_t *qc = &c->q[t->first + t->cursor];
         int p = qc->part;
         int granted = pst[p].holder == t;
@@ -249,6 +265,8 @@ static void run_client(client_t *c)
     int self = worker_self();
     task_t *t = &c->task;
     while (c->qhead < c->qlen) {
+        if (client_output_full(c))
+            break; /* resumed by client_settle once the output drains */
         qcmd_t *qc = &c->q[c->qhead];
         if (client_precheck(c, qc) != 0) {
             c->qhead++;
@@ -289,6 +307,7 @@ static void run_client(client_t *c)
                    batchable(c, &c->q[c->qhead + t->count], o))
                 t->count++;
             t->exec = o;
+            t->out_budget = client_out_budget(c);
             c->qhead += t->count;
             placing = c;
             if (o == self) {

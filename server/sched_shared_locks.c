@@ -17,6 +17,8 @@ void sched_locked_run_client(client_t *c)
     int self = worker_self();
     task_t *t = &c->task;
     while (c->qhead < c->qlen) {
+        if (client_output_full(c))
+            break; /* resumed by client_settle once the output drains */
         qcmd_t *qc = &c->q[c->qhead++];
         if (client_precheck(c, qc) != 0)
             continue;

@@ -151,7 +151,7 @@ class Server:
                 with socket.create_connection((self.host, self.port), timeout=0.5) as s:
                     s.settimeout(1.0)
                     s.sendall(b"*1\r\n$4\r\nPING\r\n")
-                    if s.recv(64).startswith(b"+PONG"):
+                    if s.recv(64).startswith((b"+PONG", b"-NOAUTH")):
                         return True
             except OSError:
                 pass

@@ -158,7 +158,16 @@ static void test_defaults(void **state)
     assert_int_equal(config_get(allow_undeclared_keys), 0);
     assert_int_equal(config_get(proto_max_bulk_len), 512LL << 20);
     assert_int_equal(config_get(client_query_buffer_limit), 1LL << 30);
-    assert_int_equal(config_get(client_output_buffer_limit_normal), 0);
+    assert_string_equal(cfg.client_output_buffer_limit, "normal 0 0 0 pubsub 33554432 8388608 60");
+    obl_t obl;
+    config_obl_get(OBL_PUBSUB, &obl);
+    assert_int_equal(obl.hard, 32 << 20);
+    assert_int_equal(obl.soft, 8 << 20);
+    assert_int_equal(obl.soft_seconds, 60);
+    config_obl_get(OBL_NORMAL, &obl);
+    assert_int_equal(obl.hard, 0);
+    assert_int_equal(config_get(client_output_high_water), 1 << 20);
+    assert_int_equal(config_get(client_output_low_water), 256 << 10);
     assert_string_equal(cfg.requirepass, "");
     assert_int_equal(config_auth_required(), 0);
     /* the by-id accessors agree */

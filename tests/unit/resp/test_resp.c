@@ -134,9 +134,7 @@ typedef struct rcase {
 static void rc_init(rcase_t *c, int proto)
 {
     buf_init(&c->out);
-    c->r.out = &c->out;
-    c->r.proto = proto;
-    c->r.errors = 0;
+    c->r = (reply_t){.out = &c->out, .proto = proto};
 }
 
 static void rc_reset(rcase_t *c)
@@ -1246,6 +1244,158 @@ static void test_reply_defer_nested(void **state)
     buf_free(&c.out);
 }
 
+
+/* ---- the resumable parser (resp_parse_next) ------------------------------ */
+
+/* Feed in[0..n) to a connection-like loop, `step` bytes per "read", into a
+ * buffer that is reallocated (moved) before every read; returns the number
+ * of requests parsed and joins their arguments, '|'-separated, into out. */
+static int feed_chunked(const char *in, size_t n, size_t step, const resp_limits_t *lim,
+                        buf_t *out, const char **err)
+{
+    resp_parser_t ps;
+    resp_parser_init(&ps);
+    char *data = NULL;
+    size_t len = 0, start = 0;
+    int nreq = 0;
+    *err = NULL;
+    for (size_t fed = 0; fed < n;) {
+        size_t k = n - fed < step ? n - fed : step;
+        char *moved = malloc(len + k); /* a new address every read */
+        memcpy(moved, data, len);
+        free(data);
+        data = moved;
+        memcpy(data + len, in + fed, k);
+        len += k;
+        fed += k;
+        for (;;) {
+            argvec_t args = {0};
+            resp_parse_t res;
+            int rc = resp_parse_next(&ps, data + start, len - start, lim, &args, &res);
+            if (rc == RESP_OK) {
+                for (int i = 0; i < res.argc; i++) {
+                    assert_true(args.v[i].p >= data + start && args.v[i].p + args.v[i].len <= data + len);
+                    buf_append(out, args.v[i].p, args.v[i].len);
+                    buf_putc(out, '|');
+                }
+                start += res.consumed;
+                nreq++;
+            } else if (rc == RESP_ERROR) {
+                *err = res.err;
+            }
+            argvec_free(&args);
+            if (rc != RESP_OK)
+                break;
+        }
+        if (*err)
+            break;
+    }
+    free(data);
+    resp_parser_free(&ps);
+    return nreq;
+}
+
+static void test_parse_next_any_split(void **state)
+{
+    (void)state;
+    static const char in[] = "*3\r\n$3\r\nSET\r\n$3\r\nkey\r\n$10\r\n0123456789\r\n"
+                             "PING\r\n*0\r\n*1\r\n$0\r\n\r\n"
+                             "set \"a b\" 'c'\n*2\r\n$3\r\nGET\r\n$3\r\nkey\r\n";
+    buf_t whole;
+    buf_init(&whole);
+    const char *err;
+    int n = feed_chunked(in, sizeof in - 1, sizeof in, &LIM, &whole, &err);
+    assert_null(err);
+    assert_int_equal(n, 6);
+    assert_memory_equal(whole.data, "SET|key|0123456789|PING||set|a b|c|GET|key|", whole.len);
+    for (size_t step = 1; step < 20; step++) {
+        buf_t got;
+        buf_init(&got);
+        assert_int_equal(feed_chunked(in, sizeof in - 1, step, &LIM, &got, &err), 6);
+        assert_null(err);
+        assert_int_equal(got.len, whole.len);
+        assert_memory_equal(got.data, whole.data, whole.len);
+        buf_free(&got);
+    }
+    buf_free(&whole);
+}
+
+static void test_parse_next_errors_when_split(void **state)
+{
+    (void)state;
+    buf_t got;
+    const char *err;
+    buf_init(&got);
+    feed_chunked(L("*2\r\n$3\r\nGET\r\n$x\r\n"), 1, &LIM, &got, &err);
+    assert_string_equal(err, "Protocol error: invalid bulk length");
+    feed_chunked(L("*1\r\n$3\r\nGETXX"), 2, &LIM, &got, &err);
+    assert_string_equal(err, "Protocol error: expected '\\r\\n' after bulk data");
+    resp_limits_t lim = LIM;
+    lim.max_inline = 16;
+    feed_chunked(L("*1\r\n$300000000000000000000000"), 3, &lim, &got, &err);
+    assert_string_equal(err, "Protocol error: too big bulk count string");
+    buf_free(&got);
+}
+
+static void test_parse_unauthenticated_limits(void **state)
+{
+    (void)state;
+    resp_limits_t lim = LIM;
+    lim.unauth = 1;
+    lim.unauth_max_args = 10;
+    lim.unauth_max_bulk = 16384;
+    buf_t got;
+    const char *err;
+    buf_init(&got);
+    feed_chunked(L("*11\r\n"), 64, &lim, &got, &err);
+    assert_string_equal(err, "Protocol error: unauthenticated multibulk length");
+    feed_chunked(L("*2\r\n$4\r\nAUTH\r\n$16385\r\n"), 64, &lim, &got, &err);
+    assert_string_equal(err, "Protocol error: unauthenticated bulk length");
+    got.len = 0;
+    assert_int_equal(feed_chunked(L("*2\r\n$4\r\nAUTH\r\n$6\r\nsecret\r\n"), 5, &lim, &got, &err), 1);
+    assert_null(err);
+    assert_memory_equal(got.data, "AUTH|secret|", got.len);
+    buf_free(&got);
+}
+
+/* A request of 100000 arguments in 7-byte pieces parses to the same
+ * arguments: the resumed state keeps each argument exactly once. */
+static void test_parse_next_many_args_trickled(void **state)
+{
+    (void)state;
+    buf_t in;
+    buf_init(&in);
+    buf_printf(&in, "*100000\r\n");
+    for (int i = 0; i < 100000; i++)
+        buf_printf(&in, "$1\r\n%c\r\n", 'a' + i % 26);
+    buf_t got;
+    const char *err;
+    buf_init(&got);
+    assert_int_equal(feed_chunked(in.data, in.len, 4096, &LIM, &got, &err), 1);
+    assert_null(err);
+    assert_int_equal(got.len, 200000);
+    assert_int_equal(got.data[2 * 99999], 'a' + 99999 % 26);
+    buf_free(&got);
+    buf_free(&in);
+}
+
+/* A reply writer with a limit drops what would pass it and says so. */
+static void test_reply_limit(void **state)
+{
+    (void)state;
+    buf_t out;
+    buf_init(&out);
+    reply_t r = {.out = &out, .proto = 2, .limit = 64};
+    reply_array(&r, 3);
+    reply_bulk(&r, "hello", 5);
+    assert_int_equal(r.overflow, 0);
+    reply_bulk(&r, "0123456789012345678901234567890123456789", 40);
+    assert_int_equal(r.overflow, 1);
+    reply_int(&r, 7); /* dropped too: the reply is being replaced */
+    assert_true(out.len <= 64);
+    buf_free(&out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1288,6 +1438,11 @@ int main(void)
         cmocka_unit_test(test_reply_verbatim),
         cmocka_unit_test(test_reply_defer),
         cmocka_unit_test(test_reply_defer_nested),
+        cmocka_unit_test(test_parse_next_any_split),
+        cmocka_unit_test(test_parse_next_errors_when_split),
+        cmocka_unit_test(test_parse_unauthenticated_limits),
+        cmocka_unit_test(test_parse_next_many_args_trickled),
+        cmocka_unit_test(test_reply_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
