@@ -17,6 +17,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "netutil.h"
 #include "store.h"
 
 #define READ_CHUNK (16 * 1024)
@@ -124,6 +125,8 @@ void client_accept(int worker, int fd, struct sockaddr *sa, socklen_t sl)
         stat_add(&worker_stats(worker)->rejected_connections, 1);
         return;
     }
+    if (net_protected_refuse(worker, fd, sa))
+        return;
     int ka = config_get_int(CFG_TCP_KEEPALIVE);
     if (ka > 0) {
         int one = 1;
