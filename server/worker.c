@@ -11,13 +11,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <arpa/inet.h>
 #include <unistd.h>
 
 #include "buf.h"
 #include "client.h"
+#include "config.h"
+#include "fdlimit.h"
 #include "log.h"
+#include "netutil.h"
 #include "ring.h"
 #include "sched.h"
 #include "store.h"
@@ -39,6 +43,7 @@ typedef struct worker {
     ev_signal sigterm, sigint;
     ev_io listen_io[MAX_LISTENERS];
     int nlisten;
+    ev_timer accept_pause; /* listeners stopped after accept() ran out of fds */
     ring_t *in;           /* in[from]: the ring from worker `from` to this one */
     xmsg_t **overflow;    /* overflow[to]: messages for a full ring, oldest first */
     xmsg_t **overflow_tail;
@@ -315,6 +320,71 @@ void worker_io_free(worker_io_t *io)
     free(io);
 }
 
+/* accept() that fails for want of descriptors or memory (EMFILE, ENFILE,
+ * ENOBUFS, ENOMEM) fails again at once, while the connection waits in the
+ * backlog and keeps the level-triggered listener readable: the loop would
+ * spin and log without end. Instead the worker stops its listeners for
+ * ACCEPT_PAUSE_S, then tries again; the log gets one line per
+ * ACCEPT_LOG_EVERY_MS at most, all workers together, with the pauses since. */
+#define ACCEPT_PAUSE_S 0.1
+#define ACCEPT_LOG_EVERY_MS 10000
+
+static _Atomic uint64_t accept_log_ms;   /* when the last such line was logged */
+static _Atomic uint64_t accept_unlogged; /* pauses since then */
+
+static void on_accept_resume(struct ev_loop *loop, ev_timer *t, int revents)
+{
+    worker_t *w = t->data;
+    for (int l = 0; l < w->nlisten; l++)
+        ev_io_start(loop, &w->listen_io[l]);
+}
+
+static void accept_pause(worker_t *w, int err)
+{
+    for (int l = 0; l < w->nlisten; l++)
+        ev_io_stop(w->loop, &w->listen_io[l]);
+    if (!ev_is_active(&w->accept_pause)) {
+        ev_timer_set(&w->accept_pause, ACCEPT_PAUSE_S, 0.);
+        ev_timer_start(w->loop, &w->accept_pause);
+    }
+    uint64_t pauses = atomic_fetch_add(&accept_unlogged, 1) + 1;
+    uint64_t last = atomic_load(&accept_log_ms);
+    if ((last && w->now_ms - last < ACCEPT_LOG_EVERY_MS) ||
+        !atomic_compare_exchange_strong(&accept_log_ms, &last, w->now_ms))
+        return;
+    atomic_fetch_sub(&accept_unlogged, pauses);
+    char limit[64] = "";
+    struct rlimit rl;
+    if (err == EMFILE && getrlimit(RLIMIT_NOFILE, &rl) == 0)
+        snprintf(limit, sizeof limit, " (open file limit %llu)", (unsigned long long)rl.rlim_cur);
+    log_warn("accept: %s%s: not accepting new connections for %d ms at a time (%llu pauses "
+             "since the last report; this line repeats every %d s at most)",
+             strerror(err), limit, (int)(ACCEPT_PAUSE_S * 1000), (unsigned long long)pauses,
+             ACCEPT_LOG_EVERY_MS / 1000);
+}
+
+/* Errors accept() returns for one connection (it was reset, or Linux passes
+ * on a network error pending on it): skip it, take the next. */
+static int accept_error_is_transient(int e)
+{
+    switch (e) {
+    case EINTR:
+    case ECONNABORTED:
+    case EPERM: /* a firewall rule refused it */
+    case EPROTO:
+    case ENOPROTOOPT:
+    case ENETDOWN:
+    case ENETUNREACH:
+    case EHOSTDOWN:
+    case EHOSTUNREACH:
+    case ENONET:
+    case EOPNOTSUPP:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
 static void on_accept(struct ev_loop *loop, ev_io *io, int revents)
 {
     worker_t *w = io->data;
@@ -324,15 +394,37 @@ static void on_accept(struct ev_loop *loop, ev_io *io, int revents)
         socklen_t sl = sizeof ss;
         int fd = accept4(io->fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
-            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-                log_warn("accept: %s", strerror(errno));
+            int e = errno;
+            if (e == EAGAIN || e == EWOULDBLOCK)
+                break;
+            if (accept_error_is_transient(e))
+                continue;
+            accept_pause(w, e); /* EMFILE, ENFILE, ENOBUFS, ENOMEM, or worse */
             break;
         }
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        net_keepalive(fd, config_get_int(CFG_TCP_KEEPALIVE));
         client_accept(w->id, fd, (struct sockaddr *)&ss, sl);
     }
     run_deferred(w);
+}
+
+int worker_fd_reserve(int n, const char *bind)
+{
+    int naddr = 0;
+    for (const char *p = bind ? bind : ""; *p;) {
+        while (*p == ' ')
+            p++;
+        if (!*p)
+            break;
+        naddr++;
+        while (*p && *p != ' ')
+            p++;
+    }
+    /* Each worker: its loop's epoll fd, the eventfd behind ev_async (a pipe's
+     * two ends where eventfd is missing), one listener per address. */
+    return FDLIMIT_MIN_RESERVE + n * (3 + naddr);
 }
 
 static int listen_one(worker_t *w, const char *addr, int port, int backlog, char *err,
@@ -467,6 +559,8 @@ int worker_setup(int n, size_t ring_size, int pin)
         ev_prepare_init(&w->prepare, on_prepare);
         w->prepare.data = w;
         ev_prepare_start(w->loop, &w->prepare);
+        ev_init(&w->accept_pause, on_accept_resume);
+        w->accept_pause.data = w;
         ev_init(&w->cron, on_cron);
         w->cron.repeat = 0.1;
         w->cron.data = w;
