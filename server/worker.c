@@ -1,60 +1,23 @@
+/* worker — the threads, their loops, messages between them and the client
+ * I/O hooks; the listeners and accept() are in worker_net.c. See worker.h. */
 #include "worker.h"
 
 #include <errno.h>
-#include <ev.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/socket.h>
-#include <arpa/inet.h>
 #include <unistd.h>
 
 #include "buf.h"
 #include "client.h"
-#include "config.h"
-#include "fdlimit.h"
 #include "log.h"
-#include "netutil.h"
 #include "ring.h"
 #include "sched.h"
 #include "store.h"
-
-#define MAX_LISTENERS 16
-
-struct worker_io {
-    ev_io r, w;
-    void *client;
-};
-
-typedef struct worker {
-    int id;
-    pthread_t thread;
-    struct ev_loop *loop;
-    ev_async wake;
-    ev_prepare prepare;
-    ev_timer cron;
-    ev_signal sigterm, sigint;
-    ev_io listen_io[MAX_LISTENERS];
-    int nlisten;
-    ev_timer accept_pause; /* listeners stopped after accept() ran out of fds */
-    ring_t *in;           /* in[from]: the ring from worker `from` to this one */
-    xmsg_t **overflow;    /* overflow[to]: messages for a full ring, oldest first */
-    xmsg_t **overflow_tail;
-    char *wake_pending;   /* wake_pending[to]: send an ev_async before blocking */
-    xmsg_t *defer_head, *defer_tail;
-    uint64_t now_ms;
-    int busy_mode;        /* inside worker_serve_busy: only client I/O runs */
-    int awaiting;         /* answers from peers this worker waits for (worker_await) */
-    int round_clients;    /* client events served since the last prepare */
-    worker_stats_t stats;
-} worker_t;
+#include "worker_internal.h"
 
 static worker_t *workers;
 static int nworkers;
@@ -65,6 +28,7 @@ static _Thread_local worker_t *self;
 int worker_self(void) { return self ? self->id : -1; }
 int worker_count(void) { return nworkers; }
 worker_stats_t *worker_stats(int id) { return &workers[id].stats; }
+worker_t *worker_get(int id) { return &workers[id]; }
 int worker_shutting_down(void) { return atomic_load(&shutting_down); }
 uint64_t worker_now_ms(void) { return self ? self->now_ms : now_ms(); }
 
@@ -131,7 +95,7 @@ static void flush_overflow(worker_t *w)
     }
 }
 
-static void run_deferred(worker_t *w)
+void worker_run_deferred(worker_t *w)
 {
     while (w->defer_head) {
         xmsg_t *m = w->defer_head;
@@ -155,7 +119,7 @@ static void drain_inbound(worker_t *w)
                 m->fn(m);
             }
         }
-        run_deferred(w);
+        worker_run_deferred(w);
         if (!got)
             return;
     }
@@ -215,10 +179,10 @@ static int spin_for_messages(worker_t *w)
  * owes (one ev_async per peer). */
 static void settle_round(worker_t *w)
 {
-    run_deferred(w);
+    worker_run_deferred(w);
     while (sched_poll(w->id)) {
         w->now_ms = now_ms();
-        run_deferred(w);
+        worker_run_deferred(w);
     }
     int overflow = 0;
     flush_overflow(w);
@@ -286,7 +250,7 @@ static void on_client_event(struct ev_loop *loop, ev_io *io, int revents)
     self->now_ms = now_ms();
     self->round_clients = 1;
     client_on_event(wio->client, (revents & EV_READ) != 0, (revents & EV_WRITE) != 0);
-    run_deferred(self);
+    worker_run_deferred(self);
 }
 
 worker_io_t *worker_io_new(int fd, void *client)
@@ -320,218 +284,6 @@ void worker_io_free(worker_io_t *io)
     free(io);
 }
 
-/* accept() that fails for want of descriptors or memory (EMFILE, ENFILE,
- * ENOBUFS, ENOMEM) fails again at once, while the connection waits in the
- * backlog and keeps the level-triggered listener readable: the loop would
- * spin and log without end. Instead the worker stops its listeners for
- * ACCEPT_PAUSE_S, then tries again; the log gets one line per
- * ACCEPT_LOG_EVERY_MS at most, all workers together, with the pauses since. */
-#define ACCEPT_PAUSE_S 0.1
-#define ACCEPT_LOG_EVERY_MS 10000
-
-static _Atomic uint64_t accept_log_ms;   /* when the last such line was logged */
-static _Atomic uint64_t accept_unlogged; /* pauses since then */
-
-static void on_accept_resume(struct ev_loop *loop, ev_timer *t, int revents)
-{
-    worker_t *w = t->data;
-    for (int l = 0; l < w->nlisten; l++)
-        ev_io_start(loop, &w->listen_io[l]);
-}
-
-static void accept_pause(worker_t *w, int err)
-{
-    for (int l = 0; l < w->nlisten; l++)
-        ev_io_stop(w->loop, &w->listen_io[l]);
-    if (!ev_is_active(&w->accept_pause)) {
-        ev_timer_set(&w->accept_pause, ACCEPT_PAUSE_S, 0.);
-        ev_timer_start(w->loop, &w->accept_pause);
-    }
-    uint64_t pauses = atomic_fetch_add(&accept_unlogged, 1) + 1;
-    uint64_t last = atomic_load(&accept_log_ms);
-    if ((last && w->now_ms - last < ACCEPT_LOG_EVERY_MS) ||
-        !atomic_compare_exchange_strong(&accept_log_ms, &last, w->now_ms))
-        return;
-    atomic_fetch_sub(&accept_unlogged, pauses);
-    char limit[64] = "";
-    struct rlimit rl;
-    if (err == EMFILE && getrlimit(RLIMIT_NOFILE, &rl) == 0)
-        snprintf(limit, sizeof limit, " (open file limit %llu)", (unsigned long long)rl.rlim_cur);
-    log_warn("accept: %s%s: not accepting new connections for %d ms at a time (%llu pauses "
-             "since the last report; this line repeats every %d s at most)",
-             strerror(err), limit, (int)(ACCEPT_PAUSE_S * 1000), (unsigned long long)pauses,
-             ACCEPT_LOG_EVERY_MS / 1000);
-}
-
-/* Errors accept() returns for one connection (it was reset, or Linux passes
- * on a network error pending on it): skip it, take the next. */
-static int accept_error_is_transient(int e)
-{
-    switch (e) {
-    case EINTR:
-    case ECONNABORTED:
-    case EPERM: /* a firewall rule refused it */
-    case EPROTO:
-    case ENOPROTOOPT:
-    case ENETDOWN:
-    case ENETUNREACH:
-    case EHOSTDOWN:
-    case EHOSTUNREACH:
-    case ENONET:
-    case EOPNOTSUPP:
-        return 1;
-    default:
-        return 0;
-    }
-}
-
-static void on_accept(struct ev_loop *loop, ev_io *io, int revents)
-{
-    worker_t *w = io->data;
-    w->now_ms = now_ms();
-    for (int i = 0; i < 64; i++) {
-        struct sockaddr_storage ss;
-        socklen_t sl = sizeof ss;
-        int fd = accept4(io->fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0) {
-            int e = errno;
-            if (e == EAGAIN || e == EWOULDBLOCK)
-                break;
-            if (accept_error_is_transient(e))
-                continue;
-            accept_pause(w, e); /* EMFILE, ENFILE, ENOBUFS, ENOMEM, or worse */
-            break;
-        }
-        int one = 1;
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        net_keepalive(fd, config_get_int(CFG_TCP_KEEPALIVE));
-        client_accept(w->id, fd, (struct sockaddr *)&ss, sl);
-    }
-    run_deferred(w);
-}
-
-int worker_fd_reserve(int n, const char *bind)
-{
-    int naddr = 0;
-    for (const char *p = bind ? bind : ""; *p;) {
-        while (*p == ' ')
-            p++;
-        if (!*p)
-            break;
-        naddr++;
-        while (*p && *p != ' ')
-            p++;
-    }
-    /* Each worker: its loop's epoll fd, the eventfd behind ev_async (a pipe's
-     * two ends where eventfd is missing), one listener per address. */
-    return FDLIMIT_MIN_RESERVE + n * (3 + naddr);
-}
-
-static int listen_one(worker_t *w, const char *addr, int port, int backlog, char *err,
-                      size_t errlen)
-{
-    struct sockaddr_storage ss;
-    memset(&ss, 0, sizeof ss);
-    socklen_t sl;
-    int family;
-    if (strchr(addr, ':')) {
-        struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
-        a6->sin6_family = AF_INET6;
-        a6->sin6_port = htons((uint16_t)port);
-        if (strcmp(addr, "*") != 0 && inet_pton(AF_INET6, strcmp(addr, "::*") == 0 ? "::" : addr,
-                                                &a6->sin6_addr) != 1) {
-            snprintf(err, errlen, "invalid bind address '%s'", addr);
-            return -2;
-        }
-        sl = sizeof *a6;
-        family = AF_INET6;
-    } else {
-        struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
-        a4->sin_family = AF_INET;
-        a4->sin_port = htons((uint16_t)port);
-        if (strcmp(addr, "*") == 0)
-            a4->sin_addr.s_addr = htonl(INADDR_ANY);
-        else if (inet_pton(AF_INET, addr, &a4->sin_addr) != 1) {
-            snprintf(err, errlen, "invalid bind address '%s'", addr);
-            return -2;
-        }
-        sl = sizeof *a4;
-        family = AF_INET;
-    }
-    int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        snprintf(err, errlen, "socket(%s): %s", addr, strerror(errno));
-        return -1;
-    }
-    int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (family == AF_INET6)
-        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-    if (w->id == 0) {
-        /* SO_REUSEPORT would let us share a port another server holds: first
-         * make sure the address is free with a plain bind. */
-        int probe = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (probe >= 0) {
-            setsockopt(probe, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-            if (family == AF_INET6)
-                setsockopt(probe, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-            int rc = bind(probe, (struct sockaddr *)&ss, sl);
-            int e = errno;
-            close(probe);
-            if (rc < 0) {
-                snprintf(err, errlen, "could not listen on %s:%d: %s", addr, port, strerror(e));
-                close(fd);
-                return -1;
-            }
-        }
-    }
-    /* Each worker its own listener: the kernel spreads connections over them. */
-    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
-    if (bind(fd, (struct sockaddr *)&ss, sl) < 0 || listen(fd, backlog) < 0) {
-        snprintf(err, errlen, "could not listen on %s:%d: %s", addr, port, strerror(errno));
-        close(fd);
-        return -1;
-    }
-    if (w->nlisten == MAX_LISTENERS) {
-        snprintf(err, errlen, "too many bind addresses");
-        close(fd);
-        return -2;
-    }
-    ev_io *io = &w->listen_io[w->nlisten++];
-    ev_io_init(io, on_accept, fd, EV_READ);
-    io->data = w;
-    return 0;
-}
-
-int worker_listen(const char *bind_list, int port, int backlog, char *err, size_t errlen)
-{
-    char *copy = xstrndup(bind_list, strlen(bind_list));
-    int bound = 0;
-    char *save = NULL;
-    for (char *tok = strtok_r(copy, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
-        int optional = tok[0] == '-';
-        const char *addr = optional ? tok + 1 : tok;
-        int ok = 1;
-        for (int i = 0; i < nworkers && ok; i++) {
-            int rc = listen_one(&workers[i], addr, port, backlog, err, errlen);
-            if (rc == -1 && optional && i == 0) {
-                log_notice("skipping optional bind address %s: %s", addr, err);
-                ok = 0;
-            } else if (rc != 0) {
-                free(copy);
-                return -1;
-            }
-        }
-        bound += ok;
-    }
-    free(copy);
-    if (!bound) {
-        snprintf(err, errlen, "no address to listen on");
-        return -1;
-    }
-    return 0;
-}
-
 /* ---- threads ----------------------------------------------------------- */
 
 int worker_setup(int n, size_t ring_size, int pin)
@@ -559,8 +311,7 @@ int worker_setup(int n, size_t ring_size, int pin)
         ev_prepare_init(&w->prepare, on_prepare);
         w->prepare.data = w;
         ev_prepare_start(w->loop, &w->prepare);
-        ev_init(&w->accept_pause, on_accept_resume);
-        w->accept_pause.data = w;
+        worker_net_init(w);
         ev_init(&w->cron, on_cron);
         w->cron.repeat = 0.1;
         w->cron.data = w;
@@ -596,8 +347,7 @@ void worker_teardown(void)
 {
     for (int i = 0; i < nworkers; i++) {
         worker_t *w = &workers[i];
-        for (int l = 0; l < w->nlisten; l++)
-            close(w->listen_io[l].fd);
+        worker_net_close(w);
         /* Messages still queued when the loops stopped are never run. */
         for (int f = 0; f < nworkers; f++) {
             xmsg_t *m;
@@ -655,8 +405,7 @@ static void *worker_main(void *arg)
     self = w;
     if (pin_threads)
         pin_self(w->id);
-    for (int l = 0; l < w->nlisten; l++)
-        ev_io_start(w->loop, &w->listen_io[l]);
+    worker_net_start(w);
     sched_worker_start(w->id);
     ev_run(w->loop, 0);
     client_close_all(w->id);

@@ -1,6 +1,7 @@
 /* worker — the per-core threads: one pinned libev loop each, its own
  * SO_REUSEPORT listeners, cross-worker messages over rings with ev_async
- * wake-ups, per-worker timers. The only file that includes ev.h. */
+ * wake-ups, per-worker timers. The only module that includes ev.h (worker.c,
+ * worker_net.c for the listeners, and their worker_internal.h). */
 #ifndef PERCORE_WORKER_H
 #define PERCORE_WORKER_H
 
