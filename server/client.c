@@ -17,6 +17,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "netutil.h"
 #include "store.h"
 
 #define READ_CHUNK (16 * 1024)
@@ -125,11 +126,8 @@ void client_accept(int worker, int fd, struct sockaddr *sa, socklen_t sl)
         stat_add(&worker_stats(worker)->rejected_connections, 1);
         return;
     }
-    int ka = config_get_int(CFG_TCP_KEEPALIVE);
-    if (ka > 0) {
-        int one = 1;
-        setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
-    }
+    if (net_protected_refuse(worker, fd, sa))
+        return;
     client_t *c = xcalloc(1, sizeof *c);
     c->id = atomic_fetch_add(&next_client_id, 1);
     c->fd = fd;

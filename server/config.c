@@ -13,6 +13,7 @@
 
 #include "cmd_util.h"
 #include "config_internal.h"
+#include "fdlimit.h"
 #include "log.h"
 #include "store.h"
 
@@ -167,8 +168,8 @@ static const char *word_of(const config_opt_t *o, long long v)
     return "unknown";
 }
 
-/* An address list: split on blanks, at most 16 (Redis's limit), each a
- * plausible address, joined again with single spaces. */
+/* An address list: split on blanks, at least 1 and at most 16 (Redis's
+ * limit), each a plausible address, joined again with single spaces. */
 static int parse_addrs(const char *v, size_t len, cval_t *out, char *err, size_t errlen)
 {
     buf_t b;
@@ -198,7 +199,14 @@ static int parse_addrs(const char *v, size_t len, cval_t *out, char *err, size_t
             buf_putc(&b, ' ');
         buf_append(&b, t, tl);
     }
-    out->s = xstrndup(b.data ? b.data : "", b.len);
+    if (n == 0) {
+        /* Redis treats an empty bind as every address; an empty value is too
+         * easy to write by accident for that. */
+        buf_free(&b);
+        return config_fail(err, errlen,
+                           "bind needs at least one address (\"* -::*\" listens on every one)");
+    }
+    out->s = xstrndup(b.data, b.len);
     buf_free(&b);
     return 0;
 }
@@ -352,6 +360,23 @@ const char *config_name_at(int i, const config_opt_t **opt)
     return name;
 }
 
+/* The checks across options, for config_finalize and CONFIG SET alike. */
+static int check_limits(long long max_bulk, long long qbuf, long long high, long long low,
+                        char *err, size_t errlen)
+{
+    if (max_bulk > qbuf)
+        return config_fail(err, errlen,
+                           "proto-max-bulk-len (%lld) must not exceed client-query-buffer-limit "
+                           "(%lld): a request must fit in the query buffer",
+                           max_bulk, qbuf);
+    if (high && low >= high)
+        return config_fail(err, errlen,
+                           "client-output-low-water (%lld) must be below client-output-high-water "
+                           "(%lld)",
+                           low, high);
+    return 0;
+}
+
 int config_finalize(int online_cpus, char *err, size_t errlen)
 {
     int threads = config_get(threads);
@@ -368,24 +393,9 @@ int config_finalize(int online_cpus, char *err, size_t errlen)
         atomic_store_explicit(&cfg.partitions, p, memory_order_relaxed);
     }
 
-    if (!cfg.bind || !cfg.bind[0]) {
-        cval_t v = {0, xstrndup("* -::*", 6)};
-        config_put_value(CFG_BIND, &v);
-    }
-
-    if (config_get(proto_max_bulk_len) > config_get(client_query_buffer_limit))
-        return config_fail(
-            err, errlen,
-            "proto-max-bulk-len (%lld) must not exceed client-query-buffer-limit (%lld): "
-            "a request must fit in the query buffer",
-            config_get(proto_max_bulk_len), config_get(client_query_buffer_limit));
-    if (config_get(client_output_high_water) &&
-        config_get(client_output_low_water) >= config_get(client_output_high_water))
-        return config_fail(err, errlen,
-                           "client-output-low-water (%lld) must be below client-output-high-water "
-                           "(%lld)",
-                           config_get(client_output_low_water), config_get(client_output_high_water));
-    return 0;
+    return check_limits(config_get(proto_max_bulk_len), config_get(client_query_buffer_limit),
+                        config_get(client_output_high_water), config_get(client_output_low_water),
+                        err, errlen);
 }
 
 const char *config_policy_name(void)
@@ -480,6 +490,48 @@ void config_format_value(const config_opt_t *o, buf_t *out)
     }
 }
 
+/* Index of option id among opts[0..n), or -1. */
+static int index_of(int n, const config_opt_t *const *opts, int id)
+{
+    for (int i = 0; i < n; i++)
+        if (opts[i]->id == id)
+            return i;
+    return -1;
+}
+
+/* What CONFIG SET checks once every value parsed (under set_lock): the
+ * cross-checks on the values the set would leave, then maxclients against the
+ * open-file limit (raised if it can be: the only side effect, and harmless
+ * when the set fails). Returns -1, or the index of the pair to blame. */
+static int check_runtime(int n, const config_opt_t *const *opts, const cval_t *v, char *err,
+                         size_t errlen)
+{
+    int ib = index_of(n, opts, CFG_PROTO_MAX_BULK_LEN);
+    int iq = index_of(n, opts, CFG_CLIENT_QUERY_BUFFER_LIMIT);
+    int ih = index_of(n, opts, CFG_CLIENT_OUTPUT_HIGH_WATER);
+    int il = index_of(n, opts, CFG_CLIENT_OUTPUT_LOW_WATER);
+    if (ib >= 0 || iq >= 0 || ih >= 0 || il >= 0) {
+        long long bulk = ib >= 0 ? v[ib].n : config_get(proto_max_bulk_len);
+        long long qbuf = iq >= 0 ? v[iq].n : config_get(client_query_buffer_limit);
+        long long high = ih >= 0 ? v[ih].n : config_get(client_output_high_water);
+        long long low = il >= 0 ? v[il].n : config_get(client_output_low_water);
+        if (check_limits(bulk, qbuf, high, low, err, errlen) != 0)
+            return ib >= 0 ? ib : iq >= 0 ? iq : ih >= 0 ? ih : il;
+    }
+    int im = index_of(n, opts, CFG_MAXCLIENTS);
+    if (im >= 0 && v[im].n > config_get(maxclients)) {
+        long long fit = fdlimit_fit(v[im].n, NULL);
+        if (fit < v[im].n) {
+            config_fail(err, errlen,
+                        "The operating system is not able to handle the specified number of "
+                        "clients, try with %lld",
+                        fit < 0 ? 0 : fit);
+            return im;
+        }
+    }
+    return -1;
+}
+
 int config_set_runtime(int n, const config_opt_t *const *opts, const sv_t *values, int *bad,
                        char *err, size_t errlen)
 {
@@ -491,15 +543,19 @@ int config_set_runtime(int n, const config_opt_t *const *opts, const sv_t *value
     }
     cval_t *v = xcalloc((size_t)(n ? n : 1), sizeof *v);
     pthread_mutex_lock(&set_lock);
-    for (int i = 0; i < n; i++) {
-        if (config_parse_value(opts[i], values[i].p, values[i].len, &v[i], err, errlen) != 0) {
-            for (int j = 0; j < i; j++)
-                config_cval_free(&v[j]);
-            pthread_mutex_unlock(&set_lock);
-            free(v);
-            *bad = i;
-            return -1;
-        }
+    int failed = -1;
+    for (int i = 0; i < n && failed < 0; i++)
+        if (config_parse_value(opts[i], values[i].p, values[i].len, &v[i], err, errlen) != 0)
+            failed = i;
+    if (failed < 0)
+        failed = check_runtime(n, opts, v, err, errlen);
+    if (failed >= 0) {
+        for (int j = 0; j < n; j++)
+            config_cval_free(&v[j]);
+        pthread_mutex_unlock(&set_lock);
+        free(v);
+        *bad = failed;
+        return -1;
     }
     int mem_changed = 0, log_changed = 0;
     for (int i = 0; i < n; i++) {

@@ -53,6 +53,8 @@ enum config_flags {
 #define CFG_WORDS(...) ((const char *const[]){__VA_ARGS__, NULL})
 #define CFG_KB 1024LL
 #define CFG_MB (1024LL * 1024)
+#define CFG_GB (1024LL * CFG_MB)
+#define CFG_TB (1024LL * CFG_GB)
 
 /* X(ID, field, section, key, type, default, min, max, flags, words, description)
  * ID names the option (CFG_<ID>), field is its member of config_t. Keys are
@@ -64,19 +66,22 @@ enum config_flags {
     X(PORT, port, "server", "port", CFGT_INT, "6379", 1, 65535, 0, NULL,                       \
       "TCP port; every worker listens on it with its own SO_REUSEPORT socket")                 \
     X(BIND, bind, "server", "bind", CFGT_STR, "127.0.0.1 -::1", 0, 0, CFGF_ADDRS, NULL,        \
-      "addresses to listen on, space separated; a leading '-' skips one that is unavailable")  \
+      "addresses to listen on (at least one; \"* -::*\" = all); a leading '-' skips one that " \
+      "is unavailable")                                                                         \
     X(THREADS, threads, "server", "threads", CFGT_INT, "0", 0, 256, 0, NULL,                   \
       "worker threads, one event loop each; 0 = one per online CPU")                           \
     X(PIN_THREADS, pin_threads, "server", "pin-threads", CFGT_BOOL, "yes", 0, 1, 0, NULL,      \
       "pin worker i to CPU i (wrapping around when there are more workers than CPUs)")        \
     X(MAXCLIENTS, maxclients, "server", "maxclients", CFGT_INT, "10000", 1, INT_MAX,           \
-      CFGF_RUNTIME, NULL, "most client connections open at once, all workers together")       \
+      CFGF_RUNTIME, NULL,                                                                      \
+      "most client connections open at once, all workers together (lowered to fit ulimit -n)")  \
     X(TIMEOUT, timeout, "server", "timeout", CFGT_INT, "0", 0, INT_MAX, CFGF_RUNTIME, NULL,    \
       "close a client idle for this many seconds; 0 = never")                                  \
     X(TCP_BACKLOG, tcp_backlog, "server", "tcp-backlog", CFGT_INT, "511", 0, INT_MAX, 0, NULL, \
       "listen() backlog of each listening socket")                                             \
-    X(TCP_KEEPALIVE, tcp_keepalive, "server", "tcp-keepalive", CFGT_INT, "300", 0, INT_MAX,    \
-      CFGF_RUNTIME, NULL, "seconds between TCP keepalive probes to clients; 0 = off")         \
+    X(TCP_KEEPALIVE, tcp_keepalive, "server", "tcp-keepalive", CFGT_INT, "300", 0, 32767,      \
+      CFGF_RUNTIME, NULL,                                                                      \
+      "idle seconds before TCP keepalive probes to a new client (then every 1/3 of it); 0 = off") \
     X(LOGLEVEL, loglevel, "server", "loglevel", CFGT_ENUM, "notice", 0, 0, CFGF_RUNTIME,       \
       CFG_WORDS("debug", "verbose", "notice", "warning"), "log verbosity")                    \
     X(LOGFILE, logfile, "server", "logfile", CFGT_STR, "", 0, 0, 0, NULL,                      \
@@ -94,7 +99,7 @@ enum config_flags {
       "keyspace partitions; 0 = auto: 4 x threads rounded up, at least 16")              \
     X(DATABASES, databases, "store", "databases", CFGT_INT, "16", 1, 4096, 0, NULL,            \
       "number of databases (SELECT 0 .. databases-1)")                                         \
-    X(MAXMEMORY, maxmemory, "store", "maxmemory", CFGT_MEM, "0", 0, LLONG_MAX, CFGF_RUNTIME,   \
+    X(MAXMEMORY, maxmemory, "store", "maxmemory", CFGT_MEM, "0", 0, 64 * CFG_TB, CFGF_RUNTIME, \
       NULL, "memory limit for keys and values; 0 = no limit")                                  \
     X(MAXMEMORY_POLICY, maxmemory_policy, "store", "maxmemory-policy", CFGT_ENUM,              \
       "noeviction", 0, 0, CFGF_RUNTIME,                                                        \
@@ -110,17 +115,17 @@ enum config_flags {
     X(BUSY_REPLY_THRESHOLD, busy_reply_threshold, "scripting", "busy-reply-threshold",         \
       CFGT_INT, "5000", 0, INT_MAX, CFGF_RUNTIME, NULL,                                        \
       "ms a script may run before others get BUSY replies (alias lua-time-limit)")            \
-    X(MEMORY_LIMIT, memory_limit, "scripting", "memory-limit", CFGT_MEM, "64mb", 0, LLONG_MAX, \
+    X(MEMORY_LIMIT, memory_limit, "scripting", "memory-limit", CFGT_MEM, "64mb", 0, 16 * CFG_GB, \
       CFGF_RUNTIME, NULL,                                                                      \
       "memory a script may add to its worker's Lua state while it runs; 0 = no limit")        \
     X(ALLOW_UNDECLARED_KEYS, allow_undeclared_keys, "scripting", "allow-undeclared-keys",      \
       CFGT_BOOL, "no", 0, 1, CFGF_RUNTIME, NULL,                                               \
       "let scripts touch keys not in KEYS (such scripts hold every partition)")               \
     X(PROTO_MAX_BULK_LEN, proto_max_bulk_len, "limits", "proto-max-bulk-len", CFGT_MEM,        \
-      "512mb", CFG_MB, LLONG_MAX, CFGF_RUNTIME, NULL,                                          \
+      "512mb", CFG_MB, 16 * CFG_GB, CFGF_RUNTIME, NULL,                                        \
       "largest bulk string a client may send (and a string value may grow to)")               \
     X(CLIENT_QUERY_BUFFER_LIMIT, client_query_buffer_limit, "limits",                          \
-      "client-query-buffer-limit", CFGT_MEM, "1gb", CFG_MB, LLONG_MAX, CFGF_RUNTIME, NULL,     \
+      "client-query-buffer-limit", CFGT_MEM, "1gb", CFG_MB, 16 * CFG_GB, CFGF_RUNTIME, NULL,   \
       "most unprocessed input a client may have buffered")                                     \
     X(CLIENT_OUTPUT_BUFFER_LIMIT, client_output_buffer_limit, "limits",                        \
       "client-output-buffer-limit", CFGT_STR, "normal 0 0 0 pubsub 32mb 8mb 60", 0, 256,         \
@@ -128,13 +133,16 @@ enum config_flags {
       "per class <hard> <soft> <soft-seconds>: close a client over hard, or over soft that "  \
       "long; 0 = none")                                                                        \
     X(CLIENT_OUTPUT_HIGH_WATER, client_output_high_water, "limits",                            \
-      "client-output-high-water", CFGT_MEM, "1mb", 0, LLONG_MAX, CFGF_RUNTIME, NULL,           \
+      "client-output-high-water", CFGT_MEM, "1mb", 0, 16 * CFG_GB, CFGF_RUNTIME, NULL,        \
       "stop reading and running a client's commands while this much output is pending; 0 = never") \
     X(CLIENT_OUTPUT_LOW_WATER, client_output_low_water, "limits", "client-output-low-water",   \
-      CFGT_MEM, "256kb", 0, LLONG_MAX, CFGF_RUNTIME, NULL,                                     \
+      CFGT_MEM, "256kb", 0, 16 * CFG_GB, CFGF_RUNTIME, NULL,                                     \
       "resume a client stopped by client-output-high-water once its output drains to this")  \
     X(REQUIREPASS, requirepass, "security", "requirepass", CFGT_STR, "", 0, 512, CFGF_RUNTIME, \
-      NULL, "password clients must AUTH with (at most 512 bytes); empty = none")
+      NULL, "password clients must AUTH with (at most 512 bytes); empty = none")               \
+    X(PROTECTED_MODE, protected_mode, "security", "protected-mode", CFGT_BOOL, "yes", 0, 1,    \
+      CFGF_RUNTIME, NULL,                                                                      \
+      "while no requirepass is set, refuse clients not on loopback (127.0.0.0/8, ::1): DENIED")
 
 /* client-output-buffer-limit per class (any thread). */
 enum { OBL_NORMAL = 0, OBL_PUBSUB, OBL_NCLASSES };
@@ -202,9 +210,12 @@ int config_set_arg(const char *section_dot_key, const char *value, char *err, si
 
 /* Resolve auto values and cross-check, after all overrides: threads 0 becomes
  * online_cpus (at most 256), partitions 0 becomes the smallest power of two
- * >= 4 x threads and >= 16 (at most 16384), an empty bind becomes "* -::*".
- * Fails when proto-max-bulk-len exceeds client-query-buffer-limit (a request
- * must fit the query buffer, so such a bulk could never arrive). 0 or -1. */
+ * >= 4 x threads and >= 16 (at most 16384). Fails when proto-max-bulk-len
+ * exceeds client-query-buffer-limit (a request must fit the query buffer, so
+ * such a bulk could never arrive); CONFIG SET makes the same check. (An empty
+ * bind never gets here: the loader refuses it, naming file, line and key.)
+ * maxclients is fitted to the open-file limit later, by main (fdlimit.h).
+ * 0 or -1. */
 int config_finalize(int online_cpus, char *err, size_t errlen);
 
 /* Free what the config owns (strings). */
@@ -243,12 +254,16 @@ const char *config_name_at(int i, const config_opt_t **opt);
  * decimal (bytes), bools yes/no, enums as their word, strings as they are. */
 void config_format_value(const config_opt_t *o, buf_t *out);
 
-/* CONFIG SET of n options at once, all or nothing: every value is parsed before
- * any is applied, and concurrent calls are serialised. On a change of maxmemory,
+/* CONFIG SET of n options at once, all or nothing: every value is parsed and
+ * range-checked exactly as at startup, then the cross-checks of config_finalize
+ * run on the values the set would leave, and a larger maxclients must fit the
+ * open-file limit (fdlimit_fit raises it when it can) — all before any value is
+ * applied. Concurrent calls are serialised. On a change of maxmemory,
  * maxmemory-policy or maxmemory-samples this calls store_set_maxmemory(); on a
  * change of loglevel, log_set_level(). Returns 0, or -1 with *bad = the index of
  * the offending pair and err = Redis's reason text (e.g. "argument must be 'yes'
- * or 'no'", "can't set immutable config"). */
+ * or 'no'", "can't set immutable config", "The operating system is not able to
+ * handle the specified number of clients, try with N"). */
 int config_set_runtime(int n, const config_opt_t *const *opts, const sv_t *values, int *bad,
                        char *err, size_t errlen);
 

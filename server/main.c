@@ -10,6 +10,7 @@
 #include "client.h"
 #include "command.h"
 #include "config.h"
+#include "fdlimit.h"
 #include "log.h"
 #include "script.h"
 #include "sched.h"
@@ -21,6 +22,7 @@ static void usage(FILE *f)
 {
     fprintf(f, "Usage: percore-server [/path/to/server.ini] [options]\n"
                "       percore-server --port N        (short for --server.port N)\n"
+               "       percore-server --protected-mode no   (--security.protected-mode no)\n"
                "       percore-server --test-config [file] [options]\n"
                "       percore-server --print-ini     (a fully commented server.ini)\n"
                "       percore-server --version | --help\n\n"
@@ -97,6 +99,8 @@ int main(int argc, char **argv)
         const char *key = a + 2;
         if (!strcmp(key, "port"))
             key = "server.port";
+        else if (!strcmp(key, "protected-mode")) /* as Redis's DENIED text suggests */
+            key = "security.protected-mode";
         if (config_set_arg(key, argv[++i], err, sizeof err) != 0) {
             fprintf(stderr, "percore-server: %s\n", err);
             return 1;
@@ -123,6 +127,10 @@ int main(int argc, char **argv)
 #endif
 
     int threads = config_get_int(CFG_THREADS), parts = config_get_int(CFG_PARTITIONS);
+    atomic_store_explicit(&cfg.maxclients,
+                          fdlimit_setup(worker_fd_reserve(threads, cfg.bind),
+                                        config_get_int(CFG_MAXCLIENTS)),
+                          memory_order_relaxed);
     store_setup(parts, config_get_int(CFG_DATABASES));
     store_set_maxmemory(config_get_u64(CFG_MAXMEMORY), config_get_int(CFG_MAXMEMORY_POLICY),
                         config_get_int(CFG_MAXMEMORY_SAMPLES));

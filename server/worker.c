@@ -1,18 +1,14 @@
+/* worker — the threads, their loops, messages between them and the client
+ * I/O hooks; the listeners and accept() are in worker_net.c. See worker.h. */
 #include "worker.h"
 
 #include <errno.h>
-#include <ev.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <arpa/inet.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -21,35 +17,7 @@
 #include "ring.h"
 #include "sched.h"
 #include "store.h"
-
-#define MAX_LISTENERS 16
-
-struct worker_io {
-    ev_io r, w;
-    void *client;
-};
-
-typedef struct worker {
-    int id;
-    pthread_t thread;
-    struct ev_loop *loop;
-    ev_async wake;
-    ev_prepare prepare;
-    ev_timer cron;
-    ev_signal sigterm, sigint;
-    ev_io listen_io[MAX_LISTENERS];
-    int nlisten;
-    ring_t *in;           /* in[from]: the ring from worker `from` to this one */
-    xmsg_t **overflow;    /* overflow[to]: messages for a full ring, oldest first */
-    xmsg_t **overflow_tail;
-    char *wake_pending;   /* wake_pending[to]: send an ev_async before blocking */
-    xmsg_t *defer_head, *defer_tail;
-    uint64_t now_ms;
-    int busy_mode;        /* inside worker_serve_busy: only client I/O runs */
-    int awaiting;         /* answers from peers this worker waits for (worker_await) */
-    int round_clients;    /* client events served since the last prepare */
-    worker_stats_t stats;
-} worker_t;
+#include "worker_internal.h"
 
 static worker_t *workers;
 static int nworkers;
@@ -60,6 +28,7 @@ static _Thread_local worker_t *self;
 int worker_self(void) { return self ? self->id : -1; }
 int worker_count(void) { return nworkers; }
 worker_stats_t *worker_stats(int id) { return &workers[id].stats; }
+worker_t *worker_get(int id) { return &workers[id]; }
 int worker_shutting_down(void) { return atomic_load(&shutting_down); }
 uint64_t worker_now_ms(void) { return self ? self->now_ms : now_ms(); }
 
@@ -126,7 +95,7 @@ static void flush_overflow(worker_t *w)
     }
 }
 
-static void run_deferred(worker_t *w)
+void worker_run_deferred(worker_t *w)
 {
     while (w->defer_head) {
         xmsg_t *m = w->defer_head;
@@ -150,7 +119,7 @@ static void drain_inbound(worker_t *w)
                 m->fn(m);
             }
         }
-        run_deferred(w);
+        worker_run_deferred(w);
         if (!got)
             return;
     }
@@ -210,10 +179,10 @@ static int spin_for_messages(worker_t *w)
  * owes (one ev_async per peer). */
 static void settle_round(worker_t *w)
 {
-    run_deferred(w);
+    worker_run_deferred(w);
     while (sched_poll(w->id)) {
         w->now_ms = now_ms();
-        run_deferred(w);
+        worker_run_deferred(w);
     }
     int overflow = 0;
     flush_overflow(w);
@@ -281,7 +250,7 @@ static void on_client_event(struct ev_loop *loop, ev_io *io, int revents)
     self->now_ms = now_ms();
     self->round_clients = 1;
     client_on_event(wio->client, (revents & EV_READ) != 0, (revents & EV_WRITE) != 0);
-    run_deferred(self);
+    worker_run_deferred(self);
 }
 
 worker_io_t *worker_io_new(int fd, void *client)
@@ -315,131 +284,6 @@ void worker_io_free(worker_io_t *io)
     free(io);
 }
 
-static void on_accept(struct ev_loop *loop, ev_io *io, int revents)
-{
-    worker_t *w = io->data;
-    w->now_ms = now_ms();
-    for (int i = 0; i < 64; i++) {
-        struct sockaddr_storage ss;
-        socklen_t sl = sizeof ss;
-        int fd = accept4(io->fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0) {
-            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-                log_warn("accept: %s", strerror(errno));
-            break;
-        }
-        int one = 1;
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        client_accept(w->id, fd, (struct sockaddr *)&ss, sl);
-    }
-    run_deferred(w);
-}
-
-static int listen_one(worker_t *w, const char *addr, int port, int backlog, char *err,
-                      size_t errlen)
-{
-    struct sockaddr_storage ss;
-    memset(&ss, 0, sizeof ss);
-    socklen_t sl;
-    int family;
-    if (strchr(addr, ':')) {
-        struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
-        a6->sin6_family = AF_INET6;
-        a6->sin6_port = htons((uint16_t)port);
-        if (strcmp(addr, "*") != 0 && inet_pton(AF_INET6, strcmp(addr, "::*") == 0 ? "::" : addr,
-                                                &a6->sin6_addr) != 1) {
-            snprintf(err, errlen, "invalid bind address '%s'", addr);
-            return -2;
-        }
-        sl = sizeof *a6;
-        family = AF_INET6;
-    } else {
-        struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
-        a4->sin_family = AF_INET;
-        a4->sin_port = htons((uint16_t)port);
-        if (strcmp(addr, "*") == 0)
-            a4->sin_addr.s_addr = htonl(INADDR_ANY);
-        else if (inet_pton(AF_INET, addr, &a4->sin_addr) != 1) {
-            snprintf(err, errlen, "invalid bind address '%s'", addr);
-            return -2;
-        }
-        sl = sizeof *a4;
-        family = AF_INET;
-    }
-    int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        snprintf(err, errlen, "socket(%s): %s", addr, strerror(errno));
-        return -1;
-    }
-    int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (family == AF_INET6)
-        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-    if (w->id == 0) {
-        /* SO_REUSEPORT would let us share a port another server holds: first
-         * make sure the address is free with a plain bind. */
-        int probe = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (probe >= 0) {
-            setsockopt(probe, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-            if (family == AF_INET6)
-                setsockopt(probe, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-            int rc = bind(probe, (struct sockaddr *)&ss, sl);
-            int e = errno;
-            close(probe);
-            if (rc < 0) {
-                snprintf(err, errlen, "could not listen on %s:%d: %s", addr, port, strerror(e));
-                close(fd);
-                return -1;
-            }
-        }
-    }
-    /* Each worker its own listener: the kernel spreads connections over them. */
-    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
-    if (bind(fd, (struct sockaddr *)&ss, sl) < 0 || listen(fd, backlog) < 0) {
-        snprintf(err, errlen, "could not listen on %s:%d: %s", addr, port, strerror(errno));
-        close(fd);
-        return -1;
-    }
-    if (w->nlisten == MAX_LISTENERS) {
-        snprintf(err, errlen, "too many bind addresses");
-        close(fd);
-        return -2;
-    }
-    ev_io *io = &w->listen_io[w->nlisten++];
-    ev_io_init(io, on_accept, fd, EV_READ);
-    io->data = w;
-    return 0;
-}
-
-int worker_listen(const char *bind_list, int port, int backlog, char *err, size_t errlen)
-{
-    char *copy = xstrndup(bind_list, strlen(bind_list));
-    int bound = 0;
-    char *save = NULL;
-    for (char *tok = strtok_r(copy, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
-        int optional = tok[0] == '-';
-        const char *addr = optional ? tok + 1 : tok;
-        int ok = 1;
-        for (int i = 0; i < nworkers && ok; i++) {
-            int rc = listen_one(&workers[i], addr, port, backlog, err, errlen);
-            if (rc == -1 && optional && i == 0) {
-                log_notice("skipping optional bind address %s: %s", addr, err);
-                ok = 0;
-            } else if (rc != 0) {
-                free(copy);
-                return -1;
-            }
-        }
-        bound += ok;
-    }
-    free(copy);
-    if (!bound) {
-        snprintf(err, errlen, "no address to listen on");
-        return -1;
-    }
-    return 0;
-}
-
 /* ---- threads ----------------------------------------------------------- */
 
 int worker_setup(int n, size_t ring_size, int pin)
@@ -467,6 +311,7 @@ int worker_setup(int n, size_t ring_size, int pin)
         ev_prepare_init(&w->prepare, on_prepare);
         w->prepare.data = w;
         ev_prepare_start(w->loop, &w->prepare);
+        worker_net_init(w);
         ev_init(&w->cron, on_cron);
         w->cron.repeat = 0.1;
         w->cron.data = w;
@@ -502,8 +347,7 @@ void worker_teardown(void)
 {
     for (int i = 0; i < nworkers; i++) {
         worker_t *w = &workers[i];
-        for (int l = 0; l < w->nlisten; l++)
-            close(w->listen_io[l].fd);
+        worker_net_close(w);
         /* Messages still queued when the loops stopped are never run. */
         for (int f = 0; f < nworkers; f++) {
             xmsg_t *m;
@@ -561,8 +405,7 @@ static void *worker_main(void *arg)
     self = w;
     if (pin_threads)
         pin_self(w->id);
-    for (int l = 0; l < w->nlisten; l++)
-        ev_io_start(w->loop, &w->listen_io[l]);
+    worker_net_start(w);
     sched_worker_start(w->id);
     ev_run(w->loop, 0);
     client_close_all(w->id);

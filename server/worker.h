@@ -1,6 +1,7 @@
 /* worker — the per-core threads: one pinned libev loop each, its own
  * SO_REUSEPORT listeners, cross-worker messages over rings with ev_async
- * wake-ups, per-worker timers. The only file that includes ev.h. */
+ * wake-ups, per-worker timers. The only module that includes ev.h (worker.c,
+ * worker_net.c for the listeners, and their worker_internal.h). */
 #ifndef PERCORE_WORKER_H
 #define PERCORE_WORKER_H
 
@@ -38,7 +39,7 @@ typedef struct xmsg {
     X(msgs_received, "messages received from other workers")                                  \
     X(ring_full, "sends that found the ring full and queued locally")                         \
     X(connections_received, "connections accepted")                                           \
-    X(rejected_connections, "connections refused (maxclients)")                               \
+    X(rejected_connections, "connections refused (maxclients, protected mode)")               \
     X(commands_processed, "commands executed")                                                \
     X(net_input_bytes, "bytes read from clients")                                             \
     X(net_output_bytes, "bytes written to clients")                                           \
@@ -66,6 +67,9 @@ void worker_teardown(void);
 /* Open every worker's listeners on each address of `bind` (space separated,
  * a leading '-' marks an address that may be unavailable). */
 int worker_listen(const char *bind, int port, int backlog, char *err, size_t errlen);
+/* Descriptors n workers listening on each address of `bind` hold besides
+ * their clients' (fdlimit's reserve). */
+int worker_fd_reserve(int n, const char *bind);
 /* Run all loops; returns after a shutdown request once every thread ended. */
 int worker_run(void);
 /* From any thread or a signal handler's deferred context. */

@@ -10,11 +10,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "config.h"
+#include "fdlimit.h"
 #include "log.h"
 #include "sched.h"
 #include "store.h"
@@ -170,6 +173,8 @@ static void test_defaults(void **state)
     assert_int_equal(config_get(client_output_low_water), 256 << 10);
     assert_string_equal(cfg.requirepass, "");
     assert_int_equal(config_auth_required(), 0);
+    assert_int_equal(config_get(protected_mode), 1);
+    assert_value("protected-mode", "yes");
     /* the by-id accessors agree */
     assert_int_equal(config_get_int(CFG_HZ), 10);
     assert_int_equal(config_get_u64(CFG_PROTO_MAX_BULK_LEN), 512ULL << 20);
@@ -218,18 +223,40 @@ static void test_memory_sizes(void **state)
     assert_int_equal(mem("2Mb"), 2LL << 20);
     assert_int_equal(mem("5K"), 5000);
     assert_int_equal(mem("007kb"), 7 * 1024);
-    assert_int_equal(mem("9223372036854775807"), 9223372036854775807LL);
+    assert_int_equal(mem("65536gb"), 64LL << 40); /* maxmemory's maximum */
     const char *bad[] = {"", "k", "1x", "1kbb", "-1", "+1", "1.5mb", " 1", "1 ", "1 kb",
                          "9223372036854775808", "9999999999gb", "0x10"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
         assert_set_fails("store.maxmemory", bad[i], "argument must be a memory value");
-    assert_int_equal(config_get(maxmemory), 9223372036854775807LL); /* unchanged */
-    /* bounds on memory options */
+    assert_int_equal(config_get(maxmemory), 64LL << 40); /* unchanged */
+    /* bounds on memory options: each has a finite maximum */
+    assert_set_fails("store.maxmemory", "9223372036854775807",
+                     "argument must be between 0 and 70368744177664 inclusive");
+    assert_set_fails("store.maxmemory", "65537gb", "between 0 and 70368744177664 inclusive");
     assert_set_fails("limits.proto-max-bulk-len", "1000kb",
-                     "argument must be between 1048576 and 9223372036854775807 inclusive");
+                     "argument must be between 1048576 and 17179869184 inclusive");
+    assert_set_fails("limits.proto-max-bulk-len", "9223372036854775807",
+                     "argument must be between 1048576 and 17179869184 inclusive");
+    assert_set_fails("limits.client-query-buffer-limit", "17gb",
+                     "argument must be between 1048576 and 17179869184 inclusive");
+    assert_set_fails("limits.client-output-high-water", "17gb",
+                     "argument must be between 0 and 17179869184 inclusive");
+    assert_set_fails("limits.client-output-buffer-limit", "normal 1mb 2mb",
+                     "Wrong number of arguments in buffer limit configuration.");
+    assert_set_fails("limits.client-output-buffer-limit", "replica 1mb 2mb 3",
+                     "Invalid client class specified in buffer limit configuration.");
+    assert_set_fails("limits.client-output-buffer-limit", "normal 1mb 2mb 3kb",
+                     "Error in hard, soft or soft_seconds setting in buffer limit configuration.");
+    assert_set_fails("scripting.memory-limit", "17gb",
+                     "argument must be between 0 and 17179869184 inclusive");
+    for (int i = 0; i < CONFIG_NOPTS; i++)
+        if (config_opts[i].type == CFGT_MEM)
+            assert_true(config_opts[i].max <= 64LL << 40);
     char err[256];
     assert_int_equal(config_set_arg("limits.proto-max-bulk-len", "1mb", err, sizeof err), 0);
     assert_int_equal(config_get(proto_max_bulk_len), 1LL << 20);
+    assert_int_equal(config_set_arg("limits.proto-max-bulk-len", "16gb", err, sizeof err), 0);
+    assert_int_equal(config_get(proto_max_bulk_len), 16LL << 30);
 }
 
 static void test_int_bool_enum(void **state)
@@ -479,10 +506,10 @@ static void test_finalize(void **state)
         assert_true(p == 16 || p / 2 < 4 * t); /* the smallest such power of two */
     }
 
-    /* an empty bind means every address */
+    /* every address is asked for explicitly */
     char err[256] = "";
     config_defaults();
-    assert_int_equal(config_set_arg("server.bind", "", err, sizeof err), 0);
+    assert_int_equal(config_set_arg("server.bind", "* -::*", err, sizeof err), 0);
     assert_int_equal(config_finalize(4, err, sizeof err), 0);
     assert_string_equal(cfg.bind, "* -::*");
 
@@ -493,6 +520,25 @@ static void test_finalize(void **state)
     assert_non_null(strstr(err, "proto-max-bulk-len"));
     assert_int_equal(config_set_arg("limits.proto-max-bulk-len", "1mb", err, sizeof err), 0);
     assert_int_equal(config_finalize(4, err, sizeof err), 0);
+}
+
+/* An empty bind is refused wherever it is written, naming where: it is not
+ * a way to listen everywhere ("* -::*" is). */
+static void test_empty_bind(void **state)
+{
+    const char *want = "bind needs at least one address (\"* -::*\" listens on every one)";
+    assert_set_fails("server.bind", "", want);
+    assert_set_fails("server.bind", "  \t ", want);
+    assert_string_equal(cfg.bind, "127.0.0.1 -::1"); /* unchanged */
+    load_fails("[server]\nport = 7005\nbind = \"\"\n", 3, "bad value '\"\"' for key 'bind' in [server]",
+               want);
+    load_fails("[server]\nbind =\n", 2, "key 'bind' in [server]", want);
+    load_fails("[server]\nbind = \"   \"\n", 2, "key 'bind' in [server]", want);
+    assert_int_equal(config_get(port), 6379); /* the failed loads applied nothing */
+    assert_string_equal(cfg.bind, "127.0.0.1 -::1");
+    char err[256];
+    assert_int_equal(config_set_arg("server.bind", " * -::* ", err, sizeof err), 0);
+    assert_string_equal(cfg.bind, "* -::*");
 }
 
 /* ---- runtime (CONFIG SET) ------------------------------------------------ */
@@ -574,6 +620,116 @@ static void test_runtime_set(void **state)
         if (config_set_runtime(1, &o, &v, &bad, err, sizeof err) != 0)
             fail_msg("%s %s: %s", o->name, o->def, err);
     }
+}
+
+/* CONFIG SET applies startup's ranges and config_finalize's cross-checks to
+ * the values it would leave, whichever order the pairs come in. */
+static void test_runtime_cross_checks(void **state)
+{
+    char err[256] = "";
+    int bad = -1;
+    const char *huge[] = {"proto-max-bulk-len", "9223372036854775807"};
+    assert_int_equal(set_pairs(1, huge, &bad, err, sizeof err), -1);
+    assert_int_equal(bad, 0);
+    assert_string_equal(err, "argument must be between 1048576 and 17179869184 inclusive");
+    assert_value("proto-max-bulk-len", "536870912");
+
+    /* a bulk larger than the current query buffer limit (1gb) */
+    const char *big[] = {"timeout", "5", "proto-max-bulk-len", "2gb"};
+    assert_int_equal(set_pairs(2, big, &bad, err, sizeof err), -1);
+    assert_int_equal(bad, 1);
+    assert_string_equal(err, "proto-max-bulk-len (2147483648) must not exceed "
+                             "client-query-buffer-limit (1073741824): a request must fit in the "
+                             "query buffer");
+    assert_int_equal(config_get(timeout), 0); /* all or nothing */
+    /* a query buffer limit below the current bulk limit: blamed on the one set */
+    const char *small[] = {"client-query-buffer-limit", "256mb"};
+    assert_int_equal(set_pairs(1, small, &bad, err, sizeof err), -1);
+    assert_int_equal(bad, 0);
+    assert_non_null(strstr(err, "proto-max-bulk-len (536870912) must not exceed "
+                                "client-query-buffer-limit (268435456)"));
+    /* both at once, in either order, judged on the new pair */
+    const char *both[] = {"proto-max-bulk-len", "2gb", "client-query-buffer-limit", "4gb"};
+    assert_int_equal(set_pairs(2, both, &bad, err, sizeof err), 0);
+    assert_value("proto-max-bulk-len", "2147483648");
+    assert_value("client-query-buffer-limit", "4294967296");
+    const char *down[] = {"client-query-buffer-limit", "64mb", "proto-max-bulk-len", "64mb"};
+    assert_int_equal(set_pairs(2, down, &bad, err, sizeof err), 0);
+    assert_value("client-query-buffer-limit", "67108864");
+    const char *cross[] = {"client-query-buffer-limit", "2mb", "proto-max-bulk-len", "3mb"};
+    assert_int_equal(set_pairs(2, cross, &bad, err, sizeof err), -1);
+    assert_int_equal(bad, 1); /* proto-max-bulk-len is named when it is among the pairs */
+    assert_value("client-query-buffer-limit", "67108864");
+    /* and a state CONFIG SET left always passes config_finalize */
+    assert_int_equal(config_finalize(4, err, sizeof err), 0);
+}
+
+/* In a child (it changes the process's limits): maxclients raised by CONFIG
+ * SET must fit RLIMIT_NOFILE. Returns 0, or the number of the check failed. */
+static int maxclients_child(void)
+{
+    char err[256] = "";
+    int bad = -1;
+    /* Unprivileged, whoever runs the test: then the hard limit is a wall. */
+    if (geteuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0))
+        return 13;
+    if (config_set_arg("server.maxclients", "10", err, sizeof err) != 0)
+        return 14;
+    /* soft 100, hard 300: 200 clients need 232 (the default reserve of 32) */
+    struct rlimit rl = {100, 300};
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return 1;
+    const char *fits[] = {"maxclients", "200"};
+    if (set_pairs(1, fits, &bad, err, sizeof err) != 0 || config_get(maxclients) != 200)
+        return 2;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur != 232 || rl.rlim_max != 300)
+        return 3;
+    /* above the hard limit: refused, naming what fits, with the soft limit
+     * raised as far as it may go */
+    const char *over[] = {"maxclients", "1000"};
+    if (set_pairs(1, over, &bad, err, sizeof err) != -1 || bad != 0)
+        return 4;
+    if (strcmp(err, "The operating system is not able to handle the specified number of "
+                    "clients, try with 268") != 0)
+        return 5;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur != 300 || rl.rlim_max != 300)
+        return 6;
+    const char *max[] = {"maxclients", "2147483647"};
+    if (set_pairs(1, max, &bad, err, sizeof err) != -1 || bad != 0 ||
+        !strstr(err, "The operating system is not able to handle the specified number of "
+                     "clients, try with "))
+        return 7;
+    if (config_get(maxclients) != 200)
+        return 8;
+    /* lowering always fits */
+    const char *lower[] = {"maxclients", "10"};
+    if (set_pairs(1, lower, &bad, err, sizeof err) != 0 || config_get(maxclients) != 10)
+        return 9;
+    /* a larger reserve leaves fewer clients */
+    fdlimit_set_reserve(100);
+    rl.rlim_cur = rl.rlim_max = 150;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return 10;
+    fdlimit_report_t r;
+    if (fdlimit_fit(60, &r) != 50 || r.want != 160 || r.after != 150)
+        return 11;
+    if (fdlimit_fit(50, NULL) != 50 || fdlimit_fit(10, NULL) != 50)
+        return 12;
+    return 0;
+}
+
+static void test_runtime_maxclients(void **state)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0)
+        _exit(maxclients_child());
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    if (WEXITSTATUS(status) != 0)
+        fail_msg("maxclients check %d failed", WEXITSTATUS(status));
 }
 
 /* Workers read runtime options while CONFIG SET changes them on another
@@ -758,7 +914,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_long_comment_ok, setup, teardown),
         cmocka_unit_test_setup_teardown(test_set_arg, setup, teardown),
         cmocka_unit_test_setup_teardown(test_finalize, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_empty_bind, setup, teardown),
         cmocka_unit_test_setup_teardown(test_runtime_set, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_runtime_cross_checks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_runtime_maxclients, setup, teardown),
         cmocka_unit_test_setup_teardown(test_runtime_race, setup, teardown),
         cmocka_unit_test_setup_teardown(test_help_lists_every_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ini_round_trip, setup, teardown),

@@ -1,0 +1,27 @@
+/* netutil — what happens to an accepted client socket before it becomes a
+ * connection: TCP keepalive as Redis sets it, and Redis's protected mode.
+ * Runs on the accepting worker. */
+#ifndef PERCORE_NETUTIL_H
+#define PERCORE_NETUTIL_H
+
+#include <sys/socket.h>
+
+/* SO_KEEPALIVE with TCP_KEEPIDLE = secs, TCP_KEEPINTVL = secs / 3 (at least 1)
+ * and TCP_KEEPCNT = 3, as Redis's tcp-keepalive: a dead peer is noticed about
+ * 2 x secs after it went quiet. secs <= 0 leaves the socket alone. 0, or -1
+ * with errno set. */
+int net_keepalive(int fd, int secs);
+
+/* 1 when sa is a loopback peer: 127.0.0.0/8, ::1, or 127.0.0.0/8 mapped into
+ * IPv6 (::ffff:127.x.y.z). */
+int net_is_loopback(const struct sockaddr *sa);
+
+/* Protected mode. Called by client_accept after its maxclients check (Redis's
+ * order): when protected-mode is yes, no requirepass is set and the peer is
+ * not on loopback, writes Redis's DENIED error, closes fd, counts it in the
+ * worker's rejected_connections, logs why (at most once a second, with how
+ * many were refused meanwhile) and returns 1. Otherwise returns 0 and leaves
+ * fd alone. */
+int net_protected_refuse(int worker, int fd, const struct sockaddr *sa);
+
+#endif
