@@ -164,5 +164,10 @@ int cache_parse_shebang(const char *body, size_t len, int *flags, size_t *skip, 
 int engine_mark_write(lstate_t *ls);
 /* Raise the "Script killed by user" error. Never returns. */
 int engine_raise_killed(lua_State *L);
+/* What the count hook does, for C code that runs long without it (the
+ * pattern matcher): raise the kill error when SCRIPT KILL or a shutdown
+ * asked, and past busy-reply-threshold let the worker answer BUSY (about
+ * once a millisecond). Call it every few microseconds of work. */
+void engine_check_interrupt(lua_State *L);
 
 #endif
