@@ -128,6 +128,12 @@ void bitlib_push(lua_State *L);
 /* Push the lua-cmsgpack-compatible cmsgpack table. */
 void msgpacklib_push(lua_State *L);
 
+/* ---- script_pattern.c -------------------------------------------------------- */
+
+/* Set find, match, gmatch and gsub in the table at idx to this file's
+ * interruptible versions of Lua 5.4's (same results and error texts). */
+void patternlib_install(lua_State *L, int idx);
+
 /* ---- script_cache.c: the shared cache (any thread) --------------------------- */
 
 /* Shebang flags (Redis 7.0's "#!lua flags=..."). */
