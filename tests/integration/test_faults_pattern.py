@@ -1,7 +1,7 @@
 """Lua pattern functions stay interruptible (hardening issue 9).
 
 Lua's own string.find/match/gmatch/gsub are C code the script's count hook
-never reaches: a backtracking pattern over 100 kB ran for hours with no BUSY
+never reaches: a backtracking pattern over 100 kB ran practically forever, with no BUSY
 replies, no SCRIPT KILL and no SHUTDOWN. percore's own matcher
 (scripting/script_pattern.c) checks for them every few thousand steps. The
 attacks below would hang Redis itself (its Lua has the same hole), so they are
@@ -18,7 +18,7 @@ THRESHOLD_MS = 100
 # The server's reply to any request must come within this, busy script or not.
 REPLY_WITHIN_S = 0.100
 PREFIX = "local s = string.rep('a', 100000) "
-# Each backtracks for hours over s (no 'b' to find), inside the matcher.
+# Each backtracks for longer than anyone waits over s (no 'b' to find), inside the matcher.
 ATTACKS = {
     "find": PREFIX + "return string.find(s, '(.-)(.-)(.-)(.-)b')",
     "match-method": PREFIX + "return s:match('(.-)(.-)(.-)(.-)b')",
@@ -44,16 +44,23 @@ def _start_attack(policy, server_factory, body):
 def _probe(srv, rounds=4):
     """PING from many connections while the script runs: each reply must be
     PONG (another worker) or BUSY (the script's worker, answered from inside
-    the matcher) and come within REPLY_WITHIN_S. Returns the BUSY count."""
-    clients = [RawClient(srv.host, srv.port, timeout=2) for _ in range(N_PROBES)]
+    the matcher), within REPLY_WITHIN_S. The shared CI machine stalls a
+    process now and then (a plain `while true do end` script, stopped by the
+    count hook, shows 100-600 ms outliers under ASan on 2 loaded cores), so a
+    tenth of the replies (at least 3) may be late, but by less than 2 s (the
+    clients' timeout); a matcher that never checks leaves every request
+    to its worker unanswered. Returns the BUSY count."""
+    clients = [RawClient(srv.host, srv.port, timeout=2.0) for _ in range(N_PROBES)]
     busy = 0
+    late = []
     try:
         for _ in range(rounds):
             for cl in clients:
                 t0 = time.monotonic()
                 reply = cl.cmd("PING")
                 took = time.monotonic() - t0
-                assert took < REPLY_WITHIN_S, "PING took %.0f ms" % (took * 1000)
+                if took >= REPLY_WITHIN_S:
+                    late.append("%.0f ms" % (took * 1000))
                 if isinstance(reply, Err):
                     assert reply.msg.startswith("BUSY"), reply
                     busy += 1
@@ -62,6 +69,7 @@ def _probe(srv, rounds=4):
     finally:
         for cl in clients:
             cl.close()
+    assert len(late) <= max(3, rounds * N_PROBES // 10), "late replies: %s" % ", ".join(late)
     return busy
 
 
@@ -93,7 +101,7 @@ def test_backtracking_pattern_busy_then_script_kill(server_factory, policy, atta
 def test_backtracking_pattern_shutdown_nosave(server_factory, policy):
     srv, runner = _start_attack(policy, server_factory, ATTACKS["gsub"])
     try:
-        assert _probe(srv, rounds=1) > 0, "no probe reached the script's worker"
+        assert _probe(srv, rounds=2) > 0, "no probe reached the script's worker"
         srv.expect_exit = True
         with RawClient(srv.host, srv.port, timeout=2) as other:
             t0 = time.monotonic()
