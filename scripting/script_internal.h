@@ -128,6 +128,12 @@ void bitlib_push(lua_State *L);
 /* Push the lua-cmsgpack-compatible cmsgpack table. */
 void msgpacklib_push(lua_State *L);
 
+/* ---- script_pattern.c -------------------------------------------------------- */
+
+/* Set find, match, gmatch and gsub in the table at idx to this file's
+ * interruptible versions of Lua 5.4's (same results and error texts). */
+void patternlib_install(lua_State *L, int idx);
+
 /* ---- script_cache.c: the shared cache (any thread) --------------------------- */
 
 /* Shebang flags (Redis 7.0's "#!lua flags=..."). */
@@ -164,5 +170,10 @@ int cache_parse_shebang(const char *body, size_t len, int *flags, size_t *skip, 
 int engine_mark_write(lstate_t *ls);
 /* Raise the "Script killed by user" error. Never returns. */
 int engine_raise_killed(lua_State *L);
+/* What the count hook does, for C code that runs long without it (the
+ * pattern matcher): raise the kill error when SCRIPT KILL or a shutdown
+ * asked, and past busy-reply-threshold let the worker answer BUSY (about
+ * once a millisecond). Call it every few microseconds of work. */
+void engine_check_interrupt(lua_State *L);
 
 #endif

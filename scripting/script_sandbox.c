@@ -453,6 +453,10 @@ void sandbox_open(lua_State *L)
         luaL_requiref(L, l->name, l->func, 1);
         lua_pop(L, 1);
     }
+    /* Pattern functions the kill check reaches (script_pattern.c). */
+    lua_getglobal(L, LUA_STRLIBNAME);
+    patternlib_install(L, -1);
+    lua_pop(L, 1);
     /* os: the clock and the time, nothing that touches the system. */
     luaL_requiref(L, LUA_OSLIBNAME, luaopen_os, 0);
     lua_createtable(L, 0, 2);
