@@ -259,10 +259,13 @@ static uint64_t busy_threshold_us(void)
     return (uint64_t)config_get_int(CFG_BUSY_REPLY_THRESHOLD) * 1000;
 }
 
-static void hook(lua_State *L, lua_Debug *ar)
+static void hook(lua_State *L, lua_Debug *ar);
+
+void engine_check_interrupt(lua_State *L)
 {
-    (void)ar;
     lstate_t *ls = lstate_of(L);
+    if (!ls->run)
+        return;
     slot_t *s = &slots[ls->slot];
     /* SHUTDOWN (or SIGTERM) stops a busy script too: the loop it blocks
      * must get back to its shutdown. */
@@ -286,6 +289,12 @@ static void hook(lua_State *L, lua_Debug *ar)
         ls->last_busy_call_us = now;
         fn(ls->slot);
     }
+}
+
+static void hook(lua_State *L, lua_Debug *ar)
+{
+    (void)ar;
+    engine_check_interrupt(L);
 }
 
 /* Message handler: the error as Redis's table {err=, source=, line=}, with

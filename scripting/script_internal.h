@@ -164,5 +164,12 @@ int cache_parse_shebang(const char *body, size_t len, int *flags, size_t *skip, 
 int engine_mark_write(lstate_t *ls);
 /* Raise the "Script killed by user" error. Never returns. */
 int engine_raise_killed(lua_State *L);
+/* What the instruction hook does, for C code that runs long inside a script
+ * (an encoder's loop, a pattern matcher): call it every few thousand steps.
+ * Raises the kill error (lua_error: hold nothing malloc'd across the call)
+ * after SCRIPT KILL or when the server shuts down; past
+ * busy-reply-threshold, lets the worker answer other clients BUSY (about
+ * once a millisecond). Does nothing outside a running script. */
+void engine_check_interrupt(lua_State *L);
 
 #endif
