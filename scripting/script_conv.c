@@ -310,11 +310,16 @@ static int raw_field(lua_State *L, int idx, const char *name)
 }
 
 /* Where a script's value goes: the reply, the script's redis.setresp()
- * protocol, and the error tables written that were counted already. */
+ * protocol, and the error tables written that were counted already; the
+ * reply's start in r->out and the end it may not pass (SIZE_MAX: none),
+ * over once it did. */
 typedef struct conv_out {
     reply_t *r;
     int resp;
     int counted;
+    size_t start, end;
+    int over;
+    unsigned steps; /* values written, for the interrupt checks */
 } conv_out_t;
 
 static void to_reply(lua_State *L, conv_out_t *o, int depth);
@@ -435,6 +440,16 @@ static void table_to_reply(lua_State *L, conv_out_t *o, int depth)
 static void to_reply(lua_State *L, conv_out_t *o, int depth)
 {
     reply_t *r = o->r;
+    /* Every value writes a few bytes at least, so checking the length here
+     * stops a reply that repeats a table (each copy is written out) after
+     * about max_bytes of work; the caller throws the partial reply away. */
+    if (o->over || r->out->len > o->end) {
+        o->over = 1;
+        lua_pop(L, 1);
+        return;
+    }
+    if (++o->steps % 4096 == 0)
+        engine_check_interrupt(L);
     if (depth > SCRIPT_MAX_DEPTH || !lua_checkstack(L, 4)) {
         reply_error(r, "ERR reached lua stack limit");
         lua_pop(L, 1);
@@ -470,9 +485,18 @@ static void to_reply(lua_State *L, conv_out_t *o, int depth)
     lua_pop(L, 1);
 }
 
-int conv_lua_to_reply(lua_State *L, reply_t *r, int script_resp)
+int conv_lua_to_reply(lua_State *L, reply_t *r, int script_resp, size_t max_bytes)
 {
-    conv_out_t o = {.r = r, .resp = script_resp, .counted = 0};
+    conv_out_t o = {.r = r, .resp = script_resp, .start = r->out->len};
+    o.end = max_bytes && max_bytes < SIZE_MAX - o.start ? o.start + max_bytes : SIZE_MAX;
+    uint64_t errors = r->errors;
+    char err[sizeof r->err];
+    memcpy(err, r->err, sizeof err);
     to_reply(L, &o, 0);
-    return o.counted;
+    if (!o.over && r->out->len <= o.end)
+        return o.counted;
+    r->out->len = o.start;
+    r->errors = errors;
+    memcpy(r->err, err, sizeof err);
+    return -1;
 }

@@ -48,10 +48,11 @@ static char scripts_key, flags_key; /* registry: sha -> function, sha -> flags *
 /* ---- Lua states ------------------------------------------------------------ */
 
 /* Counts every byte; while a script runs (or compiles), refuses to grow the
- * state more than memory-limit bytes past its size when the script started
- * (Lua then collects garbage and, if that is not enough, raises a memory
- * error). Relative, so that the compiled scripts a state keeps do not eat
- * into every later script's allowance. */
+ * state, with what C libraries hold for the script (ls->charged), more than
+ * memory-limit bytes past its size when the script started (Lua then
+ * collects garbage and, if that is not enough, raises a memory error).
+ * Relative, so that the compiled scripts a state keeps do not eat into every
+ * later script's allowance. */
 static void *lstate_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 {
     lstate_t *ls = ud;
@@ -61,8 +62,12 @@ static void *lstate_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
         ls->mem -= old;
         return NULL;
     }
+    if (nsize > old && ls->refuse) {
+        ls->refuse--;
+        return NULL;
+    }
     if (nsize > old && ls->limit_on && ls->limit &&
-        ls->mem + (nsize - old) > ls->limit_base + ls->limit)
+        ls->mem + ls->charged + (nsize - old) > ls->limit_base + ls->limit)
         return NULL;
     void *p = realloc(ptr, nsize);
     if (!p)
@@ -111,7 +116,6 @@ static void lstate_free(lstate_t *ls)
     lua_close(ls->L);
     buf_free(&ls->reply);
     buf_free(&ls->nums);
-    buf_free(&ls->pack);
     free(ls->argv);
     free(ls->keyset);
     free(ls->partmap);
@@ -297,6 +301,54 @@ static void hook(lua_State *L, lua_Debug *ar)
     engine_check_interrupt(L);
 }
 
+size_t engine_budget(lua_State *L)
+{
+    lstate_t *ls = lstate_of(L);
+    if (!ls->limit_on || !ls->limit)
+        return SIZE_MAX;
+    size_t used = ls->mem + ls->charged, cap = ls->limit_base + ls->limit;
+    return used < cap ? cap - used : 0;
+}
+
+int engine_raise_nomem(lua_State *L)
+{
+    lstate_t *ls = lstate_of(L);
+    /* A one-byte userdata the allocator refuses twice: Lua 5.4 tries, runs
+     * an emergency collection, tries again, then throws LUA_ERRMEM with its
+     * own "not enough memory" -- the error a script gets from any
+     * allocation, caught by pcall the same way. */
+    ls->refuse = 2;
+    lua_newuserdatauv(L, 1, 0);
+    /* Not thrown (a Lua that does not retry): the same text, as a plain error. */
+    ls->refuse = 0;
+    lua_pop(L, 1);
+    lua_pushliteral(L, "not enough memory");
+    return lua_error(L);
+}
+
+void engine_charge(lua_State *L, size_t n)
+{
+    lstate_t *ls = lstate_of(L);
+    if (n > engine_budget(L)) {
+        lua_gc(L, LUA_GCCOLLECT); /* the script's garbage first, as the allocator does */
+        if (n > engine_budget(L))
+            engine_raise_nomem(L);
+    }
+    ls->charged += n;
+}
+
+void engine_uncharge(lua_State *L, size_t n)
+{
+    lstate_t *ls = lstate_of(L);
+    ls->charged = n < ls->charged ? ls->charged - n : 0;
+}
+
+static int reset_cjson(lua_State *L)
+{
+    lstate_of(L)->cjson_dirty = 0;
+    return cjsonlib_reset(L);
+}
+
 /* Message handler: the error as Redis's table {err=, source=, line=}, with
  * the line of the script that raised it. */
 static int msgh(lua_State *L)
@@ -407,6 +459,23 @@ static void set_args(lua_State *L, const sv_t *v, int n, const char *name)
     sandbox_set_global(L, name);
 }
 
+/* The script's result written as its reply (conv_lua_to_reply), run
+ * protected: it checks for SCRIPT KILL as it goes. */
+typedef struct conv_job {
+    reply_t *r;
+    int resp;
+    size_t max;
+    int counted; /* conv_lua_to_reply's result */
+} conv_job_t;
+
+static int conv_protected(lua_State *L)
+{
+    conv_job_t *job = lua_touserdata(L, 2);
+    lua_settop(L, 1);
+    job->counted = conv_lua_to_reply(L, job->r, job->resp, job->max);
+    return 0;
+}
+
 static void run(lstate_t *ls, cmd_ctx_t *c, script_run_t *rn, int fidx)
 {
     lua_State *L = ls->L;
@@ -416,9 +485,19 @@ static void run(lstate_t *ls, cmd_ctx_t *c, script_run_t *rn, int fidx)
     sandbox_push_env(L);
     if (!lua_setupvalue(L, fidx, 1))
         lua_pop(L, 1);
+    /* cjson settings a previous script changed do not leak into this one. */
+    if (ls->cjson_dirty) {
+        lua_pushcfunction(L, reset_cjson);
+        if (lua_pcall(L, 0, 0, 0) != LUA_OK) {
+            log_warn("cannot reset the cjson settings: %s", lua_tostring(L, -1));
+            lua_pop(L, 1);
+        }
+    }
     lua_pushcfunction(L, msgh);
     lua_pushvalue(L, fidx);
     ls->run = rn;
+    ls->charged = 0;
+    ls->refuse = 0;
     ls->killed = 0;
     ls->start_us = ls->last_busy_call_us = mono_us();
     ls->limit = config_get_u64(CFG_MEMORY_LIMIT);
@@ -430,13 +509,44 @@ static void run(lstate_t *ls, cmd_ctx_t *c, script_run_t *rn, int fidx)
     ls->limit_on = 1;
     int st = lua_pcall(L, 0, 1, -2);
     ls->limit_on = 0;
+    ls->refuse = 0;
+    uint64_t errors = c->r->errors;
+    int counted = 0;
+    if (st == LUA_OK) {
+        /* The reply is built in the connection's buffer, outside the state,
+         * and a table that repeats itself ({t, t} nested, or t[i] = t) is
+         * written out once per reference: memory-limit bounds the reply too.
+         * It may take memory-limit bytes more than the state's own size, so
+         * any value the script built, written once (or a big ARGV echoed),
+         * still fits. Built while the script still counts as running, so
+         * that its worker answers BUSY and SCRIPT KILL stops it. */
+        conv_job_t job = {.r = c->r, .resp = rn->resp,
+                          .max = ls->limit ? ls->limit + ls->mem : 0};
+        size_t start = c->r->out->len;
+        char err[sizeof c->r->err];
+        memcpy(err, c->r->err, sizeof err);
+        lua_pushcfunction(L, conv_protected);
+        lua_insert(L, -2);
+        lua_pushlightuserdata(L, &job);
+        st = lua_pcall(L, 2, 0, -4);
+        if (st != LUA_OK) { /* killed halfway: the partial reply goes */
+            c->r->out->len = start;
+            c->r->errors = errors;
+            memcpy(c->r->err, err, sizeof err);
+        } else if (job.counted < 0) {
+            reply_errorf(c->r, "ERR Error running script %s, not enough memory (the script's "
+                               "reply is larger than memory-limit, %zu bytes)", rn->sha,
+                         ls->limit);
+        } else {
+            counted = job.counted;
+        }
+    }
+    if (st != LUA_OK)
+        counted = reply_run_error(L, ls, st, rn->sha, c->r);
     lua_sethook(L, NULL, 0, 0);
     int killed = (atomic_load(&s->run) & 3) == RUN_KILLED;
     atomic_store(&s->run, seq << 2); /* RUN_IDLE */
     ls->run = NULL;
-    uint64_t errors = c->r->errors;
-    int counted = st == LUA_OK ? conv_lua_to_reply(L, c->r, rn->resp)
-                               : reply_run_error(L, ls, st, rn->sha, c->r);
     /* An error counted when it was first replied is not counted again (as
      * Redis's ERR_REPLY_FLAG_NO_STATS_UPDATE), but the EVAL still failed. When
      * the reply also holds a new error, r->errors changed and the scheduler
@@ -448,16 +558,21 @@ static void run(lstate_t *ls, cmd_ctx_t *c, script_run_t *rn, int fidx)
     if (killed)
         stat_add(&s->n_killed, 1);
     count_path(s, c);
-    /* A script may have stopped the collector; and its garbage is ours. */
+    /* A script may have stopped the collector; and its garbage is ours: all
+     * of it when the script grew the state by more than a megabyte (what it
+     * left is garbage, scripts keep nothing), so that used_memory_lua goes
+     * back down and the next script's allowance starts from the state's
+     * real size. */
     lua_gc(L, LUA_GCRESTART);
-    lua_gc(L, LUA_GCSTEP, 0);
+    if (ls->mem > ls->limit_base + (1u << 20))
+        lua_gc(L, LUA_GCCOLLECT);
+    else
+        lua_gc(L, LUA_GCSTEP, 0);
     /* Don't keep a huge command reply's buffer around. */
     if (ls->reply.cap > (1u << 20))
         buf_free(&ls->reply);
     if (ls->nums.cap > (1u << 20))
         buf_free(&ls->nums);
-    if (ls->pack.cap > (1u << 20))
-        buf_free(&ls->pack);
     atomic_store_explicit(&s->mem, ls->mem, memory_order_relaxed);
 }
 

@@ -52,16 +52,19 @@ typedef struct lstate {
     sha_memo_t memo[SHA_MEMO_SLOTS];
     int slot;
     size_t mem;            /* bytes allocated by the state */
+    size_t charged;        /* bytes a C library holds outside the state for the
+                              script (engine_charge): they count against the limit */
     size_t limit;          /* memory-limit while limit_on; 0 = none */
     size_t limit_base;     /* mem when the script started: it may add limit */
     int limit_on;          /* enforced only while a script runs */
     uint64_t gen;          /* cache generation the compiled scripts belong to */
     script_run_t *run;     /* the running script, NULL when idle */
     int killed;            /* the hook raised the kill error once */
+    int cjson_dirty;       /* a script changed a cjson setting: reset before the next */
+    int refuse;            /* growths to refuse: engine_raise_nomem's probe */
     uint64_t start_us, last_busy_call_us;
     buf_t reply;           /* a redis.call's reply, as RESP */
     buf_t nums;            /* number arguments of a redis.call, as text */
-    buf_t pack;            /* cmsgpack.pack's output */
     sv_t *argv;
     size_t argv_cap;
     uint32_t *keyset;      /* open addressing over run->keys: index + 1, 0 empty */
@@ -85,8 +88,13 @@ static inline lstate_t *lstate_of(lua_State *L) { return *(lstate_t **)lua_getex
  * script_resp is the script's redis.setresp() version) and pop it. Reads
  * only: never calls a metamethod, never converts a value in place. Errors
  * written add to r->errors, except those from CONV_COUNTED_FIELD tables: the
- * return value is how many of those were written. */
-int conv_lua_to_reply(lua_State *L, reply_t *r, int script_resp);
+ * return value is how many of those were written. Nesting deeper than
+ * SCRIPT_MAX_DEPTH becomes the error "reached lua stack limit" in place (as
+ * Redis). A reply that would take more than max_bytes (0: no bound) is not
+ * written: r is left as it was and -1 returned. Calls
+ * engine_check_interrupt every few thousand values (it may raise: the
+ * caller then drops the partial reply). */
+int conv_lua_to_reply(lua_State *L, reply_t *r, int script_resp, size_t max_bytes);
 
 /* Parse one RESP2/RESP3 reply from p[0..n) and push it as a Lua value
  * (Redis's RESP-to-Lua rules; its error tables have CONV_COUNTED_FIELD set).
@@ -120,6 +128,24 @@ void sandbox_open(lua_State *L);
 void sandbox_set_global(lua_State *L, const char *name);
 /* The globals table scripts see (for the _ENV of compiled chunks). */
 void sandbox_push_env(lua_State *L);
+
+/* ---- script_cjson.c: lua-cjson, bounded -------------------------------------- */
+
+/* Deepest nesting cjson.encode_max_depth / decode_max_depth accept: larger
+ * settings are clamped to it. lua-cjson recurses in C, about 100 bytes of
+ * stack a level (measured: 10000 levels fit a 1 MB thread stack, 20000 do
+ * not); a worker's stack is 8 MB, and the Lua-to-RESP conversion stops at
+ * the same depth anyway. Past it cjson's own error: "Found too many nested
+ * data structures (1001) at character 1001", "Cannot serialise, excessive
+ * nesting (1001)". */
+#define CJSON_MAX_DEPTH SCRIPT_MAX_DEPTH
+
+/* Open lua-cjson (when installed) as the global cjson, its settings
+ * guarded and its encoder bounded by memory-limit. Sandbox setup only. */
+void cjsonlib_open(lua_State *L);
+/* Put every cjson setting back to lua-cjson's default (for the next script,
+ * when ls->cjson_dirty). A lua_CFunction: run it protected. */
+int cjsonlib_reset(lua_State *L);
 
 /* ---- script_bit.c, script_msgpack.c ---------------------------------------- */
 
@@ -171,5 +197,17 @@ int engine_raise_killed(lua_State *L);
  * busy-reply-threshold, lets the worker answer other clients BUSY (about
  * once a millisecond). Does nothing outside a running script. */
 void engine_check_interrupt(lua_State *L);
+/* Memory a C library holds outside the Lua allocator for the running script
+ * (cjson's buffers): engine_charge counts n bytes against memory-limit, as
+ * if the script had allocated them, or raises Lua's memory error ("not
+ * enough memory", LUA_ERRMEM) when they do not fit even after a full
+ * collection; engine_uncharge gives them back (call it on every path,
+ * errors included). Outside a script with a limit, only counted. */
+void engine_charge(lua_State *L, size_t n);
+void engine_uncharge(lua_State *L, size_t n);
+/* The bytes the running script may still allocate; SIZE_MAX without a limit. */
+size_t engine_budget(lua_State *L);
+/* Raise Lua's memory error as the allocator does. Never returns. */
+int engine_raise_nomem(lua_State *L);
 
 #endif
