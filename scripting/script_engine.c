@@ -47,35 +47,6 @@ static char scripts_key, flags_key; /* registry: sha -> function, sha -> flags *
 
 /* ---- Lua states ------------------------------------------------------------ */
 
-/* Counts every byte; while a script runs (or compiles), refuses to grow the
- * state, with what C libraries hold for the script (ls->charged), more than
- * memory-limit bytes past its size when the script started (Lua then
- * collects garbage and, if that is not enough, raises a memory error).
- * Relative, so that the compiled scripts a state keeps do not eat into every
- * later script's allowance. */
-static void *lstate_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
-{
-    lstate_t *ls = ud;
-    size_t old = ptr ? osize : 0;
-    if (nsize == 0) {
-        free(ptr);
-        ls->mem -= old;
-        return NULL;
-    }
-    if (nsize > old && ls->refuse) {
-        ls->refuse--;
-        return NULL;
-    }
-    if (nsize > old && ls->limit_on && ls->limit &&
-        ls->mem + ls->charged + (nsize - old) > ls->limit_base + ls->limit)
-        return NULL;
-    void *p = realloc(ptr, nsize);
-    if (!p)
-        return NULL;
-    ls->mem = ls->mem - old + nsize;
-    return p;
-}
-
 static int lstate_panic(lua_State *L)
 {
     log_fatal("Lua panic outside a protected call: %s", lua_tostring(L, -1));
@@ -96,7 +67,7 @@ static lstate_t *lstate_new(int slot)
     lstate_t *ls = xcalloc(1, sizeof *ls);
     ls->slot = slot;
     ls->gen = cache_generation();
-    ls->L = lua_newstate(lstate_alloc, ls);
+    ls->L = lua_newstate(engine_alloc, ls);
     if (!ls->L)
         log_fatal("cannot create a Lua state: out of memory");
     lua_atpanic(ls->L, lstate_panic);
@@ -301,122 +272,10 @@ static void hook(lua_State *L, lua_Debug *ar)
     engine_check_interrupt(L);
 }
 
-size_t engine_budget(lua_State *L)
-{
-    lstate_t *ls = lstate_of(L);
-    if (!ls->limit_on || !ls->limit)
-        return SIZE_MAX;
-    size_t used = ls->mem + ls->charged, cap = ls->limit_base + ls->limit;
-    return used < cap ? cap - used : 0;
-}
-
-int engine_raise_nomem(lua_State *L)
-{
-    lstate_t *ls = lstate_of(L);
-    /* A one-byte userdata the allocator refuses twice: Lua 5.4 tries, runs
-     * an emergency collection, tries again, then throws LUA_ERRMEM with its
-     * own "not enough memory" -- the error a script gets from any
-     * allocation, caught by pcall the same way. */
-    ls->refuse = 2;
-    lua_newuserdatauv(L, 1, 0);
-    /* Not thrown (a Lua that does not retry): the same text, as a plain error. */
-    ls->refuse = 0;
-    lua_pop(L, 1);
-    lua_pushliteral(L, "not enough memory");
-    return lua_error(L);
-}
-
-void engine_charge(lua_State *L, size_t n)
-{
-    lstate_t *ls = lstate_of(L);
-    if (n > engine_budget(L)) {
-        lua_gc(L, LUA_GCCOLLECT); /* the script's garbage first, as the allocator does */
-        if (n > engine_budget(L))
-            engine_raise_nomem(L);
-    }
-    ls->charged += n;
-}
-
-void engine_uncharge(lua_State *L, size_t n)
-{
-    lstate_t *ls = lstate_of(L);
-    ls->charged = n < ls->charged ? ls->charged - n : 0;
-}
-
 static int reset_cjson(lua_State *L)
 {
     lstate_of(L)->cjson_dirty = 0;
     return cjsonlib_reset(L);
-}
-
-/* Message handler: the error as Redis's table {err=, source=, line=}, with
- * the line of the script that raised it. */
-static int msgh(lua_State *L)
-{
-    lua_Debug ar;
-    int have = 0;
-    /* The script is over: building its error must not fail on the limit. */
-    lstate_of(L)->limit_on = 0;
-    if (lua_getstack(L, 1, &ar) && lua_getinfo(L, "Sl", &ar)) {
-        have = 1;
-        if (strcmp(ar.what, "C") == 0)
-            have = lua_getstack(L, 2, &ar) && lua_getinfo(L, "Sl", &ar);
-    }
-    if (lua_type(L, 1) != LUA_TTABLE) {
-        const char *s = luaL_tolstring(L, 1, NULL);
-        lua_createtable(L, 0, 3);
-        lua_pushfstring(L, "ERR %s", s);
-        lua_setfield(L, -2, "err");
-        lua_replace(L, 1);
-        lua_settop(L, 1);
-    }
-    if (have && ar.currentline > 0) {
-        lua_pushstring(L, ar.source);
-        lua_setfield(L, 1, "source");
-        lua_pushinteger(L, ar.currentline);
-        lua_setfield(L, 1, "line");
-    }
-    lua_settop(L, 1);
-    return 1;
-}
-
-/* The reply for a script that raised an error. Returns 1 when the error
- * was counted already (see CONV_COUNTED_FIELD) and so was written without
- * adding to r->errors. */
-static int reply_run_error(lua_State *L, lstate_t *ls, int st, const char *sha, reply_t *r)
-{
-    if (st == LUA_ERRMEM) {
-        if (ls->limit)
-            reply_errorf(r, "ERR Error running script %s, not enough memory (the script "
-                            "allocated more than memory-limit, %zu bytes)", sha, ls->limit);
-        else
-            reply_errorf(r, "ERR Error running script %s, not enough memory", sha);
-        return 0;
-    }
-    if (lua_type(L, -1) != LUA_TTABLE) {
-        const char *msg = lua_tostring(L, -1);
-        reply_errorf(r, "ERR Error running script %s, %.100s", sha,
-                     msg ? msg : "execution failure");
-        return 0;
-    }
-    lua_getfield(L, -1, "err");
-    lua_getfield(L, -2, "source");
-    lua_getfield(L, -3, "line");
-    lua_getfield(L, -4, CONV_COUNTED_FIELD);
-    const char *msg = lua_tostring(L, -4), *src = lua_tostring(L, -3);
-    int counted = lua_toboolean(L, -1);
-    buf_t b;
-    buf_init(&b);
-    buf_printf(&b, "%s", msg ? msg : "ERR unknown error");
-    if (src && lua_isinteger(L, -2))
-        buf_printf(&b, " script: %s, on %s:%lld.", sha, src, (long long)lua_tointeger(L, -2));
-    buf_putc(&b, '\0');
-    reply_error(r, b.data);
-    if (counted)
-        r->errors--; /* reply_error counted it: undone, it was counted when replied */
-    buf_free(&b);
-    lua_pop(L, 4);
-    return counted;
 }
 
 /* Which path the task took, for INFO. */
@@ -459,23 +318,6 @@ static void set_args(lua_State *L, const sv_t *v, int n, const char *name)
     sandbox_set_global(L, name);
 }
 
-/* The script's result written as its reply (conv_lua_to_reply), run
- * protected: it checks for SCRIPT KILL as it goes. */
-typedef struct conv_job {
-    reply_t *r;
-    int resp;
-    size_t max;
-    int counted; /* conv_lua_to_reply's result */
-} conv_job_t;
-
-static int conv_protected(lua_State *L)
-{
-    conv_job_t *job = lua_touserdata(L, 2);
-    lua_settop(L, 1);
-    job->counted = conv_lua_to_reply(L, job->r, job->resp, job->max);
-    return 0;
-}
-
 static void run(lstate_t *ls, cmd_ctx_t *c, script_run_t *rn, int fidx)
 {
     lua_State *L = ls->L;
@@ -493,7 +335,7 @@ static void run(lstate_t *ls, cmd_ctx_t *c, script_run_t *rn, int fidx)
             lua_pop(L, 1);
         }
     }
-    lua_pushcfunction(L, msgh);
+    lua_pushcfunction(L, result_msgh);
     lua_pushvalue(L, fidx);
     ls->run = rn;
     ls->charged = 0;
@@ -511,38 +353,7 @@ static void run(lstate_t *ls, cmd_ctx_t *c, script_run_t *rn, int fidx)
     ls->limit_on = 0;
     ls->refuse = 0;
     uint64_t errors = c->r->errors;
-    int counted = 0;
-    if (st == LUA_OK) {
-        /* The reply is built in the connection's buffer, outside the state,
-         * and a table that repeats itself ({t, t} nested, or t[i] = t) is
-         * written out once per reference: memory-limit bounds the reply too.
-         * It may take memory-limit bytes more than the state's own size, so
-         * any value the script built, written once (or a big ARGV echoed),
-         * still fits. Built while the script still counts as running, so
-         * that its worker answers BUSY and SCRIPT KILL stops it. */
-        conv_job_t job = {.r = c->r, .resp = rn->resp,
-                          .max = ls->limit ? ls->limit + ls->mem : 0};
-        size_t start = c->r->out->len;
-        char err[sizeof c->r->err];
-        memcpy(err, c->r->err, sizeof err);
-        lua_pushcfunction(L, conv_protected);
-        lua_insert(L, -2);
-        lua_pushlightuserdata(L, &job);
-        st = lua_pcall(L, 2, 0, -4);
-        if (st != LUA_OK) { /* killed halfway: the partial reply goes */
-            c->r->out->len = start;
-            c->r->errors = errors;
-            memcpy(c->r->err, err, sizeof err);
-        } else if (job.counted < 0) {
-            reply_errorf(c->r, "ERR Error running script %s, not enough memory (the script's "
-                               "reply is larger than memory-limit, %zu bytes)", rn->sha,
-                         ls->limit);
-        } else {
-            counted = job.counted;
-        }
-    }
-    if (st != LUA_OK)
-        counted = reply_run_error(L, ls, st, rn->sha, c->r);
+    int counted = result_reply(ls, st, rn->sha, c->r, rn->resp);
     lua_sethook(L, NULL, 0, 0);
     int killed = (atomic_load(&s->run) & 3) == RUN_KILLED;
     atomic_store(&s->run, seq << 2); /* RUN_IDLE */

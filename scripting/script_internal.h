@@ -182,6 +182,36 @@ int cache_norm_sha(sv_t s, char out[41]);
 int cache_parse_shebang(const char *body, size_t len, int *flags, size_t *skip, char *err,
                         size_t errlen);
 
+/* ---- script_result.c: the script's outcome as its reply ---------------------- */
+
+/* The message handler of a script's pcall: the error becomes Redis's table
+ * {err=, source=, line=} (the line of the script that raised it). */
+int result_msgh(lua_State *L);
+/* Reply the outcome of the script's pcall: st and, on top of the stack, its
+ * result or error object, with result_msgh just below it. A result is
+ * converted (script_conv.c) while the script still counts as running
+ * (ls->run set), so SCRIPT KILL can stop a long conversion; it may take
+ * memory-limit bytes more than the state's size. Returns how many errors
+ * counted already were written (see CONV_COUNTED_FIELD). */
+int result_reply(lstate_t *ls, int st, const char *sha, reply_t *r, int resp);
+
+/* ---- script_mem.c: memory accounting ---------------------------------------- */
+
+/* The allocator of every state (lua_newstate's, ud = the lstate_t). */
+void *engine_alloc(void *ud, void *ptr, size_t osize, size_t nsize);
+/* Memory a C library holds outside the Lua allocator for the running script
+ * (cjson's buffers): engine_charge counts n bytes against memory-limit, as
+ * if the script had allocated them, or raises Lua's memory error ("not
+ * enough memory", LUA_ERRMEM) when they do not fit even after a full
+ * collection; engine_uncharge gives them back (call it on every path,
+ * errors included). Outside a script with a limit, only counted. */
+void engine_charge(lua_State *L, size_t n);
+void engine_uncharge(lua_State *L, size_t n);
+/* The bytes the running script may still allocate; SIZE_MAX without a limit. */
+size_t engine_budget(lua_State *L);
+/* Raise Lua's memory error as the allocator does. Never returns. */
+int engine_raise_nomem(lua_State *L);
+
 /* ---- script_engine.c -------------------------------------------------------- */
 
 /* The kill check a write makes before it runs: marks the script as having
@@ -197,17 +227,5 @@ int engine_raise_killed(lua_State *L);
  * busy-reply-threshold, lets the worker answer other clients BUSY (about
  * once a millisecond). Does nothing outside a running script. */
 void engine_check_interrupt(lua_State *L);
-/* Memory a C library holds outside the Lua allocator for the running script
- * (cjson's buffers): engine_charge counts n bytes against memory-limit, as
- * if the script had allocated them, or raises Lua's memory error ("not
- * enough memory", LUA_ERRMEM) when they do not fit even after a full
- * collection; engine_uncharge gives them back (call it on every path,
- * errors included). Outside a script with a limit, only counted. */
-void engine_charge(lua_State *L, size_t n);
-void engine_uncharge(lua_State *L, size_t n);
-/* The bytes the running script may still allocate; SIZE_MAX without a limit. */
-size_t engine_budget(lua_State *L);
-/* Raise Lua's memory error as the allocator does. Never returns. */
-int engine_raise_nomem(lua_State *L);
 
 #endif

@@ -259,7 +259,8 @@ static void test_reply_bound(void **state)
     r = (reply_t){.out = &b, .proto = 2};
     assert_int_equal(luaL_dostring(L, "local a = {} a[1] = a return a"), LUA_OK);
     assert_int_equal(conv_lua_to_reply(L, &r, 2, 1 << 20), 0);
-    assert_int_equal(b.len, 4 * (SCRIPT_MAX_DEPTH + 1) + strlen("-ERR reached lua stack limit\r\n"));
+    assert_int_equal(b.len,
+                     4 * (SCRIPT_MAX_DEPTH + 1) + strlen("-ERR reached lua stack limit\r\n"));
     assert_int_equal(r.errors, 1);
     buf_free(&b);
 }

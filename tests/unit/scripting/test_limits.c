@@ -67,7 +67,8 @@ static void assert_prefix(const char *s, const char *prefix)
 }
 
 #define NOMEM_PREFIX "-ERR Error running script "
-#define NOMEM_TAIL "not enough memory (the script allocated more than memory-limit, 8388608 bytes)\r\n"
+#define NOMEM_TAIL                                                                         \
+    "not enough memory (the script allocated more than memory-limit, 8388608 bytes)\r\n"
 
 static void assert_nomem(const char *reply)
 {
