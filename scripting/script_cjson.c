@@ -28,6 +28,7 @@
 #include <dlfcn.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include "log.h"
@@ -44,8 +45,8 @@ int luaopen_cjson(lua_State *L) __attribute__((weak));
 
 #define CJ_CHECK_EVERY 4096   /* values walked between interrupt checks */
 #define CJ_KEEP_MAX (1u << 20) /* a kept encode buffer larger than this is freed */
-#define CJ_NUMBER_MAX 24       /* "%.14g" of a double: 21 bytes at most; "-inf" */
 
+static _Atomic uint64_t bound_misses; /* encodes longer than their walk's bound */
 static char defaults_key; /* registry: {{setter, default values..., n = count}, ...} */
 
 static const char *const settings[] = {
@@ -180,6 +181,7 @@ typedef struct walk {
     int collected; /* a full collection was tried already */
     unsigned steps;
     lua_Number sparse_ratio, sparse_safe; /* encode_sparse_array(_, ratio, safe) */
+    int precision;                        /* encode_number_precision: "%.<precision>g" */
 } walk_t;
 
 static void add(walk_t *w, size_t n)
@@ -208,11 +210,33 @@ static size_t string_cost(lua_State *L, int idx)
     return cost;
 }
 
+/* The most "%.<p>g" writes for v (lua-cjson writes every number so, as a
+ * double): an integral value of d digits takes d when d <= p, else the
+ * exponent form, p + 6 at most ("1.2e+308": mantissa, point, e, sign, three
+ * digits); any other value p + 6 as well (fixed notation adds at most
+ * "0.000" before p digits). Plus a sign; "-inf" and "nan" fit. */
+static size_t number_cost(const walk_t *w, lua_Number v)
+{
+    size_t sign = v < 0, p = (size_t)w->precision;
+    if (isfinite(v) && floor(v) == v && fabs(v) < 1e18) {
+        unsigned long long u = (unsigned long long)fabs(v);
+        size_t d = 1;
+        while (u >= 10) {
+            u /= 10;
+            d++;
+        }
+        return sign + (d <= p ? d : p + 6);
+    }
+    return sign + p + 6;
+}
+
+static size_t add_sat(size_t a, size_t b) { return a > SIZE_MAX - b ? SIZE_MAX : a + b; }
+
 static void walk_value(walk_t *w, int idx, int depth);
 
 /* A table as lua-cjson writes it: an array when every key is an integer >= 1
- * (nulls filling the holes, unless the sparse rule makes it an object or an
- * error), else an object. Counted as the larger of the two. */
+ * (nulls filling the holes), unless the sparse rule makes it an object
+ * (encode_sparse_array's convert) or an error; else an object. */
 static void walk_table(walk_t *w, int idx, int depth)
 {
     lua_State *L = w->L;
@@ -224,7 +248,8 @@ static void walk_table(walk_t *w, int idx, int depth)
     }
     lua_Number max = 0, count = 0;
     int array = 1;
-    add(w, 2); /* [] or {} */
+    size_t keys = 0; /* the keys, written as an object's: "k": */
+    add(w, 2);       /* [] or {} */
     lua_pushnil(L);
     while (lua_next(L, idx)) {
         int kt = lua_type(L, -2);
@@ -236,20 +261,27 @@ static void walk_table(walk_t *w, int idx, int depth)
             } else {
                 array = 0;
             }
-            add(w, CJ_NUMBER_MAX + 3); /* "k": */
+            keys = add_sat(keys, number_cost(w, k) + 3);
         } else {
             array = 0;
-            add(w, (kt == LUA_TSTRING ? string_cost(L, -2) : 4) + 1);
+            keys = add_sat(keys, (kt == LUA_TSTRING ? string_cost(L, -2) : 4) + 1);
         }
         count++;
         walk_value(w, lua_gettop(L), depth + 1);
         add(w, 1); /* , */
         lua_pop(L, 1);
     }
-    if (array && max > count &&
-        !(w->sparse_ratio > 0 && max > count * w->sparse_ratio && max > w->sparse_safe)) {
-        lua_Number holes = (max - count) * 5; /* null, */
-        add(w, holes >= (lua_Number)SIZE_MAX ? SIZE_MAX : (size_t)holes);
+    lua_Number holes = (max - count) * 5; /* null, */
+    size_t nulls = holes >= (lua_Number)SIZE_MAX ? SIZE_MAX : (size_t)holes;
+    if (!array || count == 0) {
+        add(w, keys);
+    } else if (w->sparse_ratio > 0 && max > count * w->sparse_ratio && max > w->sparse_safe) {
+        add(w, keys); /* converted (or lua-cjson's error: nothing written) */
+    } else if (max > 2147483647.0) {
+        /* lua-cjson keeps the largest key in an int: past it, either form */
+        add(w, add_sat(keys, nulls));
+    } else {
+        add(w, nulls);
     }
 }
 
@@ -262,7 +294,7 @@ static void walk_value(walk_t *w, int idx, int depth)
         add(w, string_cost(w->L, idx));
         break;
     case LUA_TNUMBER:
-        add(w, CJ_NUMBER_MAX);
+        add(w, number_cost(w, lua_tonumber(w->L, idx)));
         break;
     case LUA_TTABLE:
         walk_table(w, idx, depth);
@@ -274,19 +306,25 @@ static void walk_value(walk_t *w, int idx, int depth)
 }
 
 /* encode(value): upvalues (1) the original, (2) encode_sparse_array,
- * (3) encode_keep_buffer, of the same instance. */
+ * (3) encode_keep_buffer, (4) encode_number_precision, of the same instance. */
 static int cj_encode(lua_State *L)
 {
     int n = lua_gettop(L);
     size_t bound = 0;
-    if (n == 1 && engine_budget(L) != SIZE_MAX) {
+    int walked = n == 1 && engine_budget(L) != SIZE_MAX;
+    if (walked) {
         walk_t w = {.L = L, .left = engine_budget(L)};
         pthread_once(&esc_once, esc_init);
         lua_pushvalue(L, lua_upvalueindex(2));
         call_original(L, 0, 3, "encode_sparse_array", 0);
         w.sparse_ratio = lua_tonumber(L, -2);
         w.sparse_safe = lua_tonumber(L, -1);
-        lua_pop(L, 3);
+        lua_pushvalue(L, lua_upvalueindex(4));
+        call_original(L, 0, 1, "encode_number_precision", 0);
+        w.precision = (int)lua_tointeger(L, -1);
+        lua_pop(L, 4);
+        if (w.precision < 1 || w.precision > 17)
+            w.precision = 17; /* "%.17g" is a double's longest exact form */
         walk_value(&w, 1, 0);
         bound = w.total;
         engine_charge(L, bound);
@@ -294,6 +332,13 @@ static int cj_encode(lua_State *L)
     lua_pushvalue(L, lua_upvalueindex(1));
     lua_insert(L, 1);
     call_original(L, n, 1, "encode", bound);
+    if (walked && lua_rawlen(L, -1) > bound) {
+        /* The walk's bound was short (a lua-cjson writing differently):
+         * the buffer was under-charged for a moment, nothing worse. */
+        if (atomic_fetch_add(&bound_misses, 1) == 0)
+            log_warn("cjson.encode wrote %zu bytes, more than the %zu its walk allowed",
+                     (size_t)lua_rawlen(L, -1), bound);
+    }
     if (bound > CJ_KEEP_MAX) {
         /* Turning encode_keep_buffer off frees the kept buffer; back on, it
          * starts small. */
@@ -311,6 +356,8 @@ static int cj_encode(lua_State *L)
     }
     return 1;
 }
+
+uint64_t cjsonlib_bound_misses(void) { return atomic_load(&bound_misses); }
 
 /* ---- instances ------------------------------------------------------------- */
 
@@ -335,7 +382,8 @@ static void wrap_instance(lua_State *L, int t)
     lua_getfield(L, t, "encode");
     lua_getfield(L, t, "encode_sparse_array");
     lua_getfield(L, t, "encode_keep_buffer");
-    lua_pushcclosure(L, cj_encode, 3);
+    lua_getfield(L, t, "encode_number_precision");
+    lua_pushcclosure(L, cj_encode, 4);
     lua_setfield(L, t, "encode");
     for (const char *const *s = settings; *s; s++) {
         if (lua_getfield(L, t, *s) != LUA_TFUNCTION) {

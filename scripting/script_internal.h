@@ -146,6 +146,10 @@ void cjsonlib_open(lua_State *L);
 /* Put every cjson setting back to lua-cjson's default (for the next script,
  * when ls->cjson_dirty). A lua_CFunction: run it protected. */
 int cjsonlib_reset(lua_State *L);
+/* Encodes whose output was longer than the bound their walk charged (0
+ * unless lua-cjson writes differently than script_cjson.c expects; logged
+ * once). Any thread. */
+uint64_t cjsonlib_bound_misses(void);
 
 /* ---- script_bit.c, script_msgpack.c ---------------------------------------- */
 

@@ -18,6 +18,7 @@
 #include "command.h"
 #include "config.h"
 #include "script.h"
+#include "script_internal.h"
 #include "store.h"
 
 #define NPARTS 4
@@ -125,6 +126,39 @@ static void test_cjson_depth(void **state)
                         ":1\r\n");
 }
 
+/* The encode walk's bound against the real output (script_cjson.c counts
+ * the encodes it fell short of): shapes where a loose bound would be wrong
+ * or a tight one tempting. */
+static void test_cjson_bound_shapes(void **state)
+{
+    (void)state;
+    static const char *const values[] = {
+        "0", "-1", "1e300", "-1.2345678901234e-308", "123456789012345678", "2^63", "-2^63",
+        "0.1", "1/3", "-0.00012345678901234", "1e15", "1e16 + 1", "12345", "-99999999999999",
+        "'\\0\\1\\31\\127\"\\\\/ab'", "string.rep('\\1', 100)", "{}", "{{}, {{}}}",
+        "{[1] = 1, [4] = 2}", "{[1] = 1, [100] = 2}", "{[1.5] = 1, [-2] = 2, [2^53] = 3}",
+        "{a = {b = {c = {1, 2, 'x'}}}, [7] = true, [8] = false}", "{1, 2, nil, 4}",
+        "{cjson.null, false, true}", "{[1e300] = 1}", "{[-1/3] = {1/3}}",
+    };
+    static const char *const settings[] = {
+        "", "cjson.encode_number_precision(1) ", "cjson.encode_number_precision(3) ",
+        "cjson.encode_sparse_array(true) ", "cjson.encode_sparse_array(false, 0) ",
+        "cjson.encode_invalid_numbers(true) ",
+    };
+    char body[512];
+    for (size_t i = 0; i < sizeof settings / sizeof *settings; i++)
+        for (size_t j = 0; j < sizeof values / sizeof *values; j++) {
+            snprintf(body, sizeof body,
+                     "%slocal ok, j = pcall(cjson.encode, %s) return type(j)", settings[i],
+                     values[j]);
+            assert_string_equal(eval(body), "$6\r\nstring\r\n");
+        }
+    assert_string_equal(eval("cjson.encode_invalid_numbers(true) "
+                             "return cjson.encode({1/0, -1/0, 0/0})"),
+                        "$14\r\n[inf,-inf,nan]\r\n");
+    assert_int_equal(cjsonlib_bound_misses(), 0);
+}
+
 static void test_encoders_bounded(void **state)
 {
     (void)state;
@@ -226,6 +260,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_cjson_settings_reset),
         T(test_cjson_depth),
+        T(test_cjson_bound_shapes),
         T(test_encoders_bounded),
         T(test_kill_in_c),
     };
