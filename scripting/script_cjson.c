@@ -57,15 +57,23 @@ static const char *const settings[] = {
 
 /* ---- calling lua-cjson ----------------------------------------------------- */
 
-/* Call the function below the n arguments on top of the stack, protected,
- * and re-raise its error as if the script had called it directly: at the
- * script's line, under its own name. A memory error stays one. */
+/* Call the function below the n arguments on top of the stack, protected
+ * (so that the charge is given back), and raise its error again. */
+static void rethrow(lua_State *L, int st, const char *name);
+
 static void call_original(lua_State *L, int n, int nres, const char *name, size_t charged)
 {
     int st = lua_pcall(L, n, nres, 0);
     engine_uncharge(L, charged);
-    if (st == LUA_OK)
-        return;
+    if (st != LUA_OK)
+        rethrow(L, st, name);
+}
+
+/* Raise again the error a pcall of lua-cjson's function `name` returned
+ * (status st, the object on top) as if the script had called it directly:
+ * at the script's line, under its own name. A memory error stays one. */
+static void rethrow(lua_State *L, int st, const char *name)
+{
     if (st == LUA_ERRMEM) {
         lua_pop(L, 1);
         engine_raise_nomem(L);
@@ -331,15 +339,18 @@ static int cj_encode(lua_State *L)
     }
     lua_pushvalue(L, lua_upvalueindex(1));
     lua_insert(L, 1);
-    call_original(L, n, 1, "encode", bound);
-    if (walked && lua_rawlen(L, -1) > bound) {
+    int st = lua_pcall(L, n, 1, 0);
+    engine_uncharge(L, bound);
+    size_t len = st == LUA_OK ? lua_rawlen(L, -1) : 0;
+    if (walked && len > bound) {
         /* The walk's bound was short (a lua-cjson writing differently):
          * the buffer was under-charged for a moment, nothing worse. */
         if (atomic_fetch_add(&bound_misses, 1) == 0)
-            log_warn("cjson.encode wrote %zu bytes, more than the %zu its walk allowed",
-                     (size_t)lua_rawlen(L, -1), bound);
+            log_warn("cjson.encode wrote %zu bytes, more than the %zu its walk allowed", len,
+                     bound);
     }
-    if (bound > CJ_KEEP_MAX) {
+    /* Also after an error: the buffer may have grown before it. */
+    if (bound > CJ_KEEP_MAX || len > CJ_KEEP_MAX) {
         /* Turning encode_keep_buffer off frees the kept buffer; back on, it
          * starts small. */
         lua_pushvalue(L, lua_upvalueindex(3));
@@ -354,6 +365,8 @@ static int cj_encode(lua_State *L)
         }
         lua_pop(L, 1);
     }
+    if (st != LUA_OK)
+        rethrow(L, st, "encode");
     return 1;
 }
 

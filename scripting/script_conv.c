@@ -503,6 +503,10 @@ int conv_lua_to_reply(lua_State *L, reply_t *r, int script_resp, size_t max_byte
     uint64_t errors = r->errors;
     char err[sizeof r->err];
     memcpy(err, r->err, sizeof err);
+    if (lua_type(L, -1) != LUA_TTABLE) { /* one value: no fields to look up */
+        to_reply(L, &o, 0);
+        return o.counted;
+    }
     if (!lua_checkstack(L, F_COUNT + 4)) {
         lua_pop(L, 1);
         reply_error(r, "ERR reached lua stack limit");

@@ -99,7 +99,10 @@ int result_reply(lstate_t *ls, int st, const char *sha, reply_t *r, int resp)
     lua_State *L = ls->L;
     uint64_t errors = r->errors;
     int counted = 0;
-    if (st == LUA_OK) {
+    if (st == LUA_OK && lua_type(L, -1) != LUA_TTABLE) {
+        /* One value: written at once, within any bound. */
+        counted = conv_lua_to_reply(L, r, resp, 0);
+    } else if (st == LUA_OK) {
         /* The reply is built in the connection's buffer, outside the state,
          * and a table that repeats itself ({t, t} nested, or t[i] = t) is
          * written out once per reference: memory-limit bounds the reply too.
