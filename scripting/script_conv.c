@@ -304,11 +304,13 @@ static long long number_to_ll(lua_State *L, int idx)
 
 /* The fields a reply table is looked up by, pushed once below the value
  * (lua_pushstring of a C string costs a lookup in Lua's string cache, a
- * strcmp: most of the time of a big reply). */
+ * strcmp: most of the time of a big reply), from a table of them kept in
+ * the registry. */
 static const char *const field_names[] = {
     "err", CONV_COUNTED_FIELD, "ok", "double", "big_number", "verbatim_string",
     "format", "string", "map", "set",
 };
+static char names_key;
 enum { F_ERR, F_COUNTED, F_OK, F_DOUBLE, F_BIG, F_VERBATIM, F_FORMAT, F_STRING, F_MAP, F_SET,
        F_COUNT };
 
@@ -513,8 +515,19 @@ int conv_lua_to_reply(lua_State *L, reply_t *r, int script_resp, size_t max_byte
         return 0;
     }
     o.names = lua_gettop(L);
+    if (lua_rawgetp(L, LUA_REGISTRYINDEX, &names_key) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        lua_createtable(L, F_COUNT, 0);
+        for (int f = 0; f < F_COUNT; f++) {
+            lua_pushstring(L, field_names[f]);
+            lua_rawseti(L, -2, f + 1);
+        }
+        lua_pushvalue(L, -1);
+        lua_rawsetp(L, LUA_REGISTRYINDEX, &names_key);
+    }
     for (int f = 0; f < F_COUNT; f++)
-        lua_pushstring(L, field_names[f]);
+        lua_rawgeti(L, o.names + 1, f + 1);
+    lua_remove(L, o.names + 1);
     lua_rotate(L, o.names, -1); /* the value back on top, the names below */
     to_reply(L, &o, 0);
     lua_pop(L, F_COUNT);

@@ -24,22 +24,24 @@
 
 /* ---- pack ----------------------------------------------------------------- */
 
-/* The output grows in a Lua userdata (the box) at a fixed stack slot: a
- * failed growth is Lua's own memory error, and an error raised halfway
- * (memory, SCRIPT KILL) leaves nothing to free, the box being garbage. */
+/* The output starts in the packer (on the C stack), then grows in a Lua
+ * userdata (the box) at a fixed stack slot: a failed growth is Lua's own
+ * memory error, and an error raised halfway (memory, SCRIPT KILL) leaves
+ * nothing to free, the box being garbage. */
 typedef struct packer {
     lua_State *L;
     int box; /* stack index of the box */
     unsigned char *p;
     size_t len, cap;
     unsigned steps; /* values visited, for the interrupt checks */
+    unsigned char small[256];
 } packer_t;
 
 static unsigned char *pk_room(packer_t *k, size_t n)
 {
     if (k->cap - k->len >= n)
         return k->p + k->len;
-    size_t cap = k->cap ? k->cap : 256;
+    size_t cap = k->cap;
     while (cap - k->len < n) {
         if (cap > SIZE_MAX / 4)
             luaL_error(k->L, "MessagePack output too large");
@@ -223,10 +225,12 @@ static int mp_pack(lua_State *L)
     if (n == 0)
         return luaL_argerror(L, 0, "MessagePack pack needs input.");
     packer_t b = {.L = L, .box = n + 1};
+    b.p = b.small;
+    b.cap = sizeof b.small;
     lua_pushnil(L); /* the box's slot */
     for (int i = 1; i <= n; i++)
         pack_value(L, i, &b, 0);
-    lua_pushlstring(L, b.p ? (const char *)b.p : "", b.len);
+    lua_pushlstring(L, (const char *)b.p, b.len);
     return 1;
 }
 
