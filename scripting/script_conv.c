@@ -302,20 +302,38 @@ static long long number_to_ll(lua_State *L, int idx)
     return (long long)d;
 }
 
-/* The field of the table at idx, pushed; returns its type. */
-static int raw_field(lua_State *L, int idx, const char *name)
-{
-    lua_pushstring(L, name);
-    return lua_rawget(L, idx < 0 ? idx - 1 : idx);
-}
+/* The fields a reply table is looked up by, pushed once below the value
+ * (lua_pushstring of a C string costs a lookup in Lua's string cache, a
+ * strcmp: most of the time of a big reply), from a table of them kept in
+ * the registry. */
+static const char *const field_names[] = {
+    "err", CONV_COUNTED_FIELD, "ok", "double", "big_number", "verbatim_string",
+    "format", "string", "map", "set",
+};
+static char names_key;
+enum { F_ERR, F_COUNTED, F_OK, F_DOUBLE, F_BIG, F_VERBATIM, F_FORMAT, F_STRING, F_MAP, F_SET,
+       F_COUNT };
 
 /* Where a script's value goes: the reply, the script's redis.setresp()
- * protocol, and the error tables written that were counted already. */
+ * protocol, and the error tables written that were counted already; the
+ * reply's start in r->out and the end it may not pass (SIZE_MAX: none),
+ * over once it did. */
 typedef struct conv_out {
     reply_t *r;
     int resp;
     int counted;
+    size_t start, end;
+    int over;
+    unsigned steps; /* values written, for the interrupt checks */
+    int names;      /* stack index of field_names[0]; the others follow */
 } conv_out_t;
+
+/* The field f of the table at idx (relative), pushed; returns its type. */
+static int raw_field(lua_State *L, const conv_out_t *o, int idx, int f)
+{
+    lua_pushvalue(L, o->names + f);
+    return lua_rawget(L, idx < 0 ? idx - 1 : idx);
+}
 
 static void to_reply(lua_State *L, conv_out_t *o, int depth);
 
@@ -324,11 +342,11 @@ static void table_to_reply(lua_State *L, conv_out_t *o, int depth)
     reply_t *r = o->r;
     size_t n;
     const char *s;
-    if (raw_field(L, -1, "err") == LUA_TSTRING) {
+    if (raw_field(L, o, -1, F_ERR) == LUA_TSTRING) {
         s = lua_tolstring(L, -1, &n);
         /* "-" + the text as it is: a table error carries its own code. */
         put_line(r->out, '-', s, n);
-        int counted = raw_field(L, -2, CONV_COUNTED_FIELD) == LUA_TBOOLEAN && lua_toboolean(L, -1);
+        int counted = raw_field(L, o, -2, F_COUNTED) == LUA_TBOOLEAN && lua_toboolean(L, -1);
         lua_pop(L, 1);
         if (counted)
             o->counted++;
@@ -338,20 +356,20 @@ static void table_to_reply(lua_State *L, conv_out_t *o, int depth)
         return;
     }
     lua_pop(L, 1);
-    if (raw_field(L, -1, "ok") == LUA_TSTRING) {
+    if (raw_field(L, o, -1, F_OK) == LUA_TSTRING) {
         s = lua_tolstring(L, -1, &n);
         put_line(r->out, '+', s, n);
         lua_pop(L, 1);
         return;
     }
     lua_pop(L, 1);
-    if (raw_field(L, -1, "double") == LUA_TNUMBER) {
+    if (raw_field(L, o, -1, F_DOUBLE) == LUA_TNUMBER) {
         reply_double(r, (double)lua_tonumber(L, -1));
         lua_pop(L, 1);
         return;
     }
     lua_pop(L, 1);
-    if (raw_field(L, -1, "big_number") == LUA_TSTRING) {
+    if (raw_field(L, o, -1, F_BIG) == LUA_TSTRING) {
         s = lua_tolstring(L, -1, &n);
         if (r->proto >= 3) {
             put_line(r->out, '(', s, n);
@@ -368,9 +386,9 @@ static void table_to_reply(lua_State *L, conv_out_t *o, int depth)
         return;
     }
     lua_pop(L, 1);
-    if (raw_field(L, -1, "verbatim_string") == LUA_TTABLE) {
-        int ft = raw_field(L, -1, "format");
-        int st = raw_field(L, -2, "string");
+    if (raw_field(L, o, -1, F_VERBATIM) == LUA_TTABLE) {
+        int ft = raw_field(L, o, -1, F_FORMAT);
+        int st = raw_field(L, o, -2, F_STRING);
         if (ft == LUA_TSTRING && st == LUA_TSTRING) {
             size_t fl;
             const char *f = lua_tolstring(L, -2, &fl);
@@ -382,7 +400,7 @@ static void table_to_reply(lua_State *L, conv_out_t *o, int depth)
         lua_pop(L, 2);
     }
     lua_pop(L, 1);
-    if (raw_field(L, -1, "map") == LUA_TTABLE) {
+    if (raw_field(L, o, -1, F_MAP) == LUA_TTABLE) {
         long cnt = 0;
         lua_pushnil(L);
         while (lua_next(L, -2)) {
@@ -400,7 +418,7 @@ static void table_to_reply(lua_State *L, conv_out_t *o, int depth)
         return;
     }
     lua_pop(L, 1);
-    if (raw_field(L, -1, "set") == LUA_TTABLE) {
+    if (raw_field(L, o, -1, F_SET) == LUA_TTABLE) {
         long cnt = 0;
         lua_pushnil(L);
         while (lua_next(L, -2)) {
@@ -435,6 +453,16 @@ static void table_to_reply(lua_State *L, conv_out_t *o, int depth)
 static void to_reply(lua_State *L, conv_out_t *o, int depth)
 {
     reply_t *r = o->r;
+    /* Every value writes a few bytes at least, so checking the length here
+     * stops a reply that repeats a table (each copy is written out) after
+     * about max_bytes of work; the caller throws the partial reply away. */
+    if (o->over || r->out->len > o->end) {
+        o->over = 1;
+        lua_pop(L, 1);
+        return;
+    }
+    if (++o->steps % 4096 == 0)
+        engine_check_interrupt(L);
     if (depth > SCRIPT_MAX_DEPTH || !lua_checkstack(L, 4)) {
         reply_error(r, "ERR reached lua stack limit");
         lua_pop(L, 1);
@@ -470,9 +498,43 @@ static void to_reply(lua_State *L, conv_out_t *o, int depth)
     lua_pop(L, 1);
 }
 
-int conv_lua_to_reply(lua_State *L, reply_t *r, int script_resp)
+int conv_lua_to_reply(lua_State *L, reply_t *r, int script_resp, size_t max_bytes)
 {
-    conv_out_t o = {.r = r, .resp = script_resp, .counted = 0};
+    conv_out_t o = {.r = r, .resp = script_resp, .start = r->out->len};
+    o.end = max_bytes && max_bytes < SIZE_MAX - o.start ? o.start + max_bytes : SIZE_MAX;
+    uint64_t errors = r->errors;
+    char err[sizeof r->err];
+    memcpy(err, r->err, sizeof err);
+    if (lua_type(L, -1) != LUA_TTABLE) { /* one value: no fields to look up */
+        to_reply(L, &o, 0);
+        return o.counted;
+    }
+    if (!lua_checkstack(L, F_COUNT + 4)) {
+        lua_pop(L, 1);
+        reply_error(r, "ERR reached lua stack limit");
+        return 0;
+    }
+    o.names = lua_gettop(L);
+    if (lua_rawgetp(L, LUA_REGISTRYINDEX, &names_key) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        lua_createtable(L, F_COUNT, 0);
+        for (int f = 0; f < F_COUNT; f++) {
+            lua_pushstring(L, field_names[f]);
+            lua_rawseti(L, -2, f + 1);
+        }
+        lua_pushvalue(L, -1);
+        lua_rawsetp(L, LUA_REGISTRYINDEX, &names_key);
+    }
+    for (int f = 0; f < F_COUNT; f++)
+        lua_rawgeti(L, o.names + 1, f + 1);
+    lua_remove(L, o.names + 1);
+    lua_rotate(L, o.names, -1); /* the value back on top, the names below */
     to_reply(L, &o, 0);
-    return o.counted;
+    lua_pop(L, F_COUNT);
+    if (!o.over && r->out->len <= o.end)
+        return o.counted;
+    r->out->len = o.start;
+    r->errors = errors;
+    memcpy(r->err, err, sizeof err);
+    return -1;
 }

@@ -47,30 +47,6 @@ static char scripts_key, flags_key; /* registry: sha -> function, sha -> flags *
 
 /* ---- Lua states ------------------------------------------------------------ */
 
-/* Counts every byte; while a script runs (or compiles), refuses to grow the
- * state more than memory-limit bytes past its size when the script started
- * (Lua then collects garbage and, if that is not enough, raises a memory
- * error). Relative, so that the compiled scripts a state keeps do not eat
- * into every later script's allowance. */
-static void *lstate_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
-{
-    lstate_t *ls = ud;
-    size_t old = ptr ? osize : 0;
-    if (nsize == 0) {
-        free(ptr);
-        ls->mem -= old;
-        return NULL;
-    }
-    if (nsize > old && ls->limit_on && ls->limit &&
-        ls->mem + (nsize - old) > ls->limit_base + ls->limit)
-        return NULL;
-    void *p = realloc(ptr, nsize);
-    if (!p)
-        return NULL;
-    ls->mem = ls->mem - old + nsize;
-    return p;
-}
-
 static int lstate_panic(lua_State *L)
 {
     log_fatal("Lua panic outside a protected call: %s", lua_tostring(L, -1));
@@ -91,7 +67,7 @@ static lstate_t *lstate_new(int slot)
     lstate_t *ls = xcalloc(1, sizeof *ls);
     ls->slot = slot;
     ls->gen = cache_generation();
-    ls->L = lua_newstate(lstate_alloc, ls);
+    ls->L = lua_newstate(engine_alloc, ls);
     if (!ls->L)
         log_fatal("cannot create a Lua state: out of memory");
     lua_atpanic(ls->L, lstate_panic);
@@ -111,7 +87,6 @@ static void lstate_free(lstate_t *ls)
     lua_close(ls->L);
     buf_free(&ls->reply);
     buf_free(&ls->nums);
-    buf_free(&ls->pack);
     free(ls->argv);
     free(ls->keyset);
     free(ls->partmap);
@@ -299,74 +274,10 @@ static void hook(lua_State *L, lua_Debug *ar)
     engine_check_interrupt(L);
 }
 
-/* Message handler: the error as Redis's table {err=, source=, line=}, with
- * the line of the script that raised it. */
-static int msgh(lua_State *L)
+static int reset_cjson(lua_State *L)
 {
-    lua_Debug ar;
-    int have = 0;
-    /* The script is over: building its error must not fail on the limit. */
-    lstate_of(L)->limit_on = 0;
-    if (lua_getstack(L, 1, &ar) && lua_getinfo(L, "Sl", &ar)) {
-        have = 1;
-        if (strcmp(ar.what, "C") == 0)
-            have = lua_getstack(L, 2, &ar) && lua_getinfo(L, "Sl", &ar);
-    }
-    if (lua_type(L, 1) != LUA_TTABLE) {
-        const char *s = luaL_tolstring(L, 1, NULL);
-        lua_createtable(L, 0, 3);
-        lua_pushfstring(L, "ERR %s", s);
-        lua_setfield(L, -2, "err");
-        lua_replace(L, 1);
-        lua_settop(L, 1);
-    }
-    if (have && ar.currentline > 0) {
-        lua_pushstring(L, ar.source);
-        lua_setfield(L, 1, "source");
-        lua_pushinteger(L, ar.currentline);
-        lua_setfield(L, 1, "line");
-    }
-    lua_settop(L, 1);
-    return 1;
-}
-
-/* The reply for a script that raised an error. Returns 1 when the error
- * was counted already (see CONV_COUNTED_FIELD) and so was written without
- * adding to r->errors. */
-static int reply_run_error(lua_State *L, lstate_t *ls, int st, const char *sha, reply_t *r)
-{
-    if (st == LUA_ERRMEM) {
-        if (ls->limit)
-            reply_errorf(r, "ERR Error running script %s, not enough memory (the script "
-                            "allocated more than memory-limit, %zu bytes)", sha, ls->limit);
-        else
-            reply_errorf(r, "ERR Error running script %s, not enough memory", sha);
-        return 0;
-    }
-    if (lua_type(L, -1) != LUA_TTABLE) {
-        const char *msg = lua_tostring(L, -1);
-        reply_errorf(r, "ERR Error running script %s, %.100s", sha,
-                     msg ? msg : "execution failure");
-        return 0;
-    }
-    lua_getfield(L, -1, "err");
-    lua_getfield(L, -2, "source");
-    lua_getfield(L, -3, "line");
-    lua_getfield(L, -4, CONV_COUNTED_FIELD);
-    const char *msg = lua_tostring(L, -4), *src = lua_tostring(L, -3);
-    int counted = lua_toboolean(L, -1);
-    buf_t b;
-    buf_init(&b);
-    buf_printf(&b, "%s", msg ? msg : "ERR unknown error");
-    if (src && lua_isinteger(L, -2))
-        buf_printf(&b, " script: %s, on %s:%lld.", sha, src, (long long)lua_tointeger(L, -2));
-    buf_putc(&b, '\0');
-    reply_error(r, b.data);
-    if (counted)
-        r->errors--; /* reply_error counted it: undone, it was counted when replied */
-    buf_free(&b);
-    lua_pop(L, 4);
-    return counted;
+    lstate_of(L)->cjson_dirty = 0;
+    return cjsonlib_reset(L);
 }
 
 /* Which path the task took, for INFO. */
@@ -418,9 +329,19 @@ static void run(lstate_t *ls, cmd_ctx_t *c, script_run_t *rn, int fidx)
     sandbox_push_env(L);
     if (!lua_setupvalue(L, fidx, 1))
         lua_pop(L, 1);
-    lua_pushcfunction(L, msgh);
+    /* cjson settings a previous script changed do not leak into this one. */
+    if (ls->cjson_dirty) {
+        lua_pushcfunction(L, reset_cjson);
+        if (lua_pcall(L, 0, 0, 0) != LUA_OK) {
+            log_warn("cannot reset the cjson settings: %s", lua_tostring(L, -1));
+            lua_pop(L, 1);
+        }
+    }
+    lua_pushcfunction(L, result_msgh);
     lua_pushvalue(L, fidx);
     ls->run = rn;
+    ls->charged = 0;
+    ls->refuse = 0;
     ls->killed = 0;
     ls->start_us = ls->last_busy_call_us = mono_us();
     ls->limit = config_get_u64(CFG_MEMORY_LIMIT);
@@ -432,13 +353,13 @@ static void run(lstate_t *ls, cmd_ctx_t *c, script_run_t *rn, int fidx)
     ls->limit_on = 1;
     int st = lua_pcall(L, 0, 1, -2);
     ls->limit_on = 0;
+    ls->refuse = 0;
+    uint64_t errors = c->r->errors;
+    int counted = result_reply(ls, st, rn->sha, c->r, rn->resp);
     lua_sethook(L, NULL, 0, 0);
     int killed = (atomic_load(&s->run) & 3) == RUN_KILLED;
     atomic_store(&s->run, seq << 2); /* RUN_IDLE */
     ls->run = NULL;
-    uint64_t errors = c->r->errors;
-    int counted = st == LUA_OK ? conv_lua_to_reply(L, c->r, rn->resp)
-                               : reply_run_error(L, ls, st, rn->sha, c->r);
     /* An error counted when it was first replied is not counted again (as
      * Redis's ERR_REPLY_FLAG_NO_STATS_UPDATE), but the EVAL still failed. When
      * the reply also holds a new error, r->errors changed and the scheduler
@@ -450,16 +371,21 @@ static void run(lstate_t *ls, cmd_ctx_t *c, script_run_t *rn, int fidx)
     if (killed)
         stat_add(&s->n_killed, 1);
     count_path(s, c);
-    /* A script may have stopped the collector; and its garbage is ours. */
+    /* A script may have stopped the collector; and its garbage is ours: all
+     * of it when the script grew the state by more than a megabyte (what it
+     * left is garbage, scripts keep nothing), so that used_memory_lua goes
+     * back down and the next script's allowance starts from the state's
+     * real size. */
     lua_gc(L, LUA_GCRESTART);
-    lua_gc(L, LUA_GCSTEP, 0);
+    if (ls->mem > ls->limit_base + (1u << 20))
+        lua_gc(L, LUA_GCCOLLECT);
+    else
+        lua_gc(L, LUA_GCSTEP, 0);
     /* Don't keep a huge command reply's buffer around. */
     if (ls->reply.cap > (1u << 20))
         buf_free(&ls->reply);
     if (ls->nums.cap > (1u << 20))
         buf_free(&ls->nums);
-    if (ls->pack.cap > (1u << 20))
-        buf_free(&ls->pack);
     atomic_store_explicit(&s->mem, ls->mem, memory_order_relaxed);
 }
 

@@ -52,16 +52,19 @@ typedef struct lstate {
     sha_memo_t memo[SHA_MEMO_SLOTS];
     int slot;
     size_t mem;            /* bytes allocated by the state */
+    size_t charged;        /* bytes a C library holds outside the state for the
+                              script (engine_charge): they count against the limit */
     size_t limit;          /* memory-limit while limit_on; 0 = none */
     size_t limit_base;     /* mem when the script started: it may add limit */
     int limit_on;          /* enforced only while a script runs */
     uint64_t gen;          /* cache generation the compiled scripts belong to */
     script_run_t *run;     /* the running script, NULL when idle */
     int killed;            /* the hook raised the kill error once */
+    int cjson_dirty;       /* a script changed a cjson setting: reset before the next */
+    int refuse;            /* growths to refuse: engine_raise_nomem's probe */
     uint64_t start_us, last_busy_call_us;
     buf_t reply;           /* a redis.call's reply, as RESP */
     buf_t nums;            /* number arguments of a redis.call, as text */
-    buf_t pack;            /* cmsgpack.pack's output */
     sv_t *argv;
     size_t argv_cap;
     uint32_t *keyset;      /* open addressing over run->keys: index + 1, 0 empty */
@@ -85,8 +88,13 @@ static inline lstate_t *lstate_of(lua_State *L) { return *(lstate_t **)lua_getex
  * script_resp is the script's redis.setresp() version) and pop it. Reads
  * only: never calls a metamethod, never converts a value in place. Errors
  * written add to r->errors, except those from CONV_COUNTED_FIELD tables: the
- * return value is how many of those were written. */
-int conv_lua_to_reply(lua_State *L, reply_t *r, int script_resp);
+ * return value is how many of those were written. Nesting deeper than
+ * SCRIPT_MAX_DEPTH becomes the error "reached lua stack limit" in place (as
+ * Redis). A reply that would take more than max_bytes (0: no bound) is not
+ * written: r is left as it was and -1 returned. Calls
+ * engine_check_interrupt every few thousand values (it may raise: the
+ * caller then drops the partial reply). */
+int conv_lua_to_reply(lua_State *L, reply_t *r, int script_resp, size_t max_bytes);
 
 /* Parse one RESP2/RESP3 reply from p[0..n) and push it as a Lua value
  * (Redis's RESP-to-Lua rules; its error tables have CONV_COUNTED_FIELD set).
@@ -120,6 +128,28 @@ void sandbox_open(lua_State *L);
 void sandbox_set_global(lua_State *L, const char *name);
 /* The globals table scripts see (for the _ENV of compiled chunks). */
 void sandbox_push_env(lua_State *L);
+
+/* ---- script_cjson.c: lua-cjson, bounded -------------------------------------- */
+
+/* Deepest nesting cjson.encode_max_depth / decode_max_depth accept: larger
+ * settings are clamped to it. lua-cjson recurses in C, about 100 bytes of
+ * stack a level (measured: 10000 levels fit a 1 MB thread stack, 20000 do
+ * not); a worker's stack is 8 MB, and the Lua-to-RESP conversion stops at
+ * the same depth anyway. Past it cjson's own error: "Found too many nested
+ * data structures (1001) at character 1001", "Cannot serialise, excessive
+ * nesting (1001)". */
+#define CJSON_MAX_DEPTH SCRIPT_MAX_DEPTH
+
+/* Open lua-cjson (when installed) as the global cjson, its settings
+ * guarded and its encoder bounded by memory-limit. Sandbox setup only. */
+void cjsonlib_open(lua_State *L);
+/* Put every cjson setting back to lua-cjson's default (for the next script,
+ * when ls->cjson_dirty). A lua_CFunction: run it protected. */
+int cjsonlib_reset(lua_State *L);
+/* Encodes whose output was longer than the bound their walk charged (0
+ * unless lua-cjson writes differently than script_cjson.c expects; logged
+ * once). Any thread. */
+uint64_t cjsonlib_bound_misses(void);
 
 /* ---- script_bit.c, script_msgpack.c ---------------------------------------- */
 
@@ -162,6 +192,36 @@ int cache_norm_sha(sv_t s, char out[41]);
 int cache_parse_shebang(const char *body, size_t len, int *flags, size_t *skip, char *err,
                         size_t errlen);
 
+/* ---- script_result.c: the script's outcome as its reply ---------------------- */
+
+/* The message handler of a script's pcall: the error becomes Redis's table
+ * {err=, source=, line=} (the line of the script that raised it). */
+int result_msgh(lua_State *L);
+/* Reply the outcome of the script's pcall: st and, on top of the stack, its
+ * result or error object, with result_msgh just below it. A result is
+ * converted (script_conv.c) while the script still counts as running
+ * (ls->run set), so SCRIPT KILL can stop a long conversion; it may take
+ * memory-limit bytes more than the state's size. Returns how many errors
+ * counted already were written (see CONV_COUNTED_FIELD). */
+int result_reply(lstate_t *ls, int st, const char *sha, reply_t *r, int resp);
+
+/* ---- script_mem.c: memory accounting ---------------------------------------- */
+
+/* The allocator of every state (lua_newstate's, ud = the lstate_t). */
+void *engine_alloc(void *ud, void *ptr, size_t osize, size_t nsize);
+/* Memory a C library holds outside the Lua allocator for the running script
+ * (cjson's buffers): engine_charge counts n bytes against memory-limit, as
+ * if the script had allocated them, or raises Lua's memory error ("not
+ * enough memory", LUA_ERRMEM) when they do not fit even after a full
+ * collection; engine_uncharge gives them back (call it on every path,
+ * errors included). Outside a script with a limit, only counted. */
+void engine_charge(lua_State *L, size_t n);
+void engine_uncharge(lua_State *L, size_t n);
+/* The bytes the running script may still allocate; SIZE_MAX without a limit. */
+size_t engine_budget(lua_State *L);
+/* Raise Lua's memory error as the allocator does. Never returns. */
+int engine_raise_nomem(lua_State *L);
+
 /* ---- script_engine.c -------------------------------------------------------- */
 
 /* The kill check a write makes before it runs: marks the script as having
@@ -170,10 +230,12 @@ int cache_parse_shebang(const char *body, size_t len, int *flags, size_t *skip, 
 int engine_mark_write(lstate_t *ls);
 /* Raise the "Script killed by user" error. Never returns. */
 int engine_raise_killed(lua_State *L);
-/* What the count hook does, for C code that runs long without it (the
- * pattern matcher): raise the kill error when SCRIPT KILL or a shutdown
- * asked, and past busy-reply-threshold let the worker answer BUSY (about
- * once a millisecond). Call it every few microseconds of work. */
+/* What the instruction hook does, for C code that runs long inside a script
+ * (an encoder's loop, a pattern matcher): call it every few thousand steps.
+ * Raises the kill error (lua_error: hold nothing malloc'd across the call)
+ * after SCRIPT KILL or when the server shuts down; past
+ * busy-reply-threshold, lets the worker answer other clients BUSY (about
+ * once a millisecond). Does nothing outside a running script. */
 void engine_check_interrupt(lua_State *L);
 
 #endif

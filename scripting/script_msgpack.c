@@ -7,30 +7,83 @@
  * the smallest int/uint form, other floats as float32 when that is exact,
  * else float64; strings as fixstr/str8/16/32; a table whose keys are exactly
  * 1..n as an array, any other as a map. Tables nested deeper than 16 levels
- * are written as nil (so self-references end). */
+ * are written as nil (so self-references end).
+ *
+ * Limits: the packed bytes count against memory-limit (they grow in Lua
+ * memory), so a table repeating itself ({t, t} nested 16 deep, t[i] = t)
+ * ends in Lua's "not enough memory" instead of growing the server; and both
+ * directions call engine_check_interrupt every few thousand values, so
+ * SCRIPT KILL stops a long pack or unpack. */
 #include <math.h>
 #include <string.h>
 
 #include "script_internal.h"
 
 #define MP_MAX_NESTING 16
+#define MP_CHECK_EVERY 4096 /* values between interrupt checks */
 
 /* ---- pack ----------------------------------------------------------------- */
 
-static void put_be(buf_t *b, unsigned char tag, uint64_t v, int bytes)
+/* The output starts in the packer (on the C stack), then grows in a Lua
+ * userdata (the box) at a fixed stack slot: a failed growth is Lua's own
+ * memory error, and an error raised halfway (memory, SCRIPT KILL) leaves
+ * nothing to free, the box being garbage. */
+typedef struct packer {
+    lua_State *L;
+    int box; /* stack index of the box */
+    unsigned char *p;
+    size_t len, cap;
+    unsigned steps; /* values visited, for the interrupt checks */
+    unsigned char small[256];
+} packer_t;
+
+static unsigned char *pk_room(packer_t *k, size_t n)
+{
+    if (k->cap - k->len >= n)
+        return k->p + k->len;
+    size_t cap = k->cap;
+    while (cap - k->len < n) {
+        if (cap > SIZE_MAX / 4)
+            luaL_error(k->L, "MessagePack output too large");
+        cap *= 2;
+    }
+    unsigned char *np = lua_newuserdatauv(k->L, cap, 0);
+    if (k->len)
+        memcpy(np, k->p, k->len);
+    lua_replace(k->L, k->box);
+    k->p = np;
+    k->cap = cap;
+    return np + k->len;
+}
+
+static void pk_append(packer_t *k, const void *p, size_t n)
+{
+    memcpy(pk_room(k, n), p, n);
+    k->len += n;
+}
+
+static void pk_putc(packer_t *k, unsigned char c) { pk_append(k, &c, 1); }
+
+static void pk_step(packer_t *k)
+{
+    if (++k->steps % MP_CHECK_EVERY == 0)
+        engine_check_interrupt(k->L);
+}
+
+static void put_be(packer_t *b, unsigned char tag, uint64_t v, int bytes)
 {
     unsigned char tmp[9];
     tmp[0] = tag;
     for (int i = 0; i < bytes; i++)
         tmp[1 + i] = (unsigned char)(v >> (8 * (bytes - 1 - i)));
-    buf_append(b, tmp, (size_t)bytes + 1);
+    pk_append(b, tmp, (size_t)bytes + 1);
 }
 
-static void pack_int(buf_t *b, int64_t v)
+static void pack_int(packer_t *b, int64_t v)
 {
     if (v >= 0) {
         if (v < 128)
-            buf_putc(b, (char)v);
+            pk_putc(b, (unsigned char)v);
         else if (v <= 0xff)
             put_be(b, 0xcc, (uint64_t)v, 1);
         else if (v <= 0xffff)
@@ -41,7 +94,7 @@ static void pack_int(buf_t *b, int64_t v)
             put_be(b, 0xcf, (uint64_t)v, 8);
     } else {
         if (v >= -32)
-            buf_putc(b, (char)(0xe0 | (v + 32)));
+            pk_putc(b, (unsigned char)(0xe0 | (v + 32)));
         else if (v >= -128)
             put_be(b, 0xd0, (uint64_t)v & 0xff, 1);
         else if (v >= -32768)
@@ -53,7 +106,7 @@ static void pack_int(buf_t *b, int64_t v)
     }
 }
 
-static void pack_number(lua_State *L, int idx, buf_t *b)
+static void pack_number(lua_State *L, int idx, packer_t *b)
 {
     if (lua_isinteger(L, idx)) {
         pack_int(b, (int64_t)lua_tointeger(L, idx));
@@ -77,11 +130,11 @@ static void pack_number(lua_State *L, int idx, buf_t *b)
     }
 }
 
-static void pack_header(buf_t *b, size_t n, unsigned char fix, size_t fixmax, unsigned char t8,
+static void pack_header(packer_t *b, size_t n, unsigned char fix, size_t fixmax, unsigned char t8,
                         unsigned char t16, unsigned char t32)
 {
     if (n < fixmax)
-        buf_putc(b, (char)(fix | n));
+        pk_putc(b, (unsigned char)(fix | n));
     else if (t8 && n <= 0xff)
         put_be(b, t8, n, 1);
     else if (n <= 0xffff)
@@ -91,13 +144,14 @@ static void pack_header(buf_t *b, size_t n, unsigned char fix, size_t fixmax, un
 }
 
 /* Keys exactly 1..n? Then *n is the array's length. */
-static int table_is_array(lua_State *L, int idx, size_t *n)
+static int table_is_array(lua_State *L, int idx, size_t *n, packer_t *b)
 {
     lua_Integer max = 0;
     size_t count = 0;
     lua_pushnil(L);
     while (lua_next(L, idx)) {
         lua_pop(L, 1);
+        pk_step(b);
         lua_Integer k;
         if (!lua_isinteger(L, -1) || (k = lua_tointeger(L, -1)) < 1) {
             lua_pop(L, 1);
@@ -111,15 +165,16 @@ static int table_is_array(lua_State *L, int idx, size_t *n)
     return (size_t)max == count;
 }
 
-static void pack_value(lua_State *L, int idx, buf_t *b, int level)
+static void pack_value(lua_State *L, int idx, packer_t *b, int level)
 {
+    pk_step(b);
     idx = lua_absindex(L, idx);
     int t = lua_type(L, idx);
     if (t == LUA_TTABLE && (level >= MP_MAX_NESTING || !lua_checkstack(L, 4)))
         t = LUA_TNIL;
     switch (t) {
     case LUA_TBOOLEAN:
-        buf_putc(b, lua_toboolean(L, idx) ? (char)0xc3 : (char)0xc2);
+        pk_putc(b, lua_toboolean(L, idx) ? 0xc3 : 0xc2);
         break;
     case LUA_TNUMBER:
         pack_number(L, idx, b);
@@ -128,12 +183,12 @@ static void pack_value(lua_State *L, int idx, buf_t *b, int level)
         size_t n;
         const char *s = lua_tolstring(L, idx, &n);
         pack_header(b, n, 0xa0, 32, 0xd9, 0xda, 0xdb);
-        buf_append(b, s, n);
+        pk_append(b, s, n);
         break;
     }
     case LUA_TTABLE: {
         size_t n;
-        if (table_is_array(L, idx, &n)) {
+        if (table_is_array(L, idx, &n, b)) {
             pack_header(b, n, 0x90, 16, 0, 0xdc, 0xdd);
             for (size_t i = 1; i <= n; i++) {
                 lua_rawgeti(L, idx, (lua_Integer)i);
@@ -146,6 +201,7 @@ static void pack_value(lua_State *L, int idx, buf_t *b, int level)
             while (lua_next(L, idx)) {
                 n++;
                 lua_pop(L, 1);
+                pk_step(b);
             }
             pack_header(b, n, 0x80, 16, 0, 0xde, 0xdf);
             lua_pushnil(L);
@@ -158,23 +214,23 @@ static void pack_value(lua_State *L, int idx, buf_t *b, int level)
         break;
     }
     default:
-        buf_putc(b, (char)0xc0);
+        pk_putc(b, 0xc0);
         break;
     }
 }
 
-/* The packed bytes live in the state's scratch buffer, which survives a
- * Lua error raised halfway (nothing to free). */
 static int mp_pack(lua_State *L)
 {
     int n = lua_gettop(L);
     if (n == 0)
         return luaL_argerror(L, 0, "MessagePack pack needs input.");
-    buf_t *b = &lstate_of(L)->pack;
-    b->len = 0;
+    packer_t b = {.L = L, .box = n + 1};
+    b.p = b.small;
+    b.cap = sizeof b.small;
+    lua_pushnil(L); /* the box's slot */
     for (int i = 1; i <= n; i++)
-        pack_value(L, i, b, 0);
-    lua_pushlstring(L, b->data ? b->data : "", b->len);
+        pack_value(L, i, &b, 0);
+    lua_pushlstring(L, (const char *)b.p, b.len);
     return 1;
 }
 
@@ -184,6 +240,7 @@ typedef struct cursor {
     const unsigned char *p;
     size_t left;
     int err; /* 1 truncated, 2 bad format */
+    unsigned steps; /* values decoded, for the interrupt checks */
 } cursor_t;
 
 static uint64_t take_be(cursor_t *c, int bytes)
@@ -258,6 +315,8 @@ static void unpack_value(lua_State *L, cursor_t *c, int depth)
         c->err = 2;
         return;
     }
+    if (++c->steps % MP_CHECK_EVERY == 0)
+        engine_check_interrupt(L);
     unsigned char t = *c->p++;
     c->left--;
     if (t < 0x80) {
@@ -324,7 +383,7 @@ static int unpack_generic(lua_State *L, lua_Integer limit, lua_Integer offset, i
     int base = lua_gettop(L);
     if (with_offset)
         lua_pushnil(L); /* the offset, set at the end */
-    cursor_t c = {(const unsigned char *)s + offset, len - (size_t)offset, 0};
+    cursor_t c = {(const unsigned char *)s + offset, len - (size_t)offset, 0, 0};
     int count = 0;
     while (c.left > 0 && (limit == 0 || count < limit)) {
         unpack_value(L, &c, 0);

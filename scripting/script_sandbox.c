@@ -1,8 +1,8 @@
 /* The sandbox a script runs in, as Redis's Lua API reference describes it:
  *
  * - Libraries: base (without dofile, loadfile, print, warn), table, string,
- *   math, coroutine, os reduced to os.clock and os.time, bit, cjson,
- *   cmsgpack, redis.
+ *   math, coroutine, os reduced to os.clock and os.time, bit, cjson
+ *   (script_cjson.c), cmsgpack, redis.
  *   No io, package/require or debug. `load` and the Lua 5.1 `loadstring`
  *   take text only, so no bytecode ever runs.
  * - Lua 5.1 names common scripts use: unpack, loadstring, table.getn,
@@ -18,24 +18,12 @@
  *
  * Chunks get the globals proxy as their _ENV (it replaces the registry's
  * globals table, which load() uses too). */
-#include <dlfcn.h>
 #include <math.h>
-#include <pthread.h>
 #include <string.h>
 
 #include <lualib.h>
 
-#include "log.h"
 #include "script_internal.h"
-
-/* Debian's lua-cjson (liblua5.4-cjson.so.0). The build links it and defines
- * PERCORE_CJSON_LINKED; without that the reference is weak and the library
- * is looked up at run time instead (see cjson_opener). */
-#ifdef PERCORE_CJSON_LINKED
-int luaopen_cjson(lua_State *L);
-#else
-int luaopen_cjson(lua_State *L) __attribute__((weak));
-#endif
 
 static char ro_set_key;   /* registry[&ro_set_key]: proxy -> true */
 static char real_g_key;   /* registry[&real_g_key]: the real globals table */
@@ -328,103 +316,6 @@ static void open_compat(lua_State *L)
     lua_setglobal(L, "loadstring");
 }
 
-/* ---- cjson ---------------------------------------------------------------- */
-
-/* JSON numbers decode as floats; a float with an integral value becomes an
- * integer so that it prints as Lua 5.1 printed it ("1", not "1.0"). */
-static int integral(lua_State *L, int idx, lua_Integer *out)
-{
-    lua_Number d = lua_tonumber(L, idx);
-    return lua_type(L, idx) == LUA_TNUMBER && !lua_isinteger(L, idx) &&
-           lua_numbertointeger(d, out) && (lua_Number)*out == d;
-}
-
-static void integralize(lua_State *L, int idx, int depth)
-{
-    if (depth > SCRIPT_MAX_DEPTH || !lua_checkstack(L, 3))
-        return;
-    idx = lua_absindex(L, idx);
-    lua_pushnil(L);
-    while (lua_next(L, idx)) {
-        lua_Integer i;
-        if (integral(L, -1, &i)) {
-            lua_pushvalue(L, -2);
-            lua_pushinteger(L, i);
-            lua_rawset(L, idx);
-        } else if (lua_type(L, -1) == LUA_TTABLE) {
-            integralize(L, -1, depth + 1);
-        }
-        lua_pop(L, 1);
-    }
-}
-
-static int cjson_decode(lua_State *L)
-{
-    int n = lua_gettop(L);
-    lua_pushvalue(L, lua_upvalueindex(1));
-    lua_insert(L, 1);
-    lua_call(L, n, 1);
-    lua_Integer i;
-    if (lua_type(L, -1) == LUA_TTABLE) {
-        integralize(L, -1, 0);
-    } else if (integral(L, -1, &i)) {
-        lua_pop(L, 1);
-        lua_pushinteger(L, i);
-    }
-    return 1;
-}
-
-/* lua-cjson's one-time init writes a process-wide global: one opener at a
- * time. */
-static pthread_mutex_t cjson_lock = PTHREAD_MUTEX_INITIALIZER;
-static lua_CFunction cjson_fn;
-static int cjson_resolved;
-
-/* Caller holds cjson_lock. luaopen_cjson if linked, else from the shared
- * library; NULL (logged once) when lua-cjson is not installed. */
-static lua_CFunction cjson_opener(void)
-{
-    if (cjson_resolved)
-        return cjson_fn;
-    cjson_resolved = 1;
-#ifdef PERCORE_CJSON_LINKED
-    cjson_fn = luaopen_cjson;
-    return cjson_fn;
-#else
-    if (luaopen_cjson) {
-        cjson_fn = luaopen_cjson;
-        return cjson_fn;
-    }
-    void *h = dlopen("liblua5.4-cjson.so.0", RTLD_NOW | RTLD_LOCAL);
-    void *sym = h ? dlsym(h, "luaopen_cjson") : NULL;
-    if (sym)
-        memcpy(&cjson_fn, &sym, sizeof cjson_fn);
-    else
-        log_warn("lua-cjson (liblua5.4-cjson.so.0) not found: scripts have no cjson");
-    return cjson_fn;
-#endif
-}
-
-static void open_cjson(lua_State *L)
-{
-    int st = LUA_OK;
-    pthread_mutex_lock(&cjson_lock);
-    lua_CFunction fn = cjson_opener();
-    if (fn) {
-        lua_pushcfunction(L, fn);
-        st = lua_pcall(L, 0, 1, 0);
-    }
-    pthread_mutex_unlock(&cjson_lock);
-    if (!fn)
-        return;
-    if (st != LUA_OK)
-        lua_error(L);
-    lua_getfield(L, -1, "decode");
-    lua_pushcclosure(L, cjson_decode, 1);
-    lua_setfield(L, -2, "decode");
-    lua_setglobal(L, "cjson");
-}
-
 /* ---- putting it together -------------------------------------------------- */
 
 static void wrap_global(lua_State *L, const char *name, lua_CFunction fn)
@@ -470,7 +361,7 @@ void sandbox_open(lua_State *L)
     lua_setglobal(L, "bit");
     msgpacklib_push(L);
     lua_setglobal(L, "cmsgpack");
-    open_cjson(L);
+    cjsonlib_open(L);
     redislib_push(L);
     lua_setglobal(L, "redis");
     open_compat(L);

@@ -15,11 +15,13 @@
 #include "script_internal.h"
 
 static lua_State *L;
+static lstate_t idle; /* no script running: engine_check_interrupt does nothing */
 
 static int setup(void **state)
 {
     (void)state;
     L = luaL_newstate();
+    *(lstate_t **)lua_getextraspace(L) = &idle;
     luaL_openlibs(L);
     return 0;
 }
@@ -137,7 +139,7 @@ static const char *to_resp(const char *code, int script_resp, int client_proto)
     assert_int_equal(luaL_loadstring(L, code), LUA_OK);
     assert_int_equal(lua_pcall(L, 0, 1, 0), LUA_OK);
     int top = lua_gettop(L);
-    conv_lua_to_reply(L, &r, script_resp);
+    assert_true(conv_lua_to_reply(L, &r, script_resp, 0) >= 0);
     assert_int_equal(lua_gettop(L), top - 1);
     size_t n = b.len < sizeof out_text - 1 ? b.len : sizeof out_text - 1;
     memcpy(out_text, b.data, n);
@@ -214,6 +216,55 @@ static void test_self_reference(void **state)
         assert_memory_equal(p, "*1\r\n", 4);
 }
 
+/* A reply bigger than max_bytes is not written: the buffer (holding an
+ * earlier reply here) and the error counts are as they were. */
+static void test_reply_bound(void **state)
+{
+    (void)state;
+    static const char *const big[] = {
+        /* every element is the table itself: 100^1000 elements */
+        "local t = {} for i = 1, 100 do t[i] = t end return t",
+        /* a doubling tree 40 levels deep, errors at its leaves */
+        "local t = {err = 'E leaf'} for i = 1, 40 do t = {t, t} end return t",
+        "local t = {} for i = 1, 10 do t[i] = string.rep('x', 100) end return t",
+    };
+    for (size_t i = 0; i < sizeof big / sizeof *big; i++) {
+        buf_t b;
+        buf_init(&b);
+        buf_append(&b, "+PRE\r\n", 6);
+        reply_t r = {.out = &b, .proto = 2, .errors = 3};
+        memcpy(r.err, "OLD", 4);
+        assert_int_equal(luaL_dostring(L, big[i]), LUA_OK);
+        int top = lua_gettop(L);
+        assert_int_equal(conv_lua_to_reply(L, &r, 2, 1000), -1);
+        assert_int_equal(lua_gettop(L), top - 1);
+        assert_int_equal(b.len, 6);
+        assert_memory_equal(b.data, "+PRE\r\n", 6);
+        assert_int_equal(r.errors, 3);
+        assert_string_equal(r.err, "OLD");
+        buf_free(&b);
+    }
+    /* at or under the bound: written whole */
+    buf_t b;
+    buf_init(&b);
+    reply_t r = {.out = &b, .proto = 2};
+    assert_int_equal(luaL_dostring(L, "return {1, 'ab', {err = 'E x'}}"), LUA_OK);
+    assert_int_equal(conv_lua_to_reply(L, &r, 2, 22), 0);
+    assert_int_equal(b.len, 22);
+    assert_memory_equal(b.data, "*3\r\n:1\r\n$2\r\nab\r\n-E x\r\n", 22);
+    assert_int_equal(r.errors, 1);
+    buf_free(&b);
+    /* the self-reference stops at SCRIPT_MAX_DEPTH, well under a megabyte */
+    buf_init(&b);
+    r = (reply_t){.out = &b, .proto = 2};
+    assert_int_equal(luaL_dostring(L, "local a = {} a[1] = a return a"), LUA_OK);
+    assert_int_equal(conv_lua_to_reply(L, &r, 2, 1 << 20), 0);
+    assert_int_equal(b.len,
+                     4 * (SCRIPT_MAX_DEPTH + 1) + strlen("-ERR reached lua stack limit\r\n"));
+    assert_int_equal(r.errors, 1);
+    buf_free(&b);
+}
+
 static void test_push_error(void **state)
 {
     (void)state;
@@ -262,7 +313,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_resp2_to_lua),    T(test_resp3_to_lua),  T(test_parse_malformed),
         T(test_lua_to_resp2),    T(test_lua_to_resp3),  T(test_self_reference),
-        T(test_push_error),      T(test_number_args),
+        T(test_push_error),      T(test_number_args),   T(test_reply_bound),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
