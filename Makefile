@@ -42,16 +42,17 @@ test-asan: deps
 	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DPERCORE_SANITIZE=address,undefined >/dev/null
 	@cmake --build build-asan -j $(JOBS)
 	cd build-asan && ctest --output-on-failure
-	PERCORE_BIN=$(CURDIR)/build-asan/percore-server $(PYTEST) tests/integration
+	PERCORE_BIN=$(CURDIR)/build-asan/percore-server PERCORE_TEST_LATENCY_SCALE=3 $(PYTEST) tests/integration
 
 # Concurrency code (rings, scheduler) raced under ThreadSanitizer.
 test-tsan: deps
 	@cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DPERCORE_SANITIZE=thread >/dev/null
 	@cmake --build build-tsan -j $(JOBS)
 	cd build-tsan && ctest --output-on-failure
-	PERCORE_BIN=$(CURDIR)/build-tsan/percore-server $(PYTEST) tests/integration/test_atomicity.py \
+	PERCORE_BIN=$(CURDIR)/build-tsan/percore-server PERCORE_TEST_LATENCY_SCALE=5 \
+		$(PYTEST) tests/integration/test_atomicity.py \
 		tests/integration/test_invariants.py tests/integration/test_transactions.py \
-		tests/integration/test_busy.py
+		tests/integration/test_busy.py tests/integration/test_faults.py
 
 # A quick sweep (bench/run --quick, < 10 min on 2 cores) that refreshes the
 # README's results table; bench/run --full runs every workload.

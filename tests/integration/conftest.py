@@ -31,6 +31,9 @@ if TARGET not in ("percore", "redis"):
 ALL_POLICIES = ("share-nothing", "shared-locks", "work-stealing")
 ALL_THREADS = (2, 4)
 START_TIMEOUT = 10.0
+# Latency bounds of the fault tests (100 ms) are multiplied by this: the
+# sanitizer builds run several times slower, and `make test-asan` sets it.
+LATENCY_SCALE = float(os.environ.get("PERCORE_TEST_LATENCY_SCALE", "1"))
 # Anything a sanitizer or a crash prints to the server's log fails the module.
 BAD_LOG_MARKERS = ("AddressSanitizer", "runtime error", "LeakSanitizer", "ThreadSanitizer",
                    "Assertion", "Segmentation fault")

@@ -17,14 +17,12 @@ import time
 
 import pytest
 
-from conftest import (ALL_POLICIES, TARGET, Err, RawClient, encode_command, make_client,
-                      wait_for)
+from conftest import (ALL_POLICIES, LATENCY_SCALE, TARGET, Err, RawClient, encode_command,
+                      make_client, wait_for)
 
 pytestmark = pytest.mark.percore_only
 
-# The ASan/TSan builds run several times slower on CI's 2 shared cores; their
-# Makefile targets scale the latency bound (PERCORE_TEST_LATENCY_SCALE).
-LATENCY_MS = 100 * float(os.environ.get("PERCORE_TEST_LATENCY_SCALE", "1"))
+LATENCY_MS = 100 * LATENCY_SCALE  # conftest: scaled for the sanitizer builds
 POLICIES = [p for p in os.environ.get("PERCORE_TEST_POLICIES", ",".join(ALL_POLICIES)).split(",")
             if p]
 MB = 1 << 20

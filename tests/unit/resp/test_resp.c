@@ -1262,7 +1262,8 @@ static int feed_chunked(const char *in, size_t n, size_t step, const resp_limits
     for (size_t fed = 0; fed < n;) {
         size_t k = n - fed < step ? n - fed : step;
         char *moved = malloc(len + k); /* a new address every read */
-        memcpy(moved, data, len);
+        if (len)
+            memcpy(moved, data, len);
         free(data);
         data = moved;
         memcpy(data + len, in + fed, k);

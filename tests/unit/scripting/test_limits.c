@@ -21,45 +21,9 @@
 #include "script_internal.h"
 #include "store.h"
 
-#define NPARTS 4
+#include "eval_harness.h"
 
-static buf_t out;
-static char text[4096];
 
-static int setup(void **state)
-{
-    (void)state;
-    config_defaults();
-    store_setup(NPARTS, 16);
-    command_setup();
-    buf_init(&out);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    script_teardown();
-    command_teardown();
-    store_teardown();
-    buf_free(&out);
-    return 0;
-}
-
-/* EVAL body 0 -> the reply's first bytes as text. */
-static const char *eval(const char *body)
-{
-    sv_t argv[3] = {{"eval", 4}, {body, strlen(body)}, {"0", 1}};
-    out.len = 0;
-    reply_t r = {.out = &out, .proto = 2};
-    cmd_ctx_t c = {.argc = 3, .argv = argv, .r = &r, .now_ms = now_ms(),
-                   .cmd = command_lookup(argv[0]), .worker = -1};
-    script_eval(&c, 0, 0);
-    size_t n = out.len < sizeof text - 1 ? out.len : sizeof text - 1;
-    memcpy(text, out.data, n);
-    text[n] = '\0';
-    return text;
-}
 
 static void assert_prefix(const char *s, const char *prefix)
 {
@@ -193,7 +157,7 @@ static void test_encoders_bounded(void **state)
                         "8388608 bytes)\r\n");
     const char *self = eval("local t = {} t[1] = t return t");
     assert_prefix(self, "*1\r\n*1\r\n");
-    assert_int_equal(out.len, 4 * 1001 + strlen("-ERR reached lua stack limit\r\n"));
+    assert_int_equal(eval_out.len, 4 * 1001 + strlen("-ERR reached lua stack limit\r\n"));
     /* legitimate sizes still work, and a big string returns */
     assert_string_equal(eval("local t = {} for i = 1, 10000 do t[i] = {i, 'v' .. i} end "
                              "local j = cjson.encode(t) local m = cmsgpack.pack(t) "
@@ -256,7 +220,7 @@ static void test_kill_in_c(void **state)
 
 int main(void)
 {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, eval_setup, eval_teardown)
     const struct CMUnitTest tests[] = {
         T(test_cjson_settings_reset),
         T(test_cjson_depth),

@@ -25,6 +25,8 @@
 #include "script_internal.h"
 #include "store.h"
 
+#include "eval_harness.h"
+
 static lua_State *L;
 
 /* ser(...): the values as text (strings quoted with %q); all(iter): a gmatch
@@ -449,43 +451,6 @@ static void test_fuzz(void **state)
 
 /* ---- through the engine: the sandbox's string table, SCRIPT KILL ---------- */
 
-static buf_t out;
-static char text[4096];
-
-static int engine_setup(void **state)
-{
-    (void)state;
-    config_defaults();
-    store_setup(4, 16);
-    command_setup();
-    buf_init(&out);
-    return 0;
-}
-
-static int engine_teardown(void **state)
-{
-    (void)state;
-    script_teardown();
-    command_teardown();
-    store_teardown();
-    buf_free(&out);
-    return 0;
-}
-
-/* EVAL body 0 on this (non-worker) thread; the reply as text. */
-static const char *eval(const char *body)
-{
-    sv_t argv[3] = {{"eval", 4}, {body, strlen(body)}, {"0", 1}};
-    out.len = 0;
-    reply_t r = {.out = &out, .proto = 2};
-    cmd_ctx_t c = {.argc = 3, .argv = argv, .r = &r, .now_ms = now_ms(),
-                   .cmd = command_lookup(argv[0]), .worker = -1};
-    script_eval(&c, 0, 0);
-    size_t n = out.len < sizeof text - 1 ? out.len : sizeof text - 1;
-    memcpy(text, out.data, n);
-    text[n] = '\0';
-    return text;
-}
 
 static void test_sandbox_methods(void **state)
 {
@@ -589,9 +554,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cases, setup, teardown),
         cmocka_unit_test_setup_teardown(test_classes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fuzz, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_sandbox_methods, engine_setup, engine_teardown),
-        cmocka_unit_test_setup_teardown(test_kill_backtracking, engine_setup, engine_teardown),
-        cmocka_unit_test_setup_teardown(test_memory_limit, engine_setup, engine_teardown),
+        cmocka_unit_test_setup_teardown(test_sandbox_methods, eval_setup, eval_teardown),
+        cmocka_unit_test_setup_teardown(test_kill_backtracking, eval_setup, eval_teardown),
+        cmocka_unit_test_setup_teardown(test_memory_limit, eval_setup, eval_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
