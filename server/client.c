@@ -645,6 +645,12 @@ void client_cron(int worker, uint64_t now)
             client_close(c, "idle timeout");
             continue;
         }
+        /* The soft limit's seconds run out without any event of the client
+         * (a reader too slow to make its socket writable again). */
+        if (out_pending(c) && over_output_limit(c)) {
+            client_close(c, NULL);
+            continue;
+        }
         /* Only when no parsed command points into the buffer. */
         if (idle >= QBUF_IDLE_MS && c->in.cap > READ_CHUNK && c->qlen == 0 &&
             c->in.len < c->in.cap / 2) {

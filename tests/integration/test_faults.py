@@ -375,6 +375,37 @@ def test_output_hard_limit_disconnects(fresh):
     assert wait_for(lambda: "output buffer" in srv.log(), 5), srv.log()[-2000:]
 
 
+def test_output_soft_limit_for_soft_seconds(fresh):
+    """Over the soft limit (1 MB) for its seconds (1), the client is closed;
+    not before."""
+    srv = fresh("--limits.client-output-buffer-limit", "normal 0 1mb 1",
+                "--limits.client-output-high-water", "0")
+    r = make_client(srv, decode=False)
+    r.set("v", b"x" * (256 * 1024))
+    s = socket.create_connection((srv.host, srv.port))
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    t0 = time.monotonic()
+    s.sendall(encode_command("GET", "v") * 40)
+    s.setblocking(False)
+    closed_at = None
+    while time.monotonic() - t0 < 10 and closed_at is None:
+        time.sleep(0.1)  # a slow reader: 4 KB every 100 ms
+        try:
+            if s.recv(4096) == b"":
+                closed_at = time.monotonic()
+        except BlockingIOError:
+            pass
+        except ConnectionResetError:
+            closed_at = time.monotonic()
+        if closed_at is None and time.monotonic() - t0 > 0.5 and \
+                "overcoming of output buffer limits" in srv.log():
+            closed_at = time.monotonic()
+    s.close()
+    assert closed_at is not None, "never closed"
+    assert closed_at - t0 >= 0.9, "closed after %.2f s, before soft-seconds" % (closed_at - t0)
+    assert "overcoming of output buffer limits" in srv.log()
+
+
 def test_reply_over_hard_limit_is_refused(fresh):
     srv = fresh("--limits.client-output-buffer-limit", "normal 1mb 0 0")
     r = make_client(srv, decode=False)
