@@ -388,56 +388,62 @@ def test_tcp_keepalive(start, policy):
 # --------------------------------------------------------------------------- protected mode
 
 
-def _nonloopback_ipv4():
-    candidates = []
-    if shutil.which("ip"):
-        out = subprocess.run(["ip", "-o", "-4", "addr", "show", "up"], capture_output=True,
-                             text=True, timeout=10).stdout
-        for line in out.splitlines():
-            words = line.split()
-            if "inet" in words:
-                candidates.append(words[words.index("inet") + 1].split("/")[0])
+NETNS = "pc-faults-%d" % os.getpid()
+HOST_IP, PEER_IP = "10.254.254.1", "10.254.254.2"
+_CLONE_NEWNET = 0x40000000
+
+
+def _in_netns(name, make):
+    """Run make() with this thread in network namespace `name` (sockets keep
+    the namespace they were made in), then come back."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    home = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
+    there = os.open("/run/netns/%s" % name, os.O_RDONLY)
     try:
-        candidates += [ai[4][0] for ai in socket.getaddrinfo(socket.gethostname(), None,
-                                                             socket.AF_INET)]
-    except OSError:
-        pass
-    for addr in candidates:
-        if addr.startswith("127."):
-            continue
+        if libc.setns(there, _CLONE_NEWNET) != 0:
+            raise OSError(ctypes.get_errno(), "setns")
         try:
-            with socket.socket() as s:
-                s.bind((addr, 0))
-            return addr
-        except OSError:
-            continue
-    return None
+            return make()
+        finally:
+            if libc.setns(home, _CLONE_NEWNET) != 0:
+                raise OSError(ctypes.get_errno(), "setns back")
+    finally:
+        os.close(home)
+        os.close(there)
 
 
 @pytest.fixture(scope="module")
 def outside_ip():
-    """An IPv4 address of this machine that is not loopback: connecting to it
-    from here gives the server a non-loopback peer. Without one, a dummy
-    interface with 10.254.254.1/32 is made (root only), and removed after."""
-    addr = _nonloopback_ipv4()
-    if addr:
-        yield addr
-        return
-    made = False
-    if shutil.which("ip") and os.geteuid() == 0:
-        cmds = [["ip", "link", "add", "pc-dummy0", "type", "dummy"],
-                ["ip", "addr", "add", "10.254.254.1/32", "dev", "pc-dummy0"],
-                ["ip", "link", "set", "pc-dummy0", "up"]]
-        made = all(subprocess.run(c, capture_output=True, timeout=10).returncode == 0
-                   for c in cmds)
+    """A non-loopback peer for the server, made for this test alone: a network
+    namespace joined to this one by a veth pair (HOST_IP here, PEER_IP there).
+    The server listens on HOST_IP too; clients made by outside_client() live
+    in the namespace, so the server sees them come from PEER_IP. Nothing
+    leaves the machine. Needs root (CI has it); skipped otherwise."""
+    veth = "pcv%d" % (os.getpid() % 100000)
+    cmds = [["ip", "netns", "add", NETNS],
+            ["ip", "link", "add", veth + "a", "type", "veth", "peer", "name", veth + "b"],
+            ["ip", "link", "set", veth + "b", "netns", NETNS],
+            ["ip", "addr", "add", HOST_IP + "/30", "dev", veth + "a"],
+            ["ip", "link", "set", veth + "a", "up"],
+            ["ip", "netns", "exec", NETNS, "ip", "addr", "add", PEER_IP + "/30", "dev", veth + "b"],
+            ["ip", "netns", "exec", NETNS, "ip", "link", "set", veth + "b", "up"]]
+    made = bool(shutil.which("ip")) and os.geteuid() == 0
+    for c in cmds:
+        made = made and subprocess.run(c, capture_output=True, timeout=10).returncode == 0
     try:
         if not made:
-            pytest.skip("this machine has no non-loopback IPv4 address, and a dummy interface "
-                        "could not be made (needs root and the dummy module)")
-        yield "10.254.254.1"
+            pytest.skip("a network namespace with a veth pair could not be made (needs root "
+                        "and iproute2)")
+        yield HOST_IP
     finally:
-        if shutil.which("ip") and made:
-            subprocess.run(["ip", "link", "del", "pc-dummy0"], capture_output=True, timeout=10)
+        if shutil.which("ip"):
+            subprocess.run(["ip", "link", "del", veth + "a"], capture_output=True, timeout=10)
+            subprocess.run(["ip", "netns", "del", NETNS], capture_output=True, timeout=10)
+
+
+def outside_client(srv, timeout=10.0):
+    """A RawClient connecting to the server's HOST_IP from the namespace."""
+    return _in_netns(NETNS, lambda: RawClient(HOST_IP, srv.port, timeout=timeout))
 
 
 DENIED_HEAD = (b"-DENIED percore is running in protected mode because protected mode is enabled "
@@ -453,7 +459,7 @@ DENIED_TAIL = (b"3) If you started the server manually just for testing, restart
 
 
 def assert_denied(srv, ip):
-    with srv.client(ip) as c:
+    with outside_client(srv) as c:
         c.send(b"PING\r\n")
         data = c.read_until_close(5)
     assert data.startswith(DENIED_HEAD) and data.endswith(DENIED_TAIL), data
@@ -473,7 +479,7 @@ def test_protected_mode(start, policy, outside_ip):
         assert admin.cmd("PING") == PONG
         stats = parse_info(admin.cmd("INFO", "stats"))
         assert int(stats["rejected_connections"]) == 2
-        log = wait_for(lambda: "protected mode: refused a client from %s:" % outside_ip
+        log = wait_for(lambda: "protected mode: refused a client from %s:" % PEER_IP
                        in srv.log() and srv.log())
         assert log, srv.log()
         if quick:
@@ -481,7 +487,7 @@ def test_protected_mode(start, policy, outside_ip):
 
         # a password lifts it: the client must AUTH, like any other
         assert admin.cmd("CONFIG", "SET", "requirepass", "s3cret") == OK
-        with srv.client(outside_ip) as c:
+        with outside_client(srv) as c:
             assert c.cmd("PING") == Err("NOAUTH Authentication required.")
             assert c.cmd("AUTH", "s3cret") == OK
             assert c.cmd("PING") == PONG
@@ -491,7 +497,7 @@ def test_protected_mode(start, policy, outside_ip):
 
         # so does protected-mode no, at runtime
         assert admin.cmd("CONFIG", "SET", "protected-mode", "no") == OK
-        with srv.client(outside_ip) as c:
+        with outside_client(srv) as c:
             assert c.cmd("PING") == PONG
         assert admin.cmd("CONFIG", "SET", "protected-mode", "yes") == OK
         assert_denied(srv, outside_ip)
@@ -503,7 +509,7 @@ def test_protected_mode(start, policy, outside_ip):
 def test_protected_mode_off_from_command_line(start, policy, outside_ip):
     # the option DENIED's text suggests
     srv = start(policy, ["--server.bind", "127.0.0.1 %s" % outside_ip, "--protected-mode", "no"])
-    with srv.client(outside_ip) as c:
+    with outside_client(srv) as c:
         assert c.cmd("PING") == PONG
         assert config_get(c, "protected-mode") == "no"
 
