@@ -436,7 +436,7 @@ static int scan_input(const uint8_t *data, size_t size)
 }
 
 /* SCRIPT KILL; restart the server when the script cannot be killed. */
-static int unstick(int stage)
+static int unstick(int stage, const uint8_t *data, size_t size)
 {
     buf_t r;
     buf_init(&r);
@@ -447,6 +447,7 @@ static int unstick(int stage)
     } else {
         fprintf(stderr, "fuzz_dispatch: the server is stuck (a script that wrote and loops?); "
                         "restarting it\n");
+        fuzz_print_escaped("the input", (const char *)data, size);
         server_stop();
         server_start();
     }
@@ -472,7 +473,7 @@ static void converse(const uint8_t *data, size_t size, buf_t *replies)
             uint64_t waited = ms_now() - start;
             if ((stage == 0 && waited > KILL_AFTER_MS) ||
                 (stage == 1 && waited > RESTART_AFTER_MS))
-                stage = unstick(stage);
+                stage = unstick(stage, data, size);
             if (stage == 2)
                 break; /* the old server and its end of the connection are gone */
             continue;

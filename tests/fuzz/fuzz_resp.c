@@ -3,6 +3,7 @@
  * parser accepts is walked again here: "*N\r\n" then N times "$L\r\n", L bytes,
  * "\r\n", with each argument view pointing exactly at its L bytes and the
  * request ending where the parser said it consumed. Seeds: corpus/resp. */
+#include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,21 +11,23 @@
 #include "fuzz_parse.h"
 
 /* The decimal number at p, up to the "\r\n" that must follow it: 1 and *v,
- * *linelen, or 0 when there is none. */
+ * *linelen, or 0 when there is none. Any negative number reads as -1 (only
+ * its sign matters here: a count <= 0 is an empty request, and a negative
+ * bulk length is never accepted); a positive one saturates. */
 static int number_line(const uint8_t *p, size_t avail, long long *v, size_t *linelen)
 {
-    size_t i = 0;
     int neg = avail > 0 && p[0] == '-';
-    i += (size_t)neg;
-    size_t digits = i;
-    *v = 0;
-    while (i < avail && p[i] >= '0' && p[i] <= '9' && i - digits < 18)
-        *v = *v * 10 + (p[i++] - '0');
+    size_t i = (size_t)neg, digits = i;
+    unsigned long long u = 0;
+    while (i < avail && p[i] >= '0' && p[i] <= '9') {
+        u = u > (unsigned long long)LLONG_MAX / 10 ? (unsigned long long)LLONG_MAX
+                                                   : u * 10 + (unsigned)(p[i] - '0');
+        i++;
+    }
     if (i == digits || i + 1 >= avail || p[i] != '\r' || p[i + 1] != '\n')
         return 0;
     *linelen = i + 2;
-    if (neg)
-        *v = -*v;
+    *v = neg ? (u ? -1 : 0) : (long long)(u > (unsigned long long)LLONG_MAX ? LLONG_MAX : u);
     return 1;
 }
 
