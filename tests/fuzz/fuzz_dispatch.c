@@ -16,7 +16,8 @@
  * "admin" connection. The configuration keeps one input small and quick:
  * maxmemory 32mb (allkeys-lru), proto-max-bulk-len 1mb, a 4mb output limit,
  * busy-reply-threshold 20 ms and a 16mb Lua limit; inputs that would CONFIG
- * SET those (or loglevel), or SHUTDOWN the server, are rejected before they
+ * SET those (or loglevel), SHUTDOWN the server, or ask SRANDMEMBER, ZRANDMEMBER
+ * or HRANDFIELD for more than 100000 repeated members are rejected before they
  * run (the harness parses them with the server's own parser).
  *
  * A script that never returns: after 1 s the harness sends SCRIPT KILL on the
@@ -392,6 +393,19 @@ static void check_replies(const char *p, size_t n)
 
 enum { INPUT_RUN, INPUT_REJECT, INPUT_SCRIPTS };
 
+/* A count below -100000: SRANDMEMBER s -9223372036854775807 asks for that
+ * many replies, and gets them (Redis too would build them; the output limit
+ * is checked only once the reply is complete): gigabytes, not a bug. */
+static int huge_negative(sv_t v)
+{
+    char num[32];
+    if (v.len == 0 || v.len >= sizeof num || v.p[0] != '-')
+        return 0;
+    memcpy(num, v.p, v.len);
+    num[v.len] = '\0';
+    return strtoll(num, NULL, 10) < -100000;
+}
+
 /* Parse the input as the server will (same parser, same limits), to refuse
  * what would change the fixed configuration or stop the server, and to know
  * whether scripts may have been cached. */
@@ -416,6 +430,10 @@ static int scan_input(const uint8_t *data, size_t size)
             continue;
         sv_t *a = args.v;
         if (sv_eq_ci(a[0], "shutdown"))
+            verdict = INPUT_REJECT;
+        else if ((sv_eq_ci(a[0], "srandmember") || sv_eq_ci(a[0], "zrandmember") ||
+                  sv_eq_ci(a[0], "hrandfield")) &&
+                 res.argc > 2 && huge_negative(a[2]))
             verdict = INPUT_REJECT;
         else if (sv_eq_ci(a[0], "eval") || sv_eq_ci(a[0], "evalsha") ||
                  sv_eq_ci(a[0], "eval_ro") || sv_eq_ci(a[0], "evalsha_ro") ||
