@@ -5,7 +5,7 @@ JOBS ?= $(shell nproc)
 PYTHON ?= /usr/bin/python3
 PYTEST = $(PYTHON) -m pytest -q -p no:cacheprovider
 
-.PHONY: all deps build run test test-unit test-integration test-compat test-asan test-tsan bench clean
+.PHONY: all deps build run test test-unit test-integration test-compat test-asan test-tsan fuzz bench clean
 
 all: build
 
@@ -54,10 +54,19 @@ test-tsan: deps
 		tests/integration/test_invariants.py tests/integration/test_transactions.py \
 		tests/integration/test_busy.py tests/integration/test_faults.py
 
+# libFuzzer targets (tests/fuzz: the RESP and inline parsers, the ini loader,
+# command dispatch in-process), built with clang, ASan and UBSan in build-fuzz/
+# and run FUZZ_SECONDS each; fails on any crash, leak or sanitizer report.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	@CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPERCORE_FUZZ=ON >/dev/null
+	@cmake --build build-fuzz -j $(JOBS) --target fuzzers
+	@bash tests/fuzz/run $(FUZZ_SECONDS)
+
 # A quick sweep (bench/run --quick, < 10 min on 2 cores) that refreshes the
 # README's results table; bench/run --full runs every workload.
 bench: build
 	@summary=$$(bench/run --quick $(BENCH_ARGS)) && bench/update-readme "$$(dirname "$$summary")"
 
 clean:
-	rm -rf build build-asan build-tsan
+	rm -rf build build-asan build-tsan build-fuzz

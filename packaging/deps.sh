@@ -4,6 +4,7 @@
 set -euo pipefail
 PKGS=(
   build-essential cmake pkg-config
+  clang libclang-rt-14-dev
   libev-dev liblua5.4-dev libinih-dev libhiredis-dev libck-dev libxxhash-dev
   libjemalloc-dev libsystemd-dev libcmocka-dev lua-cjson
   redis-server redis-tools

@@ -119,8 +119,12 @@ int client_may_run(const client_t *c, const qcmd_t *qc);
 /* MULTI/WATCH state (home worker). */
 void client_multi_reset(client_t *c);
 void client_unwatch(client_t *c);
-/* The arguments of queued command qc. */
-static inline sv_t *client_argv(client_t *c, const qcmd_t *qc) { return c->args.v + qc->argi; }
+/* The arguments of queued command qc; NULL when a protocol error came before
+ * any argument was parsed on the connection (no arithmetic on a NULL vector). */
+static inline sv_t *client_argv(client_t *c, const qcmd_t *qc)
+{
+    return c->args.v ? c->args.v + qc->argi : NULL;
+}
 
 /* CLIENT command support (home worker of the calling client). */
 uint64_t client_count(void);

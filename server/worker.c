@@ -288,6 +288,9 @@ void worker_io_free(worker_io_t *io)
 
 int worker_setup(int n, size_t ring_size, int pin)
 {
+    /* A fresh set of workers, even after an earlier set was shut down in this
+     * process (tests/fuzz/fuzz_dispatch.c restarts the server in-process). */
+    atomic_store(&shutting_down, 0);
     nworkers = n;
     pin_threads = pin;
     workers = xcalloc((size_t)n, sizeof *workers);
