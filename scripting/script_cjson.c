@@ -280,7 +280,10 @@ static void walk_table(walk_t *w, int idx, int depth)
         lua_pop(L, 1);
     }
     lua_Number holes = (max - count) * 5; /* null, */
-    size_t nulls = holes >= (lua_Number)SIZE_MAX ? SIZE_MAX : (size_t)holes;
+    /* negative when keys that are not positive integers were counted too */
+    size_t nulls = holes <= 0                     ? 0
+                   : holes >= (lua_Number)SIZE_MAX ? SIZE_MAX
+                                                   : (size_t)holes;
     if (!array || count == 0) {
         add(w, keys);
     } else if (w->sparse_ratio > 0 && max > count * w->sparse_ratio && max > w->sparse_safe) {

@@ -326,6 +326,11 @@ static void range_ends(const zset_t *z, const zrange_any_t *r, znode_t **first, 
     } else {
         *first = zset_first_in_lex(z, &r->lex);
         *last = *first ? zset_last_in_lex(z, &r->lex) : NULL;
+        /* Members of different scores are not in lex order (Redis leaves the
+         * result undefined): ends that cross make an empty range, never a
+         * walk past the end of the list. */
+        if (*first && (!*last || zset_rank(z, *last) < zset_rank(z, *first)))
+            *first = *last = NULL;
     }
 }
 

@@ -14,7 +14,7 @@
  * same way: every runtime option is reset (config_set_runtime, any thread),
  * then FLUSHALL (and SCRIPT FLUSH after scripts) runs on a second, long-lived
  * "admin" connection. The configuration keeps one input small and quick:
- * maxmemory 32mb (allkeys-lru), proto-max-bulk-len 1mb, a 4mb output limit,
+ * maxmemory 32mb (allkeys-lru), proto-max-bulk-len 1mb, a 4mb hard output limit,
  * busy-reply-threshold 20 ms and a 16mb Lua limit; inputs that would CONFIG
  * SET those (or loglevel), SHUTDOWN the server, or ask SRANDMEMBER, ZRANDMEMBER
  * or HRANDFIELD for more than 100000 repeated members are rejected before they
@@ -61,7 +61,7 @@ static const struct {
     {"maxmemory-policy", "allkeys-lru", 0},
     {"proto-max-bulk-len", "1mb", 1},
     {"client-query-buffer-limit", "1mb", 1},
-    {"client-output-buffer-limit-normal", "4mb", 1},
+    {"client-output-buffer-limit", "normal 4mb 0 0", 1},
     {"busy-reply-threshold", "20", 1},
     {"memory-limit", "16mb", 1},
 };

@@ -104,10 +104,18 @@ static int needs_quotes(const char *v)
         return 1;
     if (n >= 2 && v[0] == '"' && v[n - 1] == '"')
         return 1;
-    for (size_t i = 1; i < n; i++)
-        if (v[i] == ';' && isspace((unsigned char)v[i - 1]))
-            return 1;
     return 0;
+}
+
+/* inih ends a value at a ';' after whitespace, quoted or not, and the ini
+ * format has no escapes: such a value (a file can still produce one, with
+ * quotes inside quotes) cannot be written back. */
+static int representable(const char *v)
+{
+    for (size_t i = 1; v[i]; i++)
+        if (v[i] == ';' && isspace((unsigned char)v[i - 1]))
+            return 0;
+    return 1;
 }
 
 /* Every option as "[section]\nkey=value" lines (no blanks around '=': a
@@ -137,6 +145,13 @@ static void round_trip(void)
     buf_init(&before);
     buf_init(&after);
     dump(&ini, &before);
+    for (size_t at = 0; at < before.len; at += strlen(before.data + at) + 1) {
+        if (!representable(before.data + at)) {
+            buf_free(&ini);
+            buf_free(&before);
+            return;
+        }
+    }
     fill(trip_fd, ini.data, ini.len);
     config_teardown();
     config_defaults();

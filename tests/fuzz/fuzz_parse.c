@@ -1,5 +1,7 @@
-/* fuzz_parse — a connection's use of resp_parse_request, emulated on one
- * input fed whole and in chunks; see fuzz_parse.h for what is checked. */
+/* fuzz_parse — a connection's use of the request parser, emulated on one
+ * input fed whole (stateless resp_parse_request) and in chunks (resumable
+ * resp_parse_next, as client.c uses it): the two must agree on every request
+ * and error; see fuzz_parse.h for what else is checked. */
 #include "fuzz_parse.h"
 
 #include <stdio.h>
@@ -21,6 +23,8 @@ typedef struct conn {
     size_t parsed; /* of which parsed into requests */
     size_t need;   /* don't parse again before len reaches this (client.c's in_need) */
     int failed;    /* a protocol error ended the connection */
+    int resumable; /* chunked passes: keep parser state between arrivals */
+    resp_parser_t ps;
     argvec_t args;
     buf_t trace;
     /* whole-input pass only */
@@ -49,7 +53,8 @@ static void conn_parse(conn_t *c)
         char *base = c->in + c->parsed;
         size_t avail = c->len - c->parsed, n0 = c->args.n;
         resp_parse_t res;
-        int rc = resp_parse_request(base, avail, lim, &c->args, &res);
+        int rc = c->resumable ? resp_parse_next(&c->ps, base, avail, lim, &c->args, &res)
+                              : resp_parse_request(base, avail, lim, &c->args, &res);
         if (rc == RESP_INCOMPLETE) {
             if (c->args.n != n0)
                 fuzz_fail("RESP_INCOMPLETE left %zu arguments behind", c->args.n - n0);
@@ -115,6 +120,7 @@ static void conn_end(conn_t *c)
         buf_printf(&c->trace, ".%zu unparsed\n", c->len - c->parsed);
     free(c->in);
     argvec_free(&c->args);
+    resp_parser_free(&c->ps);
 }
 
 static uint64_t next_rand(uint64_t *s)
@@ -128,7 +134,8 @@ static uint64_t next_rand(uint64_t *s)
 /* mode 0: random chunks; mode 1: one byte at a time. */
 static void run_chunked(const uint8_t *data, size_t size, int mode, const buf_t *want)
 {
-    conn_t c = {0};
+    conn_t c = {.resumable = 1};
+    resp_parser_init(&c.ps);
     uint64_t seed = 0xcbf29ce484222325ULL;
     for (size_t i = 0; i < size; i++)
         seed = (seed ^ data[i]) * 0x100000001b3ULL;
@@ -156,6 +163,7 @@ static void run_chunked(const uint8_t *data, size_t size, int mode, const buf_t 
 void fuzz_parse_input(const uint8_t *data, size_t size, fuzz_parse_check_fn *check)
 {
     conn_t whole = {.orig = data, .orig_size = size, .check = check};
+    resp_parser_init(&whole.ps);
     if (size)
         conn_feed(&whole, data, size);
     conn_end(&whole);
