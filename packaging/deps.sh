@@ -11,6 +11,7 @@ PKGS=(
   python3 python3-pytest python3-redis
   gnuplot-nox
   tcl dpkg-dev
+  iproute2
 )
 missing=()
 for p in "${PKGS[@]}"; do
