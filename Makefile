@@ -37,12 +37,14 @@ test-compat: build
 
 test: test-unit test-integration test-compat
 
-# The unit tests and the integration suite against an ASan+UBSan build.
+# The unit tests and the integration suite against an ASan+UBSan build (every
+# policy with 2 workers; `make test` also runs each with 4).
 test-asan: deps
 	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DPERCORE_SANITIZE=address,undefined >/dev/null
 	@cmake --build build-asan -j $(JOBS)
 	cd build-asan && ctest --output-on-failure
-	PERCORE_BIN=$(CURDIR)/build-asan/percore-server PERCORE_TEST_LATENCY_SCALE=3 $(PYTEST) tests/integration
+	PERCORE_BIN=$(CURDIR)/build-asan/percore-server PERCORE_TEST_LATENCY_SCALE=3 \
+		PERCORE_TEST_THREADS=2 $(PYTEST) tests/integration
 
 # Concurrency code (rings, scheduler) raced under ThreadSanitizer.
 test-tsan: deps
