@@ -637,7 +637,7 @@ void client_cron(int worker, uint64_t now)
     int timeout = config_get_int(CFG_TIMEOUT);
     for (client_t *c = worker_clients[worker], *next; c; c = next) {
         next = c->next;
-        if ((c->flags & CLIENT_IN_FLIGHT) || c->away)
+        if (c->away || (c->flags & CLIENT_IN_FLIGHT)) /* away: a thief owns it now */
             continue;
         uint64_t last = atomic_load_explicit(&c->last_ms, memory_order_relaxed);
         uint64_t idle = now > last ? now - last : 0;
