@@ -294,7 +294,9 @@ void randmember_generic(cmd_ctx_t *c, int type, const char *with_opt, rand_one_f
         /* Repetitions allowed: each pick independent. */
         unsigned long long count = (unsigned long long)-l;
         reply_array(c->r, (long)(with && c->r->proto < 3 ? count * 2 : count));
-        while (count--)
+        /* A reply past its limit is being refused (reply_t.limit): stop
+         * picking rather than spin through the rest of a huge count. */
+        while (count-- && !c->r->overflow)
             one(c, o->v.ptr, with);
         return;
     }
