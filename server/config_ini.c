@@ -90,7 +90,9 @@ static char *load_reader(char *str, int num, void *stream)
     }
     l->lineno++;
     const char *s = l->line;
-    while (*s == ' ' || *s == '\t')
+    /* Every blank, '\r', '\v' and '\f' too: inih takes a line starting with
+     * any of them as the previous value's continuation. */
+    while (*s && *s != '\n' && isspace((unsigned char)*s))
         s++;
     size_t len = strlen(s); /* a NUL byte ends the line, as with fgets */
     if (len + 1 > (size_t)num) {
