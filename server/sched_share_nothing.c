@@ -4,7 +4,7 @@
  * commands for that owner over a ring and waits for the replies. A
  * multi-partition command runs on the home worker after the owners have lent
  * it their partitions, acquired one owner-run at a time in ascending partition
- * order, so no two tasks can wait on each other (DESIGN.md §2 rule 3).
+ * order, so no two tasks can wait on each other (README.md, How it works).
  *
  * Partition state lives with the owner and is touched only by it: who holds
  * the partition now, and a FIFO of tasks waiting for it. */
