@@ -51,14 +51,11 @@ void script_kill(reply_t *r);
 
 /* 1 while worker w runs a script that has been running longer than
  * busy-reply-threshold (lua-time-limit) ms: commands for the partitions it
- * holds should be answered with SCRIPT_BUSY_ERR (only SCRIPT KILL and
+ * holds should be answered with ERR_BUSY (command.h) (only SCRIPT KILL and
  * SHUTDOWN NOSAVE are served). Any thread; relaxed reads. */
 int script_busy(int worker);
 /* 1 while worker w is inside a script at all (busy or not). Any thread. */
 int script_running(int worker);
-
-#define SCRIPT_BUSY_ERR                                                                        \
-    "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
 
 /* A function the engine calls on the script's own thread, from the Lua
  * instruction hook, about once a millisecond while that script is busy: the

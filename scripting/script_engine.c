@@ -87,6 +87,7 @@ static void lstate_free(lstate_t *ls)
     lua_close(ls->L);
     buf_free(&ls->reply);
     buf_free(&ls->nums);
+    buf_free(&ls->err);
     free(ls->argv);
     free(ls->keyset);
     free(ls->partmap);
@@ -197,7 +198,7 @@ void script_load(cmd_ctx_t *c, sv_t body)
 {
     lstate_t *ls = lstate_get();
     if (ls->run) { /* from the busy callback: this state is in use */
-        reply_error(c->r, SCRIPT_BUSY_ERR);
+        reply_error(c->r, ERR_BUSY);
         return;
     }
     char sha[41];
@@ -407,7 +408,7 @@ void script_eval(cmd_ctx_t *c, int is_sha, int ro)
     lstate_t *ls = lstate_get();
     lua_State *L = ls->L;
     if (ls->run) { /* a script reached from the busy callback: never nested */
-        reply_error(c->r, SCRIPT_BUSY_ERR);
+        reply_error(c->r, ERR_BUSY);
         return;
     }
     char sha[41];

@@ -65,6 +65,7 @@ typedef struct lstate {
     uint64_t start_us, last_busy_call_us;
     buf_t reply;           /* a redis.call's reply, as RESP */
     buf_t nums;            /* number arguments of a redis.call, as text */
+    buf_t err;             /* a refused redis.call's error text */
     sv_t *argv;
     size_t argv_cap;
     uint32_t *keyset;      /* open addressing over run->keys: index + 1, 0 empty */

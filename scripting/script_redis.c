@@ -18,7 +18,6 @@
 #include "script_internal.h"
 #include "sha1.h"
 #include "store.h"
-#include "worker.h"
 
 #define REDIS_VERSION_STR "7.0.15"
 #define REDIS_VERSION_NUM 0x0007000f
@@ -106,118 +105,65 @@ static int part_held(lstate_t *ls, script_run_t *run, int part)
     return (ls->partmap[part / 8] >> (part % 8)) & 1;
 }
 
-/* 0, or the error text for the first key the call may not touch. */
+/* The refusal of a call that needs partitions the script may not hold. */
+static void undeclared_all(buf_t *err, const command_t *cmd)
+{
+    err->len = 0;
+    buf_printf(err, "ERR script tried accessing undeclared keys (%s needs "
+                    "allow-undeclared-keys)", cmd->name);
+}
+
+/* 0, or -1 with the error text for the first key the call may not touch. */
 static int keys_allowed(lstate_t *ls, script_run_t *run, const command_t *cmd, int argc,
-                        sv_t *argv, char *err, size_t errlen)
+                        sv_t *argv, buf_t *err)
 {
     cmd_keys_t keys;
     int global = config_get_int(CFG_ALLOW_UNDECLARED_KEYS);
     if (cmd->flags & CMD_ALLPARTS) {
         if (run->all_parts)
             return 0;
-        snprintf(err, errlen, "script tried accessing undeclared keys (%s needs "
-                              "allow-undeclared-keys)", cmd->name);
+        undeclared_all(err, cmd);
         return -1;
     }
     if (cmd->part_fn) {
         int p = cmd->part_fn(argc, argv);
         if (p >= 0 && !part_held(ls, run, p)) {
-            snprintf(err, errlen, "script tried accessing undeclared keys (%s needs "
-                                  "allow-undeclared-keys)", cmd->name);
+            undeclared_all(err, cmd);
             return -1;
         }
         return 0;
     }
     int rc = command_keys(cmd, argc, argv, &keys);
     if (rc == 1 && !run->all_parts) {
-        snprintf(err, errlen, "script tried accessing undeclared keys (%s needs "
-                              "allow-undeclared-keys)", cmd->name);
+        undeclared_all(err, cmd);
         return -1;
     }
     for (int j = 0, n = cmd_keys_count(&keys); j < n; j++) {
         sv_t k = argv[cmd_keys_at(&keys, j)];
         if ((global || key_declared(ls, run, k)) && part_held(ls, run, store_part_of_key(k)))
             continue;
-        snprintf(err, errlen, "script tried accessing undeclared key, key: %.*s",
-                 (int)(k.len > 128 ? 128 : k.len), k.p);
+        err->len = 0;
+        buf_printf(err, "ERR script tried accessing undeclared key, key: %.*s",
+                   (int)(k.len > 128 ? 128 : k.len), k.p);
         return -1;
     }
     return 0;
 }
 
-/* maxmemory: make room in the partitions of the call's keys (the store
- * evicts per partition); a keyless call looks at the whole store. */
-static int oom_refused(script_run_t *run, const command_t *cmd, int argc, sv_t *argv)
+/* A call refused before its command ran (command_check's refusals, and
+ * percore's key rule), msg being Redis's "CODE text". As in Redis it is an
+ * error reply for INFO (counted by command_check / command_refused) even when
+ * pcall catches it, and its table says so, so that the script's reply does
+ * not count it again. */
+static int call_rejected(lua_State *L, int raise, lstate_t *ls, const char *msg)
 {
-    if (!config_get_u64(CFG_MAXMEMORY))
-        return 0;
-    cmd_keys_t k;
-    command_keys(cmd, argc, argv, &k);
-    int n = cmd_keys_count(&k);
-    if (!n) {
-        store_stats_t st;
-        store_stats(&st);
-        for (int i = 0; i < run->c->nparts; i++)
-            if (store_make_room(run->c->parts[i]) != 0)
-                return 1;
-        return run->c->nparts == 0 && st.used_memory > config_get_u64(CFG_MAXMEMORY);
-    }
-    for (int j = 0; j < n; j++)
-        if (store_make_room(store_part_of_key(argv[cmd_keys_at(&k, j)])) != 0)
-            return 1;
-    return 0;
-}
-
-/* Keyless commands that run at a client's home but never use the client. */
-static int home_cmd_allowed(const command_t *cmd)
-{
-    static const char *const ok[] = {"ping", "echo", "time", "dbsize", "info", "command", NULL};
-    for (const char *const *n = ok; *n; n++)
-        if (strcmp(cmd->name, *n) == 0)
-            return 1;
-    return 0;
-}
-
-static cmd_stats_t *stats_of(const cmd_ctx_t *c, const command_t *cmd)
-{
-    if (!cmd || c->worker < 0 || c->worker >= worker_count())
-        return NULL;
-    return &command_stats(c->worker)[cmd->id];
-}
-
-/* A call refused before its command ran (Redis's scriptCall errors: unknown
- * command, arity, not allowed from scripts, read-only, OOM, and percore's key
- * rule). As in Redis it is an error reply for INFO (total_error_replies, the
- * command's rejected_calls) even when pcall catches it, and its table says
- * so, so that the script's reply does not count it again. */
-static int call_rejected(lua_State *L, int raise, const cmd_ctx_t *c, const command_t *cmd,
-                         const char *msg)
-{
-    cmd_stats_t *cs = stats_of(c, cmd);
-    if (cs)
-        stat_add(&cs->rejected_calls, 1);
-    if (c->worker >= 0 && c->worker < worker_count()) {
-        stat_add(&worker_stats(c->worker)->error_replies, 1);
-        command_errstat_add(c->worker, msg, strlen(msg), 1);
-    }
-    conv_push_error(L, msg, strlen(msg));
+    buf_t *e = &ls->nums; /* free again: the arguments are not needed now */
+    e->len = 0;
+    buf_printf(e, "-%s", msg);
+    conv_push_error(L, e->data, e->len);
     lua_pushboolean(L, 1);
     lua_setfield(L, -2, CONV_COUNTED_FIELD);
     return raise ? lua_error(L) : 1;
-}
-
-/* SELECT inside a script changes the script's database only. */
-static void script_select(script_run_t *run, cmd_ctx_t *cc)
-{
-    long long db;
-    if (str_to_ll(cc->argv[1].p, cc->argv[1].len, &db) != 0)
-        reply_error(cc->r, ERR_NOT_INT);
-    else if (db < 0 || db >= store_databases())
-        reply_error(cc->r, "ERR DB index is out of range");
-    else {
-        run->db = (int)db;
-        reply_ok(cc->r);
-    }
 }
 
 static int redis_generic(lua_State *L, int raise)
@@ -254,23 +200,23 @@ static int redis_generic(lua_State *L, int raise)
     }
     cmd_ctx_t *c = run->c;
     const command_t *cmd = command_lookup(argv[0]);
-    if (!cmd)
-        return call_rejected(L, raise, c, NULL, "Unknown Redis command called from script");
-    if ((cmd->arity > 0 && argc != cmd->arity) || argc < -cmd->arity)
-        return call_rejected(L, raise, c, cmd,
-                             "Wrong number of args calling Redis command from script");
-    if ((cmd->flags & (CMD_NOSCRIPT | CMD_TXN | CMD_EXEC | CMD_BLOCKING | CMD_PUBSUB)) ||
-        ((cmd->flags & CMD_HOME) && !home_cmd_allowed(cmd) && strcmp(cmd->name, "select") != 0))
-        return call_rejected(L, raise, c, cmd, "This Redis command is not allowed from script");
-    if (run->ro && (cmd->flags & CMD_WRITE))
-        return call_rejected(L, raise, c, cmd,
-                             "Write commands are not allowed from read-only scripts.");
-    if ((cmd->flags & CMD_DENYOOM) && !run->allow_oom && !run->wrote &&
-        oom_refused(run, cmd, argc, argv))
-        return call_rejected(L, raise, c, cmd, "-" ERR_OOM);
-    char err[256];
-    if (keys_allowed(ls, run, cmd, argc, argv, err, sizeof err) != 0)
-        return call_rejected(L, raise, c, cmd, err);
+    /* Redis's scriptCall order: the command's checks (OOM only until the
+     * script's first write: it is not stopped halfway through its writes),
+     * then percore's key rule. */
+    cmd_caller_t who = {
+        .script = 1,
+        .script_ro = (unsigned char)run->ro,
+        .oom = !run->allow_oom && !run->wrote,
+        .parts = c->parts,
+        .nparts = c->nparts,
+        .worker = c->worker,
+    };
+    if (command_check(&who, cmd, argc, argv, &ls->err) != 0)
+        return call_rejected(L, raise, ls, ls->err.data);
+    if (keys_allowed(ls, run, cmd, argc, argv, &ls->err) != 0) {
+        command_refused(c->worker, cmd, buf_cstr(&ls->err));
+        return call_rejected(L, raise, ls, ls->err.data);
+    }
     if (cmd->flags & CMD_WRITE) {
         if (engine_mark_write(ls) != 0)
             return engine_raise_killed(L);
@@ -284,31 +230,16 @@ static int redis_generic(lua_State *L, int raise)
         .argv = argv,
         .r = &rr,
         .db = run->db,
+        .dbp = &run->db, /* SELECT changes the script's database only */
         .now_ms = c->now_ms, /* one "now" for the whole script, as Redis freezes it */
-        .cl = (cmd->flags & CMD_HOME) ? c->cl : NULL,
         .cmd = cmd,
         .worker = c->worker,
         .parts = c->parts,
         .nparts = c->nparts,
     };
-    uint64_t t0 = mono_us();
-    if (strcmp(cmd->name, "select") == 0)
-        script_select(run, &cc);
-    else
-        cmd->proc(&cc);
+    command_call(&cc, 0);
     c->dirty += cc.dirty;
     run->calls++;
-    cmd_stats_t *cs = stats_of(c, cmd);
-    if (cs) {
-        stat_add(&cs->usec, mono_us() - t0);
-        stat_add(&cs->calls, 1);
-        if (rr.errors) {
-            stat_add(&cs->failed_calls, 1);
-            stat_add(&worker_stats(c->worker)->error_replies, rr.errors);
-            command_errstat_add(c->worker, rr.err, strlen(rr.err), rr.errors);
-        }
-        stat_add(&worker_stats(c->worker)->commands_processed, 1);
-    }
     if (!conv_reply_to_lua(L, ls->reply.data, ls->reply.len))
         return call_error(L, raise, "Error parsing the reply of a command called from script");
     char first = ls->reply.len ? ls->reply.data[0] : 0;

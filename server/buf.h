@@ -45,6 +45,14 @@ static inline void buf_putc(buf_t *b, char c)
     b->data[b->len++] = c;
 }
 
+/* The contents as a C string: a NUL is kept after len (not counted). */
+static inline const char *buf_cstr(buf_t *b)
+{
+    buf_putc(b, '\0');
+    b->len--;
+    return b->data;
+}
+
 /* Vectors of string views: the parsed arguments of a connection's commands. */
 typedef struct argvec {
     sv_t *v;

@@ -91,6 +91,7 @@ static void client_free(client_t *c)
     client_unwatch(c);
     free(c->watched);
     buf_free(&c->mbuf);
+    buf_free(&c->err);
     argvec_free(&c->margs);
     free(c->mq);
     free(c);
@@ -437,63 +438,41 @@ void client_unwatch(client_t *c)
     c->nwatched = 0;
 }
 
-int client_precheck(client_t *c, const qcmd_t *qc)
+int client_precheck(client_t *c, const qcmd_t *qc, int busy)
 {
     /* After QUIT (or a protocol error) nothing more runs, as Redis. */
     if (c->flags & (CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSE_ASAP))
         return -1;
     atomic_store_explicit(&c->last_cmd, qc->cmd, memory_order_relaxed);
-    if (qc->cmd && qc->cmd->subcommands && qc->argc > 1)
-        atomic_store_explicit(&c->last_sub,
-                              command_subcommand_name(qc->cmd, client_argv(c, qc)[1]),
-                              memory_order_relaxed);
-    if (c->in_multi && qc->cmd && (c->authenticated || (qc->cmd->flags & CMD_NOAUTH))) {
-        if (!(qc->cmd->flags & CMD_NOMULTI)) {
-            multi_queue(c, qc);
-            return -1;
-        }
-        if (qc->cmd->flags & CMD_EXEC)
-            multi_fixup(c); /* its task collects partitions from the queue */
-        return 0;
-    }
-    if (client_may_run(c, qc))
-        return 0;
-    if (c->in_multi && qc->cmd && !(qc->cmd->flags & CMD_NOMULTI))
-        c->multi_err = 1; /* an error while queueing aborts EXEC, as Redis */
-    else if (c->in_multi && !qc->cmd)
-        c->multi_err = 1;
-    stat_add(&worker_stats(worker_self())->error_replies, 1);
     sv_t *argv = client_argv(c, qc);
-    if (!qc->cmd && qc->argc == 0) {
+    if (qc->cmd && qc->cmd->subcommands && qc->argc > 1)
+        atomic_store_explicit(&c->last_sub, command_subcommand_name(qc->cmd, argv[1]),
+                              memory_order_relaxed);
+    if (!qc->cmd && qc->argc == 0) { /* a protocol error: reply, then close */
         reply_errorf(&c->reply, "ERR %s", qc->err);
+        command_refused(worker_self(), NULL, c->reply.err);
         c->flags |= CLIENT_CLOSE_AFTER_REPLY;
-    } else if (!qc->cmd && strcmp(qc->err, "arity") == 0) {
-        const command_t *known = command_lookup(argv[0]);
-        if (known)
-            stat_add(&command_stats(worker_self())[known->id].rejected_calls, 1);
-        buf_t name;
-        buf_init(&name);
-        for (size_t i = 0; i < argv[0].len; i++)
-            buf_putc(&name, (char)tolower((unsigned char)argv[0].p[i]));
-        reply_errorf(&c->reply, "ERR wrong number of arguments for '%.*s' command",
-                     (int)name.len, name.data);
-        buf_free(&name);
-    } else if (!qc->cmd) {
-        buf_t msg;
-        buf_init(&msg);
-        buf_printf(&msg, "ERR unknown command '%.*s', with args beginning with: ",
-                   (int)(argv[0].len > 128 ? 128 : argv[0].len), argv[0].p);
-        for (int i = 1; i < qc->argc && msg.len < 128; i++)
-            buf_printf(&msg, "'%.*s' ", (int)(argv[i].len > 128 ? 128 : argv[i].len), argv[i].p);
-        buf_putc(&msg, '\0');
-        reply_error(&c->reply, msg.data);
-        buf_free(&msg);
-    } else {
-        stat_add(&command_stats(worker_self())[qc->cmd->id].rejected_calls, 1);
-        reply_error(&c->reply, ERR_NOAUTH);
+        c->multi_err |= c->in_multi;
+        return -1;
     }
-    command_errstat_add(worker_self(), c->reply.err, strlen(c->reply.err), 1);
-    return -1;
+    /* A wrong argument count was found at parse time (qc->cmd NULL, so no
+     * policy looks at its keys): the lookup again, for the check's text. */
+    const command_t *cmd = qc->cmd ? qc->cmd : command_lookup(argv[0]);
+    cmd_caller_t who = {.noauth = !c->authenticated, .busy = (unsigned char)busy,
+                        .worker = worker_self()};
+    if (command_check(&who, cmd, qc->argc, argv, &c->err) != 0) {
+        /* Any refusal while queueing aborts the EXEC, as Redis. */
+        c->multi_err |= c->in_multi;
+        reply_error(&c->reply, c->err.data);
+        return -1;
+    }
+    if (c->in_multi && !(cmd->flags & CMD_NOMULTI)) {
+        multi_queue(c, qc);
+        return -1;
+    }
+    if (c->in_multi && (cmd->flags & CMD_EXEC))
+        multi_fixup(c); /* its task collects partitions from the queue */
+    return 0;
 }
 
 /* Run the queue, parse more, run again... until the input holds no complete

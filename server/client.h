@@ -46,6 +46,7 @@ typedef struct client {
     size_t out_sent;
     uint64_t soft_since_ms; /* output over the soft limit since then (0: it is not) */
     reply_t reply;       /* writes into out */
+    buf_t err;           /* a refused command's error text (command_check) */
 
     /* MULTI: queued commands keep copies of their arguments (the input buffer
      * is reused between rounds); margs hold offsets into mbuf until EXEC. */
@@ -110,11 +111,13 @@ int client_output_full(client_t *c);
 /* At home: how much output a batch sent to another worker may produce before
  * it stops early (0: no limit). */
 size_t client_out_budget(const client_t *c);
-/* Before a queued command is placed, on the home worker: 0 when it may run;
- * otherwise its error reply (unknown command, arity, NOAUTH...) has been
- * written and the scheduler skips it. client_may_run is the same test
- * without the reply. */
-int client_precheck(client_t *c, const qcmd_t *qc);
+/* Before a queued command is placed, on the home worker: command_check for
+ * this client (busy: a busy script is in the way of everything but
+ * CMD_ALLOW_BUSY commands), then MULTI's queueing. 0 when it may run;
+ * otherwise its reply (an error, or QUEUED) has been written and the
+ * scheduler skips it. client_may_run: 1 when it surely passes (a command
+ * that is neither an error nor queued), without a reply. */
+int client_precheck(client_t *c, const qcmd_t *qc, int busy);
 int client_may_run(const client_t *c, const qcmd_t *qc);
 /* MULTI/WATCH state (home worker). */
 void client_multi_reset(client_t *c);

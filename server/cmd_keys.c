@@ -574,7 +574,7 @@ const command_t cmds_keys[] = {
         "2.8.0", "generic", "Incrementally iterate the keys space"),
     ROW("randomkey", randomkey_command, 1, CMD_READONLY | CMD_ALLPARTS, 0, 0, 0, NULL,
         "@keyspace @read @slow", "1.0.0", "generic", "Return a random key from the keyspace"),
-    ROW("dbsize", dbsize_command, 1, RO_FAST | CMD_HOME, 0, 0, 0, NULL, KS_R_FAST, "1.0.0",
+    ROW("dbsize", dbsize_command, 1, RO_FAST, 0, 0, 0, NULL, KS_R_FAST, "1.0.0",
         "server", "Return the number of keys in the selected database"),
     ROW("flushdb", flushdb_command, -1, CMD_WRITE | CMD_ALLPARTS, 0, 0, 0, NULL,
         "@keyspace @write @slow @dangerous", "1.0.0", "server",

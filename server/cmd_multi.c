@@ -9,7 +9,6 @@
 #include "client.h"
 #include "command.h"
 #include "db.h"
-#include "sched.h"
 
 /* MULTI */
 static void cmd_multi(cmd_ctx_t *c)
@@ -65,8 +64,13 @@ static void cmd_exec(cmd_ctx_t *c)
         reply_array(c->r, cl->mqlen);
         for (uint32_t i = 0; i < cl->mqlen; i++) {
             const qcmd_t *q = &cl->mq[i];
-            sched_exec_cmd(cl, q->cmd, q->argc, cl->margs.v + q->argi, c->r, cl->db, c->parts,
-                           c->nparts, 1);
+            cmd_ctx_t qc = *c; /* EXEC's partitions, clock, client, worker */
+            qc.argc = q->argc;
+            qc.argv = cl->margs.v + q->argi;
+            qc.db = cl->db; /* a SELECT in the block moves the rest */
+            qc.cmd = q->cmd;
+            qc.dirty = 0;
+            command_call(&qc, CALL_OOM);
         }
     }
     client_multi_reset(cl);

@@ -90,6 +90,13 @@ static void script_command(cmd_ctx_t *c)
 #define EVAL_RO_FLAGS (CMD_NOSCRIPT | CMD_READONLY | CMD_STALE | CMD_NO_MANDATORY_KEYS | \
                        CMD_MOVABLEKEYS)
 
+/* Of SCRIPT's subcommands only KILL is served while a script is busy: it is
+ * what ends the script. */
+static uint32_t script_flags(int argc, const sv_t *argv)
+{
+    return argc == 2 && sv_eq_ci(argv[1], "kill") ? CMD_ALLOW_BUSY : 0;
+}
+
 const command_t cmds_script[] = {
     {"eval", eval_command, -3, EVAL_FLAGS, 0, 0, 0, NULL, "@slow @scripting",
      "Execute a Lua script server side", "2.6.0", "scripting", 0, script_keys},
@@ -100,6 +107,7 @@ const command_t cmds_script[] = {
     {"evalsha_ro", evalsha_ro_command, -3, EVAL_RO_FLAGS, 0, 0, 0, NULL, "@slow @scripting",
      "Execute a read-only Lua script server side", "7.0.0", "scripting", 0, script_keys},
     {"script", script_command, -2, CMD_HOME | CMD_NOSCRIPT, 0, 0, 0, NULL, "@slow @scripting",
-     "A container for Lua scripts management commands", "2.6.0", "scripting", 0, NULL},
+     "A container for Lua scripts management commands", "2.6.0", "scripting", 0, NULL, NULL,
+     script_flags},
     {0},
 };

@@ -1,6 +1,6 @@
 /* Connection and server commands: PING ECHO QUIT RESET HELLO SELECT AUTH
- * CLIENT INFO TIME SHUTDOWN COMMAND. All run on the client's home worker
- * (CMD_HOME) and may use c->cl. */
+ * CLIENT INFO TIME SHUTDOWN COMMAND. Keyless, so all run on the client's home
+ * worker; those that use the client (c->cl) are CMD_HOME. */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -187,7 +187,10 @@ static void cmd_select(cmd_ctx_t *c)
         reply_error(c->r, "ERR DB index is out of range");
         return;
     }
-    set_db(c->cl, (int)db);
+    /* The caller's database: a client's, or, inside a script, the script's. */
+    *c->dbp = (int)db;
+    if (c->cl)
+        atomic_store_explicit(&c->cl->shown_db, (int)db, memory_order_relaxed);
     reply_ok(c->r);
 }
 
@@ -600,9 +603,9 @@ static void cmd_command(cmd_ctx_t *c)
 void cmd_info(cmd_ctx_t *c); /* cmd_info.c */
 
 const command_t cmds_server[] = {
-    {"ping", cmd_ping, -1, CMD_HOME | CMD_FAST, 0, 0, 0, NULL, "@fast @connection",
+    {"ping", cmd_ping, -1, CMD_FAST, 0, 0, 0, NULL, "@fast @connection",
      "Ping the server", "1.0.0", "connection", 0},
-    {"echo", cmd_echo, 2, CMD_HOME | CMD_FAST, 0, 0, 0, NULL, "@fast @connection",
+    {"echo", cmd_echo, 2, CMD_FAST, 0, 0, 0, NULL, "@fast @connection",
      "Echo the given string", "1.0.0", "connection", 0},
     {"quit", cmd_quit, -1, CMD_HOME | CMD_NOMULTI | CMD_NOAUTH | CMD_FAST | CMD_NOSCRIPT | CMD_LOADING |
                               CMD_STALE, 0, 0, 0, NULL, "@fast @connection",
@@ -616,22 +619,22 @@ const command_t cmds_server[] = {
     {"auth", cmd_auth, -2, CMD_HOME | CMD_NOAUTH | CMD_FAST | CMD_NOSCRIPT | CMD_LOADING |
                               CMD_STALE, 0, 0, 0, NULL, "@fast @connection",
      "Authenticate to the server", "1.0.0", "connection", 0},
-    {"select", cmd_select, 2, CMD_HOME | CMD_FAST | CMD_LOADING | CMD_STALE, 0, 0, 0, NULL,
+    {"select", cmd_select, 2, CMD_FAST | CMD_LOADING | CMD_STALE, 0, 0, 0, NULL,
      "@fast @connection", "Change the selected database for the current connection", "1.0.0",
      "connection", 0},
     {"client", cmd_client, -2, CMD_HOME | CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0,
      0, 0, NULL, "@admin @slow @dangerous @connection", "A container for client connection commands",
      "2.4.0", "connection", 0, NULL, client_subcommands},
-    {"time", cmd_time, 1, CMD_HOME | CMD_FAST | CMD_LOADING | CMD_STALE, 0, 0, 0, NULL,
+    {"time", cmd_time, 1, CMD_FAST | CMD_LOADING | CMD_STALE, 0, 0, 0, NULL,
      "@fast", "Return the current server time", "2.6.0", "server", 0},
     {"shutdown", cmd_shutdown, -1, CMD_HOME | CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING |
                                       CMD_STALE | CMD_ALLOW_BUSY, 0, 0, 0, NULL,
      "@admin @slow @dangerous", "Synchronously save the dataset to disk and then shut down the server",
      "1.0.0", "server", 0},
-    {"command", cmd_command, -1, CMD_HOME | CMD_LOADING | CMD_STALE, 0, 0, 0, NULL,
+    {"command", cmd_command, -1, CMD_LOADING | CMD_STALE, 0, 0, 0, NULL,
      "@slow @connection", "Get array of Redis command details", "2.8.13", "server", 0, NULL,
      command_subcommands},
-    {"info", cmd_info, -1, CMD_HOME | CMD_LOADING | CMD_STALE, 0, 0, 0, NULL,
+    {"info", cmd_info, -1, CMD_LOADING | CMD_STALE, 0, 0, 0, NULL,
      "@slow @dangerous", "Get information and statistics about the server", "1.0.0", "server", 0},
     {0},
 };

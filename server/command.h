@@ -24,6 +24,8 @@ typedef struct cmd_ctx {
     int db;             /* the client's selected database */
     uint64_t now_ms;    /* one clock reading per task: all keys agree on "now" */
     struct client *cl;  /* the issuing client (CMD_HOME commands only) */
+    int *dbp;           /* where SELECT stores the caller's new database: the
+                           client's, or the running script's (NULL: neither) */
     const struct command *cmd;
     int worker;         /* id of the executing worker */
     uint64_t dirty;     /* keys changed by this command (stats) */
@@ -41,6 +43,10 @@ typedef int cmd_part_fn(int argc, const sv_t *argv);
  * must hold every partition, or -1 when the arguments are invalid (it then runs
  * with no partition and its handler replies the error). */
 typedef int cmd_keys_fn(int argc, const sv_t *argv, int *first, int *last, int *step);
+/* For container commands whose subcommands differ in flags (SCRIPT KILL is
+ * allowed while a script is busy, SCRIPT LOAD is not): flags added to the
+ * row's for this call. */
+typedef uint32_t cmd_flags_fn(int argc, const sv_t *argv);
 
 enum cmd_flags {
     CMD_WRITE = 1 << 0,
@@ -50,7 +56,8 @@ enum cmd_flags {
     CMD_FAST = 1 << 4,
     CMD_NOSCRIPT = 1 << 5,
     CMD_NOAUTH = 1 << 6,     /* allowed before AUTH (AUTH, HELLO, QUIT, RESET) */
-    CMD_HOME = 1 << 7,       /* no keys: runs on the client's home worker, may use c->cl */
+    CMD_HOME = 1 << 7,       /* uses the issuing client (c->cl): runs on its home worker,
+                                never from a script */
     CMD_ALLPARTS = 1 << 8,   /* holds every partition (FLUSHALL, KEYS, RANDOMKEY) */
     CMD_LOADING = 1 << 9,
     CMD_STALE = 1 << 10,
@@ -86,6 +93,7 @@ typedef struct command {
     int id;                     /* index in the table (stats) */
     cmd_keys_fn *keys_fn;       /* movable keys; overrides first/last/step */
     const char *const *subcommands; /* container commands: "client|list", ... NULL-ended */
+    cmd_flags_fn *flags_fn;     /* per-call flags of a container command */
 } command_t;
 
 /* The full name of a container command's subcommand ("client|list"), or NULL. */
@@ -132,9 +140,53 @@ static inline int cmd_keys_at(const cmd_keys_t *k, int j)
     return j < nlead ? k->lead_first + j : k->first + (j - nlead) * k->step;
 }
 
+/* ---- the one way a command runs ---------------------------------------------
+ * Clients, MULTI/EXEC and scripts all run a command the same way: first
+ * command_check (may it run, for this caller?), then command_call (run it and
+ * count it). Nothing else calls a handler or touches the statistics. */
+
+/* Who issues a call: what command_check holds it against. */
+typedef struct cmd_caller {
+    unsigned char noauth;    /* a client that has not authenticated */
+    unsigned char script;    /* redis.call/pcall of a running script */
+    unsigned char script_ro; /* ... of a read-only script (EVAL_RO, no-writes) */
+    unsigned char busy;      /* a busy script is in the way (the scheduler said):
+                                only CMD_ALLOW_BUSY calls pass */
+    unsigned char oom;       /* check maxmemory now: the call holds its partitions */
+    const int *parts;        /* what it holds (for a keyless call's OOM check) */
+    int nparts;
+    int worker;              /* the calling worker (its statistics) */
+} cmd_caller_t;
+
+/* May cmd (NULL: unknown) run with these arguments for this caller? Redis's
+ * order: unknown command, arity, NOAUTH, not from scripts, read-only script,
+ * OOM (who->oom), BUSY. Returns 0; or -1 with Redis's error text for this
+ * caller in err (cleared first; no leading '-'), the refusal counted. */
+int command_check(const cmd_caller_t *who, const command_t *cmd, int argc, const sv_t *argv,
+                  buf_t *err);
+/* Count a refusal decided elsewhere (BUSY found at placement, a protocol
+ * error): the command's rejected_calls (cmd may be NULL), an error reply,
+ * errorstats by msg's code. On worker w. */
+void command_refused(int w, const command_t *cmd, const char *msg);
+/* The row's flags and, for a container command, its subcommand's. */
+static inline uint32_t command_flags(const command_t *cmd, int argc, const sv_t *argv)
+{
+    return cmd->flags | (cmd->flags_fn ? cmd->flags_fn(argc, argv) : 0);
+}
+
+/* Run ctx->cmd (every field of ctx set but dirty) on ctx->worker: with
+ * CALL_OOM the maxmemory check first (refused: -1, OOM error replied), then
+ * the handler under the reply cap (a reply past proto-max-bulk-len or the
+ * normal class's hard output limit is replaced by an error, see resp.h), its
+ * time, and every counter: the command's calls/usec/failed_calls, commands
+ * processed, error replies, errorstats. Returns 0 when the handler ran. */
+enum { CALL_OOM = 1 };
+int command_call(cmd_ctx_t *ctx, int flags);
+
 /* Per-worker command statistics, summed by INFO commandstats. */
 cmd_stats_t *command_stats(int worker);
 void command_stats_setup(int workers);
+void command_stats_teardown(void);
 void command_stats_reset(void);
 /* On worker w: count k error replies whose text is msg (its first word is
  * the code: "ERR", "WRONGTYPE", ...), for INFO errorstats. */
@@ -156,5 +208,7 @@ void reply_wrong_arity(reply_t *r, const char *name);
 #define ERR_STRING_TOO_LONG "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
 #define ERR_INVALID_EXPIRE "ERR invalid expire time in '%s' command"
 #define ERR_NOAUTH "NOAUTH Authentication required."
+#define ERR_BUSY                                                                               \
+    "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
 
 #endif

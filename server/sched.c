@@ -164,19 +164,6 @@ void sched_collect_parts(client_t *c, const qcmd_t *qc, task_t *t)
 void sched_exec_cmd(client_t *c, const command_t *cmd, int argc, sv_t *argv, reply_t *r, int db,
                     const int *parts, int nparts, int home)
 {
-    int w = worker_self();
-    cmd_stats_t *cs = &command_stats(w)[cmd->id];
-    if ((cmd->flags & CMD_DENYOOM) && config_get_u64(CFG_MAXMEMORY)) {
-        for (int i = 0; i < nparts; i++) {
-            if (store_make_room(parts[i]) != 0) {
-                reply_error(r, ERR_OOM);
-                stat_add(&cs->rejected_calls, 1);
-                stat_add(&worker_stats(w)->error_replies, 1);
-                command_errstat_add(w, r->err, strlen(r->err), 1);
-                return;
-            }
-        }
-    }
     cmd_ctx_t ctx = {
         .argc = argc,
         .argv = argv,
@@ -184,48 +171,20 @@ void sched_exec_cmd(client_t *c, const command_t *cmd, int argc, sv_t *argv, rep
         .db = db,
         .now_ms = worker_now_ms(),
         .cl = home ? c : NULL,
+        .dbp = home ? &c->db : NULL,
         .cmd = cmd,
-        .worker = w,
+        .worker = worker_self(),
         .parts = parts,
         .nparts = nparts,
     };
-    /* One reply may not outgrow proto-max-bulk-len or the normal class's hard
-     * output limit: past that it is refused rather than built (resp.h). */
-    size_t start = r->out->len, saved_limit = r->limit;
-    int saved_overflow = r->overflow;
-    uint64_t cap = config_get_u64(CFG_PROTO_MAX_BULK_LEN);
-    obl_t obl;
-    config_obl_get(OBL_NORMAL, &obl);
-    if (obl.hard && obl.hard < cap)
-        cap = obl.hard;
-    r->limit = saved_limit && saved_limit < start + cap ? saved_limit : start + cap;
-    r->overflow = 0;
-    uint64_t errors = r->errors;
-    /* Saved and restored: SCRIPT KILL runs here from inside a busy script. */
+    /* What a script turning busy inside publishes as busy (sched_busy.c).
+     * Saved and restored: SCRIPT KILL runs here from inside a busy script. */
     sched_running_t saved = sched_running;
     sched_running = (sched_running_t){c, parts, nparts, 0};
-    uint64_t t0 = mono_us();
-    cmd->proc(&ctx);
-    stat_add(&cs->usec, mono_us() - t0);
+    command_call(&ctx, CALL_OOM);
     if (sched_running.marked)
         sched_busy_clear();
     sched_running = saved;
-    if (r->overflow) {
-        r->out->len = start;
-        r->overflow = 0;
-        r->limit = 0;
-        reply_errorf(r, "ERR reply of more than %llu bytes refused (client-output-buffer-limit "
-                        "or proto-max-bulk-len)", (unsigned long long)cap);
-    }
-    r->limit = saved_limit;
-    r->overflow = saved_overflow;
-    stat_add(&cs->calls, 1);
-    if (r->errors != errors) {
-        stat_add(&cs->failed_calls, 1);
-        stat_add(&worker_stats(w)->error_replies, 1);
-        command_errstat_add(w, r->err, strlen(r->err), 1);
-    }
-    stat_add(&worker_stats(w)->commands_processed, 1);
 }
 
 /* Pipelined commands: prefetch the bucket of the command two ahead and the

@@ -81,39 +81,17 @@ void sched_reply_busy(client_t *c, const qcmd_t *qc, reply_t *r)
 {
     /* As Redis's rejected commands: inside MULTI the transaction is flagged,
      * so its EXEC answers EXECABORT. */
-    if (c->in_multi)
-        c->multi_err = 1;
-    reply_error(r, SCRIPT_BUSY_ERR);
-    int w = worker_self();
-    if (qc->cmd)
-        stat_add(&command_stats(w)[qc->cmd->id].rejected_calls, 1);
-    stat_add(&worker_stats(w)->error_replies, 1);
-    command_errstat_add(w, "BUSY", 4, 1);
-    stat_add(&worker_stats(w)->busy_replies, 1);
-}
-
-static int allowed_busy(client_t *c, const qcmd_t *qc)
-{
-    if (qc->cmd->flags & CMD_ALLOW_BUSY)
-        return 1;
-    /* Of SCRIPT's subcommands, only KILL: it is what ends the script. */
-    if (strcmp(qc->cmd->name, "script") != 0 || qc->argc != 2)
-        return 0;
-    sv_t sub = client_argv(c, qc)[1];
-    return sub.len == 4 && strncasecmp(sub.p, "kill", 4) == 0;
+    c->multi_err |= c->in_multi;
+    reply_error(r, ERR_BUSY);
+    command_refused(worker_self(), qc->cmd, ERR_BUSY);
 }
 
 void sched_busy_run_client(client_t *c)
 {
     while (c->qhead < c->qlen) {
         qcmd_t *qc = &c->q[c->qhead++];
-        if (qc->cmd && !allowed_busy(c, qc)) {
-            if (!(c->flags & (CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSE_ASAP)))
-                sched_reply_busy(c, qc, &c->reply);
-            continue;
-        }
-        /* Errors decided at parse time, and the allowed commands (keyless). */
-        if (client_precheck(c, qc) == 0)
+        /* Only CMD_ALLOW_BUSY commands pass (all keyless: no partition). */
+        if (client_precheck(c, qc, 1) == 0)
             sched_exec(c, qc, &c->reply, c->db, NULL, 0, 1);
     }
     client_queue_done(c);

@@ -268,7 +268,7 @@ static void run_client(client_t *c)
         if (client_output_full(c))
             break; /* resumed by client_settle once the output drains */
         qcmd_t *qc = &c->q[c->qhead];
-        if (client_precheck(c, qc) != 0) {
+        if (client_precheck(c, qc, 0) != 0) {
             c->qhead++;
             continue;
         }

@@ -20,7 +20,7 @@ void sched_locked_run_client(client_t *c)
         if (client_output_full(c))
             break; /* resumed by client_settle once the output drains */
         qcmd_t *qc = &c->q[c->qhead++];
-        if (client_precheck(c, qc) != 0)
+        if (client_precheck(c, qc, 0) != 0)
             continue;
         if (qc->part == -1) {
             sched_exec(c, qc, &c->reply, c->db, NULL, 0, 1);
