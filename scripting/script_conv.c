@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "object.h"
 #include "script_internal.h"
 
 /* ---- RESP -> Lua ------------------------------------------------------------ */
@@ -271,7 +272,7 @@ void conv_push_error(lua_State *L, const char *s, size_t n)
 int conv_number_arg(lua_State *L, int idx, char *dst)
 {
     if (lua_isinteger(L, idx))
-        return snprintf(dst, 32, "%lld", (long long)lua_tointeger(L, idx));
+        return ll_to_str(dst, (long long)lua_tointeger(L, idx));
     /* Redis 7.0 formats every Lua number this way: 3.0 is "3", 0.1 is
      * "0.10000000000000001". */
     return snprintf(dst, 32, "%.17g", (double)lua_tonumber(L, idx));

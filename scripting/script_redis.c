@@ -140,7 +140,8 @@ static int keys_allowed(lstate_t *ls, script_run_t *run, const command_t *cmd, i
     }
     for (int j = 0, n = cmd_keys_count(&keys); j < n; j++) {
         sv_t k = argv[cmd_keys_at(&keys, j)];
-        if ((global || key_declared(ls, run, k)) && part_held(ls, run, store_part_of_key(k)))
+        /* A declared key's partition is held: the EVAL's task took them all. */
+        if (key_declared(ls, run, k) || (global && part_held(ls, run, store_part_of_key(k))))
             continue;
         err->len = 0;
         buf_printf(err, "ERR script tried accessing undeclared key, key: %.*s",
