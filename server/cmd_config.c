@@ -244,14 +244,9 @@ static const char *const config_subcommands[] = {"config|get", "config|set", "co
                                                   "config|help", NULL};
 
 const command_t cmds_config[] = {
-    {.name = "config",
-     .subcommands = config_subcommands,
-     .proc = config_command,
-     .arity = -2,
-     .flags = CMD_ADMIN | CMD_HOME | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE,
-     .acl_categories = "@admin @slow @dangerous",
-     .summary = "A container for server configuration commands",
-     .since = "2.0.0",
-     .group = "server"},
+    CMD_ROW("config", config_command, -2,
+        CMD_ADMIN | CMD_HOME | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0, 0,
+        "@admin @slow @dangerous", "server", "2.0.0",
+        "A container for server configuration commands", .subcommands = config_subcommands),
     {0},
 };

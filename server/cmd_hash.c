@@ -379,42 +379,41 @@ static void hscan_command(cmd_ctx_t *c)
     scan_generic(c, OBJ_HASH, hscan_walk);
 }
 
-#define ROW(name, proc, arity, flags, acl, since, summary)                                         \
-    {name, proc, arity, flags, 1, 1, 1, NULL, acl, summary, since, "hash", 0, NULL, NULL}
-
-#define RO_FAST (CMD_READONLY | CMD_FAST)
-#define W_OOM_FAST (CMD_WRITE | CMD_DENYOOM | CMD_FAST)
-#define W_FAST "@write @hash @fast"
-#define R_FAST "@read @hash @fast"
-#define R_SLOW "@read @hash @slow"
-
 const command_t cmds_hash[] = {
-    ROW("hset", hset_command, -4, W_OOM_FAST, W_FAST, "2.0.0", "Set the string value of a hash field"),
-    ROW("hsetnx", hsetnx_command, 4, W_OOM_FAST, W_FAST, "2.0.0",
+    CMD_ROW("hset", hset_command, -4, CMD_WRITE | CMD_DENYOOM | CMD_FAST, 1, 1, 1,
+        "@write @hash @fast", "hash", "2.0.0", "Set the string value of a hash field"),
+    CMD_ROW("hsetnx", hsetnx_command, 4, CMD_WRITE | CMD_DENYOOM | CMD_FAST, 1, 1, 1,
+        "@write @hash @fast", "hash", "2.0.0",
         "Set the value of a hash field, only if the field does not exist"),
-    ROW("hmset", hmset_command, -4, W_OOM_FAST, W_FAST, "2.0.0",
-        "Set multiple hash fields to multiple values"),
-    ROW("hget", hget_command, 3, RO_FAST, R_FAST, "2.0.0", "Get the value of a hash field"),
-    ROW("hmget", hmget_command, -3, RO_FAST, R_FAST, "2.0.0",
-        "Get the values of all the given hash fields"),
-    ROW("hdel", hdel_command, -3, CMD_WRITE | CMD_FAST, W_FAST, "2.0.0",
-        "Delete one or more hash fields"),
-    ROW("hlen", hlen_command, 2, RO_FAST, R_FAST, "2.0.0", "Get the number of fields in a hash"),
-    ROW("hexists", hexists_command, 3, RO_FAST, R_FAST, "2.0.0",
-        "Determine if a hash field exists"),
-    ROW("hgetall", hgetall_command, 2, CMD_READONLY, R_SLOW, "2.0.0",
-        "Get all the fields and values in a hash"),
-    ROW("hkeys", hkeys_command, 2, CMD_READONLY, R_SLOW, "2.0.0", "Get all the fields in a hash"),
-    ROW("hvals", hvals_command, 2, CMD_READONLY, R_SLOW, "2.0.0", "Get all the values in a hash"),
-    ROW("hincrby", hincrby_command, 4, W_OOM_FAST, W_FAST, "2.0.0",
+    CMD_ROW("hmset", hmset_command, -4, CMD_WRITE | CMD_DENYOOM | CMD_FAST, 1, 1, 1,
+        "@write @hash @fast", "hash", "2.0.0", "Set multiple hash fields to multiple values"),
+    CMD_ROW("hget", hget_command, 3, CMD_READONLY | CMD_FAST, 1, 1, 1, "@read @hash @fast", "hash",
+        "2.0.0", "Get the value of a hash field"),
+    CMD_ROW("hmget", hmget_command, -3, CMD_READONLY | CMD_FAST, 1, 1, 1, "@read @hash @fast",
+        "hash", "2.0.0", "Get the values of all the given hash fields"),
+    CMD_ROW("hdel", hdel_command, -3, CMD_WRITE | CMD_FAST, 1, 1, 1, "@write @hash @fast", "hash",
+        "2.0.0", "Delete one or more hash fields"),
+    CMD_ROW("hlen", hlen_command, 2, CMD_READONLY | CMD_FAST, 1, 1, 1, "@read @hash @fast", "hash",
+        "2.0.0", "Get the number of fields in a hash"),
+    CMD_ROW("hexists", hexists_command, 3, CMD_READONLY | CMD_FAST, 1, 1, 1, "@read @hash @fast",
+        "hash", "2.0.0", "Determine if a hash field exists"),
+    CMD_ROW("hgetall", hgetall_command, 2, CMD_READONLY, 1, 1, 1, "@read @hash @slow", "hash",
+        "2.0.0", "Get all the fields and values in a hash"),
+    CMD_ROW("hkeys", hkeys_command, 2, CMD_READONLY, 1, 1, 1, "@read @hash @slow", "hash", "2.0.0",
+        "Get all the fields in a hash"),
+    CMD_ROW("hvals", hvals_command, 2, CMD_READONLY, 1, 1, 1, "@read @hash @slow", "hash", "2.0.0",
+        "Get all the values in a hash"),
+    CMD_ROW("hincrby", hincrby_command, 4, CMD_WRITE | CMD_DENYOOM | CMD_FAST, 1, 1, 1,
+        "@write @hash @fast", "hash", "2.0.0",
         "Increment the integer value of a hash field by the given number"),
-    ROW("hincrbyfloat", hincrbyfloat_command, 4, W_OOM_FAST, W_FAST, "2.6.0",
+    CMD_ROW("hincrbyfloat", hincrbyfloat_command, 4, CMD_WRITE | CMD_DENYOOM | CMD_FAST, 1, 1, 1,
+        "@write @hash @fast", "hash", "2.6.0",
         "Increment the float value of a hash field by the given amount"),
-    ROW("hstrlen", hstrlen_command, 3, RO_FAST, R_FAST, "3.2.0",
-        "Get the length of the value of a hash field"),
-    ROW("hrandfield", hrandfield_command, -2, CMD_READONLY, R_SLOW, "6.2.0",
-        "Get one or multiple random fields from a hash"),
-    ROW("hscan", hscan_command, -3, CMD_READONLY, R_SLOW, "2.8.0",
+    CMD_ROW("hstrlen", hstrlen_command, 3, CMD_READONLY | CMD_FAST, 1, 1, 1, "@read @hash @fast",
+        "hash", "3.2.0", "Get the length of the value of a hash field"),
+    CMD_ROW("hrandfield", hrandfield_command, -2, CMD_READONLY, 1, 1, 1, "@read @hash @slow",
+        "hash", "6.2.0", "Get one or multiple random fields from a hash"),
+    CMD_ROW("hscan", hscan_command, -3, CMD_READONLY, 1, 1, 1, "@read @hash @slow", "hash", "2.8.0",
         "Incrementally iterate hash fields and associated values"),
     {0},
 };

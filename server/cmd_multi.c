@@ -113,21 +113,24 @@ static void cmd_unwatch(cmd_ctx_t *c)
     reply_ok(c->r);
 }
 
-#define TXN_FLAGS (CMD_NOSCRIPT | CMD_LOADING | CMD_STALE)
-
 const command_t cmds_multi[] = {
-    {"multi", cmd_multi, 1, CMD_HOME | CMD_NOMULTI | CMD_FAST | CMD_ALLOW_BUSY | TXN_FLAGS, 0, 0, 0, NULL,
-     "@fast @transaction", "Mark the start of a transaction block", "1.2.0", "transactions", 0},
-    {"exec", cmd_exec, 1, CMD_TXN | CMD_EXEC | CMD_NOMULTI | TXN_FLAGS, 0, 0, 0, NULL,
-     "@slow @transaction", "Execute all commands issued after MULTI", "1.2.0", "transactions",
-     0},
-    {"discard", cmd_discard, 1, CMD_HOME | CMD_NOMULTI | CMD_FAST | CMD_ALLOW_BUSY | TXN_FLAGS, 0, 0, 0, NULL,
-     "@fast @transaction", "Discard all commands issued after MULTI", "2.0.0", "transactions",
-     0},
-    {"watch", cmd_watch, -2, CMD_TXN | CMD_NOMULTI | CMD_FAST | TXN_FLAGS, 1, -1, 1, NULL,
-     "@fast @transaction", "Watch the given keys to determine execution of the MULTI/EXEC block",
-     "2.2.0", "transactions", 0},
-    {"unwatch", cmd_unwatch, 1, CMD_HOME | CMD_FAST | CMD_ALLOW_BUSY | TXN_FLAGS, 0, 0, 0, NULL,
-     "@fast @transaction", "Forget about all watched keys", "2.2.0", "transactions", 0},
+    CMD_ROW("multi", cmd_multi, 1,
+        CMD_HOME | CMD_NOMULTI | CMD_FAST | CMD_ALLOW_BUSY | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE,
+        0, 0, 0, "@fast @transaction", "transactions", "1.2.0",
+        "Mark the start of a transaction block"),
+    CMD_ROW("exec", cmd_exec, 1,
+        CMD_TXN | CMD_EXEC | CMD_NOMULTI | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0, 0,
+        "@slow @transaction", "transactions", "1.2.0", "Execute all commands issued after MULTI"),
+    CMD_ROW("discard", cmd_discard, 1,
+        CMD_HOME | CMD_NOMULTI | CMD_FAST | CMD_ALLOW_BUSY | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE,
+        0, 0, 0, "@fast @transaction", "transactions", "2.0.0",
+        "Discard all commands issued after MULTI"),
+    CMD_ROW("watch", cmd_watch, -2,
+        CMD_TXN | CMD_NOMULTI | CMD_FAST | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 1, -1, 1,
+        "@fast @transaction", "transactions", "2.2.0",
+        "Watch the given keys to determine execution of the MULTI/EXEC block"),
+    CMD_ROW("unwatch", cmd_unwatch, 1,
+        CMD_HOME | CMD_FAST | CMD_ALLOW_BUSY | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0, 0,
+        "@fast @transaction", "transactions", "2.2.0", "Forget about all watched keys"),
     {0},
 };

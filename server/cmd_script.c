@@ -85,11 +85,6 @@ static void script_command(cmd_ctx_t *c)
     }
 }
 
-#define EVAL_FLAGS (CMD_NOSCRIPT | CMD_MAY_REPLICATE | CMD_STALE | CMD_NO_MANDATORY_KEYS | \
-                    CMD_MOVABLEKEYS)
-#define EVAL_RO_FLAGS (CMD_NOSCRIPT | CMD_READONLY | CMD_STALE | CMD_NO_MANDATORY_KEYS | \
-                       CMD_MOVABLEKEYS)
-
 /* Of SCRIPT's subcommands only KILL is served while a script is busy: it is
  * what ends the script. */
 static uint32_t script_flags(int argc, const sv_t *argv)
@@ -98,16 +93,24 @@ static uint32_t script_flags(int argc, const sv_t *argv)
 }
 
 const command_t cmds_script[] = {
-    {"eval", eval_command, -3, EVAL_FLAGS, 0, 0, 0, NULL, "@slow @scripting",
-     "Execute a Lua script server side", "2.6.0", "scripting", 0, script_keys},
-    {"evalsha", evalsha_command, -3, EVAL_FLAGS, 0, 0, 0, NULL, "@slow @scripting",
-     "Execute a Lua script server side", "2.6.0", "scripting", 0, script_keys},
-    {"eval_ro", eval_ro_command, -3, EVAL_RO_FLAGS, 0, 0, 0, NULL, "@slow @scripting",
-     "Execute a read-only Lua script server side", "7.0.0", "scripting", 0, script_keys},
-    {"evalsha_ro", evalsha_ro_command, -3, EVAL_RO_FLAGS, 0, 0, 0, NULL, "@slow @scripting",
-     "Execute a read-only Lua script server side", "7.0.0", "scripting", 0, script_keys},
-    {"script", script_command, -2, CMD_HOME | CMD_NOSCRIPT, 0, 0, 0, NULL, "@slow @scripting",
-     "A container for Lua scripts management commands", "2.6.0", "scripting", 0, NULL, NULL,
-     script_flags},
+    CMD_ROW("eval", eval_command, -3,
+        CMD_NOSCRIPT | CMD_MAY_REPLICATE | CMD_STALE | CMD_NO_MANDATORY_KEYS | CMD_MOVABLEKEYS,
+        0, 0, 0, "@slow @scripting", "scripting", "2.6.0", "Execute a Lua script server side",
+        .keys_fn = script_keys),
+    CMD_ROW("evalsha", evalsha_command, -3,
+        CMD_NOSCRIPT | CMD_MAY_REPLICATE | CMD_STALE | CMD_NO_MANDATORY_KEYS | CMD_MOVABLEKEYS,
+        0, 0, 0, "@slow @scripting", "scripting", "2.6.0", "Execute a Lua script server side",
+        .keys_fn = script_keys),
+    CMD_ROW("eval_ro", eval_ro_command, -3,
+        CMD_NOSCRIPT | CMD_READONLY | CMD_STALE | CMD_NO_MANDATORY_KEYS | CMD_MOVABLEKEYS, 0, 0, 0,
+        "@slow @scripting", "scripting", "7.0.0", "Execute a read-only Lua script server side",
+        .keys_fn = script_keys),
+    CMD_ROW("evalsha_ro", evalsha_ro_command, -3,
+        CMD_NOSCRIPT | CMD_READONLY | CMD_STALE | CMD_NO_MANDATORY_KEYS | CMD_MOVABLEKEYS, 0, 0, 0,
+        "@slow @scripting", "scripting", "7.0.0", "Execute a read-only Lua script server side",
+        .keys_fn = script_keys),
+    CMD_ROW("script", script_command, -2, CMD_HOME | CMD_NOSCRIPT, 0, 0, 0, "@slow @scripting",
+        "scripting", "2.6.0", "A container for Lua scripts management commands",
+        .flags_fn = script_flags),
     {0},
 };

@@ -456,53 +456,46 @@ static void sscan_command(cmd_ctx_t *c)
     scan_generic(c, OBJ_SET, sscan_walk);
 }
 
-#define ROW(name, proc, arity, flags, first, last, keys_fn, acl, since, summary)                   \
-    {name, proc, arity, flags, first, last, first ? 1 : 0, NULL, acl, summary, since, "set", 0,    \
-     keys_fn, NULL}
-
-#define RO_FAST (CMD_READONLY | CMD_FAST)
-#define W_OOM (CMD_WRITE | CMD_DENYOOM)
-#define W_FAST (CMD_WRITE | CMD_FAST)
-#define A_W_FAST "@write @set @fast"
-#define A_R_FAST "@read @set @fast"
-#define A_R_SLOW "@read @set @slow"
-#define A_W_SLOW "@write @set @slow"
-
 const command_t cmds_set[] = {
-    ROW("sadd", sadd_command, -3, W_OOM | CMD_FAST, 1, 1, NULL, A_W_FAST, "1.0.0",
-        "Add one or more members to a set"),
-    ROW("srem", srem_command, -3, W_FAST, 1, 1, NULL, A_W_FAST, "1.0.0",
-        "Remove one or more members from a set"),
-    ROW("smembers", smembers_command, 2, CMD_READONLY, 1, 1, NULL, A_R_SLOW, "1.0.0",
-        "Get all the members in a set"),
-    ROW("sismember", sismember_command, 3, RO_FAST, 1, 1, NULL, A_R_FAST, "1.0.0",
-        "Determine if a given value is a member of a set"),
-    ROW("smismember", smismember_command, -3, RO_FAST, 1, 1, NULL, A_R_FAST, "6.2.0",
+    CMD_ROW("sadd", sadd_command, -3, CMD_WRITE | CMD_DENYOOM | CMD_FAST, 1, 1, 1,
+        "@write @set @fast", "set", "1.0.0", "Add one or more members to a set"),
+    CMD_ROW("srem", srem_command, -3, CMD_WRITE | CMD_FAST, 1, 1, 1, "@write @set @fast", "set",
+        "1.0.0", "Remove one or more members from a set"),
+    CMD_ROW("smembers", smembers_command, 2, CMD_READONLY, 1, 1, 1, "@read @set @slow", "set",
+        "1.0.0", "Get all the members in a set"),
+    CMD_ROW("sismember", sismember_command, 3, CMD_READONLY | CMD_FAST, 1, 1, 1, "@read @set @fast",
+        "set", "1.0.0", "Determine if a given value is a member of a set"),
+    CMD_ROW("smismember", smismember_command, -3, CMD_READONLY | CMD_FAST, 1, 1, 1,
+        "@read @set @fast", "set", "6.2.0",
         "Returns the membership associated with the given elements for a set"),
-    ROW("scard", scard_command, 2, RO_FAST, 1, 1, NULL, A_R_FAST, "1.0.0",
-        "Get the number of members in a set"),
-    ROW("spop", spop_command, -2, W_FAST, 1, 1, NULL, A_W_FAST, "1.0.0",
-        "Remove and return one or multiple random members from a set"),
-    ROW("srandmember", srandmember_command, -2, CMD_READONLY, 1, 1, NULL, A_R_SLOW, "1.0.0",
-        "Get one or multiple random members from a set"),
-    ROW("smove", smove_command, 4, W_FAST, 1, 2, NULL, A_W_FAST, "1.0.0",
-        "Move a member from one set to another"),
-    ROW("sinter", sinter_command, -2, CMD_READONLY, 1, -1, NULL, A_R_SLOW, "1.0.0",
-        "Intersect multiple sets"),
-    ROW("sintercard", sintercard_command, -3, CMD_READONLY | CMD_MOVABLEKEYS, 0, 0,
-        sintercard_keys, A_R_SLOW, "7.0.0",
-        "Intersect multiple sets and return the cardinality of the result"),
-    ROW("sunion", sunion_command, -2, CMD_READONLY, 1, -1, NULL, A_R_SLOW, "1.0.0",
-        "Add multiple sets"),
-    ROW("sdiff", sdiff_command, -2, CMD_READONLY, 1, -1, NULL, A_R_SLOW, "1.0.0",
+    CMD_ROW("scard", scard_command, 2, CMD_READONLY | CMD_FAST, 1, 1, 1, "@read @set @fast", "set",
+        "1.0.0", "Get the number of members in a set"),
+    CMD_ROW("spop", spop_command, -2, CMD_WRITE | CMD_FAST, 1, 1, 1, "@write @set @fast", "set",
+        "1.0.0", "Remove and return one or multiple random members from a set"),
+    CMD_ROW("srandmember", srandmember_command, -2, CMD_READONLY, 1, 1, 1, "@read @set @slow",
+        "set", "1.0.0", "Get one or multiple random members from a set"),
+    CMD_ROW("smove", smove_command, 4, CMD_WRITE | CMD_FAST, 1, 2, 1, "@write @set @fast", "set",
+        "1.0.0", "Move a member from one set to another"),
+    CMD_ROW("sinter", sinter_command, -2, CMD_READONLY, 1, -1, 1, "@read @set @slow", "set",
+        "1.0.0", "Intersect multiple sets"),
+    CMD_ROW("sintercard", sintercard_command, -3, CMD_READONLY | CMD_MOVABLEKEYS, 0, 0, 0,
+        "@read @set @slow", "set", "7.0.0",
+        "Intersect multiple sets and return the cardinality of the result",
+        .keys_fn = sintercard_keys),
+    CMD_ROW("sunion", sunion_command, -2, CMD_READONLY, 1, -1, 1, "@read @set @slow", "set",
+        "1.0.0", "Add multiple sets"),
+    CMD_ROW("sdiff", sdiff_command, -2, CMD_READONLY, 1, -1, 1, "@read @set @slow", "set", "1.0.0",
         "Subtract multiple sets"),
-    ROW("sinterstore", sinterstore_command, -3, W_OOM, 1, -1, NULL, A_W_SLOW, "1.0.0",
+    CMD_ROW("sinterstore", sinterstore_command, -3, CMD_WRITE | CMD_DENYOOM, 1, -1, 1,
+        "@write @set @slow", "set", "1.0.0",
         "Intersect multiple sets and store the resulting set in a key"),
-    ROW("sunionstore", sunionstore_command, -3, W_OOM, 1, -1, NULL, A_W_SLOW, "1.0.0",
+    CMD_ROW("sunionstore", sunionstore_command, -3, CMD_WRITE | CMD_DENYOOM, 1, -1, 1,
+        "@write @set @slow", "set", "1.0.0",
         "Add multiple sets and store the resulting set in a key"),
-    ROW("sdiffstore", sdiffstore_command, -3, W_OOM, 1, -1, NULL, A_W_SLOW, "1.0.0",
+    CMD_ROW("sdiffstore", sdiffstore_command, -3, CMD_WRITE | CMD_DENYOOM, 1, -1, 1,
+        "@write @set @slow", "set", "1.0.0",
         "Subtract multiple sets and store the resulting set in a key"),
-    ROW("sscan", sscan_command, -3, CMD_READONLY, 1, 1, NULL, A_R_SLOW, "2.8.0",
+    CMD_ROW("sscan", sscan_command, -3, CMD_READONLY, 1, 1, 1, "@read @set @slow", "set", "2.8.0",
         "Incrementally iterate Set elements"),
     {0},
 };

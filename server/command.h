@@ -96,6 +96,22 @@ typedef struct command {
     cmd_flags_fn *flags_fn;     /* per-call flags of a container command */
 } command_t;
 
+/* One row of a command table, every cmds_<group>[] alike. It expands to
+ * designated initializers, so rows stay valid when command_t grows:
+ *   CMD_ROW("get", get_command, 2, CMD_READONLY | CMD_FAST, 1, 1, 1,
+ *           "@read @string @fast", "string", "1.0.0", "Get the value of a key"),
+ * flags are enum cmd_flags; first/last/step are the key positions (0, 0, 0:
+ * none). The optional fields follow as designators, e.g. `.keys_fn = lmpop_keys`,
+ * `.part_fn = scan_part` or `.subcommands = client_subcommands`; whatever a
+ * row leaves out is zero (id is set by command_setup). A row with none passes
+ * nothing for `...`: C23 allows it, GCC and Clang accept it in C11 short of
+ * -pedantic. */
+#define CMD_ROW(name_, proc_, arity_, flags_, first_, last_, step_, acl_, group_, since_,       \
+                summary_, ...)                                                                 \
+    {.name = (name_), .proc = (proc_), .arity = (arity_), .flags = (flags_),                   \
+     .first_key = (first_), .last_key = (last_), .key_step = (step_), .acl_categories = (acl_), \
+     .group = (group_), .since = (since_), .summary = (summary_), __VA_ARGS__}
+
 /* The full name of a container command's subcommand ("client|list"), or NULL. */
 const char *command_subcommand_name(const command_t *cmd, sv_t sub);
 
