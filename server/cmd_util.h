@@ -5,14 +5,7 @@
 #include <stdint.h>
 
 #include "command.h"
-
-/* Glob-style match with Redis's stringmatch rules (* ? [abc] [^a-z] \x), binary
- * safe. Quirks kept from Redis: an unterminated class ("[ab") still matches one
- * byte from its set, "[a-]" is a range up to ']', a range's ends may be given in
- * either order, a pattern nesting more than 1000 '*' never matches, and the
- * empty string is matched by the empty pattern only (not by "*"). Range
- * ends compare as unsigned bytes. Any thread; no state. */
-int glob_match(const char *pat, size_t plen, const char *s, size_t slen, int nocase);
+#include "util.h"
 
 /* Parse argv[i] as an integer; on failure reply ERR_NOT_INT (or msg when not
  * NULL) and return -1. */
@@ -24,23 +17,9 @@ static inline int arg_is(const cmd_ctx_t *c, int i, const char *lit)
     return sv_eq_ci(c->argv[i], lit);
 }
 
-/* Parse a SCAN-family cursor as Redis does (strtoul rules: optional sign, no
- * leading space, no trailing bytes, no overflow; "" is 0). 0 or -1. */
-int parse_scan_cursor(sv_t s, uint64_t *out);
-
 /* proto-max-bulk-len: the largest string value a command may build (APPEND,
  * SETRANGE). Implemented by the config module; any thread. */
 extern size_t cmd_max_bulk_len(void);
-
-/* Room for "%.17Lf" of the largest long double (about 4950 digits): Redis
- * sizes its buffer the same way. */
-#define LD_STR_MAX 5120
-
-/* Redis's "human" long double form (INCRBYFLOAT, HINCRBYFLOAT): fixed point
- * with 17 decimals, trailing zeros and a trailing dot dropped, never an
- * exponent, "-0" shown as "0". Returns the length, or -1 when cap is too
- * small. */
-int format_ld_human(char *dst, size_t cap, long double v);
 
 /* ---- helpers shared by the aggregate types' commands ---------------------
  * randmember_generic and scan_generic look up argv[1]: like the handlers,

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "util.h"
 
 enum obj_type { OBJ_STRING = 0, OBJ_LIST, OBJ_SET, OBJ_ZSET, OBJ_HASH };
 enum obj_enc { ENC_INT = 0, ENC_RAW };
@@ -36,13 +37,6 @@ sv_t obj_str(const obj_t *o, char tmp[24]);
  * trailing bytes, in range). Return 0 on success, -1 if not a number. */
 int obj_str_to_ll(const obj_t *o, long long *out);
 int obj_str_to_ld(const obj_t *o, long double *out);
-
-/* Strict parsers shared by commands: string -> integer/float as Redis accepts them. */
-int str_to_ll(const char *p, size_t n, long long *out);
-int str_to_ld(const char *p, size_t n, long double *out);
-int str_to_double(const char *p, size_t n, double *out);
-/* long long -> decimal; returns length (dst >= 21 bytes). */
-int ll_to_str(char *dst, long long v);
 
 /* Release what a value owns outside its dict entry (string bytes; other types
  * add their case) and leave it an empty ENC_INT 0. */

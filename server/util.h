@@ -1,0 +1,51 @@
+/* util — the leaf helpers every layer uses: Redis's number parsing and
+ * formatting rules, the glob matcher, clocks, the seeded byte hash, the
+ * allocator footprint estimate, and single-writer counters.
+ *
+ * The bottom layer: util includes only system headers and buf.h, and any
+ * module may call it. No function here keeps state besides the hash seed
+ * (set once at startup); all are safe on any thread. */
+#ifndef PERCORE_UTIL_H
+#define PERCORE_UTIL_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+/* ---- numbers ------------------------------------------------------------- */
+
+/* Strict parsers as Redis accepts numbers: no spaces, no trailing bytes, in
+ * range. Return 0 on success, -1 if not a number. */
+int str_to_ll(const char *p, size_t n, long long *out);
+int str_to_ld(const char *p, size_t n, long double *out);
+int str_to_double(const char *p, size_t n, double *out);
+/* long long -> decimal; returns length (dst >= 21 bytes). */
+int ll_to_str(char *dst, long long v);
+
+/* Parse a SCAN-family cursor as Redis does (strtoul rules: optional sign, no
+ * leading space, no trailing bytes, no overflow; "" is 0). 0 or -1. */
+int parse_scan_cursor(sv_t s, uint64_t *out);
+
+/* Room for "%.17Lf" of the largest long double (about 4950 digits): Redis
+ * sizes its buffer the same way. */
+#define LD_STR_MAX 5120
+
+/* Redis's "human" long double form (INCRBYFLOAT, HINCRBYFLOAT): fixed point
+ * with 17 decimals, trailing zeros and a trailing dot dropped, never an
+ * exponent, "-0" shown as "0". Returns the length, or -1 when cap is too
+ * small. */
+int format_ld_human(char *dst, size_t cap, long double v);
+
+/* ---- patterns ------------------------------------------------------------ */
+
+/* Glob-style match with Redis's stringmatch rules (* ? [abc] [^a-z] \x), binary
+ * safe. Quirks kept from Redis: an unterminated class ("[ab") still matches one
+ * byte from its set, "[a-]" is a range up to ']', a range's ends may be given in
+ * either order, a pattern nesting more than 1000 '*' never matches, and the
+ * empty string is matched by the empty pattern only (not by "*"). Range
+ * ends compare as unsigned bytes. */
+int glob_match(const char *pat, size_t plen, const char *s, size_t slen, int nocase);
+
+#endif
