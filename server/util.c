@@ -1,5 +1,6 @@
-/* util — leaf helpers: Redis's number rules, the glob matcher. Stateless;
- * any thread. See util.h. */
+/* util — leaf helpers: Redis's number rules, the glob matcher, clocks and the
+ * seeded byte hash. Any thread; the only state is the hash seed, written once
+ * at startup. See util.h. */
 #include "util.h"
 
 #include <ctype.h>
@@ -9,6 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#include <xxhash.h>
 
 /* ---- numbers --------------------------------------------------------------- */
 
@@ -308,4 +312,43 @@ int glob_match(const char *pat, size_t plen, const char *s, size_t slen, int noc
     int give_up = 0;
     return glob_rec((const unsigned char *)pat, plen, (const unsigned char *)s, slen, nocase,
                     &give_up, 0);
+}
+
+/* ---- clocks ------------------------------------------------------------ */
+
+static uint64_t clock_us(clockid_t id)
+{
+    struct timespec ts;
+    clock_gettime(id, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+uint64_t now_us(void)
+{
+    return clock_us(CLOCK_REALTIME);
+}
+
+uint64_t now_ms(void)
+{
+    return clock_us(CLOCK_REALTIME) / 1000u;
+}
+
+uint64_t mono_us(void)
+{
+    return clock_us(CLOCK_MONOTONIC);
+}
+
+/* ---- hashing --------------------------------------------------------------- */
+
+/* Set once at startup, before any table holds keys; read-only afterwards. */
+static uint64_t hash_seed;
+
+void hash_bytes_seed(uint64_t seed)
+{
+    hash_seed = seed;
+}
+
+uint64_t hash_bytes(const char *k, size_t n)
+{
+    return XXH3_64bits_withSeed(k, n, hash_seed);
 }

@@ -48,4 +48,21 @@ int format_ld_human(char *dst, size_t cap, long double v);
  * ends compare as unsigned bytes. */
 int glob_match(const char *pat, size_t plen, const char *s, size_t slen, int nocase);
 
+/* ---- clocks -------------------------------------------------------------- */
+
+/* Milliseconds / microseconds since the epoch, wall clock. */
+uint64_t now_ms(void);
+uint64_t now_us(void);
+/* Microseconds of the monotonic clock (durations and budgets). */
+uint64_t mono_us(void);
+
+/* ---- hashing ------------------------------------------------------------- */
+
+/* The seeded 64-bit hash of byte strings that every hash table keys on (the
+ * store's dicts and the aggregate values' tables), so that clients cannot
+ * flood a bucket. Seed it once at startup, before any table holds keys; 0
+ * (the default) is fine for tests. */
+void hash_bytes_seed(uint64_t seed);
+uint64_t hash_bytes(const char *k, size_t n);
+
 #endif
