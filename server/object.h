@@ -45,12 +45,5 @@ void obj_free(obj_t *o);
 int obj_is_empty(const obj_t *o);
 /* Bytes a value owns outside its entry, as the memory accounts count them. */
 size_t obj_mem(const obj_t *o);
-/* The allocator footprint the memory accounts charge for a malloc(n): a
- * consistent estimate (header + 16-byte rounding), not malloc_usable_size. */
-static inline size_t mem_alloc_size(size_t n)
-{
-    size_t s = (n + 8 + 15) & ~(size_t)15;
-    return s < 32 ? 32 : s;
-}
 
 #endif

@@ -65,4 +65,38 @@ uint64_t mono_us(void);
 void hash_bytes_seed(uint64_t seed);
 uint64_t hash_bytes(const char *k, size_t n);
 
+/* ---- memory -------------------------------------------------------------- */
+
+/* The allocator footprint the memory accounts charge for a malloc(n): a
+ * consistent estimate (header + 16-byte rounding), not malloc_usable_size. */
+static inline size_t mem_alloc_size(size_t n)
+{
+    size_t s = (n + 8 + 15) & ~(size_t)15;
+    return s < 32 ? 32 : s;
+}
+
+/* ---- threads ------------------------------------------------------------- */
+
+/* The pause between two polls of a spinning waiter (rings, spinlocks). */
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ volatile("yield");
+#endif
+}
+
+/* A counter with one writer thread, read by any: a relaxed load and store
+ * instead of an atomic add, as cheap as a plain increment. */
+static inline void stat_add(_Atomic uint64_t *c, uint64_t n)
+{
+    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
+                          memory_order_relaxed);
+}
+static inline uint64_t stat_get(_Atomic uint64_t *c)
+{
+    return atomic_load_explicit(c, memory_order_relaxed);
+}
+
 #endif
