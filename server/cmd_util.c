@@ -117,6 +117,46 @@ void randmember_generic(cmd_ctx_t *c, int type, const char *with_opt, rand_one_f
 
 /* ---- HSCAN SSCAN ZSCAN --------------------------------------------------------- */
 
+int scan_opts_parse(cmd_ctx_t *c, int first, scan_opts_t *o)
+{
+    o->pat = (sv_t){"", 0};
+    o->use_pat = 0;
+    o->count = 10;
+    for (int j = first; j < c->argc; j += 2) {
+        if (j + 1 >= c->argc) {
+            reply_error(c->r, ERR_SYNTAX);
+            return -1;
+        }
+        if (arg_is(c, j, "count")) {
+            if (arg_ll(c, j + 1, &o->count, NULL) != 0)
+                return -1;
+            if (o->count < 1) {
+                reply_error(c->r, ERR_SYNTAX);
+                return -1;
+            }
+        } else if (arg_is(c, j, "match")) {
+            o->pat = c->argv[j + 1];
+            o->use_pat = !(o->pat.len == 1 && o->pat.p[0] == '*');
+        } else {
+            reply_error(c->r, ERR_SYNTAX);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void scan_reply(cmd_ctx_t *c, uint64_t cursor, const buf_t *items, long nitems)
+{
+    char num[24];
+    sv_t s;
+
+    reply_array(c->r, 2);
+    reply_bulk(c->r, num, (size_t)snprintf(num, sizeof num, "%llu", (unsigned long long)cursor));
+    reply_array(c->r, nitems);
+    for (size_t off = 0; items_next(items, &off, &s);)
+        reply_bulk(c->r, s.p, s.len);
+}
+
 void scan_generic(cmd_ctx_t *c, int type, scan_walk_fn *walk)
 {
     uint64_t cursor;

@@ -3,7 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "types.h"
+#include "t_hash.h"
+#include "t_list.h"
+#include "t_set.h"
+#include "t_zset.h"
 
 const char *obj_type_name(int type)
 {

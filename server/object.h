@@ -1,9 +1,16 @@
-/* object — values stored under keys. Strings now; the other types add an enum
- * value and their own file. */
+/* object — the value stored under a key (obj_t): a string's bytes or integer
+ * inline, or a pointer to an aggregate of the data-structure layer
+ * (t_list.h, t_hash.h, t_set.h, t_zset.h), with the type-generic operations
+ * on it (free, emptiness, memory, string conversions).
+ *
+ * Above the data structures and below the store (dict.h embeds obj_t):
+ * object.c calls the structures' free/len/mem functions, and they never call
+ * it. Callers hold the partition of the value's key. */
 #ifndef PERCORE_OBJECT_H
 #define PERCORE_OBJECT_H
 
 #include <stdint.h>
+#include <string.h>
 
 #include "buf.h"
 #include "util.h"
@@ -45,5 +52,16 @@ void obj_free(obj_t *o);
 int obj_is_empty(const obj_t *o);
 /* Bytes a value owns outside its entry, as the memory accounts count them. */
 size_t obj_mem(const obj_t *o);
+
+/* New objects holding a fresh, empty value (for db_add / db_set_obj). */
+static inline obj_t obj_make(int type, void *ptr)
+{
+    obj_t o;
+    memset(&o, 0, sizeof o);
+    o.type = (uint8_t)type;
+    o.enc = ENC_RAW;
+    o.v.ptr = ptr;
+    return o;
+}
 
 #endif
