@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "object.h"
-#include "types.h"
+#include "t_common.h"
 
 #define ERR_POSITIVE "ERR value is out of range, must be positive"
 

@@ -4,7 +4,10 @@
 
 #include <stdint.h>
 
+#include "buf.h"
 #include "command.h"
+#include "db.h"
+#include "object.h"
 #include "util.h"
 
 /* Parse argv[i] as an integer; on failure reply ERR_NOT_INT (or msg when not
@@ -43,7 +46,40 @@ typedef void rand_distinct_fn(cmd_ctx_t *c, void *value, size_t count, int with)
 void randmember_generic(cmd_ctx_t *c, int type, const char *with_opt, rand_one_fn *one,
                         rand_distinct_fn *distinct);
 
-struct scan_opts; /* types.h */
+/* ---- lookups shared by the aggregate types' command files ---------------- */
+
+/* Look key up for a command on type `type`: *out is the value or NULL when the
+ * key is missing; returns -1 (after replying WRONGTYPE) when it holds another
+ * type. */
+static inline int t_lookup(cmd_ctx_t *c, sv_t key, int type, int flags, obj_t **out)
+{
+    obj_t *o = db_lookup(c, key, flags);
+    if (o && o->type != type) {
+        reply_error(c->r, ERR_WRONGTYPE);
+        return -1;
+    }
+    *out = o;
+    return 0;
+}
+
+/* ---- SCAN-family arguments and replies of HSCAN, SSCAN and ZSCAN ---------- */
+
+typedef struct scan_opts {
+    sv_t pat;
+    int use_pat;
+    long long count;
+} scan_opts_t;
+
+/* Parse "[MATCH pattern] [COUNT count]" from argument `first`; replies the
+ * error and returns -1 when invalid. */
+int scan_opts_parse(cmd_ctx_t *c, int first, scan_opts_t *o);
+static inline int scan_match(const scan_opts_t *o, sv_t s)
+{
+    return !o->use_pat || glob_match(o->pat.p, o->pat.len, s.p, s.len, 0);
+}
+/* Reply [cursor, [items...]] from a buffer of length-prefixed strings
+ * (t_common.h's scan_push). */
+void scan_reply(cmd_ctx_t *c, uint64_t cursor, const buf_t *items, long nitems);
 
 /* What one HSCAN, SSCAN or ZSCAN call gathers: the elements (and values or
  * scores) that pass the options, scan_push'ed into items, n of them. */
