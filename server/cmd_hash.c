@@ -10,8 +10,10 @@
 #include "cmd_util.h"
 #include "command.h"
 #include "db.h"
+#include "object.h"
 #include "resp.h"
-#include "types.h"
+#include "t_common.h"
+#include "t_hash.h"
 
 static hash_t *H(const obj_t *o)
 {

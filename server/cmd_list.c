@@ -9,8 +9,9 @@
 #include "cmd_util.h"
 #include "command.h"
 #include "db.h"
+#include "object.h"
 #include "resp.h"
-#include "types.h"
+#include "t_list.h"
 
 #define ERR_POSITIVE "ERR value is out of range, must be positive"
 

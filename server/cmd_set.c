@@ -11,8 +11,10 @@
 #include "cmd_util.h"
 #include "command.h"
 #include "db.h"
+#include "object.h"
 #include "resp.h"
-#include "types.h"
+#include "t_common.h"
+#include "t_set.h"
 
 #define ERR_NUMKEYS "ERR numkeys should be greater than 0"
 

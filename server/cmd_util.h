@@ -4,15 +4,11 @@
 
 #include <stdint.h>
 
+#include "buf.h"
 #include "command.h"
-
-/* Glob-style match with Redis's stringmatch rules (* ? [abc] [^a-z] \x), binary
- * safe. Quirks kept from Redis: an unterminated class ("[ab") still matches one
- * byte from its set, "[a-]" is a range up to ']', a range's ends may be given in
- * either order, a pattern nesting more than 1000 '*' never matches, and the
- * empty string is matched by the empty pattern only (not by "*"). Range
- * ends compare as unsigned bytes. Any thread; no state. */
-int glob_match(const char *pat, size_t plen, const char *s, size_t slen, int nocase);
+#include "db.h"
+#include "object.h"
+#include "util.h"
 
 /* Parse argv[i] as an integer; on failure reply ERR_NOT_INT (or msg when not
  * NULL) and return -1. */
@@ -24,23 +20,9 @@ static inline int arg_is(const cmd_ctx_t *c, int i, const char *lit)
     return sv_eq_ci(c->argv[i], lit);
 }
 
-/* Parse a SCAN-family cursor as Redis does (strtoul rules: optional sign, no
- * leading space, no trailing bytes, no overflow; "" is 0). 0 or -1. */
-int parse_scan_cursor(sv_t s, uint64_t *out);
-
 /* proto-max-bulk-len: the largest string value a command may build (APPEND,
  * SETRANGE). Implemented by the config module; any thread. */
 extern size_t cmd_max_bulk_len(void);
-
-/* Room for "%.17Lf" of the largest long double (about 4950 digits): Redis
- * sizes its buffer the same way. */
-#define LD_STR_MAX 5120
-
-/* Redis's "human" long double form (INCRBYFLOAT, HINCRBYFLOAT): fixed point
- * with 17 decimals, trailing zeros and a trailing dot dropped, never an
- * exponent, "-0" shown as "0". Returns the length, or -1 when cap is too
- * small. */
-int format_ld_human(char *dst, size_t cap, long double v);
 
 /* ---- helpers shared by the aggregate types' commands ---------------------
  * randmember_generic and scan_generic look up argv[1]: like the handlers,
@@ -64,7 +46,40 @@ typedef void rand_distinct_fn(cmd_ctx_t *c, void *value, size_t count, int with)
 void randmember_generic(cmd_ctx_t *c, int type, const char *with_opt, rand_one_fn *one,
                         rand_distinct_fn *distinct);
 
-struct scan_opts; /* types.h */
+/* ---- lookups shared by the aggregate types' command files ---------------- */
+
+/* Look key up for a command on type `type`: *out is the value or NULL when the
+ * key is missing; returns -1 (after replying WRONGTYPE) when it holds another
+ * type. */
+static inline int t_lookup(cmd_ctx_t *c, sv_t key, int type, int flags, obj_t **out)
+{
+    obj_t *o = db_lookup(c, key, flags);
+    if (o && o->type != type) {
+        reply_error(c->r, ERR_WRONGTYPE);
+        return -1;
+    }
+    *out = o;
+    return 0;
+}
+
+/* ---- SCAN-family arguments and replies of HSCAN, SSCAN and ZSCAN ---------- */
+
+typedef struct scan_opts {
+    sv_t pat;
+    int use_pat;
+    long long count;
+} scan_opts_t;
+
+/* Parse "[MATCH pattern] [COUNT count]" from argument `first`; replies the
+ * error and returns -1 when invalid. */
+int scan_opts_parse(cmd_ctx_t *c, int first, scan_opts_t *o);
+static inline int scan_match(const scan_opts_t *o, sv_t s)
+{
+    return !o->use_pat || glob_match(o->pat.p, o->pat.len, s.p, s.len, 0);
+}
+/* Reply [cursor, [items...]] from a buffer of length-prefixed strings
+ * (t_common.h's scan_push). */
+void scan_reply(cmd_ctx_t *c, uint64_t cursor, const buf_t *items, long nitems);
 
 /* What one HSCAN, SSCAN or ZSCAN call gathers: the elements (and values or
  * scores) that pass the options, scan_push'ed into items, n of them. */

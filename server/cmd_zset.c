@@ -13,10 +13,13 @@
 #include <string.h>
 
 #include "cmd_util.h"
+#include "cmd_zset.h"
 #include "command.h"
 #include "db.h"
+#include "object.h"
 #include "resp.h"
-#include "types.h"
+#include "t_common.h"
+#include "t_zset.h"
 
 #define ERR_SCORE_RANGE "ERR min or max is not a float"
 #define ERR_LEX_RANGE "ERR min or max not valid string range item"

@@ -12,10 +12,15 @@
 #include <string.h>
 
 #include "cmd_util.h"
+#include "cmd_zset.h"
 #include "command.h"
 #include "db.h"
+#include "object.h"
 #include "resp.h"
-#include "types.h"
+#include "t_common.h"
+#include "t_htab.h"
+#include "t_set.h"
+#include "t_zset.h"
 
 static zset_t *Z(const obj_t *o)
 {

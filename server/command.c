@@ -10,7 +10,6 @@
 #include "script.h"
 
 /* Each group is an array ended by a row with no name. */
-extern const command_t cmds_list[], cmds_hash[], cmds_set[], cmds_zset[]; /* types.h */
 static const command_t *const group_rows[] = {cmds_string, cmds_keys, cmds_server, cmds_config,
                                               cmds_multi, cmds_list, cmds_hash, cmds_set,
                                               cmds_zset, cmds_script};

@@ -122,6 +122,10 @@ extern const command_t cmds_keys[];
 extern const command_t cmds_server[];
 extern const command_t cmds_config[];
 extern const command_t cmds_multi[];
+extern const command_t cmds_list[];
+extern const command_t cmds_hash[];
+extern const command_t cmds_set[];
+extern const command_t cmds_zset[];
 
 void command_setup(void);
 void command_teardown(void);

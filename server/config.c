@@ -16,6 +16,7 @@
 #include "fdlimit.h"
 #include "log.h"
 #include "store.h"
+#include "util.h"
 
 config_t cfg;
 
@@ -71,43 +72,6 @@ int config_fail(char *err, size_t errlen, const char *fmt, ...)
         va_end(ap);
     }
     return -1;
-}
-
-/* Redis's string2ll rules: optional '-', digits, no leading zeros, no spaces.
- * The same rules as object.c's str_to_ll, kept here so that config links
- * without the object and store modules (tests/unit/config replaces
- * store_set_maxmemory with a weak stand-in). */
-static int parse_ll(const char *p, size_t len, long long *out)
-{
-    size_t i = 0;
-    int neg = 0;
-    if (len == 0)
-        return 0;
-    if (p[0] == '-') {
-        neg = 1;
-        i = 1;
-    }
-    if (i == len || (p[i] == '0' && (len - i > 1 || neg)))
-        return 0;
-    unsigned long long v = 0;
-    for (; i < len; i++) {
-        if (p[i] < '0' || p[i] > '9')
-            return 0;
-        unsigned d = (unsigned)(p[i] - '0');
-        if (v > (ULLONG_MAX - d) / 10)
-            return 0;
-        v = v * 10 + d;
-    }
-    if (neg) {
-        if (v > (unsigned long long)LLONG_MAX + 1)
-            return 0;
-        *out = v == (unsigned long long)LLONG_MAX + 1 ? LLONG_MIN : -(long long)v;
-    } else {
-        if (v > (unsigned long long)LLONG_MAX)
-            return 0;
-        *out = (long long)v;
-    }
-    return 1;
 }
 
 /* A memory size as redis.conf writes it: digits, then b, k, kb, m, mb, g or gb
@@ -220,7 +184,7 @@ int config_parse_value(const config_opt_t *o, const char *v, size_t len, cval_t 
     out->s = NULL;
     switch (o->type) {
     case CFGT_INT:
-        if (!parse_ll(v, len, &n))
+        if (str_to_ll(v, len, &n) != 0)
             return config_fail(err, errlen, "argument couldn't be parsed into an integer");
         break;
     case CFGT_MEM:

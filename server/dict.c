@@ -2,8 +2,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <xxhash.h>
 
 #include "log.h"
 
@@ -19,19 +17,6 @@ struct dict {
     size_t nvol, volcap;
     uint64_t rng;
 };
-
-/* Set once at startup, before any dict exists; read-only afterwards. */
-static uint64_t hash_seed;
-
-void dict_set_hash_seed(uint64_t seed)
-{
-    hash_seed = seed;
-}
-
-uint64_t dict_hash(const char *k, size_t n)
-{
-    return XXH3_64bits_withSeed(k, n, hash_seed);
-}
 
 size_t dict_entry_mem(size_t klen)
 {
@@ -173,22 +158,15 @@ int dict_rehash(dict_t *d, int n)
     return 0;
 }
 
-static uint64_t mono_now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
 int dict_rehash_us(dict_t *d, uint64_t budget_us)
 {
     if (d->rehashidx < 0)
         shrink_if_needed(d);
     if (d->rehashidx < 0)
         return 0;
-    uint64_t start = mono_now_us();
+    uint64_t start = mono_us();
     while (dict_rehash(d, 100)) {
-        if (mono_now_us() - start >= budget_us)
+        if (mono_us() - start >= budget_us)
             return 1;
     }
     return 0;

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "object.h"
+#include "util.h"
 
 #define DICT_NO_EXPIRE (-1)
 #define DICT_NOT_VOLATILE UINT32_MAX
@@ -38,10 +39,17 @@ dict_t *dict_create(uint64_t seed);
 /* Frees every entry (calling fn first on each, when not NULL) and the dict. */
 void dict_destroy(dict_t *d, void (*fn)(void *arg, dict_entry_t *e), void *arg);
 
-/* Seed the key hash (against collision flooding). Call once at startup,
- * before any dict holds keys; 0 (the default) is fine for tests. */
-void dict_set_hash_seed(uint64_t seed);
-uint64_t dict_hash(const char *k, size_t n);
+/* The key hash: util's seeded hash_bytes (against collision flooding). Seed
+ * it once at startup, before any dict holds keys; 0 (the default) is fine for
+ * tests. */
+static inline void dict_set_hash_seed(uint64_t seed)
+{
+    hash_bytes_seed(seed);
+}
+static inline uint64_t dict_hash(const char *k, size_t n)
+{
+    return hash_bytes(k, n);
+}
 /* A hint for a lookup soon of hash h: stage 0 prefetches its bucket, stage 1
  * (once the bucket is cached) the chain's first entry. Changes nothing. */
 void dict_prefetch(const dict_t *d, uint64_t h, int stage);

@@ -1,16 +1,12 @@
 #include "object.h"
 
-#include <ctype.h>
-#include <errno.h>
-#include <limits.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "types.h"
-
-/* Redis refuses longer float strings (MAX_LONG_DOUBLE_CHARS). */
-#define MAX_FLOAT_CHARS (5 * 1024)
+#include "t_hash.h"
+#include "t_list.h"
+#include "t_set.h"
+#include "t_zset.h"
 
 const char *obj_type_name(int type)
 {
@@ -58,112 +54,6 @@ int obj_str_to_ld(const obj_t *o, long double *out)
         return 0;
     }
     return str_to_ld(o->v.s.p, o->v.s.len, out);
-}
-
-/* Redis's string2ll: an optional '-', then "0" or digits not starting with 0,
- * nothing else, and within range. */
-int str_to_ll(const char *p, size_t n, long long *out)
-{
-    if (n == 0 || n > 20)
-        return -1;
-    if (n == 1 && p[0] == '0') {
-        *out = 0;
-        return 0;
-    }
-    size_t i = 0;
-    int neg = 0;
-    if (p[0] == '-') {
-        neg = 1;
-        i = 1;
-        if (n == 1)
-            return -1;
-    }
-    if (p[i] < '1' || p[i] > '9')
-        return -1;
-    unsigned long long v = 0;
-    for (; i < n; i++) {
-        if (p[i] < '0' || p[i] > '9')
-            return -1;
-        unsigned d = (unsigned)(p[i] - '0');
-        if (v > (ULLONG_MAX - d) / 10)
-            return -1;
-        v = v * 10 + d;
-    }
-    if (neg) {
-        if (v > (unsigned long long)LLONG_MAX + 1)
-            return -1;
-        *out = v == (unsigned long long)LLONG_MAX + 1 ? LLONG_MIN : -(long long)v;
-    } else {
-        if (v > (unsigned long long)LLONG_MAX)
-            return -1;
-        *out = (long long)v;
-    }
-    return 0;
-}
-
-/* Shared by both float parsers: a NUL-terminated copy (the input is a view),
- * the parse, and Redis's checks (string2ld/string2d in Redis 7.0): no leading
- * space, whole string consumed, no overflow or underflow to zero, no NaN.
- * "inf" and "-inf" are accepted, as Redis does. */
-static int parse_float(const char *p, size_t n, int want_ld, long double *ld, double *d)
-{
-    char stackbuf[128];
-    if (n == 0 || n >= MAX_FLOAT_CHARS)
-        return -1;
-    if (isspace((unsigned char)p[0]) || memchr(p, '\0', n))
-        return -1;
-    char *buf = n < sizeof stackbuf ? stackbuf : malloc(n + 1);
-    if (!buf)
-        return -1;
-    memcpy(buf, p, n);
-    buf[n] = '\0';
-    char *end;
-    int ok;
-    errno = 0;
-    if (want_ld) {
-        long double v = strtold(buf, &end);
-        ok = end == buf + n && !isnan(v) &&
-             !(errno == ERANGE && (isinf(v) || fpclassify(v) == FP_ZERO));
-        if (ok)
-            *ld = v;
-    } else {
-        double v = strtod(buf, &end);
-        ok = end == buf + n && !isnan(v) &&
-             !(errno == ERANGE && (isinf(v) || fpclassify(v) == FP_ZERO));
-        if (ok)
-            *d = v;
-    }
-    if (buf != stackbuf)
-        free(buf);
-    return ok ? 0 : -1;
-}
-
-int str_to_ld(const char *p, size_t n, long double *out)
-{
-    return parse_float(p, n, 1, out, NULL);
-}
-
-int str_to_double(const char *p, size_t n, double *out)
-{
-    return parse_float(p, n, 0, NULL, out);
-}
-
-int ll_to_str(char *dst, long long v)
-{
-    char tmp[24];
-    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
-    int n = 0;
-    do {
-        tmp[n++] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    int len = 0;
-    if (v < 0)
-        dst[len++] = '-';
-    while (n)
-        dst[len++] = tmp[--n];
-    dst[len] = '\0';
-    return len;
 }
 
 int obj_is_empty(const obj_t *o)

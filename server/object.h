@@ -1,11 +1,19 @@
-/* object — values stored under keys. Strings now; the other types add an enum
- * value and their own file. */
+/* object — the value stored under a key (obj_t): a string's bytes or integer
+ * inline, or a pointer to an aggregate of the data-structure layer
+ * (t_list.h, t_hash.h, t_set.h, t_zset.h), with the type-generic operations
+ * on it (free, emptiness, memory, string conversions).
+ *
+ * Above the data structures and below the store (dict.h embeds obj_t):
+ * object.c calls the structures' free/len/mem functions, and they never call
+ * it. Callers hold the partition of the value's key. */
 #ifndef PERCORE_OBJECT_H
 #define PERCORE_OBJECT_H
 
 #include <stdint.h>
+#include <string.h>
 
 #include "buf.h"
+#include "util.h"
 
 enum obj_type { OBJ_STRING = 0, OBJ_LIST, OBJ_SET, OBJ_ZSET, OBJ_HASH };
 enum obj_enc { ENC_INT = 0, ENC_RAW };
@@ -37,13 +45,6 @@ sv_t obj_str(const obj_t *o, char tmp[24]);
 int obj_str_to_ll(const obj_t *o, long long *out);
 int obj_str_to_ld(const obj_t *o, long double *out);
 
-/* Strict parsers shared by commands: string -> integer/float as Redis accepts them. */
-int str_to_ll(const char *p, size_t n, long long *out);
-int str_to_ld(const char *p, size_t n, long double *out);
-int str_to_double(const char *p, size_t n, double *out);
-/* long long -> decimal; returns length (dst >= 21 bytes). */
-int ll_to_str(char *dst, long long v);
-
 /* Release what a value owns outside its dict entry (string bytes; other types
  * add their case) and leave it an empty ENC_INT 0. */
 void obj_free(obj_t *o);
@@ -51,12 +52,16 @@ void obj_free(obj_t *o);
 int obj_is_empty(const obj_t *o);
 /* Bytes a value owns outside its entry, as the memory accounts count them. */
 size_t obj_mem(const obj_t *o);
-/* The allocator footprint the memory accounts charge for a malloc(n): a
- * consistent estimate (header + 16-byte rounding), not malloc_usable_size. */
-static inline size_t mem_alloc_size(size_t n)
+
+/* New objects holding a fresh, empty value (for db_add / db_set_obj). */
+static inline obj_t obj_make(int type, void *ptr)
 {
-    size_t s = (n + 8 + 15) & ~(size_t)15;
-    return s < 32 ? 32 : s;
+    obj_t o;
+    memset(&o, 0, sizeof o);
+    o.type = (uint8_t)type;
+    o.enc = ENC_RAW;
+    o.v.ptr = ptr;
+    return o;
 }
 
 #endif

@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util.h"
+
 /* ---- request parsing ---------------------------------------------------- */
 
 #define ERR_MBULK_LEN "Protocol error: invalid multibulk length"
@@ -29,49 +31,6 @@
 /* Redis does not check the two bytes after a bulk payload; we require CRLF so a
  * client that miscounts a length fails loudly instead of desynchronising. */
 #define ERR_BULK_CRLF "Protocol error: expected '\\r\\n' after bulk data"
-
-/* Parse a decimal long long with Redis's string2ll rules: no sign other than a
- * leading '-', no leading zeros, no "-0", at most 20 characters, no overflow. */
-static int parse_ll(const char *s, size_t n, long long *out)
-{
-    size_t i = 0;
-    int neg = 0;
-    unsigned long long v;
-
-    if (n == 0 || n > 20)
-        return 0;
-    if (n == 1 && s[0] == '0') {
-        *out = 0;
-        return 1;
-    }
-    if (s[0] == '-') {
-        neg = 1;
-        if (++i == n)
-            return 0;
-    }
-    if (s[i] < '1' || s[i] > '9')
-        return 0;
-    v = (unsigned long long)(s[i++] - '0');
-    for (; i < n; i++) {
-        unsigned d;
-        if (s[i] < '0' || s[i] > '9')
-            return 0;
-        d = (unsigned)(s[i] - '0');
-        if (v > (~0ULL - d) / 10)
-            return 0;
-        v = v * 10 + d;
-    }
-    if (neg) {
-        if (v > (unsigned long long)LLONG_MAX + 1)
-            return 0;
-        *out = v == (unsigned long long)LLONG_MAX + 1 ? LLONG_MIN : -(long long)v;
-    } else {
-        if (v > (unsigned long long)LLONG_MAX)
-            return 0;
-        *out = (long long)v;
-    }
-    return 1;
-}
 
 /* Find the '\r' ending the '*' or '$' header that starts at data[pos],
  * scanning on from ps->scanned (bytes after pos already known to hold none), so
@@ -139,7 +98,7 @@ static int parse_multibulk(resp_parser_t *ps, char *data, size_t len, const resp
         rc = find_header(ps, data, len, 0, lim, &cr, res, ERR_MBULK_BIG, ERR_MBULK_LEN);
         if (rc != RESP_OK)
             return rc;
-        if (!parse_ll(data + 1, cr - 1, &v) ||
+        if (str_to_ll(data + 1, cr - 1, &v) != 0 ||
             (v > 0 && ((unsigned long long)v > lim->max_args || v > INT_MAX))) {
             res->err = ERR_MBULK_LEN;
             return RESP_ERROR;
@@ -167,7 +126,7 @@ static int parse_multibulk(resp_parser_t *ps, char *data, size_t len, const resp
                 res->err = err_expected_dollar(data[pos]);
                 return RESP_ERROR;
             }
-            if (!parse_ll(data + pos + 1, cr - pos - 1, &v) || v < 0 ||
+            if (str_to_ll(data + pos + 1, cr - pos - 1, &v) != 0 || v < 0 ||
                 (unsigned long long)v > lim->max_bulk) {
                 res->err = ERR_BULK_LEN;
                 return RESP_ERROR;

@@ -10,6 +10,8 @@
 #include <stdatomic.h>
 #include <stddef.h>
 
+#include "util.h"
+
 typedef struct ring {
     alignas(64) _Atomic size_t head; /* next slot to read; written by the consumer */
     alignas(64) _Atomic size_t tail; /* next slot to write; written by the producer */
@@ -50,16 +52,6 @@ static inline size_t ring_depth(ring_t *r)
 {
     return atomic_load_explicit(&r->tail, memory_order_relaxed) -
            atomic_load_explicit(&r->head, memory_order_relaxed);
-}
-
-/* The pause between two polls of a spinning waiter (rings, spinlocks). */
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__)
-    __asm__ volatile("yield");
-#endif
 }
 
 #endif

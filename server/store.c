@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <time.h>
 
 #include "db.h"
 #include "log.h"
@@ -15,30 +14,6 @@
 /* Written by store_setup/teardown only, before/after workers run. */
 partition_t *store_parts;
 int store_nparts, store_ndbs;
-
-/* ---- clocks ------------------------------------------------------------ */
-
-static uint64_t clock_us(clockid_t id)
-{
-    struct timespec ts;
-    clock_gettime(id, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
-uint64_t now_us(void)
-{
-    return clock_us(CLOCK_REALTIME);
-}
-
-uint64_t now_ms(void)
-{
-    return clock_us(CLOCK_REALTIME) / 1000u;
-}
-
-uint64_t mono_us(void)
-{
-    return clock_us(CLOCK_MONOTONIC);
-}
 
 /* ---- setup ------------------------------------------------------------- */
 

@@ -48,10 +48,10 @@ typedef struct partition {
 extern partition_t *store_parts;
 extern int store_nparts, store_ndbs;
 
+/* The partition's counters have one writer, its holder: util's stat_add. */
 static inline void ctr_add(_Atomic uint64_t *c, uint64_t d)
 {
-    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + d,
-                          memory_order_relaxed);
+    stat_add(c, d);
 }
 
 static inline void ctr_sub(_Atomic uint64_t *c, uint64_t d)
@@ -62,7 +62,7 @@ static inline void ctr_sub(_Atomic uint64_t *c, uint64_t d)
 
 static inline uint64_t ctr_get(_Atomic uint64_t *c)
 {
-    return atomic_load_explicit(c, memory_order_relaxed);
+    return stat_get(c);
 }
 
 static inline int entry_expired(const dict_entry_t *e, uint64_t now_ms)

@@ -10,7 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "types.h"
+#include "buf.h"
+#include "t_common.h"
+#include "t_hash.h"
+#include "t_htab.h"
+#include "util.h"
 
 static size_t entry_mem(size_t flen, size_t vlen)
 {

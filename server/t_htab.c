@@ -1,18 +1,19 @@
 /* t_htab — the chained hash table of byte strings shared by hashes, sets and
- * sorted sets, the random generator of the type modules, and the argument and
- * reply helpers of HSCAN/SSCAN/ZSCAN.
+ * sorted sets (declared in t_htab.h).
  *
  * The table is chained with power-of-two sizes and resizes incrementally, as
  * Redis's dict: a grow or shrink allocates the new bucket array and each
  * later write moves a few buckets, so no single command rehashes a big value.
- * Keys are hashed with the store's seeded hash (dict_hash) so clients cannot
- * flood a bucket. Callers hold the partition of the value's key. */
-#include <stdio.h>
+ * Keys are hashed with util's seeded hash_bytes, as the store's keys are, so
+ * clients cannot flood a bucket. Callers hold the partition of the value's
+ * key. */
 #include <stdlib.h>
 #include <string.h>
 
-#include "dict.h"
-#include "types.h"
+#include "buf.h"
+#include "t_common.h"
+#include "t_htab.h"
+#include "util.h"
 
 #define HTAB_MIN_BUCKETS 4
 /* Buckets moved per write while a resize is in progress: a grow is done
@@ -22,7 +23,7 @@
 
 static inline uint64_t hash_of(const char *k, size_t n)
 {
-    return dict_hash(k, n);
+    return hash_bytes(k, n);
 }
 
 static inline size_t size_of(const htab_t *t, int i)
@@ -283,88 +284,4 @@ size_t htab_random_distinct(const htab_t *t, hnode_t **out, size_t count)
     }
     free(seen);
     return got;
-}
-
-size_t rand_distinct_indexes(size_t n, size_t *out, size_t count)
-{
-    size_t got = 0, left = n;
-
-    for (size_t i = 0; i < n && got < count; i++, left--)
-        if (t_rand() % left < count - got)
-            out[got++] = i;
-    return got;
-}
-
-/* ---- random numbers -------------------------------------------------------- */
-
-/* xorshift64*, per thread: random picks need spread, not secrecy, and a
- * thread-local state needs no lock. */
-uint64_t t_rand(void)
-{
-    static _Thread_local uint64_t state;
-
-    if (state == 0) {
-        FILE *f = fopen("/dev/urandom", "rb");
-        if (!f || fread(&state, sizeof state, 1, f) != 1)
-            state = (uint64_t)(uintptr_t)&state * 0x9E3779B97F4A7C15ull;
-        if (f)
-            fclose(f);
-        state |= 1;
-    }
-    state ^= state >> 12;
-    state ^= state << 25;
-    state ^= state >> 27;
-    return state * 0x2545F4914F6CDD1Dull;
-}
-
-/* ---- HSCAN / SSCAN / ZSCAN ---------------------------------------------------- */
-
-int scan_opts_parse(cmd_ctx_t *c, int first, scan_opts_t *o)
-{
-    o->pat = (sv_t){"", 0};
-    o->use_pat = 0;
-    o->count = 10;
-    for (int j = first; j < c->argc; j += 2) {
-        if (j + 1 >= c->argc) {
-            reply_error(c->r, ERR_SYNTAX);
-            return -1;
-        }
-        if (arg_is(c, j, "count")) {
-            if (arg_ll(c, j + 1, &o->count, NULL) != 0)
-                return -1;
-            if (o->count < 1) {
-                reply_error(c->r, ERR_SYNTAX);
-                return -1;
-            }
-        } else if (arg_is(c, j, "match")) {
-            o->pat = c->argv[j + 1];
-            o->use_pat = !(o->pat.len == 1 && o->pat.p[0] == '*');
-        } else {
-            reply_error(c->r, ERR_SYNTAX);
-            return -1;
-        }
-    }
-    return 0;
-}
-
-void scan_push(buf_t *items, const char *p, size_t n)
-{
-    buf_append(items, &n, sizeof n);
-    buf_append(items, p, n);
-}
-
-void scan_reply(cmd_ctx_t *c, uint64_t cursor, const buf_t *items, long nitems)
-{
-    char num[24];
-
-    reply_array(c->r, 2);
-    reply_bulk(c->r, num, (size_t)snprintf(num, sizeof num, "%llu", (unsigned long long)cursor));
-    reply_array(c->r, nitems);
-    for (size_t off = 0; off < items->len;) {
-        size_t n;
-        memcpy(&n, items->data + off, sizeof n);
-        off += sizeof n;
-        reply_bulk(c->r, items->data + off, n);
-        off += n;
-    }
 }

@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "types.h"
+#include "buf.h"
+#include "t_list.h"
+#include "util.h"
 
 #define LIST_MIN_CAP 8
 

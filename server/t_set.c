@@ -9,7 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "types.h"
+#include "buf.h"
+#include "t_common.h"
+#include "t_htab.h"
+#include "t_set.h"
+#include "util.h"
 
 static size_t member_mem(size_t n)
 {

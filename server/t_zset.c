@@ -11,7 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "types.h"
+#include "buf.h"
+#include "t_common.h"
+#include "t_htab.h"
+#include "t_zset.h"
+#include "util.h"
 
 static size_t node_size(int level, size_t mlen)
 {

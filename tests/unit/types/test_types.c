@@ -12,7 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "types.h"
+#include "buf.h"
+#include "t_common.h"
+#include "t_hash.h"
+#include "t_htab.h"
+#include "t_list.h"
+#include "t_set.h"
+#include "t_zset.h"
 
 #define N 20000
 

@@ -8,23 +8,7 @@
 
 #include <cmocka.h>
 
-#include "cmd_util.h"
-
-/* cmd_util.c's arg_ll needs these; weak so a build that links the real
- * modules uses theirs. */
-__attribute__((weak)) void reply_error(reply_t *r, const char *msg)
-{
-    (void)r;
-    (void)msg;
-}
-
-__attribute__((weak)) int str_to_ll(const char *p, size_t n, long long *out)
-{
-    (void)p;
-    (void)n;
-    (void)out;
-    return -1;
-}
+#include "util.h"
 
 static int m(const char *pat, const char *s)
 {
