@@ -58,7 +58,6 @@ void command_setup(void)
 
 void command_teardown(void)
 {
-    command_stats_teardown();
     free(table);
     free(slots);
     table = NULL;

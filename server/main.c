@@ -53,6 +53,14 @@ static void make_run_id(void)
         snprintf(server.run_id + 2 * i, 3, "%02x", raw[i]);
 }
 
+/* CONFIG SET's changes that modules above the configuration apply. */
+static void apply_config(int id)
+{
+    if (id == CFG_MAXMEMORY || id == CFG_MAXMEMORY_POLICY || id == CFG_MAXMEMORY_SAMPLES)
+        store_set_maxmemory(config_get_u64(CFG_MAXMEMORY), config_get_int(CFG_MAXMEMORY_POLICY),
+                            config_get_int(CFG_MAXMEMORY_SAMPLES));
+}
+
 int main(int argc, char **argv)
 {
     char err[512];
@@ -132,8 +140,8 @@ int main(int argc, char **argv)
                                         config_get_int(CFG_MAXCLIENTS)),
                           memory_order_relaxed);
     store_setup(parts, config_get_int(CFG_DATABASES));
-    store_set_maxmemory(config_get_u64(CFG_MAXMEMORY), config_get_int(CFG_MAXMEMORY_POLICY),
-                        config_get_int(CFG_MAXMEMORY_SAMPLES));
+    apply_config(CFG_MAXMEMORY);
+    config_on_change(apply_config);
     command_setup();
     command_stats_setup(threads);
     client_setup(threads);
@@ -167,6 +175,7 @@ int main(int argc, char **argv)
     sched_teardown();
     worker_teardown();
     client_teardown();
+    command_stats_teardown();
     command_teardown();
     store_teardown();
     config_teardown();

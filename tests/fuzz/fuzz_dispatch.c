@@ -192,6 +192,7 @@ static void server_stop(void)
     sched_teardown();
     worker_teardown();
     client_teardown();
+    command_stats_teardown();
     command_teardown();
     store_teardown();
 }

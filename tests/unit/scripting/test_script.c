@@ -43,6 +43,7 @@ static int teardown(void **state)
 {
     (void)state;
     script_teardown();
+    command_stats_teardown();
     command_teardown();
     store_teardown();
     buf_free(&out);
