@@ -217,22 +217,6 @@ static void count_path(slot_t *s, const cmd_ctx_t *c)
         stat_add(&s->n_multi, 1);
 }
 
-/* Over maxmemory in what this task holds (or, holding nothing, overall)? */
-static int over_maxmemory(const cmd_ctx_t *c)
-{
-    uint64_t max = config_get_u64(CFG_MAXMEMORY);
-    if (!max)
-        return 0;
-    for (int i = 0; i < c->nparts; i++)
-        if (store_make_room(c->parts[i]) != 0)
-            return 1;
-    if (c->nparts)
-        return 0;
-    store_stats_t st;
-    store_stats(&st);
-    return st.used_memory > max;
-}
-
 /* KEYS and ARGV, fresh for every run (the script may change them). */
 static void set_args(lua_State *L, const sv_t *v, int n, const char *name)
 {
@@ -359,7 +343,8 @@ void script_eval(cmd_ctx_t *c, int is_sha, int ro)
             cache_add(sha, c->argv[1].p, c->argv[1].len);
         }
     }
-    if ((flags & SF_SHEBANG) && !(flags & (SF_ALLOW_OOM | SF_NO_WRITES)) && over_maxmemory(c)) {
+    if ((flags & SF_SHEBANG) && !(flags & (SF_ALLOW_OOM | SF_NO_WRITES)) &&
+        command_no_room(c->parts, c->nparts)) {
         reply_error(c->r, "OOM allow-oom flag is not set on the script, can not run it when used "
                           "memory > 'maxmemory'");
         lua_settop(L, top);

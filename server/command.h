@@ -184,6 +184,9 @@ typedef struct cmd_caller {
  * caller in err (cleared first; no leading '-'), the refusal counted. */
 int command_check(const cmd_caller_t *who, const command_t *cmd, int argc, const sv_t *argv,
                   buf_t *err);
+/* maxmemory: 1 when there is no room in these partitions even after
+ * eviction (holding none: when the whole store is over maxmemory). */
+int command_no_room(const int *parts, int nparts);
 /* Count a refusal decided elsewhere (BUSY found at placement, a protocol
  * error): the command's rejected_calls (cmd may be NULL), an error reply,
  * errorstats by msg's code. On worker w. */

@@ -126,13 +126,27 @@ void command_stats_reset(void)
 
 /* ---- checks ----------------------------------------------------------------- */
 
-/* maxmemory: make room in the partitions of the call's keys (the store
- * evicts per partition); a keyless call in those the caller holds, or, when
- * it holds none, looks at the whole store. 1 when there is no room. */
-static int oom_refused(const cmd_caller_t *who, const command_t *cmd, int argc, const sv_t *argv)
+int command_no_room(const int *parts, int nparts)
 {
     uint64_t max = config_get_u64(CFG_MAXMEMORY);
     if (!max)
+        return 0;
+    for (int i = 0; i < nparts; i++)
+        if (store_make_room(parts[i]) != 0)
+            return 1;
+    if (nparts)
+        return 0;
+    store_stats_t st;
+    store_stats(&st);
+    return st.used_memory > max;
+}
+
+/* maxmemory: make room in the partitions of the call's keys (the store
+ * evicts per partition); a keyless call, in those the caller holds. 1 when
+ * there is no room. */
+static int oom_refused(const cmd_caller_t *who, const command_t *cmd, int argc, const sv_t *argv)
+{
+    if (!config_get_u64(CFG_MAXMEMORY))
         return 0;
     cmd_keys_t k;
     command_keys(cmd, argc, argv, &k);
@@ -140,16 +154,7 @@ static int oom_refused(const cmd_caller_t *who, const command_t *cmd, int argc, 
     for (int j = 0; j < n; j++)
         if (store_make_room(store_part_of_key(argv[cmd_keys_at(&k, j)])) != 0)
             return 1;
-    if (n)
-        return 0;
-    for (int i = 0; i < who->nparts; i++)
-        if (store_make_room(who->parts[i]) != 0)
-            return 1;
-    if (who->nparts)
-        return 0;
-    store_stats_t st;
-    store_stats(&st);
-    return st.used_memory > max;
+    return n ? 0 : command_no_room(who->parts, who->nparts);
 }
 
 /* Redis's text for an unknown command: its name and the start of its
