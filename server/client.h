@@ -10,7 +10,7 @@
 
 #include "buf.h"
 #include "resp.h"
-#include "sched.h"
+#include "scheduler.h"
 #include "worker.h"
 
 #define CLIENT_CLOSE_AFTER_REPLY 0x1 /* QUIT, protocol errors: flush, then close */

@@ -10,7 +10,7 @@
 #include "client.h"
 #include "command.h"
 #include "config.h"
-#include "sched.h"
+#include "scheduler.h"
 #include "server.h"
 #include "script.h"
 #include "store.h"

@@ -9,7 +9,7 @@
 #include "client.h"
 #include "command.h"
 #include "db.h"
-#include "sched.h"
+#include "scheduler.h"
 
 /* MULTI */
 static void cmd_multi(cmd_ctx_t *c)

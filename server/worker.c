@@ -15,7 +15,7 @@
 #include "client.h"
 #include "log.h"
 #include "ring.h"
-#include "sched.h"
+#include "scheduler.h"
 #include "store.h"
 #include "worker_internal.h"
 

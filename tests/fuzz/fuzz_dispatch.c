@@ -45,7 +45,7 @@
 #include "config.h"
 #include "fuzz_util.h"
 #include "log.h"
-#include "sched.h"
+#include "scheduler.h"
 #include "script.h"
 #include "server.h"
 #include "store.h"

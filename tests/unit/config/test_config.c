@@ -19,7 +19,7 @@
 #include "config.h"
 #include "fdlimit.h"
 #include "log.h"
-#include "sched.h"
+#include "scheduler.h"
 #include "store.h"
 
 /* store.c is not linked into this test: record what config passes on. Weak,

@@ -1,9 +1,9 @@
-/* sched — where a client's commands run and how they get exclusive access to
+/* scheduler — where a client's commands run and how they get exclusive access to
  * the partitions they touch. The client module parses commands into its queue
  * and calls sched_run_client(); the policy runs them in order and calls
  * client_queue_done() when the queue is empty. Handlers never see the policy. */
-#ifndef PERCORE_SCHED_H
-#define PERCORE_SCHED_H
+#ifndef PERCORE_SCHEDULER_H
+#define PERCORE_SCHEDULER_H
 
 #include <stdint.h>
 
