@@ -16,7 +16,7 @@
 partition_t *store_parts;
 int store_nparts, store_ndbs;
 
-/* ---- clocks ------------------------------------------------------------ */
+/* ---- clocks (declared in clock.h) -------------------------------------- */
 
 static uint64_t clock_us(clockid_t id)
 {

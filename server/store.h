@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "clock.h"
 
 enum maxmemory_policy {
     MAXMEM_NOEVICTION = 0,
@@ -66,10 +67,5 @@ void store_reset_stats(void);
 /* Keys and keys-with-TTL of database db over all partitions (any thread). */
 uint64_t store_db_keys(int db);
 uint64_t store_db_expires(int db);
-
-/* Milliseconds / microseconds since the epoch, wall clock. */
-uint64_t now_ms(void);
-uint64_t now_us(void);
-uint64_t mono_us(void);
 
 #endif

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "stat.h"
+
 /* A message between workers (or deferred on one worker): fn runs on the
  * receiving worker's thread. Messages are embedded in the structs they carry,
  * so sending never allocates; `next` links them while a ring is full. */
@@ -50,16 +52,6 @@ typedef struct worker_stats {
     WORKER_STATS(X)
 #undef X
 } worker_stats_t;
-
-static inline void stat_add(_Atomic uint64_t *c, uint64_t n)
-{
-    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
-                          memory_order_relaxed);
-}
-static inline uint64_t stat_get(_Atomic uint64_t *c)
-{
-    return atomic_load_explicit(c, memory_order_relaxed);
-}
 
 /* Create n workers (threads are started by worker_run). */
 int worker_setup(int n, size_t ring_size, int pin);
