@@ -18,7 +18,6 @@
 #include "script_internal.h"
 #include "sha1.h"
 #include "store.h"
-#include "worker.h"
 
 #define REDIS_VERSION_STR "7.0.15"
 #define REDIS_VERSION_NUM 0x0007000f
@@ -180,7 +179,7 @@ static int home_cmd_allowed(const command_t *cmd)
 
 static cmd_stats_t *stats_of(const cmd_ctx_t *c, const command_t *cmd)
 {
-    if (!cmd || c->worker < 0 || c->worker >= worker_count())
+    if (!cmd || !command_stats_counted(c->worker))
         return NULL;
     return &command_stats(c->worker)[cmd->id];
 }
@@ -196,8 +195,8 @@ static int call_rejected(lua_State *L, int raise, const cmd_ctx_t *c, const comm
     cmd_stats_t *cs = stats_of(c, cmd);
     if (cs)
         stat_add(&cs->rejected_calls, 1);
-    if (c->worker >= 0 && c->worker < worker_count()) {
-        stat_add(&worker_stats(c->worker)->error_replies, 1);
+    if (command_stats_counted(c->worker)) {
+        stat_add(&command_worker_stats(c->worker)->error_replies, 1);
         command_errstat_add(c->worker, msg, strlen(msg), 1);
     }
     conv_push_error(L, msg, strlen(msg));
@@ -304,10 +303,10 @@ static int redis_generic(lua_State *L, int raise)
         stat_add(&cs->calls, 1);
         if (rr.errors) {
             stat_add(&cs->failed_calls, 1);
-            stat_add(&worker_stats(c->worker)->error_replies, rr.errors);
+            stat_add(&command_worker_stats(c->worker)->error_replies, rr.errors);
             command_errstat_add(c->worker, rr.err, strlen(rr.err), rr.errors);
         }
-        stat_add(&worker_stats(c->worker)->commands_processed, 1);
+        stat_add(&command_worker_stats(c->worker)->commands_processed, 1);
     }
     if (!conv_reply_to_lua(L, ls->reply.data, ls->reply.len))
         return call_error(L, raise, "Error parsing the reply of a command called from script");

@@ -24,18 +24,31 @@
 #define QUEUE_MAX 1024 /* commands parsed ahead per round */
 
 static client_t **worker_clients; /* per worker list head */
+static client_stats_t *stats;      /* [worker] */
+static int nstats;
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static client_t *registry;
 static _Atomic uint64_t next_client_id = 1;
 static _Atomic uint64_t nclients;
 
-void client_setup(int nworkers) { worker_clients = xcalloc((size_t)nworkers, sizeof *worker_clients); }
+void client_setup(int nworkers)
+{
+    worker_clients = xcalloc((size_t)nworkers, sizeof *worker_clients);
+    stats = xcalloc((size_t)nworkers, sizeof *stats);
+    nstats = nworkers;
+}
 
 void client_teardown(void)
 {
     free(worker_clients);
     worker_clients = NULL;
+    free(stats);
+    stats = NULL;
+    nstats = 0;
 }
+
+client_stats_t *client_stats(int worker) { return &stats[worker]; }
+void client_reset_stats(void) { stat_zero(stats, (size_t)nstats * sizeof *stats); }
 
 uint64_t client_count(void) { return atomic_load_explicit(&nclients, memory_order_relaxed); }
 uint64_t client_blocked_count(void) { return 0; /* no blocking commands exist yet */ }
@@ -116,14 +129,14 @@ static void client_close(client_t *c, const char *why)
 
 void client_accept(int worker, int fd, struct sockaddr *sa, socklen_t sl)
 {
-    stat_add(&worker_stats(worker)->connections_received, 1);
+    stat_add(&client_stats(worker)->connections_received, 1);
     uint64_t max = (uint64_t)config_get_int(CFG_MAXCLIENTS);
     if (atomic_load(&nclients) >= max) {
         static const char msg[] = "-ERR max number of clients reached\r\n";
         ssize_t wr = write(fd, msg, sizeof msg - 1);
         (void)wr;
         close(fd);
-        stat_add(&worker_stats(worker)->rejected_connections, 1);
+        stat_add(&client_stats(worker)->rejected_connections, 1);
         return;
     }
     if (net_protected_refuse(worker, fd, sa))
@@ -183,7 +196,7 @@ static void client_write(client_t *c)
         ssize_t n = write(c->fd, c->out.data + c->out_sent, c->out.len - c->out_sent);
         if (n > 0) {
             c->out_sent += (size_t)n;
-            stat_add(&worker_stats(worker_self())->net_output_bytes, (uint64_t)n);
+            stat_add(&client_stats(worker_self())->net_output_bytes, (uint64_t)n);
             continue;
         }
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -462,7 +475,7 @@ int client_precheck(client_t *c, const qcmd_t *qc)
         c->multi_err = 1; /* an error while queueing aborts EXEC, as Redis */
     else if (c->in_multi && !qc->cmd)
         c->multi_err = 1;
-    stat_add(&worker_stats(worker_self())->error_replies, 1);
+    stat_add(&command_worker_stats(worker_self())->error_replies, 1);
     sv_t *argv = client_argv(c, qc);
     if (!qc->cmd && qc->argc == 0) {
         reply_errorf(&c->reply, "ERR %s", qc->err);
@@ -578,7 +591,7 @@ static void client_read(client_t *c)
         return;
     }
     c->in.len += (size_t)n;
-    stat_add(&worker_stats(worker_self())->net_input_bytes, (uint64_t)n);
+    stat_add(&client_stats(worker_self())->net_input_bytes, (uint64_t)n);
     atomic_store_explicit(&c->last_ms, worker_now_ms(), memory_order_relaxed);
     uint64_t limit = config_get_u64(CFG_CLIENT_QUERY_BUFFER_LIMIT);
     if (limit && c->in.len > limit) {

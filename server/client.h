@@ -11,6 +11,7 @@
 #include "buf.h"
 #include "resp.h"
 #include "scheduler.h"
+#include "stat.h"
 #include "worker.h"
 
 #define CLIENT_CLOSE_AFTER_REPLY 0x1 /* QUIT, protocol errors: flush, then close */
@@ -82,8 +83,25 @@ typedef struct client {
     struct client *rprev, *rnext; /* the registry (all clients) */
 } client_t;
 
+/* The connections' counters, per worker (one writer: that worker; see
+ * stat.h), summed by INFO. */
+#define CLIENT_STATS(X)                                                                        \
+    X(connections_received, "connections accepted")                                           \
+    X(rejected_connections, "connections refused (maxclients, protected mode)")               \
+    X(net_input_bytes, "bytes read from clients")                                             \
+    X(net_output_bytes, "bytes written to clients")
+
+typedef struct client_stats {
+#define X(name, desc) _Atomic uint64_t name;
+    CLIENT_STATS(X)
+#undef X
+} client_stats_t;
+
 void client_setup(int nworkers);
 void client_teardown(void);
+/* Worker w's counters (0 <= w < client_setup's nworkers). */
+client_stats_t *client_stats(int worker);
+void client_reset_stats(void);
 /* Called by the worker module. */
 void client_accept(int worker, int fd, struct sockaddr *sa, socklen_t sl);
 void client_on_event(void *client, int readable, int writable);

@@ -8,7 +8,6 @@
 
 #include "log.h"
 #include "script.h"
-#include "worker.h"
 
 /* Each group is an array ended by a row with no name. */
 extern const command_t cmds_list[], cmds_hash[], cmds_set[], cmds_zset[]; /* types.h */
@@ -21,6 +20,7 @@ static int ncommands;
 static int *slots;           /* open addressing: index into table, -1 empty */
 static unsigned slot_mask;
 static cmd_stats_t *stats;   /* [worker][command] */
+static cmd_worker_stats_t *wstats; /* [worker] */
 static int nworkers_stats;
 
 static unsigned hash_name(const char *p, size_t n)
@@ -80,9 +80,12 @@ void command_teardown(void)
     free(table);
     free(slots);
     free(stats);
+    free(wstats);
     table = NULL;
     slots = NULL;
     stats = NULL;
+    wstats = NULL;
+    nworkers_stats = 0;
 }
 
 const command_t *command_lookup(sv_t name)
@@ -131,6 +134,7 @@ void command_stats_setup(int workers)
 {
     nworkers_stats = workers;
     stats = xcalloc((size_t)workers * (size_t)ncommands, sizeof *stats);
+    wstats = xcalloc((size_t)workers, sizeof *wstats);
     errstats = xcalloc((size_t)workers, sizeof *errstats);
 }
 
@@ -196,9 +200,12 @@ void command_errstats_info(buf_t *out)
 }
 
 cmd_stats_t *command_stats(int worker) { return stats + (size_t)worker * (size_t)ncommands; }
+cmd_worker_stats_t *command_worker_stats(int worker) { return &wstats[worker]; }
+int command_stats_counted(int worker) { return worker >= 0 && worker < nworkers_stats; }
 
 void command_stats_reset(void)
 {
+    stat_zero(wstats, (size_t)nworkers_stats * sizeof *wstats);
     for (int w = 0; w < nworkers_stats; w++)
         for (int i = 0; i < ncommands; i++) {
             cmd_stats_t *s = &command_stats(w)[i];

@@ -9,6 +9,7 @@
 
 #include "buf.h"
 #include "resp.h"
+#include "stat.h"
 
 struct client;
 struct command;
@@ -67,10 +68,22 @@ enum cmd_flags {
     CMD_NO_MANDATORY_KEYS = 1 << 20, /* may be called with no keys (EVAL ... 0) */
 };
 
-/* Per worker, single writer: relaxed atomics (see stat_add in worker.h). */
+/* Per worker and command, single writer: relaxed atomics (see stat.h). */
 typedef struct cmd_stats {
     _Atomic uint64_t calls, usec, rejected_calls, failed_calls;
 } cmd_stats_t;
+
+/* The command layer's counters, per worker (single writer, see stat.h),
+ * summed by INFO. */
+#define COMMAND_STATS(X)                                                                       \
+    X(commands_processed, "commands executed")                                                \
+    X(error_replies, "error replies sent")
+
+typedef struct cmd_worker_stats {
+#define X(name, desc) _Atomic uint64_t name;
+    COMMAND_STATS(X)
+#undef X
+} cmd_worker_stats_t;
 
 typedef struct command {
     const char *name;   /* lower case */
@@ -134,7 +147,13 @@ static inline int cmd_keys_at(const cmd_keys_t *k, int j)
 
 /* Per-worker command statistics, summed by INFO commandstats. */
 cmd_stats_t *command_stats(int worker);
+/* Worker w's COMMAND_STATS counters. */
+cmd_worker_stats_t *command_worker_stats(int worker);
+/* 1 when worker has counters (0 <= worker < command_stats_setup's workers):
+ * a script run outside the workers (unit tests) counts nothing. */
+int command_stats_counted(int worker);
 void command_stats_setup(int workers);
+/* Zero the commandstats, the errorstats counts and COMMAND_STATS. */
 void command_stats_reset(void);
 /* On worker w: count k error replies whose text is msg (its first word is
  * the code: "ERR", "WRONGTYPE", ...), for INFO errorstats. */

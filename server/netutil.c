@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "client.h"
 #include "config.h"
 #include "log.h"
 #include "worker.h"
@@ -87,7 +88,7 @@ int net_protected_refuse(int worker, int fd, const struct sockaddr *sa)
     ssize_t wr = write(fd, denied, sizeof denied - 1);
     (void)wr;
     close(fd);
-    stat_add(&worker_stats(worker)->rejected_connections, 1);
+    stat_add(&client_stats(worker)->rejected_connections, 1);
     uint64_t now = worker_now_ms(), last = atomic_load(&last_log_ms);
     uint64_t missed = atomic_fetch_add(&refused_unlogged, 1);
     if (now - last >= 1000 && atomic_compare_exchange_strong(&last_log_ms, &last, now)) {

@@ -19,9 +19,9 @@ int net_is_loopback(const struct sockaddr *sa);
 /* Protected mode. Called by client_accept after its maxclients check (Redis's
  * order): when protected-mode is yes, no requirepass is set and the peer is
  * not on loopback, writes Redis's DENIED error, closes fd, counts it in the
- * worker's rejected_connections, logs why (at most once a second, with how
- * many were refused meanwhile) and returns 1. Otherwise returns 0 and leaves
- * fd alone. */
+ * worker's rejected_connections (client_stats), logs why (at most once a
+ * second, with how many were refused meanwhile) and returns 1. Otherwise
+ * returns 0 and leaves fd alone. */
 int net_protected_refuse(int worker, int fd, const struct sockaddr *sa);
 
 #endif

@@ -12,7 +12,6 @@
 #include "ring.h"
 #include "sched_internal.h"
 #include "store.h"
-#include "worker.h"
 
 /* Two implementations, chosen at build time (cmake -DPERCORE_PARTLOCK=spin|mutex):
  * a test-and-test-and-set spinlock that yields after 64 pauses (the default),
@@ -125,9 +124,8 @@ const char *partlock_kind(void)
 #endif
 }
 
-int partlock_lock(int part)
+int partlock_lock(int part, partlock_stats_t *s)
 {
-    worker_stats_t *s = worker_stats(worker_self());
     if (raw_trylock(&locks[part]) == 0) {
         stat_add(&s->lock_acquisitions, 1);
         return 0;
@@ -151,10 +149,10 @@ void partlock_unlock(int part) { raw_unlock(&locks[part]); }
 
 int partlock_trylock(int part) { return raw_trylock(&locks[part]); }
 
-int partlock_lock_all(const int *parts, int n)
+int partlock_lock_all(const int *parts, int n, partlock_stats_t *s)
 {
     for (int i = 0; i < n; i++) {
-        if (partlock_lock(parts[i]) != 0) {
+        if (partlock_lock(parts[i], s) != 0) {
             partlock_unlock_all(parts, i);
             return -1;
         }

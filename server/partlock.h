@@ -5,15 +5,33 @@
 #ifndef PERCORE_PARTLOCK_H
 #define PERCORE_PARTLOCK_H
 
+#include <stdint.h>
+
+#include "stat.h"
+
+/* The counters of one worker's lock acquisitions (one writer: that worker;
+ * see stat.h). The caller keeps them (the scheduler's per-worker stats). */
+#define PARTLOCK_STATS(X)                                                                      \
+    X(lock_acquisitions, "partition lock acquisitions")                                       \
+    X(lock_waits, "partition lock acquisitions that had to wait")                             \
+    X(lock_wait_us, "time spent waiting for partition locks (us)")
+
+typedef struct partlock_stats {
+#define X(name, desc) _Atomic uint64_t name;
+    PARTLOCK_STATS(X)
+#undef X
+} partlock_stats_t;
+
 int partlock_setup(int npartitions);
 void partlock_teardown(void);
 
 /* Lock one partition / several (ascending, unique) on the calling worker,
- * counting acquisitions, waits and wait time in its stats. -1 (nothing left
- * locked) when a partition is held by a busy script: answer BUSY instead. */
-int partlock_lock(int part);
+ * counting acquisitions, waits and wait time in s, the worker's counters.
+ * -1 (nothing left locked) when a partition is held by a busy script: answer
+ * BUSY instead. */
+int partlock_lock(int part, partlock_stats_t *s);
 void partlock_unlock(int part);
-int partlock_lock_all(const int *parts, int n);
+int partlock_lock_all(const int *parts, int n, partlock_stats_t *s);
 void partlock_unlock_all(const int *parts, int n);
 /* 0 when locked, -1 when busy (cron skips busy partitions). */
 int partlock_trylock(int part);

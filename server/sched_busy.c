@@ -87,9 +87,9 @@ void sched_reply_busy(client_t *c, const qcmd_t *qc, reply_t *r)
     int w = worker_self();
     if (qc->cmd)
         stat_add(&command_stats(w)[qc->cmd->id].rejected_calls, 1);
-    stat_add(&worker_stats(w)->error_replies, 1);
+    stat_add(&command_worker_stats(w)->error_replies, 1);
     command_errstat_add(w, "BUSY", 4, 1);
-    stat_add(&worker_stats(w)->busy_replies, 1);
+    stat_add(&sched_stats(w)->busy_replies, 1);
 }
 
 static int allowed_busy(client_t *c, const qcmd_t *qc)

@@ -9,6 +9,8 @@
 
 #include "buf.h"
 #include "command.h"
+#include "partlock.h"
+#include "stat.h"
 #include "worker.h"
 
 struct client;
@@ -49,6 +51,30 @@ enum { TASK_BATCH = 1, TASK_MULTI = 2 };
 
 enum sched_policy { POLICY_SHARE_NOTHING = 0, POLICY_SHARED_LOCKS, POLICY_WORK_STEALING };
 
+/* The scheduler's counters, per worker (one writer: that worker; see
+ * stat.h), summed by INFO; the partition locks count into `locks`. */
+#define SCHED_STATS(X)                                                                         \
+    X(tasks_local, "tasks run on the home worker without a hop")                             \
+    X(tasks_forwarded, "batches sent to a partition owner")                                  \
+    X(tasks_received, "batches run for another worker's client")                             \
+    X(tasks_stolen_given, "connection batches taken from this worker by thieves")             \
+    X(tasks_stolen_taken, "connection batches this worker stole")                             \
+    X(multi_tasks, "multi-partition tasks coordinated here")                                  \
+    X(parts_lent, "partitions lent to another worker's task")                                 \
+    X(part_waits, "tasks that queued for a busy partition")                                  \
+    X(busy_replies, "commands answered BUSY because of a busy script")
+
+typedef struct sched_stats {
+#define X(name, desc) _Atomic uint64_t name;
+    SCHED_STATS(X)
+#undef X
+    partlock_stats_t locks;
+} sched_stats_t;
+
+/* Worker w's counters (0 <= w < the nworkers of sched_setup). */
+sched_stats_t *sched_stats(int worker);
+void sched_reset_stats(void);
+
 int sched_setup(int nworkers, int npartitions, int policy, int batch_max);
 void sched_teardown(void);
 void sched_worker_start(int worker);
@@ -73,7 +99,8 @@ const char *sched_policy_name(void);
 void sched_exec_cmd(struct client *c, const command_t *cmd, int argc, sv_t *argv, reply_t *r,
                     int db, const int *parts, int nparts, int home);
 
-/* INFO scheduler section. */
+/* INFO scheduler's lines about the policy (the per-worker counter lines
+ * that follow are cmd_info.c's: they gather every layer's). */
 void sched_info(buf_t *out);
 
 #endif

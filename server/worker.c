@@ -34,11 +34,8 @@ uint64_t worker_now_ms(void) { return self ? self->now_ms : now_ms(); }
 
 void worker_reset_stats(void)
 {
-    for (int i = 0; i < nworkers; i++) {
-#define X(name, desc) atomic_store_explicit(&workers[i].stats.name, 0, memory_order_relaxed);
-        WORKER_STATS(X)
-#undef X
-    }
+    for (int i = 0; i < nworkers; i++)
+        stat_zero(&workers[i].stats, sizeof workers[i].stats);
 }
 
 size_t worker_inbound_depth(int id)

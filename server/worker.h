@@ -22,30 +22,14 @@ typedef struct xmsg {
     unsigned char heap;
 } xmsg_t;
 
-/* Counters a worker increments without atomics' cost (one writer: its
- * thread; relaxed loads and stores), summed only when INFO asks. */
+/* The event loop's counters, per worker (one writer: its thread; see
+ * stat.h), summed only when INFO asks. The other layers keep theirs next to
+ * them: SCHED_STATS (scheduler.h), CLIENT_STATS (client.h), COMMAND_STATS
+ * (command.h). */
 #define WORKER_STATS(X)                                                                        \
-    X(tasks_local, "tasks run on the home worker without a hop")                             \
-    X(tasks_forwarded, "batches sent to a partition owner")                                  \
-    X(tasks_received, "batches run for another worker's client")                             \
-    X(tasks_stolen_given, "connection batches taken from this worker by thieves")             \
-    X(tasks_stolen_taken, "connection batches this worker stole")                             \
-    X(multi_tasks, "multi-partition tasks coordinated here")                                  \
-    X(parts_lent, "partitions lent to another worker's task")                                 \
-    X(part_waits, "tasks that queued for a busy partition")                                  \
-    X(busy_replies, "commands answered BUSY because of a busy script")                      \
-    X(lock_acquisitions, "partition lock acquisitions")                                       \
-    X(lock_waits, "partition lock acquisitions that had to wait")                             \
-    X(lock_wait_us, "time spent waiting for partition locks (us)")                            \
     X(msgs_sent, "messages sent to other workers")                                            \
     X(msgs_received, "messages received from other workers")                                  \
-    X(ring_full, "sends that found the ring full and queued locally")                         \
-    X(connections_received, "connections accepted")                                           \
-    X(rejected_connections, "connections refused (maxclients, protected mode)")               \
-    X(commands_processed, "commands executed")                                                \
-    X(net_input_bytes, "bytes read from clients")                                             \
-    X(net_output_bytes, "bytes written to clients")                                           \
-    X(error_replies, "error replies sent")
+    X(ring_full, "sends that found the ring full and queued locally")
 
 typedef struct worker_stats {
 #define X(name, desc) _Atomic uint64_t name;
