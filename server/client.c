@@ -3,11 +3,9 @@
  * the registry functions at the end (CLIENT LIST/KILL, INFO clients). */
 #include "client.h"
 
-#include <arpa/inet.h>
 #include <ctype.h>
 #include <stddef.h>
 #include <errno.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,25 +50,6 @@ void client_reset_stats(void) { stat_zero(stats, (size_t)nstats * sizeof *stats)
 
 uint64_t client_count(void) { return atomic_load_explicit(&nclients, memory_order_relaxed); }
 uint64_t client_blocked_count(void) { return 0; /* no blocking commands exist yet */ }
-
-static void format_addr(struct sockaddr *sa, char *dst, size_t n)
-{
-    char host[INET6_ADDRSTRLEN] = "?";
-    int port = 0;
-    if (sa->sa_family == AF_INET) {
-        struct sockaddr_in *a = (struct sockaddr_in *)sa;
-        inet_ntop(AF_INET, &a->sin_addr, host, sizeof host);
-        port = ntohs(a->sin_port);
-        snprintf(dst, n, "%s:%d", host, port);
-    } else if (sa->sa_family == AF_INET6) {
-        struct sockaddr_in6 *a = (struct sockaddr_in6 *)sa;
-        inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof host);
-        port = ntohs(a->sin6_port);
-        snprintf(dst, n, "%s:%d", host, port);
-    } else {
-        snprintf(dst, n, "?:0");
-    }
-}
 
 static void client_free(client_t *c)
 {
@@ -154,11 +133,11 @@ void client_accept(int worker, int fd, struct sockaddr *sa, socklen_t sl)
     c->task.exec = -1;
     resp_parser_init(&c->parser);
     atomic_store_explicit(&c->last_ms, c->ctime_ms, memory_order_relaxed);
-    format_addr(sa, c->addr, sizeof c->addr);
+    net_format_addr(sa, c->addr, sizeof c->addr);
     struct sockaddr_storage ls;
     socklen_t lsl = sizeof ls;
     if (getsockname(fd, (struct sockaddr *)&ls, &lsl) == 0)
-        format_addr((struct sockaddr *)&ls, c->laddr, sizeof c->laddr);
+        net_format_addr((struct sockaddr *)&ls, c->laddr, sizeof c->laddr);
     (void)sl;
     c->next = worker_clients[worker];
     if (c->next)

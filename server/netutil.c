@@ -64,7 +64,7 @@ static const char denied[] =
 static _Atomic uint64_t last_log_ms;
 static _Atomic uint64_t refused_unlogged;
 
-static void format_peer(const struct sockaddr *sa, char *dst, size_t n)
+void net_format_addr(const struct sockaddr *sa, char *dst, size_t n)
 {
     char host[INET6_ADDRSTRLEN] = "?";
     int port = 0;
@@ -93,7 +93,7 @@ int net_protected_refuse(int worker, int fd, const struct sockaddr *sa)
     uint64_t missed = atomic_fetch_add(&refused_unlogged, 1);
     if (now - last >= 1000 && atomic_compare_exchange_strong(&last_log_ms, &last, now)) {
         char peer[INET6_ADDRSTRLEN + 8], more[64] = "";
-        format_peer(sa, peer, sizeof peer);
+        net_format_addr(sa, peer, sizeof peer);
         atomic_fetch_sub(&refused_unlogged, missed + 1);
         if (missed)
             snprintf(more, sizeof more, "; %llu more refused since the last report",
