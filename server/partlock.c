@@ -8,10 +8,8 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "buf.h"
+#include "clock.h"
 #include "ring.h"
-#include "sched_internal.h"
-#include "store.h"
 
 /* Two implementations, chosen at build time (cmake -DPERCORE_PARTLOCK=spin|mutex):
  * a test-and-test-and-set spinlock that yields after 64 pauses (the default),
@@ -35,6 +33,7 @@ typedef struct plock {
 
 static plock_t *locks;
 static int nlocks;
+static int (*give_up)(int part); /* see partlock_setup */
 
 #ifndef PERCORE_PARTLOCK_MUTEX
 
@@ -95,9 +94,10 @@ static void raw_init(plock_t *l)
 static void raw_destroy(plock_t *l) { pthread_mutex_destroy(&l->m); }
 #endif
 
-int partlock_setup(int npartitions)
+int partlock_setup(int npartitions, int (*busy)(int part))
 {
     nlocks = npartitions;
+    give_up = busy;
     locks = aligned_alloc(64, sizeof *locks * (size_t)npartitions);
     if (!locks)
         return -1;
@@ -134,7 +134,7 @@ int partlock_lock(int part, partlock_stats_t *s)
     /* Wait in 1 ms slices: a holder that turns into a busy script makes us
      * answer BUSY rather than block this worker until the script ends. */
     while (raw_lock_slice(&locks[part]) != 0) {
-        if (sched_part_busy(part)) {
+        if (give_up(part)) {
             stat_add(&s->lock_wait_us, mono_us() - t0);
             return -1;
         }

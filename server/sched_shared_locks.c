@@ -55,7 +55,7 @@ void sched_locked_run_client(client_t *c)
 static int part_idle(int p) { return partlock_trylock(p) == 0; }
 static void part_idle_done(int p) { partlock_unlock(p); }
 
-static void sl_init(void) { partlock_setup(sched_nparts); }
+static void sl_init(void) { partlock_setup(sched_nparts, sched_part_busy); }
 
 const sched_policy_ops_t sched_shared_locks = {
     .name = "shared-locks",

@@ -146,7 +146,7 @@ static void part_idle_done(int p) { partlock_unlock(p); }
 
 static void ws_init(void)
 {
-    partlock_setup(sched_nparts);
+    partlock_setup(sched_nparts, sched_part_busy);
     deques = calloc((size_t)sched_nworkers, sizeof *deques);
     sleeping = calloc((size_t)sched_nworkers, sizeof *sleeping);
     if (!deques || !sleeping)
