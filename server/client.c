@@ -108,6 +108,7 @@ static void client_close(client_t *c, const char *why)
 
 void client_accept(int worker, int fd, struct sockaddr *sa, socklen_t sl)
 {
+    net_keepalive(fd, config_get_int(CFG_TCP_KEEPALIVE));
     stat_add(&client_stats(worker)->connections_received, 1);
     uint64_t max = (uint64_t)config_get_int(CFG_MAXCLIENTS);
     if (atomic_load(&nclients) >= max) {

@@ -102,7 +102,10 @@ void client_teardown(void);
 /* Worker w's counters (0 <= w < client_setup's nworkers). */
 client_stats_t *client_stats(int worker);
 void client_reset_stats(void);
-/* Called by the worker module. */
+/* The event loop's hooks (worker_hooks_t, wired by main.c): a socket its
+ * listener accepted (tcp-keepalive, maxclients, protected mode, then a
+ * client), a client socket's readiness, the periodic checks (timeouts,
+ * output limits) and, at shutdown, closing the worker's clients. */
 void client_accept(int worker, int fd, struct sockaddr *sa, socklen_t sl);
 void client_on_event(void *client, int readable, int writable);
 void client_cron(int worker, uint64_t now_ms);

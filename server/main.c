@@ -30,6 +30,24 @@ static void usage(FILE *f)
     config_print_help(f);
 }
 
+/* The loop's cron: the scheduler's (expiry, rehashing), then the clients'. */
+static void worker_cron(int worker, uint64_t now)
+{
+    sched_cron(worker, now);
+    client_cron(worker, now);
+}
+
+/* What the event loop calls up into (worker.h). */
+static const worker_hooks_t worker_hooks = {
+    .accept = client_accept,
+    .client_event = client_on_event,
+    .cron = worker_cron,
+    .cron_hz = sched_cron_hz,
+    .poll = sched_poll,
+    .start = sched_worker_start,
+    .stop = client_close_all,
+};
+
 static int allowed_cpus(void)
 {
     cpu_set_t set;
@@ -138,7 +156,7 @@ int main(int argc, char **argv)
     command_stats_setup(threads);
     client_setup(threads);
     if (worker_setup(threads, (size_t)config_get_int(CFG_RING_SIZE),
-                     config_get_int(CFG_PIN_THREADS)) != 0)
+                     config_get_int(CFG_PIN_THREADS), &worker_hooks) != 0)
         log_fatal("cannot create %d workers", threads);
     if (sched_setup(threads, parts, config_get_int(CFG_POLICY), config_get_int(CFG_BATCH_MAX)) !=
         0)
