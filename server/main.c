@@ -18,6 +18,18 @@
 #include "store.h"
 #include "worker.h"
 
+#ifdef PERCORE_JEMALLOC
+#include <jemalloc/jemalloc.h>
+#define STR_(x) #x
+#define STR(x) STR_(x)
+/* As Redis names it in INFO: jemalloc-MAJOR.MINOR.BUGFIX. */
+#define ALLOCATOR                                                                                  \
+    "jemalloc-" STR(JEMALLOC_VERSION_MAJOR) "." STR(JEMALLOC_VERSION_MINOR) "." STR(             \
+        JEMALLOC_VERSION_BUGFIX)
+#else
+#define ALLOCATOR "libc"
+#endif
+
 static void usage(FILE *f)
 {
     fprintf(f, "Usage: percore-server [/path/to/server.ini] [options]\n"
@@ -138,11 +150,7 @@ int main(int argc, char **argv)
     make_run_id();
     if (!realpath("/proc/self/exe", server.executable))
         snprintf(server.executable, sizeof server.executable, "%s", argv[0]);
-#ifdef PERCORE_ALLOCATOR
-    server.allocator = PERCORE_ALLOCATOR;
-#else
-    server.allocator = "libc";
-#endif
+    server.allocator = ALLOCATOR;
 
     int threads = config_get_int(CFG_THREADS), parts = config_get_int(CFG_PARTITIONS);
     atomic_store_explicit(&cfg.maxclients,
