@@ -77,6 +77,8 @@ void sched_reset_stats(void);
 
 int sched_setup(int nworkers, int npartitions, int policy, int batch_max);
 void sched_teardown(void);
+/* sched_worker_start, sched_cron (with sched_cron_hz) and sched_poll are
+ * event-loop hooks (worker_hooks_t, wired by main.c). */
 void sched_worker_start(int worker);
 /* Periodic work on a worker: active expiry and rehashing of the partitions it
  * may touch right now. */
