@@ -272,8 +272,7 @@ static void run(lstate_t *ls, cmd_ctx_t *c, script_run_t *rn, int fidx)
      * Redis's ERR_REPLY_FLAG_NO_STATS_UPDATE), but the EVAL still failed. When
      * the reply also holds a new error, r->errors changed and the scheduler
      * counts the failure (sched_exec_cmd); otherwise it is counted here. */
-    if (counted && c->r->errors == errors && c->cmd && c->worker >= 0 &&
-        c->worker < worker_count())
+    if (counted && c->r->errors == errors && c->cmd && command_stats_counted(c->worker))
         stat_add(&command_stats(c->worker)[c->cmd->id].failed_calls, 1);
     /* The caller's lua_settop drops the handler and any error object. */
     if (killed)

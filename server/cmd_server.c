@@ -13,7 +13,7 @@
 #include "object.h"
 #include "command.h"
 #include "config.h"
-#include "sched.h"
+#include "scheduler.h"
 #include "server.h"
 #include "store.h"
 #include "worker.h"

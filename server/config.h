@@ -60,7 +60,7 @@ enum config_flags {
  * ID names the option (CFG_<ID>), field is its member of config_t. Keys are
  * unique across sections: CONFIG GET/SET use the bare key. Enum word order is
  * the stored value: loglevel follows enum log_level (log.h), policy follows
- * enum sched_policy (sched.h), maxmemory-policy follows enum maxmemory_policy
+ * enum sched_policy (scheduler.h), maxmemory-policy follows enum maxmemory_policy
  * (store.h); tests/unit/config checks the three. */
 #define CONFIG_OPTIONS(X)                                                                      \
     X(PORT, port, "server", "port", CFGT_INT, "6379", 1, 65535, 0, NULL,                       \

@@ -1,6 +1,6 @@
 /* db — the keyspace as command handlers see it: keys of the selected database,
  * routed to their partition by slot. Every function here needs the key's
- * partition held by the calling task (see sched.h); the caller never
+ * partition held by the calling task (see scheduler.h); the caller never
  * touches partitions directly. Expired keys are deleted when looked up (lazy
  * expiry), and every write keeps the partition's memory account and counters. */
 #ifndef PERCORE_DB_H

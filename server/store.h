@@ -1,6 +1,6 @@
 /* store — the partitioned keyspace: setup, slot -> partition mapping, active
  * expiry, memory accounting and eviction, and the counters INFO shows.
- * A partition is only touched by the task holding it (see sched.h); the
+ * A partition is only touched by the task holding it (see scheduler.h); the
  * counters below are single-writer relaxed atomics, so INFO and DBSIZE may read
  * them from any thread without holding anything. */
 #ifndef PERCORE_STORE_H

@@ -19,7 +19,7 @@
 #include "config.h"
 #include "fdlimit.h"
 #include "log.h"
-#include "sched.h"
+#include "scheduler.h"
 #include "store.h"
 
 /* What CONFIG SET tells the modules above it (config_on_change). */
