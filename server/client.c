@@ -120,8 +120,10 @@ void client_accept(int worker, int fd, struct sockaddr *sa, socklen_t sl)
         stat_add(&client_stats(worker)->rejected_connections, 1);
         return;
     }
-    if (net_protected_refuse(worker, fd, sa))
+    if (net_protected_refuse(fd, sa)) {
+        stat_add(&client_stats(worker)->rejected_connections, 1);
         return;
+    }
     client_t *c = xcalloc(1, sizeof *c);
     c->id = atomic_fetch_add(&next_client_id, 1);
     c->fd = fd;

@@ -9,7 +9,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "client.h"
 #include "config.h"
 #include "log.h"
 #include "worker.h"
@@ -80,7 +79,7 @@ void net_format_addr(const struct sockaddr *sa, char *dst, size_t n)
     snprintf(dst, n, "%s:%d", host, port);
 }
 
-int net_protected_refuse(int worker, int fd, const struct sockaddr *sa)
+int net_protected_refuse(int fd, const struct sockaddr *sa)
 {
     if (!config_get_int(CFG_PROTECTED_MODE) || config_auth_required() || net_is_loopback(sa))
         return 0;
@@ -88,7 +87,6 @@ int net_protected_refuse(int worker, int fd, const struct sockaddr *sa)
     ssize_t wr = write(fd, denied, sizeof denied - 1);
     (void)wr;
     close(fd);
-    stat_add(&client_stats(worker)->rejected_connections, 1);
     uint64_t now = worker_now_ms(), last = atomic_load(&last_log_ms);
     uint64_t missed = atomic_fetch_add(&refused_unlogged, 1);
     if (now - last >= 1000 && atomic_compare_exchange_strong(&last_log_ms, &last, now)) {

@@ -22,10 +22,9 @@ void net_format_addr(const struct sockaddr *sa, char *dst, size_t n);
 
 /* Protected mode. Called by client_accept after its maxclients check (Redis's
  * order): when protected-mode is yes, no requirepass is set and the peer is
- * not on loopback, writes Redis's DENIED error, closes fd, counts it in the
- * worker's rejected_connections (client_stats), logs why (at most once a
+ * not on loopback, writes Redis's DENIED error, closes fd, logs why (at most once a
  * second, with how many were refused meanwhile) and returns 1. Otherwise
  * returns 0 and leaves fd alone. */
-int net_protected_refuse(int worker, int fd, const struct sockaddr *sa);
+int net_protected_refuse(int fd, const struct sockaddr *sa);
 
 #endif

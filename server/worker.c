@@ -17,7 +17,6 @@
 #include "ring.h"
 #include "worker_internal.h"
 
-worker_hooks_t worker_hook;
 static worker_t *workers;
 static int nworkers;
 static int pin_threads;
@@ -27,7 +26,6 @@ static _Thread_local worker_t *self;
 int worker_self(void) { return self ? self->id : -1; }
 int worker_count(void) { return nworkers; }
 worker_stats_t *worker_stats(int id) { return &workers[id].stats; }
-worker_t *worker_get(int id) { return &workers[id]; }
 int worker_shutting_down(void) { return atomic_load(&shutting_down); }
 uint64_t worker_now_ms(void) { return self ? self->now_ms : now_ms(); }
 
@@ -88,17 +86,6 @@ static void flush_overflow(worker_t *w)
             w->overflow[to] = m->next;
             w->wake_pending[to] = 1;
         }
-    }
-}
-
-void worker_run_deferred(worker_t *w)
-{
-    while (w->defer_head) {
-        xmsg_t *m = w->defer_head;
-        w->defer_head = m->next;
-        if (!w->defer_head)
-            w->defer_tail = NULL;
-        m->fn(m);
     }
 }
 
@@ -432,5 +419,34 @@ int worker_run(void)
     worker_main(w0);
     for (int i = 1; i < nworkers; i++)
         pthread_join(workers[i].thread, NULL);
+    return 0;
+}
+
+int worker_listen(const char *bind_list, int port, int backlog, char *err, size_t errlen)
+{
+    char *copy = xstrndup(bind_list, strlen(bind_list));
+    int bound = 0;
+    char *save = NULL;
+    for (char *tok = strtok_r(copy, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+        int optional = tok[0] == '-';
+        const char *addr = optional ? tok + 1 : tok;
+        int ok = 1;
+        for (int i = 0; i < nworkers && ok; i++) {
+            int rc = worker_net_listen(&workers[i], addr, port, backlog, err, errlen);
+            if (rc == -1 && optional && i == 0) {
+                log_notice("skipping optional bind address %s: %s", addr, err);
+                ok = 0;
+            } else if (rc != 0) {
+                free(copy);
+                return -1;
+            }
+        }
+        bound += ok;
+    }
+    free(copy);
+    if (!bound) {
+        snprintf(err, errlen, "no address to listen on");
+        return -1;
+    }
     return 0;
 }

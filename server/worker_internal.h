@@ -41,13 +41,26 @@ typedef struct worker {
     worker_stats_t stats;
 } worker_t;
 
-/* The hooks given to worker_setup. */
+/* The hooks given to worker_setup (defined in worker_net.c, the lower of
+ * the two files: worker.c calls into it, never the other way). */
 extern worker_hooks_t worker_hook;
 
-/* Worker id's struct (0 <= id < worker_count()). */
-worker_t *worker_get(int id);
 /* Run what worker_defer queued on w (w's thread). */
-void worker_run_deferred(worker_t *w);
+static inline void worker_run_deferred(worker_t *w)
+{
+    while (w->defer_head) {
+        xmsg_t *m = w->defer_head;
+        w->defer_head = m->next;
+        if (!w->defer_head)
+            w->defer_tail = NULL;
+        m->fn(m);
+    }
+}
+
+/* Open one listener of w on addr (worker_listen, for each worker): 0, -1
+ * when addr cannot be used (err says why), -2 on a fatal error. */
+int worker_net_listen(worker_t *w, const char *addr, int port, int backlog, char *err,
+                      size_t errlen);
 
 /* worker_net.c: prepare w's accept-pause timer (worker_setup); start w's
  * listeners (w's thread, as its loop starts); close them (teardown). */

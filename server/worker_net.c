@@ -20,6 +20,9 @@
 #include "log.h"
 #include "worker_internal.h"
 
+/* The hooks given to worker_setup (the loop's only way up). */
+worker_hooks_t worker_hook;
+
 /* accept() that fails for want of descriptors or memory (EMFILE, ENFILE,
  * ENOBUFS, ENOMEM) fails again at once, while the connection waits in the
  * backlog and keeps the level-triggered listener readable: the loop would
@@ -126,7 +129,7 @@ int worker_fd_reserve(int n, const char *bind)
     return FDLIMIT_MIN_RESERVE + n * (3 + naddr);
 }
 
-static int listen_one(worker_t *w, const char *addr, int port, int backlog, char *err,
+int worker_net_listen(worker_t *w, const char *addr, int port, int backlog, char *err,
                       size_t errlen)
 {
     struct sockaddr_storage ss;
@@ -199,35 +202,6 @@ static int listen_one(worker_t *w, const char *addr, int port, int backlog, char
     ev_io *io = &w->listen_io[w->nlisten++];
     ev_io_init(io, on_accept, fd, EV_READ);
     io->data = w;
-    return 0;
-}
-
-int worker_listen(const char *bind_list, int port, int backlog, char *err, size_t errlen)
-{
-    char *copy = xstrndup(bind_list, strlen(bind_list));
-    int bound = 0;
-    char *save = NULL;
-    for (char *tok = strtok_r(copy, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
-        int optional = tok[0] == '-';
-        const char *addr = optional ? tok + 1 : tok;
-        int ok = 1;
-        for (int i = 0; i < worker_count() && ok; i++) {
-            int rc = listen_one(worker_get(i), addr, port, backlog, err, errlen);
-            if (rc == -1 && optional && i == 0) {
-                log_notice("skipping optional bind address %s: %s", addr, err);
-                ok = 0;
-            } else if (rc != 0) {
-                free(copy);
-                return -1;
-            }
-        }
-        bound += ok;
-    }
-    free(copy);
-    if (!bound) {
-        snprintf(err, errlen, "no address to listen on");
-        return -1;
-    }
     return 0;
 }
 
