@@ -230,8 +230,11 @@ cmd_worker_stats_t *command_worker_stats(int worker);
 int command_stats_counted(int worker);
 void command_stats_setup(int workers);
 void command_stats_teardown(void);
-/* Zero the commandstats, the errorstats counts and COMMAND_STATS. */
+/* Zero the commandstats, the errorstats counts and COMMAND_STATS, then call
+ * the hook (CONFIG RESETSTAT: the counters of the layers above, which main.c
+ * knows). */
 void command_stats_reset(void);
+void command_on_stats_reset(void (*fn)(void));
 /* On worker w: count k error replies whose text is msg (its first word is
  * the code: "ERR", "WRONGTYPE", ...), for INFO errorstats. */
 void command_errstat_add(int worker, const char *msg, size_t len, uint64_t k);

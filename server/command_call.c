@@ -110,6 +110,9 @@ cmd_stats_t *command_stats(int worker) { return stats + (size_t)worker * (size_t
 cmd_worker_stats_t *command_worker_stats(int worker) { return &wstats[worker]; }
 int command_stats_counted(int worker) { return worker >= 0 && worker < nworkers_stats; }
 
+static void (*reset_hook)(void);
+void command_on_stats_reset(void (*fn)(void)) { reset_hook = fn; }
+
 void command_stats_reset(void)
 {
     stat_zero(wstats, (size_t)nworkers_stats * sizeof *wstats);
@@ -120,6 +123,8 @@ void command_stats_reset(void)
         for (int i = 0; i < n; i++)
             atomic_store_explicit(&errstats[w].count[i], 0, memory_order_relaxed);
     }
+    if (reset_hook)
+        reset_hook();
 }
 
 

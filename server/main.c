@@ -83,6 +83,14 @@ static void make_run_id(void)
         snprintf(server.run_id + 2 * i, 3, "%02x", raw[i]);
 }
 
+/* CONFIG RESETSTAT: the counters of the layers above the commands. */
+static void reset_stats(void)
+{
+    sched_reset_stats();
+    client_reset_stats();
+    worker_reset_stats();
+}
+
 /* CONFIG SET's changes that modules above the configuration apply. */
 static void apply_config(int id)
 {
@@ -170,6 +178,7 @@ int main(int argc, char **argv)
     config_on_change(apply_config);
     command_setup();
     command_stats_setup(threads);
+    command_on_stats_reset(reset_stats);
     client_setup(threads);
     if (worker_setup(threads, (size_t)config_get_int(CFG_RING_SIZE),
                      config_get_int(CFG_PIN_THREADS), &worker_hooks) != 0)

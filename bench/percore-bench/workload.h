@@ -22,7 +22,7 @@ extern const char *const wl_class_name[NCLASS];
     "redis.call('INCRBY', KEYS[1], -a * (#KEYS - 1)) "                                             \
     "for i = 2, #KEYS do redis.call('INCRBY', KEYS[i], a) end "                                    \
     "return #KEYS"
-/* CPU-bound script touching one declared key: the "heavy script" of DESIGN §6. */
+/* CPU-bound script touching one declared key: the "heavy" workload of bench/run. */
 #define WL_HEAVY_LUA                                                                               \
     "local x = 0 for i = 1, tonumber(ARGV[1]) do x = x + i % 7 end "                               \
     "redis.call('GET', KEYS[1]) return x"
