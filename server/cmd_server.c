@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "client_multi.h"
 #include "cmd_util.h"
 #include "object.h"
 #include "command.h"
