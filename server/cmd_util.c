@@ -3,6 +3,7 @@
  * handlers do, with the key's partition held. */
 #include "cmd_util.h"
 
+#include <ctype.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -181,4 +182,33 @@ void scan_generic(cmd_ctx_t *c, int type, scan_walk_fn *walk)
     cursor = walk(o->v.ptr, cursor, opts.count, &acc);
     scan_reply(c, cursor, &acc.items, acc.n);
     buf_free(&acc.items);
+}
+
+/* ---- container commands (CLIENT, COMMAND) ------------------------------- */
+
+void reply_help(reply_t *r, const char *const *lines)
+{
+    long n = 0;
+    while (lines[n])
+        n++;
+    reply_array(r, n);
+    for (long i = 0; i < n; i++)
+        reply_status(r, lines[i]);
+}
+
+void reply_subcommand_error(cmd_ctx_t *c, const char *container)
+{
+    sv_t sub = c->argv[1];
+    const char *full = command_subcommand_name(c->cmd, sub);
+    if (full) {
+        reply_errorf(c->r, "ERR wrong number of arguments for '%s' command", full);
+        return;
+    }
+    char upper[16];
+    size_t n = strlen(container);
+    for (size_t i = 0; i <= n && i < sizeof upper; i++)
+        upper[i] = (char)toupper((unsigned char)container[i]);
+    upper[sizeof upper - 1] = '\0';
+    reply_errorf(c->r, "ERR unknown subcommand '%.*s'. Try %s HELP.",
+                 (int)(sub.len > 128 ? 128 : sub.len), sub.p, upper);
 }

@@ -10,9 +10,9 @@
 #include "script.h"
 
 /* Each group is an array ended by a row with no name. */
-static const command_t *const group_rows[] = {cmds_string, cmds_keys, cmds_server, cmds_config,
-                                              cmds_multi, cmds_list, cmds_hash, cmds_set,
-                                              cmds_zset, cmds_script};
+static const command_t *const group_rows[] = {
+    cmds_string, cmds_keys,  cmds_ping, cmds_client, cmds_time, cmds_shutdown, cmds_server,
+    cmds_config, cmds_multi, cmds_list, cmds_hash,   cmds_set,  cmds_zset,     cmds_script};
 
 static command_t *table;     /* every command, ids in order */
 static int ncommands;

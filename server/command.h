@@ -119,6 +119,10 @@ const char *command_subcommand_name(const command_t *cmd, sv_t sub);
  * lists the arrays (see command_setup). */
 extern const command_t cmds_string[];
 extern const command_t cmds_keys[];
+extern const command_t cmds_ping[];
+extern const command_t cmds_client[];
+extern const command_t cmds_time[];
+extern const command_t cmds_shutdown[];
 extern const command_t cmds_server[];
 extern const command_t cmds_config[];
 extern const command_t cmds_multi[];
