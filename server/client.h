@@ -121,6 +121,13 @@ size_t client_out_budget(const client_t *c);
  * that is neither an error nor queued), without a reply. */
 int client_precheck(client_t *c, const qcmd_t *qc, int busy);
 int client_may_run(const client_t *c, const qcmd_t *qc);
+/* The connections layer's command rows, for the group list in all_commands.c:
+ * QUIT RESET HELLO AUTH SELECT CLIENT and SHUTDOWN (client_cmds.c), MULTI
+ * EXEC DISCARD WATCH UNWATCH (client_multi.c). */
+extern const command_t cmds_client[];
+extern const command_t cmds_shutdown[];
+extern const command_t cmds_multi[];
+
 /* The arguments of queued command qc; NULL when a protocol error came before
  * any argument was parsed on the connection (no arithmetic on a NULL vector). */
 static inline sv_t *client_argv(client_t *c, const qcmd_t *qc)

@@ -6,7 +6,7 @@
  * CMD_HOME; SELECT is here because it publishes the client's shown_db (CLIENT
  * LIST) when c->cl is set, and a script reaches it through the command table
  * like any command. Their rows (cmds_client, cmds_shutdown) are listed by
- * commands.c. */
+ * all_commands.c. */
 #include <stdatomic.h>
 #include <stdio.h>
 
@@ -388,7 +388,7 @@ const command_t cmds_client[] = {
     {0},
 };
 
-/* Apart from cmds_client only to keep the ids' order (see commands.c). */
+/* Apart from cmds_client only to keep the ids' order (see all_commands.c). */
 const command_t cmds_shutdown[] = {
     CMD_ROW("shutdown", cmd_shutdown, -1,
         CMD_HOME | CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_ALLOW_BUSY, 0, 0, 0,

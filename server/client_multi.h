@@ -1,8 +1,8 @@
 /* client_multi — a client's transaction at the connections layer: the
  * commands queued between MULTI and EXEC, the watched keys, and the MULTI EXEC
  * DISCARD WATCH UNWATCH handlers (their rows: cmds_multi, declared in
- * client.h). Called by client.c (queueing, freeing) and client_cmds.c (RESET)
- * where the client's commands run. */
+ * client.h for all_commands.c). Called by client.c (queueing, freeing) and
+ * client_cmds.c (RESET), where the client's commands run. */
 #ifndef PERCORE_CLIENT_MULTI_H
 #define PERCORE_CLIENT_MULTI_H
 

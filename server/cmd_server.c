@@ -217,7 +217,7 @@ static void cmd_command(cmd_ctx_t *c)
 void cmd_info(cmd_ctx_t *c); /* cmd_info.c */
 
 /* The rows are cut in three around client_cmds.c's so that the ids keep their
- * order (see commands.c). */
+ * order (see all_commands.c). */
 const command_t cmds_ping[] = {
     CMD_ROW("ping", cmd_ping, -1, CMD_FAST, 0, 0, 0, "@fast @connection", "connection",
         "1.0.0", "Ping the server"),

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "all_commands.h"
 #include "client.h"
 #include "command.h"
 #include "config.h"
@@ -134,7 +135,7 @@ int main(int argc, char **argv)
     store_setup(parts, config_get_int(CFG_DATABASES));
     store_set_maxmemory(config_get_u64(CFG_MAXMEMORY), config_get_int(CFG_MAXMEMORY_POLICY),
                         config_get_int(CFG_MAXMEMORY_SAMPLES));
-    command_setup();
+    command_setup(all_commands);
     command_stats_setup(threads);
     client_setup(threads);
     if (worker_setup(threads, (size_t)config_get_int(CFG_RING_SIZE),
