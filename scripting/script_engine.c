@@ -1,13 +1,11 @@
 /* The engine: per-worker Lua states, the shared script cache, running a
- * script (limits, hook, errors), SCRIPT KILL, and the counters.
+ * script (limits, hook, errors).
  *
  * Threads. A worker's lua_State is created, used and replaced by that worker
  * only (slot = worker id; threads outside the workers, such as unit tests,
  * get a thread-local state). What other threads read of a slot is atomic:
- * its run word (sequence << 2 | state), start time, memory and counters.
- * SCRIPT KILL (any worker) and a script's first write race on the run word
- * with compare-and-swap, so a script is either killed before it writes or
- * unkillable after: never killed halfway through its writes.
+ * its run word (sequence << 2 | state), start time, memory and counters
+ * (script_slots.c, with SCRIPT KILL and the kill checks).
  *
  * The cache (script_cache.c) bumps a generation on SCRIPT FLUSH; a worker
  * whose state was built in an older generation throws the state away
@@ -27,22 +25,7 @@
 #include "store.h"
 #include "worker.h"
 
-#define MAX_SLOTS 257 /* workers (at most 256) + threads outside the workers */
-#define HOOK_COUNT 10000 /* VM instructions between time/kill checks */
-
-enum { RUN_IDLE = 0, RUN_CLEAN = 1, RUN_WROTE = 2, RUN_KILLED = 3 };
-
-typedef struct slot {
-    _Atomic uint64_t run; /* seq << 2 | RUN_* */
-    _Atomic uint64_t start_us;
-    _Atomic uint64_t mem;
-    _Atomic uint64_t n_single, n_multi, n_global, n_keyless, n_killed;
-    lstate_t *ls; /* owner thread only */
-} slot_t;
-
-static slot_t slots[MAX_SLOTS];
 static _Thread_local lstate_t *outside_ls; /* threads that are not workers */
-static script_busy_fn *_Atomic busy_fn;
 static char scripts_key, flags_key; /* registry: sha -> function, sha -> flags */
 
 /* ---- Lua states ------------------------------------------------------------ */
@@ -76,7 +59,7 @@ static lstate_t *lstate_new(int slot)
     if (lua_pcall(ls->L, 0, 0, 0) != LUA_OK)
         log_fatal("cannot set up the Lua sandbox: %s", lua_tostring(ls->L, -1));
     lua_gc(ls->L, LUA_GCCOLLECT);
-    atomic_store_explicit(&slots[slot].mem, ls->mem, memory_order_relaxed);
+    atomic_store_explicit(&script_slots[slot].mem, ls->mem, memory_order_relaxed);
     return ls;
 }
 
@@ -126,7 +109,7 @@ static int self_slot(void)
 static lstate_t *lstate_get(void)
 {
     int slot = self_slot();
-    lstate_t **pls = slot == MAX_SLOTS - 1 ? &outside_ls : &slots[slot].ls;
+    lstate_t **pls = slot == MAX_SLOTS - 1 ? &outside_ls : &script_slots[slot].ls;
     if (*pls && (*pls)->gen != cache_generation() && !(*pls)->run) {
         lstate_free(*pls);
         *pls = NULL;
@@ -215,66 +198,6 @@ void script_load(cmd_ctx_t *c, sv_t body)
 
 /* ---- running ---------------------------------------------------------------- */
 
-int engine_raise_killed(lua_State *L)
-{
-    return script_raise(L, "Script killed by user with SCRIPT KILL...");
-}
-
-int engine_mark_write(lstate_t *ls)
-{
-    slot_t *s = &slots[ls->slot];
-    uint64_t w = atomic_load(&s->run);
-    while ((w & 3) == RUN_CLEAN)
-        if (atomic_compare_exchange_weak(&s->run, &w, (w & ~(uint64_t)3) | RUN_WROTE))
-            return 0;
-    return (w & 3) == RUN_KILLED ? -1 : 0;
-}
-
-static uint64_t busy_threshold_us(void)
-{
-    return (uint64_t)config_get_int(CFG_BUSY_REPLY_THRESHOLD) * 1000;
-}
-
-static void hook(lua_State *L, lua_Debug *ar);
-
-void engine_check_interrupt(lua_State *L)
-{
-    lstate_t *ls = lstate_of(L);
-    /* A state the engine did not make (the pattern unit test's), or one
-     * between scripts, has nothing to interrupt. */
-    if (!ls || !ls->run)
-        return;
-    slot_t *s = &slots[ls->slot];
-    /* SHUTDOWN (or SIGTERM) stops a busy script too: the loop it blocks
-     * must get back to its shutdown. */
-    int killed = (atomic_load(&s->run) & 3) == RUN_KILLED;
-    if (killed || (ls->slot != MAX_SLOTS - 1 && worker_shutting_down())) {
-        if (!ls->killed) {
-            ls->killed = 1;
-            log_warn(killed ? "Lua script killed by user with SCRIPT KILL."
-                            : "Lua script stopped: the server is shutting down.");
-            /* Every instruction from now on, so that a pcall loop cannot
-             * catch the error and carry on for long. */
-            lua_sethook(L, hook, LUA_MASKCOUNT, 1);
-        }
-        engine_raise_killed(L);
-    }
-    script_busy_fn *fn = atomic_load_explicit(&busy_fn, memory_order_relaxed);
-    if (!fn || ls->slot == MAX_SLOTS - 1)
-        return;
-    uint64_t now = mono_us();
-    if (now - ls->start_us >= busy_threshold_us() && now - ls->last_busy_call_us >= 1000) {
-        ls->last_busy_call_us = now;
-        fn(ls->slot);
-    }
-}
-
-static void hook(lua_State *L, lua_Debug *ar)
-{
-    (void)ar;
-    engine_check_interrupt(L);
-}
-
 static int reset_cjson(lua_State *L)
 {
     lstate_of(L)->cjson_dirty = 0;
@@ -294,22 +217,6 @@ static void count_path(slot_t *s, const cmd_ctx_t *c)
         stat_add(&s->n_multi, 1);
 }
 
-/* Over maxmemory in what this task holds (or, holding nothing, overall)? */
-static int over_maxmemory(const cmd_ctx_t *c)
-{
-    uint64_t max = config_get_u64(CFG_MAXMEMORY);
-    if (!max)
-        return 0;
-    for (int i = 0; i < c->nparts; i++)
-        if (store_make_room(c->parts[i]) != 0)
-            return 1;
-    if (c->nparts)
-        return 0;
-    store_stats_t st;
-    store_stats(&st);
-    return st.used_memory > max;
-}
-
 /* KEYS and ARGV, fresh for every run (the script may change them). */
 static void set_args(lua_State *L, const sv_t *v, int n, const char *name)
 {
@@ -324,7 +231,7 @@ static void set_args(lua_State *L, const sv_t *v, int n, const char *name)
 static void run(lstate_t *ls, cmd_ctx_t *c, script_run_t *rn, int fidx)
 {
     lua_State *L = ls->L;
-    slot_t *s = &slots[ls->slot];
+    slot_t *s = &script_slots[ls->slot];
     /* A chunk's _ENV is its first upvalue; put the sandbox back in case a
      * previous run assigned to _ENV. */
     sandbox_push_env(L);
@@ -350,7 +257,7 @@ static void run(lstate_t *ls, cmd_ctx_t *c, script_run_t *rn, int fidx)
     uint64_t seq = (atomic_load_explicit(&s->run, memory_order_relaxed) >> 2) + 1;
     atomic_store(&s->start_us, ls->start_us);
     atomic_store(&s->run, seq << 2 | RUN_CLEAN);
-    lua_sethook(L, hook, LUA_MASKCOUNT, HOOK_COUNT);
+    lua_sethook(L, engine_hook, LUA_MASKCOUNT, HOOK_COUNT);
     ls->limit_on = 1;
     int st = lua_pcall(L, 0, 1, -2);
     ls->limit_on = 0;
@@ -365,8 +272,7 @@ static void run(lstate_t *ls, cmd_ctx_t *c, script_run_t *rn, int fidx)
      * Redis's ERR_REPLY_FLAG_NO_STATS_UPDATE), but the EVAL still failed. When
      * the reply also holds a new error, r->errors changed and the scheduler
      * counts the failure (sched_exec_cmd); otherwise it is counted here. */
-    if (counted && c->r->errors == errors && c->cmd && c->worker >= 0 &&
-        c->worker < worker_count())
+    if (counted && c->r->errors == errors && c->cmd && command_stats_counted(c->worker))
         stat_add(&command_stats(c->worker)[c->cmd->id].failed_calls, 1);
     /* The caller's lua_settop drops the handler and any error object. */
     if (killed)
@@ -436,7 +342,8 @@ void script_eval(cmd_ctx_t *c, int is_sha, int ro)
             cache_add(sha, c->argv[1].p, c->argv[1].len);
         }
     }
-    if ((flags & SF_SHEBANG) && !(flags & (SF_ALLOW_OOM | SF_NO_WRITES)) && over_maxmemory(c)) {
+    if ((flags & SF_SHEBANG) && !(flags & (SF_ALLOW_OOM | SF_NO_WRITES)) &&
+        command_no_room(c->parts, c->nparts)) {
         reply_error(c->r, "OOM allow-oom flag is not set on the script, can not run it when used "
                           "memory > 'maxmemory'");
         lua_settop(L, top);
@@ -459,104 +366,6 @@ void script_eval(cmd_ctx_t *c, int is_sha, int ro)
     lua_settop(L, top);
 }
 
-/* ---- SCRIPT KILL, busy state, INFO ------------------------------------------ */
-
-static int slot_busy(slot_t *s)
-{
-    uint64_t w = atomic_load(&s->run);
-    if ((w & 3) == RUN_IDLE)
-        return 0;
-    return mono_us() - atomic_load(&s->start_us) >= busy_threshold_us();
-}
-
-void script_kill(reply_t *r)
-{
-    int killed = 0, unkillable = 0;
-    for (int i = 0; i < MAX_SLOTS; i++) {
-        slot_t *s = &slots[i];
-        if (!slot_busy(s))
-            continue;
-        uint64_t w = atomic_load(&s->run);
-        for (;;) {
-            int st = (int)(w & 3);
-            if (st == RUN_CLEAN) {
-                if (!atomic_compare_exchange_weak(&s->run, &w, (w & ~(uint64_t)3) | RUN_KILLED))
-                    continue;
-                killed++;
-            } else if (st == RUN_KILLED) {
-                killed++;
-            } else if (st == RUN_WROTE) {
-                unkillable++;
-            }
-            break;
-        }
-    }
-    if (killed)
-        reply_ok(r);
-    else if (unkillable)
-        reply_error(r, "UNKILLABLE Sorry the script already executed write commands against the "
-                       "dataset. You can either wait the script termination or kill the server in "
-                       "a hard way using the SHUTDOWN NOSAVE command.");
-    else
-        reply_error(r, "NOTBUSY No scripts in execution right now.");
-}
-
-int script_busy(int worker)
-{
-    if (worker < 0 || worker >= MAX_SLOTS - 1)
-        return 0;
-    return slot_busy(&slots[worker]);
-}
-
-int script_running(int worker)
-{
-    if (worker < 0 || worker >= MAX_SLOTS - 1)
-        return 0;
-    return (atomic_load(&slots[worker].run) & 3) != RUN_IDLE;
-}
-
-void script_set_busy_callback(script_busy_fn *fn) { atomic_store(&busy_fn, fn); }
-
-uint64_t script_lua_memory(void)
-{
-    uint64_t m = 0;
-    for (int i = 0; i < MAX_SLOTS; i++)
-        m += atomic_load_explicit(&slots[i].mem, memory_order_relaxed);
-    return m;
-}
-
-void script_info_memory(buf_t *out)
-{
-    buf_printf(out,
-               "used_memory_lua:%llu\r\nused_memory_scripts:%llu\r\n"
-               "number_of_cached_scripts:%llu\r\n",
-               (unsigned long long)script_lua_memory(), (unsigned long long)cache_bytes(),
-               (unsigned long long)cache_count());
-}
-
-void script_info_stats(buf_t *out)
-{
-    uint64_t single = 0, multi = 0, global = 0, keyless = 0, killed = 0;
-    for (int i = 0; i < MAX_SLOTS; i++) {
-        single += stat_get(&slots[i].n_single);
-        multi += stat_get(&slots[i].n_multi);
-        global += stat_get(&slots[i].n_global);
-        keyless += stat_get(&slots[i].n_keyless);
-        killed += stat_get(&slots[i].n_killed);
-    }
-    buf_printf(out,
-               "scripts_single_partition:%llu\r\nscripts_multi_partition:%llu\r\n"
-               "scripts_global:%llu\r\nscripts_keyless:%llu\r\nscripts_killed:%llu\r\n",
-               (unsigned long long)single, (unsigned long long)multi, (unsigned long long)global,
-               (unsigned long long)keyless, (unsigned long long)killed);
-}
-
-void script_info(buf_t *out)
-{
-    script_info_memory(out);
-    script_info_stats(out);
-}
-
 /* ---- setup ------------------------------------------------------------------ */
 
 void script_setup(void)
@@ -564,15 +373,15 @@ void script_setup(void)
     /* Opening (and closing) one state runs lua-cjson's process-wide init
      * here, on the main thread, before any worker can race on it. */
     lstate_free(lstate_new(MAX_SLOTS - 1));
-    atomic_store(&slots[MAX_SLOTS - 1].mem, 0);
+    atomic_store(&script_slots[MAX_SLOTS - 1].mem, 0);
 }
 
 void script_teardown(void)
 {
     for (int i = 0; i < MAX_SLOTS - 1; i++) {
-        lstate_free(slots[i].ls);
-        slots[i].ls = NULL;
-        atomic_store(&slots[i].mem, 0);
+        lstate_free(script_slots[i].ls);
+        script_slots[i].ls = NULL;
+        atomic_store(&script_slots[i].mem, 0);
     }
     lstate_free(outside_ls);
     outside_ls = NULL;

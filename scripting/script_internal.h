@@ -76,6 +76,15 @@ typedef struct lstate {
 
 static inline lstate_t *lstate_of(lua_State *L) { return *(lstate_t **)lua_getextraspace(L); }
 
+/* ---- script_error.c: error tables ------------------------------------------ */
+
+/* Push the error table {err = "<CODE> <msg>"} as Redis builds it from a
+ * message: "-CODE msg" keeps its code, anything else gets "ERR ". */
+void conv_push_error(lua_State *L, const char *s, size_t n);
+
+/* Raise the error table built by conv_push_error(msg). Never returns. */
+int script_raise(lua_State *L, const char *msg);
+
 /* ---- script_conv.c: Lua <-> RESP ------------------------------------------ */
 
 /* The field, true, of an error table whose error was counted already (in
@@ -103,10 +112,6 @@ int conv_lua_to_reply(lua_State *L, reply_t *r, int script_resp, size_t max_byte
  * nothing was pushed). May raise a Lua memory error. */
 size_t conv_reply_to_lua(lua_State *L, const char *p, size_t n);
 
-/* Push the error table {err = "<CODE> <msg>"} as Redis builds it from a
- * message: "-CODE msg" keeps its code, anything else gets "ERR ". */
-void conv_push_error(lua_State *L, const char *s, size_t n);
-
 /* A Lua number as a command argument: integers in decimal, floats with
  * "%.17g" as Redis 7.0 does. Returns the length written to dst (>= 32 bytes). */
 int conv_number_arg(lua_State *L, int idx, char *dst);
@@ -115,8 +120,6 @@ int conv_number_arg(lua_State *L, int idx, char *dst);
 
 /* Push a new table with redis.* (call, pcall, log, setresp, ...). */
 void redislib_push(lua_State *L);
-/* Raise the error table built by conv_push_error(msg). Never returns. */
-int script_raise(lua_State *L, const char *msg);
 
 /* ---- script_sandbox.c ------------------------------------------------------- */
 
@@ -223,7 +226,29 @@ size_t engine_budget(lua_State *L);
 /* Raise Lua's memory error as the allocator does. Never returns. */
 int engine_raise_nomem(lua_State *L);
 
-/* ---- script_engine.c -------------------------------------------------------- */
+/* ---- script_slots.c: what each worker publishes of its running script ------- */
+
+#define MAX_SLOTS 257 /* workers (at most 256) + threads outside the workers */
+#define HOOK_COUNT 10000 /* VM instructions between time/kill checks */
+
+enum { RUN_IDLE = 0, RUN_CLEAN = 1, RUN_WROTE = 2, RUN_KILLED = 3 };
+
+/* One per worker (slot = worker id; the last: threads outside the workers).
+ * Other threads read only the atomics. */
+typedef struct slot {
+    _Atomic uint64_t run; /* seq << 2 | RUN_* */
+    _Atomic uint64_t start_us;
+    _Atomic uint64_t mem;
+    _Atomic uint64_t n_single, n_multi, n_global, n_keyless, n_killed;
+    lstate_t *ls; /* owner thread only */
+} slot_t;
+
+extern slot_t script_slots[MAX_SLOTS];
+
+/* The instruction hook of a running script: engine_check_interrupt. */
+void engine_hook(lua_State *L, lua_Debug *ar);
+
+/* ---- script_slots.c: kill and interrupt checks -------------------------------------------------------- */
 
 /* The kill check a write makes before it runs: marks the script as having
  * written (SCRIPT KILL then answers UNKILLABLE); returns -1 when it was

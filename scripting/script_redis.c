@@ -22,11 +22,6 @@
 #define REDIS_VERSION_STR "7.0.15"
 #define REDIS_VERSION_NUM 0x0007000f
 
-int script_raise(lua_State *L, const char *msg)
-{
-    conv_push_error(L, msg, strlen(msg));
-    return lua_error(L);
-}
 
 /* An error of redis.call (raised) or redis.pcall (returned). */
 static int call_error(lua_State *L, int raise, const char *msg)

@@ -3,11 +3,9 @@
  * the registry functions at the end (CLIENT LIST/KILL, INFO clients). */
 #include "client.h"
 
-#include <arpa/inet.h>
 #include <ctype.h>
 #include <stddef.h>
 #include <errno.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,40 +23,34 @@
 #define QUEUE_MAX 1024 /* commands parsed ahead per round */
 
 static client_t **worker_clients; /* per worker list head */
+static client_stats_t *stats;      /* [worker] */
+static int nstats;
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static client_t *registry;
 static _Atomic uint64_t next_client_id = 1;
 static _Atomic uint64_t nclients;
 
-void client_setup(int nworkers) { worker_clients = xcalloc((size_t)nworkers, sizeof *worker_clients); }
+void client_setup(int nworkers)
+{
+    worker_clients = xcalloc((size_t)nworkers, sizeof *worker_clients);
+    stats = xcalloc((size_t)nworkers, sizeof *stats);
+    nstats = nworkers;
+}
 
 void client_teardown(void)
 {
     free(worker_clients);
     worker_clients = NULL;
+    free(stats);
+    stats = NULL;
+    nstats = 0;
 }
+
+client_stats_t *client_stats(int worker) { return &stats[worker]; }
+void client_reset_stats(void) { stat_zero(stats, (size_t)nstats * sizeof *stats); }
 
 uint64_t client_count(void) { return atomic_load_explicit(&nclients, memory_order_relaxed); }
 uint64_t client_blocked_count(void) { return 0; /* no blocking commands exist yet */ }
-
-static void format_addr(struct sockaddr *sa, char *dst, size_t n)
-{
-    char host[INET6_ADDRSTRLEN] = "?";
-    int port = 0;
-    if (sa->sa_family == AF_INET) {
-        struct sockaddr_in *a = (struct sockaddr_in *)sa;
-        inet_ntop(AF_INET, &a->sin_addr, host, sizeof host);
-        port = ntohs(a->sin_port);
-        snprintf(dst, n, "%s:%d", host, port);
-    } else if (sa->sa_family == AF_INET6) {
-        struct sockaddr_in6 *a = (struct sockaddr_in6 *)sa;
-        inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof host);
-        port = ntohs(a->sin6_port);
-        snprintf(dst, n, "%s:%d", host, port);
-    } else {
-        snprintf(dst, n, "?:0");
-    }
-}
 
 static void client_free(client_t *c)
 {
@@ -114,14 +106,15 @@ static void client_close(client_t *c, const char *why)
 
 void client_accept(int worker, int fd, struct sockaddr *sa, socklen_t sl)
 {
-    stat_add(&worker_stats(worker)->connections_received, 1);
+    net_keepalive(fd, config_get_int(CFG_TCP_KEEPALIVE));
+    stat_add(&client_stats(worker)->connections_received, 1);
     uint64_t max = (uint64_t)config_get_int(CFG_MAXCLIENTS);
     if (atomic_load(&nclients) >= max) {
         static const char msg[] = "-ERR max number of clients reached\r\n";
         ssize_t wr = write(fd, msg, sizeof msg - 1);
         (void)wr;
         close(fd);
-        stat_add(&worker_stats(worker)->rejected_connections, 1);
+        stat_add(&client_stats(worker)->rejected_connections, 1);
         return;
     }
     if (net_protected_refuse(worker, fd, sa))
@@ -139,11 +132,11 @@ void client_accept(int worker, int fd, struct sockaddr *sa, socklen_t sl)
     c->task.exec = -1;
     resp_parser_init(&c->parser);
     atomic_store_explicit(&c->last_ms, c->ctime_ms, memory_order_relaxed);
-    format_addr(sa, c->addr, sizeof c->addr);
+    net_format_addr(sa, c->addr, sizeof c->addr);
     struct sockaddr_storage ls;
     socklen_t lsl = sizeof ls;
     if (getsockname(fd, (struct sockaddr *)&ls, &lsl) == 0)
-        format_addr((struct sockaddr *)&ls, c->laddr, sizeof c->laddr);
+        net_format_addr((struct sockaddr *)&ls, c->laddr, sizeof c->laddr);
     (void)sl;
     c->next = worker_clients[worker];
     if (c->next)
@@ -181,7 +174,7 @@ static void client_write(client_t *c)
         ssize_t n = write(c->fd, c->out.data + c->out_sent, c->out.len - c->out_sent);
         if (n > 0) {
             c->out_sent += (size_t)n;
-            stat_add(&worker_stats(worker_self())->net_output_bytes, (uint64_t)n);
+            stat_add(&client_stats(worker_self())->net_output_bytes, (uint64_t)n);
             continue;
         }
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -414,11 +407,12 @@ int client_precheck(client_t *c, const qcmd_t *qc, int busy)
     const command_t *cmd = qc->cmd ? qc->cmd : command_lookup(argv[0]);
     cmd_caller_t who = {.noauth = !c->authenticated, .busy = (unsigned char)busy,
                         .worker = worker_self()};
-    if (command_check(&who, cmd, qc->argc, argv, &c->err) != 0) {
+    int rc = command_check(&who, cmd, qc->argc, argv, &c->err);
+    if (rc != 0) {
         /* Any refusal while queueing aborts the EXEC, as Redis. */
         c->multi_err |= c->in_multi;
         reply_error(&c->reply, c->err.data);
-        return -1;
+        return rc;
     }
     return client_multi_intercept(c, qc, cmd) ? -1 : 0;
 }
@@ -505,7 +499,7 @@ static void client_read(client_t *c)
         return;
     }
     c->in.len += (size_t)n;
-    stat_add(&worker_stats(worker_self())->net_input_bytes, (uint64_t)n);
+    stat_add(&client_stats(worker_self())->net_input_bytes, (uint64_t)n);
     atomic_store_explicit(&c->last_ms, worker_now_ms(), memory_order_relaxed);
     uint64_t limit = config_get_u64(CFG_CLIENT_QUERY_BUFFER_LIMIT);
     if (limit && c->in.len > limit) {

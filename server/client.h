@@ -10,7 +10,8 @@
 
 #include "buf.h"
 #include "resp.h"
-#include "sched.h"
+#include "scheduler.h"
+#include "util.h"
 #include "worker.h"
 
 #define CLIENT_CLOSE_AFTER_REPLY 0x1 /* QUIT, protocol errors: flush, then close */
@@ -85,9 +86,29 @@ typedef struct client {
     struct client *rprev, *rnext; /* the registry (all clients) */
 } client_t;
 
+/* The connections' counters, per worker (one writer: that worker; see
+ * stat_add in util.h), summed by INFO. */
+#define CLIENT_STATS(X)                                                                        \
+    X(connections_received, "connections accepted")                                           \
+    X(rejected_connections, "connections refused (maxclients, protected mode)")               \
+    X(net_input_bytes, "bytes read from clients")                                             \
+    X(net_output_bytes, "bytes written to clients")
+
+typedef struct client_stats {
+#define X(name, desc) _Atomic uint64_t name;
+    CLIENT_STATS(X)
+#undef X
+} client_stats_t;
+
 void client_setup(int nworkers);
 void client_teardown(void);
-/* Called by the worker module. */
+/* Worker w's counters (0 <= w < client_setup's nworkers). */
+client_stats_t *client_stats(int worker);
+void client_reset_stats(void);
+/* The event loop's hooks (worker_hooks_t, wired by main.c): a socket its
+ * listener accepted (tcp-keepalive, maxclients, protected mode, then a
+ * client), a client socket's readiness, the periodic checks (timeouts,
+ * output limits) and, at shutdown, closing the worker's clients. */
 void client_accept(int worker, int fd, struct sockaddr *sa, socklen_t sl);
 void client_on_event(void *client, int readable, int writable);
 void client_cron(int worker, uint64_t now_ms);
@@ -117,7 +138,8 @@ size_t client_out_budget(const client_t *c);
  * this client (busy: a busy script is in the way of everything but
  * CMD_ALLOW_BUSY commands), then MULTI's queueing. 0 when it may run;
  * otherwise its reply (an error, or QUEUED) has been written and the
- * scheduler skips it. client_may_run: 1 when it surely passes (a command
+ * scheduler skips it (CHECK_BUSY: it was refused as BUSY). client_may_run:
+ * 1 when it surely passes (a command
  * that is neither an error nor queued), without a reply. */
 int client_precheck(client_t *c, const qcmd_t *qc, int busy);
 int client_may_run(const client_t *c, const qcmd_t *qc);

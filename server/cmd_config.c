@@ -5,13 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "client.h"
 #include "cmd_util.h"
 #include "command.h"
 #include "config.h"
+#include "scheduler.h"
 #include "store.h"
-
-/* Implemented by the worker module. */
-void worker_reset_stats(void);
+#include "worker.h"
 
 /* Redis keys clients ask for (redis-benchmark reads these two) that have a
  * fixed answer for a cache without persistence. CONFIG SET accepts only the
@@ -183,6 +183,8 @@ static void config_resetstat_command(cmd_ctx_t *c)
 {
     store_reset_stats();
     command_stats_reset();
+    sched_reset_stats();
+    client_reset_stats();
     worker_reset_stats();
     reply_ok(c->r);
 }

@@ -1,5 +1,6 @@
 /* INFO [section ...]: every figure is summed from per-worker and
  * per-partition counters at the moment INFO asks; nothing is sampled. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +11,7 @@
 #include "client.h"
 #include "command.h"
 #include "config.h"
-#include "sched.h"
+#include "scheduler.h"
 #include "server.h"
 #include "script.h"
 #include "store.h"
@@ -33,14 +34,19 @@ static void bytes_human(char *dst, size_t n, uint64_t b)
         snprintf(dst, n, "%.2f%c", v, units[u]);
 }
 
-static uint64_t sum_stat(size_t offset)
+/* One counter of a module's per-worker stats summed over the workers: of(w)
+ * is worker w's struct of counters, offset the counter's place in it. */
+static uint64_t sum_stat(const void *(*of)(int w), size_t offset)
 {
     uint64_t s = 0;
     for (int w = 0; w < worker_count(); w++)
-        s += stat_get((_Atomic uint64_t *)((char *)worker_stats(w) + offset));
+        s += stat_get((_Atomic uint64_t *)((const char *)of(w) + offset));
     return s;
 }
-#define SUM(field) sum_stat(offsetof(worker_stats_t, field))
+static const void *client_of(int w) { return client_stats(w); }
+static const void *command_of(int w) { return command_worker_stats(w); }
+#define SUM_CLIENT(field) sum_stat(client_of, offsetof(client_stats_t, field))
+#define SUM_COMMAND(field) sum_stat(command_of, offsetof(cmd_worker_stats_t, field))
 
 static void info_server(buf_t *o)
 {
@@ -128,13 +134,14 @@ static void info_stats(buf_t *o)
                "rejected_connections:%llu\r\nexpired_keys:%llu\r\nevicted_keys:%llu\r\n"
                "keyspace_hits:%llu\r\nkeyspace_misses:%llu\r\npubsub_channels:0\r\n"
                "pubsub_patterns:0\r\ntotal_error_replies:%llu\r\n\r\n",
-               (unsigned long long)SUM(connections_received),
-               (unsigned long long)SUM(commands_processed), (unsigned long long)SUM(net_input_bytes),
-               (unsigned long long)SUM(net_output_bytes),
-               (unsigned long long)SUM(rejected_connections),
+               (unsigned long long)SUM_CLIENT(connections_received),
+               (unsigned long long)SUM_COMMAND(commands_processed),
+               (unsigned long long)SUM_CLIENT(net_input_bytes),
+               (unsigned long long)SUM_CLIENT(net_output_bytes),
+               (unsigned long long)SUM_CLIENT(rejected_connections),
                (unsigned long long)st.expired_keys, (unsigned long long)st.evicted_keys,
                (unsigned long long)st.keyspace_hits, (unsigned long long)st.keyspace_misses,
-               (unsigned long long)SUM(error_replies));
+               (unsigned long long)SUM_COMMAND(error_replies));
     o->len -= 2;
     script_info_stats(o);
     buf_printf(o, "\r\n");
@@ -191,10 +198,38 @@ static void info_errorstats(buf_t *o)
     buf_printf(o, "\r\n");
 }
 
+#define PUT_STAT(s, name) buf_printf(o, #name "=%llu,", (unsigned long long)stat_get(&(s)->name));
+
+/* A line per worker with every layer's counters, in the order INFO has
+ * always had (tools parse it): the scheduler's and its locks', the event
+ * loop's, then the connections' and the commands' interleaved. */
 static void info_scheduler(buf_t *o)
 {
     buf_printf(o, "# Scheduler\r\n");
     sched_info(o);
+    for (int w = 0; w < worker_count(); w++) {
+        sched_stats_t *sc = sched_stats(w);
+        worker_stats_t *lp = worker_stats(w);
+        client_stats_t *cl = client_stats(w);
+        cmd_worker_stats_t *cm = command_worker_stats(w);
+        buf_printf(o, "worker%d:", w);
+#define X(name, desc) PUT_STAT(sc, name)
+        SCHED_STATS(X)
+#undef X
+#define X(name, desc) PUT_STAT(&sc->locks, name)
+        PARTLOCK_STATS(X)
+#undef X
+#define X(name, desc) PUT_STAT(lp, name)
+        WORKER_STATS(X)
+#undef X
+        PUT_STAT(cl, connections_received)
+        PUT_STAT(cl, rejected_connections)
+        PUT_STAT(cm, commands_processed)
+        PUT_STAT(cl, net_input_bytes)
+        PUT_STAT(cl, net_output_bytes)
+        PUT_STAT(cm, error_replies)
+        buf_printf(o, "ring_depth=%zu\r\n", worker_inbound_depth(w));
+    }
     buf_printf(o, "\r\n");
 }
 

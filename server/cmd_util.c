@@ -2,6 +2,7 @@
  * the parsers run on any thread; the *_generic command bodies run where their
  * handlers do, with the key's partition held. */
 #include "cmd_util.h"
+#include "config.h"
 
 #include <ctype.h>
 #include <limits.h>
@@ -183,6 +184,8 @@ void scan_generic(cmd_ctx_t *c, int type, scan_walk_fn *walk)
     scan_reply(c, cursor, &acc.items, acc.n);
     buf_free(&acc.items);
 }
+
+size_t cmd_max_bulk_len(void) { return (size_t)config_get_u64(CFG_PROTO_MAX_BULK_LEN); }
 
 /* ---- container commands (CLIENT, COMMAND) ------------------------------- */
 

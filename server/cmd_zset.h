@@ -1,6 +1,6 @@
 /* cmd_zset — what the sorted set commands' two files share: the reply
- * helpers (cmd_zset.c) and the handlers and key functions of
- * cmd_zset_ops.c, whose rows are in cmd_zset.c's table. The commands layer:
+ * helpers, the handlers and the key functions of cmd_zset_ops.c, which
+ * cmd_zset.c uses (its table holds their rows); never the other way. The commands layer:
  * only cmd_zset.c and cmd_zset_ops.c include it. */
 #ifndef PERCORE_CMD_ZSET_H
 #define PERCORE_CMD_ZSET_H

@@ -22,6 +22,20 @@
 #include "t_set.h"
 #include "t_zset.h"
 
+void zreply_header(cmd_ctx_t *c, long n, int withscores)
+{
+    reply_array(c->r, withscores && c->r->proto < 3 ? n * 2 : n);
+}
+
+void zreply_elem(cmd_ctx_t *c, sv_t m, double score, int withscores)
+{
+    if (withscores && c->r->proto >= 3)
+        reply_array(c->r, 2);
+    reply_bulk(c->r, m.p, m.len);
+    if (withscores)
+        reply_double(c->r, score);
+}
+
 static zset_t *Z(const obj_t *o)
 {
     return o->v.ptr;

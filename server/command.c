@@ -54,7 +54,6 @@ void command_setup(const command_t *const *groups)
 
 void command_teardown(void)
 {
-    command_stats_teardown();
     free(table);
     free(slots);
     table = NULL;

@@ -9,6 +9,7 @@
 
 #include "buf.h"
 #include "resp.h"
+#include "util.h"
 
 struct client;
 struct command;
@@ -74,10 +75,22 @@ enum cmd_flags {
     CMD_NO_MANDATORY_KEYS = 1 << 20, /* may be called with no keys (EVAL ... 0) */
 };
 
-/* Per worker, single writer: relaxed atomics (see stat_add in worker.h). */
+/* Per worker and command, single writer: relaxed atomics (see stat_add in util.h). */
 typedef struct cmd_stats {
     _Atomic uint64_t calls, usec, rejected_calls, failed_calls;
 } cmd_stats_t;
+
+/* The command layer's counters, per worker (single writer, see stat_add in util.h),
+ * summed by INFO. */
+#define COMMAND_STATS(X)                                                                       \
+    X(commands_processed, "commands executed")                                                \
+    X(error_replies, "error replies sent")
+
+typedef struct cmd_worker_stats {
+#define X(name, desc) _Atomic uint64_t name;
+    COMMAND_STATS(X)
+#undef X
+} cmd_worker_stats_t;
 
 typedef struct command {
     const char *name;   /* lower case */
@@ -184,10 +197,15 @@ typedef struct cmd_caller {
 
 /* May cmd (NULL: unknown) run with these arguments for this caller? Redis's
  * order: unknown command, arity, NOAUTH, not from scripts, read-only script,
- * OOM (who->oom), BUSY. Returns 0; or -1 with Redis's error text for this
- * caller in err (cleared first; no leading '-'), the refusal counted. */
+ * OOM (who->oom), BUSY. Returns 0; or CHECK_REFUSED (CHECK_BUSY for BUSY)
+ * with Redis's error text for this caller in err (cleared first; no leading
+ * '-'), the refusal counted. */
+enum { CHECK_REFUSED = -1, CHECK_BUSY = -2 };
 int command_check(const cmd_caller_t *who, const command_t *cmd, int argc, const sv_t *argv,
                   buf_t *err);
+/* maxmemory: 1 when there is no room in these partitions even after
+ * eviction (holding none: when the whole store is over maxmemory). */
+int command_no_room(const int *parts, int nparts);
 /* Count a refusal decided elsewhere (BUSY found at placement, a protocol
  * error): the command's rejected_calls (cmd may be NULL), an error reply,
  * errorstats by msg's code. On worker w. */
@@ -209,8 +227,14 @@ int command_call(cmd_ctx_t *ctx, int flags);
 
 /* Per-worker command statistics, summed by INFO commandstats. */
 cmd_stats_t *command_stats(int worker);
+/* Worker w's COMMAND_STATS counters. */
+cmd_worker_stats_t *command_worker_stats(int worker);
+/* 1 when worker has counters (0 <= worker < command_stats_setup's workers):
+ * a script run outside the workers (unit tests) counts nothing. */
+int command_stats_counted(int worker);
 void command_stats_setup(int workers);
 void command_stats_teardown(void);
+/* Zero the commandstats, the errorstats counts and COMMAND_STATS. */
 void command_stats_reset(void);
 /* On worker w: count k error replies whose text is msg (its first word is
  * the code: "ERR", "WRONGTYPE", ...), for INFO errorstats. */

@@ -8,9 +8,9 @@
 #include "command.h"
 #include "config.h"
 #include "store.h"
-#include "worker.h"
 
-static cmd_stats_t *stats; /* [worker][command] */
+static cmd_stats_t *stats;         /* [worker][command] */
+static cmd_worker_stats_t *wstats; /* [worker] */
 static int nworkers_stats;
 
 /* INFO errorstats: per worker, the error codes (an error reply's first word)
@@ -30,6 +30,7 @@ void command_stats_setup(int workers)
 {
     nworkers_stats = workers;
     stats = xcalloc((size_t)workers * (size_t)command_count(), sizeof *stats);
+    wstats = xcalloc((size_t)workers, sizeof *wstats);
     errstats = xcalloc((size_t)workers, sizeof *errstats);
 }
 
@@ -37,8 +38,10 @@ void command_stats_teardown(void)
 {
     free(errstats);
     free(stats);
+    free(wstats);
     errstats = NULL;
     stats = NULL;
+    wstats = NULL;
     nworkers_stats = 0;
 }
 
@@ -104,17 +107,13 @@ void command_errstats_info(buf_t *out)
 }
 
 cmd_stats_t *command_stats(int worker) { return stats + (size_t)worker * (size_t)command_count(); }
+cmd_worker_stats_t *command_worker_stats(int worker) { return &wstats[worker]; }
+int command_stats_counted(int worker) { return worker >= 0 && worker < nworkers_stats; }
 
 void command_stats_reset(void)
 {
-    for (int w = 0; w < nworkers_stats; w++)
-        for (int i = 0; i < command_count(); i++) {
-            cmd_stats_t *s = &command_stats(w)[i];
-            atomic_store_explicit(&s->calls, 0, memory_order_relaxed);
-            atomic_store_explicit(&s->usec, 0, memory_order_relaxed);
-            atomic_store_explicit(&s->rejected_calls, 0, memory_order_relaxed);
-            atomic_store_explicit(&s->failed_calls, 0, memory_order_relaxed);
-        }
+    stat_zero(wstats, (size_t)nworkers_stats * sizeof *wstats);
+    stat_zero(stats, (size_t)nworkers_stats * (size_t)command_count() * sizeof *stats);
     /* Codes stay (only their worker may write them); zero counts are not shown. */
     for (int w = 0; w < nworkers_stats; w++) {
         int n = atomic_load_explicit(&errstats[w].n, memory_order_acquire);
@@ -126,13 +125,27 @@ void command_stats_reset(void)
 
 /* ---- checks ----------------------------------------------------------------- */
 
-/* maxmemory: make room in the partitions of the call's keys (the store
- * evicts per partition); a keyless call in those the caller holds, or, when
- * it holds none, looks at the whole store. 1 when there is no room. */
-static int oom_refused(const cmd_caller_t *who, const command_t *cmd, int argc, const sv_t *argv)
+int command_no_room(const int *parts, int nparts)
 {
     uint64_t max = config_get_u64(CFG_MAXMEMORY);
     if (!max)
+        return 0;
+    for (int i = 0; i < nparts; i++)
+        if (store_make_room(parts[i]) != 0)
+            return 1;
+    if (nparts)
+        return 0;
+    store_stats_t st;
+    store_stats(&st);
+    return st.used_memory > max;
+}
+
+/* maxmemory: make room in the partitions of the call's keys (the store
+ * evicts per partition); a keyless call, in those the caller holds. 1 when
+ * there is no room. */
+static int oom_refused(const cmd_caller_t *who, const command_t *cmd, int argc, const sv_t *argv)
+{
+    if (!config_get_u64(CFG_MAXMEMORY))
         return 0;
     cmd_keys_t k;
     command_keys(cmd, argc, argv, &k);
@@ -140,16 +153,7 @@ static int oom_refused(const cmd_caller_t *who, const command_t *cmd, int argc, 
     for (int j = 0; j < n; j++)
         if (store_make_room(store_part_of_key(argv[cmd_keys_at(&k, j)])) != 0)
             return 1;
-    if (n)
-        return 0;
-    for (int i = 0; i < who->nparts; i++)
-        if (store_make_room(who->parts[i]) != 0)
-            return 1;
-    if (who->nparts)
-        return 0;
-    store_stats_t st;
-    store_stats(&st);
-    return st.used_memory > max;
+    return n ? 0 : command_no_room(who->parts, who->nparts);
 }
 
 /* Redis's text for an unknown command: its name and the start of its
@@ -187,23 +191,23 @@ int command_check(const cmd_caller_t *who, const command_t *cmd, int argc, const
         buf_printf(err, "%s", ERR_OOM);
     } else if (who->busy && !(command_flags(cmd, argc, argv) & CMD_ALLOW_BUSY)) {
         buf_printf(err, "%s", ERR_BUSY);
+        command_refused(who->worker, cmd, buf_cstr(err));
+        return CHECK_BUSY;
     } else {
         return 0;
     }
     command_refused(who->worker, cmd, buf_cstr(err));
-    return -1;
+    return CHECK_REFUSED;
 }
 
 void command_refused(int w, const command_t *cmd, const char *msg)
 {
-    if (w < 0 || w >= nworkers_stats)
+    if (!command_stats_counted(w))
         return;
     if (cmd)
         stat_add(&command_stats(w)[cmd->id].rejected_calls, 1);
-    stat_add(&worker_stats(w)->error_replies, 1);
+    stat_add(&wstats[w].error_replies, 1);
     command_errstat_add(w, msg, strlen(msg), 1);
-    if (strncmp(msg, "BUSY ", 5) == 0)
-        stat_add(&worker_stats(w)->busy_replies, 1);
 }
 
 /* ---- the call ----------------------------------------------------------------- */
@@ -245,16 +249,16 @@ int command_call(cmd_ctx_t *ctx, int flags)
     }
     r->limit = saved_limit;
     r->overflow = saved_overflow;
-    if (w < 0 || w >= nworkers_stats)
+    if (!command_stats_counted(w))
         return 0; /* not on a worker (unit tests): nothing to count in */
     cmd_stats_t *cs = &command_stats(w)[cmd->id];
     stat_add(&cs->usec, us);
     stat_add(&cs->calls, 1);
     if (r->errors != errors) {
         stat_add(&cs->failed_calls, 1);
-        stat_add(&worker_stats(w)->error_replies, 1);
+        stat_add(&wstats[w].error_replies, 1);
         command_errstat_add(w, r->err, strlen(r->err), 1);
     }
-    stat_add(&worker_stats(w)->commands_processed, 1);
+    stat_add(&wstats[w].commands_processed, 1);
     return 0;
 }

@@ -11,11 +11,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "cmd_util.h"
 #include "config_internal.h"
 #include "fdlimit.h"
 #include "log.h"
-#include "store.h"
 #include "util.h"
 
 config_t cfg;
@@ -56,6 +54,7 @@ static const struct {
 /* str_lock guards the string pointers (readers copy or compare under it);
  * set_lock serialises CONFIG SETs so that their hooks apply in order. */
 static pthread_mutex_t str_lock = PTHREAD_MUTEX_INITIALIZER;
+static config_changed_fn *changed_hook;
 static pthread_mutex_t set_lock = PTHREAD_MUTEX_INITIALIZER;
 static _Atomic int auth_required;
 
@@ -63,58 +62,6 @@ static _Atomic int auth_required;
 
 /* ---- values ------------------------------------------------------------- */
 
-int config_fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
-
-/* A memory size as redis.conf writes it: digits, then b, k, kb, m, mb, g or gb
- * (k = 1000, kb = 1024, ...), case-insensitive. Unlike Redis, a value that
- * overflows is refused instead of wrapping. */
-static int parse_mem(const char *p, size_t len, long long *out)
-{
-    size_t i = 0;
-    while (i < len && p[i] >= '0' && p[i] <= '9')
-        i++;
-    if (i == 0)
-        return 0;
-    const char *u = p + i;
-    size_t ulen = len - i;
-    long long mul;
-    if (ulen == 0 || config_name_eq(u, ulen, "b"))
-        mul = 1;
-    else if (config_name_eq(u, ulen, "k"))
-        mul = 1000;
-    else if (config_name_eq(u, ulen, "kb"))
-        mul = 1024;
-    else if (config_name_eq(u, ulen, "m"))
-        mul = 1000LL * 1000;
-    else if (config_name_eq(u, ulen, "mb"))
-        mul = 1024LL * 1024;
-    else if (config_name_eq(u, ulen, "g"))
-        mul = 1000LL * 1000 * 1000;
-    else if (config_name_eq(u, ulen, "gb"))
-        mul = 1024LL * 1024 * 1024;
-    else
-        return 0;
-    long long v = 0;
-    for (size_t j = 0; j < i; j++) {
-        int d = p[j] - '0';
-        if (v > (LLONG_MAX - d) / 10)
-            return 0;
-        v = v * 10 + d;
-    }
-    if (v > LLONG_MAX / mul)
-        return 0;
-    *out = v * mul;
-    return 1;
-}
 
 static int word_index(const config_opt_t *o, const char *v, size_t len)
 {
@@ -188,7 +135,7 @@ int config_parse_value(const config_opt_t *o, const char *v, size_t len, cval_t 
             return config_fail(err, errlen, "argument couldn't be parsed into an integer");
         break;
     case CFGT_MEM:
-        if (!parse_mem(v, len, &n))
+        if (!config_parse_mem(v, len, &n))
             return config_fail(err, errlen, "argument must be a memory value");
         break;
     case CFGT_BOOL:
@@ -293,7 +240,6 @@ void config_teardown(void)
     atomic_store_explicit(&auth_required, 0, memory_order_relaxed);
 }
 
-int config_parse_mem(const char *p, size_t len, long long *out) { return parse_mem(p, len, out); }
 
 /* ---- lookup ------------------------------------------------------------- */
 
@@ -398,11 +344,7 @@ uint64_t config_get_u64(int id)
     }
 }
 
-/* Declared in cmd_util.h for the string commands (APPEND, SETRANGE). */
-size_t cmd_max_bulk_len(void)
-{
-    return (size_t)config_get(proto_max_bulk_len);
-}
+void config_on_change(config_changed_fn *fn) { changed_hook = fn; }
 
 int config_auth_required(void)
 {
@@ -521,21 +463,18 @@ int config_set_runtime(int n, const config_opt_t *const *opts, const sv_t *value
         *bad = failed;
         return -1;
     }
-    int mem_changed = 0, log_changed = 0;
+    int log_changed = 0;
     for (int i = 0; i < n; i++) {
-        int id = opts[i]->id;
-        mem_changed |= id == CFG_MAXMEMORY || id == CFG_MAXMEMORY_POLICY ||
-                       id == CFG_MAXMEMORY_SAMPLES;
-        log_changed |= id == CFG_LOGLEVEL;
-        config_put_value(id, &v[i]);
+        log_changed |= opts[i]->id == CFG_LOGLEVEL;
+        config_put_value(opts[i]->id, &v[i]);
     }
     /* Hooks read the stored values, under set_lock: the last CONFIG SET's
      * values are the ones applied last. */
-    if (mem_changed)
-        store_set_maxmemory((uint64_t)config_get(maxmemory), config_get(maxmemory_policy),
-                            config_get(maxmemory_samples));
     if (log_changed)
         log_set_level(config_get(loglevel));
+    if (changed_hook)
+        for (int i = 0; i < n; i++)
+            changed_hook(opts[i]->id);
     pthread_mutex_unlock(&set_lock);
     free(v);
     return 0;

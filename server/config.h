@@ -60,7 +60,7 @@ enum config_flags {
  * ID names the option (CFG_<ID>), field is its member of config_t. Keys are
  * unique across sections: CONFIG GET/SET use the bare key. Enum word order is
  * the stored value: loglevel follows enum log_level (log.h), policy follows
- * enum sched_policy (sched.h), maxmemory-policy follows enum maxmemory_policy
+ * enum sched_policy (scheduler.h), maxmemory-policy follows enum maxmemory_policy
  * (store.h); tests/unit/config checks the three. */
 #define CONFIG_OPTIONS(X)                                                                      \
     X(PORT, port, "server", "port", CFGT_INT, "6379", 1, 65535, 0, NULL,                       \
@@ -258,12 +258,17 @@ void config_format_value(const config_opt_t *o, buf_t *out);
  * range-checked exactly as at startup, then the cross-checks of config_finalize
  * run on the values the set would leave, and a larger maxclients must fit the
  * open-file limit (fdlimit_fit raises it when it can) — all before any value is
- * applied. Concurrent calls are serialised. On a change of maxmemory,
- * maxmemory-policy or maxmemory-samples this calls store_set_maxmemory(); on a
- * change of loglevel, log_set_level(). Returns 0, or -1 with *bad = the index of
+ * applied. Concurrent calls are serialised. On a change of loglevel it calls
+ * log_set_level(), and the config_on_change hook with each option set. Returns 0, or -1 with *bad = the index of
  * the offending pair and err = Redis's reason text (e.g. "argument must be 'yes'
  * or 'no'", "can't set immutable config", "The operating system is not able to
  * handle the specified number of clients, try with N"). */
+/* What modules above the configuration do when CONFIG SET changed option id
+ * (main.c applies maxmemory to the store): called under CONFIG SET's lock,
+ * after the values are stored. Set once at startup. */
+typedef void config_changed_fn(int id);
+void config_on_change(config_changed_fn *fn);
+
 int config_set_runtime(int n, const config_opt_t *const *opts, const sv_t *values, int *bad,
                        char *err, size_t errlen);
 

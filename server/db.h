@@ -1,6 +1,6 @@
 /* db — the keyspace as command handlers see it: keys of the selected database,
  * routed to their partition by slot. Every function here needs the key's
- * partition held by the calling task (see sched.h); the caller never
+ * partition held by the calling task (see scheduler.h); the caller never
  * touches partitions directly. Expired keys are deleted when looked up (lazy
  * expiry), and every write keeps the partition's memory account and counters. */
 #ifndef PERCORE_DB_H
@@ -10,6 +10,7 @@
 
 #include "buf.h"
 #include "object.h"
+#include "store.h"
 
 struct cmd_ctx;
 
@@ -65,23 +66,5 @@ int db_rename(struct cmd_ctx *c, sv_t src, sv_t dst, int nx);
  * call has side effects on the key. */
 void db_watch(struct cmd_ctx *c, sv_t key, uint64_t *stamp, int *existed);
 int db_watch_changed(struct cmd_ctx *c, sv_t key, uint64_t stamp, int existed);
-
-/* ---- whole-partition operations (the task holds partition `part`) ---------- */
-
-/* Number of live keys of database `db` in partition `part` (may count keys
- * that expired but were not yet reclaimed, as Redis's DBSIZE does). */
-uint64_t db_size(int part, int db);
-uint64_t db_expires_count(int part, int db);
-/* Remove every key of database db (or of all databases when db < 0). */
-void db_flush(int part, int db);
-
-/* Visit keys of database db in partition part with a cursor that survives
- * resizes (reverse-binary bucket order, as Redis's SCAN): calls fn for each live
- * key in one or more buckets and returns the next cursor, 0 when done. Expired
- * keys are skipped. fn gets the key and its value. */
-typedef void db_scan_fn(void *arg, sv_t key, const obj_t *val);
-uint64_t db_scan(int part, int db, uint64_t cursor, uint64_t now_ms, db_scan_fn *fn, void *arg);
-/* A random live key of database db in partition part, copied into out; 0 if none. */
-int db_random_key(int part, int db, uint64_t now_ms, buf_t *out);
 
 #endif

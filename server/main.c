@@ -13,11 +13,23 @@
 #include "config.h"
 #include "fdlimit.h"
 #include "log.h"
+#include "scheduler.h"
 #include "script.h"
-#include "sched.h"
 #include "server.h"
 #include "store.h"
 #include "worker.h"
+
+#ifdef PERCORE_JEMALLOC
+#include <jemalloc/jemalloc.h>
+#define STR_(x) #x
+#define STR(x) STR_(x)
+/* As Redis names it in INFO: jemalloc-MAJOR.MINOR.BUGFIX. */
+#define ALLOCATOR                                                                                  \
+    "jemalloc-" STR(JEMALLOC_VERSION_MAJOR) "." STR(JEMALLOC_VERSION_MINOR) "." STR(             \
+        JEMALLOC_VERSION_BUGFIX)
+#else
+#define ALLOCATOR "libc"
+#endif
 
 static void usage(FILE *f)
 {
@@ -30,6 +42,24 @@ static void usage(FILE *f)
                "Every key of server.ini can be given as --SECTION.KEY VALUE:\n\n");
     config_print_help(f);
 }
+
+/* The loop's cron: the scheduler's (expiry, rehashing), then the clients'. */
+static void worker_cron(int worker, uint64_t now)
+{
+    sched_cron(worker, now);
+    client_cron(worker, now);
+}
+
+/* What the event loop calls up into (worker.h). */
+static const worker_hooks_t worker_hooks = {
+    .accept = client_accept,
+    .client_event = client_on_event,
+    .cron = worker_cron,
+    .cron_hz = sched_cron_hz,
+    .poll = sched_poll,
+    .start = sched_worker_start,
+    .stop = client_close_all,
+};
 
 static int allowed_cpus(void)
 {
@@ -52,6 +82,14 @@ static void make_run_id(void)
             raw[i] = (unsigned char)(rand() ^ (int)getpid());
     for (size_t i = 0; i < sizeof raw; i++)
         snprintf(server.run_id + 2 * i, 3, "%02x", raw[i]);
+}
+
+/* CONFIG SET's changes that modules above the configuration apply. */
+static void apply_config(int id)
+{
+    if (id == CFG_MAXMEMORY || id == CFG_MAXMEMORY_POLICY || id == CFG_MAXMEMORY_SAMPLES)
+        store_set_maxmemory(config_get_u64(CFG_MAXMEMORY), config_get_int(CFG_MAXMEMORY_POLICY),
+                            config_get_int(CFG_MAXMEMORY_SAMPLES));
 }
 
 int main(int argc, char **argv)
@@ -121,11 +159,7 @@ int main(int argc, char **argv)
     make_run_id();
     if (!realpath("/proc/self/exe", server.executable))
         snprintf(server.executable, sizeof server.executable, "%s", argv[0]);
-#ifdef PERCORE_ALLOCATOR
-    server.allocator = PERCORE_ALLOCATOR;
-#else
-    server.allocator = "libc";
-#endif
+    server.allocator = ALLOCATOR;
 
     int threads = config_get_int(CFG_THREADS), parts = config_get_int(CFG_PARTITIONS);
     atomic_store_explicit(&cfg.maxclients,
@@ -133,13 +167,13 @@ int main(int argc, char **argv)
                                         config_get_int(CFG_MAXCLIENTS)),
                           memory_order_relaxed);
     store_setup(parts, config_get_int(CFG_DATABASES));
-    store_set_maxmemory(config_get_u64(CFG_MAXMEMORY), config_get_int(CFG_MAXMEMORY_POLICY),
-                        config_get_int(CFG_MAXMEMORY_SAMPLES));
+    apply_config(CFG_MAXMEMORY);
+    config_on_change(apply_config);
     command_setup(all_commands);
     command_stats_setup(threads);
     client_setup(threads);
     if (worker_setup(threads, (size_t)config_get_int(CFG_RING_SIZE),
-                     config_get_int(CFG_PIN_THREADS)) != 0)
+                     config_get_int(CFG_PIN_THREADS), &worker_hooks) != 0)
         log_fatal("cannot create %d workers", threads);
     if (sched_setup(threads, parts, config_get_int(CFG_POLICY), config_get_int(CFG_BATCH_MAX)) !=
         0)
@@ -168,6 +202,7 @@ int main(int argc, char **argv)
     sched_teardown();
     worker_teardown();
     client_teardown();
+    command_stats_teardown();
     command_teardown();
     store_teardown();
     config_teardown();

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "client.h"
 #include "config.h"
 #include "log.h"
 #include "worker.h"
@@ -63,7 +64,7 @@ static const char denied[] =
 static _Atomic uint64_t last_log_ms;
 static _Atomic uint64_t refused_unlogged;
 
-static void format_peer(const struct sockaddr *sa, char *dst, size_t n)
+void net_format_addr(const struct sockaddr *sa, char *dst, size_t n)
 {
     char host[INET6_ADDRSTRLEN] = "?";
     int port = 0;
@@ -87,12 +88,12 @@ int net_protected_refuse(int worker, int fd, const struct sockaddr *sa)
     ssize_t wr = write(fd, denied, sizeof denied - 1);
     (void)wr;
     close(fd);
-    stat_add(&worker_stats(worker)->rejected_connections, 1);
+    stat_add(&client_stats(worker)->rejected_connections, 1);
     uint64_t now = worker_now_ms(), last = atomic_load(&last_log_ms);
     uint64_t missed = atomic_fetch_add(&refused_unlogged, 1);
     if (now - last >= 1000 && atomic_compare_exchange_strong(&last_log_ms, &last, now)) {
         char peer[INET6_ADDRSTRLEN + 8], more[64] = "";
-        format_peer(sa, peer, sizeof peer);
+        net_format_addr(sa, peer, sizeof peer);
         atomic_fetch_sub(&refused_unlogged, missed + 1);
         if (missed)
             snprintf(more, sizeof more, "; %llu more refused since the last report",

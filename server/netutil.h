@@ -1,5 +1,6 @@
 /* netutil — what happens to an accepted client socket before it becomes a
- * connection: TCP keepalive as Redis sets it, and Redis's protected mode.
+ * connection: TCP keepalive as Redis sets it, Redis's protected mode, and
+ * the peer's address as CLIENT LIST and the log show it.
  * Runs on the accepting worker. */
 #ifndef PERCORE_NETUTIL_H
 #define PERCORE_NETUTIL_H
@@ -16,12 +17,15 @@ int net_keepalive(int fd, int secs);
  * IPv6 (::ffff:127.x.y.z). */
 int net_is_loopback(const struct sockaddr *sa);
 
+/* "host:port" of an IPv4 or IPv6 address ("?:0" for another family). */
+void net_format_addr(const struct sockaddr *sa, char *dst, size_t n);
+
 /* Protected mode. Called by client_accept after its maxclients check (Redis's
  * order): when protected-mode is yes, no requirepass is set and the peer is
  * not on loopback, writes Redis's DENIED error, closes fd, counts it in the
- * worker's rejected_connections, logs why (at most once a second, with how
- * many were refused meanwhile) and returns 1. Otherwise returns 0 and leaves
- * fd alone. */
+ * worker's rejected_connections (client_stats), logs why (at most once a
+ * second, with how many were refused meanwhile) and returns 1. Otherwise
+ * returns 0 and leaves fd alone. */
 int net_protected_refuse(int worker, int fd, const struct sockaddr *sa);
 
 #endif

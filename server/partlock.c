@@ -8,11 +8,8 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "buf.h"
+#include "util.h"
 #include "ring.h"
-#include "sched_internal.h"
-#include "store.h"
-#include "worker.h"
 
 /* Two implementations, chosen at build time (cmake -DPERCORE_PARTLOCK=spin|mutex):
  * a test-and-test-and-set spinlock that yields after 64 pauses (the default),
@@ -36,6 +33,7 @@ typedef struct plock {
 
 static plock_t *locks;
 static int nlocks;
+static int (*give_up)(int part); /* see partlock_setup */
 
 #ifndef PERCORE_PARTLOCK_MUTEX
 
@@ -96,9 +94,10 @@ static void raw_init(plock_t *l)
 static void raw_destroy(plock_t *l) { pthread_mutex_destroy(&l->m); }
 #endif
 
-int partlock_setup(int npartitions)
+int partlock_setup(int npartitions, int (*busy)(int part))
 {
     nlocks = npartitions;
+    give_up = busy;
     locks = aligned_alloc(64, sizeof *locks * (size_t)npartitions);
     if (!locks)
         return -1;
@@ -125,9 +124,8 @@ const char *partlock_kind(void)
 #endif
 }
 
-int partlock_lock(int part)
+int partlock_lock(int part, partlock_stats_t *s)
 {
-    worker_stats_t *s = worker_stats(worker_self());
     if (raw_trylock(&locks[part]) == 0) {
         stat_add(&s->lock_acquisitions, 1);
         return 0;
@@ -136,7 +134,7 @@ int partlock_lock(int part)
     /* Wait in 1 ms slices: a holder that turns into a busy script makes us
      * answer BUSY rather than block this worker until the script ends. */
     while (raw_lock_slice(&locks[part]) != 0) {
-        if (sched_part_busy(part)) {
+        if (give_up(part)) {
             stat_add(&s->lock_wait_us, mono_us() - t0);
             return -1;
         }
@@ -151,10 +149,10 @@ void partlock_unlock(int part) { raw_unlock(&locks[part]); }
 
 int partlock_trylock(int part) { return raw_trylock(&locks[part]); }
 
-int partlock_lock_all(const int *parts, int n)
+int partlock_lock_all(const int *parts, int n, partlock_stats_t *s)
 {
     for (int i = 0; i < n; i++) {
-        if (partlock_lock(parts[i]) != 0) {
+        if (partlock_lock(parts[i], s) != 0) {
             partlock_unlock_all(parts, i);
             return -1;
         }

@@ -13,12 +13,17 @@
 int sched_nparts, sched_nworkers, sched_batch_max;
 int *sched_owner_of;
 static const sched_policy_ops_t *ops;
+static sched_stats_t *stats; /* [worker] */
+
+sched_stats_t *sched_stats(int worker) { return &stats[worker]; }
+void sched_reset_stats(void) { stat_zero(stats, (size_t)sched_nworkers * sizeof *stats); }
 
 int sched_setup(int nworkers, int npartitions, int policy, int batch_max)
 {
     sched_nworkers = nworkers;
     sched_nparts = npartitions;
     sched_batch_max = batch_max > 0 ? batch_max : 1;
+    stats = xcalloc((size_t)nworkers, sizeof *stats);
     sched_owner_of = xcalloc((size_t)npartitions, sizeof *sched_owner_of);
     /* The ownership table starts as equal ranges of consecutive partitions
      * (not p mod workers): a task acquires in ascending order, one lend round
@@ -53,6 +58,8 @@ void sched_teardown(void)
     }
     free(sched_owner_of);
     sched_owner_of = NULL;
+    free(stats);
+    stats = NULL;
 }
 
 int sched_owner(int part) { return sched_owner_of[part]; }
@@ -225,12 +232,4 @@ void sched_info(buf_t *out)
 {
     buf_printf(out, "policy:%s\r\npartitions:%d\r\nworkers:%d\r\npartition_locks:%s\r\n",
                sched_policy_name(), sched_nparts, sched_nworkers, partlock_kind());
-    for (int w = 0; w < sched_nworkers; w++) {
-        worker_stats_t *s = worker_stats(w);
-        buf_printf(out, "worker%d:", w);
-#define X(name, desc) buf_printf(out, #name "=%llu,", (unsigned long long)stat_get(&s->name));
-        WORKER_STATS(X)
-#undef X
-        buf_printf(out, "ring_depth=%zu\r\n", worker_inbound_depth(w));
-    }
 }

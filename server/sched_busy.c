@@ -84,6 +84,7 @@ void sched_reply_busy(client_t *c, const qcmd_t *qc, reply_t *r)
     c->multi_err |= c->in_multi;
     reply_error(r, ERR_BUSY);
     command_refused(worker_self(), qc->cmd, ERR_BUSY);
+    stat_add(&sched_stats(worker_self())->busy_replies, 1);
 }
 
 void sched_busy_run_client(client_t *c)
@@ -91,8 +92,11 @@ void sched_busy_run_client(client_t *c)
     while (c->qhead < c->qlen) {
         qcmd_t *qc = &c->q[c->qhead++];
         /* Only CMD_ALLOW_BUSY commands pass (all keyless: no partition). */
-        if (client_precheck(c, qc, 1) == 0)
+        int rc = client_precheck(c, qc, 1);
+        if (rc == 0)
             sched_exec(c, qc, &c->reply, c->db, NULL, 0, 1);
+        else if (rc == CHECK_BUSY)
+            stat_add(&sched_stats(worker_self())->busy_replies, 1);
     }
     client_queue_done(c);
 }

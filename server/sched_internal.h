@@ -4,7 +4,7 @@
 #define PERCORE_SCHED_INTERNAL_H
 
 #include "client.h"
-#include "sched.h"
+#include "scheduler.h"
 
 typedef struct sched_policy_ops {
     const char *name;

@@ -32,7 +32,7 @@ static void wait_enqueue(int p, task_t *t)
     else
         pst[p].wq_head = t;
     pst[p].wq_tail = t;
-    stat_add(&worker_stats(worker_self())->part_waits, 1);
+    stat_add(&sched_stats(worker_self())->part_waits, 1);
 }
 
 static void batch_run(task_t *t);
@@ -61,7 +61,7 @@ static void part_release(int p)
     } else {
         t->acquired++;
         if (t->exec != worker_self())
-            stat_add(&worker_stats(worker_self())->parts_lent, 1);
+            stat_add(&sched_stats(worker_self())->parts_lent, 1);
         t->msg.fn = t->exec == worker_self() ? multi_acquire_msg : lend_acquire_msg;
     }
     worker_defer(&t->msg);
@@ -147,7 +147,7 @@ static void batch_run(task_t *t)
 
 static void batch_received(xmsg_t *m)
 {
-    stat_add(&worker_stats(worker_self())->tasks_received, 1);
+    stat_add(&sched_stats(worker_self())->tasks_received, 1);
     batch_run((task_t *)m);
 }
 
@@ -185,7 +185,7 @@ static void lend_acquire(task_t *t)
         }
         pst[p].holder = t;
         t->acquired++;
-        stat_add(&worker_stats(worker_self())->parts_lent, 1);
+        stat_add(&sched_stats(worker_self())->parts_lent, 1);
     }
     t->msg.fn = lend_grant_received;
     worker_await(1); /* the partitions' return */
@@ -292,7 +292,7 @@ static void run_client(client_t *c)
                 if (c->qlen - c->qhead > 1)
                     sched_prefetch_ahead(c, c->qhead, may_prefetch, NULL);
                 sched_exec(c, qc, &c->reply, c->db, &p, 1, 1);
-                stat_add(&worker_stats(self)->tasks_local, 1);
+                stat_add(&sched_stats(self)->tasks_local, 1);
                 c->qhead++;
                 continue;
             }
@@ -313,7 +313,7 @@ static void run_client(client_t *c)
             if (o == self) {
                 batch_run(t);
             } else {
-                stat_add(&worker_stats(self)->tasks_forwarded, 1);
+                stat_add(&sched_stats(self)->tasks_forwarded, 1);
                 t->msg.fn = batch_received;
                 worker_await(1); /* the replies */
                 xthread_send(o, &t->msg);
@@ -330,7 +330,7 @@ static void run_client(client_t *c)
                 continue;
             }
             placing = c;
-            stat_add(&worker_stats(self)->multi_tasks, 1);
+            stat_add(&sched_stats(self)->multi_tasks, 1);
             multi_acquire(t);
         }
         placing = NULL;

@@ -15,6 +15,7 @@ static int try_enter(int p) { return partlock_trylock(p) == 0; }
 void sched_locked_run_client(client_t *c)
 {
     int self = worker_self();
+    partlock_stats_t *locks = &sched_stats(self)->locks;
     task_t *t = &c->task;
     while (c->qhead < c->qlen) {
         if (client_output_full(c))
@@ -28,22 +29,22 @@ void sched_locked_run_client(client_t *c)
             int p = qc->part;
             if (c->qhead < c->qlen)
                 sched_prefetch_ahead(c, c->qhead - 1, try_enter, partlock_unlock);
-            if (partlock_lock(p) != 0) {
+            if (partlock_lock(p, locks) != 0) {
                 sched_reply_busy(c, qc, &c->reply);
                 continue;
             }
             sched_exec(c, qc, &c->reply, c->db, &p, 1, 1);
             partlock_unlock(p);
-            stat_add(&worker_stats(self)->tasks_local, 1);
+            stat_add(&sched_stats(self)->tasks_local, 1);
         } else {
             sched_collect_parts(c, qc, t);
-            if (partlock_lock_all(t->parts, t->nparts) != 0) {
+            if (partlock_lock_all(t->parts, t->nparts, locks) != 0) {
                 sched_reply_busy(c, qc, &c->reply);
                 continue;
             }
             sched_exec(c, qc, &c->reply, c->db, t->parts, t->nparts, 1);
             partlock_unlock_all(t->parts, t->nparts);
-            stat_add(&worker_stats(self)->multi_tasks, 1);
+            stat_add(&sched_stats(self)->multi_tasks, 1);
         }
     }
     client_queue_done(c);
@@ -54,7 +55,7 @@ void sched_locked_run_client(client_t *c)
 static int part_idle(int p) { return partlock_trylock(p) == 0; }
 static void part_idle_done(int p) { partlock_unlock(p); }
 
-static void sl_init(void) { partlock_setup(sched_nparts); }
+static void sl_init(void) { partlock_setup(sched_nparts, sched_part_busy); }
 
 const sched_policy_ops_t sched_shared_locks = {
     .name = "shared-locks",

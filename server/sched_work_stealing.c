@@ -32,7 +32,7 @@ static unsigned rng(void)
 static void come_home_received(xmsg_t *m)
 {
     client_t *c = (client_t *)((char *)m - offsetof(client_t, home_msg));
-    stat_add(&worker_stats(worker_self())->tasks_stolen_given, 1);
+    stat_add(&sched_stats(worker_self())->tasks_stolen_given, 1);
     client_come_home(c);
 }
 
@@ -41,11 +41,11 @@ static void serve(client_t *c)
     int self = worker_self();
     client_serve(c); /* a client to close is closed when it comes home */
     if (c->home == self) {
-        stat_add(&worker_stats(self)->tasks_local, 1);
+        stat_add(&sched_stats(self)->tasks_local, 1);
         client_come_home(c);
         return;
     }
-    stat_add(&worker_stats(self)->tasks_stolen_taken, 1);
+    stat_add(&sched_stats(self)->tasks_stolen_taken, 1);
     c->home_msg.fn = come_home_received;
     xthread_send(c->home, &c->home_msg);
 }
@@ -146,7 +146,7 @@ static void part_idle_done(int p) { partlock_unlock(p); }
 
 static void ws_init(void)
 {
-    partlock_setup(sched_nparts);
+    partlock_setup(sched_nparts, sched_part_busy);
     deques = calloc((size_t)sched_nworkers, sizeof *deques);
     sleeping = calloc((size_t)sched_nworkers, sizeof *sleeping);
     if (!deques || !sleeping)

@@ -6,7 +6,6 @@
 #include <string.h>
 #include <sys/random.h>
 
-#include "db.h"
 #include "log.h"
 #include "slot.h"
 #include "store_priv.h"

@@ -1,6 +1,6 @@
 /* store — the partitioned keyspace: setup, slot -> partition mapping, active
  * expiry, memory accounting and eviction, and the counters INFO shows.
- * A partition is only touched by the task holding it (see sched.h); the
+ * A partition is only touched by the task holding it (see scheduler.h); the
  * counters below are single-writer relaxed atomics, so INFO and DBSIZE may read
  * them from any thread without holding anything. */
 #ifndef PERCORE_STORE_H
@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "object.h"
 #include "util.h"
 
 enum maxmemory_policy {
@@ -67,5 +68,23 @@ void store_reset_stats(void);
 /* Keys and keys-with-TTL of database db over all partitions (any thread). */
 uint64_t store_db_keys(int db);
 uint64_t store_db_expires(int db);
+
+/* ---- whole-partition operations (the task holds partition `part`) ---------- */
+
+/* Number of live keys of database `db` in partition `part` (may count keys
+ * that expired but were not yet reclaimed, as Redis's DBSIZE does). */
+uint64_t db_size(int part, int db);
+uint64_t db_expires_count(int part, int db);
+/* Remove every key of database db (or of all databases when db < 0). */
+void db_flush(int part, int db);
+
+/* Visit keys of database db in partition part with a cursor that survives
+ * resizes (reverse-binary bucket order, as Redis's SCAN): calls fn for each live
+ * key in one or more buckets and returns the next cursor, 0 when done. Expired
+ * keys are skipped. fn gets the key and its value. */
+typedef void db_scan_fn(void *arg, sv_t key, const obj_t *val);
+uint64_t db_scan(int part, int db, uint64_t cursor, uint64_t now_ms, db_scan_fn *fn, void *arg);
+/* A random live key of database db in partition part, copied into out; 0 if none. */
+int db_random_key(int part, int db, uint64_t now_ms, buf_t *out);
 
 #endif

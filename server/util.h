@@ -98,5 +98,13 @@ static inline uint64_t stat_get(_Atomic uint64_t *c)
 {
     return atomic_load_explicit(c, memory_order_relaxed);
 }
+/* Zero a struct of such counters (a module's X-macro table), e.g. for
+ * CONFIG RESETSTAT; racing increments may survive, as in Redis. */
+static inline void stat_zero(void *counters, size_t bytes)
+{
+    _Atomic uint64_t *c = counters;
+    for (size_t i = 0; i < bytes / sizeof *c; i++)
+        atomic_store_explicit(&c[i], 0, memory_order_relaxed);
+}
 
 #endif

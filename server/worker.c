@@ -12,13 +12,12 @@
 #include <unistd.h>
 
 #include "buf.h"
-#include "client.h"
+#include "util.h"
 #include "log.h"
 #include "ring.h"
-#include "sched.h"
-#include "store.h"
 #include "worker_internal.h"
 
+worker_hooks_t worker_hook;
 static worker_t *workers;
 static int nworkers;
 static int pin_threads;
@@ -34,11 +33,8 @@ uint64_t worker_now_ms(void) { return self ? self->now_ms : now_ms(); }
 
 void worker_reset_stats(void)
 {
-    for (int i = 0; i < nworkers; i++) {
-#define X(name, desc) atomic_store_explicit(&workers[i].stats.name, 0, memory_order_relaxed);
-        WORKER_STATS(X)
-#undef X
-    }
+    for (int i = 0; i < nworkers; i++)
+        stat_zero(&workers[i].stats, sizeof workers[i].stats);
 }
 
 size_t worker_inbound_depth(int id)
@@ -180,7 +176,7 @@ static int spin_for_messages(worker_t *w)
 static void settle_round(worker_t *w)
 {
     worker_run_deferred(w);
-    while (sched_poll(w->id)) {
+    while (worker_hook.poll(w->id)) {
         w->now_ms = now_ms();
         worker_run_deferred(w);
     }
@@ -220,9 +216,8 @@ static void on_cron(struct ev_loop *loop, ev_timer *t, int revents)
     if (w->busy_mode)
         return;
     w->now_ms = now_ms();
-    sched_cron(w->id, w->now_ms);
-    client_cron(w->id, w->now_ms);
-    int hz = sched_cron_hz();
+    worker_hook.cron(w->id, w->now_ms);
+    int hz = worker_hook.cron_hz();
     t->repeat = 1.0 / (hz > 0 ? hz : 10);
     ev_timer_again(loop, t);
 }
@@ -249,7 +244,7 @@ static void on_client_event(struct ev_loop *loop, ev_io *io, int revents)
     worker_io_t *wio = io->data;
     self->now_ms = now_ms();
     self->round_clients = 1;
-    client_on_event(wio->client, (revents & EV_READ) != 0, (revents & EV_WRITE) != 0);
+    worker_hook.client_event(wio->client, (revents & EV_READ) != 0, (revents & EV_WRITE) != 0);
     worker_run_deferred(self);
 }
 
@@ -286,8 +281,9 @@ void worker_io_free(worker_io_t *io)
 
 /* ---- threads ----------------------------------------------------------- */
 
-int worker_setup(int n, size_t ring_size, int pin)
+int worker_setup(int n, size_t ring_size, int pin, const worker_hooks_t *hooks)
 {
+    worker_hook = *hooks;
     /* A fresh set of workers, even after an earlier set was shut down in this
      * process (tests/fuzz/fuzz_dispatch.c restarts the server in-process). */
     atomic_store(&shutting_down, 0);
@@ -409,9 +405,9 @@ static void *worker_main(void *arg)
     if (pin_threads)
         pin_self(w->id);
     worker_net_start(w);
-    sched_worker_start(w->id);
+    worker_hook.start(w->id);
     ev_run(w->loop, 0);
-    client_close_all(w->id);
+    worker_hook.stop(w->id);
     return NULL;
 }
 

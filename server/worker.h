@@ -1,15 +1,21 @@
-/* worker — the per-core threads: one pinned libev loop each, its own
- * SO_REUSEPORT listeners, cross-worker messages over rings with ev_async
- * wake-ups, per-worker timers. The only module that includes ev.h (worker.c,
- * worker_net.c for the listeners, and their worker_internal.h). */
+/* worker — the event loop as a library: the per-core threads, one pinned
+ * libev loop each, its own SO_REUSEPORT listeners, cross-worker messages over
+ * rings with ev_async wake-ups, per-worker timers. It calls nothing of the
+ * layers above it: what it hands them (accepted sockets, client socket
+ * events, cron ticks, the moment before blocking, start and stop) goes
+ * through the worker_hooks_t that main.c fills in. The only module that
+ * includes ev.h (worker.c, worker_net.c for the listeners, and their
+ * worker_internal.h). */
 #ifndef PERCORE_WORKER_H
 #define PERCORE_WORKER_H
 
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "util.h"
+
 
 /* A message between workers (or deferred on one worker): fn runs on the
  * receiving worker's thread. Messages are embedded in the structs they carry,
@@ -22,30 +28,14 @@ typedef struct xmsg {
     unsigned char heap;
 } xmsg_t;
 
-/* Counters a worker increments without atomics' cost (one writer: its
- * thread; relaxed loads and stores), summed only when INFO asks. */
+/* The event loop's counters, per worker (one writer: its thread; see
+ * stat_add in util.h), summed only when INFO asks. The other layers keep theirs next to
+ * them: SCHED_STATS (scheduler.h), CLIENT_STATS (client.h), COMMAND_STATS
+ * (command.h). */
 #define WORKER_STATS(X)                                                                        \
-    X(tasks_local, "tasks run on the home worker without a hop")                             \
-    X(tasks_forwarded, "batches sent to a partition owner")                                  \
-    X(tasks_received, "batches run for another worker's client")                             \
-    X(tasks_stolen_given, "connection batches taken from this worker by thieves")             \
-    X(tasks_stolen_taken, "connection batches this worker stole")                             \
-    X(multi_tasks, "multi-partition tasks coordinated here")                                  \
-    X(parts_lent, "partitions lent to another worker's task")                                 \
-    X(part_waits, "tasks that queued for a busy partition")                                  \
-    X(busy_replies, "commands answered BUSY because of a busy script")                      \
-    X(lock_acquisitions, "partition lock acquisitions")                                       \
-    X(lock_waits, "partition lock acquisitions that had to wait")                             \
-    X(lock_wait_us, "time spent waiting for partition locks (us)")                            \
     X(msgs_sent, "messages sent to other workers")                                            \
     X(msgs_received, "messages received from other workers")                                  \
-    X(ring_full, "sends that found the ring full and queued locally")                         \
-    X(connections_received, "connections accepted")                                           \
-    X(rejected_connections, "connections refused (maxclients, protected mode)")               \
-    X(commands_processed, "commands executed")                                                \
-    X(net_input_bytes, "bytes read from clients")                                             \
-    X(net_output_bytes, "bytes written to clients")                                           \
-    X(error_replies, "error replies sent")
+    X(ring_full, "sends that found the ring full and queued locally")
 
 typedef struct worker_stats {
 #define X(name, desc) _Atomic uint64_t name;
@@ -53,8 +43,28 @@ typedef struct worker_stats {
 #undef X
 } worker_stats_t;
 
-/* Create n workers (threads are started by worker_run). */
-int worker_setup(int n, size_t ring_size, int pin);
+/* What the loop calls up into; every hook runs on the worker's own thread
+ * and all must be set. */
+typedef struct worker_hooks {
+    /* A connection accepted by worker's listener (non-blocking, TCP_NODELAY):
+     * the hook owns fd from now on. */
+    void (*accept)(int worker, int fd, struct sockaddr *sa, socklen_t sl);
+    /* The socket of a worker_io_new(fd, client) is readable and/or writable. */
+    void (*client_event)(void *client, int readable, int writable);
+    /* Periodic work, cron_hz() times a second (asked again after each run). */
+    void (*cron)(int worker, uint64_t now_ms);
+    int (*cron_hz)(void);
+    /* Before the loop blocks, once deferred work is done: 1 when it ran
+     * anything (the loop then runs what that deferred and asks again). */
+    int (*poll)(int worker);
+    /* As the worker's loop starts, and once it has ended (at shutdown: close
+     * the worker's connections). */
+    void (*start)(int worker);
+    void (*stop)(int worker);
+} worker_hooks_t;
+
+/* Create n workers (threads are started by worker_run); hooks is copied. */
+int worker_setup(int n, size_t ring_size, int pin, const worker_hooks_t *hooks);
 void worker_teardown(void);
 /* Open every worker's listeners on each address of `bind` (space separated,
  * a leading '-' marks an address that may be unavailable). */
@@ -88,14 +98,15 @@ void worker_defer(xmsg_t *m);
 
 /* On a worker whose loop is blocked by a busy script (called about once a ms
  * from the script's hook): run one non-blocking round of the loop in which
- * only client I/O is served (see sched_busy_run_client), then also(worker)
+ * only client I/O is served (the client_event hook), then also(worker)
  * when not NULL, still in busy mode. Messages, deferred work, stealing and
  * cron wait for the script to end. */
 void worker_serve_busy(void (*also)(int worker));
 /* 1 inside worker_serve_busy on the calling worker. */
 int worker_busy_mode(void);
 
-/* Client sockets: the connection module's I/O hooks. */
+/* Client sockets: the loop watches fd and calls the client_event hook with
+ * `client` when it is ready as asked by worker_io_want. */
 typedef struct worker_io worker_io_t;
 worker_io_t *worker_io_new(int fd, void *client);
 void worker_io_want(worker_io_t *io, int read, int write);

@@ -41,6 +41,9 @@ typedef struct worker {
     worker_stats_t stats;
 } worker_t;
 
+/* The hooks given to worker_setup. */
+extern worker_hooks_t worker_hook;
+
 /* Worker id's struct (0 <= id < worker_count()). */
 worker_t *worker_get(int id);
 /* Run what worker_defer queued on w (w's thread). */

@@ -1,6 +1,7 @@
 /* worker_net — the worker module's listeners: every worker its own
- * SO_REUSEPORT socket per bind address, accept() with its failure modes, and
- * the descriptors all this holds (fdlimit's reserve). */
+ * SO_REUSEPORT socket per bind address, accept() with its failure modes (an
+ * accepted socket goes to the accept hook), and the descriptors all this
+ * holds (fdlimit's reserve). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -14,12 +15,9 @@
 #include <unistd.h>
 
 #include "buf.h"
-#include "client.h"
-#include "config.h"
+#include "util.h"
 #include "fdlimit.h"
 #include "log.h"
-#include "netutil.h"
-#include "store.h"
 #include "worker_internal.h"
 
 /* accept() that fails for want of descriptors or memory (EMFILE, ENFILE,
@@ -106,8 +104,7 @@ static void on_accept(struct ev_loop *loop, ev_io *io, int revents)
         }
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        net_keepalive(fd, config_get_int(CFG_TCP_KEEPALIVE));
-        client_accept(w->id, fd, (struct sockaddr *)&ss, sl);
+        worker_hook.accept(w->id, fd, (struct sockaddr *)&ss, sl);
     }
     worker_run_deferred(w);
 }

@@ -46,7 +46,7 @@
 #include "config.h"
 #include "fuzz_util.h"
 #include "log.h"
-#include "sched.h"
+#include "scheduler.h"
 #include "script.h"
 #include "server.h"
 #include "store.h"
@@ -148,6 +148,18 @@ static int free_port(void)
     return ntohs(a.sin_port);
 }
 
+/* The event loop's hooks, as main.c wires them. */
+static void worker_cron(int worker, uint64_t now)
+{
+    sched_cron(worker, now);
+    client_cron(worker, now);
+}
+static const worker_hooks_t worker_hooks = {
+    .accept = client_accept, .client_event = client_on_event, .cron = worker_cron,
+    .cron_hz = sched_cron_hz, .poll = sched_poll, .start = sched_worker_start,
+    .stop = client_close_all,
+};
+
 static void *server_main(void *arg)
 {
     (void)arg;
@@ -165,7 +177,7 @@ static void server_start(void)
     command_setup(all_commands);
     command_stats_setup(nthreads);
     client_setup(nthreads);
-    if (worker_setup(nthreads, (size_t)config_get_int(CFG_RING_SIZE), 0) != 0 ||
+    if (worker_setup(nthreads, (size_t)config_get_int(CFG_RING_SIZE), 0, &worker_hooks) != 0 ||
         sched_setup(nthreads, parts, config_get_int(CFG_POLICY), config_get_int(CFG_BATCH_MAX)))
         fuzz_fail("setup: workers or scheduler");
     for (int tries = 0;; tries++) {
@@ -193,6 +205,7 @@ static void server_stop(void)
     sched_teardown();
     worker_teardown();
     client_teardown();
+    command_stats_teardown();
     command_teardown();
     store_teardown();
 }

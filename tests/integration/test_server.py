@@ -2,12 +2,15 @@
 
 import fnmatch
 import re
+import shutil
 import socket
+import subprocess
 import time
 
 import pytest
 
-from conftest import OK, Err, RawClient, Status, info_sections, parse_info, wait_for
+from conftest import (OK, Err, RawClient, Status, info_sections, parse_info, percore_bin,
+                      wait_for)
 
 
 def info(c, *sections):
@@ -66,6 +69,19 @@ def test_info_memory(c):
     c.cmd("DEL", "big")
     used2 = int(info(c, "memory")["used_memory"])
     assert used1 - used2 >= 4 << 20
+
+
+@pytest.mark.percore_only
+def test_info_mem_allocator(c):
+    """mem_allocator names the allocator the binary is linked with, as Redis does."""
+    if not shutil.which("ldd"):
+        pytest.skip("no ldd to tell how the binary was linked")
+    libs = subprocess.run(["ldd", percore_bin()], capture_output=True, text=True).stdout
+    got = info(c, "memory")["mem_allocator"]
+    if "libjemalloc" in libs:
+        assert re.fullmatch(r"jemalloc-\d+\.\d+\.\d+", got), got
+    else:
+        assert got == "libc"
 
 
 def test_info_stats(c):

@@ -19,21 +19,13 @@
 #include "config.h"
 #include "fdlimit.h"
 #include "log.h"
-#include "sched.h"
+#include "scheduler.h"
 #include "store.h"
 
-/* store.c is not linked into this test: record what config passes on. Weak,
- * so a build that links the real store keeps the real one. */
-static int mm_calls;
-static uint64_t mm_bytes;
-static int mm_policy, mm_samples;
-__attribute__((weak)) void store_set_maxmemory(uint64_t bytes, int policy, int samples)
-{
-    mm_calls++;
-    mm_bytes = bytes;
-    mm_policy = policy;
-    mm_samples = samples;
-}
+/* What CONFIG SET tells the modules above it (config_on_change). */
+static int hook_calls;
+static int hook_ids[8];
+static void on_change(int id) { hook_ids[hook_calls++ % 8] = id; }
 
 static int setup(void **state)
 {
@@ -559,17 +551,19 @@ static void test_runtime_set(void **state)
 {
     char err[256] = "";
     int bad = -1;
-    mm_calls = 0;
+    hook_calls = 0;
+    config_on_change(on_change);
 
     const char *ok[] = {"maxmemory", "1mb", "maxmemory-policy", "allkeys-lru", "timeout", "7"};
     assert_int_equal(set_pairs(3, ok, &bad, err, sizeof err), 0);
     assert_int_equal(config_get(maxmemory), 1 << 20);
+    assert_int_equal(config_get(maxmemory_policy), MAXMEM_ALLKEYS_LRU);
     assert_int_equal(config_get(timeout), 7);
-    /* store_set_maxmemory was told, once, with all the new values */
-    assert_int_equal(mm_calls, 1);
-    assert_int_equal(mm_bytes, 1 << 20);
-    assert_int_equal(mm_policy, MAXMEM_ALLKEYS_LRU);
-    assert_int_equal(mm_samples, 5);
+    /* the hook heard of each option, after all the values were stored */
+    assert_int_equal(hook_calls, 3);
+    assert_int_equal(hook_ids[0], CFG_MAXMEMORY);
+    assert_int_equal(hook_ids[1], CFG_MAXMEMORY_POLICY);
+    assert_int_equal(hook_ids[2], CFG_TIMEOUT);
 
     /* all or nothing: the bad second value leaves the first unapplied */
     const char *half[] = {"hz", "50", "maxmemory-samples", "0"};
@@ -577,7 +571,7 @@ static void test_runtime_set(void **state)
     assert_int_equal(bad, 1);
     assert_string_equal(err, "argument must be between 1 and 64 inclusive");
     assert_int_equal(config_get(hz), 10);
-    assert_int_equal(mm_calls, 1);
+    assert_int_equal(hook_calls, 3);
 
     const char *imm[] = {"hz", "50", "port", "1234"};
     assert_int_equal(set_pairs(2, imm, &bad, err, sizeof err), -1);

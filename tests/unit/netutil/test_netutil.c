@@ -14,9 +14,9 @@
 
 #include <cmocka.h>
 
+#include "client.h"
 #include "config.h"
 #include "netutil.h"
-#include "worker.h"
 
 static int loopback4(const char *ip)
 {
@@ -106,7 +106,7 @@ static void test_protected_refuse(void **state)
 {
     char err[256];
     config_defaults();
-    assert_int_equal(worker_setup(1, 16, 0), 0);
+    client_setup(1);
     struct sockaddr_in remote = {.sin_family = AF_INET, .sin_port = htons(4321)};
     struct sockaddr_in local = remote;
     inet_pton(AF_INET, "192.0.2.7", &remote.sin_addr);
@@ -121,7 +121,7 @@ static void test_protected_refuse(void **state)
     close(c);
 
     /* another address, no password, protected: DENIED, closed, counted */
-    uint64_t before = stat_get(&worker_stats(0)->rejected_connections);
+    uint64_t before = stat_get(&client_stats(0)->rejected_connections);
     pair(&s, &c);
     assert_int_equal(net_protected_refuse(0, s, (struct sockaddr *)&remote), 1);
     char buf[4096];
@@ -136,7 +136,7 @@ static void test_protected_refuse(void **state)
     assert_non_null(strstr(buf, "'--protected-mode no'"));
     assert_string_equal(buf + n - strlen("from the outside.\r\n"), "from the outside.\r\n");
     assert_null(memchr(buf, '\n', n - 1)); /* one line */
-    assert_int_equal(stat_get(&worker_stats(0)->rejected_connections), before + 1);
+    assert_int_equal(stat_get(&client_stats(0)->rejected_connections), before + 1);
 
     /* a password, or protected-mode no: accepted */
     assert_int_equal(config_set_arg("security.requirepass", "pw", err, sizeof err), 0);
@@ -150,8 +150,8 @@ static void test_protected_refuse(void **state)
     assert_int_equal(net_protected_refuse(0, s, (struct sockaddr *)&remote), 0);
     close(s);
     close(c);
-    assert_int_equal(stat_get(&worker_stats(0)->rejected_connections), before + 1);
-    worker_teardown();
+    assert_int_equal(stat_get(&client_stats(0)->rejected_connections), before + 1);
+    client_teardown();
     config_teardown();
 }
 

@@ -7,7 +7,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "sched.h"
+#include "scheduler.h"
 
 static void check_ranges(int nworkers, int nparts)
 {

@@ -20,7 +20,6 @@
 #include "config.h"
 #include "script.h"
 #include "store.h"
-#include "worker.h"
 
 #define NPARTS 8
 
@@ -44,6 +43,7 @@ static int teardown(void **state)
 {
     (void)state;
     script_teardown();
+    command_stats_teardown();
     command_teardown();
     store_teardown();
     buf_free(&out);
@@ -557,7 +557,7 @@ static err_counts_t eval_counts(const char *name, const char *script, const char
         sched_eval_failed++;
     }
     return (err_counts_t){
-        stat_get(&worker_stats(0)->error_replies) + sched_errors_total,
+        stat_get(&command_worker_stats(0)->error_replies) + sched_errors_total,
         cmd_stat(name, 0) + sched_eval_failed,
         cmd_stat("set", 1),
         cmd_stat("select", 0),
@@ -580,7 +580,6 @@ static void assert_counts(err_counts_t got, uint64_t total, uint64_t eval_failed
 static void test_error_stats(void **state)
 {
     (void)state;
-    assert_int_equal(worker_setup(1, 64, 0), 0);
     command_stats_setup(1);
     eval_worker = 0;
     sched_errors_total = sched_eval_failed = 0;
@@ -620,7 +619,6 @@ static void test_error_stats(void **state)
                   12, 6, 2, 5);
     assert_string_equal(text, "$4\r\ntrue\r\n");
     eval_worker = -1;
-    worker_teardown();
 }
 
 int main(void)

@@ -1,14 +1,16 @@
-/* sched — where a client's commands run and how they get exclusive access to
+/* scheduler — where a client's commands run and how they get exclusive access to
  * the partitions they touch. The client module parses commands into its queue
  * and calls sched_run_client(); the policy runs them in order and calls
  * client_queue_done() when the queue is empty. Handlers never see the policy. */
-#ifndef PERCORE_SCHED_H
-#define PERCORE_SCHED_H
+#ifndef PERCORE_SCHEDULER_H
+#define PERCORE_SCHEDULER_H
 
 #include <stdint.h>
 
 #include "buf.h"
 #include "command.h"
+#include "partlock.h"
+#include "util.h"
 #include "worker.h"
 
 struct client;
@@ -49,8 +51,34 @@ enum { TASK_BATCH = 1, TASK_MULTI = 2 };
 
 enum sched_policy { POLICY_SHARE_NOTHING = 0, POLICY_SHARED_LOCKS, POLICY_WORK_STEALING };
 
+/* The scheduler's counters, per worker (one writer: that worker; see
+ * stat_add in util.h), summed by INFO; the partition locks count into `locks`. */
+#define SCHED_STATS(X)                                                                         \
+    X(tasks_local, "tasks run on the home worker without a hop")                             \
+    X(tasks_forwarded, "batches sent to a partition owner")                                  \
+    X(tasks_received, "batches run for another worker's client")                             \
+    X(tasks_stolen_given, "connection batches taken from this worker by thieves")             \
+    X(tasks_stolen_taken, "connection batches this worker stole")                             \
+    X(multi_tasks, "multi-partition tasks coordinated here")                                  \
+    X(parts_lent, "partitions lent to another worker's task")                                 \
+    X(part_waits, "tasks that queued for a busy partition")                                  \
+    X(busy_replies, "commands answered BUSY because of a busy script")
+
+typedef struct sched_stats {
+#define X(name, desc) _Atomic uint64_t name;
+    SCHED_STATS(X)
+#undef X
+    partlock_stats_t locks;
+} sched_stats_t;
+
+/* Worker w's counters (0 <= w < the nworkers of sched_setup). */
+sched_stats_t *sched_stats(int worker);
+void sched_reset_stats(void);
+
 int sched_setup(int nworkers, int npartitions, int policy, int batch_max);
 void sched_teardown(void);
+/* sched_worker_start, sched_cron (with sched_cron_hz) and sched_poll are
+ * event-loop hooks (worker_hooks_t, wired by main.c). */
 void sched_worker_start(int worker);
 /* Periodic work on a worker: active expiry and rehashing of the partitions it
  * may touch right now. */
@@ -73,7 +101,8 @@ const char *sched_policy_name(void);
 void sched_exec_cmd(struct client *c, const command_t *cmd, int argc, sv_t *argv, reply_t *r,
                     int db, const int *parts, int nparts, int home);
 
-/* INFO scheduler section. */
+/* INFO scheduler's lines about the policy (the per-worker counter lines
+ * that follow are cmd_info.c's: they gather every layer's). */
 void sched_info(buf_t *out);
 
 #endif
