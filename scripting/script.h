@@ -19,7 +19,7 @@
 #include "command.h"
 
 /* The command rows of EVAL, EVALSHA, EVAL_RO, EVALSHA_RO and SCRIPT
- * (server/cmd_script.c), for the group list in command.c. */
+ * (server/cmd_script.c), for the group list in all_commands.c. */
 extern const command_t cmds_script[];
 
 /* Main thread, before the workers start / after they stopped. setup is

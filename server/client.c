@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "client_multi.h"
 #include "config.h"
 #include "log.h"
 #include "netutil.h"
@@ -80,12 +81,8 @@ static void client_free(client_t *c)
     free(c->q);
     buf_free(&c->task.out);
     free(c->task.parts);
-    client_unwatch(c);
-    free(c->watched);
-    buf_free(&c->mbuf);
+    client_multi_free(c);
     buf_free(&c->err);
-    argvec_free(&c->margs);
-    free(c->mq);
     free(c);
 }
 
@@ -390,49 +387,6 @@ int client_may_run(const client_t *c, const qcmd_t *qc)
     return 1;
 }
 
-/* Inside MULTI: keep a copy of the command for EXEC and answer QUEUED. */
-static void multi_queue(client_t *c, const qcmd_t *qc)
-{
-    sv_t *argv = client_argv(c, qc);
-    if (c->mqlen == c->mqcap) {
-        c->mqcap = c->mqcap ? c->mqcap * 2 : 8;
-        c->mq = xrealloc(c->mq, c->mqcap * sizeof *c->mq);
-    }
-    qcmd_t *m = &c->mq[c->mqlen++];
-    *m = *qc;
-    m->argi = (uint32_t)c->margs.n;
-    for (int i = 0; i < qc->argc; i++) {
-        /* An offset for now: mbuf may move until EXEC (see client_multi_fixup). */
-        argvec_push(&c->margs, (sv_t){(const char *)(uintptr_t)c->mbuf.len, argv[i].len});
-        buf_append(&c->mbuf, argv[i].p, argv[i].len);
-    }
-    reply_status(&c->reply, "QUEUED");
-}
-
-/* Before EXEC runs: turn the queued arguments' offsets into pointers. */
-static void multi_fixup(client_t *c)
-{
-    for (size_t i = 0; i < c->margs.n; i++)
-        c->margs.v[i].p = c->mbuf.data + (uintptr_t)c->margs.v[i].p;
-}
-
-void client_multi_reset(client_t *c)
-{
-    c->in_multi = c->multi_err = 0;
-    c->mqlen = 0;
-    c->margs.n = 0;
-    c->mbuf.len = 0;
-    if (c->mbuf.cap > (1u << 20))
-        buf_free(&c->mbuf);
-}
-
-void client_unwatch(client_t *c)
-{
-    for (uint32_t i = 0; i < c->nwatched; i++)
-        free(c->watched[i].key);
-    c->nwatched = 0;
-}
-
 int client_precheck(client_t *c, const qcmd_t *qc, int busy)
 {
     /* After QUIT (or a protocol error) nothing more runs, as Redis. */
@@ -462,13 +416,7 @@ int client_precheck(client_t *c, const qcmd_t *qc, int busy)
         reply_error(&c->reply, c->err.data);
         return rc;
     }
-    if (c->in_multi && !(cmd->flags & CMD_NOMULTI)) {
-        multi_queue(c, qc);
-        return -1;
-    }
-    if (c->in_multi && (cmd->flags & CMD_EXEC))
-        multi_fixup(c); /* its task collects partitions from the queue */
-    return 0;
+    return client_multi_intercept(c, qc, cmd) ? -1 : 0;
 }
 
 /* Run the queue, parse more, run again... until the input holds no complete

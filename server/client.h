@@ -49,8 +49,10 @@ typedef struct client {
     reply_t reply;       /* writes into out */
     buf_t err;           /* a refused command's error text (command_check) */
 
-    /* MULTI: queued commands keep copies of their arguments (the input buffer
-     * is reused between rounds); margs hold offsets into mbuf until EXEC. */
+    /* MULTI, kept by client_multi.c: queued commands keep copies of their
+     * arguments; margs hold offsets into mbuf until EXEC. Plain fields, not an
+     * embedded multi_t: the scheduler reads them in place (sched.c collects
+     * EXEC's partitions from mq and watched), so a struct would only rename. */
     int in_multi, multi_err;
     buf_t mbuf;
     argvec_t margs;
@@ -141,9 +143,13 @@ size_t client_out_budget(const client_t *c);
  * that is neither an error nor queued), without a reply. */
 int client_precheck(client_t *c, const qcmd_t *qc, int busy);
 int client_may_run(const client_t *c, const qcmd_t *qc);
-/* MULTI/WATCH state (home worker). */
-void client_multi_reset(client_t *c);
-void client_unwatch(client_t *c);
+/* The connections layer's command rows, for the group list in all_commands.c:
+ * QUIT RESET HELLO AUTH SELECT CLIENT and SHUTDOWN (client_cmds.c), MULTI
+ * EXEC DISCARD WATCH UNWATCH (client_multi.c). */
+extern const command_t cmds_client[];
+extern const command_t cmds_shutdown[];
+extern const command_t cmds_multi[];
+
 /* The arguments of queued command qc; NULL when a protocol error came before
  * any argument was parsed on the connection (no arithmetic on a NULL vector). */
 static inline sv_t *client_argv(client_t *c, const qcmd_t *qc)

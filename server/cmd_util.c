@@ -4,6 +4,7 @@
 #include "cmd_util.h"
 #include "config.h"
 
+#include <ctype.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -185,3 +186,32 @@ void scan_generic(cmd_ctx_t *c, int type, scan_walk_fn *walk)
 }
 
 size_t cmd_max_bulk_len(void) { return (size_t)config_get_u64(CFG_PROTO_MAX_BULK_LEN); }
+
+/* ---- container commands (CLIENT, COMMAND) ------------------------------- */
+
+void reply_help(reply_t *r, const char *const *lines)
+{
+    long n = 0;
+    while (lines[n])
+        n++;
+    reply_array(r, n);
+    for (long i = 0; i < n; i++)
+        reply_status(r, lines[i]);
+}
+
+void reply_subcommand_error(cmd_ctx_t *c, const char *container)
+{
+    sv_t sub = c->argv[1];
+    const char *full = command_subcommand_name(c->cmd, sub);
+    if (full) {
+        reply_errorf(c->r, "ERR wrong number of arguments for '%s' command", full);
+        return;
+    }
+    char upper[16];
+    size_t n = strlen(container);
+    for (size_t i = 0; i <= n && i < sizeof upper; i++)
+        upper[i] = (char)toupper((unsigned char)container[i]);
+    upper[sizeof upper - 1] = '\0';
+    reply_errorf(c->r, "ERR unknown subcommand '%.*s'. Try %s HELP.",
+                 (int)(sub.len > 128 ? 128 : sub.len), sub.p, upper);
+}

@@ -95,4 +95,13 @@ typedef struct scan_acc {
 typedef uint64_t scan_walk_fn(void *value, uint64_t cursor, long long count, scan_acc_t *acc);
 void scan_generic(cmd_ctx_t *c, int type, scan_walk_fn *walk);
 
+/* ---- container commands (CLIENT, COMMAND) -------------------------------- */
+
+/* A HELP subcommand's reply: one status line per entry of the NULL-ended lines. */
+void reply_help(reply_t *r, const char *const *lines);
+/* Redis 7.0's two errors for container commands: a known subcommand with the
+ * wrong argument count, or an unknown one ("Try CLIENT HELP."). container is
+ * the command's name in lower case, at most 15 characters. */
+void reply_subcommand_error(cmd_ctx_t *c, const char *container);
+
 #endif

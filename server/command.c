@@ -1,5 +1,7 @@
-/* The command table: the groups' rows gathered into one lookup table, and
- * key positions. Running a command and its statistics: command_call.c. */
+/* The command table: the rows of the groups that command_setup is given
+ * (all_commands.c lists them) gathered into one lookup table, and key positions.
+ * Commands layer; names no group itself. Running a command and its
+ * statistics: command_call.c. */
 #include "command.h"
 
 #include <ctype.h>
@@ -7,12 +9,6 @@
 #include <string.h>
 
 #include "log.h"
-#include "script.h"
-
-/* Each group is an array ended by a row with no name. */
-static const command_t *const group_rows[] = {cmds_string, cmds_keys, cmds_server, cmds_config,
-                                              cmds_multi, cmds_list, cmds_hash, cmds_set,
-                                              cmds_zset, cmds_script};
 
 static command_t *table;     /* every command, ids in order */
 static int ncommands;
@@ -27,16 +23,16 @@ static unsigned hash_name(const char *p, size_t n)
     return h;
 }
 
-void command_setup(void)
+void command_setup(const command_t *const *groups)
 {
     ncommands = 0;
-    for (size_t g = 0; g < sizeof group_rows / sizeof *group_rows; g++)
-        for (const command_t *c = group_rows[g]; c->name; c++)
+    for (size_t g = 0; groups[g]; g++)
+        for (const command_t *c = groups[g]; c->name; c++)
             ncommands++;
     table = xcalloc((size_t)ncommands, sizeof *table);
     int i = 0;
-    for (size_t g = 0; g < sizeof group_rows / sizeof *group_rows; g++)
-        for (const command_t *c = group_rows[g]; c->name; c++) {
+    for (size_t g = 0; groups[g]; g++)
+        for (const command_t *c = groups[g]; c->name; c++) {
             table[i] = *c;
             table[i].id = i;
             i++;

@@ -128,19 +128,23 @@ typedef struct command {
 /* The full name of a container command's subcommand ("client|list"), or NULL. */
 const char *command_subcommand_name(const command_t *cmd, sv_t sub);
 
-/* Each cmd_<group>.c exports its rows as an array ended by a {0} row; command.c
- * lists the arrays (see command_setup). */
+/* Each cmd_<group>.c exports its rows as an array ended by a {0} row. The
+ * groups of every layer are listed together by all_commands.c, which names
+ * them all; these are the commands layer's (cmds_script: script.h). */
 extern const command_t cmds_string[];
 extern const command_t cmds_keys[];
+extern const command_t cmds_ping[];
+extern const command_t cmds_time[];
 extern const command_t cmds_server[];
 extern const command_t cmds_config[];
-extern const command_t cmds_multi[];
 extern const command_t cmds_list[];
 extern const command_t cmds_hash[];
 extern const command_t cmds_set[];
 extern const command_t cmds_zset[];
 
-void command_setup(void);
+/* Build the table from groups, a NULL-ended list of row arrays (the list in
+ * all_commands.c): ids follow the list's order, then each array's. */
+void command_setup(const command_t *const *groups);
 void command_teardown(void);
 
 /* Look a command up by name (case-insensitive); NULL if unknown. */

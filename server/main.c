@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "all_commands.h"
 #include "client.h"
 #include "command.h"
 #include "config.h"
@@ -176,7 +177,7 @@ int main(int argc, char **argv)
     store_setup(parts, config_get_int(CFG_DATABASES));
     apply_config(CFG_MAXMEMORY);
     config_on_change(apply_config);
-    command_setup();
+    command_setup(all_commands);
     command_stats_setup(threads);
     command_on_stats_reset(reset_stats);
     client_setup(threads);

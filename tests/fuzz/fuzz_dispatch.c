@@ -40,6 +40,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "all_commands.h"
 #include "client.h"
 #include "command.h"
 #include "config.h"
@@ -173,7 +174,7 @@ static void server_start(void)
     store_setup(parts, config_get_int(CFG_DATABASES));
     store_set_maxmemory(config_get_u64(CFG_MAXMEMORY), config_get_int(CFG_MAXMEMORY_POLICY),
                         config_get_int(CFG_MAXMEMORY_SAMPLES));
-    command_setup();
+    command_setup(all_commands);
     command_stats_setup(nthreads);
     client_setup(nthreads);
     if (worker_setup(nthreads, (size_t)config_get_int(CFG_RING_SIZE), 0, &worker_hooks) != 0 ||

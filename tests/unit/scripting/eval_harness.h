@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "all_commands.h"
 #include "command.h"
 #include "config.h"
 #include "script.h"
@@ -18,7 +19,7 @@ static int eval_setup(void **state)
     (void)state;
     config_defaults();
     store_setup(4, 16);
-    command_setup();
+    command_setup(all_commands);
     buf_init(&eval_out);
     return 0;
 }

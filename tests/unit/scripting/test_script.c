@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "all_commands.h"
 #include "command.h"
 #include "config.h"
 #include "script.h"
@@ -33,7 +34,7 @@ static int setup(void **state)
     config_defaults();
     store_setup(NPARTS, 16);
     store_set_maxmemory(0, MAXMEM_NOEVICTION, 5);
-    command_setup();
+    command_setup(all_commands);
     buf_init(&out);
     return 0;
 }

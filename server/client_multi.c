@@ -1,14 +1,107 @@
-/* Transactions: MULTI EXEC DISCARD WATCH UNWATCH. EXEC runs as one task
- * holding every partition its queued commands and watched keys touch, so the
+/* Transactions, at the connections layer: MULTI EXEC DISCARD WATCH UNWATCH
+ * and the client state behind them. Inside MULTI, client_precheck (client.c)
+ * hands each command here to be copied and answered QUEUED; EXEC then runs as
+ * one task holding every partition its queued commands and watched keys touch
+ * (the scheduler collects them, see sched_collect_parts in sched.c), so the
  * block is atomic and isolated across partitions under every policy. WATCH
  * stamps each key with its partition's write clock (db_watch); EXEC aborts
- * when any watched key changed since. */
+ * when any watched key changed since. Everything here runs where the
+ * client's commands run (its home worker, or under work-stealing the worker
+ * serving it), one at a time: the handlers are CMD_HOME or CMD_TXN. */
+#include "client_multi.h"
+
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "client.h"
 #include "command.h"
 #include "db.h"
+
+/* Inside MULTI: keep a copy of the command for EXEC and answer QUEUED. The
+ * copies cannot point into the input buffer, which is reused between rounds. */
+static void multi_queue(client_t *c, const qcmd_t *qc)
+{
+    sv_t *argv = client_argv(c, qc);
+    if (c->mqlen == c->mqcap) {
+        c->mqcap = c->mqcap ? c->mqcap * 2 : 8;
+        c->mq = xrealloc(c->mq, c->mqcap * sizeof *c->mq);
+    }
+    qcmd_t *m = &c->mq[c->mqlen++];
+    *m = *qc;
+    m->argi = (uint32_t)c->margs.n;
+    for (int i = 0; i < qc->argc; i++) {
+        /* An offset for now: mbuf may move until EXEC (see multi_fixup). */
+        argvec_push(&c->margs, (sv_t){(const char *)(uintptr_t)c->mbuf.len, argv[i].len});
+        buf_append(&c->mbuf, argv[i].p, argv[i].len);
+    }
+    reply_status(&c->reply, "QUEUED");
+}
+
+/* Before EXEC runs: turn the queued arguments' offsets into pointers. */
+static void multi_fixup(client_t *c)
+{
+    for (size_t i = 0; i < c->margs.n; i++)
+        c->margs.v[i].p = c->mbuf.data + (uintptr_t)c->margs.v[i].p;
+}
+
+int client_multi_intercept(client_t *c, const qcmd_t *qc, const command_t *cmd)
+{
+    if (!c->in_multi)
+        return 0;
+    if (!(cmd->flags & CMD_NOMULTI)) {
+        multi_queue(c, qc);
+        return 1;
+    }
+    if (cmd->flags & CMD_EXEC)
+        multi_fixup(c); /* its task collects partitions from the queue */
+    return 0;
+}
+
+void client_multi_reset(client_t *c)
+{
+    c->in_multi = c->multi_err = 0;
+    c->mqlen = 0;
+    c->margs.n = 0;
+    c->mbuf.len = 0;
+    if (c->mbuf.cap > (1u << 20))
+        buf_free(&c->mbuf);
+}
+
+void client_unwatch(client_t *c)
+{
+    for (uint32_t i = 0; i < c->nwatched; i++)
+        free(c->watched[i].key);
+    c->nwatched = 0;
+}
+
+void client_multi_free(client_t *c)
+{
+    client_unwatch(c);
+    free(c->watched);
+    buf_free(&c->mbuf);
+    argvec_free(&c->margs);
+    free(c->mq);
+}
+
+/* Watch key of database db unless it is watched already; stamp is db_watch's. */
+static watched_t *watch_add(client_t *c, int db, sv_t key)
+{
+    for (uint32_t j = 0; j < c->nwatched; j++)
+        if (c->watched[j].db == db && c->watched[j].len == key.len &&
+            memcmp(c->watched[j].key, key.p, key.len) == 0)
+            return NULL;
+    if (c->nwatched == c->watchcap) {
+        c->watchcap = c->watchcap ? c->watchcap * 2 : 4;
+        c->watched = xrealloc(c->watched, c->watchcap * sizeof *c->watched);
+    }
+    watched_t *w = &c->watched[c->nwatched++];
+    w->db = db;
+    w->len = key.len;
+    w->key = xstrndup(key.p, key.len);
+    return w;
+}
+
+/* ---- the commands ------------------------------------------------------- */
 
 /* MULTI */
 static void cmd_multi(cmd_ctx_t *c)
@@ -80,28 +173,14 @@ static void cmd_exec(cmd_ctx_t *c)
 /* WATCH key [key ...] */
 static void cmd_watch(cmd_ctx_t *c)
 {
-    client_t *cl = c->cl;
-    if (cl->in_multi) {
+    if (c->cl->in_multi) {
         reply_error(c->r, "ERR WATCH inside MULTI is not allowed");
         return;
     }
     for (int i = 1; i < c->argc; i++) {
-        sv_t key = c->argv[i];
-        int dup = 0;
-        for (uint32_t j = 0; j < cl->nwatched && !dup; j++)
-            dup = cl->watched[j].db == c->db && cl->watched[j].len == key.len &&
-                  memcmp(cl->watched[j].key, key.p, key.len) == 0;
-        if (dup)
-            continue;
-        if (cl->nwatched == cl->watchcap) {
-            cl->watchcap = cl->watchcap ? cl->watchcap * 2 : 4;
-            cl->watched = xrealloc(cl->watched, cl->watchcap * sizeof *cl->watched);
-        }
-        watched_t *w = &cl->watched[cl->nwatched++];
-        w->db = c->db;
-        w->len = key.len;
-        w->key = xstrndup(key.p, key.len);
-        db_watch(c, key, &w->stamp, &w->existed);
+        watched_t *w = watch_add(c->cl, c->db, c->argv[i]);
+        if (w)
+            db_watch(c, c->argv[i], &w->stamp, &w->existed);
     }
     reply_ok(c->r);
 }
