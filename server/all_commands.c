@@ -2,15 +2,17 @@
  * ids' order, which COMMAND, COMMAND LIST/INFO/DOCS and INFO commandstats show:
  * the server group is cut into cmds_ping, cmds_time and cmds_server around
  * the connection commands' rows so that this order stayed as it was before
- * those rows moved to the connections layer. */
+ * those rows moved to the connections layer (and cmds_info follows
+ * cmds_server, where INFO's row was). */
 #include "all_commands.h"
 
 #include <stddef.h>
 
 #include "client.h"
 #include "script.h"
+#include "server.h"
 
 const command_t *const all_commands[] = {
     cmds_string, cmds_keys, cmds_ping, cmds_client, cmds_time, cmds_shutdown, cmds_server,
-    cmds_config, cmds_multi, cmds_list, cmds_hash, cmds_set, cmds_zset, cmds_script, NULL,
+    cmds_info,    cmds_config, cmds_multi, cmds_list, cmds_hash, cmds_set, cmds_zset, cmds_script, NULL,
 };

@@ -15,7 +15,6 @@
 #include "cmd_util.h"
 #include "command.h"
 #include "config.h"
-#include "server.h"
 #include "store.h"
 #include "worker.h"
 

@@ -1,14 +1,11 @@
-/* Server commands that need no client: PING ECHO TIME COMMAND, and INFO's
- * row (its handler: cmd_info.c). Commands layer; keyless, so they run on
+/* Server commands that need no client: PING ECHO TIME COMMAND (INFO, which
+ * reads every layer, is info.c's, at the top). Commands layer; keyless, so they run on
  * whichever worker runs the caller's commands, scripts included. QUIT RESET
  * HELLO AUTH SELECT CLIENT SHUTDOWN use the client: client_cmds.c. */
 #include <stdio.h>
 
 #include "cmd_util.h"
 #include "command.h"
-#include "server.h"
-
-server_info_t server;
 
 /* PING [message] */
 static void cmd_ping(cmd_ctx_t *c)
@@ -214,8 +211,6 @@ static void cmd_command(cmd_ctx_t *c)
     }
 }
 
-void cmd_info(cmd_ctx_t *c); /* cmd_info.c */
-
 /* The rows are cut in three around client_cmds.c's so that the ids keep their
  * order (see all_commands.c). */
 const command_t cmds_ping[] = {
@@ -236,7 +231,5 @@ const command_t cmds_server[] = {
     CMD_ROW("command", cmd_command, -1, CMD_LOADING | CMD_STALE, 0, 0, 0,
         "@slow @connection", "server", "2.8.13", "Get array of Redis command details",
         .subcommands = command_subcommands),
-    CMD_ROW("info", cmd_info, -1, CMD_LOADING | CMD_STALE, 0, 0, 0, "@slow @dangerous",
-        "server", "1.0.0", "Get information and statistics about the server"),
     {0},
 };

@@ -248,6 +248,9 @@ void command_errstats_info(buf_t *out);
 /* Redis's error for a wrong argument count. */
 void reply_wrong_arity(reply_t *r, const char *name);
 
+/* The Redis version whose commands these are (HELLO, INFO). */
+#define REDIS_API_VERSION "7.0.15"
+
 /* Shared error texts, exactly as Redis 7.0 writes them. */
 #define ERR_SYNTAX "ERR syntax error"
 #define ERR_WRONGTYPE "WRONGTYPE Operation against a key holding the wrong kind of value"

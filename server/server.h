@@ -1,8 +1,11 @@
-/* server — process-wide facts set once by main before the workers start. */
+/* server — the top layer's header (main.c, info.c): process-wide facts set
+ * once by main before the workers start, and INFO's command group. */
 #ifndef PERCORE_SERVER_H
 #define PERCORE_SERVER_H
 
 #include <stdint.h>
+
+#include "command.h"
 
 typedef struct server_info {
     uint64_t start_ms;
@@ -12,8 +15,9 @@ typedef struct server_info {
     const char *allocator;
 } server_info_t;
 
-extern server_info_t server;
+extern server_info_t server; /* defined in info.c, INFO's reader */
 
-#define REDIS_API_VERSION "7.0.15"
+/* INFO's row (info.c), a group of its own. */
+extern const command_t cmds_info[];
 
 #endif

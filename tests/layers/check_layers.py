@@ -17,8 +17,7 @@ from collections import defaultdict
 # (layer, module-name patterns). A module is a file name without .c/.h;
 # a pattern ending in '*' is a prefix.
 LAYERS = [
-    ("util", ["util", "buf", "log", "sha1", "ring", "deque", "slot", "resp", "resp_reply",
-              "server"]),
+    ("util", ["util", "buf", "log", "sha1", "ring", "deque", "slot", "resp", "resp_reply"]),
     ("config", ["config", "config_*", "fdlimit"]),
     ("event loop", ["worker", "worker_*", "netutil"]),
     ("data structures", ["t_*", "object"]),
@@ -26,7 +25,7 @@ LAYERS = [
     ("commands", ["command", "command_*", "cmd_*", "db", "script", "script_*"]),
     ("scheduler", ["sched", "scheduler", "sched_*", "partlock"]),
     ("connections", ["client", "client_*"]),
-    ("server", ["main", "commands", "info"]),
+    ("server", ["main", "server", "all_commands", "info"]),
 ]
 # Module pairs that may depend on each other (both ways): a policy and the
 # scheduler core it plugs into; a connection and the scheduler handing its

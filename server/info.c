@@ -1,5 +1,8 @@
 /* INFO [section ...]: every figure is summed from per-worker and
- * per-partition counters at the moment INFO asks; nothing is sampled. */
+ * per-partition counters at the moment INFO asks; nothing is sampled. At the
+ * top of the layers with main.c (README.md, Layout): it reads every module's
+ * counters, so no module below has to know the others. Also the process-wide
+ * facts main.c sets (server.h). */
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +20,7 @@
 #include "store.h"
 #include "worker.h"
 
-void cmd_info(cmd_ctx_t *c);
+server_info_t server;
 
 static void bytes_human(char *dst, size_t n, uint64_t b)
 {
@@ -247,7 +250,7 @@ static const struct {
 #define NSECTIONS (sizeof sections / sizeof *sections)
 
 /* INFO [section [section ...]] */
-void cmd_info(cmd_ctx_t *c)
+static void cmd_info(cmd_ctx_t *c)
 {
     int want[NSECTIONS] = {0};
     if (c->argc == 1) {
@@ -273,3 +276,9 @@ void cmd_info(cmd_ctx_t *c)
     reply_verbatim(c->r, o.data ? o.data : "", o.len, "txt");
     buf_free(&o);
 }
+
+const command_t cmds_info[] = {
+    CMD_ROW("info", cmd_info, -1, CMD_LOADING | CMD_STALE, 0, 0, 0, "@slow @dangerous",
+        "server", "1.0.0", "Get information and statistics about the server"),
+    {0},
+};
