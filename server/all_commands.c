@@ -10,7 +10,6 @@
 
 #include "client.h"
 #include "script.h"
-#include "server.h"
 
 const command_t *const all_commands[] = {
     cmds_string, cmds_keys, cmds_ping, cmds_client, cmds_time, cmds_shutdown, cmds_server,

@@ -8,6 +8,9 @@
 
 #include "command.h"
 
+/* INFO's row (info.c, the top layer), a group of its own. */
+extern const command_t cmds_info[];
+
 /* NULL-ended; command ids follow its order. */
 extern const command_t *const all_commands[];
 

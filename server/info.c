@@ -11,6 +11,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "all_commands.h"
 #include "client.h"
 #include "command.h"
 #include "config.h"

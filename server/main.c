@@ -1,5 +1,6 @@
-/* percore-server [FILE] [--SECTION.KEY VALUE]... : wires the modules in
- * dependency order and does nothing else. */
+/* percore-server [FILE] [--SECTION.KEY VALUE]... : the command line, the
+ * configuration and the process (log, pidfile, run id); server.c wires the
+ * modules. */
 #include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
@@ -7,16 +8,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "all_commands.h"
-#include "client.h"
-#include "command.h"
 #include "config.h"
 #include "fdlimit.h"
+#include "command.h"
 #include "log.h"
-#include "scheduler.h"
-#include "script.h"
 #include "server.h"
-#include "store.h"
 #include "worker.h"
 
 #ifdef PERCORE_JEMALLOC
@@ -43,24 +39,6 @@ static void usage(FILE *f)
     config_print_help(f);
 }
 
-/* The loop's cron: the scheduler's (expiry, rehashing), then the clients'. */
-static void worker_cron(int worker, uint64_t now)
-{
-    sched_cron(worker, now);
-    client_cron(worker, now);
-}
-
-/* What the event loop calls up into (worker.h). */
-static const worker_hooks_t worker_hooks = {
-    .accept = client_accept,
-    .client_event = client_on_event,
-    .cron = worker_cron,
-    .cron_hz = sched_cron_hz,
-    .poll = sched_poll,
-    .start = sched_worker_start,
-    .stop = client_close_all,
-};
-
 static int allowed_cpus(void)
 {
     cpu_set_t set;
@@ -82,22 +60,6 @@ static void make_run_id(void)
             raw[i] = (unsigned char)(rand() ^ (int)getpid());
     for (size_t i = 0; i < sizeof raw; i++)
         snprintf(server.run_id + 2 * i, 3, "%02x", raw[i]);
-}
-
-/* CONFIG RESETSTAT: the counters of the layers above the commands. */
-static void reset_stats(void)
-{
-    sched_reset_stats();
-    client_reset_stats();
-    worker_reset_stats();
-}
-
-/* CONFIG SET's changes that modules above the configuration apply. */
-static void apply_config(int id)
-{
-    if (id == CFG_MAXMEMORY || id == CFG_MAXMEMORY_POLICY || id == CFG_MAXMEMORY_SAMPLES)
-        store_set_maxmemory(config_get_u64(CFG_MAXMEMORY), config_get_int(CFG_MAXMEMORY_POLICY),
-                            config_get_int(CFG_MAXMEMORY_SAMPLES));
 }
 
 int main(int argc, char **argv)
@@ -174,19 +136,9 @@ int main(int argc, char **argv)
                           fdlimit_setup(worker_fd_reserve(threads, cfg.bind),
                                         config_get_int(CFG_MAXCLIENTS)),
                           memory_order_relaxed);
-    store_setup(parts, config_get_int(CFG_DATABASES));
-    apply_config(CFG_MAXMEMORY);
-    config_on_change(apply_config);
-    command_setup(all_commands);
-    command_stats_setup(threads);
-    command_on_stats_reset(reset_stats);
-    client_setup(threads);
-    if (worker_setup(threads, (size_t)config_get_int(CFG_RING_SIZE),
-                     config_get_int(CFG_PIN_THREADS), &worker_hooks) != 0)
-        log_fatal("cannot create %d workers", threads);
-    if (sched_setup(threads, parts, config_get_int(CFG_POLICY), config_get_int(CFG_BATCH_MAX)) !=
-        0)
-        log_fatal("cannot start the %s scheduler", config_policy_name());
+    if (server_setup(threads, config_get_int(CFG_PIN_THREADS)) != 0)
+        log_fatal("cannot start %d workers with the %s scheduler", threads,
+                  config_policy_name());
     if (worker_listen(cfg.bind, config_get_int(CFG_PORT), config_get_int(CFG_TCP_BACKLOG), err,
                       sizeof err) != 0) {
         log_warn("%s", err);
@@ -202,18 +154,11 @@ int main(int argc, char **argv)
     log_notice("percore %s (Redis API %s) ready: port %d, %d workers, %d partitions, policy %s",
                PERCORE_VERSION, REDIS_API_VERSION, config_get_int(CFG_PORT), threads, parts,
                config_policy_name());
-    script_setup();
     worker_run();
     log_notice("percore is now ready to exit, bye bye...");
     if (cfg.pidfile && *cfg.pidfile)
         unlink(cfg.pidfile);
-    script_teardown();
-    sched_teardown();
-    worker_teardown();
-    client_teardown();
-    command_stats_teardown();
-    command_teardown();
-    store_teardown();
+    server_teardown();
     config_teardown();
     log_teardown();
     return 0;

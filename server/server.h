@@ -1,11 +1,10 @@
-/* server — the top layer's header (main.c, info.c): process-wide facts set
- * once by main before the workers start, and INFO's command group. */
+/* server — the top layer's header (main.c, server.c, info.c): process-wide
+ * facts set once by main before the workers start, and the setup of every
+ * module. */
 #ifndef PERCORE_SERVER_H
 #define PERCORE_SERVER_H
 
 #include <stdint.h>
-
-#include "command.h"
 
 typedef struct server_info {
     uint64_t start_ms;
@@ -17,7 +16,12 @@ typedef struct server_info {
 
 extern server_info_t server; /* defined in info.c, INFO's reader */
 
-/* INFO's row (info.c), a group of its own. */
-extern const command_t cmds_info[];
+/* Set up every module (server.c), threads workers pinned or not; the
+ * configuration and the log are the caller's. 0, or -1 when the workers or
+ * the scheduler could not start. Then worker_listen and worker_run. */
+int server_setup(int threads, int pin);
+/* After worker_run returned: every module down, in reverse order. */
+void server_teardown(void);
+
 
 #endif

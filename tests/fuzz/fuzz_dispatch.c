@@ -148,18 +148,6 @@ static int free_port(void)
     return ntohs(a.sin_port);
 }
 
-/* The event loop's hooks, as main.c wires them. */
-static void worker_cron(int worker, uint64_t now)
-{
-    sched_cron(worker, now);
-    client_cron(worker, now);
-}
-static const worker_hooks_t worker_hooks = {
-    .accept = client_accept, .client_event = client_on_event, .cron = worker_cron,
-    .cron_hz = sched_cron_hz, .poll = sched_poll, .start = sched_worker_start,
-    .stop = client_close_all,
-};
-
 static void *server_main(void *arg)
 {
     (void)arg;
@@ -170,15 +158,7 @@ static void *server_main(void *arg)
 static void server_start(void)
 {
     char err[512], port[16];
-    int parts = config_get_int(CFG_PARTITIONS);
-    store_setup(parts, config_get_int(CFG_DATABASES));
-    store_set_maxmemory(config_get_u64(CFG_MAXMEMORY), config_get_int(CFG_MAXMEMORY_POLICY),
-                        config_get_int(CFG_MAXMEMORY_SAMPLES));
-    command_setup(all_commands);
-    command_stats_setup(nthreads);
-    client_setup(nthreads);
-    if (worker_setup(nthreads, (size_t)config_get_int(CFG_RING_SIZE), 0, &worker_hooks) != 0 ||
-        sched_setup(nthreads, parts, config_get_int(CFG_POLICY), config_get_int(CFG_BATCH_MAX)))
+    if (server_setup(nthreads, 0) != 0)
         fuzz_fail("setup: workers or scheduler");
     for (int tries = 0;; tries++) {
         server_port = free_port();
@@ -189,7 +169,6 @@ static void server_start(void)
         if (tries == 20)
             fuzz_fail("setup: %s", err);
     }
-    script_setup();
     if (pthread_create(&server_thread, NULL, server_main, NULL) != 0)
         fuzz_fail("setup: cannot start the server thread");
 }
@@ -201,13 +180,7 @@ static void server_stop(void)
     admin_fd = -1;
     worker_request_shutdown();
     pthread_join(server_thread, NULL);
-    script_teardown();
-    sched_teardown();
-    worker_teardown();
-    client_teardown();
-    command_stats_teardown();
-    command_teardown();
-    store_teardown();
+    server_teardown();
 }
 
 static void at_exit(void)

@@ -1,0 +1,77 @@
+/* server — the modules wired in dependency order, with the callbacks through
+ * which the lower ones reach the higher (the event loop's hooks, CONFIG SET's
+ * and CONFIG RESETSTAT's): what main.c starts, and what the in-process fuzz
+ * harness (tests/fuzz/fuzz_dispatch.c) starts the same way. The top layer. */
+#include "server.h"
+
+#include "all_commands.h"
+#include "client.h"
+#include "command.h"
+#include "config.h"
+#include "scheduler.h"
+#include "script.h"
+#include "store.h"
+#include "worker.h"
+
+/* The loop's cron: the scheduler's (expiry, rehashing), then the clients'. */
+static void worker_cron(int worker, uint64_t now)
+{
+    sched_cron(worker, now);
+    client_cron(worker, now);
+}
+
+/* What the event loop calls up into (worker.h). */
+static const worker_hooks_t worker_hooks = {
+    .accept = client_accept,
+    .client_event = client_on_event,
+    .cron = worker_cron,
+    .cron_hz = sched_cron_hz,
+    .poll = sched_poll,
+    .start = sched_worker_start,
+    .stop = client_close_all,
+};
+
+/* CONFIG RESETSTAT: the counters of the layers above the commands. */
+static void reset_stats(void)
+{
+    sched_reset_stats();
+    client_reset_stats();
+    worker_reset_stats();
+}
+
+/* CONFIG SET's changes that modules above the configuration apply. */
+static void apply_config(int id)
+{
+    if (id == CFG_MAXMEMORY || id == CFG_MAXMEMORY_POLICY || id == CFG_MAXMEMORY_SAMPLES)
+        store_set_maxmemory(config_get_u64(CFG_MAXMEMORY), config_get_int(CFG_MAXMEMORY_POLICY),
+                            config_get_int(CFG_MAXMEMORY_SAMPLES));
+}
+
+int server_setup(int threads, int pin)
+{
+    int parts = config_get_int(CFG_PARTITIONS);
+    store_setup(parts, config_get_int(CFG_DATABASES));
+    apply_config(CFG_MAXMEMORY);
+    config_on_change(apply_config);
+    command_setup(all_commands);
+    command_stats_setup(threads);
+    command_on_stats_reset(reset_stats);
+    client_setup(threads);
+    if (worker_setup(threads, (size_t)config_get_int(CFG_RING_SIZE), pin, &worker_hooks) != 0 ||
+        sched_setup(threads, parts, config_get_int(CFG_POLICY), config_get_int(CFG_BATCH_MAX)) != 0)
+        return -1;
+    script_setup();
+    return 0;
+}
+
+void server_teardown(void)
+{
+    script_teardown();
+    sched_teardown();
+    worker_teardown();
+    client_teardown();
+    config_on_change(NULL);
+    command_stats_teardown();
+    command_teardown();
+    store_teardown();
+}
