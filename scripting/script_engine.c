@@ -269,11 +269,10 @@ static void run(lstate_t *ls, cmd_ctx_t *c, script_run_t *rn, int fidx)
     atomic_store(&s->run, seq << 2); /* RUN_IDLE */
     ls->run = NULL;
     /* An error counted when it was first replied is not counted again (as
-     * Redis's ERR_REPLY_FLAG_NO_STATS_UPDATE), but the EVAL still failed. When
-     * the reply also holds a new error, r->errors changed and the scheduler
-     * counts the failure (sched_exec_cmd); otherwise it is counted here. */
-    if (counted && c->r->errors == errors && c->cmd && command_stats_counted(c->worker))
-        stat_add(&command_stats(c->worker)[c->cmd->id].failed_calls, 1);
+     * Redis's ERR_REPLY_FLAG_NO_STATS_UPDATE), but the EVAL still failed:
+     * command_call counts that from ctx->failed. */
+    if (counted && c->r->errors == errors)
+        c->failed = 1;
     /* The caller's lua_settop drops the handler and any error object. */
     if (killed)
         stat_add(&s->n_killed, 1);

@@ -163,6 +163,7 @@ static void cmd_exec(cmd_ctx_t *c)
             qc.db = cl->db; /* a SELECT in the block moves the rest */
             qc.cmd = q->cmd;
             qc.dirty = 0;
+            qc.failed = 0;
             command_call(&qc, CALL_OOM);
         }
     }

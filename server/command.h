@@ -30,6 +30,9 @@ typedef struct cmd_ctx {
     const struct command *cmd;
     int worker;         /* id of the executing worker */
     uint64_t dirty;     /* keys changed by this command (stats) */
+    int failed;         /* the call failed though it added no new error reply (a
+                           script's error counted where it was first replied):
+                           command_call still counts a failed call */
     const int *parts;   /* the partitions the task holds (ascending) */
     int nparts;
 } cmd_ctx_t;

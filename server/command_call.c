@@ -263,6 +263,8 @@ int command_call(cmd_ctx_t *ctx, int flags)
         stat_add(&cs->failed_calls, 1);
         stat_add(&wstats[w].error_replies, 1);
         command_errstat_add(w, r->err, strlen(r->err), 1);
+    } else if (ctx->failed) {
+        stat_add(&cs->failed_calls, 1);
     }
     stat_add(&wstats[w].commands_processed, 1);
     return 0;

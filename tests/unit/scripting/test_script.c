@@ -26,7 +26,6 @@
 static buf_t out;
 static char text[8192];
 static int eval_worker = -1;     /* the worker EVAL runs "on": 0 for the stats tests */
-static uint64_t eval_errors;     /* r->errors the last EVAL's reply added */
 
 static int setup(void **state)
 {
@@ -61,7 +60,6 @@ static const char *run_proto(int proto, const char *name, const char *const *wor
     for (; words[argc - 1]; argc++)
         argv[argc] = (sv_t){words[argc - 1], strlen(words[argc - 1])};
     int parts[NPARTS], nparts = 0;
-    int is_sha = strstr(name, "sha") != NULL, ro = strstr(name, "_ro") != NULL;
     long long nk = argc >= 3 ? atoll(argv[2].p) : 0;
     if (config_get_int(CFG_ALLOW_UNDECLARED_KEYS)) {
         for (int p = 0; p < NPARTS; p++)
@@ -79,8 +77,7 @@ static const char *run_proto(int proto, const char *name, const char *const *wor
     cmd_ctx_t c = {.argc = argc, .argv = argv, .r = &r, .db = 0, .now_ms = now_ms(),
                    .cmd = command_lookup(argv[0]), .worker = eval_worker, .parts = parts,
                    .nparts = nparts};
-    script_eval(&c, is_sha, ro);
-    eval_errors = r.errors;
+    command_call(&c, 0); /* the one path: the handler, then the statistics */
     size_t n = out.len < sizeof text - 1 ? out.len : sizeof text - 1;
     memcpy(text, out.data, n);
     text[n] = '\0';
@@ -529,9 +526,8 @@ static void test_kill(void **state)
 /* INFO's error counts for scripts, Redis 7.0's rules ("Consistent eval error
  * reporting" in its scripting.tcl): an error is counted once, where it is
  * first replied; a call refused inside a script counts even under pcall; an
- * EVAL replying such an error fails without counting it again. The EVAL's
- * own part is the scheduler's (sched_exec_cmd: errors added to r->errors
- * count once, and fail the command), added here as it would. */
+ * EVAL replying such an error fails without counting it again. The EVAL
+ * itself runs through command_call, which counts its own part. */
 typedef struct err_counts {
     uint64_t total;         /* total_error_replies */
     uint64_t eval_failed;   /* cmdstat_eval failed_calls */
@@ -545,20 +541,14 @@ static uint64_t cmd_stat(const char *name, int rejected)
     return stat_get(rejected ? &cs->rejected_calls : &cs->failed_calls);
 }
 
-static uint64_t sched_errors_total, sched_eval_failed;
-
 /* EVAL on worker 0, then the counts so far. */
 static err_counts_t eval_counts(const char *name, const char *script, const char *numkeys,
                                 const char *key)
 {
     run_proto(2, name, (const char *const[]){script, numkeys, key, NULL});
-    if (eval_errors) {
-        sched_errors_total++;
-        sched_eval_failed++;
-    }
     return (err_counts_t){
-        stat_get(&command_worker_stats(0)->error_replies) + sched_errors_total,
-        cmd_stat(name, 0) + sched_eval_failed,
+        stat_get(&command_worker_stats(0)->error_replies),
+        cmd_stat(name, 0),
         cmd_stat("set", 1),
         cmd_stat("select", 0),
     };
@@ -582,7 +572,6 @@ static void test_error_stats(void **state)
     (void)state;
     command_stats_setup(1);
     eval_worker = 0;
-    sched_errors_total = sched_eval_failed = 0;
     /* a command's error, raised by call: counted when SELECT replied it */
     assert_counts(eval_counts("eval", "return redis.call('select', 99)", "0", NULL), 1, 1, 0, 1);
     assert_prefix(text, "-ERR DB index is out of range script: ");
