@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
 
 static command_t *table;     /* every command, ids in order */
 static int ncommands;

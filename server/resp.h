@@ -74,7 +74,7 @@ typedef struct reply {
     char err[32];    /* the code (first word) of the last one, for INFO errorstats */
     /* out may not grow past this length (0: no limit): an append that would is
      * dropped and sets overflow, and the caller replaces the whole reply with
-     * an error (sched_exec_cmd), so a huge reply is refused, never built. */
+     * an error (command_call), so a huge reply is refused, never built. */
     size_t limit;
     int overflow;
 } reply_t;
