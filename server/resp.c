@@ -177,6 +177,43 @@ static inline int hex_val(char c)
     return -1;
 }
 
+/* One character of a quoted argument at s[0..n), s[0] not the closing quote:
+ * stores it in *out (after reading, so out may point at or before s) and
+ * returns how many bytes it took. In "..." a backslash starts \xHH or a
+ * one-letter escape (\n \r \t \b \a, any other letter stands for itself);
+ * in '...' only \' is an escape. */
+static size_t unquote_char(const char *s, size_t n, char quote, char *out)
+{
+    char c = s[0];
+    size_t used = 1;
+    int hi, lo;
+
+    if (c == '\\' && n > 1) {
+        if (quote == '\'') {
+            if (s[1] == '\'') {
+                c = '\'';
+                used = 2;
+            }
+        } else if (s[1] == 'x' && n > 3 && (hi = hex_val(s[2])) >= 0 &&
+                   (lo = hex_val(s[3])) >= 0) {
+            c = (char)(hi * 16 + lo);
+            used = 4;
+        } else {
+            switch (s[1]) {
+            case 'n': c = '\n'; break;
+            case 'r': c = '\r'; break;
+            case 't': c = '\t'; break;
+            case 'b': c = '\b'; break;
+            case 'a': c = '\a'; break;
+            default: c = s[1]; break;
+            }
+            used = 2;
+        }
+    }
+    *out = c;
+    return used;
+}
+
 /* Split data[0..end) into arguments with sdssplitargs' rules, unquoting in place:
  * every step reads at least as many bytes as it writes, so the write cursor never
  * overtakes the read cursor. Unlike sdssplitargs, a NUL byte is ordinary data. */
@@ -192,53 +229,20 @@ static int split_inline(char *data, size_t end, argvec_t *args, int *argc)
             return RESP_OK;
 
         size_t start = p, w = p;
-        int inq = 0, insq = 0, done = 0;
+        char quote = 0; /* '"' or '\'' inside quotes */
+        int done = 0;
         while (!done) {
-            if (inq) {
+            if (quote) {
                 if (p >= end)
-                    return RESP_ERROR; /* unterminated "..." */
-                char c = data[p];
-                int hi, lo;
-                if (c == '\\' && p + 3 < end && data[p + 1] == 'x' &&
-                    (hi = hex_val(data[p + 2])) >= 0 && (lo = hex_val(data[p + 3])) >= 0) {
-                    data[w++] = (char)(hi * 16 + lo);
-                    p += 4;
-                } else if (c == '\\' && p + 1 < end) {
-                    switch (data[p + 1]) {
-                    case 'n': c = '\n'; break;
-                    case 'r': c = '\r'; break;
-                    case 't': c = '\t'; break;
-                    case 'b': c = '\b'; break;
-                    case 'a': c = '\a'; break;
-                    default: c = data[p + 1]; break;
-                    }
-                    data[w++] = c;
-                    p += 2;
-                } else if (c == '"') {
+                    return RESP_ERROR; /* unterminated "..." or '...' */
+                if (data[p] == quote) {
                     /* a closing quote must end the argument */
                     if (p + 1 < end && !is_space(data[p + 1]))
                         return RESP_ERROR;
                     p++;
                     done = 1;
                 } else {
-                    data[w++] = c;
-                    p++;
-                }
-            } else if (insq) {
-                if (p >= end)
-                    return RESP_ERROR; /* unterminated '...' */
-                char c = data[p];
-                if (c == '\\' && p + 1 < end && data[p + 1] == '\'') {
-                    data[w++] = '\'';
-                    p += 2;
-                } else if (c == '\'') {
-                    if (p + 1 < end && !is_space(data[p + 1]))
-                        return RESP_ERROR;
-                    p++;
-                    done = 1;
-                } else {
-                    data[w++] = c;
-                    p++;
+                    p += unquote_char(data + p, end - p, quote, &data[w++]);
                 }
             } else if (p >= end) {
                 done = 1;
@@ -253,10 +257,8 @@ static int split_inline(char *data, size_t end, argvec_t *args, int *argc)
                     done = 1;
                     break;
                 case '"':
-                    inq = 1;
-                    break;
                 case '\'':
-                    insq = 1;
+                    quote = data[p];
                     break;
                 default:
                     data[w++] = data[p];
