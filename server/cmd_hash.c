@@ -144,12 +144,8 @@ static void hdel_command(cmd_ctx_t *c)
     obj_t *o;
     long long deleted = 0;
 
-    if (t_lookup(c, c->argv[1], OBJ_HASH, LOOKUP_WRITE, &o) != 0)
+    if (t_lookup_or_reply(c, c->argv[1], OBJ_HASH, LOOKUP_WRITE, MISS_ZERO, &o) != 0)
         return;
-    if (!o) {
-        reply_int(c->r, 0);
-        return;
-    }
     size_t before = obj_mem(o);
     for (int j = 2; j < c->argc && hash_len(H(o)); j++)
         deleted += hash_del(H(o), c->argv[j].p, c->argv[j].len);

@@ -54,12 +54,8 @@ static void srem_command(cmd_ctx_t *c)
     long long removed = 0;
     obj_t *o;
 
-    if (t_lookup(c, c->argv[1], OBJ_SET, LOOKUP_WRITE, &o) != 0)
+    if (t_lookup_or_reply(c, c->argv[1], OBJ_SET, LOOKUP_WRITE, MISS_ZERO, &o) != 0)
         return;
-    if (!o) {
-        reply_int(c->r, 0);
-        return;
-    }
     size_t before = obj_mem(o);
     for (int j = 2; j < c->argc && set_len(S(o)); j++)
         removed += set_remove(S(o), c->argv[j].p, c->argv[j].len);

@@ -185,3 +185,18 @@ void scan_generic(cmd_ctx_t *c, int type, scan_walk_fn *walk)
 }
 
 size_t cmd_max_bulk_len(void) { return (size_t)config_get_u64(CFG_PROTO_MAX_BULK_LEN); }
+
+int t_lookup_or_reply(cmd_ctx_t *c, sv_t key, int type, int flags, int miss, obj_t **out)
+{
+    if (t_lookup(c, key, type, flags, out) != 0)
+        return -1;
+    if (*out)
+        return 0;
+    switch (miss) {
+    case MISS_ZERO: reply_int(c->r, 0); break;
+    case MISS_EMPTY_ARRAY: reply_array(c->r, 0); break;
+    case MISS_OK: reply_ok(c->r); break;
+    default: reply_error(c->r, ERR_NO_KEY); break;
+    }
+    return -1;
+}

@@ -62,6 +62,14 @@ static inline int t_lookup(cmd_ctx_t *c, sv_t key, int type, int flags, obj_t **
     return 0;
 }
 
+/* What a command replies for a missing key, where it answers at once. */
+enum { MISS_ZERO, MISS_EMPTY_ARRAY, MISS_OK, MISS_NO_KEY };
+
+/* t_lookup for a command that answers a missing key at once (as Redis's
+ * lookupKeyReadOrReply): then replies `miss` (:0, an empty array, +OK or
+ * ERR_NO_KEY) and returns -1, as for WRONGTYPE; 0 with *out set otherwise. */
+int t_lookup_or_reply(cmd_ctx_t *c, sv_t key, int type, int flags, int miss, obj_t **out);
+
 /* ---- SCAN-family arguments and replies of HSCAN, SSCAN and ZSCAN ---------- */
 
 typedef struct scan_opts {

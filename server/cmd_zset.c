@@ -179,12 +179,8 @@ static void zrem_command(cmd_ctx_t *c)
     long long removed = 0;
     obj_t *o;
 
-    if (t_lookup(c, c->argv[1], OBJ_ZSET, LOOKUP_WRITE, &o) != 0)
+    if (t_lookup_or_reply(c, c->argv[1], OBJ_ZSET, LOOKUP_WRITE, MISS_ZERO, &o) != 0)
         return;
-    if (!o) {
-        reply_int(c->r, 0);
-        return;
-    }
     size_t before = obj_mem(o);
     for (int j = 2; j < c->argc && zset_len(Z(o)); j++) {
         znode_t *x = zset_find(Z(o), c->argv[j].p, c->argv[j].len);
@@ -331,12 +327,8 @@ static void zcount_generic(cmd_ctx_t *c, int type)
 
     if (parse_range(c, type, 2, 3, &r) != 0)
         return;
-    if (t_lookup(c, c->argv[1], OBJ_ZSET, 0, &o) != 0)
+    if (t_lookup_or_reply(c, c->argv[1], OBJ_ZSET, 0, MISS_ZERO, &o) != 0)
         return;
-    if (!o) {
-        reply_int(c->r, 0);
-        return;
-    }
     range_ends(Z(o), &r, &first, &last);
     if (!first) {
         reply_int(c->r, 0);
@@ -562,12 +554,8 @@ static void zremrange_generic(cmd_ctx_t *c, int type)
 
     if (parse_range(c, type, 2, 3, &r) != 0)
         return;
-    if (t_lookup(c, c->argv[1], OBJ_ZSET, LOOKUP_WRITE, &o) != 0)
+    if (t_lookup_or_reply(c, c->argv[1], OBJ_ZSET, LOOKUP_WRITE, MISS_ZERO, &o) != 0)
         return;
-    if (!o) {
-        reply_int(c->r, 0);
-        return;
-    }
     zset_t *z = Z(o);
     if (type == ZR_RANK) {
         long long len = (long long)zset_len(z), start = r.start, end = r.end;
