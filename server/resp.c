@@ -32,21 +32,21 @@
  * client that miscounts a length fails loudly instead of desynchronising. */
 #define ERR_BULK_CRLF "Protocol error: expected '\\r\\n' after bulk data"
 
-/* Find the '\r' ending the '*' or '$' header that starts at data[pos],
- * scanning on from ps->scanned (bytes after pos already known to hold none), so
- * a header that arrives a byte at a time is scanned once. Like Redis, a header
- * with no '\r' in its first max_inline + 1 bytes is too big. On RESP_OK, *cr is
- * the index of the '\r', which is followed by '\n'. */
-static int find_header(resp_parser_t *ps, const char *data, size_t len, size_t pos,
-                       const resp_limits_t *lim, size_t *cr, resp_parse_t *res,
-                       const char *too_big, const char *bad_len)
+/* Look for ch in data[pos..len), scanning on from pos + ps->scanned (the bytes
+ * before it are known to hold none), so input that arrives a byte at a time is
+ * scanned once. Like Redis, ch not within the first max_inline + 1 bytes is
+ * too big (res->err = too_big). On RESP_OK, *at is the index of ch;
+ * RESP_INCOMPLETE remembers in ps->scanned how far it looked. */
+static int scan_for(resp_parser_t *ps, const char *data, size_t len, size_t pos, char ch,
+                    const resp_limits_t *lim, resp_parse_t *res, const char *too_big,
+                    size_t *at)
 {
     size_t avail = len - pos;
     size_t scan = avail < lim->max_inline + 1 ? avail : lim->max_inline + 1;
     const char *p = NULL;
 
     if (scan > ps->scanned)
-        p = memchr(data + pos + ps->scanned, '\r', scan - ps->scanned);
+        p = memchr(data + pos + ps->scanned, ch, scan - ps->scanned);
     if (!p) {
         if (avail > lim->max_inline) {
             res->err = too_big;
@@ -55,7 +55,21 @@ static int find_header(resp_parser_t *ps, const char *data, size_t len, size_t p
         ps->scanned = scan;
         return RESP_INCOMPLETE;
     }
-    *cr = (size_t)(p - data);
+    *at = (size_t)(p - data);
+    return RESP_OK;
+}
+
+/* Find the '\r' ending the '*' or '$' header that starts at data[pos] (with
+ * scan_for). On RESP_OK, *cr is the index of the '\r', which is followed by
+ * '\n'. */
+static int find_header(resp_parser_t *ps, const char *data, size_t len, size_t pos,
+                       const resp_limits_t *lim, size_t *cr, resp_parse_t *res,
+                       const char *too_big, const char *bad_len)
+{
+    int rc = scan_for(ps, data, len, pos, '\r', lim, res, too_big, cr);
+
+    if (rc != RESP_OK)
+        return rc;
     ps->scanned = *cr - pos; /* found: a retry (for the '\n') starts here */
     if (*cr + 1 >= len)
         return RESP_INCOMPLETE;
@@ -275,22 +289,11 @@ static int split_inline(char *data, size_t end, argvec_t *args, int *argc)
 static int parse_inline(resp_parser_t *ps, char *data, size_t len, const resp_limits_t *lim,
                         argvec_t *args, resp_parse_t *res)
 {
-    size_t scan = len < lim->max_inline + 1 ? len : lim->max_inline + 1;
-    const char *nl = NULL;
     size_t end;
+    int rc = scan_for(ps, data, len, 0, '\n', lim, res, ERR_INLINE_BIG, &end);
 
-    /* Resume the search where the last call stopped: linear under trickling. */
-    if (scan > ps->scanned)
-        nl = memchr(data + ps->scanned, '\n', scan - ps->scanned);
-    if (!nl) {
-        if (len > lim->max_inline) {
-            res->err = ERR_INLINE_BIG;
-            return RESP_ERROR;
-        }
-        ps->scanned = scan;
-        return RESP_INCOMPLETE;
-    }
-    end = (size_t)(nl - data);
+    if (rc != RESP_OK)
+        return rc;
     res->consumed = end + 1;
     if (end > 0 && data[end - 1] == '\r')
         end--;
