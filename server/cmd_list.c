@@ -165,26 +165,6 @@ static void llen_command(cmd_ctx_t *c)
     reply_int(c->r, o ? (long long)list_len(L(o)) : 0);
 }
 
-/* Turn Redis's inclusive start/end (negative from the end) into a first index
- * and a count; 0 when the range is empty. */
-static size_t clamp_range(long long start, long long end, size_t len, size_t *first)
-{
-    long long llen = (long long)len;
-
-    if (start < 0)
-        start += llen;
-    if (end < 0)
-        end += llen;
-    if (start < 0)
-        start = 0;
-    if (start > end || start >= llen)
-        return 0;
-    if (end >= llen)
-        end = llen - 1;
-    *first = (size_t)start;
-    return (size_t)(end - start + 1);
-}
-
 /* LRANGE key start stop */
 static void lrange_command(cmd_ctx_t *c)
 {

@@ -200,3 +200,21 @@ int t_lookup_or_reply(cmd_ctx_t *c, sv_t key, int type, int flags, int miss, obj
     }
     return -1;
 }
+
+size_t clamp_range(long long start, long long end, size_t len, size_t *first)
+{
+    long long llen = (long long)len;
+
+    if (start < 0)
+        start += llen;
+    if (end < 0)
+        end += llen;
+    if (start < 0)
+        start = 0;
+    if (start > end || start >= llen)
+        return 0;
+    if (end >= llen)
+        end = llen - 1;
+    *first = (size_t)start;
+    return (size_t)(end - start + 1);
+}

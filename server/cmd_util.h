@@ -24,6 +24,11 @@ static inline int arg_is(const cmd_ctx_t *c, int i, const char *lit)
  * SETRANGE). Implemented by the config module; any thread. */
 extern size_t cmd_max_bulk_len(void);
 
+/* Turn Redis's inclusive start/end (negative from the end) into a first index
+ * and a count, for a list or sorted set of len elements (LRANGE, LTRIM, ZRANGE,
+ * ZREMRANGEBYRANK); 0 when the range is empty. */
+size_t clamp_range(long long start, long long end, size_t len, size_t *first);
+
 /* ---- helpers shared by the aggregate types' commands ---------------------
  * randmember_generic and scan_generic look up argv[1]: like the handlers,
  * they run with its partition held. */

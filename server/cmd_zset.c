@@ -373,20 +373,12 @@ static void sink_emit(zsink_t *s, const znode_t *x)
 /* Rank range: inclusive start/end, negative from the end, as Redis clamps. */
 static void emit_rank_range(zsink_t *s, const zset_t *z, long long start, long long end, int rev)
 {
-    long long len = (long long)zset_len(z);
+    size_t len = zset_len(z), first = 0;
+    size_t n = clamp_range(start, end, len, &first);
 
-    if (start < 0)
-        start += len;
-    if (end < 0)
-        end += len;
-    if (start < 0)
-        start = 0;
-    if (start > end || start >= len)
+    if (n == 0)
         return;
-    if (end >= len)
-        end = len - 1;
-    long long n = end - start + 1;
-    znode_t *x = zset_at(z, (size_t)(rev ? len - 1 - start : start));
+    znode_t *x = zset_at(z, rev ? len - 1 - first : first);
     while (n-- && x) {
         sink_emit(s, x);
         x = rev ? x->back : zn_next(x);
@@ -558,18 +550,10 @@ static void zremrange_generic(cmd_ctx_t *c, int type)
         return;
     zset_t *z = Z(o);
     if (type == ZR_RANK) {
-        long long len = (long long)zset_len(z), start = r.start, end = r.end;
-        if (start < 0)
-            start += len;
-        if (end < 0)
-            end += len;
-        if (start < 0)
-            start = 0;
-        if (start <= end && start < len) {
-            if (end >= len)
-                end = len - 1;
-            x = zset_at(z, (size_t)start);
-            last = zset_at(z, (size_t)end);
+        size_t first = 0, n = clamp_range(r.start, r.end, zset_len(z), &first);
+        if (n) {
+            x = zset_at(z, first);
+            last = zset_at(z, first + n - 1);
         }
     } else {
         range_ends(z, &r, &x, &last);
