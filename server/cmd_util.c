@@ -218,3 +218,35 @@ size_t clamp_range(long long start, long long end, size_t len, size_t *first)
     *first = (size_t)start;
     return (size_t)(end - start + 1);
 }
+
+void member_reply_generic(cmd_ctx_t *c, int type, member_reply_fn *one, int multi)
+{
+    obj_t *o;
+
+    if (t_lookup(c, c->argv[1], type, 0, &o) != 0)
+        return;
+    if (!multi) {
+        one(c, o, c->argv[2]);
+        return;
+    }
+    reply_array(c->r, c->argc - 2);
+    for (int j = 2; j < c->argc; j++)
+        one(c, o, c->argv[j]);
+}
+
+void member_del_generic(cmd_ctx_t *c, int type, member_del_fn *del, value_len_fn *len)
+{
+    long long removed = 0;
+    obj_t *o;
+
+    if (t_lookup_or_reply(c, c->argv[1], type, LOOKUP_WRITE, MISS_ZERO, &o) != 0)
+        return;
+    size_t before = obj_mem(o);
+    for (int j = 2; j < c->argc && len(o->v.ptr); j++)
+        removed += del(o->v.ptr, c->argv[j]);
+    if (removed) {
+        db_modified(c, c->argv[1], o, before);
+        c->dirty += (uint64_t)removed;
+    }
+    reply_int(c->r, removed);
+}

@@ -75,6 +75,19 @@ enum { MISS_ZERO, MISS_EMPTY_ARRAY, MISS_OK, MISS_NO_KEY };
  * ERR_NO_KEY) and returns -1, as for WRONGTYPE; 0 with *out set otherwise. */
 int t_lookup_or_reply(cmd_ctx_t *c, sv_t key, int type, int flags, int miss, obj_t **out);
 
+/* HGET/HMGET, SISMEMBER/SMISMEMBER, ZSCORE/ZMSCORE: key member [member ...].
+ * one replies for one member of o (the key's value, NULL when missing); the
+ * multi form replies an array of them for arguments 2 and on. */
+typedef void member_reply_fn(cmd_ctx_t *c, const obj_t *o, sv_t member);
+void member_reply_generic(cmd_ctx_t *c, int type, member_reply_fn *one, int multi);
+
+/* HDEL, SREM, ZREM: key member [member ...]; replies how many were removed.
+ * del removes one member from the value, returning 1 when it was there; len
+ * is the value's size (removing stops once it is empty). */
+typedef int member_del_fn(void *value, sv_t member);
+typedef size_t value_len_fn(const void *value);
+void member_del_generic(cmd_ctx_t *c, int type, member_del_fn *del, value_len_fn *len);
+
 /* ---- SCAN-family arguments and replies of HSCAN, SSCAN and ZSCAN ---------- */
 
 typedef struct scan_opts {

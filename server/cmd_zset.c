@@ -173,27 +173,24 @@ static void zincrby_command(cmd_ctx_t *c)
     zadd_generic(c, ZADD_INCR, 0);
 }
 
+static int del_member(void *z, sv_t m)
+{
+    znode_t *x = zset_find(z, m.p, m.len);
+
+    if (x)
+        zset_delete(z, x);
+    return x != NULL;
+}
+
+static size_t zset_size(const void *z)
+{
+    return zset_len(z);
+}
+
 /* ZREM key member [member ...] */
 static void zrem_command(cmd_ctx_t *c)
 {
-    long long removed = 0;
-    obj_t *o;
-
-    if (t_lookup_or_reply(c, c->argv[1], OBJ_ZSET, LOOKUP_WRITE, MISS_ZERO, &o) != 0)
-        return;
-    size_t before = obj_mem(o);
-    for (int j = 2; j < c->argc && zset_len(Z(o)); j++) {
-        znode_t *x = zset_find(Z(o), c->argv[j].p, c->argv[j].len);
-        if (x) {
-            zset_delete(Z(o), x);
-            removed++;
-        }
-    }
-    if (removed) {
-        db_modified(c, c->argv[1], o, before);
-        c->dirty += (uint64_t)removed;
-    }
-    reply_int(c->r, removed);
+    member_del_generic(c, OBJ_ZSET, del_member, zset_size);
 }
 
 /* ---- ZSCORE ZMSCORE ZCARD ZRANK ZREVRANK ZCOUNT ZLEXCOUNT -------------------- */
@@ -213,22 +210,13 @@ static void reply_member_score(cmd_ctx_t *c, const obj_t *o, sv_t m)
 /* ZSCORE key member */
 static void zscore_command(cmd_ctx_t *c)
 {
-    obj_t *o;
-
-    if (t_lookup(c, c->argv[1], OBJ_ZSET, 0, &o) == 0)
-        reply_member_score(c, o, c->argv[2]);
+    member_reply_generic(c, OBJ_ZSET, reply_member_score, 0);
 }
 
 /* ZMSCORE key member [member ...] */
 static void zmscore_command(cmd_ctx_t *c)
 {
-    obj_t *o;
-
-    if (t_lookup(c, c->argv[1], OBJ_ZSET, 0, &o) != 0)
-        return;
-    reply_array(c->r, c->argc - 2);
-    for (int j = 2; j < c->argc; j++)
-        reply_member_score(c, o, c->argv[j]);
+    member_reply_generic(c, OBJ_ZSET, reply_member_score, 1);
 }
 
 /* ZCARD key */
