@@ -134,15 +134,10 @@ static int del_field(void *h, sv_t f)
     return hash_del(h, f.p, f.len);
 }
 
-static size_t hash_size(const void *h)
-{
-    return hash_len(h);
-}
-
 /* HDEL key field [field ...] */
 static void hdel_command(cmd_ctx_t *c)
 {
-    member_del_generic(c, OBJ_HASH, del_field, hash_size);
+    member_del_generic(c, OBJ_HASH, del_field);
 }
 
 /* HLEN key */

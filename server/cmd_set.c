@@ -53,15 +53,10 @@ static int del_member(void *s, sv_t m)
     return set_remove(s, m.p, m.len);
 }
 
-static size_t set_size(const void *s)
-{
-    return set_len(s);
-}
-
 /* SREM key member [member ...] */
 static void srem_command(cmd_ctx_t *c)
 {
-    member_del_generic(c, OBJ_SET, del_member, set_size);
+    member_del_generic(c, OBJ_SET, del_member);
 }
 
 /* Reply every member of s as a RESP3 set (an array in RESP2). */

@@ -234,7 +234,7 @@ void member_reply_generic(cmd_ctx_t *c, int type, member_reply_fn *one, int mult
         one(c, o, c->argv[j]);
 }
 
-void member_del_generic(cmd_ctx_t *c, int type, member_del_fn *del, value_len_fn *len)
+void member_del_generic(cmd_ctx_t *c, int type, member_del_fn *del)
 {
     long long removed = 0;
     obj_t *o;
@@ -242,7 +242,7 @@ void member_del_generic(cmd_ctx_t *c, int type, member_del_fn *del, value_len_fn
     if (t_lookup_or_reply(c, c->argv[1], type, LOOKUP_WRITE, MISS_ZERO, &o) != 0)
         return;
     size_t before = obj_mem(o);
-    for (int j = 2; j < c->argc && len(o->v.ptr); j++)
+    for (int j = 2; j < c->argc && !obj_is_empty(o); j++)
         removed += del(o->v.ptr, c->argv[j]);
     if (removed) {
         db_modified(c, c->argv[1], o, before);

@@ -82,11 +82,10 @@ typedef void member_reply_fn(cmd_ctx_t *c, const obj_t *o, sv_t member);
 void member_reply_generic(cmd_ctx_t *c, int type, member_reply_fn *one, int multi);
 
 /* HDEL, SREM, ZREM: key member [member ...]; replies how many were removed.
- * del removes one member from the value, returning 1 when it was there; len
- * is the value's size (removing stops once it is empty). */
+ * del removes one member from the value (until it is empty), returning 1
+ * when it was there. */
 typedef int member_del_fn(void *value, sv_t member);
-typedef size_t value_len_fn(const void *value);
-void member_del_generic(cmd_ctx_t *c, int type, member_del_fn *del, value_len_fn *len);
+void member_del_generic(cmd_ctx_t *c, int type, member_del_fn *del);
 
 /* ---- SCAN-family arguments and replies of HSCAN, SSCAN and ZSCAN ---------- */
 

@@ -182,15 +182,10 @@ static int del_member(void *z, sv_t m)
     return x != NULL;
 }
 
-static size_t zset_size(const void *z)
-{
-    return zset_len(z);
-}
-
 /* ZREM key member [member ...] */
 static void zrem_command(cmd_ctx_t *c)
 {
-    member_del_generic(c, OBJ_ZSET, del_member, zset_size);
+    member_del_generic(c, OBJ_ZSET, del_member);
 }
 
 /* ---- ZSCORE ZMSCORE ZCARD ZRANK ZREVRANK ZCOUNT ZLEXCOUNT -------------------- */
