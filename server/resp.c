@@ -199,33 +199,31 @@ static inline int hex_val(char c)
 static size_t unquote_char(const char *s, size_t n, char quote, char *out)
 {
     char c = s[0];
-    size_t used = 1;
-    int hi, lo;
 
-    if (c == '\\' && n > 1) {
-        if (quote == '\'') {
-            if (s[1] == '\'') {
-                c = '\'';
-                used = 2;
-            }
-        } else if (s[1] == 'x' && n > 3 && (hi = hex_val(s[2])) >= 0 &&
-                   (lo = hex_val(s[3])) >= 0) {
-            c = (char)(hi * 16 + lo);
-            used = 4;
-        } else {
-            switch (s[1]) {
-            case 'n': c = '\n'; break;
-            case 'r': c = '\r'; break;
-            case 't': c = '\t'; break;
-            case 'b': c = '\b'; break;
-            case 'a': c = '\a'; break;
-            default: c = s[1]; break;
-            }
-            used = 2;
-        }
+    if (c != '\\' || n < 2) {
+        *out = c;
+        return 1;
+    }
+    if (quote == '\'') {
+        *out = s[1] == '\'' ? '\'' : c;
+        return s[1] == '\'' ? 2 : 1;
+    }
+    int hi = n > 3 && s[1] == 'x' ? hex_val(s[2]) : -1;
+    int lo = hi >= 0 ? hex_val(s[3]) : -1;
+    if (lo >= 0) {
+        *out = (char)(hi * 16 + lo);
+        return 4;
+    }
+    switch (s[1]) {
+    case 'n': c = '\n'; break;
+    case 'r': c = '\r'; break;
+    case 't': c = '\t'; break;
+    case 'b': c = '\b'; break;
+    case 'a': c = '\a'; break;
+    default: c = s[1]; break;
     }
     *out = c;
-    return used;
+    return 2;
 }
 
 /* Split data[0..end) into arguments with sdssplitargs' rules, unquoting in place:
