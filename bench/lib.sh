@@ -29,6 +29,34 @@
 #   redis_version BIN              "7.0.15" from BIN --version
 #   fmt_duration SECONDS           "1h02m", "4m05s", "12s"
 #   shell_quote ARG                ARG as is when it needs no quoting, else printf %q
+#   bench_args SCRIPT CHECK ARG... --help prints SCRIPT's header comment, exit 0;
+#                                  --check sets check=1 where CHECK is 1; else die
+#   tool_path NAME                 NAME on PATH, else /usr/bin/NAME
+#   need_tools HINT TOOL...        die unless each TOOL is executable and taskset is
+#                                  on PATH; HINT says how to install the tools
+#   percore_defaults               defaults for start_percore's and pin_cpus's knobs:
+#                                  PERCORE_BIN ($repo/build/percore-server),
+#                                  PERCORE_ARGS, REDIS_CLI, BENCH_THREADS,
+#                                  SERVER_CPUS, CLIENT_CPUS, BENCH_POLICIES
+#   rb_defaults                    defaults for the redis-benchmark knobs BENCH_N,
+#                                  BENCH_N_PIPELINED, BENCH_CLIENTS, BENCH_KEYSPACE,
+#                                  BENCH_PIPELINE
+#   pin_cpus                       check the taskset lists SERVER_CPUS, CLIENT_CPUS
+#                                  (both CPU 0 on too small a machine); sets ncpu
+#                                  and defaults BENCH_CLIENT_THREADS to CLIENT_CPUS's
+#   start_redis NAME CPUS BIN      start_server a redis-server BIN, no persistence
+#   start_percore POLICY           start_server $PERCORE_BIN on SERVER_CPUS with
+#                                  BENCH_THREADS workers and scheduler POLICY
+#   assert_alive NAME PID          die when the NAME server (PID) has gone
+#   rotate_runs FN TARGET...       BENCH_RUNS rounds of "FN TARGET RUN", the order
+#                                  rotated each round; first removes $workdir/TARGET.res
+#   ratio_cell RPS BASE [MIN]      "12345 (0.98×)", " **<**" after it below MIN
+#   md_row LABEL BASE MIN ERRCOL TARGET...
+#                                  a Markdown table row of the medians in
+#                                  $workdir/TARGET.res (see md_row)
+#   md_header FIRST RATE CPU LABEL...
+#                                  header and rule of a Markdown table: FIRST, then
+#                                  "LABEL RATE" and "LABEL CPU" for each LABEL
 
 : "${BENCH_NAME:=bench}"
 
@@ -253,4 +281,161 @@ fmt_duration() {
 
 shell_quote() {
     if [[ $1 =~ ^[A-Za-z0-9_./:=,@%+-]+$ ]]; then printf '%s' "$1"; else printf '%q' "$1"; fi
+}
+
+# bench_args SCRIPT CHECK ARG...: the scripts' options. --help prints the
+# comment at the top of SCRIPT (up to "set -euo"); --check, taken only where
+# CHECK is 1, sets check=1.
+bench_args() {
+    local script=$1 takes_check=$2 arg
+    shift 2
+    check=0
+    for arg in "$@"; do
+        case $arg in
+        --check)
+            ((takes_check)) || die "unknown argument '$arg' (try --help)"
+            # shellcheck disable=SC2034  # read by the caller
+            check=1
+            ;;
+        -h | --help)
+            sed -n '2,/^set -euo/p' "$script" | sed -e '$d' -e 's/^# \{0,1\}//'
+            exit 0
+            ;;
+        *) die "unknown argument '$arg' (try --help)" ;;
+        esac
+    done
+}
+
+tool_path() {
+    command -v "$1" || echo "/usr/bin/$1"
+}
+
+# need_tools HINT TOOL...: HINT is how to get the tools, e.g. "apt-get install redis-tools".
+need_tools() {
+    local hint=$1 tool
+    shift
+    for tool in "$@"; do
+        [[ -x $tool ]] || die "needed tool not found: $tool ($hint)"
+    done
+    command -v taskset >/dev/null || die "taskset not found (util-linux)"
+}
+
+# percore_defaults: the caller sets repo (the checkout) first.
+percore_defaults() {
+    PERCORE_BIN=${PERCORE_BIN:-$repo/build/percore-server}
+    PERCORE_ARGS=${PERCORE_ARGS:-}
+    REDIS_CLI=${REDIS_CLI:-$(tool_path redis-cli)}
+    BENCH_THREADS=${BENCH_THREADS:-1}
+    SERVER_CPUS=${SERVER_CPUS:-0}
+    CLIENT_CPUS=${CLIENT_CPUS:-1}
+    BENCH_POLICIES=${BENCH_POLICIES:-share-nothing,shared-locks,work-stealing}
+}
+
+# The redis-benchmark load rb_run's callers share: -n for -P 1 and for -P
+# $BENCH_PIPELINE, -c, -r.
+rb_defaults() {
+    BENCH_N=${BENCH_N:-200000}
+    BENCH_N_PIPELINED=${BENCH_N_PIPELINED:-2000000}
+    BENCH_CLIENTS=${BENCH_CLIENTS:-50}
+    BENCH_KEYSPACE=${BENCH_KEYSPACE:-100000}
+    BENCH_PIPELINE=${BENCH_PIPELINE:-16}
+}
+
+# pin_cpus: SERVER_CPUS and CLIENT_CPUS must be taskset lists; where they name
+# a CPU this machine lacks, both become CPU 0 (with a warning).
+pin_cpus() {
+    local server_max client_max
+    ncpu=$(nproc --all 2>/dev/null || nproc)
+    server_max=$(cpu_list_max "$SERVER_CPUS") || die "SERVER_CPUS is not a CPU list: $SERVER_CPUS"
+    client_max=$(cpu_list_max "$CLIENT_CPUS") || die "CLIENT_CPUS is not a CPU list: $CLIENT_CPUS"
+    if ((server_max >= ncpu || client_max >= ncpu)); then
+        echo "$BENCH_NAME: warning: only $ncpu CPU(s); server and client share CPU 0" >&2
+        SERVER_CPUS=0 CLIENT_CPUS=0
+    fi
+    BENCH_CLIENT_THREADS=${BENCH_CLIENT_THREADS:-$(cpu_list_count "$CLIENT_CPUS")}
+}
+
+start_redis() {
+    start_server "$1" "$2" "$3" --port @PORT@ --save '' --appendonly no --bind 127.0.0.1 --dir "$workdir"
+}
+
+# start_percore POLICY: dies when the server reports another policy (an older
+# build that ignores --scheduler.policy reports none, which passes).
+start_percore() {
+    local policy=$1 got
+    # shellcheck disable=SC2086  # PERCORE_ARGS: words on purpose
+    start_server "$policy" "$SERVER_CPUS" "$PERCORE_BIN" --server.threads "$BENCH_THREADS" \
+        --port @PORT@ --server.bind 127.0.0.1 --scheduler.policy "$policy" $PERCORE_ARGS
+    got=$("$REDIS_CLI" -p "$started_port" config get policy 2>/dev/null | sed -n 2p) || true
+    [[ -z $got || $got == "$policy" ]] || die "server started for $policy reports policy '$got'"
+}
+
+assert_alive() {
+    kill -0 "$2" 2>/dev/null || die "the $1 server died during the run (pid $2)"
+}
+
+# rotate_runs FN TARGET...: BENCH_RUNS rounds, each calling "FN TARGET RUN"
+# (RUN from 0) for every target, rotating the order so that no target always
+# runs first (or last). Removes $workdir/TARGET.res first, for FN to append to.
+rotate_runs() {
+    # _rr_ names: FN sees the caller's variables (t, n, ...), not these
+    local _rr_fn=$1 _rr_run _rr_i _rr_t
+    shift
+    for _rr_t in "$@"; do rm -f "$workdir/$_rr_t.res"; done
+    for ((_rr_run = 0; _rr_run < BENCH_RUNS; _rr_run++)); do
+        for ((_rr_i = 0; _rr_i < $#; _rr_i++)); do
+            _rr_t=$(((_rr_i + _rr_run) % $# + 1))
+            "$_rr_fn" "${!_rr_t}" "$_rr_run"
+        done
+    done
+}
+
+# ratio_cell RPS BASE [MIN]: RPS and its ratio to BASE; " **<**" marks a ratio below MIN.
+ratio_cell() {
+    awk -v r="$1" -v b="$2" -v min="${3:-0}" 'BEGIN {
+        ratio = b > 0 ? r / b : 0
+        printf "%.0f (%.2f×)%s", r, ratio, ratio < min ? " **<**" : ""
+    }'
+}
+
+# md_row LABEL BASE MIN ERRCOL TARGET...: "| LABEL", then each target's median
+# rate (column 1 of $workdir/TARGET.res) and, but for BASE's, its ratio_cell to
+# BASE's (MIN as there), then each one's median CPU time (column 2). Where
+# ERRCOL is not 0, column ERRCOL counts errors: a target that had any gets
+# " [N errors]" after its rate.
+md_row() {
+    local label=$1 base=$2 min=$3 errcol=$4 row cpus="" t rate base_rate errs
+    shift 4
+    base_rate=$(median "$workdir/$base.res" 1)
+    row="| $label"
+    for t in "$@"; do
+        rate=$(median "$workdir/$t.res" 1)
+        if [[ $t == "$base" ]]; then
+            row+=" | $(printf '%.0f' "$rate")"
+        else
+            row+=" | $(ratio_cell "$rate" "$base_rate" "$min")"
+        fi
+        if ((errcol)); then
+            errs=$(awk -v c="$errcol" '{e += $c} END {print e + 0}' "$workdir/$t.res")
+            ((errs == 0)) || row+=" [$errs errors]"
+        fi
+        cpus+=" | $(printf '%.2f' "$(median "$workdir/$t.res" 2)")"
+    done
+    echo "$row$cpus |"
+}
+
+md_header() {
+    local first=$1 rate=$2 cpu=$3 header rule label
+    shift 3
+    header="| $first" rule="|---"
+    for label in "$@"; do
+        header+=" | $label $rate"
+        rule+="|---:"
+    done
+    for label in "$@"; do
+        header+=" | $label $cpu"
+        rule+="|---:"
+    done
+    echo "$header |"
+    echo "$rule|"
 }

@@ -46,54 +46,21 @@ knobs=(PERCORE_BIN PERCORE_ARGS BENCH_THREADS SERVER_CPUS CLIENT_CPUS BENCH_CLIE
     BENCH_TESTS BENCH_RUNS BENCH_MIN_RATIO REDIS_BENCHMARK REDIS_CLI)
 cmdline=$(bench_cmdline bench/policies.sh "${knobs[@]}" -- "$@")
 
-PERCORE_BIN=${PERCORE_BIN:-$repo/build/percore-server}
-PERCORE_ARGS=${PERCORE_ARGS:-}
-REDIS_BENCHMARK=${REDIS_BENCHMARK:-$(command -v redis-benchmark || echo /usr/bin/redis-benchmark)}
-REDIS_CLI=${REDIS_CLI:-$(command -v redis-cli || echo /usr/bin/redis-cli)}
-BENCH_THREADS=${BENCH_THREADS:-1}
-SERVER_CPUS=${SERVER_CPUS:-0}
-CLIENT_CPUS=${CLIENT_CPUS:-1}
-BENCH_POLICIES=${BENCH_POLICIES:-share-nothing,shared-locks,work-stealing}
-BENCH_N=${BENCH_N:-200000}
-BENCH_N_PIPELINED=${BENCH_N_PIPELINED:-2000000}
-BENCH_CLIENTS=${BENCH_CLIENTS:-50}
-BENCH_KEYSPACE=${BENCH_KEYSPACE:-100000}
-BENCH_PIPELINE=${BENCH_PIPELINE:-16}
+percore_defaults
+REDIS_BENCHMARK=${REDIS_BENCHMARK:-$(tool_path redis-benchmark)}
+rb_defaults
 BENCH_TESTS=${BENCH_TESTS:-get,set}
 BENCH_RUNS=${BENCH_RUNS:-3}
 BENCH_MIN_RATIO=${BENCH_MIN_RATIO:-0.9}
 
-check=0
-for arg in "$@"; do
-    case $arg in
-    --check) check=1 ;;
-    -h | --help)
-        sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//'
-        exit 0
-        ;;
-    *)
-        echo "policies: unknown argument '$arg' (try --help)" >&2
-        exit 2
-        ;;
-    esac
-done
+bench_args "${BASH_SOURCE[0]}" 1 "$@"
 
 [[ -x $PERCORE_BIN ]] || die "percore binary not found or not executable: $PERCORE_BIN (build it first, or set PERCORE_BIN)"
-for tool in "$REDIS_BENCHMARK" "$REDIS_CLI"; do
-    [[ -x $tool ]] || die "needed tool not found: $tool (apt-get install redis-tools)"
-done
-command -v taskset >/dev/null || die "taskset not found (util-linux)"
+need_tools "apt-get install redis-tools" "$REDIS_BENCHMARK" "$REDIS_CLI"
 [[ $BENCH_THREADS =~ ^[1-9][0-9]*$ ]] || die "BENCH_THREADS must be a positive integer"
 [[ $BENCH_RUNS =~ ^[1-9][0-9]*$ ]] || die "BENCH_RUNS must be a positive integer"
 [[ $BENCH_MIN_RATIO =~ ^[0-9]*\.?[0-9]+$ ]] || die "BENCH_MIN_RATIO must be a number"
-ncpu=$(nproc --all 2>/dev/null || nproc)
-server_max=$(cpu_list_max "$SERVER_CPUS") || die "SERVER_CPUS is not a CPU list: $SERVER_CPUS"
-client_max=$(cpu_list_max "$CLIENT_CPUS") || die "CLIENT_CPUS is not a CPU list: $CLIENT_CPUS"
-if ((server_max >= ncpu || client_max >= ncpu)); then
-    echo "policies: warning: only $ncpu CPU(s); server and client share CPU 0" >&2
-    SERVER_CPUS=0 CLIENT_CPUS=0
-fi
-BENCH_CLIENT_THREADS=${BENCH_CLIENT_THREADS:-$(cpu_list_count "$CLIENT_CPUS")}
+pin_cpus
 IFS=, read -r -a policies <<<"$BENCH_POLICIES"
 ((${#policies[@]} >= 1)) || die "BENCH_POLICIES is empty"
 IFS=, read -r -a tests <<<"$BENCH_TESTS"
@@ -106,22 +73,11 @@ if is_redis_binary "$PERCORE_BIN"; then
 fi
 declare -A pid port
 for p in "${policies[@]}"; do
-    if ((dry)); then
-        start_server "$p" "$SERVER_CPUS" "$PERCORE_BIN" --port @PORT@ --save '' --appendonly no \
-            --bind 127.0.0.1 --dir "$workdir"
-    else
-        # shellcheck disable=SC2086  # PERCORE_ARGS: words on purpose
-        start_server "$p" "$SERVER_CPUS" "$PERCORE_BIN" --server.threads "$BENCH_THREADS" \
-            --port @PORT@ --server.bind 127.0.0.1 --scheduler.policy "$p" $PERCORE_ARGS
-        got=$("$REDIS_CLI" -p "$started_port" config get policy 2>/dev/null | sed -n 2p) || true
-        [[ -z $got || $got == "$p" ]] || die "server started for $p reports policy '$got'"
-    fi
+    if ((dry)); then start_redis "$p" "$SERVER_CPUS" "$PERCORE_BIN"; else start_percore "$p"; fi
     pid[$p]=$started_pid port[$p]=$started_port
 done
 
-if ((dry)); then version=$("$PERCORE_BIN" --version | grep -o 'v=[^ ]*'); else
-    version=$(GIT_OPTIONAL_LOCKS=0 git -C "$repo" describe --always --dirty 2>/dev/null || echo unknown)
-fi
+if ((dry)); then version=$("$PERCORE_BIN" --version | grep -o 'v=[^ ]*'); else version=$(git_version "$repo"); fi
 client_threads=""
 ((BENCH_CLIENT_THREADS <= 1)) || client_threads=" --threads $BENCH_CLIENT_THREADS"
 echo "Command: \`$cmdline\`"
@@ -132,61 +88,33 @@ echo "Machine: $(machine_desc); percore $version ($PERCORE_BIN); servers on CPU(
     "(-P 1) / $BENCH_N_PIPELINED (-P $BENCH_PIPELINE); median of $BENCH_RUNS runs."
 echo
 
+# one POLICY RUN: a run of test $t at -P $pipe against POLICY's server
+# shellcheck disable=SC2317  # invoked by rotate_runs
+one() {
+    rb_run "$CLIENT_CPUS" "${port[$1]}" "${pid[$1]}" "$t" "$n" "$pipe" "$workdir/$1.res"
+}
+
 base=${policies[0]}
 rows=()
 fail=0
 for pipe in 1 "$BENCH_PIPELINE"; do
     if ((pipe == 1)); then n=$BENCH_N; else n=$BENCH_N_PIPELINED; fi
     for t in "${tests[@]}"; do
-        for p in "${policies[@]}"; do rm -f "$workdir/$p.res"; done
-        for ((run = 0; run < BENCH_RUNS; run++)); do
-            # rotate the order, so no policy always runs first (or last)
-            for ((i = 0; i < ${#policies[@]}; i++)); do
-                p=${policies[(i + run) % ${#policies[@]}]}
-                rb_run "$CLIENT_CPUS" "${port[$p]}" "${pid[$p]}" "$t" "$n" "$pipe" "$workdir/$p.res"
-            done
-        done
-        base_rps=$(median "$workdir/$base.res" 1)
-        row="| ${t^^} -P $pipe"
-        cpu_cells=""
-        for p in "${policies[@]}"; do
-            rps=$(median "$workdir/$p.res" 1)
-            cpu=$(median "$workdir/$p.res" 2)
-            if [[ $p == "$base" ]]; then
-                row+=" | $(printf '%.0f' "$rps")"
-            else
-                cell=$(awk -v r="$rps" -v b="$base_rps" -v min="$BENCH_MIN_RATIO" 'BEGIN {
-                    ratio = b > 0 ? r / b : 0
-                    printf "%.0f (%.2f×)%s", r, ratio, ratio < min ? " **<**" : ""
-                }')
-                [[ $cell != *'**<**' ]] || fail=1
-                row+=" | $cell"
-            fi
-            cpu_cells+=" | $(printf '%.2f' "$cpu")"
-        done
-        rows+=("$row$cpu_cells |")
+        rotate_runs one "${policies[@]}"
+        row=$(md_row "${t^^} -P $pipe" "$base" "$BENCH_MIN_RATIO" 0 "${policies[@]}")
+        [[ $row != *'**<**'* ]] || fail=1
+        rows+=("$row")
     done
 done
 
-header="| test"
-rule="|---"
-for p in "${policies[@]}"; do
-    header+=" | $p rps"
-    rule+="|---:"
-done
-for p in "${policies[@]}"; do
-    header+=" | $p CPU µs/req"
-    rule+="|---:"
-done
-echo "$header |"
-echo "$rule|"
+md_header test rps "CPU µs/req" "${policies[@]}"
 printf '%s\n' "${rows[@]}"
 echo
 echo "rps: requests per second (median); (×): ratio to $base, higher is better;" \
     "CPU µs/req: server CPU time (user + system) per request, lower is better."
 
 for p in "${policies[@]}"; do
-    kill -0 "${pid[$p]}" 2>/dev/null || die "the $p server died during the run (pid ${pid[$p]})"
+    assert_alive "$p" "${pid[$p]}"
 done
 
 if ((check)); then

@@ -49,15 +49,9 @@ knobs=(PERCORE_BIN PERCORE_BENCH PERCORE_ARGS REDIS_SERVER REDIS_CLI BENCH_THREA
     BENCH_CONNECTIONS BENCH_DURATION BENCH_WARMUP BENCH_RUNS)
 cmdline=$(bench_cmdline bench/scripts.sh "${knobs[@]}" -- "$@")
 
-PERCORE_BIN=${PERCORE_BIN:-$repo/build/percore-server}
+percore_defaults
 PERCORE_BENCH=${PERCORE_BENCH:-$repo/build/percore-bench}
-PERCORE_ARGS=${PERCORE_ARGS:-}
-REDIS_SERVER=${REDIS_SERVER:-$(command -v redis-server || echo /usr/bin/redis-server)}
-REDIS_CLI=${REDIS_CLI:-$(command -v redis-cli || echo /usr/bin/redis-cli)}
-BENCH_THREADS=${BENCH_THREADS:-1}
-SERVER_CPUS=${SERVER_CPUS:-0}
-CLIENT_CPUS=${CLIENT_CPUS:-1}
-BENCH_POLICIES=${BENCH_POLICIES:-share-nothing,shared-locks,work-stealing}
+REDIS_SERVER=${REDIS_SERVER:-$(tool_path redis-server)}
 BENCH_SCRIPT_KEYS=${BENCH_SCRIPT_KEYS:-2,8}
 BENCH_THETA=${BENCH_THETA:-0.99}
 BENCH_KEYS=${BENCH_KEYS:-100000}
@@ -66,22 +60,11 @@ BENCH_DURATION=${BENCH_DURATION:-5}
 BENCH_WARMUP=${BENCH_WARMUP:-1}
 BENCH_RUNS=${BENCH_RUNS:-3}
 
-for arg in "$@"; do
-    case $arg in
-    -h | --help)
-        sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//'
-        exit 0
-        ;;
-    *) die "unknown argument '$arg' (try --help)" ;;
-    esac
-done
+bench_args "${BASH_SOURCE[0]}" 0 "$@"
 
 [[ -x $PERCORE_BIN ]] || die "percore-server not found or not executable: $PERCORE_BIN (make build)"
 [[ -x $PERCORE_BENCH ]] || die "percore-bench not found or not executable: $PERCORE_BENCH (make build)"
-for tool in "$REDIS_SERVER" "$REDIS_CLI"; do
-    [[ -x $tool ]] || die "needed tool not found: $tool (apt-get install redis-server redis-tools)"
-done
-command -v taskset >/dev/null || die "taskset not found (util-linux)"
+need_tools "apt-get install redis-server redis-tools" "$REDIS_SERVER" "$REDIS_CLI"
 for k in BENCH_THREADS BENCH_KEYS BENCH_CONNECTIONS BENCH_RUNS; do
     [[ ${!k} =~ ^[1-9][0-9]*$ ]] || die "$k must be a positive integer"
 done
@@ -95,14 +78,7 @@ for k in "${script_keys[@]}"; do
     ((k >= 2 && k <= 64)) || die "BENCH_SCRIPT_KEYS: $k keys per script; percore-bench takes 2..64"
     ((k <= max_keys)) || max_keys=$k
 done
-ncpu=$(nproc --all 2>/dev/null || nproc)
-server_max=$(cpu_list_max "$SERVER_CPUS") || die "SERVER_CPUS is not a CPU list: $SERVER_CPUS"
-client_max=$(cpu_list_max "$CLIENT_CPUS") || die "CLIENT_CPUS is not a CPU list: $CLIENT_CPUS"
-if ((server_max >= ncpu || client_max >= ncpu)); then
-    echo "scripts: warning: only $ncpu CPU(s); server and client share CPU 0" >&2
-    SERVER_CPUS=0 CLIENT_CPUS=0
-fi
-BENCH_CLIENT_THREADS=${BENCH_CLIENT_THREADS:-$(cpu_list_count "$CLIENT_CPUS")}
+pin_cpus
 [[ $BENCH_CLIENT_THREADS =~ ^[1-9][0-9]*$ ]] || die "BENCH_CLIENT_THREADS must be a positive integer"
 IFS=, read -r -a policies <<<"$BENCH_POLICIES"
 for p in "${policies[@]}"; do
@@ -128,28 +104,22 @@ gen() {
 
 declare -A pid port
 for t in "${targets[@]}"; do
-    if [[ $t == redis ]]; then
-        start_server redis "$SERVER_CPUS" "$REDIS_SERVER" --port @PORT@ --save '' --appendonly no \
-            --bind 127.0.0.1 --dir "$workdir"
-    else
-        # shellcheck disable=SC2086  # PERCORE_ARGS: words on purpose
-        start_server "$t" "$SERVER_CPUS" "$PERCORE_BIN" --server.threads "$BENCH_THREADS" \
-            --port @PORT@ --server.bind 127.0.0.1 --scheduler.policy "$t" $PERCORE_ARGS
-        got=$("$REDIS_CLI" -p "$started_port" config get policy 2>/dev/null | sed -n 2p) || true
-        [[ -z $got || $got == "$t" ]] || die "server started for $t reports policy '$got'"
-    fi
+    if [[ $t == redis ]]; then start_redis redis "$SERVER_CPUS" "$REDIS_SERVER"; else start_percore "$t"; fi
     pid[$t]=$started_pid port[$t]=$started_port
     gen "$started_port" "$workdir/preload-$t.out" --preload-only --txn "1.0:$max_keys:lua:$BENCH_THETA"
 done
 
-# one TARGET K OUT: appends "scripts_per_s cpu_us_per_script errors requests" to OUT
+# one TARGET RUN: a run of $k-key scripts against TARGET; appends
+# "scripts_per_s cpu_us_per_script errors requests" to $workdir/TARGET.res
+# shellcheck disable=SC2317  # invoked by rotate_runs
 one() {
-    local t=$1 k=$2 res=$3 json=$workdir/run.json c0 c1
+    local t=$1 res=$workdir/$1.res json=$workdir/run.json c0 c1
+    echo "scripts: $k keys, run $(($2 + 1))/$BENCH_RUNS, $t" >&2
     c0=$(cpu_us "${pid[$t]}")
     gen "${port[$t]}" "$workdir/run.out" --closed --quiet --json "$json" --warmup "$BENCH_WARMUP" \
         --duration "$BENCH_DURATION" --txn "1.0:$k:lua:$BENCH_THETA"
     c1=$(cpu_us "${pid[$t]}")
-    kill -0 "${pid[$t]}" 2>/dev/null || die "the $t server died during the run (pid ${pid[$t]})"
+    assert_alive "$t" "${pid[$t]}"
     local rps answered errors requests
     rps=$(json_num "$json" achieved_rps)
     answered=$(json_num "$json" answered_total)
@@ -177,56 +147,24 @@ echo "Machine: $(machine_desc); percore $version ($PERCORE_BIN), redis-server" \
 echo
 
 rows=()
-err_total=0
+had_errors=0
 for k in "${script_keys[@]}"; do
-    for t in "${targets[@]}"; do rm -f "$workdir/$t.res"; done
-    for ((run = 0; run < BENCH_RUNS; run++)); do
-        # rotate the order, so no target always runs first (or last)
-        for ((i = 0; i < ${#targets[@]}; i++)); do
-            t=${targets[(i + run) % ${#targets[@]}]}
-            echo "scripts: $k keys, run $((run + 1))/$BENCH_RUNS, $t" >&2
-            one "$t" "$k" "$workdir/$t.res"
-        done
-    done
-    redis_rps=$(median "$workdir/redis.res" 1)
-    row="| $k keys"
-    cpu_cells=""
-    for t in "${targets[@]}"; do
-        rps=$(median "$workdir/$t.res" 1)
-        cpu=$(median "$workdir/$t.res" 2)
-        errs=$(awk '{e += $3} END {print e + 0}' "$workdir/$t.res")
-        err_total=$((err_total + errs))
-        if [[ $t == redis ]]; then
-            row+=" | $(printf '%.0f' "$rps")"
-        else
-            row+=" | $(awk -v r="$rps" -v b="$redis_rps" 'BEGIN {printf "%.0f (%.2f×)", r, (b > 0 ? r / b : 0)}')"
-        fi
-        ((errs == 0)) || row+=" [$errs errors]"
-        cpu_cells+=" | $(printf '%.2f' "$cpu")"
-    done
-    rows+=("$row$cpu_cells |")
+    rotate_runs one "${targets[@]}"
+    # column 3 of one's lines: the scripts answered with an error
+    row=$(md_row "$k keys" redis 0 3 "${targets[@]}")
+    [[ $row != *' errors]'* ]] || had_errors=1
+    rows+=("$row")
 done
 
-header="| script"
-rule="|---"
-for t in "${targets[@]}"; do
-    [[ $t == redis ]] && header+=" | redis-server scripts/s" || header+=" | $t scripts/s"
-    rule+="|---:"
-done
-for t in "${targets[@]}"; do
-    [[ $t == redis ]] && header+=" | redis-server CPU µs/script" || header+=" | $t CPU µs/script"
-    rule+="|---:"
-done
-echo "$header |"
-echo "$rule|"
+md_header script scripts/s "CPU µs/script" "${policies[@]}" redis-server
 printf '%s\n' "${rows[@]}"
 echo
 echo "scripts/s: transfer scripts answered per second (median); (×): ratio to redis-server," \
     "higher is better; CPU µs/script: server CPU time (user + system) per script answered," \
     "lower is better."
-((err_total == 0)) || echo "[N errors]: scripts answered with an error reply over all runs."
+((had_errors == 0)) || echo "[N errors]: scripts answered with an error reply over all runs."
 
 for t in "${targets[@]}"; do
-    kill -0 "${pid[$t]}" 2>/dev/null || die "the $t server died during the run (pid ${pid[$t]})"
+    assert_alive "$t" "${pid[$t]}"
 done
 exit 0

@@ -38,40 +38,20 @@ BENCH_NAME=vs-redis
 
 PERCORE_BIN=${PERCORE_BIN:-$repo/build/percore-server}
 PERCORE_ARGS=${PERCORE_ARGS:-}
-REDIS_SERVER=${REDIS_SERVER:-$(command -v redis-server || echo /usr/bin/redis-server)}
-REDIS_BENCHMARK=${REDIS_BENCHMARK:-$(command -v redis-benchmark || echo /usr/bin/redis-benchmark)}
-REDIS_CLI=${REDIS_CLI:-$(command -v redis-cli || echo /usr/bin/redis-cli)}
-BENCH_N=${BENCH_N:-200000}
-BENCH_N_PIPELINED=${BENCH_N_PIPELINED:-2000000}
-BENCH_CLIENTS=${BENCH_CLIENTS:-50}
-BENCH_KEYSPACE=${BENCH_KEYSPACE:-100000}
-BENCH_PIPELINE=${BENCH_PIPELINE:-16}
+REDIS_SERVER=${REDIS_SERVER:-$(tool_path redis-server)}
+REDIS_BENCHMARK=${REDIS_BENCHMARK:-$(tool_path redis-benchmark)}
+REDIS_CLI=${REDIS_CLI:-$(tool_path redis-cli)}
+rb_defaults
 BENCH_TESTS=${BENCH_TESTS:-set,get}
 BENCH_RUNS=${BENCH_RUNS:-5}
 BENCH_TOLERANCE=${BENCH_TOLERANCE:-0}
 SERVER_CPU=${SERVER_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
 
-check=0
-for arg in "$@"; do
-    case $arg in
-    --check) check=1 ;;
-    -h | --help)
-        sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//'
-        exit 0
-        ;;
-    *)
-        echo "vs-redis: unknown argument '$arg' (try --help)" >&2
-        exit 2
-        ;;
-    esac
-done
+bench_args "${BASH_SOURCE[0]}" 1 "$@"
 
 [[ -x $PERCORE_BIN ]] || die "percore binary not found or not executable: $PERCORE_BIN (build it first, or set PERCORE_BIN)"
-for tool in "$REDIS_SERVER" "$REDIS_BENCHMARK" "$REDIS_CLI"; do
-    [[ -x $tool ]] || die "needed tool not found: $tool (apt-get install redis-server redis-tools)"
-done
-command -v taskset >/dev/null || die "taskset not found (util-linux)"
+need_tools "apt-get install redis-server redis-tools" "$REDIS_SERVER" "$REDIS_BENCHMARK" "$REDIS_CLI"
 ncpu=$(nproc --all 2>/dev/null || nproc)
 if ((SERVER_CPU >= ncpu || CLIENT_CPU >= ncpu)); then
     echo "vs-redis: warning: only $ncpu CPU(s); server and client share CPU 0" >&2
@@ -88,8 +68,7 @@ else
 fi
 start_server percore "$SERVER_CPU" "${percore_cmd[@]}"
 percore_pid=$started_pid percore_port=$started_port
-start_server redis "$SERVER_CPU" "$REDIS_SERVER" --port @PORT@ --save '' --appendonly no --bind 127.0.0.1 \
-    --dir "$workdir"
+start_redis redis "$SERVER_CPU" "$REDIS_SERVER"
 redis_pid=$started_pid redis_port=$started_port
 
 # bench PORT PID TEST N PIPELINE: appends "rps cpu_us_per_req" to $workdir/PORT.res

@@ -300,6 +300,19 @@ typedef struct conv_out {
     int names;      /* stack index of field_names[0]; the others follow */
 } conv_out_t;
 
+/* How many key/value pairs the table on top of the stack holds. */
+static long table_pairs(lua_State *L)
+{
+    long n = 0;
+
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+        n++;
+        lua_pop(L, 1);
+    }
+    return n;
+}
+
 /* The field f of the table at idx (relative), pushed; returns its type. */
 static int raw_field(lua_State *L, const conv_out_t *o, int idx, int f)
 {
@@ -373,13 +386,7 @@ static void table_to_reply(lua_State *L, conv_out_t *o, int depth)
     }
     lua_pop(L, 1);
     if (raw_field(L, o, -1, F_MAP) == LUA_TTABLE) {
-        long cnt = 0;
-        lua_pushnil(L);
-        while (lua_next(L, -2)) {
-            cnt++;
-            lua_pop(L, 1);
-        }
-        reply_map(r, cnt);
+        reply_map(r, table_pairs(L));
         lua_pushnil(L);
         while (lua_next(L, -2)) {
             lua_pushvalue(L, -2); /* key copy: the original stays for lua_next */
@@ -391,13 +398,7 @@ static void table_to_reply(lua_State *L, conv_out_t *o, int depth)
     }
     lua_pop(L, 1);
     if (raw_field(L, o, -1, F_SET) == LUA_TTABLE) {
-        long cnt = 0;
-        lua_pushnil(L);
-        while (lua_next(L, -2)) {
-            cnt++;
-            lua_pop(L, 1);
-        }
-        reply_set(r, cnt);
+        reply_set(r, table_pairs(L));
         lua_pushnil(L);
         while (lua_next(L, -2)) {
             lua_pop(L, 1);

@@ -67,6 +67,22 @@ static void pm_init(pm_t *m, lua_State *L, const char *s, size_t ls, const char 
     m->steps_left = PM_CHECK_EVERY;
 }
 
+/* pm_init for find, match and gsub, where a leading '^' anchors the pattern
+ * at the start position (not for gmatch, as Lua 5.4): steps *p past the '^'
+ * and returns 1 when there is one. */
+static int pm_init_anchored(pm_t *m, lua_State *L, const char *s, size_t ls, const char **p,
+                            size_t lp)
+{
+    int anchored = lp > 0 && **p == '^';
+
+    if (anchored) {
+        (*p)++;
+        lp--;
+    }
+    pm_init(m, L, s, ls, *p, lp);
+    return anchored;
+}
+
 /* Before each attempt at a new start position. */
 static inline void pm_restart(pm_t *m)
 {
@@ -465,13 +481,8 @@ static int pm_find_or_match(lua_State *L, int find)
         lua_pushinteger(L, (lua_Integer)(r - s + lp));
         return 2;
     }
-    int anchored = lp > 0 && *p == '^';
-    if (anchored) {
-        p++;
-        lp--;
-    }
     pm_t m;
-    pm_init(&m, L, s, ls, p, lp);
+    int anchored = pm_init_anchored(&m, L, s, ls, &p, lp);
     const char *at = s + init;
     do {
         pm_restart(&m);
@@ -611,13 +622,8 @@ static int pm_gsub(lua_State *L)
                      3, "string/function/table");
     luaL_Buffer b;
     luaL_buffinit(L, &b);
-    int anchored = lp > 0 && *p == '^';
-    if (anchored) {
-        p++;
-        lp--;
-    }
     pm_t m;
-    pm_init(&m, L, s, ls, p, lp);
+    int anchored = pm_init_anchored(&m, L, s, ls, &p, lp);
     const char *at = s, *last_end = NULL;
     lua_Integer n = 0;
     int changed = 0;

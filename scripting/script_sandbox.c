@@ -146,6 +146,18 @@ static void readonly_global(lua_State *L, const char *name)
 
 /* ---- base library wrappers ------------------------------------------------ */
 
+/* The wrapped function (upvalue 1) called with this call's arguments; its
+ * first result. */
+static int call_original(lua_State *L)
+{
+    int n = lua_gettop(L);
+
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, n, 1);
+    return 1;
+}
+
 /* setmetatable, refusing the read-only proxies, and refusing __gc: a
  * finalizer would run later, in some other script or outside any script
  * (past the time limit's hook). Lua looks __gc up raw, and only when the
@@ -161,22 +173,14 @@ static int safe_setmetatable(lua_State *L)
         if (has_gc)
             return error_at_caller(L, "__gc metamethods are not allowed in scripts");
     }
-    int n = lua_gettop(L);
-    lua_pushvalue(L, lua_upvalueindex(1));
-    lua_insert(L, 1);
-    lua_call(L, n, 1);
-    return 1;
+    return call_original(L);
 }
 
 static int safe_rawset(lua_State *L)
 {
     if (is_readonly(L, 1))
         return error_at_caller(L, "Attempt to modify a readonly table");
-    int n = lua_gettop(L);
-    lua_pushvalue(L, lua_upvalueindex(1));
-    lua_insert(L, 1);
-    lua_call(L, n, 1);
-    return 1;
+    return call_original(L);
 }
 
 /* load(chunk [, chunkname [, mode [, env]]]): the mode is always "t". */

@@ -120,44 +120,24 @@ static void reply_field_value(cmd_ctx_t *c, const obj_t *o, sv_t f)
 /* HGET key field */
 static void hget_command(cmd_ctx_t *c)
 {
-    obj_t *o;
-
-    if (t_lookup(c, c->argv[1], OBJ_HASH, 0, &o) == 0)
-        reply_field_value(c, o, c->argv[2]);
+    member_reply_generic(c, OBJ_HASH, reply_field_value, 0);
 }
 
 /* HMGET key field [field ...] */
 static void hmget_command(cmd_ctx_t *c)
 {
-    obj_t *o;
+    member_reply_generic(c, OBJ_HASH, reply_field_value, 1);
+}
 
-    if (t_lookup(c, c->argv[1], OBJ_HASH, 0, &o) != 0)
-        return;
-    reply_array(c->r, c->argc - 2);
-    for (int j = 2; j < c->argc; j++)
-        reply_field_value(c, o, c->argv[j]);
+static int del_field(void *h, sv_t f)
+{
+    return hash_del(h, f.p, f.len);
 }
 
 /* HDEL key field [field ...] */
 static void hdel_command(cmd_ctx_t *c)
 {
-    obj_t *o;
-    long long deleted = 0;
-
-    if (t_lookup(c, c->argv[1], OBJ_HASH, LOOKUP_WRITE, &o) != 0)
-        return;
-    if (!o) {
-        reply_int(c->r, 0);
-        return;
-    }
-    size_t before = obj_mem(o);
-    for (int j = 2; j < c->argc && hash_len(H(o)); j++)
-        deleted += hash_del(H(o), c->argv[j].p, c->argv[j].len);
-    if (deleted) {
-        db_modified(c, c->argv[1], o, before);
-        c->dirty += (uint64_t)deleted;
-    }
-    reply_int(c->r, deleted);
+    member_del_generic(c, OBJ_HASH, del_field);
 }
 
 /* HLEN key */

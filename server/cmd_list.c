@@ -165,26 +165,6 @@ static void llen_command(cmd_ctx_t *c)
     reply_int(c->r, o ? (long long)list_len(L(o)) : 0);
 }
 
-/* Turn Redis's inclusive start/end (negative from the end) into a first index
- * and a count; 0 when the range is empty. */
-static size_t clamp_range(long long start, long long end, size_t len, size_t *first)
-{
-    long long llen = (long long)len;
-
-    if (start < 0)
-        start += llen;
-    if (end < 0)
-        end += llen;
-    if (start < 0)
-        start = 0;
-    if (start > end || start >= llen)
-        return 0;
-    if (end >= llen)
-        end = llen - 1;
-    *first = (size_t)start;
-    return (size_t)(end - start + 1);
-}
-
 /* LRANGE key start stop */
 static void lrange_command(cmd_ctx_t *c)
 {
@@ -194,12 +174,8 @@ static void lrange_command(cmd_ctx_t *c)
 
     if (arg_ll(c, 2, &start, NULL) != 0 || arg_ll(c, 3, &end, NULL) != 0)
         return;
-    if (t_lookup(c, c->argv[1], OBJ_LIST, 0, &o) != 0)
+    if (t_lookup_or_reply(c, c->argv[1], OBJ_LIST, 0, MISS_EMPTY_ARRAY, &o) != 0)
         return;
-    if (!o) {
-        reply_array(c->r, 0);
-        return;
-    }
     n = clamp_range(start, end, list_len(L(o)), &first);
     reply_array(c->r, (long)n);
     for (size_t i = 0; i < n; i++) {
@@ -242,12 +218,8 @@ static void lset_command(cmd_ctx_t *c)
 
     if (arg_ll(c, 2, &idx, NULL) != 0)
         return;
-    if (t_lookup(c, c->argv[1], OBJ_LIST, LOOKUP_WRITE, &o) != 0)
+    if (t_lookup_or_reply(c, c->argv[1], OBJ_LIST, LOOKUP_WRITE, MISS_NO_KEY, &o) != 0)
         return;
-    if (!o) {
-        reply_error(c->r, ERR_NO_KEY);
-        return;
-    }
     if ((idx = list_index(idx, list_len(L(o)))) < 0) {
         reply_error(c->r, "ERR index out of range");
         return;
@@ -267,12 +239,8 @@ static void lrem_command(cmd_ctx_t *c)
 
     if (arg_ll(c, 2, &count, NULL) != 0)
         return;
-    if (t_lookup(c, c->argv[1], OBJ_LIST, LOOKUP_WRITE, &o) != 0)
+    if (t_lookup_or_reply(c, c->argv[1], OBJ_LIST, LOOKUP_WRITE, MISS_ZERO, &o) != 0)
         return;
-    if (!o) {
-        reply_int(c->r, 0);
-        return;
-    }
     size_t before = obj_mem(o);
     /* |LLONG_MIN| does not fit: any count beyond the length means "all of
      * them from the tail" anyway. */
@@ -294,12 +262,8 @@ static void ltrim_command(cmd_ctx_t *c)
 
     if (arg_ll(c, 2, &start, NULL) != 0 || arg_ll(c, 3, &end, NULL) != 0)
         return;
-    if (t_lookup(c, c->argv[1], OBJ_LIST, LOOKUP_WRITE, &o) != 0)
+    if (t_lookup_or_reply(c, c->argv[1], OBJ_LIST, LOOKUP_WRITE, MISS_OK, &o) != 0)
         return;
-    if (!o) {
-        reply_ok(c->r);
-        return;
-    }
     len = list_len(L(o));
     n = clamp_range(start, end, len, &first);
     size_t before = obj_mem(o);
@@ -324,12 +288,8 @@ static void linsert_command(cmd_ctx_t *c)
         reply_error(c->r, ERR_SYNTAX);
         return;
     }
-    if (t_lookup(c, c->argv[1], OBJ_LIST, LOOKUP_WRITE, &o) != 0)
+    if (t_lookup_or_reply(c, c->argv[1], OBJ_LIST, LOOKUP_WRITE, MISS_ZERO, &o) != 0)
         return;
-    if (!o) {
-        reply_int(c->r, 0);
-        return;
-    }
     list_t *l = L(o);
     for (size_t i = 0; i < list_len(l); i++) {
         sv_t v = list_at(l, i);

@@ -48,26 +48,15 @@ static void sadd_command(cmd_ctx_t *c)
     reply_int(c->r, added);
 }
 
+static int del_member(void *s, sv_t m)
+{
+    return set_remove(s, m.p, m.len);
+}
+
 /* SREM key member [member ...] */
 static void srem_command(cmd_ctx_t *c)
 {
-    long long removed = 0;
-    obj_t *o;
-
-    if (t_lookup(c, c->argv[1], OBJ_SET, LOOKUP_WRITE, &o) != 0)
-        return;
-    if (!o) {
-        reply_int(c->r, 0);
-        return;
-    }
-    size_t before = obj_mem(o);
-    for (int j = 2; j < c->argc && set_len(S(o)); j++)
-        removed += set_remove(S(o), c->argv[j].p, c->argv[j].len);
-    if (removed) {
-        db_modified(c, c->argv[1], o, before);
-        c->dirty += (uint64_t)removed;
-    }
-    reply_int(c->r, removed);
+    member_del_generic(c, OBJ_SET, del_member);
 }
 
 /* Reply every member of s as a RESP3 set (an array in RESP2). */
@@ -94,26 +83,22 @@ static void smembers_command(cmd_ctx_t *c)
         reply_members(c, S(o));
 }
 
+/* Shared by SISMEMBER and SMISMEMBER: 1 when m is in o (NULL: no such key). */
+static void reply_is_member(cmd_ctx_t *c, const obj_t *o, sv_t m)
+{
+    reply_int(c->r, o && set_has(S(o), m.p, m.len));
+}
+
 /* SISMEMBER key member */
 static void sismember_command(cmd_ctx_t *c)
 {
-    obj_t *o;
-
-    if (t_lookup(c, c->argv[1], OBJ_SET, 0, &o) != 0)
-        return;
-    reply_int(c->r, o && set_has(S(o), c->argv[2].p, c->argv[2].len));
+    member_reply_generic(c, OBJ_SET, reply_is_member, 0);
 }
 
 /* SMISMEMBER key member [member ...] */
 static void smismember_command(cmd_ctx_t *c)
 {
-    obj_t *o;
-
-    if (t_lookup(c, c->argv[1], OBJ_SET, 0, &o) != 0)
-        return;
-    reply_array(c->r, c->argc - 2);
-    for (int j = 2; j < c->argc; j++)
-        reply_int(c->r, o && set_has(S(o), c->argv[j].p, c->argv[j].len));
+    member_reply_generic(c, OBJ_SET, reply_is_member, 1);
 }
 
 /* SCARD key */

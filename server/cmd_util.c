@@ -215,3 +215,68 @@ void reply_subcommand_error(cmd_ctx_t *c, const char *container)
     reply_errorf(c->r, "ERR unknown subcommand '%.*s'. Try %s HELP.",
                  (int)(sub.len > 128 ? 128 : sub.len), sub.p, upper);
 }
+
+int t_lookup_or_reply(cmd_ctx_t *c, sv_t key, int type, int flags, int miss, obj_t **out)
+{
+    if (t_lookup(c, key, type, flags, out) != 0)
+        return -1;
+    if (*out)
+        return 0;
+    switch (miss) {
+    case MISS_ZERO: reply_int(c->r, 0); break;
+    case MISS_EMPTY_ARRAY: reply_array(c->r, 0); break;
+    case MISS_OK: reply_ok(c->r); break;
+    default: reply_error(c->r, ERR_NO_KEY); break;
+    }
+    return -1;
+}
+
+size_t clamp_range(long long start, long long end, size_t len, size_t *first)
+{
+    long long llen = (long long)len;
+
+    if (start < 0)
+        start += llen;
+    if (end < 0)
+        end += llen;
+    if (start < 0)
+        start = 0;
+    if (start > end || start >= llen)
+        return 0;
+    if (end >= llen)
+        end = llen - 1;
+    *first = (size_t)start;
+    return (size_t)(end - start + 1);
+}
+
+void member_reply_generic(cmd_ctx_t *c, int type, member_reply_fn *one, int multi)
+{
+    obj_t *o;
+
+    if (t_lookup(c, c->argv[1], type, 0, &o) != 0)
+        return;
+    if (!multi) {
+        one(c, o, c->argv[2]);
+        return;
+    }
+    reply_array(c->r, c->argc - 2);
+    for (int j = 2; j < c->argc; j++)
+        one(c, o, c->argv[j]);
+}
+
+void member_del_generic(cmd_ctx_t *c, int type, member_del_fn *del)
+{
+    long long removed = 0;
+    obj_t *o;
+
+    if (t_lookup_or_reply(c, c->argv[1], type, LOOKUP_WRITE, MISS_ZERO, &o) != 0)
+        return;
+    size_t before = obj_mem(o);
+    for (int j = 2; j < c->argc && !obj_is_empty(o); j++)
+        removed += del(o->v.ptr, c->argv[j]);
+    if (removed) {
+        db_modified(c, c->argv[1], o, before);
+        c->dirty += (uint64_t)removed;
+    }
+    reply_int(c->r, removed);
+}

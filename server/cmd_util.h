@@ -24,6 +24,11 @@ static inline int arg_is(const cmd_ctx_t *c, int i, const char *lit)
  * SETRANGE). Implemented by the config module; any thread. */
 extern size_t cmd_max_bulk_len(void);
 
+/* Turn Redis's inclusive start/end (negative from the end) into a first index
+ * and a count, for a list or sorted set of len elements (LRANGE, LTRIM, ZRANGE,
+ * ZREMRANGEBYRANK); 0 when the range is empty. */
+size_t clamp_range(long long start, long long end, size_t len, size_t *first);
+
 /* ---- helpers shared by the aggregate types' commands ---------------------
  * randmember_generic and scan_generic look up argv[1]: like the handlers,
  * they run with its partition held. */
@@ -61,6 +66,26 @@ static inline int t_lookup(cmd_ctx_t *c, sv_t key, int type, int flags, obj_t **
     *out = o;
     return 0;
 }
+
+/* What a command replies for a missing key, where it answers at once. */
+enum { MISS_ZERO, MISS_EMPTY_ARRAY, MISS_OK, MISS_NO_KEY };
+
+/* t_lookup for a command that answers a missing key at once (as Redis's
+ * lookupKeyReadOrReply): then replies `miss` (:0, an empty array, +OK or
+ * ERR_NO_KEY) and returns -1, as for WRONGTYPE; 0 with *out set otherwise. */
+int t_lookup_or_reply(cmd_ctx_t *c, sv_t key, int type, int flags, int miss, obj_t **out);
+
+/* HGET/HMGET, SISMEMBER/SMISMEMBER, ZSCORE/ZMSCORE: key member [member ...].
+ * one replies for one member of o (the key's value, NULL when missing); the
+ * multi form replies an array of them for arguments 2 and on. */
+typedef void member_reply_fn(cmd_ctx_t *c, const obj_t *o, sv_t member);
+void member_reply_generic(cmd_ctx_t *c, int type, member_reply_fn *one, int multi);
+
+/* HDEL, SREM, ZREM: key member [member ...]; replies how many were removed.
+ * del removes one member from the value (until it is empty), returning 1
+ * when it was there. */
+typedef int member_del_fn(void *value, sv_t member);
+void member_del_generic(cmd_ctx_t *c, int type, member_del_fn *del);
 
 /* ---- SCAN-family arguments and replies of HSCAN, SSCAN and ZSCAN ---------- */
 

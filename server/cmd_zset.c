@@ -173,31 +173,19 @@ static void zincrby_command(cmd_ctx_t *c)
     zadd_generic(c, ZADD_INCR, 0);
 }
 
+static int del_member(void *z, sv_t m)
+{
+    znode_t *x = zset_find(z, m.p, m.len);
+
+    if (x)
+        zset_delete(z, x);
+    return x != NULL;
+}
+
 /* ZREM key member [member ...] */
 static void zrem_command(cmd_ctx_t *c)
 {
-    long long removed = 0;
-    obj_t *o;
-
-    if (t_lookup(c, c->argv[1], OBJ_ZSET, LOOKUP_WRITE, &o) != 0)
-        return;
-    if (!o) {
-        reply_int(c->r, 0);
-        return;
-    }
-    size_t before = obj_mem(o);
-    for (int j = 2; j < c->argc && zset_len(Z(o)); j++) {
-        znode_t *x = zset_find(Z(o), c->argv[j].p, c->argv[j].len);
-        if (x) {
-            zset_delete(Z(o), x);
-            removed++;
-        }
-    }
-    if (removed) {
-        db_modified(c, c->argv[1], o, before);
-        c->dirty += (uint64_t)removed;
-    }
-    reply_int(c->r, removed);
+    member_del_generic(c, OBJ_ZSET, del_member);
 }
 
 /* ---- ZSCORE ZMSCORE ZCARD ZRANK ZREVRANK ZCOUNT ZLEXCOUNT -------------------- */
@@ -217,22 +205,13 @@ static void reply_member_score(cmd_ctx_t *c, const obj_t *o, sv_t m)
 /* ZSCORE key member */
 static void zscore_command(cmd_ctx_t *c)
 {
-    obj_t *o;
-
-    if (t_lookup(c, c->argv[1], OBJ_ZSET, 0, &o) == 0)
-        reply_member_score(c, o, c->argv[2]);
+    member_reply_generic(c, OBJ_ZSET, reply_member_score, 0);
 }
 
 /* ZMSCORE key member [member ...] */
 static void zmscore_command(cmd_ctx_t *c)
 {
-    obj_t *o;
-
-    if (t_lookup(c, c->argv[1], OBJ_ZSET, 0, &o) != 0)
-        return;
-    reply_array(c->r, c->argc - 2);
-    for (int j = 2; j < c->argc; j++)
-        reply_member_score(c, o, c->argv[j]);
+    member_reply_generic(c, OBJ_ZSET, reply_member_score, 1);
 }
 
 /* ZCARD key */
@@ -331,12 +310,8 @@ static void zcount_generic(cmd_ctx_t *c, int type)
 
     if (parse_range(c, type, 2, 3, &r) != 0)
         return;
-    if (t_lookup(c, c->argv[1], OBJ_ZSET, 0, &o) != 0)
+    if (t_lookup_or_reply(c, c->argv[1], OBJ_ZSET, 0, MISS_ZERO, &o) != 0)
         return;
-    if (!o) {
-        reply_int(c->r, 0);
-        return;
-    }
     range_ends(Z(o), &r, &first, &last);
     if (!first) {
         reply_int(c->r, 0);
@@ -381,20 +356,12 @@ static void sink_emit(zsink_t *s, const znode_t *x)
 /* Rank range: inclusive start/end, negative from the end, as Redis clamps. */
 static void emit_rank_range(zsink_t *s, const zset_t *z, long long start, long long end, int rev)
 {
-    long long len = (long long)zset_len(z);
+    size_t len = zset_len(z), first = 0;
+    size_t n = clamp_range(start, end, len, &first);
 
-    if (start < 0)
-        start += len;
-    if (end < 0)
-        end += len;
-    if (start < 0)
-        start = 0;
-    if (start > end || start >= len)
+    if (n == 0)
         return;
-    if (end >= len)
-        end = len - 1;
-    long long n = end - start + 1;
-    znode_t *x = zset_at(z, (size_t)(rev ? len - 1 - start : start));
+    znode_t *x = zset_at(z, rev ? len - 1 - first : first);
     while (n-- && x) {
         sink_emit(s, x);
         x = rev ? x->back : zn_next(x);
@@ -562,26 +529,14 @@ static void zremrange_generic(cmd_ctx_t *c, int type)
 
     if (parse_range(c, type, 2, 3, &r) != 0)
         return;
-    if (t_lookup(c, c->argv[1], OBJ_ZSET, LOOKUP_WRITE, &o) != 0)
+    if (t_lookup_or_reply(c, c->argv[1], OBJ_ZSET, LOOKUP_WRITE, MISS_ZERO, &o) != 0)
         return;
-    if (!o) {
-        reply_int(c->r, 0);
-        return;
-    }
     zset_t *z = Z(o);
     if (type == ZR_RANK) {
-        long long len = (long long)zset_len(z), start = r.start, end = r.end;
-        if (start < 0)
-            start += len;
-        if (end < 0)
-            end += len;
-        if (start < 0)
-            start = 0;
-        if (start <= end && start < len) {
-            if (end >= len)
-                end = len - 1;
-            x = zset_at(z, (size_t)start);
-            last = zset_at(z, (size_t)end);
+        size_t first = 0, n = clamp_range(r.start, r.end, zset_len(z), &first);
+        if (n) {
+            x = zset_at(z, first);
+            last = zset_at(z, first + n - 1);
         }
     } else {
         range_ends(z, &r, &x, &last);

@@ -238,6 +238,12 @@ static zset_t *result_new(void)
     return z;
 }
 
+/* htab_drain's fn for do_union: the accumulated member into the result. */
+static void acc_to_zset(void *res, hnode_t *e)
+{
+    zset_insert(res, e->key, e->klen, ((zacc_t *)e)->score);
+}
+
 static zset_t *do_union(zsrc_t *src, long long n, int agg)
 {
     htab_t acc;
@@ -265,15 +271,7 @@ static zset_t *do_union(zsrc_t *src, long long n, int agg)
             htab_insert(&acc, &e->n);
         }
     }
-    size_t b = 0;
-    hnode_t *e = htab_next(&acc, &b, NULL);
-    while (e) {
-        hnode_t *next = htab_next(&acc, &b, e);
-        zset_insert(res, e->key, e->klen, ((zacc_t *)e)->score);
-        free(e);
-        e = next;
-    }
-    htab_release(&acc);
+    htab_drain(&acc, acc_to_zset, res);
     return res;
 }
 

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "util.h"
 
 #define DICT_MIN_SIZE 4
 #define DICT_MAX_SIZE ((uint64_t)1 << 32) /* entries keep 32 bits of the hash */
@@ -326,21 +327,6 @@ dict_entry_t *dict_volatile_random(dict_t *d)
 
 /* ---- scan and sampling --------------------------------------------------- */
 
-static uint64_t rev64(uint64_t v)
-{
-    v = ((v >> 1) & 0x5555555555555555ULL) | ((v & 0x5555555555555555ULL) << 1);
-    v = ((v >> 2) & 0x3333333333333333ULL) | ((v & 0x3333333333333333ULL) << 2);
-    v = ((v >> 4) & 0x0F0F0F0F0F0F0F0FULL) | ((v & 0x0F0F0F0F0F0F0F0FULL) << 4);
-    return __builtin_bswap64(v);
-}
-
-/* Add one to the cursor's bits under mask, counting from the high bit down. */
-static uint64_t rev_incr(uint64_t v, uint64_t mask)
-{
-    v |= ~mask;
-    return rev64(rev64(v) + 1);
-}
-
 static void scan_bucket(dict_entry_t *e, dict_scan_fn *fn, void *arg)
 {
     while (e) {
@@ -362,14 +348,14 @@ uint64_t dict_scan(dict_t *d, uint64_t v, dict_scan_fn *fn, void *arg)
     if (d->rehashidx < 0) {
         uint64_t m0 = d->size[0] - 1;
         scan_bucket(d->tb[0][v & m0], fn, arg);
-        return rev_incr(v, m0);
+        return scan_cursor_next(v, m0);
     }
     int small = d->size[0] <= d->size[1] ? 0 : 1, large = 1 - small;
     uint64_t m0 = d->size[small] - 1, m1 = d->size[large] - 1;
     scan_bucket(d->tb[small][v & m0], fn, arg);
     do {
         scan_bucket(d->tb[large][v & m1], fn, arg);
-        v = rev_incr(v, m1);
+        v = scan_cursor_next(v, m1);
     } while (v & (m0 ^ m1));
     return v;
 }

@@ -32,21 +32,21 @@
  * client that miscounts a length fails loudly instead of desynchronising. */
 #define ERR_BULK_CRLF "Protocol error: expected '\\r\\n' after bulk data"
 
-/* Find the '\r' ending the '*' or '$' header that starts at data[pos],
- * scanning on from ps->scanned (bytes after pos already known to hold none), so
- * a header that arrives a byte at a time is scanned once. Like Redis, a header
- * with no '\r' in its first max_inline + 1 bytes is too big. On RESP_OK, *cr is
- * the index of the '\r', which is followed by '\n'. */
-static int find_header(resp_parser_t *ps, const char *data, size_t len, size_t pos,
-                       const resp_limits_t *lim, size_t *cr, resp_parse_t *res,
-                       const char *too_big, const char *bad_len)
+/* Look for ch in data[pos..len), scanning on from pos + ps->scanned (the bytes
+ * before it are known to hold none), so input that arrives a byte at a time is
+ * scanned once. Like Redis, ch not within the first max_inline + 1 bytes is
+ * too big (res->err = too_big). On RESP_OK, *at is the index of ch;
+ * RESP_INCOMPLETE remembers in ps->scanned how far it looked. */
+static int scan_for(resp_parser_t *ps, const char *data, size_t len, size_t pos, char ch,
+                    const resp_limits_t *lim, resp_parse_t *res, const char *too_big,
+                    size_t *at)
 {
     size_t avail = len - pos;
     size_t scan = avail < lim->max_inline + 1 ? avail : lim->max_inline + 1;
     const char *p = NULL;
 
     if (scan > ps->scanned)
-        p = memchr(data + pos + ps->scanned, '\r', scan - ps->scanned);
+        p = memchr(data + pos + ps->scanned, ch, scan - ps->scanned);
     if (!p) {
         if (avail > lim->max_inline) {
             res->err = too_big;
@@ -55,7 +55,21 @@ static int find_header(resp_parser_t *ps, const char *data, size_t len, size_t p
         ps->scanned = scan;
         return RESP_INCOMPLETE;
     }
-    *cr = (size_t)(p - data);
+    *at = (size_t)(p - data);
+    return RESP_OK;
+}
+
+/* Find the '\r' ending the '*' or '$' header that starts at data[pos] (with
+ * scan_for). On RESP_OK, *cr is the index of the '\r', which is followed by
+ * '\n'. */
+static int find_header(resp_parser_t *ps, const char *data, size_t len, size_t pos,
+                       const resp_limits_t *lim, size_t *cr, resp_parse_t *res,
+                       const char *too_big, const char *bad_len)
+{
+    int rc = scan_for(ps, data, len, pos, '\r', lim, res, too_big, cr);
+
+    if (rc != RESP_OK)
+        return rc;
     ps->scanned = *cr - pos; /* found: a retry (for the '\n') starts here */
     if (*cr + 1 >= len)
         return RESP_INCOMPLETE;
@@ -177,6 +191,41 @@ static inline int hex_val(char c)
     return -1;
 }
 
+/* One character of a quoted argument at s[0..n), s[0] not the closing quote:
+ * stores it in *out (after reading, so out may point at or before s) and
+ * returns how many bytes it took. In "..." a backslash starts \xHH or a
+ * one-letter escape (\n \r \t \b \a, any other letter stands for itself);
+ * in '...' only \' is an escape. */
+static size_t unquote_char(const char *s, size_t n, char quote, char *out)
+{
+    char c = s[0];
+
+    if (c != '\\' || n < 2) {
+        *out = c;
+        return 1;
+    }
+    if (quote == '\'') {
+        *out = s[1] == '\'' ? '\'' : c;
+        return s[1] == '\'' ? 2 : 1;
+    }
+    int hi = n > 3 && s[1] == 'x' ? hex_val(s[2]) : -1;
+    int lo = hi >= 0 ? hex_val(s[3]) : -1;
+    if (lo >= 0) {
+        *out = (char)(hi * 16 + lo);
+        return 4;
+    }
+    switch (s[1]) {
+    case 'n': c = '\n'; break;
+    case 'r': c = '\r'; break;
+    case 't': c = '\t'; break;
+    case 'b': c = '\b'; break;
+    case 'a': c = '\a'; break;
+    default: c = s[1]; break;
+    }
+    *out = c;
+    return 2;
+}
+
 /* Split data[0..end) into arguments with sdssplitargs' rules, unquoting in place:
  * every step reads at least as many bytes as it writes, so the write cursor never
  * overtakes the read cursor. Unlike sdssplitargs, a NUL byte is ordinary data. */
@@ -192,53 +241,20 @@ static int split_inline(char *data, size_t end, argvec_t *args, int *argc)
             return RESP_OK;
 
         size_t start = p, w = p;
-        int inq = 0, insq = 0, done = 0;
+        char quote = 0; /* '"' or '\'' inside quotes */
+        int done = 0;
         while (!done) {
-            if (inq) {
+            if (quote) {
                 if (p >= end)
-                    return RESP_ERROR; /* unterminated "..." */
-                char c = data[p];
-                int hi, lo;
-                if (c == '\\' && p + 3 < end && data[p + 1] == 'x' &&
-                    (hi = hex_val(data[p + 2])) >= 0 && (lo = hex_val(data[p + 3])) >= 0) {
-                    data[w++] = (char)(hi * 16 + lo);
-                    p += 4;
-                } else if (c == '\\' && p + 1 < end) {
-                    switch (data[p + 1]) {
-                    case 'n': c = '\n'; break;
-                    case 'r': c = '\r'; break;
-                    case 't': c = '\t'; break;
-                    case 'b': c = '\b'; break;
-                    case 'a': c = '\a'; break;
-                    default: c = data[p + 1]; break;
-                    }
-                    data[w++] = c;
-                    p += 2;
-                } else if (c == '"') {
+                    return RESP_ERROR; /* unterminated "..." or '...' */
+                if (data[p] == quote) {
                     /* a closing quote must end the argument */
                     if (p + 1 < end && !is_space(data[p + 1]))
                         return RESP_ERROR;
                     p++;
                     done = 1;
                 } else {
-                    data[w++] = c;
-                    p++;
-                }
-            } else if (insq) {
-                if (p >= end)
-                    return RESP_ERROR; /* unterminated '...' */
-                char c = data[p];
-                if (c == '\\' && p + 1 < end && data[p + 1] == '\'') {
-                    data[w++] = '\'';
-                    p += 2;
-                } else if (c == '\'') {
-                    if (p + 1 < end && !is_space(data[p + 1]))
-                        return RESP_ERROR;
-                    p++;
-                    done = 1;
-                } else {
-                    data[w++] = c;
-                    p++;
+                    p += unquote_char(data + p, end - p, quote, &data[w++]);
                 }
             } else if (p >= end) {
                 done = 1;
@@ -253,10 +269,8 @@ static int split_inline(char *data, size_t end, argvec_t *args, int *argc)
                     done = 1;
                     break;
                 case '"':
-                    inq = 1;
-                    break;
                 case '\'':
-                    insq = 1;
+                    quote = data[p];
                     break;
                 default:
                     data[w++] = data[p];
@@ -273,22 +287,11 @@ static int split_inline(char *data, size_t end, argvec_t *args, int *argc)
 static int parse_inline(resp_parser_t *ps, char *data, size_t len, const resp_limits_t *lim,
                         argvec_t *args, resp_parse_t *res)
 {
-    size_t scan = len < lim->max_inline + 1 ? len : lim->max_inline + 1;
-    const char *nl = NULL;
     size_t end;
+    int rc = scan_for(ps, data, len, 0, '\n', lim, res, ERR_INLINE_BIG, &end);
 
-    /* Resume the search where the last call stopped: linear under trickling. */
-    if (scan > ps->scanned)
-        nl = memchr(data + ps->scanned, '\n', scan - ps->scanned);
-    if (!nl) {
-        if (len > lim->max_inline) {
-            res->err = ERR_INLINE_BIG;
-            return RESP_ERROR;
-        }
-        ps->scanned = scan;
-        return RESP_INCOMPLETE;
-    }
-    end = (size_t)(nl - data);
+    if (rc != RESP_OK)
+        return rc;
     res->consumed = end + 1;
     if (end > 0 && data[end - 1] == '\r')
         end--;

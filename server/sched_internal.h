@@ -4,6 +4,7 @@
 #define PERCORE_SCHED_INTERNAL_H
 
 #include "client.h"
+#include "partlock.h"
 #include "scheduler.h"
 
 typedef struct sched_policy_ops {
@@ -26,6 +27,13 @@ extern const sched_policy_ops_t sched_work_stealing;
 /* Run a client's queue on the calling worker under partition locks (the
  * shared-locks way); work-stealing runs stolen clients the same way. */
 void sched_locked_run_client(client_t *c);
+/* Take partition p's lock if it is free (1) without waiting (0 when held). */
+int sched_locked_try(int p);
+/* The ops of the lock-based policies, shared-locks and work-stealing: run a
+ * client under locks; cron works on a partition while holding its lock. */
+#define SCHED_LOCKED_OPS                                                                \
+    .run_client = sched_locked_run_client, .part_idle = sched_locked_try,             \
+    .part_idle_done = partlock_unlock
 
 extern int sched_nparts, sched_nworkers, sched_batch_max;
 extern int *sched_owner_of; /* partition -> owner worker */

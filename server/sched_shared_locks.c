@@ -8,9 +8,9 @@
 #include "sched_internal.h"
 #include "store.h"
 
-/* Prefetching under locks: a partition is read only while its lock is held,
- * taken without waiting for the moment of the prefetch. */
-static int try_enter(int p) { return partlock_trylock(p) == 0; }
+/* Also prefetching's enter: under locks a partition is read only while its
+ * lock is held, taken without waiting for the moment of the prefetch. */
+int sched_locked_try(int p) { return partlock_trylock(p) == 0; }
 
 void sched_locked_run_client(client_t *c)
 {
@@ -28,7 +28,7 @@ void sched_locked_run_client(client_t *c)
         } else if (qc->part >= 0) {
             int p = qc->part;
             if (c->qhead < c->qlen)
-                sched_prefetch_ahead(c, c->qhead - 1, try_enter, partlock_unlock);
+                sched_prefetch_ahead(c, c->qhead - 1, sched_locked_try, partlock_unlock);
             if (partlock_lock(p, locks) != 0) {
                 sched_reply_busy(c, qc, &c->reply);
                 continue;
@@ -50,18 +50,11 @@ void sched_locked_run_client(client_t *c)
     client_queue_done(c);
 }
 
-/* Called by sched_cron for the partitions this worker tends: lock it if free;
- * sched_cron_done unlocks after the work. */
-static int part_idle(int p) { return partlock_trylock(p) == 0; }
-static void part_idle_done(int p) { partlock_unlock(p); }
-
 static void sl_init(void) { partlock_setup(sched_nparts, sched_part_busy); }
 
 const sched_policy_ops_t sched_shared_locks = {
     .name = "shared-locks",
     .init = sl_init,
     .teardown = partlock_teardown,
-    .run_client = sched_locked_run_client,
-    .part_idle = part_idle,
-    .part_idle_done = part_idle_done,
+    SCHED_LOCKED_OPS,
 };

@@ -141,9 +141,6 @@ static void ws_busy_poll(int self)
         serve(c);
 }
 
-static int part_idle(int p) { return partlock_trylock(p) == 0; }
-static void part_idle_done(int p) { partlock_unlock(p); }
-
 static void ws_init(void)
 {
     partlock_setup(sched_nparts, sched_part_busy);
@@ -172,9 +169,7 @@ const sched_policy_ops_t sched_work_stealing = {
     .name = "work-stealing",
     .init = ws_init,
     .teardown = ws_teardown,
-    .run_client = sched_locked_run_client,
-    .part_idle = part_idle,
-    .part_idle_done = part_idle_done,
+    SCHED_LOCKED_OPS,
     .client_readable = ws_client_readable,
     .poll = ws_poll,
     .busy_poll = ws_busy_poll,

@@ -6,7 +6,6 @@
  * order for HGETALL and HSCAN; a larger one moves the same entries into an
  * htab, once and for good. An entry is one allocation: header, field, value.
  * Callers hold the key's partition. */
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,18 +53,11 @@ void hash_free(hash_t *h)
 {
     if (!h)
         return;
-    hash_iter_t it = {0, NULL};
     if (h->small) {
         for (size_t i = 0; i < h->n; i++)
             free(h->a[i]);
     } else {
-        hnode_t *e = htab_next(&h->tab, &it.i, NULL);
-        while (e) {
-            hnode_t *next = htab_next(&h->tab, &it.i, e);
-            free(e);
-            e = next;
-        }
-        htab_release(&h->tab);
+        htab_drain(&h->tab, NULL, NULL);
     }
     free(h->a);
     free(h);
@@ -196,13 +188,11 @@ size_t hash_random_distinct(const hash_t *h, hfield_t **out, size_t count)
 struct scan_cb {
     void (*fn)(void *, hfield_t *);
     void *arg;
-    long long visited;
 };
 
 static void scan_node(void *arg, hnode_t *e)
 {
     struct scan_cb *s = arg;
-    s->visited++;
     s->fn(s->arg, (hfield_t *)e);
 }
 
@@ -214,12 +204,6 @@ uint64_t hash_scan(const hash_t *h, uint64_t cursor, void (*fn)(void *, hfield_t
             fn(arg, h->a[i]);
         return 0;
     }
-    struct scan_cb s = {fn, arg, 0};
-    /* As Redis: at most count*10 buckets per call, so a sparse table still
-     * answers in bounded time. */
-    long long maxiter = count > LLONG_MAX / 10 ? LLONG_MAX : count * 10;
-    do
-        cursor = htab_scan(&h->tab, cursor, scan_node, &s);
-    while (cursor && maxiter-- > 0 && s.visited < count);
-    return cursor;
+    struct scan_cb s = {fn, arg};
+    return htab_scan_count(&h->tab, cursor, count, scan_node, &s);
 }

@@ -7,6 +7,7 @@
  * Keys are hashed with util's seeded hash_bytes, as the store's keys are, so
  * clients cannot flood a bucket. Callers hold the partition of the value's
  * key. */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -182,24 +183,6 @@ hnode_t *htab_random(const htab_t *t)
     return e;
 }
 
-static uint64_t rev64(uint64_t v)
-{
-    v = ((v >> 1) & 0x5555555555555555ull) | ((v & 0x5555555555555555ull) << 1);
-    v = ((v >> 2) & 0x3333333333333333ull) | ((v & 0x3333333333333333ull) << 2);
-    v = ((v >> 4) & 0x0F0F0F0F0F0F0F0Full) | ((v & 0x0F0F0F0F0F0F0F0Full) << 4);
-    return __builtin_bswap64(v);
-}
-
-/* Add one to the cursor's bits under mask, most significant first (the
- * reversed order is what keeps a scan complete across resizes). */
-static uint64_t cursor_next(uint64_t v, uint64_t mask)
-{
-    v |= ~mask;
-    v = rev64(v);
-    v++;
-    return rev64(v);
-}
-
 static void visit(hnode_t *e, htab_scan_fn *fn, void *arg)
 {
     while (e) {
@@ -215,7 +198,7 @@ uint64_t htab_scan(const htab_t *t, uint64_t cursor, htab_scan_fn *fn, void *arg
         return 0;
     if (!t->b[1]) {
         visit(t->b[0][cursor & t->mask[0]], fn, arg);
-        return cursor_next(cursor, t->mask[0]);
+        return scan_cursor_next(cursor, t->mask[0]);
     }
     /* Resizing: the cursor's bucket in the smaller table, then every bucket
      * of the larger table that it expands to. */
@@ -224,7 +207,7 @@ uint64_t htab_scan(const htab_t *t, uint64_t cursor, htab_scan_fn *fn, void *arg
     visit(t->b[small][cursor & m0], fn, arg);
     do {
         visit(t->b[big][cursor & m1], fn, arg);
-        cursor = cursor_next(cursor, m1);
+        cursor = scan_cursor_next(cursor, m1);
     } while (cursor & (m0 ^ m1));
     return cursor;
 }
@@ -284,4 +267,44 @@ size_t htab_random_distinct(const htab_t *t, hnode_t **out, size_t count)
     }
     free(seen);
     return got;
+}
+
+struct count_cb {
+    htab_scan_fn *fn;
+    void *arg;
+    long long visited;
+};
+
+static void count_node(void *arg, hnode_t *e)
+{
+    struct count_cb *s = arg;
+    s->visited++;
+    s->fn(s->arg, e);
+}
+
+uint64_t htab_scan_count(const htab_t *t, uint64_t cursor, long long count, htab_scan_fn *fn,
+                         void *arg)
+{
+    struct count_cb s = {fn, arg, 0};
+    long long maxiter = count > LLONG_MAX / 10 ? LLONG_MAX : count * 10;
+
+    do
+        cursor = htab_scan(t, cursor, count_node, &s);
+    while (cursor && maxiter-- > 0 && s.visited < count);
+    return cursor;
+}
+
+void htab_drain(htab_t *t, htab_scan_fn *fn, void *arg)
+{
+    size_t b = 0;
+    hnode_t *e = htab_next(t, &b, NULL);
+
+    while (e) {
+        hnode_t *next = htab_next(t, &b, e);
+        if (fn)
+            fn(arg, e);
+        free(e);
+        e = next;
+    }
+    htab_release(t);
 }

@@ -49,6 +49,13 @@ hnode_t *htab_random(const htab_t *t);
  * scan is visited at least once, across resizes. */
 typedef void htab_scan_fn(void *arg, hnode_t *e);
 uint64_t htab_scan(const htab_t *t, uint64_t cursor, htab_scan_fn *fn, void *arg);
+/* One SCAN call's worth from cursor, as Redis: buckets until count entries
+ * were visited, or count * 10 buckets, so a sparse table still answers in
+ * bounded time; returns the next cursor (0: done). */
+uint64_t htab_scan_count(const htab_t *t, uint64_t cursor, long long count, htab_scan_fn *fn,
+                         void *arg);
+/* Pass each entry to fn (when not NULL), then free() it; release the table. */
+void htab_drain(htab_t *t, htab_scan_fn *fn, void *arg);
 /* Up to count distinct random entries into out (all of them, in table order,
  * when count >= n); returns how many. O(count) for a small share of the table,
  * one O(n) pass otherwise. */

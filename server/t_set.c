@@ -5,7 +5,6 @@
  * them, the set is a sorted int64 array (binary search, members come out in
  * numeric order); otherwise an htab of members, converted once and for good.
  * Callers hold the key's partition. */
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,14 +32,7 @@ void set_free(set_t *s)
     if (!s)
         return;
     if (!s->ints) {
-        size_t b = 0;
-        hnode_t *e = htab_next(&s->tab, &b, NULL);
-        while (e) {
-            hnode_t *next = htab_next(&s->tab, &b, e);
-            free(e);
-            e = next;
-        }
-        htab_release(&s->tab);
+        htab_drain(&s->tab, NULL, NULL);
     }
     free(s->iv);
     free(s);
@@ -214,13 +206,11 @@ size_t set_random_distinct(const set_t *s, size_t count, buf_t *items)
 struct scan_cb {
     void (*fn)(void *, sv_t);
     void *arg;
-    long long visited;
 };
 
 static void scan_node(void *arg, hnode_t *e)
 {
     struct scan_cb *sc = arg;
-    sc->visited++;
     sc->fn(sc->arg, (sv_t){e->key, e->klen});
 }
 
@@ -236,10 +226,6 @@ uint64_t set_scan(const set_t *s, uint64_t cursor, void (*fn)(void *, sv_t), voi
         }
         return 0;
     }
-    struct scan_cb sc = {fn, arg, 0};
-    long long maxiter = count > LLONG_MAX / 10 ? LLONG_MAX : count * 10;
-    do
-        cursor = htab_scan(&s->tab, cursor, scan_node, &sc);
-    while (cursor && maxiter-- > 0 && sc.visited < count);
-    return cursor;
+    struct scan_cb sc = {fn, arg};
+    return htab_scan_count(&s->tab, cursor, count, scan_node, &sc);
 }

@@ -6,7 +6,6 @@
  * to node (score lookups in O(1)). A node is one allocation: table header,
  * score, back link, levels, then the member bytes. Score ranges and lex ranges
  * are parsed here with Redis's rules. Callers hold the key's partition. */
-#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -424,13 +423,11 @@ znode_t *zset_last_in_lex(const zset_t *z, const zlex_spec_t *r)
 struct scan_cb {
     void (*fn)(void *, znode_t *);
     void *arg;
-    long long visited;
 };
 
 static void scan_node(void *arg, hnode_t *e)
 {
     struct scan_cb *s = arg;
-    s->visited++;
     s->fn(s->arg, (znode_t *)e);
 }
 
@@ -443,10 +440,6 @@ uint64_t zset_scan(const zset_t *z, uint64_t cursor, void (*fn)(void *, znode_t 
             fn(arg, x);
         return 0;
     }
-    struct scan_cb s = {fn, arg, 0};
-    long long maxiter = count > LLONG_MAX / 10 ? LLONG_MAX : count * 10;
-    do
-        cursor = htab_scan(&z->tab, cursor, scan_node, &s);
-    while (cursor && maxiter-- > 0 && s.visited < count);
-    return cursor;
+    struct scan_cb s = {fn, arg};
+    return htab_scan_count(&z->tab, cursor, count, scan_node, &s);
 }

@@ -352,3 +352,17 @@ uint64_t hash_bytes(const char *k, size_t n)
 {
     return XXH3_64bits_withSeed(k, n, hash_seed);
 }
+
+static uint64_t rev64(uint64_t v)
+{
+    v = ((v >> 1) & 0x5555555555555555ULL) | ((v & 0x5555555555555555ULL) << 1);
+    v = ((v >> 2) & 0x3333333333333333ULL) | ((v & 0x3333333333333333ULL) << 2);
+    v = ((v >> 4) & 0x0F0F0F0F0F0F0F0FULL) | ((v & 0x0F0F0F0F0F0F0F0FULL) << 4);
+    return __builtin_bswap64(v);
+}
+
+uint64_t scan_cursor_next(uint64_t cursor, uint64_t mask)
+{
+    cursor |= ~mask;
+    return rev64(rev64(cursor) + 1);
+}

@@ -27,6 +27,11 @@ int ll_to_str(char *dst, long long v);
 /* Parse a SCAN-family cursor as Redis does (strtoul rules: optional sign, no
  * leading space, no trailing bytes, no overflow; "" is 0). 0 or -1. */
 int parse_scan_cursor(sv_t s, uint64_t *out);
+/* The SCAN cursor after the bucket at cursor in a table of mask + 1 buckets:
+ * one added to its bits under mask counting from the high bit down, as
+ * Redis's dictScan. That reverse-binary order keeps a scan complete when the
+ * table doubles or halves between calls (dict.c, t_htab.c). */
+uint64_t scan_cursor_next(uint64_t cursor, uint64_t mask);
 
 /* Room for "%.17Lf" of the largest long double (about 4950 digits): Redis
  * sizes its buffer the same way. */
