@@ -196,11 +196,9 @@ static void config_help_command(cmd_ctx_t *c)
         "    Reset statistics reported by the INFO command.",
         "HELP",
         "    Prints this help.",
+        NULL,
     };
-    int n = (int)(sizeof help / sizeof help[0]);
-    reply_array(c->r, n);
-    for (int i = 0; i < n; i++)
-        reply_status(c->r, help[i]);
+    reply_help(c->r, help);
 }
 
 /* CONFIG <subcommand> [<arg> ...]

@@ -72,12 +72,7 @@ static void script_command(cmd_ctx_t *c)
     } else if (arg_is(c, 1, "kill") && c->argc == 2) {
         script_kill(c->r);
     } else if (arg_is(c, 1, "help") && c->argc == 2) {
-        long n = 0;
-        while (script_help[n])
-            n++;
-        reply_array(c->r, n);
-        for (long i = 0; i < n; i++)
-            reply_status(c->r, script_help[i]);
+        reply_help(c->r, script_help);
     } else {
         reply_errorf(c->r, "ERR unknown subcommand or wrong number of arguments for '%.*s'. Try "
                            "SCRIPT HELP.",

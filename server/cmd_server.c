@@ -52,7 +52,7 @@ static const struct {
 static long count_words(const char *s)
 {
     long n = 0;
-    for (const char *p = s; p && *p;) {
+    for (const char *p = s; *p;) {
         while (*p == ' ')
             p++;
         if (!*p)
