@@ -52,18 +52,19 @@ static const char *const script_help[] = {
     NULL,
 };
 
-/* SCRIPT LOAD script | EXISTS sha1 [sha1 ...] | FLUSH [ASYNC|SYNC] | KILL | HELP */
+/* SCRIPT LOAD script | EXISTS sha1 [sha1 ...] | FLUSH [ASYNC|SYNC] | KILL | HELP
+ * A wrong count for a known subcommand names it ('script|kill'), as Redis 7.0's
+ * container commands do (reply_subcommand_error). */
 static void script_command(cmd_ctx_t *c)
 {
-    sv_t sub = c->argv[1];
     if (arg_is(c, 1, "load") && c->argc == 3) {
         script_load(c, c->argv[2]);
     } else if (arg_is(c, 1, "exists") && c->argc >= 3) {
         reply_array(c->r, c->argc - 2);
         for (int i = 2; i < c->argc; i++)
             reply_int(c->r, script_exists(c->argv[i]));
-    } else if (arg_is(c, 1, "flush") && c->argc <= 3) {
-        if (c->argc == 3 && !arg_is(c, 2, "sync") && !arg_is(c, 2, "async")) {
+    } else if (arg_is(c, 1, "flush")) {
+        if (c->argc > 3 || (c->argc == 3 && !arg_is(c, 2, "sync") && !arg_is(c, 2, "async"))) {
             reply_error(c->r, "ERR SCRIPT FLUSH only support SYNC|ASYNC option");
             return;
         }
@@ -74,9 +75,7 @@ static void script_command(cmd_ctx_t *c)
     } else if (arg_is(c, 1, "help") && c->argc == 2) {
         reply_help(c->r, script_help);
     } else {
-        reply_errorf(c->r, "ERR unknown subcommand or wrong number of arguments for '%.*s'. Try "
-                           "SCRIPT HELP.",
-                     (int)sub.len, sub.p);
+        reply_subcommand_error(c, "script");
     }
 }
 
@@ -86,6 +85,9 @@ static uint32_t script_flags(int argc, const sv_t *argv)
 {
     return argc == 2 && sv_eq_ci(argv[1], "kill") ? CMD_ALLOW_BUSY : 0;
 }
+
+static const char *const script_subcommands[] = {"script|load", "script|exists", "script|flush",
+                                                  "script|kill", "script|help", NULL};
 
 const command_t cmds_script[] = {
     CMD_ROW("eval", eval_command, -3,
@@ -106,6 +108,6 @@ const command_t cmds_script[] = {
         .keys_fn = script_keys),
     CMD_ROW("script", script_command, -2, CMD_HOME | CMD_NOSCRIPT, 0, 0, 0, "@slow @scripting",
         "scripting", "2.6.0", "A container for Lua scripts management commands",
-        .flags_fn = script_flags),
+        .flags_fn = script_flags, .subcommands = script_subcommands),
     {0},
 };

@@ -649,3 +649,16 @@ def test_eval_bodies_map_to_their_own_sha(r):
     assert r.script_exists(hashlib.sha1(bodies[3].encode()).hexdigest()) == [False]
     assert r.eval(bodies[3], 0) == 3
     assert r.evalsha(hashlib.sha1(bodies[3].encode()).hexdigest(), 0) == 3
+
+
+def test_script_subcommand_errors(c):
+    # Redis 7.0's container-command texts: a known subcommand with the wrong
+    # count is named 'script|<sub>'; FLUSH has its own option error.
+    assert c.cmd("SCRIPT", "KILL", "x") == Err("ERR wrong number of arguments for 'script|kill' command")
+    assert c.cmd("SCRIPT", "LOAD") == Err("ERR wrong number of arguments for 'script|load' command")
+    assert c.cmd("SCRIPT", "EXISTS") == Err(
+        "ERR wrong number of arguments for 'script|exists' command")
+    for args in (("bogus",), ("sync", "async")):
+        assert c.cmd("SCRIPT", "FLUSH", *args) == Err(
+            "ERR SCRIPT FLUSH only support SYNC|ASYNC option")
+    assert c.cmd("SCRIPT", "FLUSH", "ASYNC") == OK

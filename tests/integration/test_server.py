@@ -464,3 +464,20 @@ def test_info_errorstats(r, c):
     assert r.info("stats")["total_error_replies"] == 4
     r.config_resetstat()
     assert "errorstat_ERR" not in r.info("errorstats")
+
+
+def test_help_subcommands(c):
+    # Each HELP is an array of status lines: a usage line naming the command,
+    # then one line per subcommand, as Redis 7.0 prints them.
+    for cmd, subs in (("CONFIG", (b"GET", b"SET", b"RESETSTAT")),
+                      ("SCRIPT", (b"EXISTS", b"FLUSH", b"KILL", b"LOAD")),
+                      ("CLIENT", (b"ID", b"KILL", b"LIST", b"SETNAME"))):
+        lines = c.cmd(cmd, "HELP")
+        assert isinstance(lines, list) and len(lines) > 2 * len(subs)
+        assert all(isinstance(ln, Status) for ln in lines)
+        assert lines[0].s.startswith(cmd + " <subcommand>")
+        starts = {ln.s.split(" ")[0].encode() for ln in lines[1:]}
+        assert set(subs) <= starts, (cmd, starts)
+        assert c.cmd(cmd, "HELP", "extra") == Err(
+            "ERR wrong number of arguments for '%s|help' command" % cmd.lower())
+        assert c.cmd(cmd, "NOSUCH") == Err("ERR unknown subcommand 'NOSUCH'. Try %s HELP." % cmd)
