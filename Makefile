@@ -54,7 +54,8 @@ test-tsan: deps
 	PERCORE_BIN=$(CURDIR)/build-tsan/percore-server PERCORE_TEST_LATENCY_SCALE=5 \
 		$(PYTEST) tests/integration/test_atomicity.py \
 		tests/integration/test_invariants.py tests/integration/test_transactions.py \
-		tests/integration/test_busy.py tests/integration/test_faults.py
+		tests/integration/test_busy.py tests/integration/test_faults.py \
+		tests/integration/test_reload.py
 
 # libFuzzer targets (tests/fuzz: the RESP and inline parsers, the ini loader,
 # command dispatch in-process), built with clang, ASan and UBSan in build-fuzz/

@@ -60,6 +60,13 @@ static _Atomic int auth_required;
 
 #define PASSWORD_CMP_LEN 512 /* requirepass's maximum length (see its row) */
 
+/* Values a startup step resolved for the configured ones (config_resolve):
+ * set on the main thread before the workers start, then only read. */
+static struct {
+    long long configured, running;
+    unsigned char set;
+} resolved[CONFIG_NOPTS];
+
 /* ---- values ------------------------------------------------------------- */
 
 
@@ -122,9 +129,15 @@ static int parse_addrs(const char *v, size_t len, cval_t *out, char *err, size_t
     return 0;
 }
 
-/* Parse v[0..len) for option o. Error texts are Redis's CONFIG SET reasons. */
 int config_parse_value(const config_opt_t *o, const char *v, size_t len, cval_t *out, char *err,
                        size_t errlen)
+{
+    return config_parse_over(o, NULL, v, len, out, err, errlen);
+}
+
+/* Parse v[0..len) for option o. Error texts are Redis's CONFIG SET reasons. */
+int config_parse_over(const config_opt_t *o, const cval_t *base, const char *v, size_t len,
+                      cval_t *out, char *err, size_t errlen)
 {
     long long n = 0;
     out->n = 0;
@@ -166,7 +179,7 @@ int config_parse_value(const config_opt_t *o, const char *v, size_t len, cval_t 
         if (o->flags & CFGF_ADDRS)
             return parse_addrs(v, len, out, err, errlen);
         if (o->flags & CFGF_OBL)
-            return config_parse_obl(v, len, out, err, errlen);
+            return config_parse_obl(v, len, base ? base->s : NULL, out, err, errlen);
         out->s = xstrndup(v, len);
         return 0;
     }
@@ -217,6 +230,7 @@ void config_cval_free(cval_t *v)
 void config_defaults(void)
 {
     char err[256];
+    memset(resolved, 0, sizeof resolved);
     for (int i = 0; i < CONFIG_NOPTS; i++) {
         cval_t v;
         const config_opt_t *o = &config_opts[i];
@@ -240,6 +254,16 @@ void config_teardown(void)
     atomic_store_explicit(&auth_required, 0, memory_order_relaxed);
 }
 
+
+void config_resolve(int id, long long value)
+{
+    cval_t v = {.n = value};
+    resolved[id].configured = config_opts[id].type == CFGT_MEM ? (long long)config_get_u64(id)
+                                                               : config_get_int(id);
+    resolved[id].running = value;
+    resolved[id].set = 1;
+    config_put_value(id, &v);
+}
 
 /* ---- lookup ------------------------------------------------------------- */
 
@@ -294,13 +318,13 @@ int config_finalize(int online_cpus, char *err, size_t errlen)
         threads = online_cpus < 1 ? 1 : online_cpus;
     if (threads > config_opts[CFG_THREADS].max)
         threads = (int)config_opts[CFG_THREADS].max;
-    atomic_store_explicit(&cfg.threads, threads, memory_order_relaxed);
+    config_resolve(CFG_THREADS, threads);
 
     if (config_get(partitions) == 0) {
         int p = 16;
         while (p < 4 * threads && p < config_opts[CFG_PARTITIONS].max)
             p <<= 1;
-        atomic_store_explicit(&cfg.partitions, p, memory_order_relaxed);
+        config_resolve(CFG_PARTITIONS, p);
     }
 
     return check_limits(config_get(proto_max_bulk_len), config_get(client_query_buffer_limit),
@@ -438,28 +462,17 @@ static int check_runtime(int n, const config_opt_t *const *opts, const cval_t *v
     return -1;
 }
 
-int config_set_runtime(int n, const config_opt_t *const *opts, const sv_t *values, int *bad,
-                       char *err, size_t errlen)
+/* The apply step of CONFIG SET and of a reload, under set_lock: check n parsed
+ * values together (check_runtime), then store them all, set the log level and
+ * call the change hook; or, when a check fails, store none and set *bad. The
+ * values' strings are taken or freed either way. 0 or -1. */
+static int apply_locked(int n, const config_opt_t *const *opts, cval_t *v, int *bad, char *err,
+                        size_t errlen)
 {
-    for (int i = 0; i < n; i++) {
-        if (!(opts[i]->flags & CFGF_RUNTIME)) {
-            *bad = i;
-            return config_fail(err, errlen, "can't set immutable config");
-        }
-    }
-    cval_t *v = xcalloc((size_t)(n ? n : 1), sizeof *v);
-    pthread_mutex_lock(&set_lock);
-    int failed = -1;
-    for (int i = 0; i < n && failed < 0; i++)
-        if (config_parse_value(opts[i], values[i].p, values[i].len, &v[i], err, errlen) != 0)
-            failed = i;
-    if (failed < 0)
-        failed = check_runtime(n, opts, v, err, errlen);
+    int failed = check_runtime(n, opts, v, err, errlen);
     if (failed >= 0) {
         for (int j = 0; j < n; j++)
             config_cval_free(&v[j]);
-        pthread_mutex_unlock(&set_lock);
-        free(v);
         *bad = failed;
         return -1;
     }
@@ -475,7 +488,97 @@ int config_set_runtime(int n, const config_opt_t *const *opts, const sv_t *value
     if (changed_hook)
         for (int i = 0; i < n; i++)
             changed_hook(opts[i]->id);
+    return 0;
+}
+
+int config_set_runtime(int n, const config_opt_t *const *opts, const sv_t *values, int *bad,
+                       char *err, size_t errlen)
+{
+    for (int i = 0; i < n; i++) {
+        if (!(opts[i]->flags & CFGF_RUNTIME)) {
+            *bad = i;
+            return config_fail(err, errlen, "can't set immutable config");
+        }
+    }
+    cval_t *v = xcalloc((size_t)(n ? n : 1), sizeof *v);
+    pthread_mutex_lock(&set_lock);
+    int failed = -1;
+    for (int i = 0; i < n && failed < 0; i++)
+        if (config_parse_value(opts[i], values[i].p, values[i].len, &v[i], err, errlen) != 0)
+            failed = i;
+    int rc = -1;
+    if (failed >= 0) {
+        for (int j = 0; j < n; j++)
+            config_cval_free(&v[j]);
+        *bad = failed;
+    } else {
+        rc = apply_locked(n, opts, v, bad, err, errlen);
+    }
     pthread_mutex_unlock(&set_lock);
     free(v);
+    return rc;
+}
+
+/* ---- reload ------------------------------------------------------------- */
+
+/* 1 when option id runs with the value want gives it. A value resolved at
+ * startup (config_resolve) still running stands for the one configured. */
+static int running_as(int id, const cval_t *want)
+{
+    if (config_opts[id].type == CFGT_STR) {
+        pthread_mutex_lock(&str_lock);
+        const char *cur = *(char **)opt_ptr[id];
+        int same = strcmp(cur ? cur : "", want->s ? want->s : "") == 0;
+        pthread_mutex_unlock(&str_lock);
+        return same;
+    }
+    long long cur = config_opts[id].type == CFGT_MEM ? (long long)config_get_u64(id)
+                                                     : config_get_int(id);
+    if (resolved[id].set && cur == resolved[id].running && want->n == resolved[id].configured)
+        return 1;
+    return cur == want->n;
+}
+
+/* An applied option, as CONFIG GET shows it (but not the password). */
+static void log_applied(const config_opt_t *o)
+{
+    if (o->id == CFG_REQUIREPASS) {
+        log_notice("config reload: %s.%s changed", o->section, o->name);
+        return;
+    }
+    buf_t b;
+    buf_init(&b);
+    config_format_value(o, &b);
+    log_notice("config reload: %s.%s = %.*s", o->section, o->name, (int)b.len,
+               b.data ? b.data : "");
+    buf_free(&b);
+}
+
+int config_reload_values(cval_t *want, const char *source, char *err, size_t errlen)
+{
+    const config_opt_t *opts[CONFIG_NOPTS];
+    cval_t v[CONFIG_NOPTS];
+    char why[256];
+    int n = 0, bad = 0;
+    /* Compared and applied under set_lock, so no CONFIG SET comes between. */
+    pthread_mutex_lock(&set_lock);
+    for (int i = 0; i < CONFIG_NOPTS; i++) {
+        if (!(config_opts[i].flags & CFGF_RUNTIME) || running_as(i, &want[i]))
+            continue;
+        opts[n] = &config_opts[i];
+        v[n++] = want[i];
+        want[i].s = NULL; /* v[] has it now */
+    }
+    int rc = apply_locked(n, opts, v, &bad, why, sizeof why);
+    for (int i = 0; rc == 0 && i < n; i++)
+        log_applied(opts[i]);
+    pthread_mutex_unlock(&set_lock);
+    if (rc != 0)
+        return config_fail(err, errlen, "%s.%s: %s", opts[bad]->section, opts[bad]->name, why);
+    /* The others never change after startup: read without the lock. */
+    for (int i = 0; i < CONFIG_NOPTS; i++)
+        if (!(config_opts[i].flags & CFGF_RUNTIME) && !running_as(i, &want[i]))
+            log_warn("config reload: %s.%s changed in %s; restart to apply",
+                     config_opts[i].section, config_opts[i].name, source);
     return 0;
 }

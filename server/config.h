@@ -1,9 +1,9 @@
 /* config — every option of server.ini, declared once in CONFIG_OPTIONS below.
  *
  * The table drives everything: the ini loader (with file, line and key named in
- * every error), the --section.key command-line overrides, CONFIG GET/SET,
- * --help and the commented conf/server.ini. Startup order (main thread, before
- * any worker runs):
+ * every error), the --section.key command-line overrides, CONFIG GET/SET, the
+ * SIGHUP reload, --help and the commented conf/server.ini. Startup order (main
+ * thread, before any worker runs):
  *
  *     config_defaults();
  *     config_load_file(path, err, sizeof err);        optional
@@ -11,7 +11,8 @@
  *     config_finalize(online_cpus, err, sizeof err);   auto values, cross-checks
  *
  * After that, options flagged CFGF_RUNTIME may change at any time (CONFIG SET on
- * any worker), so every numeric field is a C11 atomic: read it with
+ * any worker, config_reload_file on worker 0), so every numeric field is a C11
+ * atomic: read it with
  * config_get(field) or config_get_int/config_get_u64(CFG_ID), which are relaxed
  * loads — race-free, and as cheap as a plain load. String options that can
  * change at runtime (requirepass) are guarded by a mutex inside config.c: read
@@ -218,6 +219,12 @@ int config_set_arg(const char *section_dot_key, const char *value, char *err, si
  * 0 or -1. */
 int config_finalize(int online_cpus, char *err, size_t errlen);
 
+/* Run numeric option id with value, a startup step's resolution of the
+ * configured value: threads and partitions 0 (config_finalize), maxclients
+ * fitted to the open-file limit (main). While it runs, a reload that finds
+ * the configured value again counts the option unchanged. */
+void config_resolve(int id, long long value);
+
 /* Free what the config owns (strings). */
 void config_teardown(void);
 
@@ -254,22 +261,37 @@ const char *config_name_at(int i, const config_opt_t **opt);
  * decimal (bytes), bools yes/no, enums as their word, strings as they are. */
 void config_format_value(const config_opt_t *o, buf_t *out);
 
+/* What modules above the configuration do when CONFIG SET or a reload changed
+ * option id (server.c applies maxmemory to the store): called under CONFIG
+ * SET's lock, after the values are stored. Set once at startup. */
+typedef void config_changed_fn(int id);
+void config_on_change(config_changed_fn *fn);
+
 /* CONFIG SET of n options at once, all or nothing: every value is parsed and
  * range-checked exactly as at startup, then the cross-checks of config_finalize
  * run on the values the set would leave, and a larger maxclients must fit the
  * open-file limit (fdlimit_fit raises it when it can) — all before any value is
- * applied. Concurrent calls are serialised. On a change of loglevel it calls
- * log_set_level(), and the config_on_change hook with each option set. Returns 0, or -1 with *bad = the index of
- * the offending pair and err = Redis's reason text (e.g. "argument must be 'yes'
- * or 'no'", "can't set immutable config", "The operating system is not able to
- * handle the specified number of clients, try with N"). */
-/* What modules above the configuration do when CONFIG SET changed option id
- * (main.c applies maxmemory to the store): called under CONFIG SET's lock,
- * after the values are stored. Set once at startup. */
-typedef void config_changed_fn(int id);
-void config_on_change(config_changed_fn *fn);
-
+ * applied. Concurrent calls (and reloads) are serialised. On a change of
+ * loglevel it calls log_set_level(), and the config_on_change hook with each
+ * option set. Returns 0, or -1 with *bad = the index of the offending pair and
+ * err = Redis's reason text (e.g. "argument must be 'yes' or 'no'", "can't set
+ * immutable config", "The operating system is not able to handle the specified
+ * number of clients, try with N"). */
 int config_set_runtime(int n, const config_opt_t *const *opts, const sv_t *values, int *bad,
                        char *err, size_t errlen);
+
+/* ---- reload (SIGHUP: worker 0, while the other workers run) -------------- */
+
+/* Make the running configuration what startup would make of path now: the
+ * defaults, then the file (path may be NULL: none), then overrides, the
+ * command line's --section.key values as a NULL-ended list of key, value,
+ * key, value... ("server.port", "7000"). When the file does not load (err
+ * names file, line and key), nothing changes. Otherwise the runtime options
+ * whose value differs are applied together, exactly as one CONFIG SET (when
+ * its checks fail nothing changes and err names the key), each logged with
+ * its new value; the other options that differ are left as they run, with a
+ * warning that a restart applies them. 0 or -1. */
+int config_reload_file(const char *path, const char *const *overrides, char *err,
+                       size_t errlen);
 
 #endif

@@ -1,7 +1,10 @@
-/* config_ini — the startup side of config: the server.ini loader (inih, with
+/* config_ini — the file side of config: the server.ini loader (inih, with
  * file, line and key named in every error), the --section.key command-line
- * overrides, and the generated --help and server.ini. Main thread, before the
- * workers start. The table and its values are in config.c. */
+ * overrides, the SIGHUP reload that reads both again, and the generated --help
+ * and server.ini. The main thread before the workers start; then only
+ * config_reload_file, on worker 0, which reads the running values only
+ * through config.c (atomics, its locks). The table and its values are in
+ * config.c. */
 #include <ctype.h>
 #include <errno.h>
 #include <ini.h>
@@ -50,7 +53,21 @@ typedef struct load {
     int pend_line;
     cval_t staged[CONFIG_NOPTS];
     unsigned char has[CONFIG_NOPTS];
+    cval_t *into; /* see put() */
 } load_t;
+
+/* Keep v for option id, taking v->s: as the running value, or, when into is
+ * not NULL, as into[id] (a reload's wanted values, which v was parsed over). */
+static void put(cval_t *into, int id, cval_t *v)
+{
+    if (!into) {
+        config_put_value(id, v);
+        return;
+    }
+    config_cval_free(&into[id]);
+    into[id] = *v;
+    v->s = NULL;
+}
 
 static void load_error(load_t *l, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -161,7 +178,8 @@ static int load_handler(void *user, const char *section, const char *name, const
     char why[256];
     cval_t v;
     sv_t val = unquote(value);
-    if (config_parse_value(o, val.p, val.len, &v, why, sizeof why) != 0) {
+    if (config_parse_over(o, l->into ? &l->into[o->id] : NULL, val.p, val.len, &v, why,
+                          sizeof why) != 0) {
         load_error(l, line, "bad value '%.64s%s' for key '%s' in [%s]: %s", value,
                    more(value), name, o->section, why);
         return 0;
@@ -172,12 +190,14 @@ static int load_handler(void *user, const char *section, const char *name, const
     return 1;
 }
 
-int config_load_file(const char *path, char *err, size_t errlen)
+/* config_load_file, kept as put(into, ...) keeps values. */
+static int load_file(const char *path, cval_t *into, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "r");
     if (!f)
         return config_fail(err, errlen, "%s: %s", path, strerror(errno));
     load_t *l = xcalloc(1, sizeof *l);
+    l->into = into;
     l->f = f;
     l->path = path;
     l->err = err;
@@ -196,7 +216,7 @@ int config_load_file(const char *path, char *err, size_t errlen)
     int ok = !l->failed;
     for (int i = 0; i < CONFIG_NOPTS; i++) {
         if (ok && l->has[i])
-            config_put_value(i, &l->staged[i]);
+            put(into, i, &l->staged[i]);
         config_cval_free(&l->staged[i]);
     }
     free(l->line);
@@ -205,7 +225,14 @@ int config_load_file(const char *path, char *err, size_t errlen)
     return ok ? 0 : -1;
 }
 
-int config_set_arg(const char *section_dot_key, const char *value, char *err, size_t errlen)
+int config_load_file(const char *path, char *err, size_t errlen)
+{
+    return load_file(path, NULL, err, errlen);
+}
+
+/* config_set_arg, kept as put(into, ...) keeps values. */
+static int set_arg(const char *section_dot_key, const char *value, cval_t *into, char *err,
+                   size_t errlen)
 {
     const char *arg = section_dot_key;
     while (*arg == '-')
@@ -227,11 +254,41 @@ int config_set_arg(const char *section_dot_key, const char *value, char *err, si
         return config_fail(err, errlen, "option --%s needs a value", arg);
     char why[256];
     cval_t v;
-    if (config_parse_value(o, value, strlen(value), &v, why, sizeof why) != 0)
+    if (config_parse_over(o, into ? &into[o->id] : NULL, value, strlen(value), &v, why,
+                          sizeof why) != 0)
         return config_fail(err, errlen, "bad value '%.64s%s' for --%s: %s", value, more(value),
                            arg, why);
-    config_put_value(o->id, &v);
+    put(into, o->id, &v);
     return 0;
+}
+
+int config_set_arg(const char *section_dot_key, const char *value, char *err, size_t errlen)
+{
+    return set_arg(section_dot_key, value, NULL, err, errlen);
+}
+
+/* ---- reload ------------------------------------------------------------- */
+
+int config_reload_file(const char *path, const char *const *overrides, char *err,
+                       size_t errlen)
+{
+    /* What startup would make of it, in the same order, but into want[]:
+     * each step parses over the one before (client-output-buffer-limit keeps
+     * the classes it does not name from there, not from the running value). */
+    cval_t want[CONFIG_NOPTS] = {{0}};
+    int rc = 0;
+    for (int i = 0; i < CONFIG_NOPTS && rc == 0; i++)
+        rc = config_parse_value(&config_opts[i], config_opts[i].def, strlen(config_opts[i].def),
+                                &want[i], err, errlen);
+    if (rc == 0 && path)
+        rc = load_file(path, want, err, errlen);
+    for (const char *const *a = overrides; rc == 0 && a && a[0] && a[1]; a += 2)
+        rc = set_arg(a[0], a[1], want, err, errlen);
+    if (rc == 0)
+        rc = config_reload_values(want, path ? path : "the command line", err, errlen);
+    for (int i = 0; i < CONFIG_NOPTS; i++)
+        config_cval_free(&want[i]);
+    return rc;
 }
 
 /* ---- generated help and server.ini --------------------------------------- */
@@ -340,7 +397,8 @@ void config_print_help(FILE *f)
     print_options(
         f,
         "Options, set in the ini file's [section] as key = value, or on the command line\n"
-        "as --section.key value (overriding the file). [runtime]: CONFIG SET may change it.\n"
+        "as --section.key value (overriding the file). [runtime]: CONFIG SET may change it,\n"
+        "and so may an edit of the file followed by SIGHUP (systemctl reload percore).\n"
         "Sizes accept 1024, 1k (1000), 1kb (1024), 1m, 1mb, 1g, 1gb.\n",
         help_row);
 }
@@ -355,6 +413,7 @@ void config_print_ini(FILE *f)
         "; tests/unit/config checks that this file matches it.\n"
         "; Sizes accept 1024, 1k (1000), 1kb (1024), 1m, 1mb, 1g, 1gb; booleans are yes/no.\n"
         "; Any key can be overridden on the command line as --section.key value.\n"
-        "; Keys marked [runtime] can also be changed with CONFIG SET.\n",
+        "; Keys marked [runtime] can also be changed with CONFIG SET, or by editing this\n"
+        "; file and sending SIGHUP (systemctl reload percore).\n",
         ini_row);
 }

@@ -24,6 +24,11 @@ int config_fail(char *err, size_t errlen, const char *fmt, ...)
  * are Redis's CONFIG SET reasons. 0 or -1 with err filled. Any thread. */
 int config_parse_value(const config_opt_t *o, const char *v, size_t len, cval_t *out, char *err,
                        size_t errlen);
+/* The same for a value set over base (a parsed value of o; NULL: the running
+ * one): client-output-buffer-limit names only the classes it changes and
+ * takes the others from base. A reload's values build on one another. */
+int config_parse_over(const config_opt_t *o, const cval_t *base, const char *v, size_t len,
+                      cval_t *out, char *err, size_t errlen);
 
 /* Store a parsed value for option id, taking v->s. Any thread. */
 void config_put_value(int id, cval_t *v);
@@ -34,11 +39,19 @@ void config_cval_free(cval_t *v);
 /* A memory size as redis.conf writes it (1024, 1k, 1kb, 1m, 1mb, 1g, 1gb). */
 int config_parse_mem(const char *p, size_t len, long long *out);
 
-/* client-output-buffer-limit (config_obl.c): parse a value, merged with the
- * current limits, into its normalised string; store a normalised string's
- * numbers where config_obl_get reads them. */
-int config_parse_obl(const char *v, size_t len, cval_t *out, char *err, size_t errlen);
+/* client-output-buffer-limit (config_obl.c): parse a value, merged with base
+ * (a normalised string; NULL: the current limits), into its normalised
+ * string; store a normalised string's numbers where config_obl_get reads them. */
+int config_parse_obl(const char *v, size_t len, const char *base, cval_t *out, char *err,
+                     size_t errlen);
 void config_obl_store(const char *s);
+
+/* Reload (worker 0): make the running configuration want[] (one value per
+ * option, as defaults + file + overrides built it; the caller frees what is
+ * left in it). The runtime options that differ are applied together as by
+ * CONFIG SET, all or nothing (err then names the key); the others that differ
+ * are only logged, naming source, as needing a restart. 0 or -1. */
+int config_reload_values(cval_t *want, const char *source, char *err, size_t errlen);
 
 /* 1 when a[0..alen) equals the NUL-terminated lit, ignoring case. */
 static inline int config_name_eq(const char *a, size_t alen, const char *lit)

@@ -33,12 +33,31 @@ static int next_word(const char *v, size_t len, size_t *i, const char **w, size_
     return 1;
 }
 
-int config_parse_obl(const char *v, size_t len, cval_t *out, char *err, size_t errlen)
+/* Read a normalised value (config_parse_obl's: every class, in order) into
+ * lim; returns the classes read. */
+static int read_limits(const char *s, long long lim[OBL_NCLASSES][3])
+{
+    char cls[16];
+    long long h, so, se;
+    int c, n;
+    for (c = 0; c < OBL_NCLASSES && sscanf(s, "%15s %lld %lld %lld%n", cls, &h, &so, &se, &n) == 4;
+         c++, s += n) {
+        lim[c][0] = h;
+        lim[c][1] = so;
+        lim[c][2] = se;
+    }
+    return c;
+}
+
+int config_parse_obl(const char *v, size_t len, const char *base, cval_t *out, char *err,
+                     size_t errlen)
 {
     long long next[OBL_NCLASSES][3];
     for (int c = 0; c < OBL_NCLASSES; c++)
         for (int k = 0; k < 3; k++)
             next[c][k] = atomic_load_explicit(&limits[c][k], memory_order_relaxed);
+    if (base)
+        read_limits(base, next);
     const char *w[4];
     size_t wn[4], i = 0;
     int groups = 0;
@@ -83,14 +102,8 @@ int config_parse_obl(const char *v, size_t len, cval_t *out, char *err, size_t e
 
 void config_obl_store(const char *s)
 {
-    char cls[16];
-    long long h, so, se;
-    int n;
-    /* s is config_parse_obl's normalised form: every class, in order. */
-    for (int c = 0; c < OBL_NCLASSES && sscanf(s, "%15s %lld %lld %lld%n", cls, &h, &so, &se, &n) == 4;
-         c++, s += n) {
-        atomic_store_explicit(&limits[c][0], h, memory_order_relaxed);
-        atomic_store_explicit(&limits[c][1], so, memory_order_relaxed);
-        atomic_store_explicit(&limits[c][2], se, memory_order_relaxed);
-    }
+    long long lim[OBL_NCLASSES][3];
+    for (int c = 0, n = read_limits(s, lim); c < n; c++)
+        for (int k = 0; k < 3; k++)
+            atomic_store_explicit(&limits[c][k], lim[c][k], memory_order_relaxed);
 }

@@ -1,12 +1,15 @@
 /* percore-server [FILE] [--SECTION.KEY VALUE]... : the command line, the
- * configuration and the process (log, pidfile, run id); server.c wires the
- * modules. */
+ * configuration and the process (log, pidfile, run id, systemd's
+ * notifications, SIGHUP's reload); server.c wires the modules. */
 #include <fcntl.h>
+#include <inttypes.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <systemd/sd-daemon.h>
 
 #include "config.h"
 #include "fdlimit.h"
@@ -29,13 +32,18 @@
 
 static void usage(FILE *f)
 {
+    /* help2man turns this into percore-server(1): "  or:" lines are more
+     * usages, "  --opt  text" lines are options. */
     fprintf(f, "Usage: percore-server [/path/to/server.ini] [options]\n"
-               "       percore-server --port N        (short for --server.port N)\n"
-               "       percore-server --protected-mode no   (--security.protected-mode no)\n"
-               "       percore-server --test-config [file] [options]\n"
-               "       percore-server --print-ini     (a fully commented server.ini)\n"
-               "       percore-server --version | --help\n\n"
-               "Every key of server.ini can be given as --SECTION.KEY VALUE:\n\n");
+               "  or:  percore-server --test-config [/path/to/server.ini] [options]\n"
+               "  or:  percore-server --print-ini | --version | --help\n\n"
+               "  --test-config      check the file and options, print the first error, exit\n"
+               "  --print-ini        print a fully commented server.ini with every default\n"
+               "  --port N           short for --server.port N\n"
+               "  --protected-mode no  short for --security.protected-mode no\n"
+               "  --version          print the version and exit\n"
+               "  --help             print this help and exit\n\n"
+               "Every key of server.ini can be given as --SECTION.KEY VALUE.\n\n");
     config_print_help(f);
 }
 
@@ -62,10 +70,41 @@ static void make_run_id(void)
         snprintf(server.run_id + 2 * i, 3, "%02x", raw[i]);
 }
 
+/* The command line's --section.key values, as config_reload_file takes them. */
+static const char **overrides;
+
+/* To systemd (Type=notify); sd_notify does nothing when NOTIFY_SOCKET is
+ * unset, as outside systemd. */
+static void notify_ready(void)
+{
+    sd_notifyf(0, "READY=1\nSTATUS=ready: port %d, %d workers, policy %s",
+               config_get_int(CFG_PORT), config_get_int(CFG_THREADS), config_policy_name());
+}
+
+/* SIGHUP (worker 0): the file and the command line read again. MONOTONIC_USEC
+ * is what Type=notify-reload wants with RELOADING=1; Type=notify ignores it. */
+static void on_reload(void)
+{
+    char err[512];
+    sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%" PRIu64, mono_us());
+    if (config_reload_file(server.config_file[0] ? server.config_file : NULL, overrides, err,
+                           sizeof err) != 0)
+        log_warn("config reload failed, nothing changed: %s", err);
+    else
+        log_notice("config reload done");
+    notify_ready();
+}
+
+/* Shutdown has begun, on whatever thread asked for it. */
+static void on_stopping(void) { sd_notify(0, "STOPPING=1\nSTATUS=shutting down"); }
+
+static const server_events_t events = {.reload = on_reload, .stopping = on_stopping};
+
 int main(int argc, char **argv)
 {
     char err[512];
-    int test_only = 0;
+    int test_only = 0, noverrides = 0;
+    overrides = xcalloc((size_t)argc + 1, sizeof *overrides);
     config_defaults();
     int i = 1;
     if (i < argc && argv[i][0] != '-') {
@@ -114,6 +153,8 @@ int main(int argc, char **argv)
             fprintf(stderr, "percore-server: %s\n", err);
             return 1;
         }
+        overrides[noverrides++] = key;
+        overrides[noverrides++] = argv[i];
     }
     if (config_finalize(allowed_cpus(), err, sizeof err) != 0) {
         fprintf(stderr, "percore-server: %s\n", err);
@@ -132,11 +173,9 @@ int main(int argc, char **argv)
     server.allocator = ALLOCATOR;
 
     int threads = config_get_int(CFG_THREADS), parts = config_get_int(CFG_PARTITIONS);
-    atomic_store_explicit(&cfg.maxclients,
-                          fdlimit_setup(worker_fd_reserve(threads, cfg.bind),
-                                        config_get_int(CFG_MAXCLIENTS)),
-                          memory_order_relaxed);
-    if (server_setup(threads, config_get_int(CFG_PIN_THREADS)) != 0)
+    config_resolve(CFG_MAXCLIENTS, fdlimit_setup(worker_fd_reserve(threads, cfg.bind),
+                                                 config_get_int(CFG_MAXCLIENTS)));
+    if (server_setup(threads, config_get_int(CFG_PIN_THREADS), &events) != 0)
         log_fatal("cannot start %d workers with the %s scheduler", threads,
                   config_policy_name());
     if (worker_listen(cfg.bind, config_get_int(CFG_PORT), config_get_int(CFG_TCP_BACKLOG), err,
@@ -154,6 +193,7 @@ int main(int argc, char **argv)
     log_notice("percore %s (Redis API %s) ready: port %d, %d workers, %d partitions, policy %s",
                PERCORE_VERSION, REDIS_API_VERSION, config_get_int(CFG_PORT), threads, parts,
                config_policy_name());
+    notify_ready();
     worker_run();
     log_notice("percore is now ready to exit, bye bye...");
     if (cfg.pidfile && *cfg.pidfile)
@@ -161,5 +201,6 @@ int main(int argc, char **argv)
     server_teardown();
     config_teardown();
     log_teardown();
+    free(overrides);
     return 0;
 }

@@ -1,6 +1,7 @@
 /* server — the modules wired in dependency order, with the callbacks through
- * which the lower ones reach the higher (the event loop's hooks, CONFIG SET's
- * and CONFIG RESETSTAT's): what main.c starts, and what the in-process fuzz
+ * which the lower ones reach the higher (the event loop's hooks, of which
+ * reload and stopping go on to main.c's server_events_t, CONFIG SET's and
+ * CONFIG RESETSTAT's): what main.c starts, and what the in-process fuzz
  * harness (tests/fuzz/fuzz_dispatch.c) starts the same way. The top layer. */
 #include "server.h"
 
@@ -20,6 +21,21 @@ static void worker_cron(int worker, uint64_t now)
     client_cron(worker, now);
 }
 
+/* The process's callbacks (main.c), NULL when it has none. */
+static const server_events_t *events;
+
+static void worker_reload(void)
+{
+    if (events && events->reload)
+        events->reload();
+}
+
+static void worker_stopping(void)
+{
+    if (events && events->stopping)
+        events->stopping();
+}
+
 /* What the event loop calls up into (worker.h). */
 static const worker_hooks_t worker_hooks = {
     .accept = client_accept,
@@ -29,6 +45,8 @@ static const worker_hooks_t worker_hooks = {
     .poll = sched_poll,
     .start = sched_worker_start,
     .stop = client_close_all,
+    .reload = worker_reload,
+    .stopping = worker_stopping,
 };
 
 /* CONFIG RESETSTAT: the counters of the layers above the commands. */
@@ -47,8 +65,9 @@ static void apply_config(int id)
                             config_get_int(CFG_MAXMEMORY_SAMPLES));
 }
 
-int server_setup(int threads, int pin)
+int server_setup(int threads, int pin, const server_events_t *ev)
 {
+    events = ev;
     int parts = config_get_int(CFG_PARTITIONS);
     store_setup(parts, config_get_int(CFG_DATABASES));
     apply_config(CFG_MAXMEMORY);

@@ -209,17 +209,43 @@ static void on_cron(struct ev_loop *loop, ev_timer *t, int revents)
     ev_timer_again(loop, t);
 }
 
+/* Worker 0's signals. A reload does only what a CONFIG SET on another worker
+ * may do at any moment, so it runs even inside worker_serve_busy. */
 static void on_signal(struct ev_loop *loop, ev_signal *s, int revents)
 {
+    if (s->signum == SIGHUP) {
+        log_notice("received SIGHUP, reloading the configuration");
+        worker_hook.reload();
+        return;
+    }
     log_notice("received %s, scheduling shutdown", s->signum == SIGTERM ? "SIGTERM" : "SIGINT");
     worker_request_shutdown();
+}
+
+/* libev installs the handlers at start and puts SIG_DFL back at stop. */
+static void signals_start(worker_t *w0)
+{
+    ev_signal_init(&w0->sigterm, on_signal, SIGTERM);
+    ev_signal_init(&w0->sigint, on_signal, SIGINT);
+    ev_signal_init(&w0->sighup, on_signal, SIGHUP);
+    ev_signal_start(w0->loop, &w0->sigterm);
+    ev_signal_start(w0->loop, &w0->sigint);
+    ev_signal_start(w0->loop, &w0->sighup);
+}
+
+static void signals_stop(worker_t *w0)
+{
+    ev_signal_stop(w0->loop, &w0->sigterm);
+    ev_signal_stop(w0->loop, &w0->sigint);
+    ev_signal_stop(w0->loop, &w0->sighup);
 }
 
 void worker_wake(int id) { ev_async_send(workers[id].loop, &workers[id].wake); }
 
 void worker_request_shutdown(void)
 {
-    atomic_store(&shutting_down, 1);
+    if (atomic_exchange(&shutting_down, 1) == 0)
+        worker_hook.stopping();
     for (int i = 0; i < nworkers; i++)
         ev_async_send(workers[i].loop, &workers[i].wake);
 }
@@ -304,6 +330,9 @@ int worker_setup(int n, size_t ring_size, int pin, const worker_hooks_t *hooks)
         ev_timer_again(w->loop, &w->cron);
         w->now_ms = now_ms();
     }
+    /* Now rather than in worker_run: main tells systemd it is ready (which
+     * may send SIGHUP at once) before the loops run. */
+    signals_start(&workers[0]);
     return 0;
 }
 
@@ -331,6 +360,9 @@ static void drop_msg(xmsg_t *m)
 
 void worker_teardown(void)
 {
+    /* Before the watchers are freed: libev keeps a list per signal. */
+    if (nworkers)
+        signals_stop(&workers[0]);
     for (int i = 0; i < nworkers; i++) {
         worker_t *w = &workers[i];
         worker_net_close(w);
@@ -401,16 +433,13 @@ static void *worker_main(void *arg)
 int worker_run(void)
 {
     worker_t *w0 = &workers[0];
-    ev_signal_init(&w0->sigterm, on_signal, SIGTERM);
-    ev_signal_init(&w0->sigint, on_signal, SIGINT);
-    ev_signal_start(w0->loop, &w0->sigterm);
-    ev_signal_start(w0->loop, &w0->sigint);
     signal(SIGPIPE, SIG_IGN);
     /* Other workers must not take the signals libev routes to worker 0. */
     sigset_t block, old;
     sigemptyset(&block);
     sigaddset(&block, SIGTERM);
     sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &block, &old);
     for (int i = 1; i < nworkers; i++)
         if (pthread_create(&workers[i].thread, NULL, worker_main, &workers[i]) != 0)

@@ -43,8 +43,8 @@ typedef struct worker_stats {
 #undef X
 } worker_stats_t;
 
-/* What the loop calls up into; every hook runs on the worker's own thread
- * and all must be set. */
+/* What the loop calls up into; all must be set. Every hook runs on the
+ * worker's own thread, except `stopping` (see there). */
 typedef struct worker_hooks {
     /* A connection accepted by worker's listener (non-blocking, TCP_NODELAY):
      * the hook owns fd from now on. */
@@ -61,6 +61,14 @@ typedef struct worker_hooks {
      * the worker's connections). */
     void (*start)(int worker);
     void (*stop)(int worker);
+    /* SIGHUP arrived: reload the configuration (worker 0's thread, while the
+     * other workers run). */
+    void (*reload)(void);
+    /* Shutdown has begun: called once per worker_setup, by the first
+     * worker_request_shutdown, on whatever thread asked (a worker, worker 0
+     * for SIGTERM/SIGINT, or a thread outside the workers), before the loops
+     * are woken to stop. */
+    void (*stopping)(void);
 } worker_hooks_t;
 
 /* Create n workers (threads are started by worker_run); hooks is copied. */
@@ -72,9 +80,12 @@ int worker_listen(const char *bind, int port, int backlog, char *err, size_t err
 /* Descriptors n workers listening on each address of `bind` hold besides
  * their clients' (fdlimit's reserve). */
 int worker_fd_reserve(int n, const char *bind);
-/* Run all loops; returns after a shutdown request once every thread ended. */
+/* Run all loops; returns after a shutdown request once every thread ended.
+ * Worker 0 takes SIGTERM and SIGINT (shutdown) and SIGHUP (the reload hook),
+ * from worker_setup on: one that arrives before worker_run waits for it. */
 int worker_run(void);
-/* From any thread or a signal handler's deferred context. */
+/* From any thread or a signal handler's deferred context; the first call
+ * runs the stopping hook. */
 void worker_request_shutdown(void);
 int worker_shutting_down(void);
 

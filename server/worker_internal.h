@@ -25,7 +25,7 @@ typedef struct worker {
     ev_async wake;
     ev_prepare prepare;
     ev_timer cron;
-    ev_signal sigterm, sigint;
+    ev_signal sigterm, sigint, sighup; /* worker 0's */
     ev_io listen_io[MAX_LISTENERS];
     int nlisten;
     ev_timer accept_pause; /* listeners stopped after accept() ran out of fds */

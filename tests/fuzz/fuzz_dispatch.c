@@ -158,7 +158,7 @@ static void *server_main(void *arg)
 static void server_start(void)
 {
     char err[512], port[16];
-    if (server_setup(nthreads, 0) != 0)
+    if (server_setup(nthreads, 0, NULL) != 0)
         fuzz_fail("setup: workers or scheduler");
     for (int tries = 0;; tries++) {
         server_port = free_port();

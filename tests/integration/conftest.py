@@ -219,6 +219,16 @@ def server(request, tmp_path_factory):
         pytest.fail("\n".join(problems), pytrace=False)
 
 
+def stop_all(servers):
+    """The end of a fixture that starts servers: stop each, then fail the test
+    with every problem found (exit status, sanitizer reports)."""
+    problems = []
+    for srv in servers:
+        problems += srv.stop()
+    if problems:
+        pytest.fail("\n".join(problems), pytrace=False)
+
+
 @pytest.fixture
 def server_factory(request, tmp_path_factory):
     """Start extra, private servers (same target/params as `server` where known).
@@ -231,11 +241,7 @@ def server_factory(request, tmp_path_factory):
         return srv
 
     yield make
-    problems = []
-    for srv in started:
-        problems += srv.stop()
-    if problems:
-        pytest.fail("\n".join(problems), pytrace=False)
+    stop_all(started)
 
 
 # --------------------------------------------------------------------------- clients

@@ -29,7 +29,7 @@ import time
 import pytest
 
 from conftest import (ALL_POLICIES, LATENCY_SCALE, OK, TARGET, Err, RawClient, Server, Status, parse_info,
-                      percore_bin, wait_for)
+                      percore_bin, stop_all, wait_for)
 
 pytestmark = pytest.mark.percore_only
 
@@ -100,11 +100,7 @@ def start(tmp_path_factory):
         return srv.start()
 
     yield f
-    problems = []
-    for srv in started:
-        problems += srv.stop()
-    if problems:
-        pytest.fail("\n".join(problems), pytrace=False)
+    stop_all(started)
 
 
 def config_get(c, key):
