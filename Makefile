@@ -5,7 +5,7 @@ JOBS ?= $(shell nproc)
 PYTHON ?= /usr/bin/python3
 PYTEST = $(PYTHON) -m pytest -q -p no:cacheprovider
 
-.PHONY: all deps build run test test-unit test-integration test-compat test-asan test-tsan fuzz bench clean
+.PHONY: all deps build run test test-unit test-integration test-compat test-asan test-tsan fuzz bench deb test-deb clean
 
 all: build
 
@@ -71,5 +71,21 @@ fuzz: deps
 bench: build
 	@summary=$$(bench/run --quick $(BENCH_ARGS)) && bench/update-readme "$$(dirname "$$summary")"
 
+# The Debian package (packaging/debian): the tracked tree copied to build-deb/
+# with packaging/debian as debian/, built there by dpkg-buildpackage; the .deb
+# files land in build-deb/. test-deb builds it, installs it, runs the service
+# as its unit says and purges it (tests/packaging/test-deb.sh; needs root).
+DEB_SRC = build-deb/percore
+deb: deps
+	@rm -rf build-deb && mkdir -p $(DEB_SRC)
+	@git ls-files -co --exclude-standard -z | xargs -0 cp -a --parents -t $(DEB_SRC)
+	@cp -a packaging/debian $(DEB_SRC)/debian
+	cd $(DEB_SRC) && DEB_BUILD_OPTIONS="parallel=$(JOBS) $(DEB_BUILD_OPTIONS)" \
+		dpkg-buildpackage -b -us -uc
+	@ls build-deb/*.deb
+
+test-deb: deb
+	$(if $(filter 0,$(shell id -u)),,sudo) bash tests/packaging/test-deb.sh build-deb
+
 clean:
-	rm -rf build build-asan build-tsan build-fuzz
+	rm -rf build build-asan build-tsan build-fuzz build-deb

@@ -11,6 +11,7 @@ PKGS=(
   python3 python3-pytest python3-redis
   gnuplot-nox
   tcl dpkg-dev
+  debhelper help2man lintian systemd logrotate
   iproute2
 )
 missing=()

@@ -42,6 +42,7 @@
     X("list-len", "N", "elements per list; LRANGE reads them all [1000]")                          \
     X("lua-loops", "N", "iterations of the LUA heavy script [100000]")                             \
     X("quiet", NULL, "no human summary")                                                           \
+    X("version", NULL, "print the version and exit")                                               \
     X("help", NULL, "this help")
 /* clang-format on */
 
@@ -354,6 +355,10 @@ int opts_parse(struct opts *o, int argc, char **argv)
             break;
         if (c == 'h' || (idx >= 0 && strcmp(long_opts[idx].name, "help") == 0)) {
             usage(stdout);
+            return 1;
+        }
+        if (idx >= 0 && strcmp(long_opts[idx].name, "version") == 0) {
+            printf("percore-bench %s\n", PERCORE_VERSION);
             return 1;
         }
         if (c == '?' || idx < 0) {
