@@ -20,7 +20,7 @@ static list_t *L(const obj_t *o)
     return o->v.ptr;
 }
 
-/* LEFT / RIGHT (LMOVE, LMPOP): 0 or -1 when neither. */
+/* LEFT / RIGHT (LMOVE): 0 or -1 when neither. */
 static int parse_where(sv_t s, int *where)
 {
     if (sv_eq_ci(s, "left"))
@@ -443,73 +443,24 @@ static void rpoplpush_command(cmd_ctx_t *c)
     lmove_generic(c, LIST_TAIL, LIST_HEAD);
 }
 
-/* LMPOP's numkeys is valid when it is >= 1 and leaves room for the direction
- * after the keys. The same test decides keys_fn's -1, so the handler replies
- * these errors without having touched a key. */
-static int lmpop_numkeys(int argc, const sv_t *argv, long long *numkeys)
-{
-    return str_to_ll(argv[1].p, argv[1].len, numkeys) == 0 && *numkeys >= 1 &&
-                   *numkeys < argc - 2
-               ? 0
-               : -1;
-}
-
-static int lmpop_keys(int argc, const sv_t *argv, int *first, int *last, int *step)
-{
-    long long numkeys;
-
-    if (lmpop_numkeys(argc, argv, &numkeys) != 0)
-        return -1;
-    *first = 2;
-    *last = 1 + (int)numkeys;
-    *step = 1;
-    return 0;
-}
-
 /* LMPOP numkeys key [key ...] <LEFT | RIGHT> [COUNT count] */
 static void lmpop_command(cmd_ctx_t *c)
 {
-    long long numkeys, count = -1;
-    int where;
+    long long numkeys, count;
+    int right;
+    sv_t key;
+    obj_t *o;
 
-    if (str_to_ll(c->argv[1].p, c->argv[1].len, &numkeys) != 0 || numkeys < 1) {
-        reply_error(c->r, "ERR numkeys should be greater than 0");
+    if (mpop_parse(c, "left", "right", &numkeys, &right, &count) != 0 ||
+        mpop_first(c, numkeys, OBJ_LIST, &key, &o) != 0)
+        return;
+    if (!o) {
+        reply_null_array(c->r);
         return;
     }
-    if (lmpop_numkeys(c->argc, c->argv, &numkeys) != 0 ||
-        parse_where(c->argv[2 + numkeys], &where) != 0) {
-        reply_error(c->r, ERR_SYNTAX);
-        return;
-    }
-    for (int j = 3 + (int)numkeys; j < c->argc; j++) {
-        if (count == -1 && arg_is(c, j, "count") && j + 1 < c->argc) {
-            j++;
-            if (arg_ll(c, j, &count, "ERR count should be greater than 0") != 0)
-                return;
-            if (count < 1) {
-                reply_error(c->r, "ERR count should be greater than 0");
-                return;
-            }
-        } else {
-            reply_error(c->r, ERR_SYNTAX);
-            return;
-        }
-    }
-    if (count == -1)
-        count = 1;
-    for (int k = 0; k < numkeys; k++) {
-        sv_t key = c->argv[2 + k];
-        obj_t *o;
-        if (t_lookup(c, key, OBJ_LIST, LOOKUP_WRITE, &o) != 0)
-            return;
-        if (!o)
-            continue;
-        reply_array(c->r, 2);
-        reply_bulk(c->r, key.p, key.len);
-        pop_and_reply(c, key, o, where, count, 1);
-        return;
-    }
-    reply_null_array(c->r);
+    reply_array(c->r, 2);
+    reply_bulk(c->r, key.p, key.len);
+    pop_and_reply(c, key, o, right ? LIST_TAIL : LIST_HEAD, count, 1);
 }
 
 const command_t cmds_list[] = {
@@ -549,6 +500,6 @@ const command_t cmds_list[] = {
     CMD_ROW("lmove", lmove_command, 5, CMD_WRITE | CMD_DENYOOM, 1, 2, 1, "@write @list @slow",
         "list", "6.2.0", "Pop an element from a list, push it to another list and return it"),
     CMD_ROW("lmpop", lmpop_command, -4, CMD_WRITE | CMD_MOVABLEKEYS, 0, 0, 0, "@write @list @slow",
-        "list", "7.0.0", "Pop elements from a list", .keys_fn = lmpop_keys),
+        "list", "7.0.0", "Pop elements from a list", .keys_fn = mpop_keys),
     {0},
 };

@@ -47,6 +47,79 @@ int pop_count_generic(cmd_ctx_t *c, long long *count)
     return 0;
 }
 
+/* ---- LMPOP ZMPOP -------------------------------------------------------------- */
+
+/* numkeys from argument 1 when it is >= 1 and at most the arguments after
+ * it (room for the end word too: room = 1); otherwise -1. */
+static int mpop_numkeys(int argc, const sv_t *argv, int room, long long *numkeys)
+{
+    return str_to_ll(argv[1].p, argv[1].len, numkeys) == 0 && *numkeys >= 1 &&
+                   *numkeys <= argc - 2 - room
+               ? 0
+               : -1;
+}
+
+/* As Redis's key finder, this takes numkeys keys whenever that many
+ * arguments follow (COMMAND GETKEYS ZMPOP 3 a b min: a, b, min); the
+ * handler then replies its syntax error. */
+int mpop_keys(int argc, const sv_t *argv, int *first, int *last, int *step)
+{
+    long long numkeys;
+
+    if (mpop_numkeys(argc, argv, 0, &numkeys) != 0)
+        return -1;
+    *first = 2;
+    *last = 1 + (int)numkeys;
+    *step = 1;
+    return 0;
+}
+
+int mpop_parse(cmd_ctx_t *c, const char *end0, const char *end1, long long *numkeys, int *end,
+               long long *count)
+{
+    if (str_to_ll(c->argv[1].p, c->argv[1].len, numkeys) != 0 || *numkeys < 1) {
+        reply_error(c->r, "ERR numkeys should be greater than 0");
+        return -1;
+    }
+    sv_t word = c->argv[2 + (*numkeys < c->argc - 2 ? *numkeys : 0)];
+    if (mpop_numkeys(c->argc, c->argv, 1, numkeys) != 0 ||
+        !(sv_eq_ci(word, end0) || sv_eq_ci(word, end1))) {
+        reply_error(c->r, ERR_SYNTAX);
+        return -1;
+    }
+    *end = sv_eq_ci(word, end1);
+    *count = -1;
+    for (int j = 3 + (int)*numkeys; j < c->argc; j++) {
+        if (*count != -1 || !arg_is(c, j, "count") || j + 1 >= c->argc) {
+            reply_error(c->r, ERR_SYNTAX);
+            return -1;
+        }
+        j++;
+        if (arg_ll(c, j, count, "ERR count should be greater than 0") != 0)
+            return -1;
+        if (*count < 1) {
+            reply_error(c->r, "ERR count should be greater than 0");
+            return -1;
+        }
+    }
+    if (*count == -1)
+        *count = 1;
+    return 0;
+}
+
+int mpop_first(cmd_ctx_t *c, long long numkeys, int type, sv_t *key, obj_t **o)
+{
+    *o = NULL;
+    for (int k = 0; k < numkeys; k++) {
+        *key = c->argv[2 + k];
+        if (t_lookup(c, *key, type, LOOKUP_WRITE, o) != 0)
+            return -1;
+        if (*o)
+            return 0;
+    }
+    return 0;
+}
+
 /* ---- HRANDFIELD SRANDMEMBER ZRANDMEMBER -------------------------------------- */
 
 /* [count [with_opt]], checked in Redis 7.0's order: SRANDMEMBER's extra

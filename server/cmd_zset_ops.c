@@ -1,5 +1,5 @@
 /* cmd_zset_ops — the sorted set commands that take members out or combine
- * sets: ZPOPMIN/ZPOPMAX, ZRANDMEMBER, ZSCAN, and the ZUNION/ZINTER/ZDIFF
+ * sets: ZPOPMIN/ZPOPMAX/ZMPOP, ZRANDMEMBER, ZSCAN, and the ZUNION/ZINTER/ZDIFF
  * family with its STORE forms and ZINTERCARD (one zsetop_generic). Their rows
  * are in cmd_zset.c's table.
  *
@@ -41,15 +41,41 @@ static zset_t *Z(const obj_t *o)
     return o->v.ptr;
 }
 
-/* ---- ZPOPMIN ZPOPMAX ------------------------------------------------------------ */
+/* ---- ZPOPMIN ZPOPMAX ZMPOP ------------------------------------------------------------ */
 
-/* Shared by ZPOPMIN and ZPOPMAX. Without a count the reply is one flat
- * [member, score] (empty when the key is missing); with one, a list of
- * scored elements. */
+/* How a pop replies its elements: ZPOPMIN/ZPOPMAX without a count as one
+ * flat [member, score], with one as a list of scored elements (flat in
+ * RESP2), ZMPOP as a list of [member, score] pairs in both protocols. */
+enum { ZPOP_ONE, ZPOP_LIST, ZPOP_PAIRS };
+
+/* Pop up to count elements of o (key's sorted set) from the low or high end
+ * and reply them in style. */
+static void zpop_reply(cmd_ctx_t *c, sv_t key, obj_t *o, int max, long long count, int style)
+{
+    zset_t *z = Z(o);
+    size_t before = obj_mem(o);
+    size_t n = (unsigned long long)count < zset_len(z) ? (size_t)count : zset_len(z);
+    if (style == ZPOP_LIST)
+        zreply_header(c, (long)n, 1);
+    else
+        reply_array(c->r, style == ZPOP_ONE ? 2 : (long)n);
+    for (size_t i = 0; i < n; i++) {
+        znode_t *x = max ? z->tail : zset_first(z);
+        if (style == ZPOP_PAIRS)
+            reply_array(c->r, 2);
+        zreply_elem(c, zn_member(x), x->score, style == ZPOP_LIST);
+        if (style != ZPOP_LIST)
+            reply_double(c->r, x->score);
+        zset_delete(z, x);
+    }
+    c->dirty += n;
+    db_modified(c, key, o, before);
+}
+
+/* Shared by ZPOPMIN and ZPOPMAX: an empty array when the key is missing. */
 static void zpop_generic(cmd_ctx_t *c, int max)
 {
     long long count = 1;
-    int has_count = c->argc == 3;
     obj_t *o;
 
     if (pop_count_generic(c, &count) != 0)
@@ -60,22 +86,28 @@ static void zpop_generic(cmd_ctx_t *c, int max)
         reply_array(c->r, 0);
         return;
     }
-    zset_t *z = Z(o);
-    size_t before = obj_mem(o);
-    size_t n = (unsigned long long)count < zset_len(z) ? (size_t)count : zset_len(z);
-    if (has_count)
-        zreply_header(c, (long)n, 1);
-    else
-        reply_array(c->r, 2);
-    for (size_t i = 0; i < n; i++) {
-        znode_t *x = max ? z->tail : zset_first(z);
-        zreply_elem(c, zn_member(x), x->score, has_count);
-        if (!has_count)
-            reply_double(c->r, x->score);
-        zset_delete(z, x);
+    zpop_reply(c, c->argv[1], o, max, count, c->argc == 3 ? ZPOP_LIST : ZPOP_ONE);
+}
+
+/* ZMPOP numkeys key [key ...] <MIN | MAX> [COUNT count]: [key, elements]
+ * from the first key that holds a sorted set, or a null array. */
+void zmpop_command(cmd_ctx_t *c)
+{
+    long long numkeys, count;
+    int max;
+    sv_t key;
+    obj_t *o;
+
+    if (mpop_parse(c, "min", "max", &numkeys, &max, &count) != 0 ||
+        mpop_first(c, numkeys, OBJ_ZSET, &key, &o) != 0)
+        return;
+    if (!o) {
+        reply_null_array(c->r);
+        return;
     }
-    c->dirty += n;
-    db_modified(c, c->argv[1], o, before);
+    reply_array(c->r, 2);
+    reply_bulk(c->r, key.p, key.len);
+    zpop_reply(c, key, o, max, count, ZPOP_PAIRS);
 }
 
 /* ZPOPMIN key [count] */

@@ -304,6 +304,65 @@ def test_zpop(c):
     assert c.cmd("ZPOPMIN", "z", "1", "2") == SYNTAX
 
 
+def test_zmpop(c):
+    c.cmd("ZADD", "b", "1", "x", "2", "y", "3", "z")
+    assert c.cmd("ZMPOP", "2", "a", "b", "MIN") == [b"b", [[b"x", b"1"]]]
+    assert c.cmd("ZMPOP", "2", "a", "b", "max", "count", "5") == [b"b", [[b"z", b"3"],
+                                                                         [b"y", b"2"]]]
+    assert c.cmd("EXISTS", "b") == 0
+    assert c.cmd("ZMPOP", "2", "a", "b", "MIN") is None
+    c.cmd("ZADD", "a", "-1.5", "m")
+    assert c.cmd("ZMPOP", "1", "a", "min", "COUNT", "1") == [b"a", [[b"m", b"-1.5"]]]
+    assert c.cmd("ZMPOP", "0", "a", "MIN") == Err("ERR numkeys should be greater than 0")
+    assert c.cmd("ZMPOP", "-1", "a", "MIN") == Err("ERR numkeys should be greater than 0")
+    assert c.cmd("ZMPOP", "x", "a", "MIN") == Err("ERR numkeys should be greater than 0")
+    assert c.cmd("ZMPOP", "2", "a", "MIN") == SYNTAX
+    assert c.cmd("ZMPOP", "9223372036854775807", "a", "MIN") == SYNTAX
+    assert c.cmd("ZMPOP", "1", "a", "MIDDLE") == SYNTAX
+    assert c.cmd("ZMPOP", "1", "a", "MIN", "COUNT", "0") == Err(
+        "ERR count should be greater than 0")
+    assert c.cmd("ZMPOP", "1", "a", "MIN", "COUNT", "x") == Err(
+        "ERR count should be greater than 0")
+    assert c.cmd("ZMPOP", "1", "a", "MIN", "COUNT") == SYNTAX
+    assert c.cmd("ZMPOP", "1", "a", "MIN", "COUNT", "1", "COUNT", "1") == SYNTAX
+    assert c.cmd("ZMPOP", "1", "a", "MIN", "LIMIT") == SYNTAX
+    assert c.cmd("ZMPOP", "1", "a") == arity("zmpop")
+    # The keys are read in order: a wrong type before a sorted set is an error,
+    # one after it is never looked at.
+    c.cmd("SET", "s", "v")
+    c.cmd("ZADD", "z", "1", "m")
+    assert c.cmd("ZMPOP", "3", "missing", "s", "z", "MIN") == WRONGTYPE
+    assert c.cmd("ZMPOP", "2", "z", "s", "MIN") == [b"z", [[b"m", b"1"]]]
+    assert c.cmd("COMMAND", "GETKEYS", "ZMPOP", "2", "a", "b", "MIN") == [b"a", b"b"]
+    # Redis's key finder takes numkeys arguments when there are that many.
+    assert c.cmd("COMMAND", "GETKEYS", "ZMPOP", "3", "a", "b", "MIN") == [b"a", b"b", b"MIN"]
+    assert c.cmd("COMMAND", "GETKEYS", "ZMPOP", "4", "a", "b", "MIN") == Err(
+        "ERR Invalid arguments specified for command")
+
+
+def test_zmpop_resp3_and_null(c):
+    c.send(b"*4\r\n$5\r\nZMPOP\r\n$1\r\n1\r\n$1\r\nq\r\n$3\r\nMIN\r\n")
+    assert c.read_line() == b"*-1"
+    c.cmd("HELLO", "3")
+    c.send(b"*4\r\n$5\r\nZMPOP\r\n$1\r\n1\r\n$1\r\nq\r\n$3\r\nMIN\r\n")
+    assert c.read_line() == b"_"
+    c.cmd("ZADD", "z", "1", "a", "2.5", "b")
+    assert c.cmd("ZMPOP", "1", "z", "MAX", "COUNT", "2") == [
+        b"z", [[b"b", Double("2.5")], [b"a", Double("1")]]]
+
+
+def test_zmpop_keys_across_partitions(r):
+    # Keys in different slots, so (in percore) usually different partitions:
+    # the pop takes from the first non-empty one and leaves the others.
+    keys = ["zk%d" % i for i in range(12)]
+    for i, k in enumerate(keys[6:]):
+        r.zadd(k, {"m%d" % i: i})
+    for i, k in enumerate(keys[6:]):
+        assert r.zmpop(len(keys), keys, min=True) == [k, [["m%d" % i, str(i)]]]
+    assert r.zmpop(len(keys), keys, max=True) is None
+    assert r.exists(*keys) == 0
+
+
 def test_zrandmember(c, r):
     assert c.cmd("ZRANDMEMBER", "missing") is None
     assert c.cmd("ZRANDMEMBER", "missing", "2") == []
