@@ -1,5 +1,6 @@
 /* INFO [section ...]: every figure is summed from per-worker and
- * per-partition counters at the moment INFO asks; nothing is sampled. At the
+ * per-partition counters at the moment INFO asks, except the instantaneous_*
+ * rates, which worker 0's cron samples (info_cron). At the
  * top of the layers with main.c (README.md, Layout): it reads every module's
  * counters, so no module below has to know the others. Also the process-wide
  * facts main.c sets (server.h). */
@@ -52,6 +53,44 @@ static const void *command_of(int w) { return command_worker_stats(w); }
 #define SUM_CLIENT(field) sum_stat(client_of, offsetof(client_stats_t, field))
 #define SUM_COMMAND(field) sum_stat(command_of, offsetof(cmd_worker_stats_t, field))
 
+/* ---- instantaneous rates ------------------------------------------------ */
+
+/* What info_cron samples: commands processed, bytes read, bytes written. */
+enum { RATE_OPS, RATE_IN, RATE_OUT, NRATES };
+#define RATE_SAMPLES 16      /* the rates span the last 16 intervals, as Redis's */
+#define RATE_INTERVAL_MS 100
+
+/* Per second, over the sampled window: written by worker 0, read by INFO on
+ * any worker. */
+static _Atomic uint64_t rates[NRATES];
+
+static struct {
+    uint64_t ms, v[NRATES];
+} samples[RATE_SAMPLES]; /* worker 0's alone */
+static unsigned nsamples, next_sample;
+
+void info_cron(int worker, uint64_t now)
+{
+    if (worker != 0)
+        return;
+    unsigned last = (next_sample + RATE_SAMPLES - 1) % RATE_SAMPLES;
+    if (nsamples && now < samples[last].ms + RATE_INTERVAL_MS)
+        return;
+    samples[next_sample].ms = now;
+    samples[next_sample].v[RATE_OPS] = SUM_COMMAND(commands_processed);
+    samples[next_sample].v[RATE_IN] = SUM_CLIENT(net_input_bytes);
+    samples[next_sample].v[RATE_OUT] = SUM_CLIENT(net_output_bytes);
+    unsigned oldest = nsamples < RATE_SAMPLES ? 0 : (next_sample + 1) % RATE_SAMPLES;
+    if (nsamples < RATE_SAMPLES)
+        nsamples++;
+    uint64_t span = now - samples[oldest].ms;
+    for (int k = 0; k < NRATES && span > 0; k++) {
+        uint64_t d = samples[next_sample].v[k] - samples[oldest].v[k];
+        atomic_store_explicit(&rates[k], d * 1000 / span, memory_order_relaxed);
+    }
+    next_sample = (next_sample + 1) % RATE_SAMPLES;
+}
+
 static void info_server(buf_t *o)
 {
     struct utsname u;
@@ -61,14 +100,15 @@ static void info_server(buf_t *o)
     buf_printf(o,
                "# Server\r\nredis_version:%s\r\npercore_version:%s\r\nredis_git_sha1:00000000\r\n"
                "redis_git_dirty:0\r\nredis_mode:standalone\r\nos:%s %s %s\r\narch_bits:%d\r\n"
-               "multiplexing_api:libev\r\ngcc_version:%d.%d.%d\r\nprocess_id:%d\r\n"
-               "run_id:%s\r\ntcp_port:%d\r\nserver_time_usec:%llu\r\nuptime_in_seconds:%llu\r\n"
+               "monotonic_clock:POSIX clock_gettime\r\nmultiplexing_api:libev\r\n"
+               "atomicvar_api:c11-builtin\r\ngcc_version:%d.%d.%d\r\nprocess_id:%d\r\n"
+               "process_supervised:%s\r\nrun_id:%s\r\ntcp_port:%d\r\nserver_time_usec:%llu\r\nuptime_in_seconds:%llu\r\n"
                "uptime_in_days:%llu\r\nhz:%d\r\nconfigured_hz:%d\r\nexecutable:%s\r\n"
                "config_file:%s\r\nio_threads_active:0\r\nworker_threads:%d\r\n"
                "scheduler_policy:%s\r\n\r\n",
                REDIS_API_VERSION, PERCORE_VERSION, u.sysname, u.release, u.machine,
                (int)(sizeof(void *) * 8), __GNUC__, __GNUC_MINOR__, __GNUC_PATCHLEVEL__,
-               (int)getpid(), server.run_id, config_get_int(CFG_PORT),
+               (int)getpid(), getenv("NOTIFY_SOCKET") ? "systemd" : "no", server.run_id, config_get_int(CFG_PORT),
                (unsigned long long)now_us(), (unsigned long long)up,
                (unsigned long long)(up / 86400), config_get_int(CFG_HZ), config_get_int(CFG_HZ),
                server.executable, server.config_file, worker_count(), sched_policy_name());
@@ -134,14 +174,19 @@ static void info_stats(buf_t *o)
     store_stats(&st);
     buf_printf(o,
                "# Stats\r\ntotal_connections_received:%llu\r\ntotal_commands_processed:%llu\r\n"
+               "instantaneous_ops_per_sec:%llu\r\n"
                "total_net_input_bytes:%llu\r\ntotal_net_output_bytes:%llu\r\n"
+               "instantaneous_input_kbps:%.2f\r\ninstantaneous_output_kbps:%.2f\r\n"
                "rejected_connections:%llu\r\nexpired_keys:%llu\r\nevicted_keys:%llu\r\n"
                "keyspace_hits:%llu\r\nkeyspace_misses:%llu\r\npubsub_channels:0\r\n"
                "pubsub_patterns:0\r\ntotal_error_replies:%llu\r\n\r\n",
                (unsigned long long)SUM_CLIENT(connections_received),
                (unsigned long long)SUM_COMMAND(commands_processed),
+               (unsigned long long)atomic_load_explicit(&rates[RATE_OPS], memory_order_relaxed),
                (unsigned long long)SUM_CLIENT(net_input_bytes),
                (unsigned long long)SUM_CLIENT(net_output_bytes),
+               (double)atomic_load_explicit(&rates[RATE_IN], memory_order_relaxed) / 1024.0,
+               (double)atomic_load_explicit(&rates[RATE_OUT], memory_order_relaxed) / 1024.0,
                (unsigned long long)SUM_CLIENT(rejected_connections),
                (unsigned long long)st.expired_keys, (unsigned long long)st.evicted_keys,
                (unsigned long long)st.keyspace_hits, (unsigned long long)st.keyspace_misses,
@@ -149,6 +194,30 @@ static void info_stats(buf_t *o)
     o->len -= 2;
     script_info_stats(o);
     buf_printf(o, "\r\n");
+}
+
+/* A standalone master with no replicas and no backlog, in Redis's fields
+ * (client libraries and exporters read role and connected_slaves). */
+static void info_replication(buf_t *o)
+{
+    buf_printf(o,
+               "# Replication\r\nrole:master\r\nconnected_slaves:0\r\n"
+               "master_failover_state:no-failover\r\nmaster_replid:%s\r\n"
+               "master_replid2:0000000000000000000000000000000000000000\r\n"
+               "master_repl_offset:0\r\nsecond_repl_offset:-1\r\nrepl_backlog_active:0\r\n"
+               "repl_backlog_size:0\r\nrepl_backlog_first_byte_offset:0\r\n"
+               "repl_backlog_histlen:0\r\n\r\n",
+               server.replid);
+}
+
+static void info_modules(buf_t *o)
+{
+    buf_printf(o, "# Modules\r\n\r\n");
+}
+
+static void info_cluster(buf_t *o)
+{
+    buf_printf(o, "# Cluster\r\ncluster_enabled:0\r\n\r\n");
 }
 
 static void info_cpu(buf_t *o)
@@ -242,11 +311,13 @@ static const struct {
     void (*fn)(buf_t *);
     int in_default;
 } sections[] = {
-    {"server", info_server, 1},       {"clients", info_clients, 1},
-    {"memory", info_memory, 1},       {"persistence", info_persistence, 1},
-    {"stats", info_stats, 1},         {"cpu", info_cpu, 1},
-    {"scheduler", info_scheduler, 1}, {"commandstats", info_commandstats, 0},
-    {"errorstats", info_errorstats, 1}, {"keyspace", info_keyspace, 1},
+    {"server", info_server, 1},         {"clients", info_clients, 1},
+    {"memory", info_memory, 1},         {"persistence", info_persistence, 1},
+    {"stats", info_stats, 1},           {"replication", info_replication, 1},
+    {"cpu", info_cpu, 1},               {"modules", info_modules, 1},  
+    {"scheduler", info_scheduler, 1},   {"commandstats", info_commandstats, 0},
+    {"errorstats", info_errorstats, 1}, {"cluster", info_cluster, 1},
+    {"keyspace", info_keyspace, 1},
 };
 #define NSECTIONS (sizeof sections / sizeof *sections)
 

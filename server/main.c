@@ -56,18 +56,21 @@ static int allowed_cpus(void)
     return n > 0 ? (int)n : 1;
 }
 
-static void make_run_id(void)
+/* 2 * n random hex digits and a NUL into out (run_id, replid). */
+static void random_hex(char *out, size_t n)
 {
-    unsigned char raw[20];
+    unsigned char raw[32];
+    if (n > sizeof raw)
+        n = sizeof raw;
     int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-    ssize_t got = fd >= 0 ? read(fd, raw, sizeof raw) : -1;
+    ssize_t got = fd >= 0 ? read(fd, raw, n) : -1;
     if (fd >= 0)
         close(fd);
-    if (got != (ssize_t)sizeof raw)
-        for (size_t i = 0; i < sizeof raw; i++)
+    if (got != (ssize_t)n)
+        for (size_t i = 0; i < n; i++)
             raw[i] = (unsigned char)(rand() ^ (int)getpid());
-    for (size_t i = 0; i < sizeof raw; i++)
-        snprintf(server.run_id + 2 * i, 3, "%02x", raw[i]);
+    for (size_t i = 0; i < n; i++)
+        snprintf(out + 2 * i, 3, "%02x", raw[i]);
 }
 
 /* The command line's --section.key values, as config_reload_file takes them. */
@@ -167,7 +170,8 @@ int main(int argc, char **argv)
 
     log_setup(config_get_int(CFG_LOGLEVEL), cfg.logfile);
     server.start_ms = now_ms();
-    make_run_id();
+    random_hex(server.run_id, 20);
+    random_hex(server.replid, 20);
     if (!realpath("/proc/self/exe", server.executable))
         snprintf(server.executable, sizeof server.executable, "%s", argv[0]);
     server.allocator = ALLOCATOR;

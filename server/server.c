@@ -14,11 +14,13 @@
 #include "store.h"
 #include "worker.h"
 
-/* The loop's cron: the scheduler's (expiry, rehashing), then the clients'. */
+/* The loop's cron: the scheduler's (expiry, rehashing), the clients', INFO's
+ * rate sampling. */
 static void worker_cron(int worker, uint64_t now)
 {
     sched_cron(worker, now);
     client_cron(worker, now);
+    info_cron(worker, now);
 }
 
 /* The process's callbacks (main.c), NULL when it has none. */

@@ -10,6 +10,7 @@
 typedef struct server_info {
     uint64_t start_ms;
     char run_id[41];
+    char replid[41]; /* INFO replication's master_replid: random, as Redis's */
     char config_file[PATH_MAX]; /* realpath() writes up to PATH_MAX bytes */
     char executable[PATH_MAX];
     const char *allocator;
@@ -31,6 +32,9 @@ typedef struct server_events {
  * copied) its callbacks. 0, or -1 when the workers or the scheduler could
  * not start. Then worker_listen and worker_run. */
 int server_setup(int threads, int pin, const server_events_t *events);
+/* INFO's instantaneous_* rates (info.c): worker 0's cron samples the
+ * counters every 100 ms. */
+void info_cron(int worker, uint64_t now_ms);
 /* After worker_run returned: every module down, in reverse order. */
 void server_teardown(void);
 

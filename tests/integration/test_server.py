@@ -31,7 +31,45 @@ def test_info_server(server, c):
     assert int(i["process_id"]) == server.proc.pid
     assert re.fullmatch(r"[0-9a-f]{40}", i["run_id"])
     assert int(i["uptime_in_seconds"]) >= 0
+    assert i["process_supervised"] == "no"  # no NOTIFY_SOCKET here
+    assert i["monotonic_clock"] and i["atomicvar_api"]
     assert info_sections(c.cmd("INFO", "server")) == ["server"]
+
+
+def test_info_replication_and_cluster(c):
+    # What client libraries and exporters read at connect (redis-py's test
+    # suite needs cluster_enabled; ioredis and redis_exporter read role).
+    i = info(c, "replication")
+    assert i["role"] == "master"
+    assert i["connected_slaves"] == "0"
+    assert i["master_failover_state"] == "no-failover"
+    assert re.fullmatch(r"[0-9a-f]{40}", i["master_replid"])
+    assert i["master_replid2"] == "0" * 40
+    assert i["master_repl_offset"] == "0" and i["second_repl_offset"] == "-1"
+    assert i["repl_backlog_active"] == "0"
+    assert info(c, "cluster") == {"cluster_enabled": "0"}
+    assert info_sections(c.cmd("INFO", "modules")) == ["modules"]
+    assert info(c, "server")["run_id"] != i["master_replid"]
+
+
+def test_info_instantaneous_rates(server, c):
+    # Sampled every 100 ms over the last 16 samples: busy for half a second,
+    # then the rates show the load; idle, they fall back to about nothing.
+    rc = RawClient(server.host, server.port)
+    sent, end = 0, time.monotonic() + 0.5
+    while time.monotonic() < end:
+        rc.send(b"*1\r\n$4\r\nPING\r\n" * 50)
+        for _ in range(50):
+            assert rc.read_line() == b"+PONG"
+        sent += 50
+    i = info(c, "stats")
+    assert 0 < int(i["instantaneous_ops_per_sec"]) <= 2 * sent
+    assert float(i["instantaneous_input_kbps"]) > 0
+    assert float(i["instantaneous_output_kbps"]) > 0
+    rc.close()
+    # (INFO itself counts: polled twice a second, the rate settles at 2-3)
+    assert wait_for(lambda: int(info(c, "stats")["instantaneous_ops_per_sec"]) <= 5,
+                    timeout=10, interval=0.5)
 
 
 def test_info_clients(server, c):
@@ -158,7 +196,8 @@ def test_info_commandstats(c):
 
 def test_info_default_and_all(c):
     default = info_sections(c.cmd("INFO"))
-    for s in ("server", "clients", "memory", "stats", "keyspace"):
+    for s in ("server", "clients", "memory", "persistence", "stats", "replication", "cpu",
+              "modules", "errorstats", "cluster", "keyspace"):
         assert s in default
     assert "commandstats" not in default
     everything = info_sections(c.cmd("INFO", "everything"))
