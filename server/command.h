@@ -144,6 +144,7 @@ extern const command_t cmds_list[];
 extern const command_t cmds_hash[];
 extern const command_t cmds_set[];
 extern const command_t cmds_zset[];
+extern const command_t cmds_bitmap[];
 
 /* Build the table from groups, a NULL-ended list of row arrays (the list in
  * all_commands.c): ids follow the list's order, then each array's. */

@@ -191,15 +191,9 @@ size_t db_string_append(cmd_ctx_t *c, sv_t key, const char *p, size_t n)
     return o->v.s.len;
 }
 
-size_t db_string_setrange(cmd_ctx_t *c, sv_t key, size_t off, const char *p, size_t n)
+char *db_string_grow(cmd_ctx_t *c, sv_t key, size_t minlen, size_t *len)
 {
     keyloc_t kl;
-    char tmp[24];
-    if (n == 0) {
-        /* Redis: nothing to write changes nothing (no padding, no new key) */
-        dict_entry_t *e = find_live(c, key, &kl, 0, 1);
-        return e ? obj_str(&e->val, tmp).len : 0;
-    }
     dict_entry_t *e = find_live(c, key, &kl, 1, 1);
     obj_t *o;
     if (!e) {
@@ -211,17 +205,31 @@ size_t db_string_setrange(cmd_ctx_t *c, sv_t key, size_t off, const char *p, siz
         assert(o->type == OBJ_STRING);
         str_make_raw(kl.p, o);
     }
-    size_t len = o->v.s.len, end = off + n;
-    if (end > len) {
-        str_reserve(kl.p, o, end, len != 0);
-        if (off > len)
-            memset(o->v.s.p + len, 0, off - len);
-        o->v.s.len = end;
+    size_t cur = o->v.s.len;
+    if (minlen > cur) {
+        str_reserve(kl.p, o, minlen, cur != 0);
+        memset(o->v.s.p + cur, 0, minlen - cur);
+        o->v.s.len = minlen;
     }
-    memcpy(o->v.s.p + off, p, n);
     do_touch_entry(kl.p, e);
     do_sync_counts(kl.p, kl.db);
-    return o->v.s.len;
+    *len = o->v.s.len;
+    return o->v.s.p;
+}
+
+size_t db_string_setrange(cmd_ctx_t *c, sv_t key, size_t off, const char *p, size_t n)
+{
+    if (n == 0) {
+        /* Redis: nothing to write changes nothing (no padding, no new key) */
+        char tmp[24];
+        keyloc_t kl;
+        dict_entry_t *e = find_live(c, key, &kl, 0, 1);
+        return e ? obj_str(&e->val, tmp).len : 0;
+    }
+    size_t len;
+    char *s = db_string_grow(c, key, off + n, &len);
+    memcpy(s + off, p, n);
+    return len;
 }
 
 int db_delete(cmd_ctx_t *c, sv_t key)

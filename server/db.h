@@ -33,6 +33,12 @@ size_t db_string_append(struct cmd_ctx *c, sv_t key, const char *p, size_t n);
 /* SETRANGE: overwrite at offset, zero-padding (creating the key); returns the
  * new length. The caller checked the type and the size limit. */
 size_t db_string_setrange(struct cmd_ctx *c, sv_t key, size_t off, const char *p, size_t n);
+/* The bytes of key's string, zero-padded to at least minlen (>= 1) bytes and
+ * created when missing, to be changed in place (SETBIT, BITFIELD): valid
+ * until the next write to the key's partition; *len is the length. Counts as
+ * a write of the key (WATCH, memory). The caller checked the type and the
+ * size limit. */
+char *db_string_grow(struct cmd_ctx *c, sv_t key, size_t minlen, size_t *len);
 
 /* Aggregate types (lists, hashes, sets, sorted sets) are changed in place by
  * their handlers: db_add creates key (which must not exist) holding *val and
