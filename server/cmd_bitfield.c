@@ -7,6 +7,7 @@
  * bytes; when any of them writes, the string is first zero-padded to the
  * farthest bit written, as Redis does (even when OVERFLOW FAIL then skips
  * the write). Overflow is decided on the exact sum in 128 bits. */
+#include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -36,6 +37,21 @@ static int parse_type(sv_t t, int *sign, int *bits)
     if (str_to_ll(t.p + 1, t.len - 1, &n) != 0 || n < 1 || n > (*sign ? 64 : 63))
         return -1;
     *bits = (int)n;
+    return 0;
+}
+
+int bit_offset_parse(sv_t arg, int bits, uint64_t *out)
+{
+    long long n;
+    int hash = bits > 0 && arg.len > 0 && arg.p[0] == '#';
+    if (str_to_ll(arg.p + hash, arg.len - hash, &n) != 0 || n < 0 ||
+        (hash && n > LLONG_MAX / bits))
+        return -1;
+    if (hash)
+        n *= bits;
+    if ((uint64_t)n >> 3 >= cmd_max_bulk_len())
+        return -1;
+    *out = (uint64_t)n;
     return 0;
 }
 

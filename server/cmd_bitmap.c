@@ -7,7 +7,6 @@
  * its destination's and every source's), and checks its arguments in Redis
  * 7.0's order. Sizes: a bit offset is refused at or past proto-max-bulk-len
  * bytes, so no command here can make a string longer than SETRANGE could. */
-#include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,21 +27,6 @@ static int read_string(cmd_ctx_t *c, sv_t key, sv_t *s, char tmp[24])
     if (t_lookup(c, key, OBJ_STRING, 0, &o) != 0)
         return -1;
     *s = o ? obj_str(o, tmp) : (sv_t){"", 0};
-    return 0;
-}
-
-int bit_offset_parse(sv_t arg, int bits, uint64_t *out)
-{
-    long long n;
-    int hash = bits > 0 && arg.len > 0 && arg.p[0] == '#';
-    if (str_to_ll(arg.p + hash, arg.len - hash, &n) != 0 || n < 0 ||
-        (hash && n > LLONG_MAX / bits))
-        return -1;
-    if (hash)
-        n *= bits;
-    if ((uint64_t)n >> 3 >= cmd_max_bulk_len())
-        return -1;
-    *out = (uint64_t)n;
     return 0;
 }
 

@@ -1,5 +1,5 @@
-/* cmd_bitmap — what cmd_bitmap.c and cmd_bitfield.c share: the bit offset
- * parser, and the handlers of cmd_bitfield.c that cmd_bitmap.c's table holds.
+/* cmd_bitmap — what cmd_bitfield.c gives cmd_bitmap.c (never the other
+ * way): the bit offset parser, and the BITFIELD handlers its table holds.
  * The commands layer: only those two files include it. */
 #ifndef PERCORE_CMD_BITMAP_H
 #define PERCORE_CMD_BITMAP_H

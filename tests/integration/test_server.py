@@ -56,14 +56,16 @@ def test_info_instantaneous_rates(server, c):
     # Sampled every 100 ms over the last 16 samples: busy for half a second,
     # then the rates show the load; idle, they fall back to about nothing.
     rc = RawClient(server.host, server.port)
-    sent, end = 0, time.monotonic() + 0.5
+    t0 = time.monotonic()
+    sent, end = 0, t0 + 0.5
     while time.monotonic() < end:
         rc.send(b"*1\r\n$4\r\nPING\r\n" * 50)
         for _ in range(50):
             assert rc.read_line() == b"+PONG"
         sent += 50
+    rate = sent / (time.monotonic() - t0)
     i = info(c, "stats")
-    assert 0 < int(i["instantaneous_ops_per_sec"]) <= 2 * sent
+    assert 0 < int(i["instantaneous_ops_per_sec"]) <= 3 * rate  # stalls make the mean low
     assert float(i["instantaneous_input_kbps"]) > 0
     assert float(i["instantaneous_output_kbps"]) > 0
     rc.close()
