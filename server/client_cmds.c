@@ -29,6 +29,8 @@ static void set_proto(client_t *cl, int proto)
 {
     cl->proto = proto;
     cl->reply.proto = proto;
+    if (cl->ps)
+        pubsub_sub_set_proto(cl->ps, proto);
     atomic_store_explicit(&cl->shown_resp, proto, memory_order_relaxed);
 }
 
@@ -47,6 +49,7 @@ static void cmd_reset(cmd_ctx_t *c)
     client_set_name(cl, NULL, 0);
     client_multi_reset(cl);
     client_unwatch(cl);
+    client_pubsub_reset(cl);
     cl->authenticated = !config_auth_required();
     reply_status(c->r, "RESET");
 }
@@ -328,7 +331,7 @@ static void cmd_client(cmd_ctx_t *c)
         buf_t out;
         buf_init(&out);
         if (c->argc == 2) {
-            client_list(&out, 0, cl);
+            client_list(&out, 0, cl, CLIENT_TYPE_ANY);
         } else if (c->argc == 4 && sv_eq_ci(c->argv[2], "TYPE")) {
             sv_t t = c->argv[3];
             if (!sv_eq_ci(t, "normal") && !sv_eq_ci(t, "master") && !sv_eq_ci(t, "replica") &&
@@ -337,8 +340,10 @@ static void cmd_client(cmd_ctx_t *c)
                 buf_free(&out);
                 return;
             }
-            if (sv_eq_ci(t, "normal"))
-                client_list(&out, 0, cl);
+            client_list(&out, 0, cl,
+                        sv_eq_ci(t, "normal")   ? CLIENT_TYPE_NORMAL
+                        : sv_eq_ci(t, "pubsub") ? CLIENT_TYPE_PUBSUB
+                                                : CLIENT_TYPE_NONE);
         } else if (c->argc >= 4 && sv_eq_ci(c->argv[2], "ID")) {
             for (int i = 3; i < c->argc; i++) {
                 long long id;
@@ -347,7 +352,7 @@ static void cmd_client(cmd_ctx_t *c)
                     buf_free(&out);
                     return;
                 }
-                client_list(&out, (uint64_t)id, cl);
+                client_list(&out, (uint64_t)id, cl, CLIENT_TYPE_ANY);
             }
         } else {
             reply_error(c->r, ERR_SYNTAX);

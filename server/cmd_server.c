@@ -10,12 +10,17 @@
 /* PING [message] */
 static void cmd_ping(cmd_ctx_t *c)
 {
-    if (c->argc > 2)
+    if (c->argc > 2) {
         reply_wrong_arity(c->r, "ping");
-    else if (c->argc == 1)
+    } else if (c->pubsub_resp2) { /* RESP2's subscribed mode: [pong, message] */
+        reply_array(c->r, 2);
+        reply_bulk_cstr(c->r, "pong");
+        reply_bulk(c->r, c->argc == 2 ? c->argv[1].p : "", c->argc == 2 ? c->argv[1].len : 0);
+    } else if (c->argc == 1) {
         reply_status(c->r, "PONG");
-    else
+    } else {
         reply_bulk(c->r, c->argv[1].p, c->argv[1].len);
+    }
 }
 
 /* ECHO message */
