@@ -391,11 +391,17 @@ int client_may_run(const client_t *c, const qcmd_t *qc)
     return 1;
 }
 
+static void pubsub_flush(client_t *c);
+
 int client_precheck(client_t *c, const qcmd_t *qc, int busy)
 {
     /* After QUIT (or a protocol error) nothing more runs, as Redis. */
     if (c->flags & (CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSE_ASAP))
         return -1;
+    /* Messages published before this command reach the client before its
+     * reply (an UNSUBSCRIBE's or RESET's too), as in Redis. */
+    if (c->ps)
+        pubsub_flush(c);
     atomic_store_explicit(&c->last_cmd, qc->cmd, memory_order_relaxed);
     sv_t *argv = client_argv(c, qc);
     if (qc->cmd && qc->cmd->subcommands && qc->argc > 1)

@@ -88,9 +88,13 @@ static void numsub_generic(cmd_ctx_t *c, int kind)
 static void cmd_pubsub(cmd_ctx_t *c)
 {
     sv_t sub = c->argv[1];
-    if (sv_eq_ci(sub, "CHANNELS") && c->argc <= 3)
+    if ((sv_eq_ci(sub, "CHANNELS") || sv_eq_ci(sub, "SHARDCHANNELS")) && c->argc > 3)
+        /* Their arity is -2: a count past it is the handler's syntax error. */
+        reply_errorf(c->r, "ERR unknown subcommand or wrong number of arguments for '%.*s'. "
+                           "Try PUBSUB HELP.", (int)(sub.len > 128 ? 128 : sub.len), sub.p);
+    else if (sv_eq_ci(sub, "CHANNELS"))
         channels_generic(c, PUBSUB_CHANNEL);
-    else if (sv_eq_ci(sub, "SHARDCHANNELS") && c->argc <= 3)
+    else if (sv_eq_ci(sub, "SHARDCHANNELS"))
         channels_generic(c, PUBSUB_SHARD);
     else if (sv_eq_ci(sub, "NUMSUB"))
         numsub_generic(c, PUBSUB_CHANNEL);
