@@ -46,7 +46,7 @@ test-asan: deps
 	PERCORE_BIN=$(CURDIR)/build-asan/percore-server PERCORE_TEST_LATENCY_SCALE=3 \
 		PERCORE_TEST_THREADS=2 $(PYTEST) tests/integration
 
-# Concurrency code (rings, scheduler) raced under ThreadSanitizer.
+# Concurrency code (rings, scheduler, Pub/Sub delivery) raced under ThreadSanitizer.
 test-tsan: deps
 	@cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DPERCORE_SANITIZE=thread >/dev/null
 	@cmake --build build-tsan -j $(JOBS)
@@ -55,7 +55,7 @@ test-tsan: deps
 		$(PYTEST) tests/integration/test_atomicity.py \
 		tests/integration/test_invariants.py tests/integration/test_transactions.py \
 		tests/integration/test_busy.py tests/integration/test_faults.py \
-		tests/integration/test_reload.py
+		tests/integration/test_reload.py tests/integration/test_pubsub.py
 
 # libFuzzer targets (tests/fuzz: the RESP and inline parsers, the ini loader,
 # command dispatch in-process), built with clang, ASan and UBSan in build-fuzz/

@@ -40,8 +40,13 @@ typedef struct subref {
 
 static pthread_rwlock_t reg_lock = PTHREAD_RWLOCK_INITIALIZER;
 static htab_t reg[PUBSUB_KINDS];
+static void (*send_wake)(int to, xmsg_t *m);
 
-void pubsub_setup(void) { memset(reg, 0, sizeof reg); }
+void pubsub_setup(void (*send)(int to, xmsg_t *m))
+{
+    memset(reg, 0, sizeof reg);
+    send_wake = send;
+}
 
 static void free_chan(void *arg, hnode_t *e)
 {
@@ -275,7 +280,7 @@ static void deliver(pubsub_sub_t *s, const char *kind, const sv_t *pattern, sv_t
     if (!s->wake_sent) {
         s->wake_sent = 1;
         s->refs++;
-        xthread_send(s->home, &s->wake);
+        send_wake(s->home, &s->wake);
     }
     pthread_mutex_unlock(&s->lock);
 }

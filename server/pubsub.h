@@ -42,7 +42,8 @@ enum { PUBSUB_CHANNEL = 0, PUBSUB_PATTERN = 1, PUBSUB_SHARD = 2, PUBSUB_KINDS = 
 
 typedef struct pubsub_sub pubsub_sub_t;
 
-void pubsub_setup(void);
+/* send: how a wake reaches a worker (xthread_send; unit tests pass their own). */
+void pubsub_setup(void (*send)(int to, xmsg_t *m));
 void pubsub_teardown(void);
 
 /* A mailbox for a client (owner) whose home worker is home; wake runs on home

@@ -77,7 +77,7 @@ int server_setup(int threads, int pin, const server_events_t *ev)
     command_stats_setup(threads);
     command_on_stats_reset(reset_stats);
     client_setup(threads);
-    pubsub_setup();
+    pubsub_setup(xthread_send);
     if (worker_setup(threads, (size_t)config_get_int(CFG_RING_SIZE), pin, &worker_hooks) != 0 ||
         sched_setup(threads, parts, config_get_int(CFG_POLICY), config_get_int(CFG_BATCH_MAX)) != 0)
         return -1;
