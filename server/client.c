@@ -738,7 +738,7 @@ static void kill_received(xmsg_t *m)
     free(km);
 }
 
-int client_kill(uint64_t id, const char *addr, const client_t *self, int skipme)
+int client_kill(uint64_t id, const char *addr, const client_t *self, int skipme, int type)
 {
     int killed = 0;
     pthread_mutex_lock(&registry_lock);
@@ -746,6 +746,9 @@ int client_kill(uint64_t id, const char *addr, const client_t *self, int skipme)
         if (id && c->id != id)
             continue;
         if (addr && strcmp(addr, c->addr) != 0)
+            continue;
+        if (type != CLIENT_TYPE_ANY &&
+            type != (is_pubsub(c) ? CLIENT_TYPE_PUBSUB : CLIENT_TYPE_NORMAL))
             continue;
         if (c == self && skipme)
             continue;

@@ -244,7 +244,7 @@ static void client_kill_generic(cmd_ctx_t *c)
         /* Old form: CLIENT KILL addr:port, replies OK or an error. */
         char addr[128];
         snprintf(addr, sizeof addr, "%.*s", (int)c->argv[2].len, c->argv[2].p);
-        if (client_kill(0, addr, c->cl, 0) == 0)
+        if (client_kill(0, addr, c->cl, 0, CLIENT_TYPE_ANY) == 0)
             reply_error(c->r, "ERR No such client");
         else
             reply_ok(c->r);
@@ -252,7 +252,7 @@ static void client_kill_generic(cmd_ctx_t *c)
     }
     uint64_t id = 0;
     char addr[128];
-    int has_addr = 0, skipme = 1;
+    int has_addr = 0, skipme = 1, type = CLIENT_TYPE_ANY;
     if ((c->argc - 2) % 2 != 0) {
         reply_error(c->r, ERR_SYNTAX);
         return;
@@ -285,16 +285,15 @@ static void client_kill_generic(cmd_ctx_t *c)
                 reply_errorf(c->r, "ERR Unknown client type '%.*s'", (int)val.len, val.p);
                 return;
             }
-            if (!sv_eq_ci(val, "normal")) {
-                reply_int(c->r, 0); /* every client here is a normal one */
-                return;
-            }
+            type = sv_eq_ci(val, "normal")   ? CLIENT_TYPE_NORMAL
+                   : sv_eq_ci(val, "pubsub") ? CLIENT_TYPE_PUBSUB
+                                             : CLIENT_TYPE_NONE; /* no masters, no replicas */
         } else {
             reply_error(c->r, ERR_SYNTAX);
             return;
         }
     }
-    reply_int(c->r, client_kill(id, has_addr ? addr : NULL, c->cl, skipme));
+    reply_int(c->r, client_kill(id, has_addr ? addr : NULL, c->cl, skipme, type));
 }
 
 /* CLIENT ID | SETNAME name | GETNAME | LIST [TYPE t] [ID id ...] | INFO | KILL ... | HELP */

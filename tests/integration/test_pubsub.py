@@ -254,8 +254,9 @@ def test_pubsub_introspection(c, connect):
     assert len(c.cmd("CLIENT", "LIST", "TYPE", "pubsub").decode().splitlines()) == 2
     assert all(" flags=N " in ln for ln in
                c.cmd("CLIENT", "LIST", "TYPE", "normal").decode().splitlines())
-    a.close()
-    b.close()
+    assert c.cmd("CLIENT", "KILL", "TYPE", "master") == 0
+    assert c.cmd("CLIENT", "KILL", "TYPE", "pubsub") == 2
+    assert a.is_closed() and b.is_closed()
     assert wait_for(lambda: c.cmd("PUBSUB", "NUMPAT") == 0 and
                     c.cmd("PUBSUB", "CHANNELS") == [] and
                     c.cmd("PUBSUB", "SHARDCHANNELS") == [])
