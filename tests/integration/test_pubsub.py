@@ -408,7 +408,11 @@ def test_subscriber_that_never_reads(server, c, connect):
             pass
         slow.close()
         assert len(data) < 8 << 20
-        assert peak - base < 20 * 1024, "RSS grew %d MB" % ((peak - base) // 1024)
+        # Unbounded, the slow subscriber alone would hold the 40 MB. Sanitizer
+        # builds (scaled latency) keep freed blocks resident in their
+        # quarantine, so RSS bounds only the normal build tightly.
+        bound_mb = 20 if LATENCY_SCALE == 1 else 120
+        assert peak - base < bound_mb * 1024, "RSS grew %d MB" % ((peak - base) // 1024)
         assert worst_ping < 1.0 * LATENCY_SCALE
         assert wait_for(lambda: "closed for overcoming of output buffer limits" in server.log())
     finally:
