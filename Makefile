@@ -25,15 +25,16 @@ test-unit: build
 test-integration: build
 	PERCORE_BIN=$(CURDIR)/$(BUILD)/percore-server $(PYTEST) tests/integration
 
-# Redis 7.0's own tests/unit/scripting.tcl against every policy, with one
+# Redis 7.0's own tests/unit/scripting.tcl (and unit/pubsub.tcl,
+# unit/pubsubshard.tcl) against every policy, with one
 # worker (Redis's semantics exactly) and with two (skips and their reasons:
 # tests/compat/*.skip). The first run fetches Debian's redis source package.
 COMPAT_POLICIES ?= share-nothing shared-locks work-stealing
 test-compat: build
-	@fail=0; for p in $(COMPAT_POLICIES); do for t in 1 2; do \
-	  COMPAT_QUIET=1 POLICY=$$p THREADS=$$t bash tests/compat/run-redis-scripting.sh \
+	@fail=0; for s in scripting pubsub; do for p in $(COMPAT_POLICIES); do for t in 1 2; do \
+	  COMPAT_QUIET=1 SUITE=$$s POLICY=$$p THREADS=$$t bash tests/compat/run-redis-scripting.sh \
 	    $(CURDIR)/$(BUILD)/percore-server || fail=1; \
-	done; done; exit $$fail
+	done; done; done; exit $$fail
 
 test: test-unit test-integration test-compat
 
