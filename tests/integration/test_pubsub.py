@@ -419,6 +419,26 @@ def test_subscriber_that_never_reads(server, c, connect):
         c.cmd("CONFIG", "SET", "client-output-buffer-limit", "pubsub 32mb 8mb 60")
 
 
+@pytest.mark.percore_only
+def test_pubsub_soft_limit(server, c, connect):
+    """Over the pubsub class's soft limit for its seconds: closed, with the
+    reason logged, though it stays under the hard limit."""
+    assert c.cmd("CONFIG", "SET", "client-output-buffer-limit", "pubsub 64mb 256kb 1") == OK
+    try:
+        slow = socket.socket()
+        slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        slow.connect((server.host, server.port))
+        slow.sendall(encode_command("SUBSCRIBE", "soft"))
+        assert wait_for(lambda: numsub(c, "soft") == 1)
+        pub = connect()
+        pub.send(encode_command("PUBLISH", "soft", b"y" * 65536) * 64)  # 4 MB
+        assert read_n(pub, 64) == [1] * 64
+        assert wait_for(lambda: numsub(c, "soft") == 0, timeout=5 * LATENCY_SCALE)
+        slow.close()
+    finally:
+        c.cmd("CONFIG", "SET", "client-output-buffer-limit", "pubsub 32mb 8mb 60")
+
+
 def test_reset_mid_subscribe(server, c):
     """Connections that send a long SUBSCRIBE (or a SUBSCRIBE and a flood of
     PUBLISHes to themselves) and vanish with a RST leave nothing behind."""
