@@ -45,11 +45,12 @@ static const struct {
     uint32_t flag;
     const char *name;
 } flag_names[] = {
+    /* Redis 7.0's order (pubsub after admin, blocking after noscript). */
     {CMD_WRITE, "write"},     {CMD_READONLY, "readonly"}, {CMD_DENYOOM, "denyoom"},
-    {CMD_ADMIN, "admin"},     {CMD_NOSCRIPT, "noscript"}, {CMD_LOADING, "loading"},
+    {CMD_ADMIN, "admin"},     {CMD_PUBSUB, "pubsub"},     {CMD_NOSCRIPT, "noscript"},
+    {CMD_BLOCKING, "blocking"}, {CMD_LOADING, "loading"},
     {CMD_STALE, "stale"},     {CMD_FAST, "fast"},         {CMD_NOAUTH, "no_auth"},
     {CMD_MAY_REPLICATE, "may_replicate"}, {CMD_NOMULTI, "no_multi"},
-    {CMD_BLOCKING, "blocking"}, {CMD_PUBSUB, "pubsub"},
     {CMD_NO_MANDATORY_KEYS, "no_mandatory_keys"}, {CMD_MOVABLEKEYS, "movablekeys"},
     {CMD_ALLOW_BUSY, "allow_busy"},
 };
@@ -172,7 +173,9 @@ static void cmd_command(cmd_ctx_t *c)
             reply_error(c->r, "ERR Invalid command specified");
             return;
         }
-        if (cmd->first_key <= 0 && !cmd->keys_fn) {
+        /* The shard channels of SPUBLISH, SSUBSCRIBE and SUNSUBSCRIBE are
+         * Redis's not_key key specs: not keys here either. */
+        if ((cmd->first_key <= 0 && !cmd->keys_fn) || (cmd->flags & CMD_PUBSUB)) {
             reply_error(c->r, "ERR The command has no key arguments");
             return;
         }

@@ -146,6 +146,22 @@ def test_arity_errors(c):
     assert c.cmd("PUBSUB", "FOO") == Err("ERR unknown subcommand 'FOO'. Try PUBSUB HELP.")
 
 
+def test_command_info(c):
+    # flags in Redis 7.0's order
+    info = c.cmd("COMMAND", "INFO", "publish", "spublish", "subscribe", "sunsubscribe")
+    assert [i[:6] for i in info] == [
+        [b"publish", 3, [Status("pubsub"), Status("loading"), Status("stale"), Status("fast")],
+         0, 0, 0],
+        [b"spublish", 3, [Status("pubsub"), Status("loading"), Status("stale"), Status("fast")],
+         1, 1, 1],
+        [b"subscribe", -2, [Status("pubsub"), Status("noscript"), Status("loading"),
+                            Status("stale")], 0, 0, 0],
+        [b"sunsubscribe", -1, [Status("pubsub"), Status("noscript"), Status("loading"),
+                               Status("stale")], 1, -1, 1]]
+    assert c.cmd("COMMAND", "GETKEYS", "spublish", "a", "b") == \
+        Err("ERR The command has no key arguments")
+
+
 def test_resp2_subscribed_mode(c, connect):
     c.cmd("SUBSCRIBE", "ch")
     assert c.cmd("GET", "x") == Err(MODE_ERR % "get")
