@@ -235,6 +235,10 @@ def test_publish_from_scripts_and_multi(c, connect):
     assert c.pipeline(("MULTI",), ("PUBLISH", "s", "in-multi"), ("EXEC",)) == \
         [OK, Status("QUEUED"), [1]]
     assert read_n(sub, 2) == [msg("s", "from-lua"), msg("s", "in-multi")]
+    # SUBSCRIBE inside MULTI: the PING after it answers in subscribed mode
+    assert c.pipeline(("MULTI",), ("SUBSCRIBE", "m"), ("PING",), ("EXEC",)) == \
+        [OK, Status("QUEUED"), Status("QUEUED"), [sub_reply("subscribe", "m", 1), [b"pong", b""]]]
+    assert c.cmd("GET", "k") == Err(MODE_ERR % "get")
 
 
 # ---------------------------------------------------------------- introspection
