@@ -25,15 +25,16 @@ test-unit: build
 test-integration: build
 	PERCORE_BIN=$(CURDIR)/$(BUILD)/percore-server $(PYTEST) tests/integration
 
-# Redis 7.0's own tests/unit/scripting.tcl against every policy, with one
+# Redis 7.0's own tests/unit/scripting.tcl (and unit/pubsub.tcl,
+# unit/pubsubshard.tcl) against every policy, with one
 # worker (Redis's semantics exactly) and with two (skips and their reasons:
 # tests/compat/*.skip). The first run fetches Debian's redis source package.
 COMPAT_POLICIES ?= share-nothing shared-locks work-stealing
 test-compat: build
-	@fail=0; for p in $(COMPAT_POLICIES); do for t in 1 2; do \
-	  COMPAT_QUIET=1 POLICY=$$p THREADS=$$t bash tests/compat/run-redis-scripting.sh \
+	@fail=0; for s in scripting pubsub; do for p in $(COMPAT_POLICIES); do for t in 1 2; do \
+	  COMPAT_QUIET=1 SUITE=$$s POLICY=$$p THREADS=$$t bash tests/compat/run-redis-scripting.sh \
 	    $(CURDIR)/$(BUILD)/percore-server || fail=1; \
-	done; done; exit $$fail
+	done; done; done; exit $$fail
 
 test: test-unit test-integration test-compat
 
@@ -46,8 +47,8 @@ test-asan: deps
 	PERCORE_BIN=$(CURDIR)/build-asan/percore-server PERCORE_TEST_LATENCY_SCALE=3 \
 		PERCORE_TEST_THREADS=2 $(PYTEST) tests/integration
 
-# Concurrency code (rings, scheduler, SIGHUP's reload beside running
-# workers) raced under ThreadSanitizer.
+# Concurrency code (rings, scheduler, Pub/Sub delivery, SIGHUP's reload
+# beside running workers) raced under ThreadSanitizer.
 test-tsan: deps
 	@cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DPERCORE_SANITIZE=thread >/dev/null
 	@cmake --build build-tsan -j $(JOBS)
@@ -56,6 +57,7 @@ test-tsan: deps
 		$(PYTEST) tests/integration/test_atomicity.py \
 		tests/integration/test_invariants.py tests/integration/test_transactions.py \
 		tests/integration/test_busy.py tests/integration/test_faults.py \
+		tests/integration/test_pubsub.py \
 		tests/integration/test_reload.py::test_reload_under_load_loses_no_write \
 		tests/integration/test_reload.py::test_reload_applies_runtime_keys
 

@@ -71,6 +71,8 @@ static void client_free(client_t *c)
     free(c->name);
     pthread_mutex_unlock(&registry_lock);
     atomic_fetch_sub(&nclients, 1);
+    if (c->ps) /* unsubscribes everything; a wake in flight finds no owner */
+        pubsub_sub_release(c->ps);
     worker_io_free(c->io);
     if (c->fd >= 0)
         close(c->fd);
@@ -204,7 +206,7 @@ static int over_output_limit(client_t *c)
 {
     size_t pending = out_pending(c);
     obl_t l;
-    config_obl_get(OBL_NORMAL, &l);
+    config_obl_get(c->in_pubsub ? OBL_PUBSUB : OBL_NORMAL, &l);
     int over = l.hard && pending > l.hard;
     if (!over && l.soft && pending > l.soft) {
         uint64_t now = worker_now_ms();
@@ -288,6 +290,8 @@ static void client_settle(client_t *c)
     int busy = c->flags & (CLIENT_IN_FLIGHT | CLIENT_CLOSE_AFTER_REPLY | CLIENT_OUT_PAUSED);
     worker_io_want(c->io, !busy, pending > 0);
     atomic_store_explicit(&c->obuf_len, pending, memory_order_relaxed);
+    if (c->ps)
+        pubsub_sub_set_out(c->ps, pending);
     atomic_store_explicit(&c->qbuf_len, c->in.len, memory_order_relaxed);
     atomic_store_explicit(&c->qbuf_free, c->in.cap - c->in.len, memory_order_relaxed);
 }
@@ -387,11 +391,17 @@ int client_may_run(const client_t *c, const qcmd_t *qc)
     return 1;
 }
 
+static void pubsub_flush(client_t *c);
+
 int client_precheck(client_t *c, const qcmd_t *qc, int busy)
 {
     /* After QUIT (or a protocol error) nothing more runs, as Redis. */
     if (c->flags & (CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSE_ASAP))
         return -1;
+    /* Messages published before this command reach the client before its
+     * reply (an UNSUBSCRIBE's or RESET's too), as in Redis. */
+    if (c->ps)
+        pubsub_flush(c);
     atomic_store_explicit(&c->last_cmd, qc->cmd, memory_order_relaxed);
     sv_t *argv = client_argv(c, qc);
     if (qc->cmd && qc->cmd->subcommands && qc->argc > 1)
@@ -415,6 +425,12 @@ int client_precheck(client_t *c, const qcmd_t *qc, int busy)
         c->multi_err |= c->in_multi;
         reply_error(&c->reply, c->err.data);
         return rc;
+    }
+    /* RESP2's subscribed mode: only the Pub/Sub commands, PING, QUIT, RESET. */
+    if (c->in_pubsub && c->proto == 2 && client_pubsub_refuse(c, cmd, qc->argc, argv) != 0) {
+        c->multi_err |= c->in_multi;
+        reply_error(&c->reply, c->err.data);
+        return CHECK_REFUSED;
     }
     return client_multi_intercept(c, qc, cmd) ? -1 : 0;
 }
@@ -545,11 +561,35 @@ void client_serve(client_t *c)
         client_write(c);
 }
 
+/* Move what the Pub/Sub mailbox holds into the output, on the thread that
+ * owns the client; a mailbox that went over the pubsub class's hard limit
+ * closes the client. */
+static void pubsub_flush(client_t *c)
+{
+    if (!c->ps || !pubsub_sub_take(c->ps, &c->out) || (c->flags & CLIENT_CLOSE_ASAP))
+        return;
+    log_warn("client id=%llu addr=%s closed for overcoming of output buffer limits "
+             "(pubsub messages past the hard limit)",
+             (unsigned long long)c->id, c->addr);
+    mark_close(c, NULL);
+}
+
+void client_pubsub_wake(xmsg_t *m)
+{
+    client_t *c = pubsub_sub_woken(pubsub_sub_of(m));
+    /* Gone; or away: another worker owns it, client_come_home flushes. */
+    if (!c || c->away)
+        return;
+    pubsub_flush(c);
+    client_settle(c); /* c may be gone */
+}
+
 void client_come_home(client_t *c)
 {
     c->away = 0;
     if (atomic_load_explicit(&c->kill_pending, memory_order_relaxed))
         c->flags |= CLIENT_CLOSE_ASAP;
+    pubsub_flush(c);
     client_finish(c);
 }
 
@@ -619,6 +659,15 @@ void client_get_name(client_t *c, buf_t *out)
     pthread_mutex_unlock(&registry_lock);
 }
 
+/* Any thread: subscribed to anything (as CLIENT LIST shows it). */
+static int is_pubsub(client_t *c)
+{
+    return atomic_load_explicit(&c->shown_sub, memory_order_relaxed) +
+               atomic_load_explicit(&c->shown_psub, memory_order_relaxed) +
+               atomic_load_explicit(&c->shown_ssub, memory_order_relaxed) >
+           0;
+}
+
 /* Caller holds registry_lock. */
 static void info_line_locked(client_t *c, buf_t *out, uint64_t now, const char *running)
 {
@@ -628,13 +677,16 @@ static void info_line_locked(client_t *c, buf_t *out, uint64_t now, const char *
     if (!running && cmd && cmd->subcommands && sub)
         running = sub;
     buf_printf(out,
-               "id=%llu addr=%s laddr=%s fd=%d name=%s age=%llu idle=%llu flags=N db=%d sub=0 "
-               "psub=0 ssub=0 multi=-1 qbuf=%llu qbuf-free=%llu argv-mem=0 multi-mem=0 obl=0 oll=0 "
-               "omem=%llu tot-mem=0 events=r cmd=%s user=default redir=-1 resp=%d\n",
+               "id=%llu addr=%s laddr=%s fd=%d name=%s age=%llu idle=%llu flags=%s db=%d sub=%d "
+               "psub=%d ssub=%d multi=-1 qbuf=%llu qbuf-free=%llu argv-mem=0 multi-mem=0 obl=0 "
+               "oll=0 omem=%llu tot-mem=0 events=r cmd=%s user=default redir=-1 resp=%d\n",
                (unsigned long long)c->id, c->addr, c->laddr, c->fd, c->name ? c->name : "",
                (unsigned long long)((now - c->ctime_ms) / 1000),
                (unsigned long long)(now > last ? (now - last) / 1000 : 0),
-               atomic_load_explicit(&c->shown_db, memory_order_relaxed),
+               is_pubsub(c) ? "P" : "N", atomic_load_explicit(&c->shown_db, memory_order_relaxed),
+               atomic_load_explicit(&c->shown_sub, memory_order_relaxed),
+               atomic_load_explicit(&c->shown_psub, memory_order_relaxed),
+               atomic_load_explicit(&c->shown_ssub, memory_order_relaxed),
                (unsigned long long)atomic_load_explicit(&c->qbuf_len, memory_order_relaxed),
                (unsigned long long)atomic_load_explicit(&c->qbuf_free, memory_order_relaxed),
                (unsigned long long)atomic_load_explicit(&c->obuf_len, memory_order_relaxed),
@@ -649,12 +701,16 @@ void client_info_line(client_t *c, buf_t *out)
     pthread_mutex_unlock(&registry_lock);
 }
 
-void client_list(buf_t *out, uint64_t only_id, const client_t *self)
+void client_list(buf_t *out, uint64_t only_id, const client_t *self, int type)
 {
     uint64_t now = now_ms();
+    if (type == CLIENT_TYPE_NONE)
+        return;
     pthread_mutex_lock(&registry_lock);
     for (client_t *c = registry; c; c = c->rnext)
-        if (!only_id || c->id == only_id)
+        if ((!only_id || c->id == only_id) &&
+            (type == CLIENT_TYPE_ANY || type == (is_pubsub(c) ? CLIENT_TYPE_PUBSUB
+                                                               : CLIENT_TYPE_NORMAL)))
             info_line_locked(c, out, now, c == self ? "client|list" : NULL);
     pthread_mutex_unlock(&registry_lock);
     (void)self;
@@ -682,7 +738,7 @@ static void kill_received(xmsg_t *m)
     free(km);
 }
 
-int client_kill(uint64_t id, const char *addr, const client_t *self, int skipme)
+int client_kill(uint64_t id, const char *addr, const client_t *self, int skipme, int type)
 {
     int killed = 0;
     pthread_mutex_lock(&registry_lock);
@@ -690,6 +746,9 @@ int client_kill(uint64_t id, const char *addr, const client_t *self, int skipme)
         if (id && c->id != id)
             continue;
         if (addr && strcmp(addr, c->addr) != 0)
+            continue;
+        if (type != CLIENT_TYPE_ANY &&
+            type != (is_pubsub(c) ? CLIENT_TYPE_PUBSUB : CLIENT_TYPE_NORMAL))
             continue;
         if (c == self && skipme)
             continue;

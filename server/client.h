@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 
 #include "buf.h"
+#include "pubsub.h"
 #include "resp.h"
 #include "scheduler.h"
 #include "util.h"
@@ -70,6 +71,8 @@ typedef struct client {
     int away;             /* work-stealing: queued or served away (home-only field) */
     _Atomic int kill_pending; /* CLIENT KILL while away: close on return */
     xmsg_t home_msg;      /* work-stealing: "served, back to you" */
+    pubsub_sub_t *ps;     /* Pub/Sub mailbox, from the first (P|S)SUBSCRIBE (pubsub.h) */
+    int in_pubsub;        /* subscribed to anything: RESP2's subscribed mode, pubsub class */
     uint64_t ctime_ms;
     task_t task;
 
@@ -80,6 +83,7 @@ typedef struct client {
     _Atomic(const command_t *) last_cmd;
     _Atomic(const char *) last_sub; /* "client|list" for container commands */
     _Atomic uint64_t qbuf_len, qbuf_free, obuf_len;
+    _Atomic int shown_sub, shown_psub, shown_ssub; /* subscriptions per kind */
     char *name;          /* guarded by the client registry lock */
 
     struct client *prev, *next; /* the home worker's list */
@@ -149,6 +153,23 @@ int client_may_run(const client_t *c, const qcmd_t *qc);
 extern const command_t cmds_client[];
 extern const command_t cmds_shutdown[];
 extern const command_t cmds_multi[];
+/* SUBSCRIBE UNSUBSCRIBE PSUBSCRIBE PUNSUBSCRIBE SSUBSCRIBE SUNSUBSCRIBE
+ * (client_pubsub.c). */
+extern const command_t cmds_subscribe[];
+
+/* Pub/Sub, on the thread that owns the client (client_pubsub.c): its mailbox
+ * (created on first use), the subscribed state after a change, every
+ * subscription dropped without replies (RESET), and the RESP2 subscribed
+ * mode's refusal of other commands (0: cmd may run; else the error is in
+ * c->err). */
+pubsub_sub_t *client_pubsub_sub(client_t *c);
+void client_pubsub_changed(client_t *c);
+void client_pubsub_reset(client_t *c);
+int client_pubsub_refuse(client_t *c, const command_t *cmd, int argc, const sv_t *argv);
+/* The mailbox's wake message, on the home worker (client.c): move what
+ * arrived into the output, unless the client is away (then client_come_home
+ * does). */
+void client_pubsub_wake(xmsg_t *m);
 
 /* The arguments of queued command qc; NULL when a protocol error came before
  * any argument was parsed on the connection (no arithmetic on a NULL vector). */
@@ -159,8 +180,11 @@ static inline sv_t *client_argv(client_t *c, const qcmd_t *qc)
 
 /* CLIENT command support (home worker of the calling client). */
 uint64_t client_count(void);
-void client_list(buf_t *out, uint64_t only_id, const client_t *self);
-int client_kill(uint64_t id, const char *addr, const client_t *self, int skipme);
+/* type: CLIENT_TYPE_ANY, or only normal / pubsub clients, or none (master,
+ * replica). */
+enum { CLIENT_TYPE_ANY = -1, CLIENT_TYPE_NORMAL = 0, CLIENT_TYPE_PUBSUB = 1, CLIENT_TYPE_NONE = 2 };
+void client_list(buf_t *out, uint64_t only_id, const client_t *self, int type);
+int client_kill(uint64_t id, const char *addr, const client_t *self, int skipme, int type);
 void client_set_name(client_t *c, const char *name, size_t n);
 void client_get_name(client_t *c, buf_t *out); /* appends; empty if unset */
 void client_info_line(client_t *c, buf_t *out);

@@ -29,6 +29,8 @@ static void set_proto(client_t *cl, int proto)
 {
     cl->proto = proto;
     cl->reply.proto = proto;
+    if (cl->ps)
+        pubsub_sub_set_proto(cl->ps, proto);
     atomic_store_explicit(&cl->shown_resp, proto, memory_order_relaxed);
 }
 
@@ -47,6 +49,7 @@ static void cmd_reset(cmd_ctx_t *c)
     client_set_name(cl, NULL, 0);
     client_multi_reset(cl);
     client_unwatch(cl);
+    client_pubsub_reset(cl);
     cl->authenticated = !config_auth_required();
     reply_status(c->r, "RESET");
 }
@@ -241,7 +244,7 @@ static void client_kill_generic(cmd_ctx_t *c)
         /* Old form: CLIENT KILL addr:port, replies OK or an error. */
         char addr[128];
         snprintf(addr, sizeof addr, "%.*s", (int)c->argv[2].len, c->argv[2].p);
-        if (client_kill(0, addr, c->cl, 0) == 0)
+        if (client_kill(0, addr, c->cl, 0, CLIENT_TYPE_ANY) == 0)
             reply_error(c->r, "ERR No such client");
         else
             reply_ok(c->r);
@@ -249,7 +252,7 @@ static void client_kill_generic(cmd_ctx_t *c)
     }
     uint64_t id = 0;
     char addr[128];
-    int has_addr = 0, skipme = 1;
+    int has_addr = 0, skipme = 1, type = CLIENT_TYPE_ANY;
     if ((c->argc - 2) % 2 != 0) {
         reply_error(c->r, ERR_SYNTAX);
         return;
@@ -282,16 +285,15 @@ static void client_kill_generic(cmd_ctx_t *c)
                 reply_errorf(c->r, "ERR Unknown client type '%.*s'", (int)val.len, val.p);
                 return;
             }
-            if (!sv_eq_ci(val, "normal")) {
-                reply_int(c->r, 0); /* every client here is a normal one */
-                return;
-            }
+            type = sv_eq_ci(val, "normal")   ? CLIENT_TYPE_NORMAL
+                   : sv_eq_ci(val, "pubsub") ? CLIENT_TYPE_PUBSUB
+                                             : CLIENT_TYPE_NONE; /* no masters, no replicas */
         } else {
             reply_error(c->r, ERR_SYNTAX);
             return;
         }
     }
-    reply_int(c->r, client_kill(id, has_addr ? addr : NULL, c->cl, skipme));
+    reply_int(c->r, client_kill(id, has_addr ? addr : NULL, c->cl, skipme, type));
 }
 
 /* CLIENT ID | SETNAME name | GETNAME | LIST [TYPE t] [ID id ...] | INFO | KILL ... | HELP */
@@ -328,7 +330,7 @@ static void cmd_client(cmd_ctx_t *c)
         buf_t out;
         buf_init(&out);
         if (c->argc == 2) {
-            client_list(&out, 0, cl);
+            client_list(&out, 0, cl, CLIENT_TYPE_ANY);
         } else if (c->argc == 4 && sv_eq_ci(c->argv[2], "TYPE")) {
             sv_t t = c->argv[3];
             if (!sv_eq_ci(t, "normal") && !sv_eq_ci(t, "master") && !sv_eq_ci(t, "replica") &&
@@ -337,8 +339,10 @@ static void cmd_client(cmd_ctx_t *c)
                 buf_free(&out);
                 return;
             }
-            if (sv_eq_ci(t, "normal"))
-                client_list(&out, 0, cl);
+            client_list(&out, 0, cl,
+                        sv_eq_ci(t, "normal")   ? CLIENT_TYPE_NORMAL
+                        : sv_eq_ci(t, "pubsub") ? CLIENT_TYPE_PUBSUB
+                                                : CLIENT_TYPE_NONE);
         } else if (c->argc >= 4 && sv_eq_ci(c->argv[2], "ID")) {
             for (int i = 3; i < c->argc; i++) {
                 long long id;
@@ -347,7 +351,7 @@ static void cmd_client(cmd_ctx_t *c)
                     buf_free(&out);
                     return;
                 }
-                client_list(&out, (uint64_t)id, cl);
+                client_list(&out, (uint64_t)id, cl, CLIENT_TYPE_ANY);
             }
         } else {
             reply_error(c->r, ERR_SYNTAX);

@@ -164,6 +164,8 @@ static void cmd_exec(cmd_ctx_t *c)
             qc.cmd = q->cmd;
             qc.dirty = 0;
             qc.failed = 0;
+            /* a SUBSCRIBE in the block turns PING's reply to RESP2's subscribed one */
+            qc.pubsub_resp2 = cl->in_pubsub && cl->proto == 2;
             command_call(&qc, CALL_OOM);
         }
     }

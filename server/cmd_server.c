@@ -10,12 +10,17 @@
 /* PING [message] */
 static void cmd_ping(cmd_ctx_t *c)
 {
-    if (c->argc > 2)
+    if (c->argc > 2) {
         reply_wrong_arity(c->r, "ping");
-    else if (c->argc == 1)
+    } else if (c->pubsub_resp2) { /* RESP2's subscribed mode: [pong, message] */
+        reply_array(c->r, 2);
+        reply_bulk_cstr(c->r, "pong");
+        reply_bulk(c->r, c->argc == 2 ? c->argv[1].p : "", c->argc == 2 ? c->argv[1].len : 0);
+    } else if (c->argc == 1) {
         reply_status(c->r, "PONG");
-    else
+    } else {
         reply_bulk(c->r, c->argv[1].p, c->argv[1].len);
+    }
 }
 
 /* ECHO message */
@@ -40,11 +45,12 @@ static const struct {
     uint32_t flag;
     const char *name;
 } flag_names[] = {
+    /* Redis 7.0's order (pubsub after admin, blocking after noscript). */
     {CMD_WRITE, "write"},     {CMD_READONLY, "readonly"}, {CMD_DENYOOM, "denyoom"},
-    {CMD_ADMIN, "admin"},     {CMD_NOSCRIPT, "noscript"}, {CMD_LOADING, "loading"},
+    {CMD_ADMIN, "admin"},     {CMD_PUBSUB, "pubsub"},     {CMD_NOSCRIPT, "noscript"},
+    {CMD_BLOCKING, "blocking"}, {CMD_LOADING, "loading"},
     {CMD_STALE, "stale"},     {CMD_FAST, "fast"},         {CMD_NOAUTH, "no_auth"},
     {CMD_MAY_REPLICATE, "may_replicate"}, {CMD_NOMULTI, "no_multi"},
-    {CMD_BLOCKING, "blocking"}, {CMD_PUBSUB, "pubsub"},
     {CMD_NO_MANDATORY_KEYS, "no_mandatory_keys"}, {CMD_MOVABLEKEYS, "movablekeys"},
     {CMD_ALLOW_BUSY, "allow_busy"},
 };
@@ -167,7 +173,9 @@ static void cmd_command(cmd_ctx_t *c)
             reply_error(c->r, "ERR Invalid command specified");
             return;
         }
-        if (cmd->first_key <= 0 && !cmd->keys_fn) {
+        /* The shard channels of SPUBLISH, SSUBSCRIBE and SUNSUBSCRIBE are
+         * Redis's not_key key specs: not keys here either. */
+        if ((cmd->first_key <= 0 && !cmd->keys_fn) || (cmd->flags & CMD_PUBSUB)) {
             reply_error(c->r, "ERR The command has no key arguments");
             return;
         }

@@ -35,6 +35,7 @@ typedef struct cmd_ctx {
                            command_call still counts a failed call */
     const int *parts;   /* the partitions the task holds (ascending) */
     int nparts;
+    int pubsub_resp2;   /* the caller is a RESP2 client in subscribed mode (PING's reply) */
 } cmd_ctx_t;
 
 typedef void cmd_handler(cmd_ctx_t *c);
@@ -144,6 +145,7 @@ extern const command_t cmds_list[];
 extern const command_t cmds_hash[];
 extern const command_t cmds_set[];
 extern const command_t cmds_zset[];
+extern const command_t cmds_pubsub[]; /* PUBLISH SPUBLISH PUBSUB */
 extern const command_t cmds_bitmap[];
 
 /* Build the table from groups, a NULL-ended list of row arrays (the list in

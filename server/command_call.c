@@ -188,7 +188,8 @@ int command_check(const cmd_caller_t *who, const command_t *cmd, int argc, const
     } else if (who->noauth && !(cmd->flags & CMD_NOAUTH)) {
         buf_printf(err, "%s", ERR_NOAUTH);
     } else if (who->script && (cmd->flags & (CMD_NOSCRIPT | CMD_HOME | CMD_TXN | CMD_EXEC |
-                                             CMD_BLOCKING | CMD_PUBSUB))) {
+                                             CMD_BLOCKING))) {
+        /* CMD_PUBSUB alone is allowed: PUBLISH and SPUBLISH run in scripts. */
         buf_printf(err, "ERR This Redis command is not allowed from script");
     } else if (who->script_ro && (cmd->flags & CMD_WRITE)) {
         buf_printf(err, "ERR Write commands are not allowed from read-only scripts.");

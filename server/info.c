@@ -16,6 +16,7 @@
 #include "client.h"
 #include "command.h"
 #include "config.h"
+#include "pubsub.h"
 #include "scheduler.h"
 #include "server.h"
 #include "script.h"
@@ -178,8 +179,9 @@ static void info_stats(buf_t *o)
                "total_net_input_bytes:%llu\r\ntotal_net_output_bytes:%llu\r\n"
                "instantaneous_input_kbps:%.2f\r\ninstantaneous_output_kbps:%.2f\r\n"
                "rejected_connections:%llu\r\nexpired_keys:%llu\r\nevicted_keys:%llu\r\n"
-               "keyspace_hits:%llu\r\nkeyspace_misses:%llu\r\npubsub_channels:0\r\n"
-               "pubsub_patterns:0\r\ntotal_error_replies:%llu\r\n\r\n",
+               "keyspace_hits:%llu\r\nkeyspace_misses:%llu\r\npubsub_channels:%lld\r\n"
+               "pubsub_patterns:%lld\r\npubsubshard_channels:%lld\r\n"
+               "total_error_replies:%llu\r\n\r\n",
                (unsigned long long)SUM_CLIENT(connections_received),
                (unsigned long long)SUM_COMMAND(commands_processed),
                (unsigned long long)atomic_load_explicit(&rates[RATE_OPS], memory_order_relaxed),
@@ -190,6 +192,8 @@ static void info_stats(buf_t *o)
                (unsigned long long)SUM_CLIENT(rejected_connections),
                (unsigned long long)st.expired_keys, (unsigned long long)st.evicted_keys,
                (unsigned long long)st.keyspace_hits, (unsigned long long)st.keyspace_misses,
+               pubsub_active(PUBSUB_CHANNEL), pubsub_active(PUBSUB_PATTERN),
+               pubsub_active(PUBSUB_SHARD),
                (unsigned long long)SUM_COMMAND(error_replies));
     o->len -= 2;
     script_info_stats(o);

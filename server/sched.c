@@ -183,6 +183,7 @@ void sched_exec_cmd(client_t *c, const command_t *cmd, int argc, sv_t *argv, rep
         .worker = worker_self(),
         .parts = parts,
         .nparts = nparts,
+        .pubsub_resp2 = home && c && c->in_pubsub && c->proto == 2,
     };
     /* What a script turning busy inside publishes as busy (sched_busy.c).
      * Saved and restored: SCRIPT KILL runs here from inside a busy script. */

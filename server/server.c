@@ -9,6 +9,7 @@
 #include "client.h"
 #include "command.h"
 #include "config.h"
+#include "pubsub.h"
 #include "scheduler.h"
 #include "script.h"
 #include "store.h"
@@ -78,6 +79,7 @@ int server_setup(int threads, int pin, const server_events_t *ev)
     command_stats_setup(threads);
     command_on_stats_reset(reset_stats);
     client_setup(threads);
+    pubsub_setup(xthread_send);
     if (worker_setup(threads, (size_t)config_get_int(CFG_RING_SIZE), pin, &worker_hooks) != 0 ||
         sched_setup(threads, parts, config_get_int(CFG_POLICY), config_get_int(CFG_BATCH_MAX)) != 0)
         return -1;
@@ -89,7 +91,8 @@ void server_teardown(void)
 {
     script_teardown();
     sched_teardown();
-    worker_teardown();
+    worker_teardown(); /* frees wake messages still queued: before the registry */
+    pubsub_teardown();
     client_teardown();
     config_on_change(NULL);
     command_stats_teardown();

@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # Redis 7.0's own tests/unit/scripting.tcl (from Debian's `redis` source
-# package) against percore in external mode.
+# package) against percore in external mode; with SUITE=pubsub, its
+# tests/unit/pubsub.tcl and pubsubshard.tcl instead.
 #
 #   tests/compat/run-redis-scripting.sh [percore-server]
+#   SUITE=pubsub tests/compat/run-redis-scripting.sh [percore-server]
 #
 # Env: PERCORE_BIN (default build/percore-server), POLICY (share-nothing),
 # THREADS (2), COMPAT_DIR (download and work dir, default /tmp/percore-compat;
 # each policy/threads pair works in its own run-* subdirectory, so runs may
 # share it), SKIP_FILE (skip lists, space-separated; default
 # tests/compat/scripting.skip, plus scripting-workers.skip when THREADS is
-# not 1), UNDECLARED
+# not 1; for SUITE=pubsub, tests/compat/pubsub.skip), UNDECLARED
 # (allow-undeclared-keys, default yes), EXTRA_ARGS (more server arguments),
 # COMPAT_TIMEOUT (seconds for the whole tcl run, default 150), COMPAT_QUIET
 # (1: print only the failures and the summary, the full output goes to a file).
@@ -40,10 +42,17 @@ BIN=${1:-${PERCORE_BIN:-$REPO/build/percore-server}}
 WORK=${COMPAT_DIR:-/tmp/percore-compat}
 POLICY=${POLICY:-share-nothing}
 THREADS=${THREADS:-2}
-SKIP_SRC=$REPO/tests/compat/scripting.skip
+SUITE=${SUITE:-scripting}
+case $SUITE in
+  scripting) UNITS="unit/scripting" ;;
+  pubsub) UNITS="unit/pubsub unit/pubsubshard" ;;
+  *) echo "run-redis-scripting: SUITE must be scripting or pubsub" >&2; exit 2 ;;
+esac
+SKIP_SRC=$REPO/tests/compat/$SUITE.skip
 # With several workers, the tests that expect every client to get BUSY are
 # skipped too (their reasons: scripting-workers.skip).
-[ "$THREADS" != 1 ] && SKIP_SRC="$SKIP_SRC $REPO/tests/compat/scripting-workers.skip"
+[ "$SUITE" = scripting ] && [ "$THREADS" != 1 ] &&
+  SKIP_SRC="$SKIP_SRC $REPO/tests/compat/scripting-workers.skip"
 SKIP_SRC=${SKIP_FILE:-$SKIP_SRC}
 TIME_LIMIT=${COMPAT_TIMEOUT:-150}
 SUDO=""
@@ -100,19 +109,28 @@ flock -u 9
 exec 9>&-
 SRCDIR=$(find_src)
 
-RUN=$WORK/run-$POLICY-$THREADS
+RUN=$WORK/run-$([ "$SUITE" = scripting ] || echo "$SUITE-")$POLICY-$THREADS
 rm -rf "$RUN"
 mkdir -p "$RUN"
 cp -r "$SRCDIR/tests" "$RUN/"
-sed -i 's/^foreach is_eval {0 1} {/foreach is_eval {1} {/' "$RUN/tests/unit/scripting.tcl"
+if [ "$SUITE" = scripting ]; then
+  sed -i 's/^foreach is_eval {0 1} {/foreach is_eval {1} {/' "$RUN/tests/unit/scripting.tcl"
+  grep -q '^foreach is_eval {1} {' "$RUN/tests/unit/scripting.tcl" ||
+    setup_fail "scripting.tcl changed: no 'foreach is_eval {0 1}' line to adapt"
+else
+  # pubsubshard.tcl's first server block is tagged external:skip though it
+  # needs nothing but one server (its other blocks need several: left out).
+  sed -i '1s/^start_server {tags {"pubsubshard external:skip"}} {$/start_server {tags {"pubsubshard"}} {/' \
+    "$RUN/tests/unit/pubsubshard.tcl"
+  grep -q '^start_server {tags {"pubsubshard"}} {$' "$RUN/tests/unit/pubsubshard.tcl" ||
+    setup_fail "pubsubshard.tcl changed: no external:skip first line to adapt"
+fi
 sed -i 's/^    r function flush$/    catch {r function flush}/' "$RUN/tests/support/server.tcl"
-grep -q '^foreach is_eval {1} {' "$RUN/tests/unit/scripting.tcl" ||
-  setup_fail "scripting.tcl changed: no 'foreach is_eval {0 1}' line to adapt"
 grep -q 'catch {r function flush}' "$RUN/tests/support/server.tcl" ||
   setup_fail "server.tcl changed: no 'r function flush' line to adapt"
 
 # "Test name :: reason" lines -> the plain names --skipfile wants.
-SKIP=$RUN/scripting.skip.names
+SKIP=$RUN/$SUITE.skip.names
 # shellcheck disable=SC2086  # SKIP_SRC: a list of files on purpose
 sed -e '/^[[:space:]]*#/d' -e '/^[[:space:]]*$/d' -e 's/[[:space:]]*::.*$//' $SKIP_SRC > "$SKIP"
 
@@ -140,8 +158,10 @@ OUT=$RUN/output.txt
 set +e
 # --timeout is per test (a hung test fails, the run goes on); the outer
 # timeout bounds the whole run.
+SINGLES=()
+for u in $UNITS; do SINGLES+=(--single "$u"); done
 (cd "$RUN" && timeout -k 5 "$TIME_LIMIT" tclsh8.6 tests/test_helper.tcl --host 127.0.0.1 \
-  --port "$PORT" --single unit/scripting --skipfile "$SKIP" --tags "-needs:debug -needs:repl" \
+  --port "$PORT" "${SINGLES[@]}" --skipfile "$SKIP" --tags "-needs:debug -needs:repl" \
   --durable --timeout 60 --clients 1) \
   2>&1 | if [ "${COMPAT_QUIET:-0}" = 1 ]; then cat > "$OUT"; else tee "$OUT"; fi
 rc=${PIPESTATUS[0]}
@@ -172,7 +192,7 @@ sanitizer=$(grep -c -E 'Sanitizer|runtime error|Segmentation fault' "$LOG" || tr
 echo
 if [ "$failed" -gt 0 ]; then
   echo "failed tests (each with the first line of its message):"
-  awk '/^\[err\]: .* in tests\/unit\/scripting.tcl$/ { sub(/ in tests\/unit\/scripting.tcl$/, ""); print; getline; print "    " substr($0, 1, 200) }' "$PLAIN"
+  awk '/^\[err\]: .* in tests\/unit\/[a-z]*.tcl$/ { sub(/ in tests\/unit\/[a-z]*.tcl$/, ""); print; getline; print "    " substr($0, 1, 200) }' "$PLAIN"
 fi
 grep -A1 '^\[TIMEOUT\]' "$PLAIN" | sed 's/^/  /' || true
 if [ "$exc" -gt 0 ]; then
@@ -185,7 +205,7 @@ echo "output: $PLAIN; server log: $LOG"
 ok=0
 [ "$failed" -eq 0 ] && [ "$exc" -eq 0 ] && [ "$finished" = yes ] && [ "$alive" = yes ] &&
   [ "$sanitizer" -eq 0 ] && [ "$passed" -gt 0 ] && ok=1
-echo "compat scripting $POLICY/$THREADS: passed=$passed failed=$failed skipped=$skipped" \
+echo "compat $SUITE $POLICY/$THREADS: passed=$passed failed=$failed skipped=$skipped" \
   "ignored(tags)=$ignored exceptions=$exc finished=$finished server-alive=$alive" \
   "sanitizer-reports=$sanitizer time=$((END - START))s result=$([ $ok = 1 ] && echo PASS || echo FAIL)"
 [ $ok = 1 ]
