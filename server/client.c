@@ -248,7 +248,15 @@ int client_output_full(client_t *c)
 
 size_t client_out_budget(const client_t *c)
 {
+    /* The high mark (back-pressure), or without one the class's hard limit:
+     * past it the batch comes home early and the client is closed there,
+     * rather than the owner building every reply first. */
     uint64_t high = config_get_u64(CFG_CLIENT_OUTPUT_HIGH_WATER);
+    if (!high) {
+        obl_t l;
+        config_obl_get(c->in_pubsub ? OBL_PUBSUB : OBL_NORMAL, &l);
+        high = l.hard;
+    }
     size_t pending = out_pending(c);
     if (!high)
         return 0;
