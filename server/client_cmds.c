@@ -371,10 +371,12 @@ static void cmd_client(cmd_ctx_t *c)
 
 const command_t cmds_client[] = {
     CMD_ROW("quit", cmd_quit, -1,
-        CMD_HOME | CMD_NOMULTI | CMD_NOAUTH | CMD_FAST | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE,
+        CMD_HOME | CMD_NOMULTI | CMD_NOAUTH | CMD_FAST | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE |
+            CMD_SUBSCRIBED,
         0, 0, 0, "@fast @connection", "connection", "1.0.0", "Close the connection"),
     CMD_ROW("reset", cmd_reset, 1,
-        CMD_HOME | CMD_NOMULTI | CMD_NOAUTH | CMD_FAST | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE,
+        CMD_HOME | CMD_NOMULTI | CMD_NOAUTH | CMD_FAST | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE |
+            CMD_SUBSCRIBED,
         0, 0, 0, "@fast @connection", "connection", "6.2.0", "Reset the connection"),
     CMD_ROW("hello", cmd_hello, -1,
         CMD_HOME | CMD_NOAUTH | CMD_FAST | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0, 0,

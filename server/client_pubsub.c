@@ -6,7 +6,6 @@
  * that carry messages to the client's home worker are pubsub.c's (the design
  * is in pubsub.h); PUBLISH, SPUBLISH and PUBSUB are cmd_pubsub.c's. */
 #include <stdatomic.h>
-#include <string.h>
 
 #include "client.h"
 #include "cmd_util.h"
@@ -43,13 +42,8 @@ void client_pubsub_reset(client_t *c)
 
 int client_pubsub_refuse(client_t *c, const command_t *cmd, int argc, const sv_t *argv)
 {
-    static const char *const allowed[] = {"ping",         "subscribe",   "ssubscribe",
-                                          "unsubscribe",  "sunsubscribe", "psubscribe",
-                                          "punsubscribe", "quit",        "reset",
-                                          NULL};
-    for (int i = 0; allowed[i]; i++)
-        if (strcmp(cmd->name, allowed[i]) == 0)
-            return 0;
+    if (cmd->flags & CMD_SUBSCRIBED)
+        return 0;
     const char *full = cmd->subcommands && argc > 1 ? command_subcommand_name(cmd, argv[1]) : NULL;
     c->err.len = 0;
     buf_printf(&c->err,
@@ -157,7 +151,7 @@ static int no_part(int argc, const sv_t *argv)
     return -1;
 }
 
-#define SUB_FLAGS (CMD_HOME | CMD_PUBSUB | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE)
+#define SUB_FLAGS (CMD_HOME | CMD_PUBSUB | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_SUBSCRIBED)
 
 const command_t cmds_subscribe[] = {
     CMD_ROW("subscribe", cmd_subscribe, -2, SUB_FLAGS, 0, 0, 0, "@pubsub @slow", "pubsub",

@@ -222,7 +222,7 @@ static void cmd_command(cmd_ctx_t *c)
 /* The rows are cut in three around client_cmds.c's so that the ids keep their
  * order (see all_commands.c). */
 const command_t cmds_ping[] = {
-    CMD_ROW("ping", cmd_ping, -1, CMD_FAST, 0, 0, 0, "@fast @connection", "connection",
+    CMD_ROW("ping", cmd_ping, -1, CMD_FAST | CMD_SUBSCRIBED, 0, 0, 0, "@fast @connection", "connection",
         "1.0.0", "Ping the server"),
     CMD_ROW("echo", cmd_echo, 2, CMD_FAST, 0, 0, 0, "@fast @connection", "connection",
         "1.0.0", "Echo the given string"),

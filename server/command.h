@@ -77,6 +77,8 @@ enum cmd_flags {
     CMD_EXEC = 1 << 18,      /* EXEC: its partitions are those of the queued commands */
     CMD_ALLOW_BUSY = 1 << 19, /* served while a script is busy (SCRIPT KILL, SHUTDOWN...) */
     CMD_NO_MANDATORY_KEYS = 1 << 20, /* may be called with no keys (EVAL ... 0) */
+    CMD_SUBSCRIBED = 1 << 21, /* allowed in RESP2's subscribed mode: the (un)subscribes,
+                                 PING, QUIT, RESET (client_pubsub.c) */
 };
 
 /* Per worker and command, single writer: relaxed atomics (see stat_add in util.h). */
