@@ -443,24 +443,15 @@ static void rpoplpush_command(cmd_ctx_t *c)
     lmove_generic(c, LIST_TAIL, LIST_HEAD);
 }
 
+static void lmpop_pop(cmd_ctx_t *c, sv_t key, obj_t *o, int right, long long count)
+{
+    pop_and_reply(c, key, o, right ? LIST_TAIL : LIST_HEAD, count, 1);
+}
+
 /* LMPOP numkeys key [key ...] <LEFT | RIGHT> [COUNT count] */
 static void lmpop_command(cmd_ctx_t *c)
 {
-    long long numkeys, count;
-    int right;
-    sv_t key;
-    obj_t *o;
-
-    if (mpop_parse(c, "left", "right", &numkeys, &right, &count) != 0 ||
-        mpop_first(c, numkeys, OBJ_LIST, &key, &o) != 0)
-        return;
-    if (!o) {
-        reply_null_array(c->r);
-        return;
-    }
-    reply_array(c->r, 2);
-    reply_bulk(c->r, key.p, key.len);
-    pop_and_reply(c, key, o, right ? LIST_TAIL : LIST_HEAD, count, 1);
+    mpop_generic(c, OBJ_LIST, "left", "right", lmpop_pop);
 }
 
 const command_t cmds_list[] = {

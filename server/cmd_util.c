@@ -74,8 +74,8 @@ int mpop_keys(int argc, const sv_t *argv, int *first, int *last, int *step)
     return 0;
 }
 
-int mpop_parse(cmd_ctx_t *c, const char *end0, const char *end1, long long *numkeys, int *end,
-               long long *count)
+static int mpop_parse(cmd_ctx_t *c, const char *end0, const char *end1, long long *numkeys,
+                      int *end, long long *count)
 {
     if (str_to_ll(c->argv[1].p, c->argv[1].len, numkeys) != 0 || *numkeys < 1) {
         reply_error(c->r, "ERR numkeys should be greater than 0");
@@ -107,17 +107,26 @@ int mpop_parse(cmd_ctx_t *c, const char *end0, const char *end1, long long *numk
     return 0;
 }
 
-int mpop_first(cmd_ctx_t *c, long long numkeys, int type, sv_t *key, obj_t **o)
+void mpop_generic(cmd_ctx_t *c, int type, const char *end0, const char *end1, mpop_fn *pop)
 {
-    *o = NULL;
+    long long numkeys, count;
+    int end;
+    obj_t *o;
+
+    if (mpop_parse(c, end0, end1, &numkeys, &end, &count) != 0)
+        return;
     for (int k = 0; k < numkeys; k++) {
-        *key = c->argv[2 + k];
-        if (t_lookup(c, *key, type, LOOKUP_WRITE, o) != 0)
-            return -1;
-        if (*o)
-            return 0;
+        sv_t key = c->argv[2 + k];
+        if (t_lookup(c, key, type, LOOKUP_WRITE, &o) != 0)
+            return;
+        if (o) {
+            reply_array(c->r, 2);
+            reply_bulk(c->r, key.p, key.len);
+            pop(c, key, o, end, count);
+            return;
+        }
     }
-    return 0;
+    reply_null_array(c->r);
 }
 
 /* ---- HRANDFIELD SRANDMEMBER ZRANDMEMBER -------------------------------------- */

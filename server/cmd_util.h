@@ -39,15 +39,13 @@ size_t clamp_range(long long start, long long end, size_t len, size_t *first);
 int pop_count_generic(cmd_ctx_t *c, long long *count);
 
 /* LMPOP and ZMPOP: numkeys key [key ...] <end0 | end1> [COUNT count], checked
- * in Redis 7.0's order. *end is 0 for end0, 1 for end1; count defaults to 1.
- * 0, or -1 with the error replied. mpop_keys is their keys_fn. */
-int mpop_parse(cmd_ctx_t *c, const char *end0, const char *end1, long long *numkeys, int *end,
-               long long *count);
+ * in Redis 7.0's order; the first key holding a value of type (WRONGTYPE for
+ * another type met before it) is popped from: the reply is [key, what pop
+ * replies] (pop gets end 0 for end0, 1 for end1, count default 1), or a null
+ * array when no key holds one. mpop_keys is their keys_fn. */
+typedef void mpop_fn(cmd_ctx_t *c, sv_t key, obj_t *o, int end, long long count);
+void mpop_generic(cmd_ctx_t *c, int type, const char *end0, const char *end1, mpop_fn *pop);
 int mpop_keys(int argc, const sv_t *argv, int *first, int *last, int *step);
-/* The first of LMPOP's or ZMPOP's numkeys keys that holds a value: 0 with *o
- * and *key set (*o NULL when none does), or -1 after WRONGTYPE for a key of
- * another type met before it. */
-int mpop_first(cmd_ctx_t *c, long long numkeys, int type, sv_t *key, obj_t **o);
 
 /* HRANDFIELD, SRANDMEMBER and ZRANDMEMBER: key [count [with_opt]], with_opt
  * being "withvalues", NULL (SRANDMEMBER takes none) or "withscores". Without a

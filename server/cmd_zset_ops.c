@@ -91,23 +91,14 @@ static void zpop_generic(cmd_ctx_t *c, int max)
 
 /* ZMPOP numkeys key [key ...] <MIN | MAX> [COUNT count]: [key, elements]
  * from the first key that holds a sorted set, or a null array. */
+static void zmpop_pop(cmd_ctx_t *c, sv_t key, obj_t *o, int max, long long count)
+{
+    zpop_reply(c, key, o, max, count, ZPOP_PAIRS);
+}
+
 void zmpop_command(cmd_ctx_t *c)
 {
-    long long numkeys, count;
-    int max;
-    sv_t key;
-    obj_t *o;
-
-    if (mpop_parse(c, "min", "max", &numkeys, &max, &count) != 0 ||
-        mpop_first(c, numkeys, OBJ_ZSET, &key, &o) != 0)
-        return;
-    if (!o) {
-        reply_null_array(c->r);
-        return;
-    }
-    reply_array(c->r, 2);
-    reply_bulk(c->r, key.p, key.len);
-    zpop_reply(c, key, o, max, count, ZPOP_PAIRS);
+    mpop_generic(c, OBJ_ZSET, "min", "max", zmpop_pop);
 }
 
 /* ZPOPMIN key [count] */
