@@ -32,12 +32,13 @@ test-integration: build
 # only: they close or unsubscribe a client and, without waiting for the
 # server, count receivers from another connection, and with several workers
 # percore gives two connections no mutual order (test_pubsub.py covers 2 and
-# 4 workers, waiting for each reply). The first run fetches Debian's redis
-# source package.
+# 4 workers, waiting for each reply). unit/maxmemory runs on two workers
+# (the limit is server-wide: test_maxmemory.py covers 2 and 4). The first run
+# fetches Debian's redis source package.
 COMPAT_POLICIES ?= share-nothing shared-locks work-stealing
 test-compat: build
-	@fail=0; for s in scripting pubsub; do for p in $(COMPAT_POLICIES); do \
-	  for t in $$([ $$s = pubsub ] && echo 1 || echo 1 2); do \
+	@fail=0; for s in scripting pubsub maxmemory; do for p in $(COMPAT_POLICIES); do \
+	  for t in $$(case $$s in pubsub) echo 1;; maxmemory) echo 2;; *) echo 1 2;; esac); do \
 	  COMPAT_QUIET=1 SUITE=$$s POLICY=$$p THREADS=$$t bash tests/compat/run-redis-scripting.sh \
 	    $(CURDIR)/$(BUILD)/percore-server || fail=1; \
 	done; done; done; exit $$fail
@@ -54,7 +55,8 @@ test-asan: deps
 		PERCORE_TEST_THREADS=2 $(PYTEST) tests/integration
 
 # Concurrency code (rings, scheduler, Pub/Sub delivery, SIGHUP's reload
-# beside running workers) raced under ThreadSanitizer.
+# beside running workers, eviction across partitions and client eviction on
+# four workers) raced under ThreadSanitizer.
 test-tsan: deps
 	@cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DPERCORE_SANITIZE=thread >/dev/null
 	@cmake --build build-tsan -j $(JOBS)
@@ -66,6 +68,11 @@ test-tsan: deps
 		tests/integration/test_pubsub.py \
 		tests/integration/test_reload.py::test_reload_under_load_loses_no_write \
 		tests/integration/test_reload.py::test_reload_applies_runtime_keys
+	PERCORE_BIN=$(CURDIR)/build-tsan/percore-server PERCORE_TEST_LATENCY_SCALE=5 \
+		PERCORE_TEST_THREADS=4 $(PYTEST) \
+		tests/integration/test_maxmemory.py::test_hash_tag_takes_memory_from_older_keys_elsewhere \
+		tests/integration/test_maxmemory.py::test_lowered_limit_is_reached_without_writes \
+		tests/integration/test_maxmemory.py::test_maxmemory_clients_closes_the_biggest_client
 
 # libFuzzer targets (tests/fuzz: the RESP and inline parsers, the ini loader,
 # command dispatch in-process), built with clang, ASan and UBSan in build-fuzz/

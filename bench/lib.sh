@@ -182,6 +182,8 @@ rb_run() {
     local cpus=$1 port=$2 pid=$3 test=$4 n=$5 pipe=$6 outfile=$7 c0 c1 out rps times
     local extra=() tf="$workdir/rb_time"
     if ((${BENCH_CLIENT_THREADS:-1} > 1)); then extra=(--threads "$BENCH_CLIENT_THREADS"); fi
+    # RB_VALUE_SIZE: redis-benchmark -d (value bytes), when a caller sets it
+    if [[ -n ${RB_VALUE_SIZE:-} ]]; then extra+=(-d "$RB_VALUE_SIZE"); fi
     c0=$(cpu_us "$pid")
     # bash's time keyword writes "real user sys" of the whole command to tf.
     if ! out=$( {

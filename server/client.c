@@ -30,15 +30,36 @@ static client_t *registry;
 static _Atomic uint64_t next_client_id = 1;
 static _Atomic uint64_t nclients;
 
+/* maxmemory-clients: a worker whose client grew past the limit evicts right
+ * after the current event (evict_msgs[w], queued once: evict_queued[w];
+ * both that worker's alone), not only at the next cron. */
+typedef struct evict_msg {
+    xmsg_t m;
+    int queued;
+} evict_msg_t;
+static evict_msg_t *evict_msgs;
+static void client_evict(int worker);
+
+static void evict_msg_run(xmsg_t *m)
+{
+    ((evict_msg_t *)m)->queued = 0;
+    client_evict(worker_self());
+}
+
 void client_setup(int nworkers)
 {
     worker_clients = xcalloc((size_t)nworkers, sizeof *worker_clients);
     stats = xcalloc((size_t)nworkers, sizeof *stats);
     nstats = nworkers;
+    evict_msgs = xcalloc((size_t)nworkers, sizeof *evict_msgs);
+    for (int w = 0; w < nworkers; w++)
+        evict_msgs[w].m.fn = evict_msg_run;
 }
 
 void client_teardown(void)
 {
+    free(evict_msgs);
+    evict_msgs = NULL;
     free(worker_clients);
     worker_clients = NULL;
     free(stats);
@@ -52,8 +73,39 @@ void client_reset_stats(void) { stat_zero(stats, (size_t)nstats * sizeof *stats)
 uint64_t client_count(void) { return atomic_load_explicit(&nclients, memory_order_relaxed); }
 uint64_t client_blocked_count(void) { return 0; /* no blocking commands exist yet */ }
 
+static _Atomic uint64_t clients_mem;
+
+uint64_t client_memory(void) { return atomic_load_explicit(&clients_mem, memory_order_relaxed); }
+
+static size_t buf_mem(const buf_t *b) { return b->cap ? mem_alloc_size(b->cap) : 0; }
+
+/* Charge the client's buffers again: their capacities change seldom (they
+ * grow and are trimmed), so this costs a few loads per round. */
+static void client_mem_sync(client_t *c, int gone)
+{
+    size_t now = gone ? 0
+                      : buf_mem(&c->in) + buf_mem(&c->out) + buf_mem(&c->task.out) +
+                            buf_mem(&c->mbuf) + buf_mem(&c->err);
+    uint64_t was = atomic_load_explicit(&c->mem_charged, memory_order_relaxed);
+    if (now == was)
+        return;
+    int64_t d = (int64_t)now - (int64_t)was;
+    atomic_store_explicit(&c->mem_charged, now, memory_order_relaxed);
+    uint64_t total = atomic_fetch_add_explicit(&clients_mem, (uint64_t)d, memory_order_relaxed) +
+                     (uint64_t)d;
+    mem_account(d);
+    int w = worker_self();
+    uint64_t lim;
+    if (d > 0 && w >= 0 && w == c->home && !evict_msgs[w].queued &&
+        (lim = config_get_mem_or_pct(CFG_MAXMEMORY_CLIENTS)) && total > lim) {
+        evict_msgs[w].queued = 1;
+        worker_defer(&evict_msgs[w].m);
+    }
+}
+
 static void client_free(client_t *c)
 {
+    client_mem_sync(c, 1);
     int w = c->home;
     if (c->prev)
         c->prev->next = c->next;
@@ -302,6 +354,7 @@ static void client_settle(client_t *c)
         pubsub_sub_set_out(c->ps, pending);
     atomic_store_explicit(&c->qbuf_len, c->in.len, memory_order_relaxed);
     atomic_store_explicit(&c->qbuf_free, c->in.cap - c->in.len, memory_order_relaxed);
+    client_mem_sync(c, 0);
 }
 
 /* ---- input ------------------------------------------------------------- */
@@ -603,6 +656,46 @@ void client_come_home(client_t *c)
 
 #define QBUF_IDLE_MS 2000 /* a client idle this long gives back its query buffer's slack */
 
+/* maxmemory-clients: while all clients' buffers pass the limit, close the
+ * biggest client of all (as Redis evicts its biggest clients first). Each
+ * worker closes its own: its biggest when no other worker's is bigger (the
+ * registry says), else it leaves that to the bigger one's worker, whose next
+ * round (its own growth, or cron) closes it. At most CLIENT_EVICT_MAX a round. */
+#define CLIENT_EVICT_MAX 64
+static uint64_t evictable_mem(client_t *c)
+{
+    return atomic_load_explicit(&c->no_evict, memory_order_relaxed)
+               ? 0
+               : atomic_load_explicit(&c->mem_charged, memory_order_relaxed);
+}
+
+static void client_evict(int worker)
+{
+    uint64_t lim = config_get_mem_or_pct(CFG_MAXMEMORY_CLIENTS);
+    for (int n = 0; lim && client_memory() > lim && n < CLIENT_EVICT_MAX; n++) {
+        client_t *big = NULL;
+        uint64_t mine = 0, most = 0;
+        for (client_t *c = worker_clients[worker]; c; c = c->next) {
+            uint64_t m = evictable_mem(c);
+            if (!c->away && !(c->flags & (CLIENT_IN_FLIGHT | CLIENT_CLOSE_ASAP)) && m > mine) {
+                big = c;
+                mine = m;
+            }
+        }
+        if (!big)
+            return;
+        pthread_mutex_lock(&registry_lock);
+        for (client_t *c = registry; c; c = c->rnext)
+            if (c->home != worker && evictable_mem(c) > most)
+                most = evictable_mem(c);
+        pthread_mutex_unlock(&registry_lock);
+        if (most > mine)
+            return;
+        stat_add(&stats[worker].evicted_clients, 1);
+        client_close(big, "client memory over maxmemory-clients");
+    }
+}
+
 void client_cron(int worker, uint64_t now)
 {
     int timeout = config_get_int(CFG_TIMEOUT);
@@ -632,8 +725,10 @@ void client_cron(int worker, uint64_t now)
                 c->in.cap = c->in.len;
             }
             atomic_store_explicit(&c->qbuf_free, c->in.cap - c->in.len, memory_order_relaxed);
+            client_mem_sync(c, 0);
         }
     }
+    client_evict(worker);
 }
 
 void client_close_all(int worker)
@@ -691,7 +786,10 @@ static void info_line_locked(client_t *c, buf_t *out, uint64_t now, const char *
                (unsigned long long)c->id, c->addr, c->laddr, c->fd, c->name ? c->name : "",
                (unsigned long long)((now - c->ctime_ms) / 1000),
                (unsigned long long)(now > last ? (now - last) / 1000 : 0),
-               is_pubsub(c) ? "P" : "N", atomic_load_explicit(&c->shown_db, memory_order_relaxed),
+               is_pubsub(c) ? (atomic_load_explicit(&c->no_evict, memory_order_relaxed) ? "Pe" : "P")
+               : atomic_load_explicit(&c->no_evict, memory_order_relaxed) ? "e"
+                                                                         : "N",
+               atomic_load_explicit(&c->shown_db, memory_order_relaxed),
                atomic_load_explicit(&c->shown_sub, memory_order_relaxed),
                atomic_load_explicit(&c->shown_psub, memory_order_relaxed),
                atomic_load_explicit(&c->shown_ssub, memory_order_relaxed),

@@ -83,6 +83,8 @@ typedef struct client {
     _Atomic(const command_t *) last_cmd;
     _Atomic(const char *) last_sub; /* "client|list" for container commands */
     _Atomic uint64_t qbuf_len, qbuf_free, obuf_len;
+    _Atomic uint64_t mem_charged; /* its buffers' bytes in the memory account (home writes) */
+    _Atomic int no_evict; /* CLIENT NO-EVICT on: maxmemory-clients spares it */
     _Atomic int shown_sub, shown_psub, shown_ssub; /* subscriptions per kind */
     char *name;          /* guarded by the client registry lock */
 
@@ -96,7 +98,8 @@ typedef struct client {
     X(connections_received, "connections accepted")                                           \
     X(rejected_connections, "connections refused (maxclients, protected mode)")               \
     X(net_input_bytes, "bytes read from clients")                                             \
-    X(net_output_bytes, "bytes written to clients")
+    X(net_output_bytes, "bytes written to clients")                                           \
+    X(evicted_clients, "clients closed because all clients' buffers passed maxmemory-clients")
 
 typedef struct client_stats {
 #define X(name, desc) _Atomic uint64_t name;
@@ -189,5 +192,9 @@ void client_set_name(client_t *c, const char *name, size_t n);
 void client_get_name(client_t *c, buf_t *out); /* appends; empty if unset */
 void client_info_line(client_t *c, buf_t *out);
 uint64_t client_blocked_count(void);
+/* Bytes of every client's buffers (input, output, MULTI queue), as charged
+ * to the server's memory account (util.h's mem_account), which maxmemory
+ * limits as Redis 7 counts normal clients' buffers. */
+uint64_t client_memory(void);
 
 #endif

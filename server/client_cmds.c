@@ -228,6 +228,8 @@ static const char *const client_help[] = {
     "      Return clients of specified type.",
     "    * ID <client-id> [<client-id> ...]",
     "      Return clients of specified IDs only.",
+    "NO-EVICT (ON|OFF)",
+    "    Protect current client connection from eviction.",
     "SETNAME <name>",
     "    Assign the name <name> to the current connection.",
     "HELP",
@@ -237,7 +239,7 @@ static const char *const client_help[] = {
 
 static const char *const client_subcommands[] = {
     "client|id", "client|setname", "client|getname", "client|info", "client|list",
-    "client|kill", "client|help", NULL};
+    "client|kill", "client|no-evict", "client|help", NULL};
 static void client_kill_generic(cmd_ctx_t *c)
 {
     if (c->argc == 3) {
@@ -362,6 +364,13 @@ static void cmd_client(cmd_ctx_t *c)
         buf_free(&out);
     } else if (sv_eq_ci(sub, "KILL") && c->argc >= 3) {
         client_kill_generic(c);
+    } else if (sv_eq_ci(sub, "NO-EVICT") && c->argc == 3) {
+        if (sv_eq_ci(c->argv[2], "ON") || sv_eq_ci(c->argv[2], "OFF")) {
+            atomic_store_explicit(&cl->no_evict, sv_eq_ci(c->argv[2], "ON"), memory_order_relaxed);
+            reply_ok(c->r);
+        } else {
+            reply_error(c->r, ERR_SYNTAX);
+        }
     } else if (sv_eq_ci(sub, "HELP") && c->argc == 2) {
         reply_help(c->r, client_help);
     } else {

@@ -211,8 +211,8 @@ typedef struct cmd_caller {
 enum { CHECK_REFUSED = -1, CHECK_BUSY = -2 };
 int command_check(const cmd_caller_t *who, const command_t *cmd, int argc, const sv_t *argv,
                   buf_t *err);
-/* maxmemory: 1 when there is no room in these partitions even after
- * eviction (holding none: when the whole store is over maxmemory). */
+/* maxmemory: 1 when the server is over its limit even after evicting per
+ * policy (from these held partitions or any other; see store.h). */
 int command_no_room(const int *parts, int nparts);
 /* Count a refusal decided elsewhere (BUSY found at placement, a protocol
  * error): the command's rejected_calls (cmd may be NULL), an error reply,

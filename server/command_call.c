@@ -132,33 +132,22 @@ void command_stats_reset(void)
 
 int command_no_room(const int *parts, int nparts)
 {
-    uint64_t max = config_get_u64(CFG_MAXMEMORY);
-    if (!max)
-        return 0;
-    for (int i = 0; i < nparts; i++)
-        if (store_make_room(parts[i]) != 0)
-            return 1;
-    if (nparts)
-        return 0;
-    store_stats_t st;
-    store_stats(&st);
-    return st.used_memory > max;
+    /* The limit is the server's (store.h): one held partition to evict from
+     * is as good as another. */
+    return store_make_room(nparts ? parts[0] : -1) != 0;
 }
 
-/* maxmemory: make room in the partitions of the call's keys (the store
- * evicts per partition); a keyless call, in those the caller holds. 1 when
- * there is no room. */
+/* maxmemory: make room starting from the partition of the call's first key;
+ * a keyless call, from those the caller holds. 1 when there is no room. */
 static int oom_refused(const cmd_caller_t *who, const command_t *cmd, int argc, const sv_t *argv)
 {
     if (!config_get_u64(CFG_MAXMEMORY))
         return 0;
     cmd_keys_t k;
     command_keys(cmd, argc, argv, &k);
-    int n = cmd_keys_count(&k);
-    for (int j = 0; j < n; j++)
-        if (store_make_room(store_part_of_key(argv[cmd_keys_at(&k, j)])) != 0)
-            return 1;
-    return n ? 0 : command_no_room(who->parts, who->nparts);
+    if (cmd_keys_count(&k))
+        return store_make_room(store_part_of_key(argv[cmd_keys_at(&k, 0)])) != 0;
+    return command_no_room(who->parts, who->nparts);
 }
 
 /* Redis's text for an unknown command: its name and the start of its

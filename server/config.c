@@ -148,6 +148,12 @@ int config_parse_over(const config_opt_t *o, const cval_t *base, const char *v, 
             return config_fail(err, errlen, "argument couldn't be parsed into an integer");
         break;
     case CFGT_MEM:
+        if ((o->flags & CFGF_PERCENT) && len > 1 && v[len - 1] == '%') {
+            if (str_to_ll(v, len - 1, &n) != 0 || n < 0 || n > 100)
+                return config_fail(err, errlen, "argument must be a memory or percent value");
+            out->n = -n; /* Redis keeps a percentage as its negative too */
+            return 0;
+        }
         if (!config_parse_mem(v, len, &n))
             return config_fail(err, errlen, "argument must be a memory value");
         break;
@@ -368,6 +374,12 @@ uint64_t config_get_u64(int id)
     }
 }
 
+uint64_t config_get_mem_or_pct(int id)
+{
+    long long v = atomic_load_explicit((_Atomic long long *)opt_ptr[id], memory_order_relaxed);
+    return v >= 0 ? (uint64_t)v : config_get_u64(CFG_MAXMEMORY) / 100 * (uint64_t)-v;
+}
+
 void config_on_change(config_changed_fn *fn) { changed_hook = fn; }
 
 int config_auth_required(void)
@@ -399,10 +411,15 @@ void config_format_value(const config_opt_t *o, buf_t *out)
 {
     switch (o->type) {
     case CFGT_INT:
-    case CFGT_MEM:
-        buf_printf(out, "%lld", o->type == CFGT_MEM ? (long long)config_get_u64(o->id)
-                                                    : (long long)config_get_int(o->id));
+    case CFGT_MEM: {
+        long long v = o->type == CFGT_MEM ? (long long)config_get_u64(o->id)
+                                          : (long long)config_get_int(o->id);
+        if (v < 0 && (o->flags & CFGF_PERCENT))
+            buf_printf(out, "%lld%%", -v);
+        else
+            buf_printf(out, "%lld", v);
         break;
+    }
     case CFGT_BOOL:
         buf_printf(out, "%s", config_get_int(o->id) ? "yes" : "no");
         break;

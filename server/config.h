@@ -49,6 +49,7 @@ enum config_flags {
     CFGF_POW2 = 1 << 1,    /* int: a power of two (or 0 when min is 0, meaning "auto") */
     CFGF_ADDRS = 1 << 2,   /* string: address list, normalised to single spaces */
     CFGF_OBL = 1 << 3,     /* string: client-output-buffer-limit classes (config_obl.c) */
+    CFGF_PERCENT = 1 << 4, /* memory: also N% (0..100) of maxmemory, stored as -N */
 };
 
 #define CFG_WORDS(...) ((const char *const[]){__VA_ARGS__, NULL})
@@ -101,7 +102,7 @@ enum config_flags {
     X(DATABASES, databases, "store", "databases", CFGT_INT, "16", 1, 4096, 0, NULL,            \
       "number of databases (SELECT 0 .. databases-1)")                                         \
     X(MAXMEMORY, maxmemory, "store", "maxmemory", CFGT_MEM, "0", 0, 64 * CFG_TB, CFGF_RUNTIME, \
-      NULL, "memory limit for keys and values; 0 = no limit")                                  \
+      NULL, "server-wide limit on keys, values, their tables and client buffers; 0 = none")   \
     X(MAXMEMORY_POLICY, maxmemory_policy, "store", "maxmemory-policy", CFGT_ENUM,              \
       "noeviction", 0, 0, CFGF_RUNTIME,                                                        \
       CFG_WORDS("noeviction", "allkeys-lru", "allkeys-lfu", "allkeys-random", "volatile-lru",  \
@@ -133,6 +134,9 @@ enum config_flags {
       CFGF_RUNTIME | CFGF_OBL, NULL,                                                           \
       "per class <hard> <soft> <soft-seconds>: close a client over hard, or over soft that "  \
       "long; 0 = none")                                                                        \
+    X(MAXMEMORY_CLIENTS, maxmemory_clients, "limits", "maxmemory-clients", CFGT_MEM, "0", 0,  \
+      64 * CFG_TB, CFGF_RUNTIME | CFGF_PERCENT, NULL,                                          \
+      "close the biggest clients while all clients' buffers pass this (or N% of maxmemory); 0 = never") \
     X(CLIENT_OUTPUT_HIGH_WATER, client_output_high_water, "limits",                            \
       "client-output-high-water", CFGT_MEM, "1mb", 0, 16 * CFG_GB, CFGF_RUNTIME, NULL,        \
       "stop reading and running a client's commands while this much output is pending; 0 = never") \
@@ -243,6 +247,8 @@ void config_print_ini(FILE *f);
 /* Relaxed loads by id: config_get_int for int/bool/enum options,
  * config_get_u64 for memory sizes (and ints). */
 int config_get_int(int id);
+/* A CFGF_PERCENT memory option in bytes: N% of maxmemory when set so. */
+uint64_t config_get_mem_or_pct(int id);
 uint64_t config_get_u64(int id);
 
 /* 1 when requirepass is set (clients must AUTH). */

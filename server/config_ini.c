@@ -327,7 +327,8 @@ static void domain(const config_opt_t *o, char *dst, size_t len)
         if (o->max == LLONG_MAX)
             snprintf(dst, len, "size >= %s", lo);
         else
-            snprintf(dst, len, "size %s..%s", lo, hi);
+            snprintf(dst, len, "size %s..%s%s", lo, hi,
+                     o->flags & CFGF_PERCENT ? " or 0%..100%" : "");
         break;
     case CFGT_BOOL:
         snprintf(dst, len, "yes|no");

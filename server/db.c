@@ -58,7 +58,7 @@ static dict_entry_t *new_entry(keyloc_t *kl, sv_t key, uint64_t now)
 {
     dict_entry_t *e = dict_add_h(kl->d, kl->h, key.p, key.len);
     evict_init_entry(e, now);
-    ctr_add(&kl->p->used_memory, dict_entry_mem(key.len));
+    part_mem_add(kl->p, dict_entry_mem(key.len));
     return e;
 }
 
@@ -78,10 +78,10 @@ static dict_entry_t *entry_for_write(cmd_ctx_t *c, sv_t key, keyloc_t *kl, int k
 /* Replace a value, keeping the memory account right. */
 static void set_value(partition_t *p, obj_t *o, const obj_t *nv)
 {
-    ctr_sub(&p->used_memory, obj_mem(o));
+    part_mem_sub(p, obj_mem(o));
     obj_free(o);
     *o = *nv;
-    ctr_add(&p->used_memory, obj_mem(o));
+    part_mem_add(p, obj_mem(o));
 }
 
 /* Give a string buffer room for need bytes: exactly (fresh strings) or
@@ -93,10 +93,10 @@ static void str_reserve(partition_t *p, obj_t *o, size_t need, int greedy)
     size_t cap = need;
     if (greedy)
         cap = need < STR_PREALLOC_MAX ? need * 2 : need + STR_PREALLOC_MAX;
-    ctr_sub(&p->used_memory, obj_mem(o));
+    part_mem_sub(p, obj_mem(o));
     o->v.s.p = xrealloc(o->v.s.p, cap);
     o->v.s.cap = cap;
-    ctr_add(&p->used_memory, obj_mem(o));
+    part_mem_add(p, obj_mem(o));
 }
 
 /* Turn an ENC_INT string into ENC_RAW with the same bytes. */
@@ -303,8 +303,8 @@ int db_rename(cmd_ctx_t *c, sv_t src, sv_t dst, int nx)
     if (se->expire >= 0)
         dict_set_expire(dk.d, ne, se->expire);
     do_touch_entry(dk.p, ne);
-    ctr_sub(&sk.p->used_memory, vmem);
-    ctr_add(&dk.p->used_memory, vmem);
+    part_mem_sub(sk.p, vmem);
+    part_mem_add(dk.p, vmem);
     memset(&se->val, 0, sizeof se->val); /* an empty ENC_INT: nothing to free */
     do_delete_entry(sk.p, sk.db, se);
     do_sync_counts(dk.p, dk.db);
@@ -344,8 +344,8 @@ void db_modified(cmd_ctx_t *c, sv_t key, obj_t *o, size_t mem_before)
     dict_entry_t *e = peek_live(c, key, &kl);
     if (!e || &e->val != o)
         return;
-    ctr_sub(&kl.p->used_memory, mem_before);
-    ctr_add(&kl.p->used_memory, obj_mem(o));
+    part_mem_sub(kl.p, mem_before);
+    part_mem_add(kl.p, obj_mem(o));
     if (obj_is_empty(o)) {
         do_delete_entry(kl.p, kl.db, e);
         return;

@@ -1,5 +1,6 @@
 #include "dict.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +23,17 @@ struct dict {
 size_t dict_entry_mem(size_t klen)
 {
     return mem_alloc_size(offsetof(dict_entry_t, key) + klen);
+}
+
+size_t dict_mem(const dict_t *d)
+{
+    size_t m = mem_alloc_size(sizeof *d);
+    for (int t = 0; t < 2; t++)
+        if (d->size[t])
+            m += mem_alloc_size(d->size[t] * sizeof *d->tb[t]);
+    if (d->volcap)
+        m += mem_alloc_size(d->volcap * sizeof *d->vol);
+    return m;
 }
 
 dict_t *dict_create(uint64_t seed)
@@ -103,14 +115,30 @@ static void start_resize(dict_t *d, uint64_t size)
     d->rehashidx = 0;
 }
 
+static int (*_Atomic expand_allowed)(size_t more_bytes);
+
+void dict_set_expand_hook(int (*allowed)(size_t more_bytes))
+{
+    atomic_store_explicit(&expand_allowed, allowed, memory_order_relaxed);
+}
+
+/* Grow at load factor 1; past it only with the hook's leave (maxmemory), or
+ * at any rate once chains average DICT_FORCE_LOAD (as Redis's 1.618). */
+#define DICT_FORCE_LOAD_NUM 13
+#define DICT_FORCE_LOAD_DEN 8
 static void expand_if_needed(dict_t *d)
 {
     if (d->rehashidx >= 0)
         return;
-    if (d->size[0] == 0)
+    if (d->size[0] == 0) {
         start_resize(d, DICT_MIN_SIZE);
-    else if (d->used[0] >= d->size[0] && d->size[0] < DICT_MAX_SIZE)
+    } else if (d->used[0] >= d->size[0] && d->size[0] < DICT_MAX_SIZE) {
+        int (*allowed)(size_t) = atomic_load_explicit(&expand_allowed, memory_order_relaxed);
+        if (allowed && d->used[0] * DICT_FORCE_LOAD_DEN < d->size[0] * DICT_FORCE_LOAD_NUM &&
+            !allowed(mem_alloc_size(d->size[0] * 2 * sizeof *d->tb[0])))
+            return;
         start_resize(d, d->size[0] * 2); /* load factor 1 reached */
+    }
 }
 
 /* Shrink to a load of 1/4..1/2 once under 1/8, so a few inserts after a shrink

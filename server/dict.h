@@ -54,6 +54,13 @@ static inline uint64_t dict_hash(const char *k, size_t n)
  * (once the bucket is cached) the chain's first entry. Changes nothing. */
 void dict_prefetch(const dict_t *d, uint64_t h, int stage);
 size_t dict_size(const dict_t *d);
+/* Whether a table may grow by more_bytes now (the store's maxmemory check;
+ * any thread, any time). Without it, or when it says yes, tables grow
+ * at a load factor of 1; when it says no, they go on chaining up to 1.625. */
+void dict_set_expand_hook(int (*allowed)(size_t more_bytes));
+/* Allocated bytes of the dict's own arrays (buckets of both tables, the
+ * volatile array) and struct; entries are charged apart (dict_entry_mem). */
+size_t dict_mem(const dict_t *d);
 /* Allocated bytes of a new entry for a key of n bytes (for memory accounts). */
 size_t dict_entry_mem(size_t klen);
 

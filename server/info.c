@@ -56,6 +56,10 @@ static const void *command_of(int w) { return command_worker_stats(w); }
 
 /* ---- instantaneous rates ------------------------------------------------ */
 
+static uint64_t rss_bytes(void);
+static uint64_t memory_now(uint64_t *dataset, uint64_t *tables, uint64_t *clients);
+static _Atomic uint64_t rss_startup;
+
 /* What info_cron samples: commands processed, bytes read, bytes written. */
 enum { RATE_OPS, RATE_IN, RATE_OUT, NRATES };
 #define RATE_SAMPLES 16      /* the rates span the last 16 intervals, as Redis's */
@@ -74,6 +78,10 @@ void info_cron(int worker, uint64_t now)
 {
     if (worker != 0)
         return;
+    uint64_t dataset, tables, clients;
+    memory_now(&dataset, &tables, &clients); /* the peak */
+    if (!stat_get(&rss_startup))
+        atomic_store_explicit(&rss_startup, rss_bytes(), memory_order_relaxed);
     unsigned last = (next_sample + RATE_SAMPLES - 1) % RATE_SAMPLES;
     if (nsamples && now < samples[last].ms + RATE_INTERVAL_MS)
         return;
@@ -136,27 +144,66 @@ static uint64_t rss_bytes(void)
     return rss * (uint64_t)sysconf(_SC_PAGESIZE);
 }
 
-static void info_memory(buf_t *o)
+/* used_memory's peak, and the RSS when the server began serving (its fixed
+ * overhead: code, rings, partitions), both kept by worker 0's cron. */
+static _Atomic uint64_t mem_peak;
+
+static uint64_t memory_now(uint64_t *dataset, uint64_t *tables, uint64_t *clients)
 {
     store_stats_t st;
     store_stats(&st);
-    uint64_t maxmem = config_get_u64(CFG_MAXMEMORY), rss = rss_bytes();
-    char h1[32], h2[32], h3[32];
+    *tables = st.table_memory;
+    *dataset = st.used_memory - st.table_memory;
+    *clients = client_memory();
+    uint64_t used = st.used_memory + *clients, peak = stat_get(&mem_peak);
+    if (used > peak)
+        atomic_store_explicit(&mem_peak, used, memory_order_relaxed); /* a lost race: a lower peak, briefly */
+    return used;
+}
+
+static double pct(uint64_t a, uint64_t b)
+{
+    return b ? 100.0 * (double)a / (double)b : 0.0;
+}
+
+/* What is counted is what maxmemory limits (conf/server.ini says the same):
+ * keys and values at jemalloc's size classes, the dicts' tables, clients'
+ * buffers. The fixed overhead is used_memory_rss_startup, outside the limit. */
+static void info_memory(buf_t *o)
+{
+    uint64_t dataset, tables, clients;
+    uint64_t used = memory_now(&dataset, &tables, &clients);
+    uint64_t maxmem = config_get_u64(CFG_MAXMEMORY), rss = rss_bytes(), peak = stat_get(&mem_peak);
+    uint64_t rss0 = stat_get(&rss_startup), sysmem = (uint64_t)sysconf(_SC_PHYS_PAGES) *
+                                                     (uint64_t)sysconf(_SC_PAGESIZE);
+    char h1[32], h2[32], h3[32], h4[32], h5[32];
     buf_t policy;
     buf_init(&policy);
     config_format_value(&config_opts[CFG_MAXMEMORY_POLICY], &policy);
     buf_putc(&policy, '\0');
-    bytes_human(h1, sizeof h1, st.used_memory);
+    bytes_human(h1, sizeof h1, used);
     bytes_human(h2, sizeof h2, maxmem);
     bytes_human(h3, sizeof h3, rss);
+    bytes_human(h4, sizeof h4, peak);
+    bytes_human(h5, sizeof h5, sysmem);
     buf_printf(o,
                "# Memory\r\nused_memory:%llu\r\nused_memory_human:%s\r\nused_memory_rss:%llu\r\n"
-               "used_memory_rss_human:%s\r\nmaxmemory:%llu\r\nmaxmemory_human:%s\r\n"
-               "maxmemory_policy:%s\r\nmem_fragmentation_ratio:%.2f\r\nmem_allocator:%s\r\n\r\n",
-               (unsigned long long)st.used_memory, h1, (unsigned long long)rss, h3,
-               (unsigned long long)maxmem, h2, policy.data,
-               st.used_memory ? (double)rss / (double)st.used_memory : 0.0,
-               server.allocator ? server.allocator : "libc");
+               "used_memory_rss_human:%s\r\nused_memory_peak:%llu\r\nused_memory_peak_human:%s\r\n"
+               "used_memory_peak_perc:%.2f%%\r\nused_memory_overhead:%llu\r\n"
+               "used_memory_startup:0\r\nused_memory_rss_startup:%llu\r\n"
+               "used_memory_dataset:%llu\r\nused_memory_dataset_perc:%.2f%%\r\n"
+               "total_system_memory:%llu\r\ntotal_system_memory_human:%s\r\n"
+               "maxmemory:%llu\r\nmaxmemory_human:%s\r\n"
+               "maxmemory_policy:%s\r\nmem_fragmentation_ratio:%.2f\r\n"
+               "mem_fragmentation_bytes:%lld\r\nmem_not_counted_for_evict:0\r\n"
+               "mem_clients_slaves:0\r\nmem_clients_normal:%llu\r\nmem_allocator:%s\r\n"
+               "lazyfree_pending_objects:0\r\n\r\n",
+               (unsigned long long)used, h1, (unsigned long long)rss, h3,
+               (unsigned long long)peak, h4, pct(used, peak), (unsigned long long)(tables + clients),
+               (unsigned long long)rss0, (unsigned long long)dataset, pct(dataset, used),
+               (unsigned long long)sysmem, h5, (unsigned long long)maxmem, h2, policy.data,
+               used ? (double)rss / (double)used : 0.0, (long long)rss - (long long)used,
+               (unsigned long long)clients, server.allocator ? server.allocator : "libc");
     o->len -= 2; /* the scripting lines belong to this section */
     script_info_memory(o);
     buf_printf(o, "\r\n");
@@ -179,6 +226,7 @@ static void info_stats(buf_t *o)
                "total_net_input_bytes:%llu\r\ntotal_net_output_bytes:%llu\r\n"
                "instantaneous_input_kbps:%.2f\r\ninstantaneous_output_kbps:%.2f\r\n"
                "rejected_connections:%llu\r\nexpired_keys:%llu\r\nevicted_keys:%llu\r\n"
+               "evicted_clients:%llu\r\n"
                "keyspace_hits:%llu\r\nkeyspace_misses:%llu\r\npubsub_channels:%lld\r\n"
                "pubsub_patterns:%lld\r\npubsubshard_channels:%lld\r\n"
                "total_error_replies:%llu\r\n\r\n",
@@ -191,6 +239,7 @@ static void info_stats(buf_t *o)
                (double)atomic_load_explicit(&rates[RATE_OUT], memory_order_relaxed) / 1024.0,
                (unsigned long long)SUM_CLIENT(rejected_connections),
                (unsigned long long)st.expired_keys, (unsigned long long)st.evicted_keys,
+               (unsigned long long)SUM_CLIENT(evicted_clients),
                (unsigned long long)st.keyspace_hits, (unsigned long long)st.keyspace_misses,
                pubsub_active(PUBSUB_CHANNEL), pubsub_active(PUBSUB_PATTERN),
                pubsub_active(PUBSUB_SHARD),

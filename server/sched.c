@@ -18,6 +18,52 @@ static sched_stats_t *stats; /* [worker] */
 sched_stats_t *sched_stats(int worker) { return &stats[worker]; }
 void sched_reset_stats(void) { stat_zero(stats, (size_t)sched_nworkers * sizeof *stats); }
 
+/* ---- eviction in partitions other than the writer's (store.h's hooks) ---- */
+
+/* A request to a partition's holder to evict: malloc'd (heap), since the
+ * store sends at most one per partition at a time and worker_teardown frees
+ * any still queued at exit. */
+typedef struct evict_msg {
+    xmsg_t m; /* first: the message is the struct */
+    int part;
+} evict_msg_t;
+
+static void evict_msg_run(xmsg_t *m)
+{
+    int part = ((evict_msg_t *)m)->part;
+    free(m);
+    if (ops->part_idle(part)) {
+        store_evict_asked(part);
+        if (ops->part_idle_done)
+            ops->part_idle_done(part);
+    } else {
+        store_evict_unask(part); /* busy: a later write asks again */
+    }
+}
+
+static void evict_ask(int part)
+{
+    evict_msg_t *em = xcalloc(1, sizeof *em);
+    em->m.fn = evict_msg_run;
+    em->m.heap = 1;
+    em->part = part;
+    xthread_send(sched_owner_of[part], &em->m);
+}
+
+/* Under share-nothing only the owner may touch a partition, and only while
+ * no task holds it; under locks, whoever gets its lock without waiting. */
+static int evict_try_now(int part)
+{
+    if (ops->owner_bound && sched_owner_of[part] != worker_self())
+        return 0;
+    if (!ops->part_idle(part))
+        return 0;
+    store_evict_pass(part);
+    if (ops->part_idle_done)
+        ops->part_idle_done(part);
+    return 1;
+}
+
 int sched_setup(int nworkers, int npartitions, int policy, int batch_max)
 {
     sched_nworkers = nworkers;
@@ -47,11 +93,13 @@ int sched_setup(int nworkers, int npartitions, int policy, int batch_max)
     }
     ops->init();
     sched_busy_setup();
+    store_set_evict_hooks(&(store_evict_hooks_t){.try_now = evict_try_now, .ask = evict_ask});
     return 0;
 }
 
 void sched_teardown(void)
 {
+    store_set_evict_hooks(&(store_evict_hooks_t){0});
     if (ops) {
         ops->teardown();
         sched_busy_teardown();
@@ -115,6 +163,7 @@ void sched_cron(int worker, uint64_t now)
             continue;
         store_active_expire(p, now, budget);
         store_rehash_step(p, budget / 4 + 10);
+        store_evict_cron(p, now);
         if (ops->part_idle_done)
             ops->part_idle_done(p);
     }

@@ -44,6 +44,7 @@ void store_setup(int npartitions, int databases)
         p->dbs = xcalloc((size_t)databases, sizeof *p->dbs);
         p->keys = xcalloc((size_t)databases, sizeof *p->keys);
         p->expires = xcalloc((size_t)databases, sizeof *p->expires);
+        p->db_table_mem = xcalloc((size_t)databases, sizeof *p->db_table_mem);
         for (int db = 0; db < databases; db++) {
             atomic_init(&p->keys[db], 0);
             atomic_init(&p->expires[db], 0);
@@ -62,6 +63,7 @@ void store_teardown(void)
         free(p->dbs);
         free(p->keys);
         free(p->expires);
+        free(p->db_table_mem);
     }
     free(store_parts);
     store_parts = NULL;
@@ -101,17 +103,34 @@ dict_t *do_db_dict(partition_t *p, int db, int create)
     return p->dbs[db];
 }
 
+void do_sync_table_mem(partition_t *p, int db)
+{
+    dict_t *d = p->dbs[db];
+    uint64_t now = d ? dict_mem(d) : 0, was = p->db_table_mem[db];
+    if (now == was)
+        return;
+    p->db_table_mem[db] = now;
+    if (now > was) {
+        ctr_add(&p->table_mem, now - was);
+        part_mem_add(p, now - was);
+    } else {
+        ctr_sub(&p->table_mem, was - now);
+        part_mem_sub(p, was - now);
+    }
+}
+
 void do_sync_counts(partition_t *p, int db)
 {
     dict_t *d = p->dbs[db];
     atomic_store_explicit(&p->keys[db], d ? dict_size(d) : 0, memory_order_relaxed);
     atomic_store_explicit(&p->expires[db], d ? dict_volatile_count(d) : 0,
                           memory_order_relaxed);
+    do_sync_table_mem(p, db);
 }
 
 static void unlink_entry(partition_t *p, int db, dict_entry_t *e)
 {
-    ctr_sub(&p->used_memory, entry_mem(e));
+    part_mem_sub(p, entry_mem(e));
     dict_unlink(p->dbs[db], e);
     obj_free(&e->val);
     free(e);
@@ -147,7 +166,7 @@ uint64_t db_expires_count(int part, int db)
 static void flush_entry(void *arg, dict_entry_t *e)
 {
     partition_t *p = arg;
-    ctr_sub(&p->used_memory, entry_mem(e));
+    part_mem_sub(p, entry_mem(e));
     obj_free(&e->val);
 }
 
@@ -217,6 +236,7 @@ void store_rehash_step(int part, uint64_t budget_us)
         if (spent >= budget_us)
             break;
         dict_rehash_us(p->dbs[db], budget_us - spent);
+        do_sync_table_mem(p, db);
     }
 }
 
@@ -238,6 +258,7 @@ void store_stats(store_stats_t *out)
         out->expired_keys += since_base(&p->base_expired, &p->expired);
         out->evicted_keys += since_base(&p->base_evicted, &p->evicted);
         out->used_memory += ctr_get(&p->used_memory);
+        out->table_memory += ctr_get(&p->table_mem);
     }
 }
 

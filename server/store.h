@@ -41,11 +41,33 @@ void store_prefetch(int part, int db, sv_t key, int stage);
 /* Limits read on every write; set at startup and by CONFIG SET (any thread). */
 void store_set_maxmemory(uint64_t bytes, int policy, int samples);
 
-/* Before a command that may grow memory runs on partition part (held):
- * evict keys of that partition per policy until the partition is within its
- * share of maxmemory. Returns 0 when the write may go ahead, -1 when it must be
- * refused with Redis's OOM error (noeviction, or nothing left to evict). */
+/* Before a command that may grow memory runs on partition part (held): when
+ * the server is over maxmemory, evict per policy from the partitions with the
+ * best candidates (evict.c says how). Returns 0 when the write may go ahead,
+ * -1 when it must be refused with Redis's OOM error (noeviction, or nothing
+ * left to evict). part -1: the write holds no partition (a keyless script). */
 int store_make_room(int part);
+
+/* Eviction in partitions the caller does not hold, by whoever may touch
+ * them (set by the scheduler before workers run):
+ * try_now: run store_evict_pass(part) now if the calling thread may touch
+ *          part (returns 1), else 0;
+ * ask:     have part's holder run store_evict_asked(part) soon (or
+ *          store_evict_unask(part) when it can't); never waits. */
+typedef struct store_evict_hooks {
+    int (*try_now)(int part);
+    void (*ask)(int part);
+} store_evict_hooks_t;
+void store_set_evict_hooks(const store_evict_hooks_t *h);
+/* On the holder of part: evict while the server is over its limit and part
+ * holds the best candidates; _asked also ends the request, _unask ends it
+ * without evicting (the partition was busy). */
+void store_evict_pass(int part);
+void store_evict_asked(int part);
+void store_evict_unask(int part);
+/* Cron on a held partition: keep its published best candidate fresh near the
+ * limit, and evict when over it without writes (a lowered maxmemory). */
+void store_evict_cron(int part, uint64_t now_ms);
 
 /* Active expiry for one held partition: sample keys with a TTL and delete the
  * expired ones, repeating while many were expired, for at most budget_us.
@@ -59,7 +81,8 @@ void store_rehash_step(int part, uint64_t budget_us);
 typedef struct store_stats {
     uint64_t keyspace_hits, keyspace_misses;
     uint64_t expired_keys, evicted_keys;
-    uint64_t used_memory; /* bytes of keys and values, per the partition accounts */
+    uint64_t used_memory;  /* keys, values and dict tables, per the partition accounts */
+    uint64_t table_memory; /* of which the dicts' tables */
 } store_stats_t;
 
 /* Sum of every partition's counters (reads relaxed atomics; any thread). */

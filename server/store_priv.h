@@ -30,7 +30,15 @@ typedef struct partition {
     _Alignas(64) dict_t **dbs;  /* [databases], each created on first write */
     _Atomic uint64_t *keys;     /* [databases] */
     _Atomic uint64_t *expires;  /* [databases] */
-    _Atomic uint64_t hits, misses, expired, evicted, used_memory;
+    _Atomic uint64_t hits, misses, expired, evicted;
+    _Atomic uint64_t used_memory; /* entries, values and tables (below) */
+    _Atomic uint64_t table_mem;   /* the dicts' own arrays, part of used_memory */
+    uint64_t *db_table_mem;       /* [databases]: dict_mem last charged */
+    /* Eviction across partitions (evict.c): this partition's best candidate
+     * as its holder last saw it (0: none), and whether its holder was asked
+     * to evict. Written by the holder / any asker, read by anyone. */
+    _Atomic uint64_t evict_hint;
+    _Atomic int evict_asked;
     _Atomic uint64_t base_hits, base_misses, base_expired, base_evicted;
     uint64_t seed;     /* for new dicts' random generators */
     int expire_db;     /* active expiry resumes at this database */
@@ -65,6 +73,20 @@ static inline uint64_t ctr_get(_Atomic uint64_t *c)
     return stat_get(c);
 }
 
+/* Memory charged to a partition is charged to the server-wide account too
+ * (util.h), which is what maxmemory limits. */
+static inline void part_mem_add(partition_t *p, uint64_t d)
+{
+    ctr_add(&p->used_memory, d);
+    mem_account((int64_t)d);
+}
+
+static inline void part_mem_sub(partition_t *p, uint64_t d)
+{
+    ctr_sub(&p->used_memory, d);
+    mem_account(-(int64_t)d);
+}
+
 static inline int entry_expired(const dict_entry_t *e, uint64_t now_ms)
 {
     /* Redis: a key is expired once now is past its time, not at it */
@@ -79,7 +101,8 @@ static inline uint64_t entry_mem(const dict_entry_t *e)
 
 /* The dict of a database, created when create is set (else maybe NULL). */
 dict_t *do_db_dict(partition_t *p, int db, int create);
-/* Publish a database's key and TTL counts after a change. */
+/* Publish a database's key and TTL counts after a change, and charge any
+ * change of its dict's tables (they grow and shrink with the key count). */
 void do_sync_counts(partition_t *p, int db);
 /* Unlink and free an entry and its value, keeping the accounts; a change
  * WATCH sees. */
@@ -92,5 +115,7 @@ void do_expire_entry(partition_t *p, int db, dict_entry_t *e);
 /* LRU/LFU bookkeeping (evict.c), per the current maxmemory-policy. */
 void evict_init_entry(dict_entry_t *e, uint64_t now_ms);
 void evict_touch(dict_t *d, dict_entry_t *e, uint64_t now_ms);
+/* Charge the tables of database db again after a change that may resize them. */
+void do_sync_table_mem(partition_t *p, int db);
 
 #endif

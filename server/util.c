@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdatomic.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -365,4 +366,71 @@ uint64_t scan_cursor_next(uint64_t cursor, uint64_t mask)
 {
     cursor |= ~mask;
     return rev64(rev64(cursor) + 1);
+}
+
+/* ---- memory account ---------------------------------------------------- */
+
+/* One slot a thread, from its first change on: written by that thread only
+ * (load + store), read by anyone summing. A thread past MEM_SLOTS keeps its
+ * part in a thread-local instead, still bounded by the batch. */
+#define MEM_SLOTS 512
+typedef struct mem_slot {
+    _Alignas(64) _Atomic int64_t pending;
+} mem_slot_t;
+
+static mem_slot_t mem_slots[MEM_SLOTS];
+static _Atomic int mem_nslots;
+static _Atomic int64_t mem_shared;
+static _Thread_local mem_slot_t *mem_mine;
+static _Thread_local mem_slot_t mem_spare;
+
+static mem_slot_t *mem_slot(void)
+{
+    if (!mem_mine) {
+        int i = atomic_fetch_add_explicit(&mem_nslots, 1, memory_order_relaxed);
+        mem_mine = i < MEM_SLOTS ? &mem_slots[i] : &mem_spare;
+    }
+    return mem_mine;
+}
+
+void mem_account(int64_t delta)
+{
+    mem_slot_t *s = mem_slot();
+    int64_t p = atomic_load_explicit(&s->pending, memory_order_relaxed) + delta;
+    if (p >= MEM_ACCOUNT_BATCH || p <= -MEM_ACCOUNT_BATCH) {
+        /* shared first: a reader in between counts p twice, never zero times */
+        atomic_fetch_add_explicit(&mem_shared, p, memory_order_relaxed);
+        p = 0;
+    }
+    atomic_store_explicit(&s->pending, p, memory_order_relaxed);
+}
+
+static uint64_t clamp0(int64_t v)
+{
+    return v > 0 ? (uint64_t)v : 0;
+}
+
+uint64_t mem_used(void)
+{
+    return clamp0(atomic_load_explicit(&mem_shared, memory_order_relaxed));
+}
+
+uint64_t mem_used_here(void)
+{
+    return clamp0(atomic_load_explicit(&mem_shared, memory_order_relaxed) +
+                  atomic_load_explicit(&mem_slot()->pending, memory_order_relaxed));
+}
+
+uint64_t mem_used_exact(void)
+{
+    int n = atomic_load_explicit(&mem_nslots, memory_order_relaxed);
+    int64_t v = atomic_load_explicit(&mem_shared, memory_order_relaxed);
+    for (int i = 0; i < n && i < MEM_SLOTS; i++)
+        v += atomic_load_explicit(&mem_slots[i].pending, memory_order_relaxed);
+    return clamp0(v);
+}
+
+uint64_t mem_used_slack(void)
+{
+    return (uint64_t)atomic_load_explicit(&mem_nslots, memory_order_relaxed) * MEM_ACCOUNT_BATCH;
 }

@@ -72,13 +72,36 @@ uint64_t hash_bytes(const char *k, size_t n);
 
 /* ---- memory -------------------------------------------------------------- */
 
-/* The allocator footprint the memory accounts charge for a malloc(n): a
- * consistent estimate (header + 16-byte rounding), not malloc_usable_size. */
+/* The allocator footprint the memory accounts charge for a malloc(n):
+ * jemalloc's size class for n (the allocator percore links; see
+ * tests/unit/util for the check against nallocx): 8 and 16, then multiples of
+ * 16 up to 128, then four classes per doubling. */
 static inline size_t mem_alloc_size(size_t n)
 {
-    size_t s = (n + 8 + 15) & ~(size_t)15;
-    return s < 32 ? 32 : s;
+    if (n <= 8)
+        return 8;
+    if (n <= 128)
+        return (n + 15) & ~(size_t)15;
+    unsigned lg = 63u - (unsigned)__builtin_clzll((unsigned long long)(n - 1));
+    size_t step = (size_t)1 << (lg - 2);
+    return (n + step - 1) & ~(step - 1);
 }
+
+/* The server-wide memory account (what maxmemory limits): every thread adds
+ * its changes to a slot of its own and moves that into one shared counter
+ * once it passes MEM_ACCOUNT_BATCH either way, so the write path touches a
+ * shared cache line once per ~16 KiB instead of on every write.
+ * mem_used() reads the shared counter alone: stale by less than
+ * MEM_ACCOUNT_BATCH per thread that changes memory; mem_used_here() adds the
+ * caller's own slot; mem_used_exact() adds every thread's slot (one load per
+ * thread: for checks near the limit). mem_used_slack() bounds how far the
+ * first two may be from the exact sum. */
+#define MEM_ACCOUNT_BATCH (16 * 1024)
+void mem_account(int64_t delta);
+uint64_t mem_used(void);
+uint64_t mem_used_here(void);
+uint64_t mem_used_exact(void);
+uint64_t mem_used_slack(void);
 
 /* ---- threads ------------------------------------------------------------- */
 

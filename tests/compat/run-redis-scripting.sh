@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Redis 7.0's own tests/unit/scripting.tcl (from Debian's `redis` source
 # package) against percore in external mode; with SUITE=pubsub, its
-# tests/unit/pubsub.tcl and pubsubshard.tcl instead.
+# tests/unit/pubsub.tcl and pubsubshard.tcl instead; with SUITE=maxmemory,
+# the blocks of tests/unit/maxmemory.tcl that one server can run.
 #
 #   tests/compat/run-redis-scripting.sh [percore-server]
 #   SUITE=pubsub tests/compat/run-redis-scripting.sh [percore-server]
@@ -11,7 +12,7 @@
 # each policy/threads pair works in its own run-* subdirectory, so runs may
 # share it), SKIP_FILE (skip lists, space-separated; default
 # tests/compat/scripting.skip, plus scripting-workers.skip when THREADS is
-# not 1; for SUITE=pubsub, tests/compat/pubsub.skip), UNDECLARED
+# not 1; for SUITE=pubsub or maxmemory, tests/compat/SUITE.skip), UNDECLARED
 # (allow-undeclared-keys, default yes), EXTRA_ARGS (more server arguments),
 # COMPAT_TIMEOUT (seconds for the whole tcl run, default 150), COMPAT_QUIET
 # (1: print only the failures and the summary, the full output goes to a file).
@@ -46,7 +47,8 @@ SUITE=${SUITE:-scripting}
 case $SUITE in
   scripting) UNITS="unit/scripting" ;;
   pubsub) UNITS="unit/pubsub unit/pubsubshard" ;;
-  *) echo "run-redis-scripting: SUITE must be scripting or pubsub" >&2; exit 2 ;;
+  maxmemory) UNITS="unit/maxmemory" ;;
+  *) echo "run-redis-scripting: SUITE must be scripting, pubsub or maxmemory" >&2; exit 2 ;;
 esac
 SKIP_SRC=$REPO/tests/compat/$SUITE.skip
 # With several workers, the tests that expect every client to get BUSY are
@@ -117,6 +119,21 @@ if [ "$SUITE" = scripting ]; then
   sed -i 's/^foreach is_eval {0 1} {/foreach is_eval {1} {/' "$RUN/tests/unit/scripting.tcl"
   grep -q '^foreach is_eval {1} {' "$RUN/tests/unit/scripting.tcl" ||
     setup_fail "scripting.tcl changed: no 'foreach is_eval {0 1}' line to adapt"
+elif [ "$SUITE" = maxmemory ]; then
+  # Every block of maxmemory.tcl is tagged external:skip, as its tests set
+  # maxmemory on the server they are given; three blocks need nothing more
+  # than one server (client buffers, the policies, the rehash check), and run
+  # here; the others need replicas or tracking and stay left out. The rehash
+  # test first turns off Redis's latency tracking, a setting percore lacks.
+  M=$RUN/tests/unit/maxmemory.tcl
+  for l in 1 146 417; do
+    sed -n "${l}p" "$M" | grep -q '^start_server {tags {"maxmemory"\{0,1\} \{0,1\}"\{0,1\}external:skip"}} {$' ||
+      setup_fail "maxmemory.tcl changed: line $l is not an external:skip server block"
+    sed -i "${l}s/^start_server {tags {.*}} {$/start_server {tags {\"maxmemory\"}} {/" "$M"
+  done
+  sed -i 's/^        r config set latency-tracking no$/        catch {r config set latency-tracking no}/' "$M"
+  grep -q 'catch {r config set latency-tracking no}' "$M" ||
+    setup_fail "maxmemory.tcl changed: no latency-tracking line to adapt"
 else
   # pubsubshard.tcl's first server block is tagged external:skip though it
   # needs nothing but one server (its other blocks need several: left out).

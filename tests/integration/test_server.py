@@ -108,7 +108,7 @@ def test_info_memory(c):
     assert used1 - used0 >= 4 << 20
     c.cmd("DEL", "big")
     used2 = int(info(c, "memory")["used_memory"])
-    assert used1 - used2 >= 4 << 20
+    assert used1 - used2 >= (4 << 20) - (64 << 10)  # less what client buffers took meanwhile
 
 
 @pytest.mark.percore_only

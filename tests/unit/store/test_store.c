@@ -52,6 +52,14 @@ static uint64_t used_memory(void)
     return st.used_memory;
 }
 
+/* Entries and values only: used_memory less the dicts' tables. */
+static uint64_t data_memory(void)
+{
+    store_stats_t st;
+    store_stats(&st);
+    return st.used_memory - st.table_memory;
+}
+
 static sv_t key_n(char *buf, const char *prefix, int i)
 {
     int n = snprintf(buf, 48, "%s%d", prefix, i);
@@ -323,12 +331,12 @@ static void test_rename(void **state)
     assert_int_equal(db_rename(&c, src, dst, 0), -1);
     db_set_string(&c, src, "a long enough value", 19, 0);
     db_set_expire(&c, src, (int64_t)t + 60000);
-    uint64_t mem = used_memory();
+    uint64_t mem = data_memory();
     assert_int_equal(db_rename(&c, src, dst, 0), 0);
     assert_null(db_lookup(&c, src, 0));
     assert_str(&c, dst, "a long enough value", 19);
     assert_int_equal(db_get_expire(&c, dst), (int64_t)t + 60000);
-    assert_int_equal(used_memory(), mem); /* same key length: same bytes */
+    assert_int_equal(data_memory(), mem); /* same key length: same bytes */
     assert_int_equal(db_size(store_part_of_key(src), 2), 0);
     assert_int_equal(db_size(store_part_of_key(dst), 2), 1);
     assert_int_equal(db_expires_count(store_part_of_key(dst), 2), 1);
@@ -351,7 +359,7 @@ static void test_rename(void **state)
     c.now_ms = t + 11;
     assert_int_equal(db_rename(&c, dst, src, 0), -1);
     assert_int_equal(store_db_keys(2), 0);
-    assert_int_equal(used_memory(), 0);
+    assert_int_equal(data_memory(), 0);
 }
 
 static void test_append_setrange(void **state)
@@ -634,6 +642,46 @@ static void test_evict_volatile_ttl_and_lfu(void **state)
     check_within_budget(mem);
 }
 
+/* The limit is the server's: keys under one hash tag (one partition) fill
+ * it as spread keys do, and under LRU their writes evict the older keys of
+ * the other partitions first (no scheduler here: the store evicts there at
+ * once, as a writer that may touch them does). */
+static void test_evict_across_partitions(void **state)
+{
+    (void)state;
+    uint64_t t = now_ms();
+    cmd_ctx_t old = ctx(0, t - 100000), now = ctx(0, t);
+    store_set_maxmemory(200 * 1024, MAXMEM_NOEVICTION, 5);
+    int tagged = write_keys(&now, "{tag}:k", 0, 100000, 100);
+    uint64_t full = used_memory();
+    assert_true(full >= 190 * 1024 && full <= 200 * 1024 + 512);
+    for (int p = 0; p < NPARTS; p++)
+        db_flush(p, -1);
+    int spread = write_keys(&now, "k", 0, 100000, 100);
+    assert_true(tagged >= spread * 95 / 100 && tagged <= spread * 105 / 100);
+    for (int p = 0; p < NPARTS; p++)
+        db_flush(p, -1);
+
+    store_set_maxmemory(200 * 1024, MAXMEM_ALLKEYS_LRU, 5);
+    int n = write_keys(&old, "old", 0, spread * 9 / 10, 100);
+    assert_int_equal(n, spread * 9 / 10);
+    /* a cron tick: near the limit, each partition publishes its best candidate */
+    for (int p = 0; p < NPARTS; p++)
+        store_evict_cron(p, t);
+    assert_int_equal(write_keys(&now, "{tag}:new", 0, spread, 100), spread);
+    char buf[48];
+    int olds = 0, news = 0;
+    for (int i = 0; i < n; i++)
+        olds += db_lookup(&now, key_n(buf, "old", i), LOOKUP_NOTOUCH) != NULL;
+    for (int i = 0; i < spread; i++)
+        news += db_lookup(&now, key_n(buf, "{tag}:new", i), LOOKUP_NOTOUCH) != NULL;
+    print_message("across: %d/%d old and %d/%d new keys left\n", olds, n, news, spread);
+    assert_true(news >= spread * 9 / 10);
+    assert_true(olds <= n / 10);
+    assert_true(used_memory() <= 200 * 1024 + 512);
+    store_set_maxmemory(0, MAXMEM_NOEVICTION, 5);
+}
+
 static void test_memory_back_to_zero(void **state)
 {
     (void)state;
@@ -668,9 +716,16 @@ static void test_memory_back_to_zero(void **state)
     }
     assert_int_equal(store_db_keys(0), 0);
     assert_int_equal(store_db_keys(7), 0);
-    assert_int_equal(used_memory(), 0);
+    assert_int_equal(data_memory(), 0);
     for (int p = 0; p < NPARTS; p++)
         store_rehash_step(p, 1000);
+    store_stats_t st;
+    store_stats(&st);
+    assert_true(st.table_memory > 0 && st.used_memory == st.table_memory);
+    for (int p = 0; p < NPARTS; p++)
+        db_flush(p, -1);
+    assert_int_equal(used_memory(), 0); /* the tables went with the dicts */
+    assert_int_equal(mem_used_here(), 0);
 }
 
 int main(void)
@@ -693,6 +748,7 @@ int main(void)
         T(test_evict_random),
         T(test_evict_lru),
         T(test_evict_volatile_ttl_and_lfu),
+        T(test_evict_across_partitions),
         T(test_memory_back_to_zero),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
