@@ -69,10 +69,8 @@ test-tsan: deps
 		tests/integration/test_reload.py::test_reload_under_load_loses_no_write \
 		tests/integration/test_reload.py::test_reload_applies_runtime_keys
 	PERCORE_BIN=$(CURDIR)/build-tsan/percore-server PERCORE_TEST_LATENCY_SCALE=5 \
-		PERCORE_TEST_THREADS=4 $(PYTEST) \
-		tests/integration/test_maxmemory.py::test_hash_tag_takes_memory_from_older_keys_elsewhere \
-		tests/integration/test_maxmemory.py::test_lowered_limit_is_reached_without_writes \
-		tests/integration/test_maxmemory.py::test_maxmemory_clients_closes_the_biggest_client
+		PERCORE_TEST_THREADS=4 $(PYTEST) tests/integration/test_maxmemory.py \
+		-k "(hold_the_limit and tagged and lru) or lowered_limit or maxmemory_clients_closes"
 
 # libFuzzer targets (tests/fuzz: the RESP and inline parsers, the ini loader,
 # command dispatch in-process), built with clang, ASan and UBSan in build-fuzz/

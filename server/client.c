@@ -83,6 +83,9 @@ static size_t buf_mem(const buf_t *b) { return b->cap ? mem_alloc_size(b->cap) :
  * grow and are trimmed), so this costs a few loads per round. */
 static void client_mem_sync(client_t *c, int gone)
 {
+    /* A task away writes task.out and err: it is counted again once back. */
+    if (!gone && (c->flags & CLIENT_IN_FLIGHT))
+        return;
     size_t now = gone ? 0
                       : buf_mem(&c->in) + buf_mem(&c->out) + buf_mem(&c->task.out) +
                             buf_mem(&c->mbuf) + buf_mem(&c->err);
