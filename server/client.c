@@ -50,11 +50,21 @@ client_stats_t *client_stats(int worker) { return &stats[worker]; }
 void client_reset_stats(void) { stat_zero(stats, (size_t)nstats * sizeof *stats); }
 
 uint64_t client_count(void) { return atomic_load_explicit(&nclients, memory_order_relaxed); }
-uint64_t client_blocked_count(void) { return 0; /* no blocking commands exist yet */ }
+void client_registry_lock(void) { pthread_mutex_lock(&registry_lock); }
+void client_registry_unlock(void) { pthread_mutex_unlock(&registry_lock); }
+
+client_t *client_find_locked(uint64_t id)
+{
+    for (client_t *c = registry; c; c = c->rnext)
+        if (c->id == id)
+            return c;
+    return NULL;
+}
 
 static void client_free(client_t *c)
 {
     int w = c->home;
+    client_block_free(c); /* its waits are dropped; an element stays in its list */
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -227,7 +237,7 @@ static int over_output_limit(client_t *c)
 
 int client_output_full(client_t *c)
 {
-    if (c->flags & CLIENT_CLOSE_ASAP)
+    if (c->flags & (CLIENT_CLOSE_ASAP | CLIENT_BLOCKED))
         return 1;
     size_t pending = out_pending(c);
     if (pending == 0)
@@ -320,7 +330,9 @@ static void queue_push(client_t *c, const command_t *cmd, uint32_t argi, int arg
  * at home), >= 0 a single partition, -2 several (the scheduler collects them). */
 static int classify(const command_t *cmd, int argc, const sv_t *argv)
 {
-    if (cmd->flags & (CMD_ALLPARTS | CMD_TXN))
+    /* Blocking commands run at home (as multi-partition tasks): blocking
+     * needs the client, and the queue stops behind them. */
+    if (cmd->flags & (CMD_ALLPARTS | CMD_TXN | CMD_BLOCKING))
         return -2;
     if (cmd->part_fn)
         return cmd->part_fn(argc, argv);
@@ -450,7 +462,7 @@ static void client_pump(client_t *c)
 {
     for (;;) {
         if (c->flags & (CLIENT_IN_FLIGHT | CLIENT_CLOSE_ASAP | CLIENT_CLOSE_AFTER_REPLY |
-                        CLIENT_OUT_PAUSED))
+                        CLIENT_OUT_PAUSED | CLIENT_BLOCKED))
             break;
         if (c->qhead >= c->qlen) {
             client_parse(c);
@@ -479,8 +491,8 @@ static void client_finish(client_t *c)
 
 void client_queue_done(client_t *c)
 {
-    int paused = (c->flags & CLIENT_OUT_PAUSED) && !(c->flags & CLIENT_CLOSE_ASAP) &&
-                 c->qhead < c->qlen;
+    int paused = (c->flags & (CLIENT_OUT_PAUSED | CLIENT_BLOCKED)) &&
+                 !(c->flags & CLIENT_CLOSE_ASAP) && c->qhead < c->qlen;
     if (!paused) {
         c->flags &= ~CLIENT_OUT_PAUSED;
         c->qlen = c->qhead = 0;
@@ -598,6 +610,15 @@ void client_come_home(client_t *c)
     if (atomic_load_explicit(&c->kill_pending, memory_order_relaxed))
         c->flags |= CLIENT_CLOSE_ASAP;
     pubsub_flush(c);
+    /* A block whose wake came while away ends now (and resumes the queue). */
+    if (c->blk && !(c->flags & CLIENT_CLOSE_ASAP) && client_block_home(c))
+        return;
+    client_finish(c);
+}
+
+void client_resume(client_t *c)
+{
+    client_pump(c);
     client_finish(c);
 }
 

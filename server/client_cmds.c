@@ -230,6 +230,8 @@ static const char *const client_help[] = {
     "      Return clients of specified IDs only.",
     "SETNAME <name>",
     "    Assign the name <name> to the current connection.",
+    "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+    "    Unblock the specified blocked client.",
     "HELP",
     "    Print this help.",
     NULL,
@@ -237,7 +239,7 @@ static const char *const client_help[] = {
 
 static const char *const client_subcommands[] = {
     "client|id", "client|setname", "client|getname", "client|info", "client|list",
-    "client|kill", "client|help", NULL};
+    "client|kill", "client|unblock", "client|help", NULL};
 static void client_kill_generic(cmd_ctx_t *c)
 {
     if (c->argc == 3) {
@@ -362,6 +364,20 @@ static void cmd_client(cmd_ctx_t *c)
         buf_free(&out);
     } else if (sv_eq_ci(sub, "KILL") && c->argc >= 3) {
         client_kill_generic(c);
+    } else if (sv_eq_ci(sub, "UNBLOCK") && (c->argc == 3 || c->argc == 4)) {
+        long long id;
+        int err = 0;
+        if (arg_ll(c, 2, &id, NULL) != 0)
+            return;
+        if (c->argc == 4) {
+            if (sv_eq_ci(c->argv[3], "ERROR")) {
+                err = 1;
+            } else if (!sv_eq_ci(c->argv[3], "TIMEOUT")) {
+                reply_error(c->r, "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+                return;
+            }
+        }
+        reply_int(c->r, id > 0 ? client_unblock((uint64_t)id, err) : 0);
     } else if (sv_eq_ci(sub, "HELP") && c->argc == 2) {
         reply_help(c->r, client_help);
     } else {
