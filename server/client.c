@@ -633,7 +633,8 @@ void client_cron(int worker, uint64_t now)
             continue;
         uint64_t last = atomic_load_explicit(&c->last_ms, memory_order_relaxed);
         uint64_t idle = now > last ? now - last : 0;
-        if (timeout > 0 && idle > (uint64_t)timeout * 1000) {
+        /* A blocked client is not idle: its command's own timeout rules (Redis). */
+        if (timeout > 0 && idle > (uint64_t)timeout * 1000 && !(c->flags & CLIENT_BLOCKED)) {
             client_close(c, "idle timeout");
             continue;
         }
@@ -712,7 +713,8 @@ static void info_line_locked(client_t *c, buf_t *out, uint64_t now, const char *
                (unsigned long long)c->id, c->addr, c->laddr, c->fd, c->name ? c->name : "",
                (unsigned long long)((now - c->ctime_ms) / 1000),
                (unsigned long long)(now > last ? (now - last) / 1000 : 0),
-               is_pubsub(c) ? "P" : "N", atomic_load_explicit(&c->shown_db, memory_order_relaxed),
+               is_pubsub(c) ? "P" : c->blk ? "b" : "N",
+               atomic_load_explicit(&c->shown_db, memory_order_relaxed),
                atomic_load_explicit(&c->shown_sub, memory_order_relaxed),
                atomic_load_explicit(&c->shown_psub, memory_order_relaxed),
                atomic_load_explicit(&c->shown_ssub, memory_order_relaxed),

@@ -565,3 +565,24 @@ def test_command_info_flags(ctl):
     assert info[3][1] == 6 and Status("denyoom") in info[3][2]
     assert ctl.cmd("COMMAND", "GETKEYS", "BLMPOP", 0, 2, "a", "b", "LEFT") == [b"a", b"b"]
     assert ctl.cmd("COMMAND", "GETKEYS", "BLPOP", "a", "b", 0) == [b"a", b"b"]
+
+
+def test_client_list_and_idle_timeout(ctl, connect):
+    """A blocked client shows flags=b, and the idle `timeout` spares it (its
+    command's own timeout rules), as Redis."""
+    rc = connect()
+    cid = rc.cmd("CLIENT", "ID")
+    assert ctl.cmd("CONFIG", "SET", "timeout", 1) == OK
+    try:
+        block(ctl, rc, "BLPOP", "l", 0)
+        line = ctl.cmd("CLIENT", "LIST", "ID", cid)
+        assert b" flags=b " in line, line
+        for _ in range(11):  # 2.2 s; ctl keeps itself from idling out
+            time.sleep(0.2)
+            ctl.cmd("PING")
+        assert blocked(ctl) == 1
+        ctl.cmd("RPUSH", "l", "v")
+        assert rc.read_reply() == [b"l", b"v"]
+        assert b" flags=N " in ctl.cmd("CLIENT", "LIST", "ID", cid)
+    finally:
+        ctl.cmd("CONFIG", "SET", "timeout", 0)
