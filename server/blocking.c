@@ -437,7 +437,11 @@ void blocking_serve(cmd_ctx_t *c)
     }
     for (size_t i = 0; i < nready; i++)
         free(ready[i].key);
-    nready = 0;
+    /* Freed each time (the list is per thread, and exists only while waits
+     * do), so no thread keeps one past its end. */
+    free(ready);
+    ready = NULL;
+    nready = ready_cap = 0;
     serving = 0;
 }
 
