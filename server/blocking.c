@@ -74,6 +74,7 @@ typedef struct ready {
 } ready_t;
 static _Thread_local ready_t *ready;
 static _Thread_local size_t nready, ready_cap;
+static _Thread_local size_t ready_pos; /* entries before it are served already */
 static _Thread_local int serving;
 
 void blocking_setup(int nparts, void (*send)(int to, xmsg_t *m), void (*woken)(xmsg_t *m))
@@ -292,7 +293,9 @@ int blocking_wait(cmd_ctx_t *c, int first, int last, int numkeys_at, int dest_at
 
 static void ready_add(int p, int db, sv_t key)
 {
-    for (size_t i = 0; i < nready; i++)
+    /* A key served earlier in this round that gets a value again (BLMOVE's
+     * destination) is served again: it is looked for only among the rest. */
+    for (size_t i = ready_pos; i < nready; i++)
         if (ready[i].part == p && ready[i].db == db && ready[i].len == key.len &&
             memcmp(ready[i].key, key.p, key.len) == 0)
             return;
@@ -401,8 +404,9 @@ static void serve_key(cmd_ctx_t *holder, const ready_t *rd)
         if (o->type != b->type)
             continue; /* Redis 7.0 leaves it blocked */
         if (b->dest_at && !held(holder, store_part_of_key(b->argv[b->dest_at]))) {
-            /* The element stays for the retry; the waiters behind it wait
-             * for that run's pop, which serves them in turn. */
+            /* The element stays for the retry, which runs at home holding
+             * both partitions; the waiters behind wait for its pop (a write
+             * of this key: it serves them then), so they keep their order. */
             if (claim(b, BLOCK_RETRY)) {
                 send_block(b);
                 waiter_drop(p, k, w);
@@ -432,9 +436,11 @@ void blocking_serve(cmd_ctx_t *c)
      * grows while it is walked. */
     for (size_t i = 0; i < nready; i++) {
         ready_t rd = ready[i]; /* serve_key may grow (move) the list */
+        ready_pos = i + 1;
         if (held(c, rd.part))
             serve_key(c, &rd);
     }
+    ready_pos = 0;
     for (size_t i = 0; i < nready; i++)
         free(ready[i].key);
     /* Freed each time (the list is per thread, and exists only while waits

@@ -29,7 +29,9 @@
  *  - BLMOVE whose destination lies in a partition the serving task does not
  *    hold is claimed as RETRY instead: the element stays in the source and
  *    the client runs its command again at home, holding both partitions (it
- *    may then block again, last in the FIFO, if another client took it).
+ *    blocks again, last in the FIFO, if a non-blocking pop took the element
+ *    meanwhile). The waiters behind it wait for that run's pop, whose write
+ *    of the key serves them, so the elements keep their order.
  *  - Stale records (blocks ended on another key, timed out, unblocked, gone)
  *    are dropped when met; a partition whose table holds more than twice its
  *    live records (plus a slack) is swept when a new wait registers there, so
