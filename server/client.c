@@ -525,7 +525,17 @@ static void client_read(client_t *c)
         size_t rest = c->in_need - c->in.len, grow = c->in.len > want ? c->in.len : want;
         want = rest < grow ? (rest > want ? rest : want) : grow;
     }
+    uintptr_t old = (uintptr_t)c->in.data;
     buf_reserve(&c->in, want);
+    /* A blocked client is read with its queue held (it must see a
+     * disconnect): the queued commands' arguments move with the buffer. */
+    if (c->qlen && old && (uintptr_t)c->in.data != old) {
+        for (size_t i = 0; i < c->args.n; i++) {
+            uintptr_t p = (uintptr_t)c->args.v[i].p;
+            if (p >= old && p <= old + c->in.len)
+                c->args.v[i].p = c->in.data + (p - old);
+        }
+    }
     ssize_t n = read(c->fd, c->in.data + c->in.len, c->in.cap - c->in.len);
     if (n == 0) {
         mark_close(c, "client closed connection");
