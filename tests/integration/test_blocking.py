@@ -586,3 +586,51 @@ def test_client_list_and_idle_timeout(ctl, connect):
         assert b" flags=N " in ctl.cmd("CLIENT", "LIST", "ID", cid)
     finally:
         ctl.cmd("CONFIG", "SET", "timeout", 0)
+
+
+@pytest.mark.parametrize("a,b", [("{t}a", "{t}b"), ("srcA", "dstB")])
+def test_moved_element_serves_key_signalled_earlier(ctl, connect, a, b):
+    """A key already looked at in this round (empty then) that gets a value
+    from a served BLMOVE is served again, as Redis's ready-key loop does."""
+    x, y = connect(), connect()
+    block(ctl, x, "BLPOP", b, 0, expect=1)
+    block(ctl, y, "BLMOVE", a, b, "LEFT", "RIGHT", 0, expect=2)
+    assert ctl.pipeline(("MULTI",), ("RPUSH", b, "tmp"), ("LPOP", b), ("RPUSH", a, "v"),
+                        ("EXEC",))[-1] == [1, b"tmp", 1]
+    assert y.read_reply() == b"v"
+    assert x.read_reply() == [b.encode(), b"v"]
+    wait_blocked(ctl, 0)
+    assert ctl.cmd("EXISTS", a, b) == 0
+
+
+def test_blmove_retry_keeps_order(ctl, connect):
+    """A BLMOVE into another partition than the pushed key's runs again at
+    home; the waiter behind it gets the next element, not the first."""
+    y, w = connect(), connect()
+    block(ctl, y, "BLMOVE", "srcq", "other-dst", "LEFT", "RIGHT", 0, expect=1)
+    block(ctl, w, "BLPOP", "srcq", 0, expect=2)
+    ctl.cmd("RPUSH", "srcq", "e1", "e2")
+    assert y.read_reply() == b"e1"
+    assert w.read_reply() == [b"srcq", b"e2"]
+    assert ctl.cmd("LRANGE", "other-dst", 0, -1) == [b"e1"]
+    wait_blocked(ctl, 0)
+
+
+def test_input_while_blocked(ctl, connect):
+    """A blocked client is still read (to see a disconnect); what it sends
+    meanwhile, past its buffer's size, waits and then runs in order."""
+    rc = connect()
+    rc.send(encode_command("BLMOVE", "src", "dst-elsewhere", "LEFT", "LEFT", 0) +
+            encode_command("GET", "k"))
+    wait_blocked(ctl, 1)
+    big = "x" * 1000
+    rc.send(b"".join(encode_command("SET", "k%d" % i, big) for i in range(300)))
+    rc.send(encode_command("GET", "k299"))
+    time.sleep(0.2)
+    ctl.cmd("SET", "k", "v")
+    ctl.cmd("RPUSH", "src", "e")
+    assert rc.read_reply() == b"e"
+    assert rc.read_reply() == b"v"
+    assert [rc.read_reply() for _ in range(300)] == [OK] * 300
+    assert rc.read_reply() == big.encode()
+    assert ctl.cmd("LRANGE", "dst-elsewhere", 0, -1) == [b"e"]
