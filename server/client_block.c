@@ -92,6 +92,9 @@ static void end_block(client_t *c)
     }
     detach(c);
     blocking_release(b); /* the wake's reference */
+    /* Its reply is an interaction: the idle timeout counts from now (Redis
+     * counts from the reply's write). */
+    atomic_store_explicit(&c->last_ms, worker_now_ms(), memory_order_relaxed);
     client_resume(c);
 }
 
