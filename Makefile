@@ -26,8 +26,8 @@ test-integration: build
 	PERCORE_BIN=$(CURDIR)/$(BUILD)/percore-server $(PYTEST) tests/integration
 
 # Redis 7.0's own tests/unit/scripting.tcl (and unit/pubsub.tcl,
-# unit/pubsubshard.tcl) against every policy, with one
-# worker (Redis's semantics exactly) and, for scripting, with two (skips and
+# unit/pubsubshard.tcl, unit/type/list.tcl) against every policy, with one
+# worker (Redis's semantics exactly) and, for scripting and lists, with two (skips and
 # their reasons: tests/compat/*.skip). The pubsub suites run on one worker
 # only: they close or unsubscribe a client and, without waiting for the
 # server, count receivers from another connection, and with several workers
@@ -36,7 +36,7 @@ test-integration: build
 # source package.
 COMPAT_POLICIES ?= share-nothing shared-locks work-stealing
 test-compat: build
-	@fail=0; for s in scripting pubsub; do for p in $(COMPAT_POLICIES); do \
+	@fail=0; for s in scripting pubsub lists; do for p in $(COMPAT_POLICIES); do \
 	  for t in $$([ $$s = pubsub ] && echo 1 || echo 1 2); do \
 	  COMPAT_QUIET=1 SUITE=$$s POLICY=$$p THREADS=$$t bash tests/compat/run-redis-scripting.sh \
 	    $(CURDIR)/$(BUILD)/percore-server || fail=1; \
