@@ -81,7 +81,7 @@ static int parts_of(const command_t *cmd, int argc, const sv_t *argv, int *parts
  * its reply in out. */
 static block_t *run(buf_t *out, int proto, int may_block, const char *const *words)
 {
-    sv_t argv[32];
+    sv_t argv[128];
     int argc = 0;
     for (; words[argc]; argc++)
         argv[argc] = (sv_t){words[argc], strlen(words[argc])};
@@ -190,6 +190,37 @@ static void test_no_blocking_and_resp3(void **state)
     buf_free(&out);
 }
 
+/* Blocks that end without being served (timeouts, disconnects) leave their
+ * records; registering sweeps a partition holding more than twice its live
+ * ones, so repeated blocks on many keys hold a bounded number. */
+static void test_stale_records_bounded(void **state)
+{
+    (void)state;
+    enum { KEYS = 100, ROUNDS_STALE = 60 };
+    static char names[KEYS][8];
+    const char *words[KEYS + 3];
+    words[0] = "blpop";
+    for (int i = 0; i < KEYS; i++) {
+        snprintf(names[i], sizeof names[i], "k%d", i);
+        words[1 + i] = names[i];
+    }
+    words[KEYS + 1] = "0";
+    words[KEYS + 2] = NULL;
+    buf_t o = {0};
+    uint64_t most = 0;
+    for (int r = 0; r < ROUNDS_STALE; r++) {
+        block_t *b = run(&o, 2, 1, words);
+        assert_non_null(b);
+        if (blocking_records() > most)
+            most = blocking_records();
+        assert_int_equal(blocking_cancel(b, BLOCK_GONE), 1);
+        finish(b);
+    }
+    /* Without sweeping: 6000. With it: about 2 x 100 live + a slack per partition. */
+    assert_true(most <= 2 * KEYS + 64 * NPARTS + KEYS);
+    buf_free(&o);
+}
+
 /* ---- the race ---------------------------------------------------------------- */
 
 #define ROUNDS 400
@@ -260,6 +291,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_serve_fifo_and_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_blocking_and_resp3, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stale_records_bounded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_race_serve_and_cancel, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
