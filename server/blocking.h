@@ -93,6 +93,9 @@ block_t *blocking_of(xmsg_t *m);
 /* Any thread: move a waiting block to why (TIMEOUT, UNBLOCKED or GONE) and
  * send its wake; 0 when it was no longer waiting. */
 int blocking_cancel(block_t *b, int why);
+/* Home worker, the client being freed: BLOCK_GONE without a wake (there is
+ * nobody to wake); 0 when it was no longer waiting. */
+int blocking_abandon(block_t *b);
 int blocking_state(const block_t *b);
 uint64_t blocking_timeout_ms(const block_t *b);
 /* The reply of a served block and the error replies in it. */

@@ -131,10 +131,11 @@ void client_block_free(client_t *c)
     block_t *b = c->blk;
     if (!b)
         return;
-    /* Not served yet: nobody will be (its records are dropped when met).
-     * Served already: the element went with the reply, lost with the
-     * connection as any reply is. */
-    blocking_cancel(b, BLOCK_GONE);
+    /* Not served yet: nobody will be (its records are dropped when met), and
+     * no wake is sent (at shutdown it would never be run). Served already:
+     * the element went with the reply, lost with the connection as any
+     * reply is; the wake in flight finds no owner. */
+    blocking_abandon(b);
     blocking_set_owner(b, NULL, -1);
     int arrived = blocking_arrived(b);
     detach(c);
