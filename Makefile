@@ -26,8 +26,8 @@ test-integration: build
 	PERCORE_BIN=$(CURDIR)/$(BUILD)/percore-server $(PYTEST) tests/integration
 
 # Redis 7.0's own tests/unit/scripting.tcl (and unit/pubsub.tcl,
-# unit/pubsubshard.tcl) against every policy, with one
-# worker (Redis's semantics exactly) and, for scripting, with two (skips and
+# unit/pubsubshard.tcl, unit/type/list.tcl) against every policy, with one
+# worker (Redis's semantics exactly) and, for scripting and lists, with two (skips and
 # their reasons: tests/compat/*.skip). The pubsub suites run on one worker
 # only: they close or unsubscribe a client and, without waiting for the
 # server, count receivers from another connection, and with several workers
@@ -37,7 +37,7 @@ test-integration: build
 # fetches Debian's redis source package.
 COMPAT_POLICIES ?= share-nothing shared-locks work-stealing
 test-compat: build
-	@fail=0; for s in scripting pubsub maxmemory; do for p in $(COMPAT_POLICIES); do \
+	@fail=0; for s in scripting pubsub lists maxmemory; do for p in $(COMPAT_POLICIES); do \
 	  for t in $$(case $$s in pubsub) echo 1;; maxmemory) echo 2;; *) echo 1 2;; esac); do \
 	  COMPAT_QUIET=1 SUITE=$$s POLICY=$$p THREADS=$$t bash tests/compat/run-redis-scripting.sh \
 	    $(CURDIR)/$(BUILD)/percore-server || fail=1; \
@@ -65,7 +65,7 @@ test-tsan: deps
 		$(PYTEST) tests/integration/test_atomicity.py \
 		tests/integration/test_invariants.py tests/integration/test_transactions.py \
 		tests/integration/test_busy.py tests/integration/test_faults.py \
-		tests/integration/test_pubsub.py \
+		tests/integration/test_pubsub.py tests/integration/test_blocking.py \
 		tests/integration/test_reload.py::test_reload_under_load_loses_no_write \
 		tests/integration/test_reload.py::test_reload_applies_runtime_keys
 	PERCORE_BIN=$(CURDIR)/build-tsan/percore-server PERCORE_TEST_LATENCY_SCALE=5 \

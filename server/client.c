@@ -71,7 +71,16 @@ client_stats_t *client_stats(int worker) { return &stats[worker]; }
 void client_reset_stats(void) { stat_zero(stats, (size_t)nstats * sizeof *stats); }
 
 uint64_t client_count(void) { return atomic_load_explicit(&nclients, memory_order_relaxed); }
-uint64_t client_blocked_count(void) { return 0; /* no blocking commands exist yet */ }
+void client_registry_lock(void) { pthread_mutex_lock(&registry_lock); }
+void client_registry_unlock(void) { pthread_mutex_unlock(&registry_lock); }
+
+client_t *client_find_locked(uint64_t id)
+{
+    for (client_t *c = registry; c; c = c->rnext)
+        if (c->id == id)
+            return c;
+    return NULL;
+}
 
 static _Atomic uint64_t clients_mem;
 
@@ -110,6 +119,7 @@ static void client_free(client_t *c)
 {
     client_mem_sync(c, 1);
     int w = c->home;
+    client_block_free(c); /* its waits are dropped; an element stays in its list */
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -282,7 +292,7 @@ static int over_output_limit(client_t *c)
 
 int client_output_full(client_t *c)
 {
-    if (c->flags & CLIENT_CLOSE_ASAP)
+    if (c->flags & (CLIENT_CLOSE_ASAP | CLIENT_BLOCKED))
         return 1;
     size_t pending = out_pending(c);
     if (pending == 0)
@@ -376,7 +386,9 @@ static void queue_push(client_t *c, const command_t *cmd, uint32_t argi, int arg
  * at home), >= 0 a single partition, -2 several (the scheduler collects them). */
 static int classify(const command_t *cmd, int argc, const sv_t *argv)
 {
-    if (cmd->flags & (CMD_ALLPARTS | CMD_TXN))
+    /* Blocking commands run at home (as multi-partition tasks): blocking
+     * needs the client, and the queue stops behind them. */
+    if (cmd->flags & (CMD_ALLPARTS | CMD_TXN | CMD_BLOCKING))
         return -2;
     if (cmd->part_fn)
         return cmd->part_fn(argc, argv);
@@ -506,7 +518,7 @@ static void client_pump(client_t *c)
 {
     for (;;) {
         if (c->flags & (CLIENT_IN_FLIGHT | CLIENT_CLOSE_ASAP | CLIENT_CLOSE_AFTER_REPLY |
-                        CLIENT_OUT_PAUSED))
+                        CLIENT_OUT_PAUSED | CLIENT_BLOCKED))
             break;
         if (c->qhead >= c->qlen) {
             client_parse(c);
@@ -535,8 +547,8 @@ static void client_finish(client_t *c)
 
 void client_queue_done(client_t *c)
 {
-    int paused = (c->flags & CLIENT_OUT_PAUSED) && !(c->flags & CLIENT_CLOSE_ASAP) &&
-                 c->qhead < c->qlen;
+    int paused = (c->flags & (CLIENT_OUT_PAUSED | CLIENT_BLOCKED)) &&
+                 !(c->flags & CLIENT_CLOSE_ASAP) && c->qhead < c->qlen;
     if (!paused) {
         c->flags &= ~CLIENT_OUT_PAUSED;
         c->qlen = c->qhead = 0;
@@ -569,7 +581,17 @@ static void client_read(client_t *c)
         size_t rest = c->in_need - c->in.len, grow = c->in.len > want ? c->in.len : want;
         want = rest < grow ? (rest > want ? rest : want) : grow;
     }
+    uintptr_t old = (uintptr_t)c->in.data;
     buf_reserve(&c->in, want);
+    /* A blocked client is read with its queue held (it must see a
+     * disconnect): the queued commands' arguments move with the buffer. */
+    if (c->qlen && old && (uintptr_t)c->in.data != old) {
+        for (size_t i = 0; i < c->args.n; i++) {
+            uintptr_t p = (uintptr_t)c->args.v[i].p;
+            if (p >= old && p <= old + c->in.len)
+                c->args.v[i].p = c->in.data + (p - old);
+        }
+    }
     ssize_t n = read(c->fd, c->in.data + c->in.len, c->in.cap - c->in.len);
     if (n == 0) {
         mark_close(c, "client closed connection");
@@ -654,6 +676,15 @@ void client_come_home(client_t *c)
     if (atomic_load_explicit(&c->kill_pending, memory_order_relaxed))
         c->flags |= CLIENT_CLOSE_ASAP;
     pubsub_flush(c);
+    /* A block whose wake came while away ends now (and resumes the queue). */
+    if (c->blk && !(c->flags & CLIENT_CLOSE_ASAP) && client_block_home(c))
+        return;
+    client_finish(c);
+}
+
+void client_resume(client_t *c)
+{
+    client_pump(c);
     client_finish(c);
 }
 
@@ -708,7 +739,8 @@ void client_cron(int worker, uint64_t now)
             continue;
         uint64_t last = atomic_load_explicit(&c->last_ms, memory_order_relaxed);
         uint64_t idle = now > last ? now - last : 0;
-        if (timeout > 0 && idle > (uint64_t)timeout * 1000) {
+        /* A blocked client is not idle: its command's own timeout rules (Redis). */
+        if (timeout > 0 && idle > (uint64_t)timeout * 1000 && !(c->flags & CLIENT_BLOCKED)) {
             client_close(c, "idle timeout");
             continue;
         }
@@ -780,6 +812,17 @@ static void info_line_locked(client_t *c, buf_t *out, uint64_t now, const char *
     uint64_t last = atomic_load_explicit(&c->last_ms, memory_order_relaxed);
     const command_t *cmd = atomic_load_explicit(&c->last_cmd, memory_order_relaxed);
     const char *sub = atomic_load_explicit(&c->last_sub, memory_order_relaxed);
+    char flags[4];
+    int nf = 0;
+    if (is_pubsub(c))
+        flags[nf++] = 'P';
+    if (c->blk)
+        flags[nf++] = 'b';
+    if (atomic_load_explicit(&c->no_evict, memory_order_relaxed))
+        flags[nf++] = 'e';
+    if (!nf)
+        flags[nf++] = 'N';
+    flags[nf] = '\0';
     if (!running && cmd && cmd->subcommands && sub)
         running = sub;
     buf_printf(out,
@@ -789,9 +832,7 @@ static void info_line_locked(client_t *c, buf_t *out, uint64_t now, const char *
                (unsigned long long)c->id, c->addr, c->laddr, c->fd, c->name ? c->name : "",
                (unsigned long long)((now - c->ctime_ms) / 1000),
                (unsigned long long)(now > last ? (now - last) / 1000 : 0),
-               is_pubsub(c) ? (atomic_load_explicit(&c->no_evict, memory_order_relaxed) ? "Pe" : "P")
-               : atomic_load_explicit(&c->no_evict, memory_order_relaxed) ? "e"
-                                                                         : "N",
+               flags,
                atomic_load_explicit(&c->shown_db, memory_order_relaxed),
                atomic_load_explicit(&c->shown_sub, memory_order_relaxed),
                atomic_load_explicit(&c->shown_psub, memory_order_relaxed),

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "blocking.h"
 #include "buf.h"
 #include "pubsub.h"
 #include "resp.h"
@@ -20,6 +21,9 @@
 #define CLIENT_IN_FLIGHT 0x4         /* a task of this client is running elsewhere */
 #define CLIENT_OUT_PAUSED 0x8        /* output over client-output-high-water: neither read
                                         nor run its queue until it drains to the low mark */
+#define CLIENT_BLOCKED 0x10          /* in a blocking command: its queue waits (its command
+                                        at the head) until served, timed out or unblocked;
+                                        still read, so a disconnect is seen */
 
 typedef struct watched {
     int db, existed;
@@ -72,6 +76,11 @@ typedef struct client {
     _Atomic int kill_pending; /* CLIENT KILL while away: close on return */
     xmsg_t home_msg;      /* work-stealing: "served, back to you" */
     pubsub_sub_t *ps;     /* Pub/Sub mailbox, from the first (P|S)SUBSCRIBE (pubsub.h) */
+    block_t *blk;         /* the blocking command's block (client_block.c); changed by
+                             the thread owning the client under the registry lock,
+                             read under it by CLIENT UNBLOCK */
+    worker_timer_t *blk_timer; /* its timeout, on the home worker */
+    int blk_armed;        /* the timer runs for blk */
     int in_pubsub;        /* subscribed to anything: RESP2's subscribed mode, pubsub class */
     uint64_t ctime_ms;
     task_t task;
@@ -191,10 +200,30 @@ int client_kill(uint64_t id, const char *addr, const client_t *self, int skipme,
 void client_set_name(client_t *c, const char *name, size_t n);
 void client_get_name(client_t *c, buf_t *out); /* appends; empty if unset */
 void client_info_line(client_t *c, buf_t *out);
+/* Blocking commands (client_block.c). */
 uint64_t client_blocked_count(void);
 /* Bytes of every client's buffers (input, output, MULTI queue), as charged
  * to the server's memory account (util.h's mem_account), which maxmemory
  * limits as Redis 7 counts normal clients' buffers. */
 uint64_t client_memory(void);
+/* The thread owning c (its home, or the worker serving it away), from
+ * sched_exec_cmd: c's command blocked as b (blocking.h); it stays at the head
+ * of the queue, which waits. */
+void client_blocked(client_t *c, block_t *b);
+/* b's wake message, on the home worker: answer the command (served, timed
+ * out, unblocked) or run it again (BLMOVE's retry), then resume the queue. */
+void client_block_woken(xmsg_t *m);
+/* At home, when c (blocked) is back from being served away: arm its timeout;
+ * 1 when a wake had come meanwhile, and the block ended (c then resumed). */
+int client_block_home(client_t *c);
+void client_block_free(client_t *c);
+/* CLIENT UNBLOCK id: 1 when client id was blocked (err: reply UNBLOCKED). */
+int client_unblock(uint64_t id, int err);
+/* For client_block.c (client.c): the registry lock, a client by id under
+ * it, and resuming a client's queue at home after its block ended. */
+void client_registry_lock(void);
+void client_registry_unlock(void);
+client_t *client_find_locked(uint64_t id);
+void client_resume(client_t *c);
 
 #endif

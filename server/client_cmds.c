@@ -232,6 +232,8 @@ static const char *const client_help[] = {
     "    Protect current client connection from eviction.",
     "SETNAME <name>",
     "    Assign the name <name> to the current connection.",
+    "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+    "    Unblock the specified blocked client.",
     "HELP",
     "    Print this help.",
     NULL,
@@ -239,7 +241,7 @@ static const char *const client_help[] = {
 
 static const char *const client_subcommands[] = {
     "client|id", "client|setname", "client|getname", "client|info", "client|list",
-    "client|kill", "client|no-evict", "client|help", NULL};
+    "client|kill", "client|unblock", "client|no-evict", "client|help", NULL};
 static void client_kill_generic(cmd_ctx_t *c)
 {
     if (c->argc == 3) {
@@ -371,6 +373,20 @@ static void cmd_client(cmd_ctx_t *c)
         } else {
             reply_error(c->r, ERR_SYNTAX);
         }
+    } else if (sv_eq_ci(sub, "UNBLOCK") && (c->argc == 3 || c->argc == 4)) {
+        long long id;
+        int err = 0;
+        if (arg_ll(c, 2, &id, NULL) != 0)
+            return;
+        if (c->argc == 4) {
+            if (sv_eq_ci(c->argv[3], "ERROR")) {
+                err = 1;
+            } else if (!sv_eq_ci(c->argv[3], "TIMEOUT")) {
+                reply_error(c->r, "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+                return;
+            }
+        }
+        reply_int(c->r, id > 0 ? client_unblock((uint64_t)id, err) : 0);
     } else if (sv_eq_ci(sub, "HELP") && c->argc == 2) {
         reply_help(c->r, client_help);
     } else {

@@ -166,6 +166,7 @@ static void cmd_exec(cmd_ctx_t *c)
             qc.failed = 0;
             /* a SUBSCRIBE in the block turns PING's reply to RESP2's subscribed one */
             qc.pubsub_resp2 = cl->in_pubsub && cl->proto == 2;
+            qc.may_block = 0; /* a blocking command in the block answers at once */
             command_call(&qc, CALL_OOM);
         }
     }

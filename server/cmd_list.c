@@ -1,4 +1,5 @@
-/* cmd_list — the list commands (no blocking variants).
+/* cmd_list — the list commands, and the blocking ones (whose waits are
+ * blocking.c's).
  *
  * Every handler runs with its keys' partitions held, checks its arguments in
  * the order Redis 7.0 does (so the same bad call gets the same error), and
@@ -6,6 +7,7 @@
 #include <limits.h>
 #include <string.h>
 
+#include "blocking.h"
 #include "cmd_util.h"
 #include "command.h"
 #include "db.h"
@@ -443,6 +445,84 @@ static void rpoplpush_command(cmd_ctx_t *c)
     lmove_generic(c, LIST_TAIL, LIST_HEAD);
 }
 
+/* ---- BLPOP BRPOP BLMOVE BRPOPLPUSH BLMPOP ---------------------------------------
+ * Each answers as its non-blocking form when a key holds a list; otherwise,
+ * when the caller may block, it waits (blocking_wait) and blocking.c later
+ * runs it again for the client, as its single-key form, on the key that got
+ * a value. Inside EXEC or a script it answers null at once. */
+
+/* Shared by BLPOP and BRPOP: key [key ...] timeout. */
+static void bpop_generic(cmd_ctx_t *c, int where)
+{
+    uint64_t timeout;
+    obj_t *o;
+
+    if (blocking_timeout_arg(c, c->argc - 1, &timeout) != 0)
+        return;
+    for (int j = 1; j < c->argc - 1; j++) {
+        sv_t key = c->argv[j];
+        if (t_lookup(c, key, OBJ_LIST, LOOKUP_WRITE, &o) != 0)
+            return;
+        if (o) {
+            reply_array(c->r, 2);
+            reply_bulk(c->r, key.p, key.len);
+            pop_and_reply(c, key, o, where, 1, 0);
+            return;
+        }
+    }
+    if (!blocking_wait(c, 1, c->argc - 2, 0, 0, timeout, OBJ_LIST))
+        reply_null_array(c->r);
+}
+
+/* BLPOP key [key ...] timeout */
+static void blpop_command(cmd_ctx_t *c)
+{
+    bpop_generic(c, LIST_HEAD);
+}
+
+/* BRPOP key [key ...] timeout */
+static void brpop_command(cmd_ctx_t *c)
+{
+    bpop_generic(c, LIST_TAIL);
+}
+
+/* Shared by BLMOVE and BRPOPLPUSH: an empty source blocks whatever the
+ * destination holds (its type is checked when served, as Redis 7.0). */
+static void blmove_generic(cmd_ctx_t *c, int from, int to, int timeout_at)
+{
+    uint64_t timeout;
+    obj_t *so;
+
+    if (blocking_timeout_arg(c, timeout_at, &timeout) != 0)
+        return;
+    if (t_lookup(c, c->argv[1], OBJ_LIST, LOOKUP_WRITE, &so) != 0)
+        return;
+    if (so) {
+        lmove_generic(c, from, to);
+        return;
+    }
+    if (!blocking_wait(c, 1, 1, 0, 2, timeout, OBJ_LIST))
+        reply_null(c->r);
+}
+
+/* BLMOVE source destination <LEFT | RIGHT> <LEFT | RIGHT> timeout */
+static void blmove_command(cmd_ctx_t *c)
+{
+    int from, to;
+
+    if (parse_where(c->argv[3], &from) != 0 || parse_where(c->argv[4], &to) != 0) {
+        reply_error(c->r, ERR_SYNTAX);
+        return;
+    }
+    blmove_generic(c, from, to, 5);
+}
+
+/* BRPOPLPUSH source destination timeout */
+static void brpoplpush_command(cmd_ctx_t *c)
+{
+    blmove_generic(c, LIST_TAIL, LIST_HEAD, 3);
+}
+
 static void lmpop_pop(cmd_ctx_t *c, sv_t key, obj_t *o, int right, long long count)
 {
     pop_and_reply(c, key, o, right ? LIST_TAIL : LIST_HEAD, count, 1);
@@ -452,6 +532,12 @@ static void lmpop_pop(cmd_ctx_t *c, sv_t key, obj_t *o, int right, long long cou
 static void lmpop_command(cmd_ctx_t *c)
 {
     mpop_generic(c, OBJ_LIST, "left", "right", lmpop_pop);
+}
+
+/* BLMPOP timeout numkeys key [key ...] <LEFT | RIGHT> [COUNT count] */
+static void blmpop_command(cmd_ctx_t *c)
+{
+    bmpop_generic(c, OBJ_LIST, "left", "right", lmpop_pop);
 }
 
 const command_t cmds_list[] = {
@@ -492,5 +578,23 @@ const command_t cmds_list[] = {
         "list", "6.2.0", "Pop an element from a list, push it to another list and return it"),
     CMD_ROW("lmpop", lmpop_command, -4, CMD_WRITE | CMD_MOVABLEKEYS, 0, 0, 0, "@write @list @slow",
         "list", "7.0.0", "Pop elements from a list", .keys_fn = mpop_keys),
+    CMD_ROW("blpop", blpop_command, -3, CMD_WRITE | CMD_NOSCRIPT | CMD_BLOCKING, 1, -2, 1,
+        "@write @list @slow @blocking", "list", "2.0.0",
+        "Remove and get the first element in a list, or block until one is available"),
+    CMD_ROW("brpop", brpop_command, -3, CMD_WRITE | CMD_NOSCRIPT | CMD_BLOCKING, 1, -2, 1,
+        "@write @list @slow @blocking", "list", "2.0.0",
+        "Remove and get the last element in a list, or block until one is available"),
+    CMD_ROW("brpoplpush", brpoplpush_command, 4,
+        CMD_WRITE | CMD_DENYOOM | CMD_NOSCRIPT | CMD_BLOCKING, 1, 2, 1,
+        "@write @list @slow @blocking", "list", "2.2.0",
+        "Pop an element from a list, push it to another list and return it; or block until "
+        "one is available"),
+    CMD_ROW("blmove", blmove_command, 6, CMD_WRITE | CMD_DENYOOM | CMD_NOSCRIPT | CMD_BLOCKING,
+        1, 2, 1, "@write @list @slow @blocking", "list", "6.2.0",
+        "Pop an element from a list, push it to another list and return it; or block until "
+        "one is available"),
+    CMD_ROW("blmpop", blmpop_command, -5, CMD_WRITE | CMD_BLOCKING | CMD_MOVABLEKEYS, 0, 0, 0,
+        "@write @list @slow @blocking", "list", "7.0.0",
+        "Pop elements from a list, or block until one is available", .keys_fn = bmpop_keys),
     {0},
 };

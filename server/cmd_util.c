@@ -2,6 +2,8 @@
  * the parsers run on any thread; the *_generic command bodies run where their
  * handlers do, with the key's partition held. */
 #include "cmd_util.h"
+
+#include "blocking.h"
 #include "config.h"
 
 #include <ctype.h>
@@ -127,6 +129,46 @@ void mpop_generic(cmd_ctx_t *c, int type, const char *end0, const char *end1, mp
         }
     }
     reply_null_array(c->r);
+}
+
+int bmpop_keys(int argc, const sv_t *argv, int *first, int *last, int *step)
+{
+    int rc = mpop_keys(argc - 1, argv + 1, first, last, step);
+    if (rc == 0) {
+        ++*first;
+        ++*last;
+    }
+    return rc;
+}
+
+void bmpop_generic(cmd_ctx_t *c, int type, const char *end0, const char *end1, mpop_fn *pop)
+{
+    long long numkeys, count;
+    int end;
+    uint64_t timeout;
+    obj_t *o;
+
+    /* The arguments after the timeout are LMPOP's / ZMPOP's. */
+    cmd_ctx_t m = *c;
+    m.argv = c->argv + 1;
+    m.argc = c->argc - 1;
+    if (mpop_parse(&m, end0, end1, &numkeys, &end, &count) != 0)
+        return;
+    if (blocking_timeout_arg(c, 1, &timeout) != 0)
+        return;
+    for (int k = 0; k < numkeys; k++) {
+        sv_t key = c->argv[3 + k];
+        if (t_lookup(c, key, type, LOOKUP_WRITE, &o) != 0)
+            return;
+        if (o) {
+            reply_array(c->r, 2);
+            reply_bulk(c->r, key.p, key.len);
+            pop(c, key, o, end, count);
+            return;
+        }
+    }
+    if (!blocking_wait(c, 3, 2 + (int)numkeys, 2, 0, timeout, type))
+        reply_null_array(c->r);
 }
 
 /* ---- HRANDFIELD SRANDMEMBER ZRANDMEMBER -------------------------------------- */

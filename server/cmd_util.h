@@ -46,6 +46,13 @@ int pop_count_generic(cmd_ctx_t *c, long long *count);
 typedef void mpop_fn(cmd_ctx_t *c, sv_t key, obj_t *o, int end, long long count);
 void mpop_generic(cmd_ctx_t *c, int type, const char *end0, const char *end1, mpop_fn *pop);
 int mpop_keys(int argc, const sv_t *argv, int *first, int *last, int *step);
+/* BLMPOP and BZMPOP: timeout numkeys key [key ...] <end0 | end1> [COUNT count],
+ * checked in Redis 7.0's order (the syntax, then the timeout, then the keys'
+ * types); mpop_generic's reply when a key holds a value, else it blocks
+ * (blocking_wait) or, where it may not, replies a null array. bmpop_keys is
+ * their keys_fn. */
+void bmpop_generic(cmd_ctx_t *c, int type, const char *end0, const char *end1, mpop_fn *pop);
+int bmpop_keys(int argc, const sv_t *argv, int *first, int *last, int *step);
 
 /* HRANDFIELD, SRANDMEMBER and ZRANDMEMBER: key [count [with_opt]], with_opt
  * being "withvalues", NULL (SRANDMEMBER takes none) or "withscores". Without a

@@ -631,6 +631,18 @@ const command_t cmds_zset[] = {
     CMD_ROW("zmpop", zmpop_command, -4, CMD_WRITE | CMD_MOVABLEKEYS, 0, 0, 0,
         "@write @sortedset @slow", "sorted-set", "7.0.0",
         "Remove and return members with scores in a sorted set", .keys_fn = mpop_keys),
+    CMD_ROW("bzpopmin", bzpopmin_command, -3, CMD_WRITE | CMD_NOSCRIPT | CMD_BLOCKING | CMD_FAST,
+        1, -2, 1, "@write @sortedset @fast @blocking", "sorted-set", "5.0.0",
+        "Remove and return the member with the lowest score from one or more sorted sets, or "
+        "block until one is available"),
+    CMD_ROW("bzpopmax", bzpopmax_command, -3, CMD_WRITE | CMD_NOSCRIPT | CMD_BLOCKING | CMD_FAST,
+        1, -2, 1, "@write @sortedset @fast @blocking", "sorted-set", "5.0.0",
+        "Remove and return the member with the highest score from one or more sorted sets, or "
+        "block until one is available"),
+    CMD_ROW("bzmpop", bzmpop_command, -5, CMD_WRITE | CMD_BLOCKING | CMD_MOVABLEKEYS, 0, 0, 0,
+        "@write @sortedset @slow @blocking", "sorted-set", "7.0.0",
+        "Remove and return members with scores in a sorted set or block until one is available",
+        .keys_fn = bmpop_keys),
     CMD_ROW("zrandmember", zrandmember_command, -2, CMD_READONLY, 1, 1, 1, "@read @sortedset @slow",
         "sorted-set", "6.2.0", "Get one or multiple random elements from a sorted set"),
     CMD_ROW("zremrangebyrank", zremrangebyrank_command, 4, CMD_WRITE, 1, 1, 1,

@@ -13,6 +13,7 @@
 void zreply_header(cmd_ctx_t *c, long n, int withscores);
 void zreply_elem(cmd_ctx_t *c, sv_t m, double score, int withscores);
 cmd_handler zpopmin_command, zpopmax_command, zmpop_command, zrandmember_command, zscan_command;
+cmd_handler bzpopmin_command, bzpopmax_command, bzmpop_command;
 cmd_handler zunionstore_command, zinterstore_command, zdiffstore_command;
 cmd_handler zunion_command, zinter_command, zdiff_command, zintercard_command;
 cmd_keys_fn zstore_keys, zsetop_keys;

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "blocking.h"
 #include "cmd_util.h"
 #include "cmd_zset.h"
 #include "command.h"
@@ -45,8 +46,9 @@ static zset_t *Z(const obj_t *o)
 
 /* How a pop replies its elements: ZPOPMIN/ZPOPMAX without a count as one
  * flat [member, score], with one as a list of scored elements (flat in
- * RESP2), ZMPOP as a list of [member, score] pairs in both protocols. */
-enum { ZPOP_ONE, ZPOP_LIST, ZPOP_PAIRS };
+ * RESP2), ZMPOP as a list of [member, score] pairs in both protocols,
+ * BZPOPMIN/BZPOPMAX as one flat [key, member, score]. */
+enum { ZPOP_ONE, ZPOP_LIST, ZPOP_PAIRS, ZPOP_KEYED };
 
 /* Pop up to count elements of o (key's sorted set) from the low or high end
  * and reply them in style. */
@@ -55,10 +57,14 @@ static void zpop_reply(cmd_ctx_t *c, sv_t key, obj_t *o, int max, long long coun
     zset_t *z = Z(o);
     size_t before = obj_mem(o);
     size_t n = (unsigned long long)count < zset_len(z) ? (size_t)count : zset_len(z);
-    if (style == ZPOP_LIST)
+    if (style == ZPOP_LIST) {
         zreply_header(c, (long)n, 1);
-    else
+    } else if (style == ZPOP_KEYED) {
+        reply_array(c->r, 3);
+        reply_bulk(c->r, key.p, key.len);
+    } else {
         reply_array(c->r, style == ZPOP_ONE ? 2 : (long)n);
+    }
     for (size_t i = 0; i < n; i++) {
         znode_t *x = max ? z->tail : zset_first(z);
         if (style == ZPOP_PAIRS)
@@ -99,6 +105,46 @@ static void zmpop_pop(cmd_ctx_t *c, sv_t key, obj_t *o, int max, long long count
 void zmpop_command(cmd_ctx_t *c)
 {
     mpop_generic(c, OBJ_ZSET, "min", "max", zmpop_pop);
+}
+
+/* Shared by BZPOPMIN and BZPOPMAX: key [key ...] timeout; the first key
+ * holding a sorted set answers, else the call blocks (blocking.h) or, where
+ * it may not, replies a null array. */
+static void bzpop_generic(cmd_ctx_t *c, int max)
+{
+    uint64_t timeout;
+    obj_t *o;
+
+    if (blocking_timeout_arg(c, c->argc - 1, &timeout) != 0)
+        return;
+    for (int j = 1; j < c->argc - 1; j++) {
+        if (t_lookup(c, c->argv[j], OBJ_ZSET, LOOKUP_WRITE, &o) != 0)
+            return;
+        if (o) {
+            zpop_reply(c, c->argv[j], o, max, 1, ZPOP_KEYED);
+            return;
+        }
+    }
+    if (!blocking_wait(c, 1, c->argc - 2, 0, 0, timeout, OBJ_ZSET))
+        reply_null_array(c->r);
+}
+
+/* BZPOPMIN key [key ...] timeout */
+void bzpopmin_command(cmd_ctx_t *c)
+{
+    bzpop_generic(c, 0);
+}
+
+/* BZPOPMAX key [key ...] timeout */
+void bzpopmax_command(cmd_ctx_t *c)
+{
+    bzpop_generic(c, 1);
+}
+
+/* BZMPOP timeout numkeys key [key ...] <MIN | MAX> [COUNT count] */
+void bzmpop_command(cmd_ctx_t *c)
+{
+    bmpop_generic(c, OBJ_ZSET, "min", "max", zmpop_pop);
 }
 
 /* ZPOPMIN key [count] */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "blocking.h"
 #include "command.h"
 #include "config.h"
 #include "store.h"
@@ -176,9 +177,9 @@ int command_check(const cmd_caller_t *who, const command_t *cmd, int argc, const
             buf_printf(err, "ERR wrong number of arguments for '%s' command", cmd->name);
     } else if (who->noauth && !(cmd->flags & CMD_NOAUTH)) {
         buf_printf(err, "%s", ERR_NOAUTH);
-    } else if (who->script && (cmd->flags & (CMD_NOSCRIPT | CMD_HOME | CMD_TXN | CMD_EXEC |
-                                             CMD_BLOCKING))) {
-        /* CMD_PUBSUB alone is allowed: PUBLISH and SPUBLISH run in scripts. */
+    } else if (who->script && (cmd->flags & (CMD_NOSCRIPT | CMD_HOME | CMD_TXN | CMD_EXEC))) {
+        /* CMD_PUBSUB alone is allowed: PUBLISH and SPUBLISH run in scripts;
+         * so is CMD_BLOCKING (BLMPOP, BZMPOP: never blocking there), as Redis. */
         buf_printf(err, "ERR This Redis command is not allowed from script");
     } else if (who->script_ro && (cmd->flags & CMD_WRITE)) {
         buf_printf(err, "ERR Write commands are not allowed from read-only scripts.");
@@ -234,6 +235,8 @@ int command_call(cmd_ctx_t *ctx, int flags)
     uint64_t errors = r->errors;
     uint64_t t0 = mono_us();
     cmd->proc(ctx);
+    if (!ctx->blocked)
+        blocking_touched(ctx); /* a write may have given blocked clients a value */
     uint64_t us = mono_us() - t0;
     if (r->overflow) {
         r->out->len = start;

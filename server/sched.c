@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "blocking.h"
 #include "config.h"
 #include "slot.h"
 #include "log.h"
@@ -217,6 +218,11 @@ void sched_collect_parts(client_t *c, const qcmd_t *qc, task_t *t)
             t->parts[t->nparts++] = p;
 }
 
+/* sched_exec_cmd calls running on this thread: 1 for a client's command, 2
+ * for SCRIPT KILL run from inside a busy script (its keys' ready waits are
+ * served by the outer call, once the script is done). */
+static _Thread_local int exec_depth;
+
 void sched_exec_cmd(client_t *c, const command_t *cmd, int argc, sv_t *argv, reply_t *r, int db,
                     const int *parts, int nparts, int home)
 {
@@ -233,15 +239,25 @@ void sched_exec_cmd(client_t *c, const command_t *cmd, int argc, sv_t *argv, rep
         .parts = parts,
         .nparts = nparts,
         .pubsub_resp2 = home && c && c->in_pubsub && c->proto == 2,
+        .may_block = home && c && exec_depth == 0,
     };
     /* What a script turning busy inside publishes as busy (sched_busy.c).
      * Saved and restored: SCRIPT KILL runs here from inside a busy script. */
     sched_running_t saved = sched_running;
     sched_running = (sched_running_t){c, parts, nparts, 0};
+    exec_depth++;
     command_call(&ctx, CALL_OOM);
+    exec_depth--;
     if (sched_running.marked)
         sched_busy_clear();
     sched_running = saved;
+    /* Blocked before its partitions are released, so no wake can come first. */
+    if (ctx.blocked)
+        client_blocked(c, ctx.blocked);
+    /* Keys this command gave a value serve their waiters now, the partitions
+     * still held: a pushed element goes to a waiter before anyone else runs. */
+    if (exec_depth == 0)
+        blocking_serve(&ctx);
 }
 
 /* Pipelined commands: prefetch the bucket of the command two ahead and the

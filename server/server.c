@@ -6,6 +6,7 @@
 #include "server.h"
 
 #include "all_commands.h"
+#include "blocking.h"
 #include "client.h"
 #include "command.h"
 #include "config.h"
@@ -80,6 +81,7 @@ int server_setup(int threads, int pin, const server_events_t *ev)
     command_on_stats_reset(reset_stats);
     client_setup(threads);
     pubsub_setup(xthread_send);
+    blocking_setup(parts, xthread_send, client_block_woken);
     if (worker_setup(threads, (size_t)config_get_int(CFG_RING_SIZE), pin, &worker_hooks) != 0 ||
         sched_setup(threads, parts, config_get_int(CFG_POLICY), config_get_int(CFG_BATCH_MAX)) != 0)
         return -1;
@@ -93,6 +95,7 @@ void server_teardown(void)
     sched_teardown();
     worker_teardown(); /* frees wake messages still queued: before the registry */
     pubsub_teardown();
+    blocking_teardown();
     client_teardown();
     config_on_change(NULL);
     command_stats_teardown();

@@ -292,6 +292,55 @@ void worker_io_free(worker_io_t *io)
     free(io);
 }
 
+/* ---- one-shot timers ------------------------------------------------------ */
+
+struct worker_timer {
+    ev_timer t;
+    void (*fn)(void *arg);
+    void *arg;
+};
+
+static void on_timer(struct ev_loop *loop, ev_timer *t, int revents)
+{
+    (void)loop;
+    (void)revents;
+    worker_timer_t *wt = t->data;
+    self->now_ms = now_ms();
+    wt->fn(wt->arg);
+    worker_run_deferred(self);
+}
+
+worker_timer_t *worker_timer_new(void (*fn)(void *arg), void *arg)
+{
+    worker_timer_t *wt = xcalloc(1, sizeof *wt);
+    wt->fn = fn;
+    wt->arg = arg;
+    ev_timer_init(&wt->t, on_timer, 0., 0.);
+    wt->t.data = wt;
+    return wt;
+}
+
+void worker_timer_start(worker_timer_t *wt, uint64_t ms)
+{
+    ev_timer_stop(self->loop, &wt->t);
+    ev_timer_set(&wt->t, (double)ms / 1000.0, 0.);
+    ev_timer_start(self->loop, &wt->t);
+}
+
+void worker_timer_stop(worker_timer_t *wt)
+{
+    if (wt)
+        ev_timer_stop(self->loop, &wt->t);
+}
+
+void worker_timer_free(worker_timer_t *wt)
+{
+    if (!wt)
+        return;
+    ev_timer_stop(self->loop, &wt->t);
+    free(wt);
+}
+
 /* ---- threads ----------------------------------------------------------- */
 
 int worker_setup(int n, size_t ring_size, int pin, const worker_hooks_t *hooks)

@@ -123,6 +123,15 @@ worker_io_t *worker_io_new(int fd, void *client);
 void worker_io_want(worker_io_t *io, int read, int write);
 void worker_io_free(worker_io_t *io);
 
+/* One-shot timers on the calling worker's loop (its thread only): fn(arg)
+ * runs on that worker ms after worker_timer_start (which re-arms a running
+ * timer). Blocking commands' timeouts (client_block.c). */
+typedef struct worker_timer worker_timer_t;
+worker_timer_t *worker_timer_new(void (*fn)(void *arg), void *arg);
+void worker_timer_start(worker_timer_t *t, uint64_t ms);
+void worker_timer_stop(worker_timer_t *t);
+void worker_timer_free(worker_timer_t *t);
+
 /* Cached clock of the current loop iteration (ms since the epoch). */
 uint64_t worker_now_ms(void);
 
