@@ -5,7 +5,7 @@ JOBS ?= $(shell nproc)
 PYTHON ?= /usr/bin/python3
 PYTEST = $(PYTHON) -m pytest -q -p no:cacheprovider
 
-.PHONY: all deps build run test test-unit test-integration test-compat test-asan test-tsan fuzz bench deb test-deb clean
+.PHONY: all deps build build-asan run test test-unit test-integration test-compat test-asan test-tsan fuzz bench deb test-deb clean
 
 all: build
 
@@ -19,11 +19,23 @@ build: deps
 run: build
 	./$(BUILD)/percore-server conf/server.ini
 
-test-unit: build
-	cd $(BUILD) && ctest --output-on-failure
+# The ASan+UBSan build make test also uses (see test-integration).
+build-asan: deps
+	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DPERCORE_SANITIZE=address,undefined >/dev/null
+	@cmake --build build-asan -j $(JOBS)
 
-test-integration: build
-	PERCORE_BIN=$(CURDIR)/$(BUILD)/percore-server $(PYTEST) tests/integration
+test-unit: build build-asan
+	cd $(BUILD) && ctest --output-on-failure
+	cd build-asan && ctest --output-on-failure
+
+# The integration suite runs once, its matrix split between two builds: every
+# policy with 4 workers on the release build, and with 2 workers on the
+# ASan+UBSan build (latency bounds x3), so every test passes under the
+# sanitizers without running twice (make test-asan runs all of it there).
+test-integration: build build-asan
+	PERCORE_BIN=$(CURDIR)/$(BUILD)/percore-server PERCORE_TEST_THREADS=4 $(PYTEST) tests/integration
+	PERCORE_BIN=$(CURDIR)/build-asan/percore-server PERCORE_TEST_LATENCY_SCALE=3 \
+		PERCORE_TEST_THREADS=2 $(PYTEST) tests/integration
 
 # Redis 7.0's own tests/unit/scripting.tcl (and unit/pubsub.tcl,
 # unit/pubsubshard.tcl, unit/type/list.tcl) against every policy, with one
@@ -45,14 +57,12 @@ test-compat: build
 
 test: test-unit test-integration test-compat
 
-# The unit tests and the integration suite against an ASan+UBSan build (every
-# policy with 2 workers; `make test` also runs each with 4).
-test-asan: deps
-	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DPERCORE_SANITIZE=address,undefined >/dev/null
-	@cmake --build build-asan -j $(JOBS)
+# The unit tests and the whole integration suite against the ASan+UBSan build
+# (every policy, 2 and 4 workers): longer than CI's split (test-integration).
+test-asan: build-asan
 	cd build-asan && ctest --output-on-failure
 	PERCORE_BIN=$(CURDIR)/build-asan/percore-server PERCORE_TEST_LATENCY_SCALE=3 \
-		PERCORE_TEST_THREADS=2 $(PYTEST) tests/integration
+		$(PYTEST) tests/integration
 
 # Concurrency code (rings, scheduler, Pub/Sub delivery, SIGHUP's reload
 # beside running workers, eviction across partitions and client eviction on
@@ -65,12 +75,13 @@ test-tsan: deps
 		$(PYTEST) tests/integration/test_atomicity.py \
 		tests/integration/test_invariants.py tests/integration/test_transactions.py \
 		tests/integration/test_busy.py tests/integration/test_faults.py \
-		tests/integration/test_pubsub.py tests/integration/test_blocking.py \
+		tests/integration/test_pubsub.py \
 		tests/integration/test_reload.py::test_reload_under_load_loses_no_write \
 		tests/integration/test_reload.py::test_reload_applies_runtime_keys
 	PERCORE_BIN=$(CURDIR)/build-tsan/percore-server PERCORE_TEST_LATENCY_SCALE=5 \
-		PERCORE_TEST_THREADS=4 $(PYTEST) tests/integration/test_maxmemory.py \
-		-k "(hold_the_limit and tagged and lru) or lowered_limit or maxmemory_clients_closes"
+		PERCORE_TEST_THREADS=4 $(PYTEST) tests/integration/test_blocking.py \
+		tests/integration/test_maxmemory.py \
+		-k "test_blocking or (hold_the_limit and tagged and lru) or lowered_limit or maxmemory_clients_closes"
 
 # libFuzzer targets (tests/fuzz: the RESP and inline parsers, the ini loader,
 # command dispatch in-process), built with clang, ASan and UBSan in build-fuzz/

@@ -100,17 +100,19 @@ def test_evicting_policies_hold_the_limit(mm, policy, layout):
     vol = policy.startswith("volatile")
     # keys without a TTL: never a volatile policy's victims
     mm.mset({b"keep:%d" % i: b"v" for i in range(50)})
-    limit(mm, 4 * MB, policy)
+    limit(mm, 2 * MB, policy)
     ev = evicted(mm)
-    errors = write(mm, fmt, 0, 12000, ex=100000 if vol else None)  # 3x the limit
+    errors = write(mm, fmt, 0, 6000, ex=100000 if vol else None)  # 3x the limit
     assert errors == []
-    u = used(mm)
-    assert 0.9 * 4 * MB <= u <= 1.05 * 4 * MB, u
+    # writes may run ahead of evictions asked of other workers by 1/32 of the
+    # limit, for a moment (README, Memory limit)
+    assert wait_for(lambda: used(mm) <= 1.05 * 2 * MB, timeout=2), used(mm)
+    assert used(mm) >= 0.9 * 2 * MB
     # every key written and gone was evicted, and counted so (dbsize first:
     # cron may evict one more in between, never one fewer)
-    gone = 12050 - mm.dbsize()
+    gone = 6050 - mm.dbsize()
     assert gone <= evicted(mm) - ev <= gone + 50
-    assert gone > 7000
+    assert gone > 3500
     if vol:
         assert mm.exists(*[b"keep:%d" % i for i in range(50)]) == 50
 
@@ -129,19 +131,19 @@ def touch(c, keys):
     pytest.param("allkeys-lru", marks=pytest.mark.percore_only),  # Redis's LRU clock ticks
     "allkeys-lfu"])  # once a second: keys written within the same second all tie there
 def test_hot_working_set_survives(mm, policy):
-    limit(mm, 4 * MB, policy)
+    limit(mm, 2 * MB, policy)
     ev = evicted(mm)
     hot = [b"hot:%d" % i for i in range(300)]
     for k in hot:
         mm.set(k, VAL)
     for _ in range(20):  # LFU: counters well above a new key's 5
         touch(mm, hot)
-    for round_ in range(12):
-        assert write(mm, b"cold:%d", round_ * 1000, 1000) == []
+    for round_ in range(12):  # a quarter of the limit a round, 3x in all
+        assert write(mm, b"cold:%d", round_ * 500, 500) == []
         alive = mm.exists(*hot)
         assert alive >= 0.9 * len(hot), (round_, alive)
         touch(mm, [k for k in hot if mm.exists(k)])
-    assert evicted(mm) - ev > 5000
+    assert evicted(mm) - ev > 3000
 
 
 @pytest.mark.parametrize("policy", ["allkeys-lru", "allkeys-lfu", "allkeys-random",
@@ -150,15 +152,15 @@ def test_hash_tag_takes_memory_from_older_keys_elsewhere(mm, policy):
     """Keys spread over every partition, then twice the limit of new keys
     under one hash tag: the tag's partition ends up with most of the memory
     (redis-server: 0.83-0.88 of the keys), not 1/partitions of it."""
-    limit(mm, 4 * MB, policy)
+    limit(mm, 2 * MB, policy)
     ex = 100000 if policy.startswith("volatile") else None
-    assert write(mm, b"old:%d", 0, 4000, ex=ex) == []
+    assert write(mm, b"old:%d", 0, 2000, ex=ex) == []
     time.sleep(0.3)  # LRU: the old keys are idle longer
-    assert write(mm, b"{t}:new:%d", 0, 8000, ex=ex) == []
+    assert write(mm, b"{t}:new:%d", 0, 4000, ex=ex) == []
     total = mm.dbsize()
     tagged = sum(1 for _ in mm.scan_iter(match=b"{t}:*", count=1000))
     assert tagged >= 0.75 * total, (tagged, total)
-    assert used(mm) <= 1.05 * 4 * MB
+    assert wait_for(lambda: used(mm) <= 1.05 * 2 * MB, timeout=2), used(mm)
 
 
 def test_lowered_limit_is_reached_without_writes(mm):
@@ -240,7 +242,7 @@ def test_rss_stays_near_the_limit(server, server_factory):
 
 # --------------------------------------------------------------- --lru-test
 
-LRU_KEYS, LRU_LIMIT, LRU_SECONDS = 200000, 4 * MB, 8
+LRU_KEYS, LRU_LIMIT, LRU_SECONDS = 200000, 4 * MB, 7
 _redis_hits = {}
 
 
@@ -258,12 +260,13 @@ def lru_hit_ratio(port):
 @pytest.mark.percore_only
 @pytest.mark.skipif(not shutil.which("redis-server") or not shutil.which("stdbuf"),
                     reason="needs redis-server and coreutils' stdbuf")
-def test_lru_hit_ratio_matches_redis(server, mm, tmp_path):
-    if server.threads > os.cpu_count():
-        # the hit ratio climbs with the requests run: more workers than CPUs
-        # (sharing them with redis-cli) run too few in the test's seconds
-        pytest.skip("more workers than CPUs")
-    if not mm.info("memory")["mem_allocator"].startswith("jemalloc"):
+def test_lru_hit_ratio_matches_redis(server, server_factory, tmp_path):
+    """On a server of its own with 2 workers: the hit ratio climbs with the
+    requests run, and more workers than this machine's CPUs (shared with
+    redis-cli) would run too few in the test's seconds."""
+    srv = server_factory(policy=server.policy, threads=2)
+    c = make_client(srv)
+    if not c.info("memory")["mem_allocator"].startswith("jemalloc"):
         pytest.skip("a sanitizer build runs too few requests in the test's seconds")
     if "ratio" not in _redis_hits:
         ref = Server("redis", None, None, tmp_path).start()
@@ -274,8 +277,8 @@ def test_lru_hit_ratio_matches_redis(server, mm, tmp_path):
             _redis_hits["ratio"] = lru_hit_ratio(ref.port)
         finally:
             assert ref.stop() == []
-    limit(mm, LRU_LIMIT, "allkeys-lru")
-    ours = lru_hit_ratio(server.port)
+    limit(c, LRU_LIMIT, "allkeys-lru")
+    ours = lru_hit_ratio(srv.port)
     print("lru-test hit ratio: percore %.2f%%, redis-server %.2f%%" % (ours, _redis_hits["ratio"]))
     assert ours >= _redis_hits["ratio"] - 5.0, (ours, _redis_hits["ratio"])
 
@@ -303,8 +306,9 @@ def test_maxmemory_clients_closes_the_biggest_client(server, mm):
             assert big.recv(16) == b""
         except (ConnectionResetError, BrokenPipeError):
             pass
-        got = wait_for(lambda: mm.info("stats")["evicted_clients"] > ev)
-        assert got and mm.info("stats")["evicted_clients"] == ev + 1
+        # at least big (other idle connections of this module may go too:
+        # their buffers count, and they are bigger than the limit's rest)
+        assert wait_for(lambda: mm.info("stats")["evicted_clients"] > ev)
         spared.sendall(b"y" * 7500000 + b"\r\n")
         spared.settimeout(5)
         assert spared.recv(16) == b"+OK\r\n"  # still there, and its SET went through
