@@ -39,18 +39,18 @@ test-integration: build build-asan
 
 # Redis 7.0's own tests/unit/scripting.tcl (and unit/pubsub.tcl,
 # unit/pubsubshard.tcl, unit/type/list.tcl) against every policy, with one
-# worker (Redis's semantics exactly) and, for scripting and lists, with two (skips and
+# worker (Redis's semantics exactly) and, for scripting, with two (skips and
 # their reasons: tests/compat/*.skip). The pubsub suites run on one worker
 # only: they close or unsubscribe a client and, without waiting for the
 # server, count receivers from another connection, and with several workers
 # percore gives two connections no mutual order (test_pubsub.py covers 2 and
-# 4 workers, waiting for each reply). unit/maxmemory runs on two workers
-# (the limit is server-wide: test_maxmemory.py covers 2 and 4). The first run
+# 4 workers, waiting for each reply). unit/type/list and unit/maxmemory run
+# on two workers (test_blocking.py and test_maxmemory.py cover 2 and 4). The first run
 # fetches Debian's redis source package.
 COMPAT_POLICIES ?= share-nothing shared-locks work-stealing
 test-compat: build
 	@fail=0; for s in scripting pubsub lists maxmemory; do for p in $(COMPAT_POLICIES); do \
-	  for t in $$(case $$s in pubsub) echo 1;; maxmemory) echo 2;; *) echo 1 2;; esac); do \
+	  for t in $$(case $$s in pubsub) echo 1;; maxmemory|lists) echo 2;; *) echo 1 2;; esac); do \
 	  COMPAT_QUIET=1 SUITE=$$s POLICY=$$p THREADS=$$t bash tests/compat/run-redis-scripting.sh \
 	    $(CURDIR)/$(BUILD)/percore-server || fail=1; \
 	done; done; done; exit $$fail

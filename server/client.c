@@ -107,9 +107,10 @@ static void client_mem_sync(client_t *c, int gone)
                      (uint64_t)d;
     mem_account(d);
     int w = worker_self();
-    uint64_t lim;
-    if (d > 0 && w >= 0 && w == c->home && !evict_msgs[w].queued &&
-        (lim = config_get_mem_or_pct(CFG_MAXMEMORY_CLIENTS)) && total > lim) {
+    uint64_t lim = config_get_mem_or_pct(CFG_MAXMEMORY_CLIENTS);
+    /* what client eviction is about to free: keys are not evicted for it */
+    mem_set_not_counted(lim && total > lim ? total - lim : 0);
+    if (d > 0 && w >= 0 && w == c->home && !evict_msgs[w].queued && lim && total > lim) {
         evict_msgs[w].queued = 1;
         worker_defer(&evict_msgs[w].m);
     }
@@ -705,7 +706,9 @@ static uint64_t evictable_mem(client_t *c)
 
 static void client_evict(int worker)
 {
-    uint64_t lim = config_get_mem_or_pct(CFG_MAXMEMORY_CLIENTS);
+    uint64_t lim = config_get_mem_or_pct(CFG_MAXMEMORY_CLIENTS), total = client_memory();
+    if (worker == 0) /* after a CONFIG SET of the limit, without waiting for a client to grow */
+        mem_set_not_counted(lim && total > lim ? total - lim : 0);
     for (int n = 0; lim && client_memory() > lim && n < CLIENT_EVICT_MAX; n++) {
         client_t *big = NULL;
         uint64_t mine = 0, most = 0;

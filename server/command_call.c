@@ -213,9 +213,11 @@ int command_call(cmd_ctx_t *ctx, int flags)
     const command_t *cmd = ctx->cmd;
     reply_t *r = ctx->r;
     int w = ctx->worker;
-    if ((flags & CALL_OOM) && (cmd->flags & CMD_DENYOOM)) {
+    /* Over maxmemory every command evicts first, as Redis's; only those that
+     * may grow memory are refused when that leaves no room. */
+    if ((flags & CALL_OOM) && store_over_maxmemory()) {
         cmd_caller_t who = {.oom = 1, .parts = ctx->parts, .nparts = ctx->nparts, .worker = w};
-        if (oom_refused(&who, cmd, ctx->argc, ctx->argv)) {
+        if (oom_refused(&who, cmd, ctx->argc, ctx->argv) && (cmd->flags & CMD_DENYOOM)) {
             reply_error(r, ERR_OOM);
             command_refused(w, cmd, ERR_OOM);
             return -1;

@@ -32,7 +32,10 @@ static _Atomic int mm_samples = 5;
 static uint64_t used_vs(uint64_t max)
 {
     uint64_t u = mem_used_here();
-    return u + mem_used_slack() <= max ? u : mem_used_exact();
+    if (u + mem_used_slack() > max)
+        u = mem_used_exact();
+    uint64_t skip = mem_not_counted();
+    return u > skip ? u - skip : 0;
 }
 
 #define SAMPLES_MAX 64
@@ -424,6 +427,12 @@ static void ask(int q)
     partition_t *p = &store_parts[q];
     if (hooks.ask && !atomic_exchange_explicit(&p->evict_asked, 1, memory_order_relaxed))
         hooks.ask(q);
+}
+
+int store_over_maxmemory(void)
+{
+    uint64_t max = atomic_load_explicit(&mm_bytes, memory_order_relaxed);
+    return max && used_vs(max) > max;
 }
 
 int store_make_room(int part)

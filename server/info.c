@@ -195,7 +195,7 @@ static void info_memory(buf_t *o)
                "total_system_memory:%llu\r\ntotal_system_memory_human:%s\r\n"
                "maxmemory:%llu\r\nmaxmemory_human:%s\r\n"
                "maxmemory_policy:%s\r\nmem_fragmentation_ratio:%.2f\r\n"
-               "mem_fragmentation_bytes:%lld\r\nmem_not_counted_for_evict:0\r\n"
+               "mem_fragmentation_bytes:%lld\r\nmem_not_counted_for_evict:%llu\r\n"
                "mem_clients_slaves:0\r\nmem_clients_normal:%llu\r\nmem_allocator:%s\r\n"
                "lazyfree_pending_objects:0\r\n\r\n",
                (unsigned long long)used, h1, (unsigned long long)rss, h3,
@@ -203,6 +203,7 @@ static void info_memory(buf_t *o)
                (unsigned long long)rss0, (unsigned long long)dataset, pct(dataset, used),
                (unsigned long long)sysmem, h5, (unsigned long long)maxmem, h2, policy.data,
                used ? (double)rss / (double)used : 0.0, (long long)rss - (long long)used,
+               (unsigned long long)mem_not_counted(),
                (unsigned long long)clients, server.allocator ? server.allocator : "libc");
     o->len -= 2; /* the scripting lines belong to this section */
     script_info_memory(o);

@@ -48,6 +48,9 @@ void store_set_maxmemory(uint64_t bytes, int policy, int samples);
  * left to evict). part -1: the write holds no partition (a keyless script). */
 int store_make_room(int part);
 
+/* Whether the server is over maxmemory now (cheap while clearly under). */
+int store_over_maxmemory(void);
+
 /* Eviction in partitions the caller does not hold, by whoever may touch
  * them (set by the scheduler before workers run):
  * try_now: run store_evict_pass(part) now if the calling thread may touch

@@ -434,3 +434,15 @@ uint64_t mem_used_slack(void)
 {
     return (uint64_t)atomic_load_explicit(&mem_nslots, memory_order_relaxed) * MEM_ACCOUNT_BATCH;
 }
+
+static _Atomic uint64_t mem_uncounted;
+
+void mem_set_not_counted(uint64_t bytes)
+{
+    atomic_store_explicit(&mem_uncounted, bytes, memory_order_relaxed);
+}
+
+uint64_t mem_not_counted(void)
+{
+    return atomic_load_explicit(&mem_uncounted, memory_order_relaxed);
+}

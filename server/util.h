@@ -102,6 +102,11 @@ uint64_t mem_used(void);
 uint64_t mem_used_here(void);
 uint64_t mem_used_exact(void);
 uint64_t mem_used_slack(void);
+/* Bytes of the account that maxmemory does not count for now (clients'
+ * buffers past maxmemory-clients, which client eviction is about to free:
+ * keys are not evicted for them). Any thread. */
+void mem_set_not_counted(uint64_t bytes);
+uint64_t mem_not_counted(void);
 
 /* ---- threads ------------------------------------------------------------- */
 
