@@ -1,0 +1,14 @@
+/* client_internal — what client.c shares with client_registry.c only. */
+#ifndef PERCORE_CLIENT_INTERNAL_H
+#define PERCORE_CLIENT_INTERNAL_H
+
+#include "client.h"
+
+/* Close now, or as soon as the client is back home (on its home worker). */
+void client_close(client_t *c, const char *why);
+/* Under client_registry_lock(): the first client of all (then c->rnext). */
+client_t *client_registry_first_locked(void);
+/* On worker w: its first client (then c->next). */
+client_t *client_worker_first(int worker);
+
+#endif
