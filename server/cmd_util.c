@@ -109,26 +109,35 @@ static int mpop_parse(cmd_ctx_t *c, const char *end0, const char *end1, long lon
     return 0;
 }
 
-void mpop_generic(cmd_ctx_t *c, int type, const char *end0, const char *end1, mpop_fn *pop)
+/* Pop from the first non-empty of numkeys keys from argv[first], replying
+ * [key, elements]: 1 when done, 0 when all are empty, -1 on an error reply. */
+static int mpop_first(cmd_ctx_t *c, int first, int numkeys, int type, mpop_fn *pop, int end,
+                      long long count)
 {
-    long long numkeys, count;
-    int end;
     obj_t *o;
-
-    if (mpop_parse(c, end0, end1, &numkeys, &end, &count) != 0)
-        return;
     for (int k = 0; k < numkeys; k++) {
-        sv_t key = c->argv[2 + k];
+        sv_t key = c->argv[first + k];
         if (t_lookup(c, key, type, LOOKUP_WRITE, &o) != 0)
-            return;
+            return -1;
         if (o) {
             reply_array(c->r, 2);
             reply_bulk(c->r, key.p, key.len);
             pop(c, key, o, end, count);
-            return;
+            return 1;
         }
     }
-    reply_null_array(c->r);
+    return 0;
+}
+
+void mpop_generic(cmd_ctx_t *c, int type, const char *end0, const char *end1, mpop_fn *pop)
+{
+    long long numkeys, count;
+    int end;
+
+    if (mpop_parse(c, end0, end1, &numkeys, &end, &count) != 0)
+        return;
+    if (mpop_first(c, 2, (int)numkeys, type, pop, end, count) == 0)
+        reply_null_array(c->r);
 }
 
 int bmpop_keys(int argc, const sv_t *argv, int *first, int *last, int *step)
@@ -146,7 +155,6 @@ void bmpop_generic(cmd_ctx_t *c, int type, const char *end0, const char *end1, m
     long long numkeys, count;
     int end;
     uint64_t timeout;
-    obj_t *o;
 
     /* The arguments after the timeout are LMPOP's / ZMPOP's. */
     cmd_ctx_t m = *c;
@@ -156,17 +164,9 @@ void bmpop_generic(cmd_ctx_t *c, int type, const char *end0, const char *end1, m
         return;
     if (blocking_timeout_arg(c, 1, &timeout) != 0)
         return;
-    for (int k = 0; k < numkeys; k++) {
-        sv_t key = c->argv[3 + k];
-        if (t_lookup(c, key, type, LOOKUP_WRITE, &o) != 0)
-            return;
-        if (o) {
-            reply_array(c->r, 2);
-            reply_bulk(c->r, key.p, key.len);
-            pop(c, key, o, end, count);
-            return;
-        }
-    }
+    int served = mpop_first(c, 3, (int)numkeys, type, pop, end, count);
+    if (served != 0)
+        return;
     if (!blocking_wait(c, 3, 2 + (int)numkeys, 2, 0, timeout, type))
         reply_null_array(c->r);
 }
