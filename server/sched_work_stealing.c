@@ -1,7 +1,7 @@
 /* work-stealing: a readable client is parked by its home worker (watchers
  * off) and pushed on that worker's Chase–Lev deque as one unit — its whole
  * pending batch, never a single command out of it. Each worker serves its own
- * deque newest-first before its loop blocks; an idle worker steals half of a
+ * deque oldest-first before its loop blocks (take_oldest); an idle worker steals half of a
  * random victim's deque, oldest-first, and serves those clients itself
  * (read, run under partition locks, write), then hands each back to its home
  * worker by message to re-arm its watchers. The number of workers searching
@@ -66,6 +66,19 @@ static void wake_one(int self)
     }
 }
 
+/* The owner serves oldest-first too, by stealing from its own deque: clients
+ * are served in the order their bytes arrived, as Redis serves them (two
+ * BLPOPs block in the order sent), and the oldest waits least. Chase–Lev's
+ * newest-first take suits forked subtasks, not independent clients. */
+static client_t *take_oldest(int self)
+{
+    client_t *c;
+    while (deque_size(&deques[self]))
+        if ((c = deque_steal(&deques[self])))
+            return c;
+    return NULL;
+}
+
 static int ws_client_readable(client_t *c)
 {
     int self = worker_self();
@@ -107,7 +120,7 @@ static int ws_poll(int self)
     client_t *c;
     atomic_store_explicit(&sleeping[self], 0, memory_order_relaxed);
     for (;;) {
-        while ((c = deque_take(&deques[self]))) {
+        while ((c = take_oldest(self))) {
             serve(c);
             ran = 1;
         }
@@ -137,7 +150,7 @@ static int ws_poll(int self)
 static void ws_busy_poll(int self)
 {
     client_t *c;
-    while ((c = deque_take(&deques[self])))
+    while ((c = take_oldest(self)))
         serve(c);
 }
 

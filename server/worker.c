@@ -182,6 +182,8 @@ static void settle_round(worker_t *w)
         ev_async_send(w->loop, &w->wake);
 }
 
+static void dispatch_ready(worker_t *w); /* the client events of a round: below */
+
 /* Before the loop blocks. After a spin that caught messages, the loop polls
  * its clients without blocking (the self-wake) and spins again next round. */
 static void on_prepare(struct ev_loop *loop, ev_prepare *p, int revents)
@@ -189,6 +191,7 @@ static void on_prepare(struct ev_loop *loop, ev_prepare *p, int revents)
     worker_t *w = p->data;
     if (w->busy_mode)
         return;
+    dispatch_ready(w);
     settle_round(w);
     if (spin_for_messages(w)) {
         settle_round(w);
@@ -252,13 +255,63 @@ void worker_request_shutdown(void)
 
 /* ---- client sockets ---------------------------------------------------- */
 
+/* libev calls the watchers a poll made pending last-first, so the socket that
+ * became readable last would be served first. Redis serves them in the order
+ * the kernel reported them (the order their bytes arrived), and clients rely on
+ * it: two clients that send BLPOP one after the other are served in that order.
+ * So a round's events are noted here and dispatched, oldest first, from
+ * on_prepare, before the loop polls again. Inside worker_serve_busy there is
+ * no prepare: events are served at once. */
+static void dispatch_client(worker_t *w, worker_io_t *io, int revents)
+{
+    w->now_ms = now_ms();
+    w->round_clients = 1;
+    worker_hook.client_event(io->client, (revents & EV_READ) != 0, (revents & EV_WRITE) != 0);
+    worker_run_deferred(w);
+}
+
 static void on_client_event(struct ev_loop *loop, ev_io *io, int revents)
 {
     worker_io_t *wio = io->data;
-    self->now_ms = now_ms();
-    self->round_clients = 1;
-    worker_hook.client_event(wio->client, (revents & EV_READ) != 0, (revents & EV_WRITE) != 0);
-    worker_run_deferred(self);
+    worker_t *w = self;
+    if (w->busy_mode) {
+        dispatch_client(w, wio, revents);
+        return;
+    }
+    if (!wio->events) {
+        if (w->nready == w->ready_cap) {
+            w->ready_cap = w->ready_cap ? 2 * w->ready_cap : 64;
+            w->ready = xrealloc(w->ready, (size_t)w->ready_cap * sizeof *w->ready);
+        }
+        wio->ready_at = w->nready;
+        w->ready[w->nready++] = wio;
+    }
+    wio->events |= revents;
+}
+
+/* Last noted first: that is the order the poll reported them. An entry is
+ * NULL when its client was freed meanwhile (worker_io_free). */
+static void dispatch_ready(worker_t *w)
+{
+    while (w->nready) {
+        int n = w->nready;
+        for (int i = n - 1; i >= 0; i--) {
+            worker_io_t *io = w->ready[i];
+            if (!io)
+                continue;
+            int ev = io->events;
+            io->events = 0;
+            w->ready[i] = NULL;
+            dispatch_client(w, io, ev);
+        }
+        /* Only worker_serve_busy nests a loop, and it dispatches at once,
+         * so nothing is noted meanwhile; should that change, keep the rest. */
+        w->nready -= n;
+        memmove(w->ready, w->ready + n, (size_t)w->nready * sizeof *w->ready);
+        for (int i = 0; i < w->nready; i++)
+            if (w->ready[i])
+                w->ready[i]->ready_at = i;
+    }
 }
 
 worker_io_t *worker_io_new(int fd, void *client)
@@ -287,6 +340,8 @@ void worker_io_free(worker_io_t *io)
 {
     if (!io)
         return;
+    if (io->events)
+        self->ready[io->ready_at] = NULL;
     ev_io_stop(self->loop, &io->r);
     ev_io_stop(self->loop, &io->w);
     free(io);
@@ -434,6 +489,7 @@ void worker_teardown(void)
         free(w->overflow);
         free(w->overflow_tail);
         free(w->wake_pending);
+        free(w->ready);
         if (i != 0)
             ev_loop_destroy(w->loop);
     }

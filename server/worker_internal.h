@@ -16,6 +16,8 @@
 struct worker_io {
     ev_io r, w;
     void *client;
+    int events;   /* EV_READ/EV_WRITE seen this round, not yet dispatched */
+    int ready_at; /* index in the worker's ready list while events != 0 */
 };
 
 typedef struct worker {
@@ -38,6 +40,8 @@ typedef struct worker {
     int busy_mode;        /* inside worker_serve_busy: only client I/O runs */
     int awaiting;         /* answers from peers this worker waits for (worker_await) */
     int round_clients;    /* client events served since the last prepare */
+    worker_io_t **ready;  /* clients with events this round, in libev's call order */
+    int nready, ready_cap;
     worker_stats_t stats;
 } worker_t;
 

@@ -14,8 +14,8 @@
 # THREADS (2), COMPAT_DIR (download and work dir, default /tmp/percore-compat;
 # each policy/threads pair works in its own run-* subdirectory, so runs may
 # share it), SKIP_FILE (skip lists, space-separated; default
-# tests/compat/scripting.skip, plus scripting-workers.skip when THREADS is
-# not 1; for SUITE=pubsub or maxmemory, tests/compat/SUITE.skip), UNDECLARED
+# tests/compat/scripting.skip, plus SUITE-workers.skip, where there is one,
+# when THREADS is not 1; for SUITE=pubsub or maxmemory, tests/compat/SUITE.skip), UNDECLARED
 # (allow-undeclared-keys, default yes), EXTRA_ARGS (more server arguments),
 # COMPAT_TIMEOUT (seconds for the whole tcl run, default 150), COMPAT_QUIET
 # (1: print only the failures and the summary, the full output goes to a file).
@@ -60,10 +60,10 @@ case $SUITE in
   *) echo "run-redis-scripting: SUITE must be scripting, pubsub, lists or maxmemory" >&2; exit 2 ;;
 esac
 SKIP_SRC=$REPO/tests/compat/$SUITE.skip
-# With several workers, the tests that expect every client to get BUSY are
-# skipped too (their reasons: scripting-workers.skip).
-[ "$SUITE" = scripting ] && [ "$THREADS" != 1 ] &&
-  SKIP_SRC="$SKIP_SRC $REPO/tests/compat/scripting-workers.skip"
+# With several workers, the tests that need one thread's order are skipped
+# too (their reasons: SUITE-workers.skip, where the suite has one).
+[ "$THREADS" != 1 ] && [ -r "$REPO/tests/compat/$SUITE-workers.skip" ] &&
+  SKIP_SRC="$SKIP_SRC $REPO/tests/compat/$SUITE-workers.skip"
 SKIP_SRC=${SKIP_FILE:-$SKIP_SRC}
 TIME_LIMIT=${COMPAT_TIMEOUT:-150}
 SUDO=""

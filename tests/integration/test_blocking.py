@@ -188,6 +188,59 @@ def test_blmove_served_into_wrong_type(ctl, connect, dst):
     assert ctl.cmd("LRANGE", "src", 0, -1) == [b"e1"]
 
 
+def test_wrong_type_waiter_then_next_waiter(ctl, connect):
+    """Redis's "BRPOPLPUSH with multiple blocked clients": the first waiter's
+    destination is a string, so it gets WRONGTYPE and the element goes on to
+    the second waiter."""
+    rc1, rc2 = connect(), connect()
+    ctl.cmd("SET", "{b}t1", "nolist")
+    block(ctl, rc1, "BRPOPLPUSH", "{b}l", "{b}t1", 0)
+    block(ctl, rc2, "BRPOPLPUSH", "{b}l", "{b}t2", 0, expect=2)
+    assert ctl.cmd("LPUSH", "{b}l", "foo") == 1
+    assert rc1.read_reply() == WRONGTYPE
+    assert rc2.read_reply() == b"foo"
+    assert ctl.cmd("LRANGE", "{b}t2", 0, -1) == [b"foo"]
+    assert ctl.cmd("EXISTS", "{b}l") == 0
+
+
+# A script that keeps its worker's loop busy for about 300 ms (under the busy
+# threshold, so nothing else runs meanwhile).
+STALL = """local t = redis.call('TIME')
+local deadline = t[1] * 1000000 + t[2] + 300000
+repeat t = redis.call('TIME') until t[1] * 1000000 + t[2] >= deadline
+return 1"""
+
+
+@pytest.mark.percore_only
+@pytest.mark.parametrize("policy", ["share-nothing", "shared-locks", "work-stealing"])
+def test_one_worker_serves_in_arrival_order(server_factory, policy):
+    """Commands that one poll reports together are served in the order they
+    arrived, as Redis does (libev alone would call the last first: see
+    server/worker.c dispatch_ready). While a script holds the only worker, two
+    clients send BRPOPLPUSH and a third LPUSH, 50 ms apart; all three are read
+    in one poll after it, and the first one sent must be served first."""
+    srv = server_factory(policy=policy, threads=1)
+    ctl = Ctl(srv.host, srv.port)
+    ctl.cmd("SET", "t1", "nolist")
+    staller, rc1, rc2, pusher = (RawClient(srv.host, srv.port) for _ in range(4))
+    for c in (staller, rc1, rc2, pusher):
+        assert c.cmd("PING") == Status("PONG")
+    staller.send(encode_command("EVAL", STALL, 0))
+    time.sleep(0.05)
+    rc1.send(encode_command("BRPOPLPUSH", "l", "t1", 0))
+    time.sleep(0.05)
+    rc2.send(encode_command("BRPOPLPUSH", "l", "t2", 0))
+    time.sleep(0.05)
+    pusher.send(encode_command("LPUSH", "l", "foo"))
+    assert staller.read_reply() == 1
+    assert pusher.read_reply() == 1
+    assert rc1.read_reply() == WRONGTYPE
+    assert rc2.read_reply() == b"foo"
+    assert ctl.cmd("LRANGE", "t2", 0, -1) == [b"foo"]
+    for c in (staller, rc1, rc2, pusher, ctl):
+        c.close()
+
+
 # ---------------------------------------------------------------- wake-ups
 
 
