@@ -474,6 +474,8 @@ int client_may_run(const client_t *c, const qcmd_t *qc)
 
 static void pubsub_flush(client_t *c);
 
+static int precheck_reply(client_t *c, const qcmd_t *qc, int busy);
+
 int client_precheck(client_t *c, const qcmd_t *qc, int busy)
 {
     /* After QUIT (or a protocol error) nothing more runs, as Redis. */
@@ -483,6 +485,16 @@ int client_precheck(client_t *c, const qcmd_t *qc, int busy)
      * reply (an UNSUBSCRIBE's or RESET's too), as in Redis. */
     if (c->ps)
         pubsub_flush(c);
+    size_t start = c->out.len;
+    int rc = precheck_reply(c, qc, busy);
+    if (rc != 0) /* answered here (refused, or QUEUED): its CLIENT REPLY mode */
+        client_reply_done(c, &c->out, start, NULL);
+    return rc;
+}
+
+/* client_precheck's checks; a nonzero return has written the reply. */
+static int precheck_reply(client_t *c, const qcmd_t *qc, int busy)
+{
     atomic_store_explicit(&c->last_cmd, qc->cmd, memory_order_relaxed);
     sv_t *argv = client_argv(c, qc);
     if (qc->cmd && qc->cmd->subcommands && qc->argc > 1)

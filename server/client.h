@@ -82,6 +82,11 @@ typedef struct client {
     worker_timer_t *blk_timer; /* its timeout, on the home worker */
     int blk_armed;        /* the timer runs for blk */
     int in_pubsub;        /* subscribed to anything: RESP2's subscribed mode, pubsub class */
+    /* CLIENT REPLY (client_ctl.c): OFF drops every reply; skip drops the reply
+     * of the command being answered, skip_next the one after it. Written by
+     * the thread running the client's command (home, or the worker serving
+     * it away, which then owns its queue). */
+    int reply_off, reply_skip, reply_skip_next;
     uint64_t ctime_ms;
     task_t task;
 
@@ -189,6 +194,15 @@ static inline sv_t *client_argv(client_t *c, const qcmd_t *qc)
 {
     return c->args.v ? c->args.v + qc->argi : NULL;
 }
+
+/* CLIENT REPLY (client_ctl.c), after each queued command of c is answered,
+ * on the thread that answered it: the reply, out[start..], is dropped when
+ * replies are OFF or skipped (not a (un)subscribe's confirmations, pushes
+ * that Redis 7.0 sends whatever the mode: cmd NULL for a refused command),
+ * and a SKIP moves on to the next command. */
+void client_reply_done(client_t *c, buf_t *out, size_t start, const command_t *cmd);
+/* CLIENT REPLY ON|OFF|SKIP, for cmd_client (client_cmds.c). */
+void client_reply_command(cmd_ctx_t *ctx);
 
 /* CLIENT command support (home worker of the calling client). */
 uint64_t client_count(void);

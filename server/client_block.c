@@ -71,6 +71,7 @@ static void detach(client_t *c)
 static void end_block(client_t *c)
 {
     block_t *b = c->blk;
+    size_t start = c->out.len;
     switch (blocking_state(b)) {
     case BLOCK_SERVED: {
         const buf_t *r = blocking_reply(b);
@@ -90,6 +91,11 @@ static void end_block(client_t *c)
     default: /* BLOCK_RETRY: the command runs again */
         break;
     }
+    /* The late reply is the command's: CLIENT REPLY OFF or a SKIP given
+     * before it drops it, as Redis's (client_ctl.c). A retry is answered when
+     * it runs again. */
+    if (blocking_state(b) != BLOCK_RETRY)
+        client_reply_done(c, &c->out, start, NULL);
     detach(c);
     blocking_release(b); /* the wake's reference */
     /* Its reply is an interaction: the idle timeout counts from now (Redis

@@ -50,6 +50,7 @@ static void cmd_reset(cmd_ctx_t *c)
     client_multi_reset(cl);
     client_unwatch(cl);
     client_pubsub_reset(cl);
+    cl->reply_off = cl->reply_skip = cl->reply_skip_next = 0; /* Redis: back to ON */
     cl->authenticated = !config_auth_required();
     reply_status(c->r, "RESET");
 }
@@ -230,6 +231,9 @@ static const char *const client_help[] = {
     "      Return clients of specified IDs only.",
     "NO-EVICT (ON|OFF)",
     "    Protect current client connection from eviction.",
+    "REPLY (ON|OFF|SKIP)",
+    "    Control the replies sent to the current connection.",
+    "    Protect current client connection from eviction.",
     "SETNAME <name>",
     "    Assign the name <name> to the current connection.",
     "UNBLOCK <clientid> [TIMEOUT|ERROR]",
@@ -241,7 +245,7 @@ static const char *const client_help[] = {
 
 static const char *const client_subcommands[] = {
     "client|id", "client|setname", "client|getname", "client|info", "client|list",
-    "client|kill", "client|unblock", "client|no-evict", "client|help", NULL};
+    "client|kill", "client|unblock", "client|no-evict", "client|reply", "client|help", NULL};
 static void client_kill_generic(cmd_ctx_t *c)
 {
     if (c->argc == 3) {
@@ -387,6 +391,8 @@ static void cmd_client(cmd_ctx_t *c)
             }
         }
         reply_int(c->r, id > 0 ? client_unblock((uint64_t)id, err) : 0);
+    } else if (sv_eq_ci(sub, "REPLY") && c->argc == 3) {
+        client_reply_command(c);
     } else if (sv_eq_ci(sub, "HELP") && c->argc == 2) {
         reply_help(c->r, client_help);
     } else {

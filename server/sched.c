@@ -245,9 +245,14 @@ void sched_exec_cmd(client_t *c, const command_t *cmd, int argc, sv_t *argv, rep
      * Saved and restored: SCRIPT KILL runs here from inside a busy script. */
     sched_running_t saved = sched_running;
     sched_running = (sched_running_t){c, parts, nparts, 0};
+    size_t start = r->out->len;
     exec_depth++;
     command_call(&ctx, CALL_OOM);
     exec_depth--;
+    /* c's CLIENT REPLY mode, once the command is answered (client_ctl.c); a
+     * blocked one is answered when its block ends (client_block.c). */
+    if (c && !ctx.blocked)
+        client_reply_done(c, r->out, start, cmd);
     if (sched_running.marked)
         sched_busy_clear();
     sched_running = saved;

@@ -82,7 +82,9 @@ void sched_reply_busy(client_t *c, const qcmd_t *qc, reply_t *r)
     /* As Redis's rejected commands: inside MULTI the transaction is flagged,
      * so its EXEC answers EXECABORT. */
     c->multi_err |= c->in_multi;
+    size_t start = r->out->len;
     reply_error(r, ERR_BUSY);
+    client_reply_done(c, r->out, start, NULL);
     command_refused(worker_self(), qc->cmd, ERR_BUSY);
     stat_add(&sched_stats(worker_self())->busy_replies, 1);
 }
