@@ -473,6 +473,8 @@ int blocking_cancel(block_t *b, int why)
 
 int blocking_abandon(block_t *b) { return claim(b, BLOCK_GONE); }
 
+int blocking_type(const block_t *b) { return b->type; }
+
 int blocking_state(const block_t *b) { return atomic_load_explicit(&b->state, memory_order_acquire); }
 uint64_t blocking_timeout_ms(const block_t *b) { return b->timeout_ms; }
 const buf_t *blocking_reply(const block_t *b) { return &b->reply; }

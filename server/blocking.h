@@ -75,6 +75,10 @@ int blocking_timeout_arg(cmd_ctx_t *c, int i, uint64_t *ms);
  * BZMPOP), 0 for none; dest_at: BLMOVE's destination argument, 0 for none. */
 int blocking_wait(cmd_ctx_t *c, int first, int last, int numkeys_at, int dest_at,
                   uint64_t timeout_ms, int type);
+/* type of a wait on no key (first > last: WAIT), ended only by its timeout
+ * (answered with 0 replicas, client_block.c) or CLIENT UNBLOCK. */
+#define BLOCKING_NO_KEYS (-1)
+int blocking_type(const block_t *b);
 /* command_call, after a write: mark the call's keys that have waits ready. */
 void blocking_touched(cmd_ctx_t *c);
 /* At the end of a top-level command, its partitions (c->parts) still held:

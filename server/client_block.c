@@ -80,8 +80,11 @@ static void end_block(client_t *c)
         c->qhead++;
         break;
     }
-    case BLOCK_TIMEOUT: /* a null array, BLMOVE's too (Redis 7.0) */
-        reply_null_array(&c->reply);
+    case BLOCK_TIMEOUT: /* a null array, BLMOVE's too (Redis 7.0); WAIT: 0 replicas */
+        if (blocking_type(b) == BLOCKING_NO_KEYS)
+            reply_int(&c->reply, 0);
+        else
+            reply_null_array(&c->reply);
         c->qhead++;
         break;
     case BLOCK_UNBLOCKED:

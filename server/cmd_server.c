@@ -1,9 +1,10 @@
-/* Server commands that need no client: PING ECHO TIME COMMAND (INFO, which
+/* Server commands that need no client: PING ECHO TIME COMMAND WAIT (INFO, which
  * reads every layer, is info.c's, at the top). Commands layer; keyless, so they run on
  * whichever worker runs the caller's commands, scripts included. QUIT RESET
  * HELLO AUTH SELECT CLIENT SHUTDOWN use the client: client_cmds.c. */
 #include <stdio.h>
 
+#include "blocking.h"
 #include "cmd_util.h"
 #include "command.h"
 
@@ -219,6 +220,28 @@ static void cmd_command(cmd_ctx_t *c)
     }
 }
 
+/* WAIT numreplicas timeout
+ * A standalone server has no replica to acknowledge anything: 0 at once when
+ * 0 are asked for (or inside MULTI, a script), else, as Redis 7.0, 0 after
+ * timeout ms (0: never, until CLIENT UNBLOCK) as a keyless block
+ * (blocking.h's BLOCKING_NO_KEYS; client_block.c answers its timeout). */
+static void cmd_wait(cmd_ctx_t *c)
+{
+    long long want, ms;
+    if (arg_ll(c, 1, &want, NULL) != 0)
+        return;
+    if (str_to_ll(c->argv[2].p, c->argv[2].len, &ms) != 0) {
+        reply_error(c->r, "ERR timeout is not an integer or out of range");
+        return;
+    }
+    if (ms < 0) {
+        reply_error(c->r, "ERR timeout is negative");
+        return;
+    }
+    if (want <= 0 || !blocking_wait(c, 1, 0, 0, 0, (uint64_t)ms, BLOCKING_NO_KEYS))
+        reply_int(c->r, 0);
+}
+
 /* The rows are cut in three around client_cmds.c's so that the ids keep their
  * order (see all_commands.c). */
 const command_t cmds_ping[] = {
@@ -239,5 +262,8 @@ const command_t cmds_server[] = {
     CMD_ROW("command", cmd_command, -1, CMD_LOADING | CMD_STALE, 0, 0, 0,
         "@slow @connection", "server", "2.8.13", "Get array of Redis command details",
         .subcommands = command_subcommands),
+    CMD_ROW("wait", cmd_wait, 3, CMD_NOSCRIPT, 0, 0, 0, "@slow @connection", "generic", "3.0.0",
+        "Wait for the synchronous replication of all the write commands sent in the context of "
+        "the current connection"),
     {0},
 };

@@ -154,3 +154,47 @@ def test_reply_off_huge_pipeline(server, c):
         quiet(c)
     finally:
         other.close()
+
+
+# ------------------------------------------------------------------ WAIT
+
+
+def blocked_clients(c):
+    return int(parse_info(c.cmd("INFO", "clients").decode())["blocked_clients"])
+
+
+def test_wait_standalone(c):
+    assert c.cmd("WAIT", 0, 0) == 0
+    assert c.cmd("WAIT", -3, 0) == 0
+    t0 = time.monotonic()
+    assert c.cmd("WAIT", 1, 150) == 0  # no replica acknowledges: the whole timeout
+    assert time.monotonic() - t0 >= 0.14
+    assert c.cmd("WAIT", "x", 0) == Err("ERR value is not an integer or out of range")
+    assert c.cmd("WAIT", 1, "1.5") == Err("ERR timeout is not an integer or out of range")
+    assert c.cmd("WAIT", 1, -1) == Err("ERR timeout is negative")
+    assert c.cmd("WAIT", 1) == Err("ERR wrong number of arguments for 'wait' command")
+    # inside MULTI it never blocks
+    assert c.pipeline(("MULTI",), ("WAIT", 5, 0), ("EXEC",)) == [OK, Status("QUEUED"), [0]]
+    got = c.cmd("EVAL", "return redis.call('wait', 1, 0)", 0)
+    assert isinstance(got, Err) and got.msg.startswith(
+        "ERR This Redis command is not allowed from script"), got
+
+
+def test_wait_forever_until_unblocked(c, connect):
+    w = connect()
+    wid = w.cmd("CLIENT", "ID")
+    w.send(encode_command("WAIT", 2, 0))
+    assert wait_for(lambda: blocked_clients(c) == 1, timeout=5 * LATENCY_SCALE)
+    time.sleep(0.1)
+    quiet(w, 0.1)
+    assert c.cmd("CLIENT", "UNBLOCK", wid) == 1
+    assert w.read_reply() == 0
+    w.send(encode_command("WAIT", 2, 0))
+    assert wait_for(lambda: blocked_clients(c) == 1, timeout=5 * LATENCY_SCALE)
+    assert c.cmd("CLIENT", "UNBLOCK", wid, "ERROR") == 1
+    assert w.read_reply() == Err("UNBLOCKED client unblocked via CLIENT UNBLOCK")
+    # a waiting client that leaves is cleaned up
+    w.send(encode_command("WAIT", 2, 0))
+    assert wait_for(lambda: blocked_clients(c) == 1, timeout=5 * LATENCY_SCALE)
+    w.close()
+    assert wait_for(lambda: blocked_clients(c) == 0, timeout=5 * LATENCY_SCALE)
