@@ -43,6 +43,9 @@ int script_exists(sv_t sha);
 /* Empty the cache; every worker drops its compiled scripts (and its Lua
  * state) before it runs its next script. Any thread. */
 void script_flush(void);
+/* 1 when EVAL's body (or the cached script of EVALSHA's SHA1: is_sha)
+ * declares flags=no-writes in its shebang. Any thread. */
+int script_declares_no_writes(sv_t body_or_sha, int is_sha);
 /* SCRIPT KILL: stop the busy scripts that have not written. Replies OK,
  * NOTBUSY or UNKILLABLE exactly as Redis does. Any worker. */
 void script_kill(reply_t *r);

@@ -204,3 +204,30 @@ int cache_parse_shebang(const char *body, size_t len, int *flags, size_t *skip, 
     }
     return 0;
 }
+
+/* EVAL's body, or EVALSHA's SHA1 (is_sha) of a cached script: does its
+ * shebang declare no-writes? Any thread (CLIENT PAUSE WRITE, client_pause.c).
+ * An unknown SHA1 or a bad shebang: 0 (the call is then an error, and a
+ * write pause holds it as Redis 7.0 holds a script it cannot look at). */
+int script_declares_no_writes(sv_t arg, int is_sha)
+{
+    buf_t body;
+    buf_init(&body);
+    const char *p = arg.p;
+    size_t n = arg.len;
+    if (is_sha) {
+        char sha[41];
+        if (cache_norm_sha(arg, sha) != 0 || !cache_get(sha, &body)) {
+            buf_free(&body);
+            return 0;
+        }
+        p = body.data;
+        n = body.len;
+    }
+    int flags = 0;
+    size_t skip;
+    char err[128];
+    int rc = cache_parse_shebang(p, n, &flags, &skip, err, sizeof err);
+    buf_free(&body);
+    return rc == 0 && (flags & SF_NO_WRITES);
+}

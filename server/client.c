@@ -55,10 +55,12 @@ void client_setup(int nworkers)
     evict_msgs = xcalloc((size_t)nworkers, sizeof *evict_msgs);
     for (int w = 0; w < nworkers; w++)
         evict_msgs[w].m.fn = evict_msg_run;
+    client_pause_setup(nworkers);
 }
 
 void client_teardown(void)
 {
+    client_pause_teardown();
     free(evict_msgs);
     evict_msgs = NULL;
     free(worker_clients);
@@ -125,6 +127,7 @@ static void client_free(client_t *c)
     client_mem_sync(c, 1);
     int w = c->home;
     client_block_free(c); /* its waits are dropped; an element stays in its list */
+    client_pause_forget(c);
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -297,7 +300,7 @@ static int over_output_limit(client_t *c)
 
 int client_output_full(client_t *c)
 {
-    if (c->flags & (CLIENT_CLOSE_ASAP | CLIENT_BLOCKED))
+    if (c->flags & (CLIENT_CLOSE_ASAP | CLIENT_BLOCKED | CLIENT_POSTPONED))
         return 1;
     size_t pending = out_pending(c);
     if (pending == 0)
@@ -469,7 +472,7 @@ int client_may_run(const client_t *c, const qcmd_t *qc)
         return 0;
     if (!c->authenticated && !(qc->cmd->flags & CMD_NOAUTH))
         return 0;
-    return 1;
+    return !client_pause_holds(c, qc); /* a held command starts no batch */
 }
 
 static void pubsub_flush(client_t *c);
@@ -535,7 +538,7 @@ static void client_pump(client_t *c)
 {
     for (;;) {
         if (c->flags & (CLIENT_IN_FLIGHT | CLIENT_CLOSE_ASAP | CLIENT_CLOSE_AFTER_REPLY |
-                        CLIENT_OUT_PAUSED | CLIENT_BLOCKED))
+                        CLIENT_OUT_PAUSED | CLIENT_BLOCKED | CLIENT_POSTPONED))
             break;
         if (c->qhead >= c->qlen) {
             client_parse(c);
@@ -564,7 +567,7 @@ static void client_finish(client_t *c)
 
 void client_queue_done(client_t *c)
 {
-    int paused = (c->flags & (CLIENT_OUT_PAUSED | CLIENT_BLOCKED)) &&
+    int paused = (c->flags & (CLIENT_OUT_PAUSED | CLIENT_BLOCKED | CLIENT_POSTPONED)) &&
                  !(c->flags & CLIENT_CLOSE_ASAP) && c->qhead < c->qlen;
     if (!paused) {
         c->flags &= ~CLIENT_OUT_PAUSED;
@@ -696,6 +699,9 @@ void client_come_home(client_t *c)
     /* A block whose wake came while away ends now (and resumes the queue). */
     if (c->blk && !(c->flags & CLIENT_CLOSE_ASAP) && client_block_home(c))
         return;
+    /* So does a CLIENT PAUSE that ended while it was held away. */
+    if (!(c->flags & CLIENT_CLOSE_ASAP) && client_pause_home(c))
+        return;
     client_finish(c);
 }
 
@@ -759,7 +765,8 @@ void client_cron(int worker, uint64_t now)
         uint64_t last = atomic_load_explicit(&c->last_ms, memory_order_relaxed);
         uint64_t idle = now > last ? now - last : 0;
         /* A blocked client is not idle: its command's own timeout rules (Redis). */
-        if (timeout > 0 && idle > (uint64_t)timeout * 1000 && !(c->flags & CLIENT_BLOCKED)) {
+        if (timeout > 0 && idle > (uint64_t)timeout * 1000 &&
+            !(c->flags & (CLIENT_BLOCKED | CLIENT_POSTPONED))) {
             client_close(c, "idle timeout");
             continue;
         }
@@ -787,6 +794,7 @@ void client_cron(int worker, uint64_t now)
 
 void client_close_all(int worker)
 {
+    client_pause_worker_stop(worker);
     for (client_t *c = worker_clients[worker], *next; c; c = next) {
         next = c->next;
         /* A client in flight or away belongs to another worker's stopped

@@ -21,6 +21,8 @@
 #define CLIENT_IN_FLIGHT 0x4         /* a task of this client is running elsewhere */
 #define CLIENT_OUT_PAUSED 0x8        /* output over client-output-high-water: neither read
                                         nor run its queue until it drains to the low mark */
+#define CLIENT_POSTPONED 0x20        /* held by CLIENT PAUSE: its queue waits, the held
+                                        command at its head (client_pause.c) */
 #define CLIENT_BLOCKED 0x10          /* in a blocking command: its queue waits (its command
                                         at the head) until served, timed out or unblocked;
                                         still read, so a disconnect is seen */
@@ -87,6 +89,8 @@ typedef struct client {
      * the thread running the client's command (home, or the worker serving
      * it away, which then owns its queue). */
     int reply_off, reply_skip, reply_skip_next;
+    struct client *pprev, *pnext; /* CLIENT PAUSE: the home worker's FIFO of held clients */
+    int pqueued;                  /* in that FIFO */
     uint64_t ctime_ms;
     task_t task;
 
@@ -99,6 +103,7 @@ typedef struct client {
     _Atomic uint64_t qbuf_len, qbuf_free, obuf_len;
     _Atomic uint64_t mem_charged; /* its buffers' bytes in the memory account (home writes) */
     _Atomic int no_evict; /* CLIENT NO-EVICT on: maxmemory-clients spares it */
+    _Atomic int shown_postponed; /* held by CLIENT PAUSE (CLIENT LIST's b flag) */
     _Atomic int shown_sub, shown_psub, shown_ssub; /* subscriptions per kind */
     char *name;          /* guarded by the client registry lock */
 
@@ -203,6 +208,27 @@ static inline sv_t *client_argv(client_t *c, const qcmd_t *qc)
 void client_reply_done(client_t *c, buf_t *out, size_t start, const command_t *cmd);
 /* CLIENT REPLY ON|OFF|SKIP, for cmd_client (client_cmds.c). */
 void client_reply_command(cmd_ctx_t *ctx);
+
+/* CLIENT PAUSE / UNPAUSE (client_pause.c has the design). setup/teardown
+ * with client_setup/teardown; worker_stop on worker w at shutdown. */
+void client_pause_setup(int nworkers);
+void client_pause_teardown(void);
+void client_pause_worker_stop(int worker);
+/* 1 when the pause in force would hold queued command qc of c (any thread
+ * running c's queue). */
+int client_pause_holds(const client_t *c, const qcmd_t *qc);
+/* Where c's queue runs, before its head command qc: 1 when the pause holds
+ * it (c is then CLIENT_POSTPONED, its queue stops until the pause ends). */
+int client_postponed(client_t *c, const qcmd_t *qc);
+/* At home: c is being freed (leaves the held clients); c came back from
+ * being served away (joins them, or resumes when the pause is over: 1). */
+void client_pause_forget(client_t *c);
+int client_pause_home(client_t *c);
+void client_pause_timer(void *arg);
+uint64_t client_postponed_count(void);
+/* CLIENT PAUSE timeout [WRITE|ALL], CLIENT UNPAUSE, for cmd_client. */
+void client_pause_command(cmd_ctx_t *ctx);
+void client_unpause_command(cmd_ctx_t *ctx);
 
 /* CLIENT command support (home worker of the calling client). */
 uint64_t client_count(void);

@@ -231,11 +231,15 @@ static const char *const client_help[] = {
     "      Return clients of specified IDs only.",
     "NO-EVICT (ON|OFF)",
     "    Protect current client connection from eviction.",
+    "PAUSE <timeout> [WRITE|ALL]",
+    "    Suspend all, or just write, clients for <timeout> milliseconds.",
     "REPLY (ON|OFF|SKIP)",
     "    Control the replies sent to the current connection.",
     "    Protect current client connection from eviction.",
     "SETNAME <name>",
     "    Assign the name <name> to the current connection.",
+    "UNPAUSE",
+    "    Stop the current client pause, resuming traffic.",
     "UNBLOCK <clientid> [TIMEOUT|ERROR]",
     "    Unblock the specified blocked client.",
     "HELP",
@@ -245,7 +249,7 @@ static const char *const client_help[] = {
 
 static const char *const client_subcommands[] = {
     "client|id", "client|setname", "client|getname", "client|info", "client|list",
-    "client|kill", "client|unblock", "client|no-evict", "client|reply", "client|help", NULL};
+    "client|kill", "client|unblock", "client|no-evict", "client|reply", "client|pause", "client|unpause", "client|help", NULL};
 static void client_kill_generic(cmd_ctx_t *c)
 {
     if (c->argc == 3) {
@@ -391,6 +395,10 @@ static void cmd_client(cmd_ctx_t *c)
             }
         }
         reply_int(c->r, id > 0 ? client_unblock((uint64_t)id, err) : 0);
+    } else if (sv_eq_ci(sub, "PAUSE") && c->argc >= 3) {
+        client_pause_command(c);
+    } else if (sv_eq_ci(sub, "UNPAUSE") && c->argc == 2) {
+        client_unpause_command(c);
     } else if (sv_eq_ci(sub, "REPLY") && c->argc == 3) {
         client_reply_command(c);
     } else if (sv_eq_ci(sub, "HELP") && c->argc == 2) {

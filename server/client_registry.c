@@ -43,7 +43,7 @@ static void info_line_locked(client_t *c, buf_t *out, uint64_t now, const char *
     int nf = 0;
     if (is_pubsub(c))
         flags[nf++] = 'P';
-    if (c->blk)
+    if (c->blk || atomic_load_explicit(&c->shown_postponed, memory_order_relaxed))
         flags[nf++] = 'b';
     if (atomic_load_explicit(&c->no_evict, memory_order_relaxed))
         flags[nf++] = 'e';

@@ -118,10 +118,10 @@ static int no_part(int argc, const sv_t *argv)
 
 const command_t cmds_pubsub[] = {
     CMD_ROW("publish", cmd_publish, 3,
-        CMD_PUBSUB | CMD_LOADING | CMD_STALE | CMD_FAST, 0, 0, 0,
+        CMD_PUBSUB | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_MAY_REPLICATE, 0, 0, 0,
         "@pubsub @fast", "pubsub", "2.0.0", "Post a message to a channel"),
     CMD_ROW("spublish", cmd_spublish, 3,
-        CMD_PUBSUB | CMD_LOADING | CMD_STALE | CMD_FAST, 1, 1, 1,
+        CMD_PUBSUB | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_MAY_REPLICATE, 1, 1, 1,
         "@pubsub @fast", "pubsub", "7.0.0", "Post a message to a shard channel",
         .part_fn = no_part),
     CMD_ROW("pubsub", cmd_pubsub, -2, CMD_PUBSUB | CMD_LOADING | CMD_STALE, 0, 0, 0,

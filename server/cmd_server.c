@@ -46,14 +46,14 @@ static const struct {
     uint32_t flag;
     const char *name;
 } flag_names[] = {
-    /* Redis 7.0's order (pubsub after admin, blocking after noscript). */
+    /* Redis 7.0's order (pubsub after admin, blocking after noscript), and
+     * like Redis 7.0 without may_replicate, which it hides on purpose. */
     {CMD_WRITE, "write"},     {CMD_READONLY, "readonly"}, {CMD_DENYOOM, "denyoom"},
     {CMD_ADMIN, "admin"},     {CMD_PUBSUB, "pubsub"},     {CMD_NOSCRIPT, "noscript"},
     {CMD_BLOCKING, "blocking"}, {CMD_LOADING, "loading"},
     {CMD_STALE, "stale"},     {CMD_FAST, "fast"},         {CMD_NOAUTH, "no_auth"},
-    {CMD_MAY_REPLICATE, "may_replicate"}, {CMD_NOMULTI, "no_multi"},
-    {CMD_NO_MANDATORY_KEYS, "no_mandatory_keys"}, {CMD_MOVABLEKEYS, "movablekeys"},
-    {CMD_ALLOW_BUSY, "allow_busy"},
+    {CMD_NO_MANDATORY_KEYS, "no_mandatory_keys"}, {CMD_NOMULTI, "no_multi"},
+    {CMD_MOVABLEKEYS, "movablekeys"}, {CMD_ALLOW_BUSY, "allow_busy"},
 };
 
 static long count_words(const char *s)

@@ -181,7 +181,8 @@ int command_check(const cmd_caller_t *who, const command_t *cmd, int argc, const
         /* CMD_PUBSUB alone is allowed: PUBLISH and SPUBLISH run in scripts;
          * so is CMD_BLOCKING (BLMPOP, BZMPOP: never blocking there), as Redis. */
         buf_printf(err, "ERR This Redis command is not allowed from script");
-    } else if (who->script_ro && (cmd->flags & CMD_WRITE)) {
+    } else if (who->script_ro && (cmd->flags & (CMD_WRITE | CMD_MAY_REPLICATE))) {
+        /* PUBLISH too (it may replicate), as Redis 7.0. */
         buf_printf(err, "ERR Write commands are not allowed from read-only scripts.");
     } else if (who->oom && (cmd->flags & CMD_DENYOOM) && oom_refused(who, cmd, argc, argv)) {
         buf_printf(err, "%s", ERR_OOM);

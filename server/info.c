@@ -129,7 +129,7 @@ static void info_clients(buf_t *o)
                "# Clients\r\nconnected_clients:%llu\r\ncluster_connections:0\r\nmaxclients:%d\r\n"
                "blocked_clients:%llu\r\ntracking_clients:0\r\nclients_in_timeout_table:0\r\n\r\n",
                (unsigned long long)client_count(), config_get_int(CFG_MAXCLIENTS),
-               (unsigned long long)client_blocked_count());
+               (unsigned long long)(client_blocked_count() + client_postponed_count()));
 }
 
 static uint64_t rss_bytes(void)

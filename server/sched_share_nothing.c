@@ -268,6 +268,8 @@ static void run_client(client_t *c)
         if (client_output_full(c))
             break; /* resumed by client_settle once the output drains */
         qcmd_t *qc = &c->q[c->qhead];
+        if (client_postponed(c, qc))
+            break; /* CLIENT PAUSE: resumed when it ends (client_pause.c) */
         if (client_precheck(c, qc, 0) != 0) {
             c->qhead++;
             continue;

@@ -20,6 +20,8 @@ void sched_locked_run_client(client_t *c)
     while (c->qhead < c->qlen) {
         if (client_output_full(c))
             break; /* resumed by client_settle once the output drains */
+        if (client_postponed(c, &c->q[c->qhead]))
+            break; /* CLIENT PAUSE: resumed when it ends (client_pause.c) */
         qcmd_t *qc = &c->q[c->qhead++];
         if (client_precheck(c, qc, 0) != 0)
             continue;

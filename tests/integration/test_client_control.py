@@ -23,6 +23,17 @@ def place(server, r):
     p.close()
 
 
+def on_each(place, per_worker):
+    """place.on_each, again when a connection accepted meanwhile (a previous
+    test's, still being counted) made a placement ambiguous."""
+    for _ in range(10):
+        try:
+            return place.on_each(per_worker=per_worker)
+        except AssertionError:
+            time.sleep(0.1)
+    return place.on_each(per_worker=per_worker)
+
+
 def quiet(rc, timeout=0.3):
     """Nothing more arrives on rc within timeout seconds."""
     rc.sock.settimeout(timeout)
@@ -120,7 +131,7 @@ def test_reply_skip_blocked_command_drops_late_reply(c, connect):
 
 @pytest.mark.parametrize("proto", [2, 3])
 def test_reply_off_pubsub_pushes_still_sent(place, proto):
-    on = place.on_each(per_worker=2)
+    on = on_each(place, 2)
     workers = sorted(on)
     sub = on[workers[0]][0]
     pub = on[workers[-1]][1]
@@ -198,3 +209,176 @@ def test_wait_forever_until_unblocked(c, connect):
     assert wait_for(lambda: blocked_clients(c) == 1, timeout=5 * LATENCY_SCALE)
     w.close()
     assert wait_for(lambda: blocked_clients(c) == 0, timeout=5 * LATENCY_SCALE)
+
+
+# ------------------------------------------------------------------ CLIENT PAUSE
+
+
+@pytest.fixture
+def unpause(server):
+    """Whatever a test does, the server is unpaused after it."""
+    yield
+    with RawClient(server.host, server.port) as rc:
+        rc.cmd("CLIENT", "UNPAUSE")
+
+
+def wait_blocked_clients(c, n):
+    ok = wait_for(lambda: blocked_clients(c) == n, timeout=5 * LATENCY_SCALE)
+    assert ok, blocked_clients(c)
+
+
+def test_pause_errors(c, unpause):
+    assert c.cmd("CLIENT", "PAUSE", "x") == Err("ERR timeout is not an integer or out of range")
+    assert c.cmd("CLIENT", "PAUSE", -1) == Err("ERR timeout is negative")
+    assert c.cmd("CLIENT", "PAUSE", 10, "NONE") == Err("ERR CLIENT PAUSE mode must be WRITE or ALL")
+    assert c.cmd("CLIENT", "PAUSE", 10, "WRITE", "x") == Err(
+        "ERR unknown subcommand or wrong number of arguments for 'PAUSE'. Try CLIENT HELP.")
+    assert c.cmd("CLIENT", "PAUSE") == Err("ERR wrong number of arguments for 'client|pause' "
+                                           "command")
+    assert c.cmd("CLIENT", "UNPAUSE", "x") == Err("ERR wrong number of arguments for "
+                                                  "'client|unpause' command")
+    assert c.cmd("CLIENT", "UNPAUSE") == OK
+
+
+def test_pause_write_holds_writes_on_every_worker(c, place, connect, unpause):
+    on = on_each(place, 2)
+    assert c.cmd("CLIENT", "PAUSE", 100000, "WRITE") == OK
+    writers = []
+    for w in sorted(on):
+        rd, wr = on[w]
+        # reads, admin and read-only scripts go on
+        assert rd.cmd("GET", "pk%d" % w) is None
+        assert rd.cmd("PING") == Status("PONG")
+        assert rd.cmd("EVAL_RO", "return 1", 0) == 1
+        assert rd.cmd("EVAL", "#!lua flags=no-writes\nreturn 2", 0) == 2
+        assert rd.pipeline(("MULTI",), ("GET", "x"), ("EXEC",)) == [OK, Status("QUEUED"), [None]]
+        wr.send(encode_command("SET", "pk%d" % w, "v") + encode_command("GET", "pk%d" % w))
+        writers.append((w, wr))
+    wait_blocked_clients(c, len(writers))
+    others = [connect(), connect()]
+    # PUBLISH and scripts that may write are held too
+    others[0].send(encode_command("PUBLISH", "ch", "m"))
+    others[-1].send(encode_command("EVAL", "return 1", 0))
+    wait_blocked_clients(c, len(writers) + 2)
+    assert c.cmd("DBSIZE") == 0
+    # syntax errors are answered at once
+    assert c.cmd("SET", "x") == Err("ERR wrong number of arguments for 'set' command")
+    listing = c.cmd("CLIENT", "LIST").decode()
+    assert listing.count("flags=b") == len(writers) + 2, listing
+    assert c.cmd("CLIENT", "UNPAUSE") == OK
+    for w, wr in writers:
+        assert wr.read_reply() == OK
+        assert wr.read_reply() == b"v"
+    assert others[0].read_reply() == 0
+    assert others[-1].read_reply() == 1
+    wait_blocked_clients(c, 0)
+
+
+def test_pause_all_holds_everything_until_timeout(c, place, unpause):
+    on = on_each(place, 1)
+    t0 = time.monotonic()
+    assert c.cmd("CLIENT", "PAUSE", 400, "ALL") == OK
+    for w in sorted(on):
+        on[w][0].send(encode_command("PING") + encode_command("INCR", "ctr"))
+    # every command is held, reads and admin ones (the pausing client's too)
+    c.send(encode_command("CLIENT", "UNPAUSE"))
+    for w in sorted(on):
+        assert on[w][0].read_reply() == Status("PONG")
+        assert time.monotonic() - t0 >= 0.35
+        assert isinstance(on[w][0].read_reply(), int)
+    assert c.read_reply() == OK
+    assert time.monotonic() - t0 >= 0.35
+    assert c.cmd("GET", "ctr") == str(len(on)).encode()
+
+
+def test_pause_keeps_pipeline_order(c, connect, unpause):
+    w = connect()
+    assert c.cmd("CLIENT", "PAUSE", 100000, "WRITE") == OK
+    w.send(b"".join(encode_command(*x) for x in [
+        ("GET", "o"), ("SET", "o", "1"), ("GET", "o"), ("INCR", "o"), ("GET", "o")]))
+    assert w.read_reply() is None  # the read before the write is answered
+    wait_blocked_clients(c, 1)
+    quiet(w, 0.2)
+    assert c.cmd("CLIENT", "UNPAUSE") == OK
+    assert [w.read_reply() for _ in range(4)] == [OK, b"1", 2, b"2"]
+
+
+def test_pause_extends_never_shrinks(c, connect, unpause):
+    w = connect()
+    assert c.cmd("CLIENT", "PAUSE", 600, "WRITE") == OK
+    assert c.cmd("CLIENT", "PAUSE", 10, "WRITE") == OK  # keeps the later end
+    t0 = time.monotonic()
+    assert w.cmd("SET", "e", "1") == OK
+    assert time.monotonic() - t0 >= 0.4
+    # a stricter type wins: WRITE then ALL holds reads
+    assert c.cmd("CLIENT", "PAUSE", 300, "WRITE") == OK
+    assert c.cmd("CLIENT", "PAUSE", 300, "ALL") == OK
+    t0 = time.monotonic()
+    assert w.cmd("GET", "e") == b"1"
+    assert time.monotonic() - t0 >= 0.2
+
+
+def test_pause_write_transactions(c, connect, unpause):
+    w = connect()
+    assert w.cmd("MULTI") == OK
+    assert w.cmd("SET", "t", "1") == Status("QUEUED")
+    assert c.cmd("CLIENT", "PAUSE", 100000, "WRITE") == OK
+    w.send(encode_command("EXEC"))
+    wait_blocked_clients(c, 1)
+    assert c.cmd("GET", "t") is None
+    assert c.cmd("CLIENT", "UNPAUSE") == OK
+    assert w.read_reply() == [OK]
+    # a pause inside a transaction starts after it
+    assert c.pipeline(("MULTI",), ("SET", "t1", "a"), ("CLIENT", "PAUSE", 100000, "WRITE"),
+                      ("SET", "t2", "b"), ("EXEC",))[-1] == [OK, OK, OK]
+    w.send(encode_command("SET", "t3", "c"))
+    wait_blocked_clients(c, 1)
+    assert c.cmd("MGET", "t1", "t2", "t3") == [b"a", b"b", None]
+    assert c.cmd("CLIENT", "UNPAUSE") == OK
+    assert w.read_reply() == OK
+
+
+def test_pause_client_disconnects_while_held(c, connect, unpause):
+    held = [connect() for _ in range(8)]
+    assert c.cmd("CLIENT", "PAUSE", 100000, "WRITE") == OK
+    for i, h in enumerate(held):
+        h.send(encode_command("SET", "gone%d" % i, "x") * 50)
+    wait_blocked_clients(c, len(held))
+    for h in held:
+        h.close()
+    wait_blocked_clients(c, 0)
+    assert c.cmd("CLIENT", "UNPAUSE") == OK
+    time.sleep(0.1)
+    assert c.cmd("DBSIZE") == 0
+    assert c.cmd("PING") == Status("PONG")
+
+
+def test_pause_outlives_its_clients(server, c, unpause):
+    """The client that paused leaves; the pause still ends on time and the
+    held clients go on."""
+    p = RawClient(server.host, server.port)
+    assert p.cmd("CLIENT", "PAUSE", 300, "WRITE") == OK
+    p.close()
+    w = RawClient(server.host, server.port)
+    try:
+        t0 = time.monotonic()
+        assert w.cmd("SET", "out", "1") == OK
+        assert 0.15 <= time.monotonic() - t0 < 5 * LATENCY_SCALE
+        assert blocked_clients(c) == 0
+    finally:
+        w.close()
+
+
+def test_pause_blocked_client(c, connect, unpause):
+    """A client blocked before the pause stays blocked; the push that would
+    serve it is held; it is served after the pause."""
+    b, p = connect(), connect()
+    b.send(encode_command("BLPOP", "pb", 0))
+    wait_blocked_clients(c, 1)
+    assert c.cmd("CLIENT", "PAUSE", 100000, "WRITE") == OK
+    p.send(encode_command("RPUSH", "pb", "v"))
+    wait_blocked_clients(c, 2)
+    quiet(b, 0.2)
+    assert c.cmd("CLIENT", "UNPAUSE") == OK
+    assert p.read_reply() == 1
+    assert b.read_reply() == [b"pb", b"v"]
