@@ -144,6 +144,7 @@ static void client_free(client_t *c)
     free(c->name);
     pthread_mutex_unlock(&registry_lock);
     atomic_fetch_sub(&nclients, 1);
+    client_monitor_stop(c); /* before its mailbox goes */
     if (c->ps) /* unsubscribes everything; a wake in flight finds no owner */
         pubsub_sub_release(c->ps);
     worker_io_free(c->io);
@@ -675,7 +676,7 @@ static void pubsub_flush(client_t *c)
     if (!c->ps || !pubsub_sub_take(c->ps, &c->out) || (c->flags & CLIENT_CLOSE_ASAP))
         return;
     log_warn("client id=%llu addr=%s closed for overcoming of output buffer limits "
-             "(pubsub messages past the hard limit)",
+             "(pubsub messages or MONITOR lines past the pubsub hard limit)",
              (unsigned long long)c->id, c->addr);
     mark_close(c, NULL);
 }

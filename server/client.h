@@ -104,6 +104,7 @@ typedef struct client {
     _Atomic uint64_t mem_charged; /* its buffers' bytes in the memory account (home writes) */
     _Atomic int no_evict; /* CLIENT NO-EVICT on: maxmemory-clients spares it */
     _Atomic int shown_postponed; /* held by CLIENT PAUSE (CLIENT LIST's b flag) */
+    _Atomic int monitoring; /* MONITOR (CLIENT LIST's O flag); its home writes */
     _Atomic int shown_sub, shown_psub, shown_ssub; /* subscriptions per kind */
     char *name;          /* guarded by the client registry lock */
 
@@ -206,6 +207,10 @@ static inline sv_t *client_argv(client_t *c, const qcmd_t *qc)
  * that Redis 7.0 sends whatever the mode: cmd NULL for a refused command),
  * and a SKIP moves on to the next command. */
 void client_reply_done(client_t *c, buf_t *out, size_t start, const command_t *cmd);
+/* MONITOR's row (client_ctl.c), and leaving the monitors (RESET, the
+ * client's freeing), on the thread owning c. */
+extern const command_t cmds_monitor[];
+void client_monitor_stop(client_t *c);
 /* CLIENT REPLY ON|OFF|SKIP, for cmd_client (client_cmds.c). */
 void client_reply_command(cmd_ctx_t *ctx);
 

@@ -51,6 +51,7 @@ static void cmd_reset(cmd_ctx_t *c)
     client_unwatch(cl);
     client_pubsub_reset(cl);
     cl->reply_off = cl->reply_skip = cl->reply_skip_next = 0; /* Redis: back to ON */
+    client_monitor_stop(cl); /* RESET leaves MONITOR mode, as Redis */
     cl->authenticated = !config_auth_required();
     reply_status(c->r, "RESET");
 }
@@ -308,6 +309,18 @@ static void client_kill_generic(cmd_ctx_t *c)
     reply_int(c->r, client_kill(id, has_addr ? addr : NULL, c->cl, skipme, type));
 }
 
+/* Redis 7.0's admin subcommands of CLIENT (MONITOR does not show them);
+ * ID, INFO, SETNAME, GETNAME, REPLY, HELP are not. */
+static uint32_t client_flags(int argc, const sv_t *argv)
+{
+    static const char *const admin[] = {"kill", "list", "pause", "unpause", "no-evict",
+                                        "unblock", NULL};
+    for (int i = 0; argc > 1 && admin[i]; i++)
+        if (sv_eq_ci(argv[1], admin[i]))
+            return CMD_ADMIN;
+    return 0;
+}
+
 /* CLIENT ID | SETNAME name | GETNAME | LIST [TYPE t] [ID id ...] | INFO | KILL ... | HELP */
 static void cmd_client(cmd_ctx_t *c)
 {
@@ -426,9 +439,10 @@ const command_t cmds_client[] = {
     CMD_ROW("select", cmd_select, 2, CMD_FAST | CMD_LOADING | CMD_STALE, 0, 0, 0,
         "@fast @connection", "connection", "1.0.0",
         "Change the selected database for the current connection"),
-    CMD_ROW("client", cmd_client, -2, CMD_HOME | CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE,
+    CMD_ROW("client", cmd_client, -2, CMD_HOME | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE,
         0, 0, 0, "@admin @slow @dangerous @connection", "connection", "2.4.0",
-        "A container for client connection commands", .subcommands = client_subcommands),
+        "A container for client connection commands", .subcommands = client_subcommands,
+        .flags_fn = client_flags),
     {0},
 };
 

@@ -39,8 +39,10 @@ static void info_line_locked(client_t *c, buf_t *out, uint64_t now, const char *
     uint64_t last = atomic_load_explicit(&c->last_ms, memory_order_relaxed);
     const command_t *cmd = atomic_load_explicit(&c->last_cmd, memory_order_relaxed);
     const char *sub = atomic_load_explicit(&c->last_sub, memory_order_relaxed);
-    char flags[4];
+    char flags[8];
     int nf = 0;
+    if (atomic_load_explicit(&c->monitoring, memory_order_relaxed))
+        flags[nf++] = 'O'; /* first, as Redis */
     if (is_pubsub(c))
         flags[nf++] = 'P';
     if (c->blk || atomic_load_explicit(&c->shown_postponed, memory_order_relaxed))

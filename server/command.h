@@ -39,6 +39,8 @@ typedef struct cmd_ctx {
     int may_block;      /* a client's own command (not inside EXEC or a script): a
                            blocking command may block instead of replying null */
     struct block *blocked; /* set by a blocking command that blocked (blocking.h) */
+    const char *peer;   /* the issuing client's address, for MONITOR (monitor.h);
+                           NULL in a script's calls, shown as "lua" */
 } cmd_ctx_t;
 
 typedef void cmd_handler(cmd_ctx_t *c);
@@ -82,6 +84,7 @@ enum cmd_flags {
     CMD_NO_MANDATORY_KEYS = 1 << 20, /* may be called with no keys (EVAL ... 0) */
     CMD_SUBSCRIBED = 1 << 21, /* allowed in RESP2's subscribed mode: the (un)subscribes,
                                  PING, QUIT, RESET (client_pubsub.c) */
+    CMD_SKIP_MONITOR = 1 << 22, /* MONITOR shows it before it runs (EVAL...: monitor.h) */
 };
 
 /* Per worker and command, single writer: relaxed atomics (see stat_add in util.h). */

@@ -8,6 +8,7 @@
 #include "blocking.h"
 #include "command.h"
 #include "config.h"
+#include "monitor.h"
 #include "store.h"
 
 static cmd_stats_t *stats;         /* [worker][command] */
@@ -236,8 +237,15 @@ int command_call(cmd_ctx_t *ctx, int flags)
     r->limit = saved_limit && saved_limit < start + cap ? saved_limit : start + cap;
     r->overflow = 0;
     uint64_t errors = r->errors;
+    /* MONITOR (monitor.h): one relaxed load when nobody monitors. */
+    int mon = atomic_load_explicit(&monitor_n, memory_order_relaxed) &&
+              !(command_flags(cmd, ctx->argc, ctx->argv) & CMD_ADMIN);
+    if (mon && (cmd->flags & CMD_SKIP_MONITOR))
+        monitor_feed(ctx, ctx->db); /* EVAL...: before the calls of its script */
     uint64_t t0 = mono_us();
     cmd->proc(ctx);
+    if (mon && !(cmd->flags & CMD_SKIP_MONITOR))
+        monitor_feed(ctx, ctx->dbp ? *ctx->dbp : ctx->db); /* SELECT's new database */
     if (!ctx->blocked)
         blocking_touched(ctx); /* a write may have given blocked clients a value */
     uint64_t us = mono_us() - t0;

@@ -253,7 +253,11 @@ static void put_bulk(buf_t *b, sv_t v)
     buf_append(b, "\r\n", 2);
 }
 
-/* Append one message to s's mailbox; wake its home worker if it was idle. */
+/* Under s->lock, bytes just appended to pending: the hard limit, and a
+ * wake for its home worker if the mailbox was idle. */
+static void appended_locked(pubsub_sub_t *s, uint64_t hard);
+
+/* Append one message to s's mailbox. */
 static void deliver(pubsub_sub_t *s, const char *kind, const sv_t *pattern, sv_t channel,
                     sv_t msg, uint64_t hard)
 {
@@ -270,6 +274,22 @@ static void deliver(pubsub_sub_t *s, const char *kind, const sv_t *pattern, sv_t
         put_bulk(&s->pending, *pattern);
     put_bulk(&s->pending, channel);
     put_bulk(&s->pending, msg);
+    appended_locked(s, hard);
+    pthread_mutex_unlock(&s->lock);
+}
+
+void pubsub_sub_push(pubsub_sub_t *s, const char *p, size_t n, uint64_t hard)
+{
+    pthread_mutex_lock(&s->lock);
+    if (s->owner && !s->dropped) {
+        buf_append(&s->pending, p, n);
+        appended_locked(s, hard);
+    }
+    pthread_mutex_unlock(&s->lock);
+}
+
+static void appended_locked(pubsub_sub_t *s, uint64_t hard)
+{
     uint64_t out = atomic_load_explicit(&s->out_pending, memory_order_relaxed);
     if (hard && s->pending.len + out > hard) {
         /* Over the pubsub hard limit: nothing more is kept for it; its home
@@ -282,7 +302,6 @@ static void deliver(pubsub_sub_t *s, const char *kind, const sv_t *pattern, sv_t
         s->refs++;
         send_wake(s->home, &s->wake);
     }
-    pthread_mutex_unlock(&s->lock);
 }
 
 static long long deliver_all(chan_t *ch, const char *kind, const sv_t *pattern, sv_t channel,

@@ -75,6 +75,10 @@ void pubsub_sub_set_out(pubsub_sub_t *s, size_t pending);
  * over the hard limit (the client is to be closed). */
 int pubsub_sub_take(pubsub_sub_t *s, buf_t *out);
 
+/* Any worker: append raw bytes (a MONITOR line, monitor.c) to s's pending
+ * output, under the same hard limit and wake as a message. */
+void pubsub_sub_push(pubsub_sub_t *s, const char *p, size_t n, uint64_t hard);
+
 /* Any worker. PUBLISH (kind PUBSUB_CHANNEL: channel and pattern subscribers)
  * or SPUBLISH (PUBSUB_SHARD): the number of receivers. */
 long long pubsub_publish(int kind, sv_t channel, sv_t msg);

@@ -7,6 +7,8 @@ client libraries read when they connect.
 Clients are raw connections (RawClient, conftest.py); Placer (test_pubsub.py)
 puts them on chosen workers so that a command and its effect cross workers."""
 
+import re
+import socket
 import time
 
 import pytest
@@ -382,3 +384,164 @@ def test_pause_blocked_client(c, connect, unpause):
     assert c.cmd("CLIENT", "UNPAUSE") == OK
     assert p.read_reply() == 1
     assert b.read_reply() == [b"pb", b"v"]
+
+
+# ------------------------------------------------------------------ MONITOR
+
+MON_LINE = re.compile(r'^\d+\.\d{6} \[(\d+) ([^\]]+)\] (.*)$')
+
+
+def mon_read(m):
+    """One monitor line: (db, who, args as the quoted text)."""
+    v = m.read_reply()
+    assert isinstance(v, Status), v
+    got = MON_LINE.match(v.s.decode() if isinstance(v.s, bytes) else v.s)
+    assert got, v
+    return int(got.group(1)), got.group(2), got.group(3)
+
+
+def mon_until(m, text):
+    """Lines up to the first whose arguments are text (a marker command)."""
+    lines = []
+    while True:
+        line = mon_read(m)
+        lines.append(line)
+        if line[2] == text:
+            return lines
+
+
+def addr_of(rc):
+    info = rc.cmd("CLIENT", "INFO")
+    info = info.decode() if isinstance(info, bytes) else info
+    return dict(kv.split("=", 1) for kv in info.split())["addr"]
+
+
+def start_monitor(rc):
+    assert rc.cmd("MONITOR") == OK
+
+
+def test_monitor_sees_every_worker(c, place):
+    on = on_each(place, 2)
+    workers = sorted(on)
+    m = on[workers[0]][0]
+    addrs = {w: addr_of(on[w][1]) for w in workers}
+    start_monitor(m)
+    expect = []
+    for w in workers:
+        cl = on[w][1]
+        a = addrs[w]
+        assert cl.cmd("SET", "mk%d" % w, 'v"\\\n\x01') == OK
+        expect.append((0, a, '"SET" "mk%d" "v\\"\\\\\\n\\x01"' % w))
+        assert cl.cmd("GET", "mk%d" % w) == b'v"\\\n\x01'
+        expect.append((0, a, '"GET" "mk%d"' % w))
+    c.cmd("ECHO", "end-marker")
+    got = mon_until(m, '"ECHO" "end-marker"')[:-1]
+    assert got == expect
+
+
+def test_monitor_scripts_transactions_redaction(c, connect):
+    m = connect()
+    a = addr_of(c)
+    start_monitor(m)
+    assert c.cmd("EVAL", "return redis.call('set', KEYS[1], ARGV[1])", 1, "ek", "ev") == OK
+    assert c.pipeline(("MULTI",), ("SET", "mx", "1"), ("INCR", "mx"), ("EXEC",))[-1] == [OK, 2]
+    assert c.pipeline(("MULTI",), ("NOSUCH",), ("EXEC",))[0] == OK
+    assert isinstance(c.cmd("AUTH", "someone", "secret"), Err)
+    assert isinstance(c.cmd("HELLO", 2, "AUTH", "someone", "secret"), Err)
+    c.cmd("CONFIG", "GET", "maxmemory")  # admin: never shown
+    assert c.cmd("SELECT", 3) == OK
+    c.cmd("PING")
+    assert c.cmd("SELECT", 0) == OK
+    c.cmd("ECHO", "end-marker")
+    got = mon_until(m, '"ECHO" "end-marker"')
+    assert got == [
+        (0, a, '"EVAL" "return redis.call(\'set\', KEYS[1], ARGV[1])" "1" "ek" "ev"'),
+        (0, "lua", '"set" "ek" "ev"'),
+        (0, a, '"MULTI"'), (0, a, '"SET" "mx" "1"'), (0, a, '"INCR" "mx"'), (0, a, '"EXEC"'),
+        (0, a, '"MULTI"'), (0, a, '"EXEC"'),
+        (0, a, '"AUTH" "(redacted)" "(redacted)"'),
+        (0, a, '"HELLO" "2" "AUTH" "(redacted)" "(redacted)"'),
+        (3, a, '"SELECT" "3"'), (3, a, '"PING"'), (0, a, '"SELECT" "0"'),
+        (0, a, '"ECHO" "end-marker"'),
+    ]
+
+
+def test_monitor_modes(c, connect):
+    m = connect()
+    assert m.pipeline(("MULTI",), ("MONITOR",), ("EXEC",)) == [
+        OK, Status("QUEUED"), [Err("ERR MONITOR isn't allowed for DENY BLOCKING client")]]
+    start_monitor(m)
+    m.send(encode_command("MONITOR"))  # already monitoring: no reply
+    listing = c.cmd("CLIENT", "LIST").decode()
+    assert listing.count("flags=O ") == 1, listing
+    c.cmd("ECHO", "one")
+    assert mon_read(m)[2] == '"ECHO" "one"'
+    # RESET leaves MONITOR mode
+    assert m.cmd("RESET") == Status("RESET")
+    c.cmd("ECHO", "two")
+    assert m.cmd("PING") == Status("PONG")
+    assert "flags=O " not in c.cmd("CLIENT", "LIST").decode()
+
+
+def test_monitor_many_monitors_and_leaving(c, place):
+    on = on_each(place, 2)
+    mons = [on[w][0] for w in sorted(on)]
+    for m in mons:
+        start_monitor(m)
+    writer = on[sorted(on)[-1]][1]
+    for i in range(50):
+        writer.send(encode_command("INCR", "many"))
+    for _ in range(50):
+        writer.read_reply()
+    writer.cmd("ECHO", "end-marker")
+    for m in mons:
+        got = mon_until(m, '"ECHO" "end-marker"')
+        assert [g[2] for g in got].count('"INCR" "many"') == 50
+    mons[0].close()
+    assert writer.cmd("INCR", "many") == 51
+
+
+@pytest.mark.percore_only
+def test_monitor_that_never_reads(server, c, connect):
+    """A monitor that never reads while commands flood is closed by the pubsub
+    class's hard limit with a logged reason (Redis 7 puts monitors in the
+    normal class, unlimited by default); the server keeps serving."""
+    assert c.cmd("CONFIG", "SET", "client-output-buffer-limit", "pubsub 1mb 0 0") == OK
+    try:
+        slow = socket.socket()
+        slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        slow.connect((server.host, server.port))
+        slow.sendall(encode_command("MONITOR"))
+        slow_addr = "addr=%s:%d " % slow.getsockname()[:2]
+        assert wait_for(lambda: any(slow_addr in l and "flags=O " in l for l in
+                                    c.cmd("CLIENT", "LIST").decode().splitlines()))
+        good = connect()
+        start_monitor(good)
+        flood = connect()
+        payload = b"y" * 16384
+        for i in range(60):  # 60 x 16 x 16 KB of lines = 15 MB, 15x the limit
+            flood.send(encode_command("SET", "fl%d" % (i % 8), payload) * 16)
+            for _ in range(16):
+                assert flood.read_reply() == OK
+            sets = 0
+            while sets < 16:  # the reading monitor gets every line
+                sets += mon_read(good)[2].startswith('"SET" "fl')
+            assert c.cmd("PING") == Status("PONG")
+        slow_addr = "addr=%s:%d " % slow.getsockname()[:2]
+        assert wait_for(lambda: slow_addr not in c.cmd("CLIENT", "LIST").decode())
+        slow.settimeout(10)
+        data = b""
+        try:
+            while True:
+                chunk = slow.recv(1 << 16)
+                if not chunk:
+                    break
+                data += chunk
+        except ConnectionResetError:
+            pass
+        slow.close()
+        assert len(data) < 8 << 20
+        assert wait_for(lambda: "MONITOR lines past the pubsub hard limit" in server.log())
+        assert flood.cmd("GET", "nothing") is None
+    finally:
+        c.cmd("CONFIG", "SET", "client-output-buffer-limit", "pubsub 32mb 8mb 60")

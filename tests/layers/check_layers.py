@@ -22,7 +22,7 @@ LAYERS = [
     ("event loop", ["worker", "worker_*", "netutil"]),
     ("data structures", ["t_*", "object"]),
     ("store", ["store", "store_priv", "dict", "evict", "expire"]),
-    ("commands", ["command", "command_*", "cmd_*", "db", "script", "script_*", "pubsub",
+    ("commands", ["command", "command_*", "cmd_*", "db", "script", "script_*", "pubsub", "monitor",
                   "blocking"]),
     ("scheduler", ["sched", "scheduler", "sched_*", "partlock"]),
     ("connections", ["client", "client_*"]),
