@@ -237,6 +237,10 @@ void client_unpause_command(cmd_ctx_t *ctx);
 
 /* CLIENT command support (home worker of the calling client). */
 uint64_t client_count(void);
+/* INFO's client_recent_max_input_buffer / _output_buffer: the largest query
+ * buffer (used and free) and pending output among the clients now (Redis
+ * keeps the peaks of the last seconds). Any thread. */
+void client_max_buffers(uint64_t *in, uint64_t *out);
 /* type: CLIENT_TYPE_ANY, or only normal / pubsub clients, or none (master,
  * replica). */
 enum { CLIENT_TYPE_ANY = -1, CLIENT_TYPE_NORMAL = 0, CLIENT_TYPE_PUBSUB = 1, CLIENT_TYPE_NONE = 2 };

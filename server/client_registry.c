@@ -146,3 +146,19 @@ int client_kill(uint64_t id, const char *addr, const client_t *self, int skipme,
     client_registry_unlock();
     return killed;
 }
+
+void client_max_buffers(uint64_t *in, uint64_t *out)
+{
+    *in = *out = 0;
+    client_registry_lock();
+    for (client_t *c = client_registry_first_locked(); c; c = c->rnext) {
+        uint64_t q = atomic_load_explicit(&c->qbuf_len, memory_order_relaxed) +
+                     atomic_load_explicit(&c->qbuf_free, memory_order_relaxed);
+        uint64_t o = atomic_load_explicit(&c->obuf_len, memory_order_relaxed);
+        if (q > *in)
+            *in = q;
+        if (o > *out)
+            *out = o;
+    }
+    client_registry_unlock();
+}

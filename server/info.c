@@ -100,6 +100,17 @@ void info_cron(int worker, uint64_t now)
     next_sample = (next_sample + 1) % RATE_SAMPLES;
 }
 
+/* redis_build_id: what identifies this build (version and compiler), as a
+ * 64-bit FNV-1a in hex, where Redis hashes its own build's details. */
+static uint64_t build_id(void)
+{
+    static const char what[] = PERCORE_VERSION " " __VERSION__;
+    uint64_t h = 14695981039346656037ULL;
+    for (const char *p = what; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+    return h;
+}
+
 static void info_server(buf_t *o)
 {
     struct utsname u;
@@ -108,27 +119,33 @@ static void info_server(buf_t *o)
     uint64_t up = (now - server.start_ms) / 1000;
     buf_printf(o,
                "# Server\r\nredis_version:%s\r\npercore_version:%s\r\nredis_git_sha1:00000000\r\n"
-               "redis_git_dirty:0\r\nredis_mode:standalone\r\nos:%s %s %s\r\narch_bits:%d\r\n"
+               "redis_git_dirty:0\r\nredis_build_id:%016llx\r\nredis_mode:standalone\r\nos:%s %s %s\r\narch_bits:%d\r\n"
                "monotonic_clock:POSIX clock_gettime\r\nmultiplexing_api:libev\r\n"
                "atomicvar_api:c11-builtin\r\ngcc_version:%d.%d.%d\r\nprocess_id:%d\r\n"
                "process_supervised:%s\r\nrun_id:%s\r\ntcp_port:%d\r\nserver_time_usec:%llu\r\nuptime_in_seconds:%llu\r\n"
-               "uptime_in_days:%llu\r\nhz:%d\r\nconfigured_hz:%d\r\nexecutable:%s\r\n"
+               "uptime_in_days:%llu\r\nhz:%d\r\nconfigured_hz:%d\r\nlru_clock:%u\r\n"
+               "executable:%s\r\n"
                "config_file:%s\r\nio_threads_active:0\r\nworker_threads:%d\r\n"
                "scheduler_policy:%s\r\n\r\n",
-               REDIS_API_VERSION, PERCORE_VERSION, u.sysname, u.release, u.machine,
+               REDIS_API_VERSION, PERCORE_VERSION, (unsigned long long)build_id(), u.sysname, u.release, u.machine,
                (int)(sizeof(void *) * 8), __GNUC__, __GNUC_MINOR__, __GNUC_PATCHLEVEL__,
                (int)getpid(), getenv("NOTIFY_SOCKET") ? "systemd" : "no", server.run_id, config_get_int(CFG_PORT),
                (unsigned long long)now_us(), (unsigned long long)up,
                (unsigned long long)(up / 86400), config_get_int(CFG_HZ), config_get_int(CFG_HZ),
+               (unsigned)(uint32_t)now, /* the LRU clock evict.c stamps keys with (ms) */
                server.executable, server.config_file, worker_count(), sched_policy_name());
 }
 
 static void info_clients(buf_t *o)
 {
+    uint64_t max_in, max_out;
+    client_max_buffers(&max_in, &max_out);
     buf_printf(o,
                "# Clients\r\nconnected_clients:%llu\r\ncluster_connections:0\r\nmaxclients:%d\r\n"
+               "client_recent_max_input_buffer:%llu\r\nclient_recent_max_output_buffer:%llu\r\n"
                "blocked_clients:%llu\r\ntracking_clients:0\r\nclients_in_timeout_table:0\r\n\r\n",
                (unsigned long long)client_count(), config_get_int(CFG_MAXCLIENTS),
+               (unsigned long long)max_in, (unsigned long long)max_out,
                (unsigned long long)(client_blocked_count() + client_postponed_count()));
 }
 

@@ -545,3 +545,53 @@ def test_monitor_that_never_reads(server, c, connect):
         assert flood.cmd("GET", "nothing") is None
     finally:
         c.cmd("CONFIG", "SET", "client-output-buffer-limit", "pubsub 32mb 8mb 60")
+
+
+# ------------------------------------------------------------------ INFO at connect
+
+CONNECT_FIELDS = {
+    "server": ["redis_version", "redis_git_sha1", "redis_git_dirty", "redis_build_id", "redis_mode",
+               "os", "arch_bits", "monotonic_clock", "multiplexing_api", "atomicvar_api",
+               "gcc_version", "process_id", "process_supervised", "run_id", "tcp_port",
+               "server_time_usec", "uptime_in_seconds", "uptime_in_days", "hz", "configured_hz",
+               "lru_clock", "executable", "config_file", "io_threads_active"],
+    "clients": ["connected_clients", "cluster_connections", "maxclients",
+                "client_recent_max_input_buffer", "client_recent_max_output_buffer",
+                "blocked_clients", "tracking_clients", "clients_in_timeout_table"],
+    "replication": ["role", "connected_slaves", "master_failover_state", "master_replid",
+                    "master_replid2", "master_repl_offset", "second_repl_offset",
+                    "repl_backlog_active", "repl_backlog_size", "repl_backlog_first_byte_offset",
+                    "repl_backlog_histlen"],
+    "cluster": ["cluster_enabled"],
+}
+
+
+def test_info_fields_clients_read_at_connect(server, c):
+    info = {}
+    for section, fields in CONNECT_FIELDS.items():
+        got = parse_info(c.cmd("INFO", section).decode())
+        missing = [f for f in fields if f not in got]
+        assert not missing, (section, missing)
+        info.update(got)
+    assert info["redis_mode"] == "standalone"
+    assert info["role"] == "master"
+    assert info["cluster_enabled"] == "0"
+    assert info["connected_slaves"] == "0"
+    assert info["master_repl_offset"] == "0"
+    assert info["arch_bits"] in ("32", "64")
+    assert int(info["tcp_port"]) == server.port
+    assert int(info["process_id"]) == server.proc.pid
+    assert len(info["run_id"]) == 40 and len(info["master_replid"]) == 40
+    assert re.fullmatch(r"[0-9a-f]+", info["redis_build_id"])
+    assert info["executable"].startswith("/")
+    assert int(info["client_recent_max_input_buffer"]) >= 0
+    # a client with unread output shows up in client_recent_max_output_buffer
+    big = RawClient(server.host, server.port)
+    try:
+        big.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        assert big.cmd("SET", "infobig", "z" * 4000000) == OK
+        big.send(encode_command("GET", "infobig") * 3)
+        assert wait_for(lambda: int(parse_info(c.cmd("INFO", "clients").decode())
+                                    ["client_recent_max_output_buffer"]) > 1000000)
+    finally:
+        big.close()
