@@ -77,6 +77,7 @@ test-tsan: deps
 		tests/integration/test_invariants.py tests/integration/test_transactions.py \
 		tests/integration/test_busy.py tests/integration/test_faults.py \
 		tests/integration/test_pubsub.py tests/integration/test_blocking.py \
+		tests/integration/test_client_control.py \
 		tests/integration/test_reload.py::test_reload_under_load_loses_no_write \
 		tests/integration/test_reload.py::test_reload_applies_runtime_keys
 	PERCORE_BIN=$(CURDIR)/build-tsan/percore-server PERCORE_TEST_LATENCY_SCALE=5 \

@@ -55,6 +55,7 @@ typedef struct pause_worker {
     client_t *head, *tail; /* postponed clients, oldest first */
     worker_timer_t *timer;
     int armed;
+    uint64_t armed_end; /* monotonic ms the timer fires at */
 } pause_worker_t;
 static pause_worker_t *pw;
 static int pw_n;
@@ -94,8 +95,15 @@ static int pause_now(uint64_t *left_ms)
     if (type == PAUSE_NONE)
         return PAUSE_NONE;
     uint64_t end = atomic_load_explicit(&pause_end_ms, memory_order_relaxed), now = mono_ms();
-    if (now >= end)
+    if (now >= end) {
+        /* Over: back to the one-load check (once; a pause given meanwhile
+         * has a later end and stays). */
+        pthread_mutex_lock(&pause_lock);
+        if (atomic_load_explicit(&pause_end_ms, memory_order_relaxed) <= now)
+            atomic_store_explicit(&pause_type, PAUSE_NONE, memory_order_relaxed);
+        pthread_mutex_unlock(&pause_lock);
         return PAUSE_NONE;
+    }
     if (left_ms)
         *left_ms = end - now;
     return type;
@@ -142,6 +150,7 @@ static void arm(int w, uint64_t left_ms)
         p->timer = worker_timer_new(client_pause_timer, p);
     worker_timer_start(p->timer, left_ms + 1);
     p->armed = 1;
+    p->armed_end = mono_ms() + left_ms + 1;
 }
 
 /* At home: c joins its worker's FIFO (the timer runs for the pause's end). */
@@ -159,7 +168,8 @@ static void enqueue(client_t *c)
     uint64_t left = 0;
     if (pause_now(&left) == PAUSE_NONE)
         left = 0; /* ended meanwhile: the timer resumes it at once */
-    if (!p->armed)
+    /* A pause that replaced an UNPAUSEd one may end sooner than the timer. */
+    if (!p->armed || mono_ms() + left + 1 < p->armed_end)
         arm(c->home, left);
 }
 
@@ -225,30 +235,27 @@ int client_pause_home(client_t *c)
 static void resume_worker(int w)
 {
     pause_worker_t *p = &pw[w];
-    uint64_t left = 0;
-    if (pause_now(&left) != PAUSE_NONE) {
-        if (p->head)
-            arm(w, left);
-        return;
-    }
     if (p->armed) {
         worker_timer_stop(p->timer);
         p->armed = 0;
     }
-    /* Detach the FIFO first: a resumed client held again joins a new one. */
-    client_t *c = p->head;
-    p->head = p->tail = NULL;
-    while (c) {
-        client_t *next = c->pnext;
-        c->pprev = c->pnext = NULL;
-        c->pqueued = 0;
-        /* Served away (work-stealing): client_pause_home resumes it when
-         * it comes back. */
-        if (!c->away) {
-            unflag(c);
-            client_resume(c); /* may close c */
+    /* One client at a time from the live FIFO: a resumed client's command
+     * may close another held one (CLIENT KILL: it leaves the FIFO) or pause
+     * again (the rest then wait for that pause). */
+    while (p->head) {
+        uint64_t left = 0;
+        if (pause_now(&left) != PAUSE_NONE) {
+            arm(w, left);
+            return;
         }
-        c = next;
+        client_t *c = p->head;
+        unlink_client(c);
+        /* Served away (work-stealing): still flagged, client_pause_home
+         * resumes it when it comes back. */
+        if (c->away)
+            continue;
+        unflag(c);
+        client_resume(c); /* may close c */
     }
 }
 
@@ -274,14 +281,8 @@ void client_pause_command(cmd_ctx_t *ctx)
                              "Try CLIENT HELP.", (int)ctx->argv[1].len, ctx->argv[1].p);
         return;
     }
-    if (str_to_ll(ctx->argv[2].p, ctx->argv[2].len, &ms) != 0) {
-        reply_error(ctx->r, "ERR timeout is not an integer or out of range");
+    if (arg_timeout_ms(ctx, 2, &ms) != 0)
         return;
-    }
-    if (ms < 0) {
-        reply_error(ctx->r, "ERR timeout is negative");
-        return;
-    }
     int type = PAUSE_ALL;
     if (ctx->argc == 4) {
         if (sv_eq_ci(ctx->argv[3], "WRITE")) {
@@ -291,9 +292,11 @@ void client_pause_command(cmd_ctx_t *ctx)
             return;
         }
     }
-    uint64_t end = mono_ms() + (uint64_t)ms;
+    uint64_t now = mono_ms(), end = now + (uint64_t)ms;
     pthread_mutex_lock(&pause_lock);
-    if (pause_now(NULL) != PAUSE_NONE) {
+    /* Not pause_now (it takes the lock): a pause still in force merges. */
+    if (atomic_load_explicit(&pause_type, memory_order_relaxed) != PAUSE_NONE &&
+        atomic_load_explicit(&pause_end_ms, memory_order_relaxed) > now) {
         if (type < atomic_load_explicit(&pause_type, memory_order_relaxed))
             type = atomic_load_explicit(&pause_type, memory_order_relaxed);
         if (end < atomic_load_explicit(&pause_end_ms, memory_order_relaxed))

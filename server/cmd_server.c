@@ -228,16 +228,8 @@ static void cmd_command(cmd_ctx_t *c)
 static void cmd_wait(cmd_ctx_t *c)
 {
     long long want, ms;
-    if (arg_ll(c, 1, &want, NULL) != 0)
+    if (arg_ll(c, 1, &want, NULL) != 0 || arg_timeout_ms(c, 2, &ms) != 0)
         return;
-    if (str_to_ll(c->argv[2].p, c->argv[2].len, &ms) != 0) {
-        reply_error(c->r, "ERR timeout is not an integer or out of range");
-        return;
-    }
-    if (ms < 0) {
-        reply_error(c->r, "ERR timeout is negative");
-        return;
-    }
     if (want <= 0 || !blocking_wait(c, 1, 0, 0, 0, (uint64_t)ms, BLOCKING_NO_KEYS))
         reply_int(c->r, 0);
 }

@@ -26,6 +26,17 @@ int arg_ll(cmd_ctx_t *c, int i, long long *out, const char *msg)
     return -1;
 }
 
+int arg_timeout_ms(cmd_ctx_t *c, int i, long long *ms)
+{
+    if (arg_ll(c, i, ms, "ERR timeout is not an integer or out of range") != 0)
+        return -1;
+    if (*ms < 0) {
+        reply_error(c->r, "ERR timeout is negative");
+        return -1;
+    }
+    return 0;
+}
+
 /* ---- SPOP ZPOPMIN ZPOPMAX ---------------------------------------------------- */
 
 int pop_count_generic(cmd_ctx_t *c, long long *count)

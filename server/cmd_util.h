@@ -14,6 +14,10 @@
  * NULL) and return -1. */
 int arg_ll(cmd_ctx_t *c, int i, long long *out, const char *msg);
 
+/* Parse argv[i] as a timeout in whole ms (WAIT, CLIENT PAUSE); on failure
+ * reply Redis 7.0's error (not an integer, negative) and return -1. */
+int arg_timeout_ms(cmd_ctx_t *c, int i, long long *ms);
+
 /* 1 when argument i equals the option name lit, ignoring case. */
 static inline int arg_is(const cmd_ctx_t *c, int i, const char *lit)
 {

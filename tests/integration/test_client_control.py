@@ -508,11 +508,10 @@ def test_monitor_that_never_reads(server, c, connect):
     normal class, unlimited by default); the server keeps serving."""
     assert c.cmd("CONFIG", "SET", "client-output-buffer-limit", "pubsub 1mb 0 0") == OK
     try:
-        slow = socket.socket()
-        slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-        slow.connect((server.host, server.port))
-        slow.sendall(encode_command("MONITOR"))
-        slow_addr = "addr=%s:%d " % slow.getsockname()[:2]
+        slow = RawClient(server.host, server.port)
+        slow.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        slow.send(encode_command("MONITOR"))
+        slow_addr = "addr=%s:%d " % slow.sock.getsockname()[:2]
         assert wait_for(lambda: any(slow_addr in l and "flags=O " in l for l in
                                     c.cmd("CLIENT", "LIST").decode().splitlines()))
         good = connect()
@@ -527,18 +526,8 @@ def test_monitor_that_never_reads(server, c, connect):
             while sets < 16:  # the reading monitor gets every line
                 sets += mon_read(good)[2].startswith('"SET" "fl')
             assert c.cmd("PING") == Status("PONG")
-        slow_addr = "addr=%s:%d " % slow.getsockname()[:2]
         assert wait_for(lambda: slow_addr not in c.cmd("CLIENT", "LIST").decode())
-        slow.settimeout(10)
-        data = b""
-        try:
-            while True:
-                chunk = slow.recv(1 << 16)
-                if not chunk:
-                    break
-                data += chunk
-        except ConnectionResetError:
-            pass
+        data = slow.read_until_close(10)
         slow.close()
         assert len(data) < 8 << 20
         assert wait_for(lambda: "MONITOR lines past the pubsub hard limit" in server.log())
@@ -595,3 +584,25 @@ def test_info_fields_clients_read_at_connect(server, c):
                                     ["client_recent_max_output_buffer"]) > 1000000)
     finally:
         big.close()
+
+
+def test_pause_again_after_one_expired_unseen(c, connect, unpause):
+    """A pause that ran out with nobody looking, then a new one: the new one
+    holds (and the server is not stuck on the old one)."""
+    assert c.cmd("CLIENT", "PAUSE", 50, "WRITE") == OK
+    time.sleep(0.2)
+    assert c.cmd("CLIENT", "PAUSE", 300, "WRITE") == OK
+    w = connect()
+    t0 = time.monotonic()
+    assert w.cmd("SET", "again", "1") == OK
+    assert time.monotonic() - t0 >= 0.2
+    # and after an UNPAUSE, a shorter pause than the one undone ends on time
+    assert c.cmd("CLIENT", "PAUSE", 100000, "WRITE") == OK
+    w.send(encode_command("SET", "again", "2"))
+    wait_blocked_clients(c, 1)
+    assert c.cmd("CLIENT", "UNPAUSE") == OK
+    assert w.read_reply() == OK
+    assert c.cmd("CLIENT", "PAUSE", 200, "WRITE") == OK
+    t0 = time.monotonic()
+    assert w.cmd("SET", "again", "3") == OK
+    assert 0.15 <= time.monotonic() - t0 < 2 * LATENCY_SCALE
