@@ -133,8 +133,7 @@ static void expire_generic(cmd_ctx_t *c, long long basetime, int seconds)
         return;
     }
     if (when <= (long long)c->now_ms) {
-        db_delete(c, key);
-        notify_key(c, NOTIFY_GENERIC, "del", key);
+        db_delete_notify(c, key);
     } else {
         db_set_expire(c, key, when);
         notify_key(c, NOTIFY_GENERIC, "expire", key);

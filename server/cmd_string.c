@@ -245,8 +245,7 @@ static void getdel_command(cmd_ctx_t *c)
 
     if (get_generic(c, c->argv[1], &found) != 0 || !found)
         return;
-    db_delete(c, c->argv[1]);
-    notify_key(c, NOTIFY_GENERIC, "del", c->argv[1]);
+    db_delete_notify(c, c->argv[1]);
     c->dirty++;
 }
 
@@ -277,8 +276,7 @@ static void getex_command(cmd_ctx_t *c)
     reply_string_obj(c, o);
     if (exp_idx) {
         if (when <= (int64_t)c->now_ms) {
-            db_delete(c, key); /* an EXAT/PXAT already past */
-            notify_key(c, NOTIFY_GENERIC, "del", key);
+            db_delete_notify(c, key); /* an EXAT/PXAT already past */
         } else {
             db_set_expire(c, key, when);
             notify_key(c, NOTIFY_GENERIC, "expire", key);

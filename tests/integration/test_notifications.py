@@ -12,6 +12,7 @@ what those commands raised. PERCORE_TEST_TARGET=redis runs it against
 redis-server 7.0."""
 
 import socket
+import subprocess
 import time
 
 import pytest
@@ -574,3 +575,28 @@ def test_subscriber_that_never_reads(w, server, c, connect):
         assert c.cmd("PING") == Status("PONG")
     finally:
         c.cmd("CONFIG", "SET", "client-output-buffer-limit", "pubsub 32mb 8mb 60")
+
+
+@pytest.mark.percore_only
+def test_flags_from_the_command_line(server, server_factory, connect):
+    """server.ini's key (here as --server.notify-keyspace-events) is read as
+    CONFIG SET reads it; a bad value stops startup naming the key."""
+    srv = server_factory(["--server.notify-keyspace-events", "KEl"], policy=server.policy,
+                         threads=server.threads)
+    w = make_client(srv, single_connection_client=True)
+    try:
+        assert w.config_get("notify-keyspace-events") == {"notify-keyspace-events": "lKE"}
+        sub = make_client(srv).pubsub()
+        sub.psubscribe("__key*__:*")
+        assert sub.get_message(timeout=5)["type"] == "psubscribe"
+        w.rpush("l", "a")
+        got = [sub.get_message(timeout=5) for _ in range(2)]
+        assert [(m["channel"], m["data"]) for m in got] == [
+            ("__keyspace@0__:l", "rpush"), ("__keyevent@0__:rpush", "l")]
+        sub.close()
+    finally:
+        w.close()
+    bad = subprocess.run([srv.proc.args[0], "--test-config", "--server.notify-keyspace-events",
+                          "KQ"], capture_output=True, text=True, timeout=10)
+    assert bad.returncode != 0
+    assert "notify-keyspace-events" in bad.stderr + bad.stdout
