@@ -17,8 +17,9 @@ import time
 
 import pytest
 
-from conftest import (LATENCY_SCALE, OK, TARGET, Err, Status, encode_command, make_client,
-                      parse_info, wait_for)
+from conftest import (LATENCY_SCALE, OK, Err, Status, encode_command, make_client,
+                      wait_for)
+from test_pubsub import Placer
 
 MARK = "notify-test-mark"
 INVALID = ("ERR CONFIG SET failed (possibly related to argument 'notify-keyspace-events') - "
@@ -494,56 +495,33 @@ def test_eval_events(w, connect):
 # ---------------------------------------------------------------- across workers
 
 
-def _conns_per_worker(cli):
-    info = parse_info(cli.cmd("INFO", "scheduler"))
-    out = []
-    for k, v in sorted(info.items(), key=lambda kv: (len(kv[0]), kv[0])):
-        if k.startswith("worker") and k[6:].isdigit():
-            fields = dict(f.split("=") for f in v.split(","))
-            out.append(int(fields["connections_received"]))
-    return out
+@pytest.fixture
+def place(server, r):
+    p = Placer(server)
+    yield p
+    p.close()
 
 
-def _on_worker(server, connect, ctl, want, decode=True):
-    """A new connection accepted by worker want (percore), any for redis."""
-    for _ in range(400):
-        before = _conns_per_worker(ctl) if TARGET == "percore" else [0]
-        rc = connect(decode=decode)
-        rc.cmd("PING")
-        if TARGET != "percore":
-            return rc
-        after = _conns_per_worker(ctl)
-        if [i for i in range(len(after)) if after[i] != before[i]] == [want]:
-            return rc
-        rc.close()
-    pytest.fail("could not place a connection on worker %d" % want)
-
-
-def test_subscribers_and_writers_on_every_worker(w, server, connect):
-    ctl = connect()
-    workers = server.threads if TARGET == "percore" else 1
-    subs = []
-    for wk in range(workers):
-        rc = _on_worker(server, connect, ctl, wk)
-        rc.cmd("PSUBSCRIBE", "__keyevent@0__:*")
-        subs.append(rc)
+def test_subscribers_and_writers_on_every_worker(w, place):
+    """Subscribers on each worker get the events of writers on each worker,
+    each writer's in its order."""
+    subs = [rc for v in place.on_each(per_worker=1).values() for rc in v]
+    writers = place.on_each(per_worker=1)
+    for s in subs:
+        assert s.cmd("PSUBSCRIBE", "__keyevent@0__:*")[0] == b"psubscribe"
     ev(w, "E$")
-    keys = ["w%d:%d" % (wk, i) for wk in range(workers) for i in range(8)]
-    for wk in range(workers):
-        wr = _on_worker(server, connect, ctl, wk)
+    keys = []
+    for wk, (wr,) in sorted(writers.items()):
         for i in range(8):
             assert wr.cmd("SET", "w%d:%d" % (wk, i), "v") == OK
+            keys.append("w%d:%d" % (wk, i))
     for s in subs:
-        got = []
         s.sock.settimeout(10 * LATENCY_SCALE)
-        while len(got) < len(keys):
-            m = s.read_reply()
-            if m[0] == "pmessage":
-                got.append(m[3])
-        # each writer's events arrive in its order
-        for wk in range(workers):
-            mine = [k for k in got if k.startswith("w%d:" % wk)]
-            assert mine == ["w%d:%d" % (wk, i) for i in range(8)]
+        got = [s.read_reply() for _ in keys]
+        assert all(m[:3] == [b"pmessage", b"__keyevent@0__:*", b"__keyevent@0__:set"]
+                   for m in got)
+        # the writers wrote one after another: their events arrive in that order
+        assert [m[3].decode() for m in got] == keys
 
 
 # ---------------------------------------------------------------- abuse
