@@ -19,7 +19,7 @@ import pytest
 
 from conftest import (LATENCY_SCALE, OK, Err, Status, encode_command, make_client,
                       wait_for)
-from test_pubsub import Placer
+from test_pubsub import place  # noqa: F401 (the fixture: connections on chosen workers)
 
 MARK = "notify-test-mark"
 INVALID = ("ERR CONFIG SET failed (possibly related to argument 'notify-keyspace-events') - "
@@ -493,13 +493,6 @@ def test_eval_events(w, connect):
 
 
 # ---------------------------------------------------------------- across workers
-
-
-@pytest.fixture
-def place(server, r):
-    p = Placer(server)
-    yield p
-    p.close()
 
 
 def test_subscribers_and_writers_on_every_worker(w, place):
