@@ -273,7 +273,10 @@ static void setop_generic(cmd_ctx_t *c, int op, int first, int nkeys, const sv_t
 
     for (int j = 0; j < nkeys; j++) {
         obj_t *o;
-        if (t_lookup(c, c->argv[first + j], OBJ_SET, dst ? LOOKUP_WRITE : 0, &o) != 0) {
+        /* Redis 7.0 reads the sources of SUNIONSTORE and SDIFFSTORE (a miss
+         * counts, and raises keymiss), those of SINTERSTORE as for a write */
+        int flags = dst && op == SOP_INTER ? LOOKUP_WRITE : 0;
+        if (t_lookup(c, c->argv[first + j], OBJ_SET, flags, &o) != 0) {
             free(sets);
             return;
         }

@@ -9,9 +9,9 @@
 #include <stdint.h>
 
 #include "cmd_util.h"
-#include "notify.h"
 #include "command.h"
 #include "db.h"
+#include "notify.h"
 #include "object.h"
 #include "resp.h"
 
@@ -180,11 +180,11 @@ static void set_generic(cmd_ctx_t *c, int flags, sv_t key, sv_t val, int exp_idx
 
     db_set_string(c, key, val.p, val.len, (flags & OPT_KEEPTTL) != 0);
     notify_key(c, NOTIFY_STRING, "set", key);
-    /* A PXAT/EXAT already past deletes the key here, which is what Redis's
-     * lazy expiry would do on the next access. */
+    /* A PXAT/EXAT already past expires the key here, which is what Redis's
+     * expiry would do soon after: "expire" comes first, then "expired". */
     if (exp_idx) {
-        db_set_expire(c, key, when);
         notify_key(c, NOTIFY_GENERIC, "expire", key);
+        db_set_expire(c, key, when);
     }
     c->dirty++;
 

@@ -449,7 +449,9 @@ static void zrange_generic(cmd_ctx_t *c, int key_i, int type, int rev, const sv_
     }
     if (parse_range(c, type, min_i, max_i, &r) != 0)
         return;
-    if (t_lookup(c, c->argv[key_i], OBJ_ZSET, dst ? LOOKUP_WRITE : 0, &o) != 0)
+    /* a read even for ZRANGESTORE: a missing source counts as a miss (and
+     * raises keymiss), as Redis 7.0 */
+    if (t_lookup(c, c->argv[key_i], OBJ_ZSET, 0, &o) != 0)
         return;
 
     zsink_t s = {c, withscores, NULL, 0, 0};

@@ -449,7 +449,9 @@ static void zsetop_generic(cmd_ctx_t *c, int op, int store, int card_only)
     }
     zsrc_t *src = xcalloc((size_t)numkeys, sizeof *src);
     for (long long i = 0; i < numkeys; i++) {
-        obj_t *o = db_lookup(c, c->argv[nk_i + 1 + i], store ? LOOKUP_WRITE : 0);
+        /* read lookups for the STORE forms too: Redis 7.0 counts their misses
+         * (and raises keymiss) */
+        obj_t *o = db_lookup(c, c->argv[nk_i + 1 + i], 0);
         src[i].weight = 1.0;
         src[i].idx = (int)i;
         if (!o)

@@ -270,7 +270,12 @@ int db_set_expire(cmd_ctx_t *c, sv_t key, int64_t when_ms)
     if (!e)
         return 0;
     if (when_ms <= 0 || (uint64_t)when_ms <= c->now_ms) {
-        /* already past: a deletion, not an expiry (as Redis counts it) */
+        /* Already past (SET ... PXAT): Redis keeps the key until its expiry
+         * cycle or next access expires it; percore expires it now, counted
+         * and notified as expired, and stamped as a deletion for WATCH (the
+         * command wrote the key). */
+        ctr_add(&kl.p->expired, 1);
+        do_key_event(STORE_EVENT_EXPIRED, kl.db, e);
         do_delete_entry(kl.p, kl.db, e);
         return 1;
     }

@@ -63,8 +63,9 @@ int db_delete(struct cmd_ctx *c, sv_t key);
 int db_delete_notify(struct cmd_ctx *c, sv_t key);
 
 /* Expiry, absolute unix time in ms. db_get_expire: -1 when the key has no TTL,
- * -2 when the key does not exist. db_set_expire on a time already past deletes
- * the key (as Redis does) and returns 1; returns 0 if the key does not exist. */
+ * -2 when the key does not exist. db_set_expire on a time already past expires
+ * the key now (an expired key, as Redis's next access would make it) and
+ * returns 1; returns 0 if the key does not exist. */
 int64_t db_get_expire(struct cmd_ctx *c, sv_t key);
 int db_set_expire(struct cmd_ctx *c, sv_t key, int64_t when_ms);
 int db_persist(struct cmd_ctx *c, sv_t key); /* 1 if a TTL was removed */

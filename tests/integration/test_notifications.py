@@ -446,6 +446,24 @@ def test_expired_active(w, connect):
     assert w.exists("act") == 0
 
 
+def test_set_with_a_past_time_expires(w, connect):
+    """SET ... PXAT in the past: set, expire, then expired (Redis raises it
+    from its expiry cycle soon after; percore at once) and the key is gone."""
+    e = Events(connect, "__keyevent@0__:*")
+    ev(w, "EA")
+    before = w.info("stats")["expired_keys"]
+    w.set("past", "v", pxat=1)
+    got = []
+    e.rc.sock.settimeout(5 * LATENCY_SCALE)
+    while ("__keyevent@0__:expired", "past") not in got:
+        m = e.rc.read_reply()
+        got.append((m[2], m[3]))
+    assert got == [("__keyevent@0__:set", "past"), ("__keyevent@0__:expire", "past"),
+                   ("__keyevent@0__:expired", "past")]
+    assert w.exists("past") == 0
+    assert w.info("stats")["expired_keys"] == before + 1
+
+
 def test_evicted(w, server, connect):
     e = Events(connect, "__keyevent@0__:evicted")
     ev(w, "Ee")
