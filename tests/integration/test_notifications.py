@@ -11,7 +11,6 @@ subscriber in order (server/pubsub.h), so everything before the marker is
 what those commands raised. PERCORE_TEST_TARGET=redis runs it against
 redis-server 7.0."""
 
-import socket
 import subprocess
 import time
 
@@ -19,7 +18,7 @@ import pytest
 
 from conftest import (LATENCY_SCALE, OK, Err, Status, encode_command, make_client,
                       wait_for)
-from test_pubsub import place  # noqa: F401 (the fixture: connections on chosen workers)
+from test_pubsub import never_reading, place  # noqa: F401 (place: a fixture)
 
 MARK = "notify-test-mark"
 INVALID = ("ERR CONFIG SET failed (possibly related to argument 'notify-keyspace-events') - "
@@ -544,10 +543,7 @@ def test_subscriber_that_never_reads(w, server, c, connect):
     class's limit while keys are written; the server keeps serving."""
     assert c.cmd("CONFIG", "SET", "client-output-buffer-limit", "pubsub 1mb 512kb 60") == OK
     try:
-        slow = socket.socket()
-        slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-        slow.connect((server.host, server.port))
-        slow.sendall(encode_command("PSUBSCRIBE", "__key*__:*"))
+        slow = never_reading(server, "PSUBSCRIBE", "__key*__:*")
         assert wait_for(lambda: c.cmd("PUBSUB", "NUMPAT") == 1)
         ev(w, "KEA")
         big = "k" * 4096  # each event carries the key: 2 messages of > 4 KB per write
