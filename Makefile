@@ -76,7 +76,8 @@ test-tsan: deps
 		PERCORE_TEST_THREADS=4 $(PYTEST) tests/integration/test_atomicity.py \
 		tests/integration/test_invariants.py tests/integration/test_transactions.py \
 		tests/integration/test_busy.py tests/integration/test_faults.py \
-		tests/integration/test_pubsub.py tests/integration/test_blocking.py \
+		tests/integration/test_pubsub.py tests/integration/test_notifications.py \
+		tests/integration/test_blocking.py \
 		tests/integration/test_reload.py::test_reload_under_load_loses_no_write \
 		tests/integration/test_reload.py::test_reload_applies_runtime_keys
 	PERCORE_BIN=$(CURDIR)/build-tsan/percore-server PERCORE_TEST_LATENCY_SCALE=5 \

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "command.h"
+#include "notify.h"
 #include "store_priv.h"
 
 /* Strings grow like Redis's sds: double below 1 MiB, then 1 MiB at a time. */
@@ -59,6 +60,7 @@ static dict_entry_t *new_entry(keyloc_t *kl, sv_t key, uint64_t now)
     dict_entry_t *e = dict_add_h(kl->d, kl->h, key.p, key.len);
     evict_init_entry(e, now);
     part_mem_add(kl->p, dict_entry_mem(key.len));
+    notify_key_db(NOTIFY_NEW, "new", key, kl->db);
     return e;
 }
 
@@ -131,6 +133,8 @@ obj_t *db_lookup(cmd_ctx_t *c, sv_t key, int flags)
     dict_entry_t *e = find_live(c, key, &kl, 0, !(flags & LOOKUP_NOTOUCH));
     if (!(flags & LOOKUP_WRITE))
         ctr_add(e ? &kl.p->hits : &kl.p->misses, 1);
+    if (!e && !(flags & (LOOKUP_WRITE | LOOKUP_NONOTIFY)))
+        notify_key(c, NOTIFY_KEY_MISS, "keymiss", key);
     return e ? &e->val : NULL;
 }
 
@@ -242,6 +246,14 @@ int db_delete(cmd_ctx_t *c, sv_t key)
     return 1;
 }
 
+int db_delete_notify(cmd_ctx_t *c, sv_t key)
+{
+    if (!db_delete(c, key))
+        return 0;
+    notify_key(c, NOTIFY_GENERIC, "del", key);
+    return 1;
+}
+
 int64_t db_get_expire(cmd_ctx_t *c, sv_t key)
 {
     keyloc_t kl;
@@ -258,7 +270,12 @@ int db_set_expire(cmd_ctx_t *c, sv_t key, int64_t when_ms)
     if (!e)
         return 0;
     if (when_ms <= 0 || (uint64_t)when_ms <= c->now_ms) {
-        /* already past: a deletion, not an expiry (as Redis counts it) */
+        /* Already past (SET ... PXAT): Redis keeps the key until its expiry
+         * cycle or next access expires it; percore expires it now, counted
+         * and notified as expired, and stamped as a deletion for WATCH (the
+         * command wrote the key). */
+        ctr_add(&kl.p->expired, 1);
+        do_key_event(STORE_EVENT_EXPIRED, kl.db, e);
         do_delete_entry(kl.p, kl.db, e);
         return 1;
     }
@@ -338,19 +355,20 @@ obj_t *db_add(cmd_ctx_t *c, sv_t key, const obj_t *val)
     return &e->val;
 }
 
-void db_modified(cmd_ctx_t *c, sv_t key, obj_t *o, size_t mem_before)
+int db_modified(cmd_ctx_t *c, sv_t key, obj_t *o, size_t mem_before)
 {
     keyloc_t kl;
     dict_entry_t *e = peek_live(c, key, &kl);
     if (!e || &e->val != o)
-        return;
+        return 0;
     part_mem_sub(kl.p, mem_before);
     part_mem_add(kl.p, obj_mem(o));
     if (obj_is_empty(o)) {
         do_delete_entry(kl.p, kl.db, e);
-        return;
+        return 1;
     }
     do_touch_entry(kl.p, e);
+    return 0;
 }
 
 void db_set_obj(cmd_ctx_t *c, sv_t key, const obj_t *val, int keep_ttl)

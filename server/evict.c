@@ -408,6 +408,7 @@ static void evict_entry(partition_t *p, victim_t *v)
     if (p->pool_n > 0 && p->pool[p->pool_n - 1].e == v->e)
         p->pool_n--;
     ctr_add(&p->evicted, 1);
+    do_key_event(STORE_EVENT_EVICTED, v->db, v->e);
     do_delete_entry(p, v->db, v->e);
 }
 

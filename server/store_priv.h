@@ -111,6 +111,8 @@ void do_delete_entry(partition_t *p, int db, dict_entry_t *e);
 static inline void do_touch_entry(partition_t *p, dict_entry_t *e) { e->mseq = ++p->wseq; }
 /* Same, counted as an expired key. */
 void do_expire_entry(partition_t *p, int db, dict_entry_t *e);
+/* Raise a store_key_event_fn event for entry e of database db (store.h). */
+void do_key_event(int event, int db, const dict_entry_t *e);
 
 /* LRU/LFU bookkeeping (evict.c), per the current maxmemory-policy. */
 void evict_init_entry(dict_entry_t *e, uint64_t now_ms);
