@@ -33,13 +33,14 @@ static int part_of(const cmd_ctx_t *c, sv_t key)
     return store_part_of_key(key);
 }
 
-/* The live entry of key (deleting it when expired), or NULL. */
-static dict_entry_t *find_live(cmd_ctx_t *c, sv_t key, keyloc_t *kl, int create, int touch)
+/* The live entry of key in database db (deleting it when expired), or NULL. */
+static dict_entry_t *find_live_in(cmd_ctx_t *c, int db, sv_t key, keyloc_t *kl, int create,
+                                  int touch)
 {
-    assert(c->db >= 0 && c->db < store_ndbs);
+    assert(db >= 0 && db < store_ndbs);
     kl->p = &store_parts[part_of(c, key)];
-    kl->db = c->db;
-    kl->d = do_db_dict(kl->p, c->db, create);
+    kl->db = db;
+    kl->d = do_db_dict(kl->p, db, create);
     kl->h = dict_hash(key.p, key.len);
     if (!kl->d)
         return NULL;
@@ -53,6 +54,12 @@ static dict_entry_t *find_live(cmd_ctx_t *c, sv_t key, keyloc_t *kl, int create,
     if (touch)
         evict_touch(kl->d, e, c->now_ms);
     return e;
+}
+
+/* The same in the command's database. */
+static dict_entry_t *find_live(cmd_ctx_t *c, sv_t key, keyloc_t *kl, int create, int touch)
+{
+    return find_live_in(c, c->db, key, kl, create, touch);
 }
 
 static dict_entry_t *new_entry(keyloc_t *kl, sv_t key, uint64_t now)
@@ -325,6 +332,67 @@ int db_rename(cmd_ctx_t *c, sv_t src, sv_t dst, int nx)
     memset(&se->val, 0, sizeof se->val); /* an empty ENC_INT: nothing to free */
     do_delete_entry(sk.p, sk.db, se);
     do_sync_counts(dk.p, dk.db);
+    return 0;
+}
+
+int db_copy(cmd_ctx_t *c, sv_t src, sv_t dst, int dstdb, int replace)
+{
+    keyloc_t sk, dk;
+    dict_entry_t *se = find_live(c, src, &sk, 0, 1);
+    if (!se)
+        return -1;
+    dict_entry_t *de = find_live_in(c, dstdb, dst, &dk, 1, 0);
+    if (de) {
+        if (!replace)
+            return 0;
+        do_delete_entry(dk.p, dk.db, de);
+    }
+    obj_t copy;
+    obj_dup(&se->val, &copy);
+    int64_t expire = se->expire;
+    dict_entry_t *ne = new_entry(&dk, dst, c->now_ms);
+    ne->val = copy;
+    part_mem_add(dk.p, obj_mem(&copy));
+    if (expire >= 0)
+        dict_set_expire(dk.d, ne, expire);
+    do_touch_entry(dk.p, ne);
+    do_sync_counts(dk.p, dk.db);
+    return 1;
+}
+
+int db_move(cmd_ctx_t *c, sv_t key, int dstdb)
+{
+    keyloc_t sk, dk;
+    dict_entry_t *se = find_live(c, key, &sk, 0, 1);
+    if (!se || find_live_in(c, dstdb, key, &dk, 1, 0))
+        return 0;
+    /* The value moves without copying; the partition and its account stay. */
+    dict_entry_t *ne = new_entry(&dk, key, c->now_ms);
+    ne->val = se->val;
+    ne->lru = se->lru;
+    ne->lfu = se->lfu;
+    if (se->expire >= 0)
+        dict_set_expire(dk.d, ne, se->expire);
+    do_touch_entry(dk.p, ne);
+    memset(&se->val, 0, sizeof se->val); /* an empty ENC_INT: nothing to free */
+    do_delete_entry(sk.p, sk.db, se);
+    do_sync_counts(sk.p, sk.db);
+    do_sync_counts(dk.p, dk.db);
+    return 1;
+}
+
+int db_key_meta(cmd_ctx_t *c, sv_t key, db_key_meta_t *m)
+{
+    keyloc_t kl;
+    if (!db_lookup(c, key, LOOKUP_NOTOUCH | LOOKUP_NONOTIFY))
+        return -1;
+    dict_entry_t *e = peek_live(c, key, &kl);
+    if (!e)
+        return -1;
+    m->val = &e->val;
+    m->idle_ms = evict_idle_ms(e, c->now_ms);
+    m->freq = evict_lfu_count(e, c->now_ms);
+    m->entry_mem = dict_entry_mem(e->klen);
     return 0;
 }
 

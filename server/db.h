@@ -75,6 +75,27 @@ int db_persist(struct cmd_ctx *c, sv_t key); /* 1 if a TTL was removed */
  * when dst exists. */
 int db_rename(struct cmd_ctx *c, sv_t src, sv_t dst, int nx);
 
+/* COPY: copy src's value (a deep copy) and TTL to dst in database dstdb
+ * (both partitions held). Returns 1 when copied, 0 when dst exists and not
+ * replace, -1 when src does not exist. The caller rejected src == dst in
+ * the same database. */
+int db_copy(struct cmd_ctx *c, sv_t src, sv_t dst, int dstdb, int replace);
+/* MOVE: move key with its TTL to database dstdb (same partition). Returns 1
+ * when moved, 0 when key is missing or exists in dstdb. */
+int db_move(struct cmd_ctx *c, sv_t key, int dstdb);
+
+/* OBJECT and MEMORY USAGE: what the store keeps about a live key, read
+ * without touching it. */
+typedef struct db_key_meta {
+    obj_t *val;       /* the value, valid as db_lookup's */
+    uint64_t idle_ms; /* since the last access (kept while the policy is not LFU) */
+    unsigned freq;    /* LFU log counter after decay (kept under an LFU policy) */
+    size_t entry_mem; /* the key's dict entry, as the memory account charges it */
+} db_key_meta_t;
+/* 0 with *m filled, or -1 when key is missing (looked up as db_lookup with
+ * LOOKUP_NOTOUCH | LOOKUP_NONOTIFY would). */
+int db_key_meta(struct cmd_ctx *c, sv_t key, db_key_meta_t *m);
+
 /* WATCH: stamp key's state now; later, whether it changed since (written,
  * deleted, expired after being seen alive, flushed, or created). Neither
  * call has side effects on the key. */

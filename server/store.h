@@ -48,6 +48,9 @@ void store_set_maxmemory(uint64_t bytes, int policy, int samples);
  * left to evict). part -1: the write holds no partition (a keyless script). */
 int store_make_room(int part);
 
+/* Whether maxmemory-policy is an LFU one (OBJECT FREQ / IDLETIME; any thread). */
+int store_policy_is_lfu(void);
+
 /* Whether the server is over maxmemory now (cheap while clearly under). */
 int store_over_maxmemory(void);
 
