@@ -302,3 +302,104 @@ def test_copy_move_notifications(r, server):
         r.config_set("notify-keyspace-events", "")
         p.close()
         sub.close()
+
+
+# ------------------------------------------------------------------- LCS
+
+RNA1 = ("CACCTTCCCAGGTAACAAACCAACCAACTTTCGATCTCTTGTAGATCTGTTCTCTAAACGAACTTTAAAATCTGTGTGGCT"
+        "GTCACTCGGCTGCATGCTTAGTGCACTCACGCAGTATAATTAATAACTAATTACTGTCGTTGACAGGACACGAGTAACTC"
+        "GTCTATCTTCTGCAGGCTGCTTACGGTTTCGTCCGTGTTGCAGCCGATCATCAGCACATCTAGGTTTCGTCCGGGTGTG")
+RNA2 = ("ATTAAAGGTTTATACCTTCCCAGGTAACAAACCAACCAACTTTCGATCTCTTGTAGATCTGTTCTCTAAACGAACTTTAAA"
+        "ATCTGTGTGGCTGTCACTCGGCTGCATGCTTAGTGCACTCACGCAGTATAATTAATAACTAATTACTGTCGTTGACAGGA"
+        "CACGAGTAACTCGTCTATCTTCTGCAGGCTGCTTACGGTTTCGTCCGTGTTGCAGCCGATCATCAGCACATCTAGGTTT")
+LCS_ALLOC = Err("ERR Insufficient memory, failed allocating transient memory for LCS")
+LCS_PROTO = Err("ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len")
+
+
+def test_lcs_basic(c):
+    assert c.cmd("MSET", "a", "ohmytext", "b", "mynewtext") == OK  # different partitions
+    assert c.cmd("LCS", "a", "b") == b"mytext"
+    assert c.cmd("LCS", "a", "b", "LEN") == 6
+    assert c.cmd("LCS", "a", "b", "IDX") == [
+        b"matches", [[[4, 7], [5, 8]], [[2, 3], [0, 1]]], b"len", 6]
+    assert c.cmd("LCS", "a", "b", "IDX", "MINMATCHLEN", "4", "WITHMATCHLEN") == [
+        b"matches", [[[4, 7], [5, 8], 4]], b"len", 6]
+    assert c.cmd("LCS", "a", "b", "IDX", "MINMATCHLEN", "-3") == c.cmd("LCS", "a", "b", "IDX")
+    assert c.cmd("LCS", "a", "missing") == b""
+    assert c.cmd("LCS", "missing", "missing2", "IDX") == [b"matches", [], b"len", 0]
+    assert c.cmd("SET", "n", "12345") == OK  # an integer value compares as its digits
+    assert c.cmd("SET", "m", "x2y4") == OK
+    assert c.cmd("LCS", "n", "m") == b"24"
+
+
+def test_lcs_rna_as_redis(c):
+    c.cmd("MSET", "virus1", RNA1, "virus2", RNA2)
+    assert c.cmd("LCS", "virus1", "virus2", "LEN") == 227
+    assert c.cmd("LCS", "virus1", "virus2") == (RNA1[1:223] + RNA1[224] + RNA1[229:231] +
+                                                RNA1[236] + RNA1[238]).encode()
+    assert c.cmd("LCS", "virus1", "virus2", "IDX", "WITHMATCHLEN")[1] == [
+        [[238, 238], [239, 239], 1], [[236, 236], [238, 238], 1], [[229, 230], [236, 237], 2],
+        [[224, 224], [235, 235], 1], [[1, 222], [13, 234], 222]]
+    assert c.cmd("LCS", "virus1", "virus2", "IDX", "WITHMATCHLEN", "MINMATCHLEN", "5")[1] == [
+        [[1, 222], [13, 234], 222]]
+
+
+def test_lcs_resp3(server, r):
+    from conftest import RawClient
+    rc = RawClient(server.host, server.port)
+    try:
+        assert rc.cmd("HELLO", "3")[b"proto"] == 3
+        rc.cmd("MSET", "a", "ohmytext", "b", "mynewtext")
+        assert rc.cmd("LCS", "a", "b", "IDX", "WITHMATCHLEN") == {
+            b"matches": [[[4, 7], [5, 8], 4], [[2, 3], [0, 1], 2]], b"len": 6}
+        assert rc.cmd("LCS", "a", "b", "LEN") == 6
+        assert rc.cmd("LCS", "a", "b") == b"mytext"
+    finally:
+        rc.close()
+
+
+def test_lcs_errors(c):
+    c.cmd("SET", "a", "x")
+    c.cmd("RPUSH", "l", "x")
+    assert c.cmd("LCS", "a", "l") == Err("ERR The specified keys must contain string values")
+    assert c.cmd("LCS", "l", "missing", "FOO") == Err(
+        "ERR The specified keys must contain string values")  # types first
+    assert c.cmd("LCS", "a", "b", "LEN", "IDX") == Err(
+        "ERR If you want both the length and indexes, please just use IDX.")
+    assert c.cmd("LCS", "a", "b", "FOO") == SYNTAX
+    assert c.cmd("LCS", "a", "b", "MINMATCHLEN") == SYNTAX
+    assert c.cmd("LCS", "a", "b", "MINMATCHLEN", "x") == NOT_INT
+    assert c.cmd("LCS", "a") == arity("lcs")
+    assert command_info(c, "lcs")[:5] == (-3, ["readonly"], 1, 2, 1)
+
+
+def test_lcs_two_1mb_strings_refused(r, c):
+    big = "ab" * (1 << 19)
+    r.set("a", big)
+    r.set("b", big[::-1])
+    t = time.monotonic()
+    assert c.cmd("LCS", "a", "b") == LCS_PROTO
+    assert c.cmd("LCS", "a", "b", "LEN") == LCS_PROTO
+    assert time.monotonic() - t < 2.0
+    assert r.ping() and r.strlen("a") == 1 << 20
+
+
+@pytest.mark.percore_only
+def test_lcs_table_bound(r, c):
+    """percore refuses tables over 64 MiB (server/cmd_lcs.c, LCS_TABLE_MAX)
+    below proto-max-bulk-len; the server's RSS does not grow by the table."""
+    rss0 = r.info("memory")["used_memory_rss"]
+    r.set("a", "x" * 5000)
+    r.set("b", "y" * 5000)  # 25M cells, 100 MB
+    assert c.cmd("LCS", "a", "b", "LEN") == LCS_ALLOC
+    r.set("a", "x" * 4000)
+    r.set("b", "xy" * 2000)  # 16M cells, 64 MB: allowed
+    assert c.cmd("LCS", "a", "b", "LEN") == 2000
+    assert r.info("memory")["used_memory_rss"] < rss0 + (200 << 20)
+    r.config_set("proto-max-bulk-len", "1mb")
+    try:
+        r.set("a", "x" * 600)
+        r.set("b", "x" * 600)  # 1.4 MB table
+        assert c.cmd("LCS", "a", "b", "LEN") == LCS_PROTO
+    finally:
+        r.config_set("proto-max-bulk-len", "512mb")
