@@ -304,6 +304,27 @@ int db_persist(cmd_ctx_t *c, sv_t key)
     return 1;
 }
 
+/* RENAME and MOVE: se's value, TTL and LRU/LFU data go to a new entry for
+ * key at dk (where key has no live entry) without copying the value's bytes,
+ * its memory moving between the partitions' accounts (the same partition for
+ * MOVE); then se is deleted. */
+static void move_entry(cmd_ctx_t *c, keyloc_t *sk, dict_entry_t *se, keyloc_t *dk, sv_t key)
+{
+    dict_entry_t *ne = new_entry(dk, key, c->now_ms);
+    uint64_t vmem = obj_mem(&se->val);
+    ne->val = se->val;
+    ne->lru = se->lru;
+    ne->lfu = se->lfu;
+    if (se->expire >= 0)
+        dict_set_expire(dk->d, ne, se->expire);
+    do_touch_entry(dk->p, ne);
+    part_mem_sub(sk->p, vmem);
+    part_mem_add(dk->p, vmem);
+    memset(&se->val, 0, sizeof se->val); /* an empty ENC_INT: nothing to free */
+    do_delete_entry(sk->p, sk->db, se); /* which publishes sk's counts */
+    do_sync_counts(dk->p, dk->db);
+}
+
 int db_rename(cmd_ctx_t *c, sv_t src, sv_t dst, int nx)
 {
     keyloc_t sk, dk;
@@ -318,20 +339,7 @@ int db_rename(cmd_ctx_t *c, sv_t src, sv_t dst, int nx)
             return 1;
         do_delete_entry(dk.p, dk.db, de);
     }
-    /* The value moves without copying its bytes; its memory moves accounts. */
-    dict_entry_t *ne = new_entry(&dk, dst, c->now_ms);
-    uint64_t vmem = obj_mem(&se->val);
-    ne->val = se->val;
-    ne->lru = se->lru;
-    ne->lfu = se->lfu;
-    if (se->expire >= 0)
-        dict_set_expire(dk.d, ne, se->expire);
-    do_touch_entry(dk.p, ne);
-    part_mem_sub(sk.p, vmem);
-    part_mem_add(dk.p, vmem);
-    memset(&se->val, 0, sizeof se->val); /* an empty ENC_INT: nothing to free */
-    do_delete_entry(sk.p, sk.db, se);
-    do_sync_counts(dk.p, dk.db);
+    move_entry(c, &sk, se, &dk, dst);
     return 0;
 }
 
@@ -366,18 +374,7 @@ int db_move(cmd_ctx_t *c, sv_t key, int dstdb)
     dict_entry_t *se = find_live(c, key, &sk, 0, 1);
     if (!se || find_live_in(c, dstdb, key, &dk, 1, 0))
         return 0;
-    /* The value moves without copying; the partition and its account stay. */
-    dict_entry_t *ne = new_entry(&dk, key, c->now_ms);
-    ne->val = se->val;
-    ne->lru = se->lru;
-    ne->lfu = se->lfu;
-    if (se->expire >= 0)
-        dict_set_expire(dk.d, ne, se->expire);
-    do_touch_entry(dk.p, ne);
-    memset(&se->val, 0, sizeof se->val); /* an empty ENC_INT: nothing to free */
-    do_delete_entry(sk.p, sk.db, se);
-    do_sync_counts(sk.p, sk.db);
-    do_sync_counts(dk.p, dk.db);
+    move_entry(c, &sk, se, &dk, key);
     return 1;
 }
 
