@@ -403,3 +403,23 @@ def test_lcs_table_bound(r, c):
         assert c.cmd("LCS", "a", "b", "LEN") == LCS_PROTO
     finally:
         r.config_set("proto-max-bulk-len", "512mb")
+
+
+# ------------------------------------------------------------------- in MULTI and scripts
+
+
+def test_in_multi_and_eval_across_partitions(r):
+    r.set("foo", "ohmytext")
+    r.set("bar", "mynewtext")
+    p = r.pipeline(transaction=True)
+    p.copy("foo", "a")
+    p.execute_command("LCS", "a", "bar")
+    p.move("bar", 5)
+    p.object("encoding", "a")
+    p.memory_usage("a")
+    assert p.execute()[:4] == [True, "mytext", True, "embstr"]
+    assert r.eval("return redis.call('COPY', KEYS[1], KEYS[2])", 2, "foo", "b") == 1
+    assert r.eval("return redis.call('LCS', KEYS[1], KEYS[2], 'LEN')", 2, "foo", "b") == 8
+    assert r.eval("return redis.call('OBJECT', 'ENCODING', KEYS[1])", 1, "b") == "embstr"
+    assert r.get("b") == "ohmytext"
+    assert r.exists("bar") == 0
