@@ -423,3 +423,23 @@ def test_in_multi_and_eval_across_partitions(r):
     assert r.eval("return redis.call('OBJECT', 'ENCODING', KEYS[1])", 1, "b") == "embstr"
     assert r.get("b") == "ohmytext"
     assert r.exists("bar") == 0
+
+
+def test_copy_move_touch_watched_keys(server, r):
+    other = make_client(server, single_connection_client=True)
+    try:
+        r.set("foo", "1")
+        for change in (lambda: other.copy("foo", "bar"),
+                       lambda: other.copy("foo", "bar", replace=True),
+                       lambda: other.move("bar", 1)):
+            p = r.pipeline(transaction=True)
+            p.watch("bar")
+            change()
+            p.multi()
+            p.set("x", "y")
+            with pytest.raises(redis.WatchError):
+                p.execute()
+            p.reset()
+        assert r.exists("x") == 0
+    finally:
+        other.close()
