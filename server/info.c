@@ -3,7 +3,7 @@
  * rates, which worker 0's cron samples (info_cron). At the
  * top of the layers with main.c (README.md, Layout): it reads every module's
  * counters, so no module below has to know the others. Also the process-wide
- * facts main.c sets (server.h). */
+ * facts main.c sets (server.h). MEMORY (at the end) reads the same accounts. */
 #include <limits.h>
 #include <malloc.h>
 #include <stddef.h>
