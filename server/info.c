@@ -4,7 +4,6 @@
  * top of the layers with main.c (README.md, Layout): it reads every module's
  * counters, so no module below has to know the others. Also the process-wide
  * facts main.c sets (server.h). MEMORY (at the end) reads the same accounts. */
-#include <limits.h>
 #include <malloc.h>
 #include <stddef.h>
 #include <stdio.h>
