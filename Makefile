@@ -28,29 +28,32 @@ test-unit: build build-asan
 	cd $(BUILD) && ctest --output-on-failure
 	cd build-asan && ctest --output-on-failure
 
-# The integration suite runs once, its matrix split between two builds: every
-# policy with 4 workers on the release build, and with 2 workers on the
-# ASan+UBSan build (latency bounds x3), so every test passes under the
-# sanitizers without running twice (make test-asan runs all of it there).
+# The integration suite runs on two builds: every policy with 4 workers on the
+# release build, and every test once with 2 workers on the ASan+UBSan build
+# (latency bounds x3), each module there on one policy, the modules taking the
+# three in turn (PERCORE_TEST_POLICY_SPLIT, tests/integration/conftest.py).
+# make test-asan runs every policy there.
 test-integration: build build-asan
 	PERCORE_BIN=$(CURDIR)/$(BUILD)/percore-server PERCORE_TEST_THREADS=4 $(PYTEST) tests/integration
 	PERCORE_BIN=$(CURDIR)/build-asan/percore-server PERCORE_TEST_LATENCY_SCALE=3 \
-		PERCORE_TEST_THREADS=2 $(PYTEST) tests/integration
+		PERCORE_TEST_THREADS=2 PERCORE_TEST_POLICY_SPLIT=1 $(PYTEST) tests/integration
 
 # Redis 7.0's own tests/unit/scripting.tcl (and unit/pubsub.tcl,
-# unit/pubsubshard.tcl, unit/type/list.tcl) against every policy, with one
+# unit/pubsubshard.tcl, unit/type/list.tcl, unit/type/zset.tcl, unit/maxmemory.tcl)
+# against every policy, with one
 # worker (Redis's semantics exactly) and, for scripting, with two (skips and
 # their reasons: tests/compat/*.skip). The pubsub suites run on one worker
 # only: they close or unsubscribe a client and, without waiting for the
 # server, count receivers from another connection, and with several workers
 # percore gives two connections no mutual order (test_pubsub.py covers 2 and
-# 4 workers, waiting for each reply). unit/type/list and unit/maxmemory run
-# on two workers (test_blocking.py and test_maxmemory.py cover 2 and 4). The first run
+# 4 workers, waiting for each reply). unit/type/list, unit/type/zset and
+# unit/maxmemory run on two workers (test_blocking.py, test_zsets.py and
+# test_maxmemory.py cover 2 and 4). The first run
 # fetches Debian's redis source package.
 COMPAT_POLICIES ?= share-nothing shared-locks work-stealing
 test-compat: build
-	@fail=0; for s in scripting pubsub lists maxmemory; do for p in $(COMPAT_POLICIES); do \
-	  for t in $$(case $$s in pubsub) echo 1;; maxmemory|lists) echo 2;; *) echo 1 2;; esac); do \
+	@fail=0; for s in scripting pubsub lists zset maxmemory; do for p in $(COMPAT_POLICIES); do \
+	  for t in $$(case $$s in pubsub) echo 1;; maxmemory|lists|zset) echo 2;; *) echo 1 2;; esac); do \
 	  COMPAT_QUIET=1 SUITE=$$s POLICY=$$p THREADS=$$t bash tests/compat/run-redis-scripting.sh \
 	    $(CURDIR)/$(BUILD)/percore-server || fail=1; \
 	done; done; done; exit $$fail
@@ -76,7 +79,8 @@ test-tsan: deps
 		PERCORE_TEST_THREADS=4 $(PYTEST) tests/integration/test_atomicity.py \
 		tests/integration/test_invariants.py tests/integration/test_transactions.py \
 		tests/integration/test_busy.py tests/integration/test_faults.py \
-		tests/integration/test_pubsub.py tests/integration/test_blocking.py \
+		tests/integration/test_pubsub.py tests/integration/test_notifications.py \
+		tests/integration/test_blocking.py \
 		tests/integration/test_client_control.py \
 		tests/integration/test_reload.py::test_reload_under_load_loses_no_write \
 		tests/integration/test_reload.py::test_reload_applies_runtime_keys

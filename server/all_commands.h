@@ -10,6 +10,8 @@
 
 /* INFO's row (info.c, the top layer), a group of its own. */
 extern const command_t cmds_info[];
+/* MEMORY's row (info.c: MEMORY STATS reads the same accounts as INFO memory). */
+extern const command_t cmds_memory[];
 
 /* NULL-ended; command ids follow its order. */
 extern const command_t *const all_commands[];

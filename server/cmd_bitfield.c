@@ -15,6 +15,7 @@
 #include "cmd_util.h"
 #include "command.h"
 #include "db.h"
+#include "notify.h"
 #include "object.h"
 #include "resp.h"
 
@@ -184,6 +185,7 @@ static void bitfield_generic(cmd_ctx_t *c, int readonly)
         len = s.len;
     }
     reply_array(c->r, n);
+    int changes = 0;
     for (int i = 0; i < n; i++) {
         bf_op_t *op = &ops[i];
         long long old = get_field(p, len, op), v;
@@ -199,9 +201,12 @@ static void bitfield_generic(cmd_ctx_t *c, int readonly)
             continue;
         }
         set_field(p, op, v);
+        changes++;
         c->dirty++;
         reply_int(c->r, op->kind == BF_INCRBY ? v : old);
     }
+    if (changes)
+        notify_key(c, NOTIFY_STRING, "setbit", c->argv[1]);
 out:
     free(ops);
 }

@@ -15,6 +15,7 @@
 #include "cmd_util.h"
 #include "command.h"
 #include "db.h"
+#include "notify.h"
 #include "object.h"
 #include "resp.h"
 
@@ -67,6 +68,7 @@ static void setbit_command(cmd_ctx_t *c)
         p[off >> 3] |= mask;
     else
         p[off >> 3] &= (unsigned char)~mask;
+    notify_key(c, NOTIFY_STRING, "setbit", c->argv[1]);
     c->dirty++;
     reply_int(c->r, old);
 }
@@ -280,7 +282,7 @@ static void bitop_command(cmd_ctx_t *c)
             maxlen = src[i].len;
     }
     if (maxlen == 0) {
-        db_delete(c, c->argv[2]);
+        db_delete_notify(c, c->argv[2]);
         c->dirty++;
         reply_int(c->r, 0);
         goto out;
@@ -297,6 +299,7 @@ static void bitop_command(cmd_ctx_t *c)
         res[j] = acc;
     }
     db_set_string(c, c->argv[2], (const char *)res, maxlen, 0);
+    notify_key(c, NOTIFY_STRING, "set", c->argv[2]);
     free(res);
     c->dirty++;
     reply_int(c->r, (long long)maxlen);

@@ -10,6 +10,7 @@
 #include "cmd_util.h"
 #include "command.h"
 #include "db.h"
+#include "notify.h"
 #include "object.h"
 #include "resp.h"
 #include "t_common.h"
@@ -40,13 +41,15 @@ static hash_t *hash_for_write(cmd_ctx_t *c, sv_t key, obj_t **o, obj_t *fresh, s
 }
 
 /* Store a hash obtained from hash_for_write: add a fresh one, or report the
- * change to an existing one. */
-static void hash_written(cmd_ctx_t *c, sv_t key, obj_t *o, obj_t *fresh, size_t before)
+ * change to an existing one; then raise the command's keyspace event. */
+static void hash_written(cmd_ctx_t *c, sv_t key, obj_t *o, obj_t *fresh, size_t before,
+                         const char *event)
 {
     if (o)
         db_modified(c, key, o, before);
     else
         db_add(c, key, fresh);
+    notify_key(c, NOTIFY_HASH, event, key);
 }
 
 /* Shared by HSET and HMSET: set every field/value pair; returns how many
@@ -66,7 +69,7 @@ static long long hset_generic(cmd_ctx_t *c)
         return -1;
     for (int j = 2; j < c->argc; j += 2)
         added += hash_set(h, c->argv[j].p, c->argv[j].len, c->argv[j + 1].p, c->argv[j + 1].len);
-    hash_written(c, c->argv[1], o, &fresh, before);
+    hash_written(c, c->argv[1], o, &fresh, before, "hset");
     c->dirty += (uint64_t)(c->argc - 2) / 2;
     return added;
 }
@@ -100,7 +103,7 @@ static void hsetnx_command(cmd_ctx_t *c)
         return;
     }
     hash_set(h, c->argv[2].p, c->argv[2].len, c->argv[3].p, c->argv[3].len);
-    hash_written(c, c->argv[1], o, &fresh, before);
+    hash_written(c, c->argv[1], o, &fresh, before, "hset");
     c->dirty++;
     reply_int(c->r, 1);
 }
@@ -248,7 +251,7 @@ static void hincrby_command(cmd_ctx_t *c)
     v += incr;
     int n = ll_to_str(buf, v);
     hash_set(h, c->argv[2].p, c->argv[2].len, buf, (size_t)n);
-    hash_written(c, c->argv[1], o, &fresh, before);
+    hash_written(c, c->argv[1], o, &fresh, before, "hincrby");
     c->dirty++;
     reply_int(c->r, v);
 }
@@ -298,7 +301,7 @@ static void hincrbyfloat_command(cmd_ctx_t *c)
         return;
     }
     hash_set(h, c->argv[2].p, c->argv[2].len, buf, (size_t)n);
-    hash_written(c, c->argv[1], o, &fresh, before);
+    hash_written(c, c->argv[1], o, &fresh, before, "hincrbyfloat");
     c->dirty++;
     reply_bulk(c->r, buf, (size_t)n);
     free(buf);

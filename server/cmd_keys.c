@@ -15,6 +15,7 @@
 #include "cmd_util.h"
 #include "command.h"
 #include "db.h"
+#include "notify.h"
 #include "object.h"
 #include "resp.h"
 #include "store.h"
@@ -28,7 +29,7 @@ static void del_command(cmd_ctx_t *c)
     long long n = 0;
 
     for (int j = 1; j < c->argc; j++)
-        n += db_delete(c, c->argv[j]);
+        n += db_delete_notify(c, c->argv[j]);
     c->dirty += (uint64_t)n;
     reply_int(c->r, n);
 }
@@ -131,10 +132,12 @@ static void expire_generic(cmd_ctx_t *c, long long basetime, int seconds)
         reply_int(c->r, 0);
         return;
     }
-    if (when <= (long long)c->now_ms)
-        db_delete(c, key);
-    else
+    if (when <= (long long)c->now_ms) {
+        db_delete_notify(c, key);
+    } else {
         db_set_expire(c, key, when);
+        notify_key(c, NOTIFY_GENERIC, "expire", key);
+    }
     c->dirty++;
     reply_int(c->r, 1);
     return;
@@ -221,6 +224,8 @@ static void persist_command(cmd_ctx_t *c)
 
     if (db_lookup(c, c->argv[1], LOOKUP_WRITE))
         removed = db_persist(c, c->argv[1]);
+    if (removed)
+        notify_key(c, NOTIFY_GENERIC, "persist", c->argv[1]);
     c->dirty += (uint64_t)removed;
     reply_int(c->r, removed);
 }
@@ -259,6 +264,8 @@ static void rename_generic(cmd_ctx_t *c, int nx)
     } else if (rc > 0) {
         reply_int(c->r, 0);
     } else {
+        notify_key(c, NOTIFY_GENERIC, "rename_from", src);
+        notify_key(c, NOTIFY_GENERIC, "rename_to", dst);
         c->dirty++;
         if (nx)
             reply_int(c->r, 1);

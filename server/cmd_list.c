@@ -11,6 +11,7 @@
 #include "cmd_util.h"
 #include "command.h"
 #include "db.h"
+#include "notify.h"
 #include "object.h"
 #include "resp.h"
 #include "t_list.h"
@@ -61,6 +62,7 @@ static void push_generic(cmd_ctx_t *c, int where, int only_existing)
             list_push(l, where, c->argv[j].p, c->argv[j].len);
         db_modified(c, key, o, before);
     }
+    notify_key(c, NOTIFY_LIST, where == LIST_HEAD ? "lpush" : "rpush", key);
     c->dirty += (uint64_t)(c->argc - 2);
     reply_int(c->r, (long long)list_len(l));
 }
@@ -108,7 +110,8 @@ static void pop_and_reply(cmd_ctx_t *c, sv_t key, obj_t *o, int where, long long
         lelem_free(e);
     }
     c->dirty += n;
-    db_modified(c, key, o, before);
+    int gone = db_modified(c, key, o, before);
+    notify_key_gone(c, NOTIFY_LIST, where == LIST_HEAD ? "lpop" : "rpop", key, gone);
 }
 
 /* Shared by LPOP and RPOP: without a count, one element or a null; with a
@@ -229,6 +232,7 @@ static void lset_command(cmd_ctx_t *c)
     size_t before = obj_mem(o);
     list_set(L(o), (size_t)idx, c->argv[3].p, c->argv[3].len);
     db_modified(c, c->argv[1], o, before);
+    notify_key(c, NOTIFY_LIST, "lset", c->argv[1]);
     c->dirty++;
     reply_ok(c->r);
 }
@@ -249,7 +253,8 @@ static void lrem_command(cmd_ctx_t *c)
     size_t limit = count < 0 ? (count == LLONG_MIN ? SIZE_MAX : (size_t)-count) : (size_t)count;
     size_t removed = list_remove_matching(L(o), c->argv[3].p, c->argv[3].len, limit, count < 0);
     if (removed) {
-        db_modified(c, c->argv[1], o, before);
+        int gone = db_modified(c, c->argv[1], o, before);
+        notify_key_gone(c, NOTIFY_LIST, "lrem", c->argv[1], gone);
         c->dirty += removed;
     }
     reply_int(c->r, (long long)removed);
@@ -270,7 +275,8 @@ static void ltrim_command(cmd_ctx_t *c)
     n = clamp_range(start, end, len, &first);
     size_t before = obj_mem(o);
     list_trim(L(o), first, n);
-    db_modified(c, c->argv[1], o, before);
+    int gone = db_modified(c, c->argv[1], o, before);
+    notify_key_gone(c, NOTIFY_LIST, "ltrim", c->argv[1], gone);
     c->dirty += len - n;
     reply_ok(c->r);
 }
@@ -299,6 +305,7 @@ static void linsert_command(cmd_ctx_t *c)
             size_t before = obj_mem(o);
             list_insert(l, i + (size_t)after, elem.p, elem.len);
             db_modified(c, c->argv[1], o, before);
+            notify_key(c, NOTIFY_LIST, "linsert", c->argv[1]);
             c->dirty++;
             reply_int(c->r, (long long)list_len(l));
             return;
@@ -406,13 +413,14 @@ static void lmove_generic(cmd_ctx_t *c, int from, int to)
     size_t sbefore = obj_mem(so);
     lelem_t *e = list_pop(L(so), from);
     reply_bulk(c->r, e->p, e->len);
+    int gone = 0;
     if (dobj == so) {
         list_push_elem(L(so), to, e);
         db_modified(c, src, so, sbefore);
     } else {
         /* Report src first (it may be deleted when emptied), then look dst up
          * again: a pointer does not survive another write to its partition. */
-        db_modified(c, src, so, sbefore);
+        gone = db_modified(c, src, so, sbefore);
         dobj = db_lookup(c, dst, LOOKUP_WRITE | LOOKUP_NOTOUCH);
         if (!dobj) {
             obj_t nv = obj_make(OBJ_LIST, list_new());
@@ -424,6 +432,9 @@ static void lmove_generic(cmd_ctx_t *c, int from, int to)
             db_modified(c, dst, dobj, dbefore);
         }
     }
+    /* Redis's order: the push, then the pop (and the source's deletion) */
+    notify_key(c, NOTIFY_LIST, to == LIST_HEAD ? "lpush" : "rpush", dst);
+    notify_key_gone(c, NOTIFY_LIST, from == LIST_HEAD ? "lpop" : "rpop", src, gone);
     c->dirty++;
 }
 

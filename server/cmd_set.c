@@ -11,6 +11,7 @@
 #include "cmd_util.h"
 #include "command.h"
 #include "db.h"
+#include "notify.h"
 #include "object.h"
 #include "resp.h"
 #include "t_common.h"
@@ -44,6 +45,8 @@ static void sadd_command(cmd_ctx_t *c)
         if (added)
             db_modified(c, key, o, before);
     }
+    if (added)
+        notify_key(c, NOTIFY_SET, "sadd", key);
     c->dirty += (uint64_t)added;
     reply_int(c->r, added);
 }
@@ -137,7 +140,7 @@ static void spop_command(cmd_ctx_t *c)
         reply_bulk(c->r, m.p, m.len);
         set_remove(s, m.p, m.len);
         c->dirty++;
-        db_modified(c, key, o, before);
+        notify_key_gone(c, NOTIFY_SET, "spop", key, db_modified(c, key, o, before));
         return;
     }
     if (count == 0) {
@@ -149,6 +152,7 @@ static void spop_command(cmd_ctx_t *c)
         c->dirty += set_len(s);
         reply_members(c, s);
         db_delete(c, key);
+        notify_key_gone(c, NOTIFY_SET, "spop", key, 1);
         return;
     }
     buf_t items = {NULL, 0, 0};
@@ -161,7 +165,7 @@ static void spop_command(cmd_ctx_t *c)
     }
     buf_free(&items);
     c->dirty += got;
-    db_modified(c, key, o, before);
+    notify_key_gone(c, NOTIFY_SET, "spop", key, db_modified(c, key, o, before));
 }
 
 /* SRANDMEMBER's picks, for randmember_generic (it has no WITH option: with
@@ -215,16 +219,19 @@ static void smove_command(cmd_ctx_t *c)
     }
     /* src first (it may be deleted when emptied), then dst looked up again:
      * a pointer does not survive another write to its partition. */
-    db_modified(c, src, so, before);
+    notify_key_gone(c, NOTIFY_SET, "srem", src, db_modified(c, src, so, before));
     dobj = db_lookup(c, dst, LOOKUP_WRITE | LOOKUP_NOTOUCH);
     if (!dobj) {
         obj_t nv = obj_make(OBJ_SET, set_new());
         set_add(nv.v.ptr, m.p, m.len);
         db_add(c, dst, &nv);
+        notify_key(c, NOTIFY_SET, "sadd", dst);
     } else {
         before = obj_mem(dobj);
-        if (set_add(S(dobj), m.p, m.len))
+        if (set_add(S(dobj), m.p, m.len)) {
             db_modified(c, dst, dobj, before);
+            notify_key(c, NOTIFY_SET, "sadd", dst);
+        }
     }
     c->dirty++;
     reply_int(c->r, 1);
@@ -266,7 +273,10 @@ static void setop_generic(cmd_ctx_t *c, int op, int first, int nkeys, const sv_t
 
     for (int j = 0; j < nkeys; j++) {
         obj_t *o;
-        if (t_lookup(c, c->argv[first + j], OBJ_SET, dst ? LOOKUP_WRITE : 0, &o) != 0) {
+        /* Redis 7.0 reads the sources of SUNIONSTORE and SDIFFSTORE (a miss
+         * counts, and raises keymiss), those of SINTERSTORE as for a write */
+        int flags = dst && op == SOP_INTER ? LOOKUP_WRITE : 0;
+        if (t_lookup(c, c->argv[first + j], OBJ_SET, flags, &o) != 0) {
             free(sets);
             return;
         }
@@ -327,13 +337,15 @@ static void setop_generic(cmd_ctx_t *c, int op, int first, int nkeys, const sv_t
 
     if (dst) {
         long long n = res ? (long long)set_len(res) : 0;
+        static const char *const events[] = {"sinterstore", "sunionstore", "sdiffstore"};
         if (n) {
             obj_t nv = obj_make(OBJ_SET, res);
             db_set_obj(c, *dst, &nv, 0);
+            notify_key(c, NOTIFY_SET, events[op], *dst);
             c->dirty++;
         } else {
             set_free(res);
-            c->dirty += (uint64_t)db_delete(c, *dst);
+            c->dirty += (uint64_t)db_delete_notify(c, *dst);
         }
         reply_int(c->r, n);
     } else {

@@ -11,6 +11,7 @@
 #include "cmd_util.h"
 #include "command.h"
 #include "db.h"
+#include "notify.h"
 #include "object.h"
 #include "resp.h"
 
@@ -178,10 +179,13 @@ static void set_generic(cmd_ctx_t *c, int flags, sv_t key, sv_t val, int exp_idx
     }
 
     db_set_string(c, key, val.p, val.len, (flags & OPT_KEEPTTL) != 0);
-    /* A PXAT/EXAT already past deletes the key here, which is what Redis's
-     * lazy expiry would do on the next access. */
-    if (exp_idx)
+    notify_key(c, NOTIFY_STRING, "set", key);
+    /* A PXAT/EXAT already past expires the key here, which is what Redis's
+     * expiry would do soon after: "expire" comes first, then "expired". */
+    if (exp_idx) {
+        notify_key(c, NOTIFY_GENERIC, "expire", key);
         db_set_expire(c, key, when);
+    }
     c->dirty++;
 
     if (flags & OPT_GET)
@@ -241,7 +245,7 @@ static void getdel_command(cmd_ctx_t *c)
 
     if (get_generic(c, c->argv[1], &found) != 0 || !found)
         return;
-    db_delete(c, c->argv[1]);
+    db_delete_notify(c, c->argv[1]);
     c->dirty++;
 }
 
@@ -271,12 +275,15 @@ static void getex_command(cmd_ctx_t *c)
     /* Reply before changing the key: o is only valid until the next write. */
     reply_string_obj(c, o);
     if (exp_idx) {
-        if (when <= (int64_t)c->now_ms)
-            db_delete(c, key); /* an EXAT/PXAT already past */
-        else
+        if (when <= (int64_t)c->now_ms) {
+            db_delete_notify(c, key); /* an EXAT/PXAT already past */
+        } else {
             db_set_expire(c, key, when);
+            notify_key(c, NOTIFY_GENERIC, "expire", key);
+        }
         c->dirty++;
     } else if ((flags & OPT_PERSIST) && db_persist(c, key)) {
+        notify_key(c, NOTIFY_GENERIC, "persist", key);
         c->dirty++;
     }
 }
@@ -311,8 +318,10 @@ static void mset_generic(cmd_ctx_t *c, int nx)
             }
         }
     }
-    for (int j = 1; j < c->argc; j += 2)
+    for (int j = 1; j < c->argc; j += 2) {
         db_set_string(c, c->argv[j], c->argv[j + 1].p, c->argv[j + 1].len, 0);
+        notify_key(c, NOTIFY_STRING, "set", c->argv[j]);
+    }
     c->dirty += (uint64_t)(c->argc - 1) / 2;
     if (nx)
         reply_int(c->r, 1);
@@ -348,6 +357,7 @@ static void append_command(cmd_ctx_t *c)
             return;
     }
     size_t len = db_string_append(c, key, val.p, val.len);
+    notify_key(c, NOTIFY_STRING, "append", key);
     c->dirty++;
     reply_int(c->r, (long long)len);
 }
@@ -384,6 +394,7 @@ static void incr_generic(cmd_ctx_t *c, long long incr)
     }
     v += incr;
     db_set_int(c, key, v, 1);
+    notify_key(c, NOTIFY_STRING, "incrby", key);
     c->dirty++;
     reply_int(c->r, v);
 }
@@ -451,6 +462,7 @@ static void incrbyfloat_command(cmd_ctx_t *c)
     }
     /* Stored as the printed text, so GET shows exactly what was replied. */
     db_set_string(c, key, buf, (size_t)n, 1);
+    notify_key(c, NOTIFY_STRING, "incrbyfloat", key);
     c->dirty++;
     reply_bulk(c->r, buf, (size_t)n);
 }
@@ -522,6 +534,7 @@ static void setrange_command(cmd_ctx_t *c)
     if (reply_if_too_long(c, (size_t)off, val.len))
         return;
     size_t len = db_string_setrange(c, key, (size_t)off, val.p, val.len);
+    notify_key(c, NOTIFY_STRING, "setrange", key);
     c->dirty++;
     reply_int(c->r, (long long)len);
 }

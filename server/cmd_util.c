@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "notify.h"
 #include "object.h"
 #include "t_common.h"
 
@@ -410,7 +411,13 @@ void member_del_generic(cmd_ctx_t *c, int type, member_del_fn *del)
     for (int j = 2; j < c->argc && !obj_is_empty(o); j++)
         removed += del(o->v.ptr, c->argv[j]);
     if (removed) {
-        db_modified(c, c->argv[1], o, before);
+        int gone = db_modified(c, c->argv[1], o, before);
+        if (type == OBJ_HASH)
+            notify_key_gone(c, NOTIFY_HASH, "hdel", c->argv[1], gone);
+        else if (type == OBJ_SET)
+            notify_key_gone(c, NOTIFY_SET, "srem", c->argv[1], gone);
+        else
+            notify_key_gone(c, NOTIFY_ZSET, "zrem", c->argv[1], gone);
         c->dirty += (uint64_t)removed;
     }
     reply_int(c->r, removed);

@@ -101,7 +101,8 @@ int t_lookup_or_reply(cmd_ctx_t *c, sv_t key, int type, int flags, int miss, obj
 typedef void member_reply_fn(cmd_ctx_t *c, const obj_t *o, sv_t member);
 void member_reply_generic(cmd_ctx_t *c, int type, member_reply_fn *one, int multi);
 
-/* HDEL, SREM, ZREM: key member [member ...]; replies how many were removed.
+/* HDEL, SREM, ZREM: key member [member ...]; replies how many were removed
+ * and raises hdel, srem or zrem (then del when the key is left empty).
  * del removes one member from the value (until it is empty), returning 1
  * when it was there. */
 typedef int member_del_fn(void *value, sv_t member);

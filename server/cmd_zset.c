@@ -16,6 +16,7 @@
 #include "cmd_zset.h"
 #include "command.h"
 #include "db.h"
+#include "notify.h"
 #include "object.h"
 #include "resp.h"
 #include "t_common.h"
@@ -148,6 +149,8 @@ static void zadd_generic(cmd_ctx_t *c, int flags, int with_opts)
         db_add(c, key, &fresh);
     else if (added || updated)
         db_modified(c, key, o, before);
+    if (added || updated)
+        notify_key(c, NOTIFY_ZSET, (flags & ZADD_INCR) ? "zincr" : "zadd", key);
     c->dirty += (uint64_t)(added + updated);
 reply:
     free(scores);
@@ -446,7 +449,9 @@ static void zrange_generic(cmd_ctx_t *c, int key_i, int type, int rev, const sv_
     }
     if (parse_range(c, type, min_i, max_i, &r) != 0)
         return;
-    if (t_lookup(c, c->argv[key_i], OBJ_ZSET, dst ? LOOKUP_WRITE : 0, &o) != 0)
+    /* a read even for ZRANGESTORE: a missing source counts as a miss (and
+     * raises keymiss), as Redis 7.0 */
+    if (t_lookup(c, c->argv[key_i], OBJ_ZSET, 0, &o) != 0)
         return;
 
     zsink_t s = {c, withscores, NULL, 0, 0};
@@ -467,10 +472,11 @@ static void zrange_generic(cmd_ctx_t *c, int key_i, int type, int rev, const sv_
     if (s.n) {
         obj_t nv = obj_make(OBJ_ZSET, s.store);
         db_set_obj(c, *dst, &nv, 0);
+        notify_key(c, NOTIFY_ZSET, "zrangestore", *dst);
         c->dirty++;
     } else {
         zset_free(s.store);
-        c->dirty += (uint64_t)db_delete(c, *dst);
+        c->dirty += (uint64_t)db_delete_notify(c, *dst);
     }
     reply_int(c->r, s.n);
 }
@@ -549,7 +555,11 @@ static void zremrange_generic(cmd_ctx_t *c, int type)
         x = next;
     }
     if (removed) {
-        db_modified(c, c->argv[1], o, before);
+        static const char *const events[] = {[ZR_RANK] = "zremrangebyrank",
+                                             [ZR_SCORE] = "zremrangebyscore",
+                                             [ZR_LEX] = "zremrangebylex"};
+        notify_key_gone(c, NOTIFY_ZSET, events[type], c->argv[1],
+                        db_modified(c, c->argv[1], o, before));
         c->dirty += (uint64_t)removed;
     }
     reply_int(c->r, removed);

@@ -16,6 +16,7 @@
 #include "cmd_zset.h"
 #include "command.h"
 #include "db.h"
+#include "notify.h"
 #include "object.h"
 #include "resp.h"
 #include "t_common.h"
@@ -75,7 +76,9 @@ static void zpop_reply(cmd_ctx_t *c, sv_t key, obj_t *o, int max, long long coun
         zset_delete(z, x);
     }
     c->dirty += n;
-    db_modified(c, key, o, before);
+    int gone = db_modified(c, key, o, before);
+    if (n)
+        notify_key_gone(c, NOTIFY_ZSET, max ? "zpopmax" : "zpopmin", key, gone);
 }
 
 /* Shared by ZPOPMIN and ZPOPMAX: an empty array when the key is missing. */
@@ -446,7 +449,9 @@ static void zsetop_generic(cmd_ctx_t *c, int op, int store, int card_only)
     }
     zsrc_t *src = xcalloc((size_t)numkeys, sizeof *src);
     for (long long i = 0; i < numkeys; i++) {
-        obj_t *o = db_lookup(c, c->argv[nk_i + 1 + i], store ? LOOKUP_WRITE : 0);
+        /* read lookups for the STORE forms too: Redis 7.0 counts their misses
+         * (and raises keymiss) */
+        obj_t *o = db_lookup(c, c->argv[nk_i + 1 + i], 0);
         src[i].weight = 1.0;
         src[i].idx = (int)i;
         if (!o)
@@ -514,10 +519,14 @@ static void zsetop_generic(cmd_ctx_t *c, int op, int store, int card_only)
             zset_settle(res);
             obj_t nv = obj_make(OBJ_ZSET, res);
             db_set_obj(c, c->argv[1], &nv, 0);
+            static const char *const events[] = {[ZOP_UNION] = "zunionstore",
+                                                 [ZOP_INTER] = "zinterstore",
+                                                 [ZOP_DIFF] = "zdiffstore"};
+            notify_key(c, NOTIFY_ZSET, events[op], c->argv[1]);
             c->dirty++;
         } else {
             zset_free(res);
-            c->dirty += (uint64_t)db_delete(c, c->argv[1]);
+            c->dirty += (uint64_t)db_delete_notify(c, c->argv[1]);
         }
         reply_int(c->r, n);
     } else {

@@ -186,6 +186,8 @@ int config_parse_over(const config_opt_t *o, const cval_t *base, const char *v, 
             return parse_addrs(v, len, out, err, errlen);
         if (o->flags & CFGF_OBL)
             return config_parse_obl(v, len, base ? base->s : NULL, out, err, errlen);
+        if (o->flags & CFGF_EVENTS)
+            return config_parse_events(v, len, out, err, errlen);
         out->s = xstrndup(v, len);
         return 0;
     }
@@ -216,6 +218,8 @@ void config_put_value(int id, cval_t *v)
             atomic_store_explicit(&auth_required, v->s[0] != '\0', memory_order_relaxed);
         if (config_opts[id].flags & CFGF_OBL)
             config_obl_store(v->s);
+        if (config_opts[id].flags & CFGF_EVENTS)
+            config_events_store((int)v->n);
         pthread_mutex_unlock(&str_lock);
         free(old);
         v->s = NULL;

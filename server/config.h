@@ -50,6 +50,7 @@ enum config_flags {
     CFGF_ADDRS = 1 << 2,   /* string: address list, normalised to single spaces */
     CFGF_OBL = 1 << 3,     /* string: client-output-buffer-limit classes (config_obl.c) */
     CFGF_PERCENT = 1 << 4, /* memory: also N% (0..100) of maxmemory, stored as -N */
+    CFGF_EVENTS = 1 << 5,  /* string: notify-keyspace-events classes (config_events.c) */
 };
 
 #define CFG_WORDS(...) ((const char *const[]){__VA_ARGS__, NULL})
@@ -90,6 +91,9 @@ enum config_flags {
       "log file path; empty = standard error")                                                 \
     X(PIDFILE, pidfile, "server", "pidfile", CFGT_STR, "", 0, 0, 0, NULL,                      \
       "file to write the process id to at startup; empty = none")                             \
+    X(NOTIFY_KEYSPACE_EVENTS, notify_keyspace_events, "server", "notify-keyspace-events",     \
+      CFGT_STR, "", 0, 64, CFGF_RUNTIME | CFGF_EVENTS, NULL,                                   \
+      "keyspace notification classes as Redis's: K E g $ l s h z x e t m d n A; empty = none")  \
     X(POLICY, policy, "scheduler", "policy", CFGT_ENUM, "share-nothing", 0, 0, 0,              \
       CFG_WORDS("share-nothing", "shared-locks", "work-stealing"),                             \
       "where tasks run and how they get exclusive access to partitions")                      \
@@ -155,6 +159,33 @@ typedef struct obl {
     uint64_t hard, soft, soft_seconds;
 } obl_t;
 void config_obl_get(int cls, obl_t *out);
+
+/* notify-keyspace-events, Redis 7.0's classes: the bit of each flag letter
+ * (config_events.c parses and formats them; notify.h publishes). */
+enum notify_class {
+    NOTIFY_KEYSPACE = 1 << 0, /* K: __keyspace@<db>__:<key>, the event as message */
+    NOTIFY_KEYEVENT = 1 << 1, /* E: __keyevent@<db>__:<event>, the key as message */
+    NOTIFY_GENERIC = 1 << 2,  /* g: del, expire, rename_from, ... */
+    NOTIFY_STRING = 1 << 3,   /* $ */
+    NOTIFY_LIST = 1 << 4,     /* l */
+    NOTIFY_SET = 1 << 5,      /* s */
+    NOTIFY_HASH = 1 << 6,     /* h */
+    NOTIFY_ZSET = 1 << 7,     /* z */
+    NOTIFY_EXPIRED = 1 << 8,  /* x */
+    NOTIFY_EVICTED = 1 << 9,  /* e */
+    NOTIFY_STREAM = 1 << 10,  /* t (percore has no streams: never raised) */
+    NOTIFY_KEY_MISS = 1 << 11, /* m: a read found no key (not in A) */
+    NOTIFY_MODULE = 1 << 12,  /* d (no modules: never raised) */
+    NOTIFY_NEW = 1 << 13,     /* n: a key was created (not in A) */
+    NOTIFY_ALL = NOTIFY_GENERIC | NOTIFY_STRING | NOTIFY_LIST | NOTIFY_SET | NOTIFY_HASH |
+                 NOTIFY_ZSET | NOTIFY_EXPIRED | NOTIFY_EVICTED | NOTIFY_STREAM | NOTIFY_MODULE,
+};
+/* The classes enabled now (a relaxed load; any thread): 0 by default. */
+extern _Atomic int config_notify_flags;
+static inline int config_keyspace_events(void)
+{
+    return atomic_load_explicit(&config_notify_flags, memory_order_relaxed);
+}
 
 /* Other names CONFIG GET/SET (and server.ini) accept: X(alias, ID). */
 #define CONFIG_ALIASES(X) X("lua-time-limit", BUSY_REPLY_THRESHOLD)

@@ -46,6 +46,12 @@ int config_parse_obl(const char *v, size_t len, const char *base, cval_t *out, c
                      size_t errlen);
 void config_obl_store(const char *s);
 
+/* notify-keyspace-events (config_events.c): parse a value into Redis's
+ * canonical string ("KEA" -> "AKE") and its classes (out->n); store the
+ * classes where config_keyspace_events reads them. */
+int config_parse_events(const char *v, size_t len, cval_t *out, char *err, size_t errlen);
+void config_events_store(int flags);
+
 /* Reload (worker 0): make the running configuration want[] (one value per
  * option, as defaults + file + overrides built it; the caller frees what is
  * left in it). The runtime options that differ are applied together as by

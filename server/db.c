@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "command.h"
+#include "notify.h"
 #include "store_priv.h"
 
 /* Strings grow like Redis's sds: double below 1 MiB, then 1 MiB at a time. */
@@ -32,13 +33,14 @@ static int part_of(const cmd_ctx_t *c, sv_t key)
     return store_part_of_key(key);
 }
 
-/* The live entry of key (deleting it when expired), or NULL. */
-static dict_entry_t *find_live(cmd_ctx_t *c, sv_t key, keyloc_t *kl, int create, int touch)
+/* The live entry of key in database db (deleting it when expired), or NULL. */
+static dict_entry_t *find_live_in(cmd_ctx_t *c, int db, sv_t key, keyloc_t *kl, int create,
+                                  int touch)
 {
-    assert(c->db >= 0 && c->db < store_ndbs);
+    assert(db >= 0 && db < store_ndbs);
     kl->p = &store_parts[part_of(c, key)];
-    kl->db = c->db;
-    kl->d = do_db_dict(kl->p, c->db, create);
+    kl->db = db;
+    kl->d = do_db_dict(kl->p, db, create);
     kl->h = dict_hash(key.p, key.len);
     if (!kl->d)
         return NULL;
@@ -54,11 +56,18 @@ static dict_entry_t *find_live(cmd_ctx_t *c, sv_t key, keyloc_t *kl, int create,
     return e;
 }
 
+/* The same in the command's database. */
+static dict_entry_t *find_live(cmd_ctx_t *c, sv_t key, keyloc_t *kl, int create, int touch)
+{
+    return find_live_in(c, c->db, key, kl, create, touch);
+}
+
 static dict_entry_t *new_entry(keyloc_t *kl, sv_t key, uint64_t now)
 {
     dict_entry_t *e = dict_add_h(kl->d, kl->h, key.p, key.len);
     evict_init_entry(e, now);
     part_mem_add(kl->p, dict_entry_mem(key.len));
+    notify_key_db(NOTIFY_NEW, "new", key, kl->db);
     return e;
 }
 
@@ -131,6 +140,8 @@ obj_t *db_lookup(cmd_ctx_t *c, sv_t key, int flags)
     dict_entry_t *e = find_live(c, key, &kl, 0, !(flags & LOOKUP_NOTOUCH));
     if (!(flags & LOOKUP_WRITE))
         ctr_add(e ? &kl.p->hits : &kl.p->misses, 1);
+    if (!e && !(flags & (LOOKUP_WRITE | LOOKUP_NONOTIFY)))
+        notify_key(c, NOTIFY_KEY_MISS, "keymiss", key);
     return e ? &e->val : NULL;
 }
 
@@ -242,6 +253,14 @@ int db_delete(cmd_ctx_t *c, sv_t key)
     return 1;
 }
 
+int db_delete_notify(cmd_ctx_t *c, sv_t key)
+{
+    if (!db_delete(c, key))
+        return 0;
+    notify_key(c, NOTIFY_GENERIC, "del", key);
+    return 1;
+}
+
 int64_t db_get_expire(cmd_ctx_t *c, sv_t key)
 {
     keyloc_t kl;
@@ -258,7 +277,12 @@ int db_set_expire(cmd_ctx_t *c, sv_t key, int64_t when_ms)
     if (!e)
         return 0;
     if (when_ms <= 0 || (uint64_t)when_ms <= c->now_ms) {
-        /* already past: a deletion, not an expiry (as Redis counts it) */
+        /* Already past (SET ... PXAT): Redis keeps the key until its expiry
+         * cycle or next access expires it; percore expires it now, counted
+         * and notified as expired, and stamped as a deletion for WATCH (the
+         * command wrote the key). */
+        ctr_add(&kl.p->expired, 1);
+        do_key_event(STORE_EVENT_EXPIRED, kl.db, e);
         do_delete_entry(kl.p, kl.db, e);
         return 1;
     }
@@ -280,6 +304,27 @@ int db_persist(cmd_ctx_t *c, sv_t key)
     return 1;
 }
 
+/* RENAME and MOVE: se's value, TTL and LRU/LFU data go to a new entry for
+ * key at dk (where key has no live entry) without copying the value's bytes,
+ * its memory moving between the partitions' accounts (the same partition for
+ * MOVE); then se is deleted. */
+static void move_entry(cmd_ctx_t *c, keyloc_t *sk, dict_entry_t *se, keyloc_t *dk, sv_t key)
+{
+    dict_entry_t *ne = new_entry(dk, key, c->now_ms);
+    uint64_t vmem = obj_mem(&se->val);
+    ne->val = se->val;
+    ne->lru = se->lru;
+    ne->lfu = se->lfu;
+    if (se->expire >= 0)
+        dict_set_expire(dk->d, ne, se->expire);
+    do_touch_entry(dk->p, ne);
+    part_mem_sub(sk->p, vmem);
+    part_mem_add(dk->p, vmem);
+    memset(&se->val, 0, sizeof se->val); /* an empty ENC_INT: nothing to free */
+    do_delete_entry(sk->p, sk->db, se); /* which publishes sk's counts */
+    do_sync_counts(dk->p, dk->db);
+}
+
 int db_rename(cmd_ctx_t *c, sv_t src, sv_t dst, int nx)
 {
     keyloc_t sk, dk;
@@ -294,20 +339,57 @@ int db_rename(cmd_ctx_t *c, sv_t src, sv_t dst, int nx)
             return 1;
         do_delete_entry(dk.p, dk.db, de);
     }
-    /* The value moves without copying its bytes; its memory moves accounts. */
+    move_entry(c, &sk, se, &dk, dst);
+    return 0;
+}
+
+int db_copy(cmd_ctx_t *c, sv_t src, sv_t dst, int dstdb, int replace)
+{
+    keyloc_t sk, dk;
+    dict_entry_t *se = find_live(c, src, &sk, 0, 1);
+    if (!se)
+        return -1;
+    dict_entry_t *de = find_live_in(c, dstdb, dst, &dk, 1, 0);
+    if (de) {
+        if (!replace)
+            return 0;
+        do_delete_entry(dk.p, dk.db, de);
+    }
+    obj_t copy;
+    obj_dup(&se->val, &copy);
+    int64_t expire = se->expire;
     dict_entry_t *ne = new_entry(&dk, dst, c->now_ms);
-    uint64_t vmem = obj_mem(&se->val);
-    ne->val = se->val;
-    ne->lru = se->lru;
-    ne->lfu = se->lfu;
-    if (se->expire >= 0)
-        dict_set_expire(dk.d, ne, se->expire);
+    ne->val = copy;
+    part_mem_add(dk.p, obj_mem(&copy));
+    if (expire >= 0)
+        dict_set_expire(dk.d, ne, expire);
     do_touch_entry(dk.p, ne);
-    part_mem_sub(sk.p, vmem);
-    part_mem_add(dk.p, vmem);
-    memset(&se->val, 0, sizeof se->val); /* an empty ENC_INT: nothing to free */
-    do_delete_entry(sk.p, sk.db, se);
     do_sync_counts(dk.p, dk.db);
+    return 1;
+}
+
+int db_move(cmd_ctx_t *c, sv_t key, int dstdb)
+{
+    keyloc_t sk, dk;
+    dict_entry_t *se = find_live(c, key, &sk, 0, 1);
+    if (!se || find_live_in(c, dstdb, key, &dk, 1, 0))
+        return 0;
+    move_entry(c, &sk, se, &dk, key);
+    return 1;
+}
+
+int db_key_meta(cmd_ctx_t *c, sv_t key, db_key_meta_t *m)
+{
+    keyloc_t kl;
+    if (!db_lookup(c, key, LOOKUP_NOTOUCH | LOOKUP_NONOTIFY))
+        return -1;
+    dict_entry_t *e = peek_live(c, key, &kl);
+    if (!e)
+        return -1;
+    m->val = &e->val;
+    m->idle_ms = evict_idle_ms(e, c->now_ms);
+    m->freq = evict_lfu_count(e, c->now_ms);
+    m->entry_mem = dict_entry_mem(e->klen);
     return 0;
 }
 
@@ -338,19 +420,20 @@ obj_t *db_add(cmd_ctx_t *c, sv_t key, const obj_t *val)
     return &e->val;
 }
 
-void db_modified(cmd_ctx_t *c, sv_t key, obj_t *o, size_t mem_before)
+int db_modified(cmd_ctx_t *c, sv_t key, obj_t *o, size_t mem_before)
 {
     keyloc_t kl;
     dict_entry_t *e = peek_live(c, key, &kl);
     if (!e || &e->val != o)
-        return;
+        return 0;
     part_mem_sub(kl.p, mem_before);
     part_mem_add(kl.p, obj_mem(o));
     if (obj_is_empty(o)) {
         do_delete_entry(kl.p, kl.db, e);
-        return;
+        return 1;
     }
     do_touch_entry(kl.p, e);
+    return 0;
 }
 
 void db_set_obj(cmd_ctx_t *c, sv_t key, const obj_t *val, int keep_ttl)

@@ -2,7 +2,8 @@
  * routed to their partition by slot. Every function here needs the key's
  * partition held by the calling task (see scheduler.h); the caller never
  * touches partitions directly. Expired keys are deleted when looked up (lazy
- * expiry), and every write keeps the partition's memory account and counters. */
+ * expiry), and every write keeps the partition's memory account and counters.
+ * Whatever creates a key raises the "new" keyspace event (notify.h). */
 #ifndef PERCORE_DB_H
 #define PERCORE_DB_H
 
@@ -17,8 +18,10 @@ struct cmd_ctx;
 /* lookup flags */
 #define LOOKUP_WRITE 0x1   /* for a write: no keyspace_hits/misses counted */
 #define LOOKUP_NOTOUCH 0x2 /* do not update LRU/LFU (TYPE, TTL, OBJECT ...) */
+#define LOOKUP_NONOTIFY 0x4 /* a miss raises no keymiss event (OBJECT, as Redis) */
 
-/* The live value of key, or NULL (missing or just expired). The pointer is valid
+/* The live value of key, or NULL (missing or just expired; a read's miss
+ * raises the keymiss event, notify.h). The pointer is valid
  * until the next write to this key's partition. */
 obj_t *db_lookup(struct cmd_ctx *c, sv_t key, int flags);
 
@@ -47,17 +50,22 @@ char *db_string_grow(struct cmd_ctx *c, sv_t key, size_t minlen, size_t *len);
  * the memory account and WATCH stamps right and deletes the key when the
  * aggregate became empty (an empty aggregate never exists, as Redis). */
 obj_t *db_add(struct cmd_ctx *c, sv_t key, const obj_t *val);
-void db_modified(struct cmd_ctx *c, sv_t key, obj_t *o, size_t mem_before);
+/* db_modified returns 1 when it deleted the emptied key, else 0. */
+int db_modified(struct cmd_ctx *c, sv_t key, obj_t *o, size_t mem_before);
 /* Replace key's value (any type) with *val, clearing its TTL unless keep_ttl
  * (SUNIONSTORE, ZRANGESTORE...); an empty aggregate deletes the key. */
 void db_set_obj(struct cmd_ctx *c, sv_t key, const obj_t *val, int keep_ttl);
 
 /* Delete key; 1 if it existed (and was not expired), else 0. */
 int db_delete(struct cmd_ctx *c, sv_t key);
+/* db_delete, raising the "del" keyspace event when the key existed (DEL, and
+ * a STORE command's empty result). */
+int db_delete_notify(struct cmd_ctx *c, sv_t key);
 
 /* Expiry, absolute unix time in ms. db_get_expire: -1 when the key has no TTL,
- * -2 when the key does not exist. db_set_expire on a time already past deletes
- * the key (as Redis does) and returns 1; returns 0 if the key does not exist. */
+ * -2 when the key does not exist. db_set_expire on a time already past expires
+ * the key now (an expired key, as Redis's next access would make it) and
+ * returns 1; returns 0 if the key does not exist. */
 int64_t db_get_expire(struct cmd_ctx *c, sv_t key);
 int db_set_expire(struct cmd_ctx *c, sv_t key, int64_t when_ms);
 int db_persist(struct cmd_ctx *c, sv_t key); /* 1 if a TTL was removed */
@@ -66,6 +74,27 @@ int db_persist(struct cmd_ctx *c, sv_t key); /* 1 if a TTL was removed */
  * Returns 0, or -1 if src does not exist. With nx, does nothing and returns 1
  * when dst exists. */
 int db_rename(struct cmd_ctx *c, sv_t src, sv_t dst, int nx);
+
+/* COPY: copy src's value (a deep copy) and TTL to dst in database dstdb
+ * (both partitions held). Returns 1 when copied, 0 when dst exists and not
+ * replace, -1 when src does not exist. The caller rejected src == dst in
+ * the same database. */
+int db_copy(struct cmd_ctx *c, sv_t src, sv_t dst, int dstdb, int replace);
+/* MOVE: move key with its TTL to database dstdb (same partition). Returns 1
+ * when moved, 0 when key is missing or exists in dstdb. */
+int db_move(struct cmd_ctx *c, sv_t key, int dstdb);
+
+/* OBJECT and MEMORY USAGE: what the store keeps about a live key, read
+ * without touching it. */
+typedef struct db_key_meta {
+    obj_t *val;       /* the value, valid as db_lookup's */
+    uint64_t idle_ms; /* since the last access (kept while the policy is not LFU) */
+    unsigned freq;    /* LFU log counter after decay (kept under an LFU policy) */
+    size_t entry_mem; /* the key's dict entry, as the memory account charges it */
+} db_key_meta_t;
+/* 0 with *m filled, or -1 when key is missing (looked up as db_lookup with
+ * LOOKUP_NOTOUCH | LOOKUP_NONOTIFY would). */
+int db_key_meta(struct cmd_ctx *c, sv_t key, db_key_meta_t *m);
 
 /* WATCH: stamp key's state now; later, whether it changed since (written,
  * deleted, expired after being seen alive, flushed, or created). Neither

@@ -117,6 +117,24 @@ void evict_touch(dict_t *d, dict_entry_t *e, uint64_t now_ms)
     e->lfu = lfu_minutes(now_ms) << 8 | cnt;
 }
 
+int store_policy_is_lfu(void)
+{
+    return policy_is_lfu(atomic_load_explicit(&mm_policy, memory_order_relaxed));
+}
+
+unsigned evict_lfu_count(const dict_entry_t *e, uint64_t now_ms)
+{
+    return lfu_decayed(e->lfu, now_ms);
+}
+
+uint64_t evict_idle_ms(const dict_entry_t *e, uint64_t now_ms)
+{
+    /* idle ms from a wrapping 32-bit clock: up to 24 days; a clock step
+     * backwards reads as 0 */
+    int32_t idle = (int32_t)((uint32_t)now_ms - e->lru);
+    return idle < 0 ? 0 : (uint64_t)idle;
+}
+
 /* Higher is a better victim. */
 static uint64_t victim_score(int pol, const dict_entry_t *e, uint64_t now_ms)
 {
@@ -126,12 +144,7 @@ static uint64_t victim_score(int pol, const dict_entry_t *e, uint64_t now_ms)
         return 255 - lfu_decayed(e->lfu, now_ms);
     case MAXMEM_VOLATILE_TTL:
         return UINT64_MAX - (uint64_t)e->expire; /* the soonest to expire */
-    default: {
-        /* idle ms from a wrapping 32-bit clock: up to 24 days; a clock step
-         * backwards reads as 0 */
-        int32_t idle = (int32_t)((uint32_t)now_ms - e->lru);
-        return idle < 0 ? 0 : (uint64_t)idle;
-    }
+    default: return evict_idle_ms(e, now_ms);
     }
 }
 
@@ -408,6 +421,7 @@ static void evict_entry(partition_t *p, victim_t *v)
     if (p->pool_n > 0 && p->pool[p->pool_n - 1].e == v->e)
         p->pool_n--;
     ctr_add(&p->evicted, 1);
+    do_key_event(STORE_EVENT_EVICTED, v->db, v->e);
     do_delete_entry(p, v->db, v->e);
 }
 

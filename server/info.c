@@ -3,7 +3,8 @@
  * rates, which worker 0's cron samples (info_cron). At the
  * top of the layers with main.c (README.md, Layout): it reads every module's
  * counters, so no module below has to know the others. Also the process-wide
- * facts main.c sets (server.h). */
+ * facts main.c sets (server.h). MEMORY (at the end) reads the same accounts. */
+#include <malloc.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 
 #include "all_commands.h"
 #include "client.h"
+#include "cmd_util.h"
 #include "command.h"
 #include "config.h"
 #include "pubsub.h"
@@ -423,5 +425,221 @@ static void cmd_info(cmd_ctx_t *c)
 const command_t cmds_info[] = {
     CMD_ROW("info", cmd_info, -1, CMD_LOADING | CMD_STALE, 0, 0, 0, "@slow @dangerous",
         "server", "1.0.0", "Get information and statistics about the server"),
+    {0},
+};
+
+/* ---- MEMORY ---------------------------------------------------------------
+ * Here rather than in a commands-layer file because MEMORY STATS and DOCTOR
+ * read the same server-wide account as INFO memory (memory_now: the
+ * partitions' accounts plus clients' buffers, connections layer). */
+
+/* MEMORY USAGE key [SAMPLES count]
+ * The key's dict entry plus obj_mem of its value: the partitions' memory
+ * accounts keep every aggregate's size as it changes (t_*.h: the `mem`
+ * field), so the figure is exact and O(1) and SAMPLES, checked as Redis
+ * checks it, changes nothing (Redis samples because it must walk the value). */
+static void memory_usage_command(cmd_ctx_t *c)
+{
+    for (int j = 3; j < c->argc; j++) {
+        long long samples;
+        if (arg_is(c, j, "samples") && j + 1 < c->argc) {
+            if (arg_ll(c, j + 1, &samples, NULL) != 0)
+                return;
+            if (samples < 0) {
+                reply_error(c->r, ERR_SYNTAX);
+                return;
+            }
+            j++;
+        } else {
+            reply_error(c->r, ERR_SYNTAX);
+            return;
+        }
+    }
+    db_key_meta_t m;
+    if (db_key_meta(c, c->argv[2], &m) != 0) {
+        reply_null(c->r);
+        return;
+    }
+    reply_int(c->r, (long long)(m.entry_mem + obj_mem(m.val)));
+}
+
+/* MEMORY STATS: Redis's field names for the figures percore has (see
+ * info_memory); fields with no meaning here (replication backlog, AOF,
+ * cluster links, per-allocator breakdowns) are left out. */
+static void memory_stats_command(cmd_ctx_t *c)
+{
+    uint64_t dataset, tables, clients;
+    uint64_t used = memory_now(&dataset, &tables, &clients), peak = stat_get(&mem_peak);
+    uint64_t rss = rss_bytes(), keys = 0;
+    for (int db = 0; db < store_databases(); db++)
+        keys += store_db_keys(db);
+    reply_map(c->r, 13);
+    reply_bulk_cstr(c->r, "peak.allocated");
+    reply_int(c->r, (long long)peak);
+    reply_bulk_cstr(c->r, "total.allocated");
+    reply_int(c->r, (long long)used);
+    reply_bulk_cstr(c->r, "startup.allocated");
+    reply_int(c->r, 0); /* as used_memory_startup: the fixed overhead is not counted */
+    reply_bulk_cstr(c->r, "clients.normal");
+    reply_int(c->r, (long long)clients);
+    reply_bulk_cstr(c->r, "overhead.hashtable.main");
+    reply_int(c->r, (long long)tables);
+    reply_bulk_cstr(c->r, "overhead.total");
+    reply_int(c->r, (long long)(tables + clients));
+    reply_bulk_cstr(c->r, "keys.count");
+    reply_int(c->r, (long long)keys);
+    reply_bulk_cstr(c->r, "keys.bytes-per-key");
+    reply_int(c->r, keys ? (long long)(dataset / keys) : 0);
+    reply_bulk_cstr(c->r, "dataset.bytes");
+    reply_int(c->r, (long long)dataset);
+    reply_bulk_cstr(c->r, "dataset.percentage");
+    reply_double(c->r, pct(dataset, used));
+    reply_bulk_cstr(c->r, "peak.percentage");
+    reply_double(c->r, pct(used, peak));
+    reply_bulk_cstr(c->r, "fragmentation");
+    reply_double(c->r, used ? (double)rss / (double)used : 0.0);
+    reply_bulk_cstr(c->r, "fragmentation.bytes");
+    reply_int(c->r, (long long)rss - (long long)used);
+}
+
+/* MEMORY DOCTOR: findings from the same figures, as a text report. */
+static void memory_doctor_command(cmd_ctx_t *c)
+{
+    uint64_t dataset, tables, clients;
+    uint64_t used = memory_now(&dataset, &tables, &clients), peak = stat_get(&mem_peak);
+    uint64_t rss = rss_bytes(), rss0 = stat_get(&rss_startup);
+    int found = 0;
+    buf_t o;
+    buf_init(&o);
+    if (used < 5u << 20) {
+        buf_printf(&o, "The dataset is too small (%llu bytes counted) for a diagnosis: "
+                       "load some data and ask again.\n", (unsigned long long)used);
+        goto done;
+    }
+    if (peak > used + used / 2) {
+        buf_printf(&o, "* Peak memory: the peak (%llu bytes) is over 150%% of what is used "
+                       "now (%llu): RSS may stay high after the peak; MEMORY PURGE returns "
+                       "free pages where the allocator allows it.\n",
+                   (unsigned long long)peak, (unsigned long long)used);
+        found = 1;
+    }
+    if (rss > rss0 && (double)(rss - rss0) > 1.4 * (double)used && rss - rss0 > (10u << 20)) {
+        buf_printf(&o, "* Fragmentation: the process's RSS beyond its startup size (%llu "
+                       "bytes) is over 1.4 times the counted memory (%llu).\n",
+                   (unsigned long long)(rss - rss0), (unsigned long long)used);
+        found = 1;
+    }
+    if (clients > used / 2) {
+        buf_printf(&o, "* Clients: their buffers (%llu bytes) are over half the counted "
+                       "memory; look for slow readers (CLIENT LIST, omem).\n",
+                   (unsigned long long)clients);
+        found = 1;
+    }
+    if (!found)
+        buf_printf(&o, "No memory problem found: %llu bytes counted, %llu of them the "
+                       "dataset.\n", (unsigned long long)used, (unsigned long long)dataset);
+done:
+    reply_verbatim(c->r, o.data, o.len, "txt");
+    buf_free(&o);
+}
+
+static void malloc_stats_write(void *arg, const char *text)
+{
+    buf_append(arg, text, strlen(text));
+}
+
+/* MEMORY MALLOC-STATS */
+static void memory_malloc_stats_command(cmd_ctx_t *c)
+{
+    if (!server.malloc_stats) {
+        reply_bulk_cstr(c->r, "Stats not supported for the current allocator");
+        return;
+    }
+    buf_t o;
+    buf_init(&o);
+    server.malloc_stats(malloc_stats_write, &o);
+    reply_verbatim(c->r, o.data, o.len, "txt");
+    buf_free(&o);
+}
+
+/* MEMORY PURGE: jemalloc's arenas purged; with libc, malloc_trim. */
+static void memory_purge_command(cmd_ctx_t *c)
+{
+    if (server.malloc_purge) {
+        if (server.malloc_purge() != 0) {
+            reply_error(c->r, "ERR Error purging dirty pages");
+            return;
+        }
+    } else {
+        malloc_trim(0);
+    }
+    reply_ok(c->r);
+}
+
+/* MEMORY HELP */
+static void memory_help_command(cmd_ctx_t *c)
+{
+    static const char *const help[] = {
+        "MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "DOCTOR",
+        "    A report of memory problems found, if any.",
+        "MALLOC-STATS",
+        "    The allocator's own statistics (jemalloc builds).",
+        "PURGE",
+        "    Return the allocator's free pages to the system.",
+        "STATS",
+        "    The server's memory accounts, by Redis's field names.",
+        "USAGE <key> [SAMPLES <count>]",
+        "    Bytes <key> and its value take, as percore accounts them (exact: the",
+        "    count is accepted and not needed).",
+        "HELP",
+        "    Prints this help.",
+        NULL,
+    };
+    reply_help(c->r, help);
+}
+
+/* MEMORY <subcommand> [<arg> ...] */
+static void memory_command(cmd_ctx_t *c)
+{
+    if (c->argc >= 3 && arg_is(c, 1, "usage"))
+        memory_usage_command(c);
+    else if (c->argc == 2 && arg_is(c, 1, "stats"))
+        memory_stats_command(c);
+    else if (c->argc == 2 && arg_is(c, 1, "doctor"))
+        memory_doctor_command(c);
+    else if (c->argc == 2 && arg_is(c, 1, "malloc-stats"))
+        memory_malloc_stats_command(c);
+    else if (c->argc == 2 && arg_is(c, 1, "purge"))
+        memory_purge_command(c);
+    else if (c->argc == 2 && arg_is(c, 1, "help"))
+        memory_help_command(c);
+    else
+        reply_subcommand_error(c, "memory");
+}
+
+/* MEMORY USAGE's key is argv[2]; the other subcommands have none. */
+static int memory_keys(int argc, const sv_t *argv, int *first, int *last, int *step)
+{
+    if (argc >= 3 && sv_eq_ci(argv[1], "usage"))
+        *first = *last = 2;
+    *step = 1;
+    return 0;
+}
+
+/* The container's row has Redis's (no flags); MEMORY USAGE reads a key. */
+static uint32_t memory_flags(int argc, const sv_t *argv)
+{
+    return argc >= 3 && sv_eq_ci(argv[1], "usage") ? CMD_READONLY : 0;
+}
+
+static const char *const memory_subcommands[] = {"memory|doctor", "memory|malloc-stats",
+                                                 "memory|purge", "memory|stats",
+                                                 "memory|usage", "memory|help", NULL};
+
+const command_t cmds_memory[] = {
+    CMD_ROW("memory", memory_command, -2, 0, 0, 0, 0, "@slow", "server", "4.0.0",
+        "A container for memory diagnostics commands", .keys_fn = memory_keys,
+        .flags_fn = memory_flags, .subcommands = memory_subcommands),
     {0},
 };

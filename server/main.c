@@ -26,6 +26,20 @@
 #define ALLOCATOR                                                                                  \
     "jemalloc-" STR(JEMALLOC_VERSION_MAJOR) "." STR(JEMALLOC_VERSION_MINOR) "." STR(             \
         JEMALLOC_VERSION_BUGFIX)
+
+/* MEMORY MALLOC-STATS: jemalloc's full report, piece by piece. */
+static void jemalloc_stats(void (*write)(void *arg, const char *text), void *arg)
+{
+    malloc_stats_print(write, arg, NULL);
+}
+
+/* MEMORY PURGE: every arena's dirty pages back to the system. */
+static int jemalloc_purge(void)
+{
+    char name[64];
+    snprintf(name, sizeof name, "arena.%u.purge", (unsigned)MALLCTL_ARENAS_ALL);
+    return mallctl(name, NULL, NULL, NULL, 0) == 0 ? 0 : -1;
+}
 #else
 #define ALLOCATOR "libc"
 #endif
@@ -175,6 +189,10 @@ int main(int argc, char **argv)
     if (!realpath("/proc/self/exe", server.executable))
         snprintf(server.executable, sizeof server.executable, "%s", argv[0]);
     server.allocator = ALLOCATOR;
+#ifdef PERCORE_JEMALLOC
+    server.malloc_stats = jemalloc_stats;
+    server.malloc_purge = jemalloc_purge;
+#endif
 
     int threads = config_get_int(CFG_THREADS), parts = config_get_int(CFG_PARTITIONS);
     config_resolve(CFG_MAXCLIENTS, fdlimit_setup(worker_fd_reserve(threads, cfg.bind),

@@ -103,3 +103,96 @@ size_t obj_mem(const obj_t *o)
     default: return 0;
     }
 }
+
+/* Redis 7.0's encoding names for percore's representations:
+ *  string  ENC_INT (a 64-bit integer held inline) -> "int", as Redis's int
+ *          encoding; ENC_RAW is one separate buffer whatever its length, so
+ *          the name follows Redis's rule for a freshly set value instead:
+ *          up to 44 bytes (OBJ_ENCODING_EMBSTR_SIZE_LIMIT) "embstr", else
+ *          "raw";
+ *  list    a ring of elements (t_list.h) -> "quicklist", Redis 7.0's only
+ *          list encoding;
+ *  hash    small array (t_hash.h: hash_t.small) -> "listpack", table ->
+ *          "hashtable", the same thresholds as Redis's conversion;
+ *  set     sorted int array (t_set.h: set_t.ints) -> "intset", table ->
+ *          "hashtable";
+ *  zset    small (t_zset.h: zset_t.big == 0) -> "listpack", else "skiplist". */
+const char *obj_encoding_name(const obj_t *o)
+{
+    switch (o->type) {
+    case OBJ_STRING:
+        if (o->enc == ENC_INT)
+            return "int";
+        return o->v.s.len <= 44 ? "embstr" : "raw";
+    case OBJ_LIST: return "quicklist";
+    case OBJ_HASH: return ((const hash_t *)o->v.ptr)->small ? "listpack" : "hashtable";
+    case OBJ_SET: return ((const set_t *)o->v.ptr)->ints ? "intset" : "hashtable";
+    case OBJ_ZSET: return ((const zset_t *)o->v.ptr)->big ? "skiplist" : "listpack";
+    default: return "unknown";
+    }
+}
+
+static void *list_dup(const list_t *src)
+{
+    list_t *l = list_new();
+    for (size_t i = 0; i < list_len(src); i++) {
+        sv_t e = list_at(src, i);
+        list_push(l, LIST_TAIL, e.p, e.len);
+    }
+    return l;
+}
+
+static void *hash_dup(const hash_t *src)
+{
+    hash_t *h = hash_new();
+    hash_iter_t it = {0, NULL};
+    hfield_t *f;
+    while ((f = hash_next(src, &it)) != NULL) {
+        sv_t k = hf_field(f), v = hf_value(f);
+        hash_set(h, k.p, k.len, v.p, v.len);
+    }
+    return h;
+}
+
+static void *set_dup(const set_t *src)
+{
+    set_t *s = set_new();
+    set_iter_t it = {0};
+    sv_t m;
+    while (set_next(src, &it, &m))
+        set_add(s, m.p, m.len);
+    return s;
+}
+
+static void *zset_dup(const zset_t *src)
+{
+    zset_t *z = zset_new();
+    /* Big before the inserts, so every score is kept exactly as the source
+     * holds it (a small set normalises -0, see t_zset.h). */
+    z->big = src->big;
+    for (znode_t *x = zset_first(src); x; x = zn_next(x)) {
+        sv_t m = zn_member(x);
+        zset_insert(z, m.p, m.len, x->score);
+    }
+    return z;
+}
+
+void obj_dup(const obj_t *o, obj_t *out)
+{
+    *out = *o;
+    switch (o->type) {
+    case OBJ_STRING:
+        if (o->enc == ENC_RAW) {
+            out->v.s.p = o->v.s.len ? xmalloc(o->v.s.len) : NULL;
+            if (o->v.s.len)
+                memcpy(out->v.s.p, o->v.s.p, o->v.s.len);
+            out->v.s.cap = o->v.s.len;
+        }
+        break;
+    case OBJ_LIST: out->v.ptr = list_dup(o->v.ptr); break;
+    case OBJ_HASH: out->v.ptr = hash_dup(o->v.ptr); break;
+    case OBJ_SET: out->v.ptr = set_dup(o->v.ptr); break;
+    case OBJ_ZSET: out->v.ptr = zset_dup(o->v.ptr); break;
+    default: break;
+    }
+}

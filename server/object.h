@@ -53,6 +53,12 @@ int obj_is_empty(const obj_t *o);
 /* Bytes a value owns outside its entry, as the memory accounts count them. */
 size_t obj_mem(const obj_t *o);
 
+/* OBJECT ENCODING's name for how percore holds o, mapped to Redis 7.0's
+ * names (the mapping is documented at its definition, object.c). */
+const char *obj_encoding_name(const obj_t *o);
+/* A deep copy of o into *out, owning its own memory (COPY). */
+void obj_dup(const obj_t *o, obj_t *out);
+
 /* New objects holding a fresh, empty value (for db_add / db_set_obj). */
 static inline obj_t obj_make(int type, void *ptr)
 {

@@ -253,41 +253,22 @@ static void put_bulk(buf_t *b, sv_t v)
     buf_append(b, "\r\n", 2);
 }
 
+/* A message is formatted once per publish (per pattern, for pmessage), and
+ * each subscriber gets a copy: a RESP2 array; RESP3's push differs in its
+ * first byte only ('>' for '*'). */
+static void frame_build(buf_t *f, const char *kind, const sv_t *pattern, sv_t channel, sv_t msg)
+{
+    f->len = 0;
+    buf_append(f, pattern ? "*4\r\n" : "*3\r\n", 4);
+    put_bulk(f, (sv_t){kind, strlen(kind)});
+    if (pattern)
+        put_bulk(f, *pattern);
+    put_bulk(f, channel);
+    put_bulk(f, msg);
+}
+
 /* Under s->lock, bytes just appended to pending: the hard limit, and a
  * wake for its home worker if the mailbox was idle. */
-static void appended_locked(pubsub_sub_t *s, uint64_t hard);
-
-/* Append one message to s's mailbox. */
-static void deliver(pubsub_sub_t *s, const char *kind, const sv_t *pattern, sv_t channel,
-                    sv_t msg, uint64_t hard)
-{
-    pthread_mutex_lock(&s->lock);
-    if (!s->owner || s->dropped) {
-        pthread_mutex_unlock(&s->lock);
-        return;
-    }
-    int n = pattern ? 4 : 3;
-    buf_printf(&s->pending, "%c%d\r\n", atomic_load_explicit(&s->proto, memory_order_relaxed) == 3
-                                            ? '>' : '*', n);
-    put_bulk(&s->pending, (sv_t){kind, strlen(kind)});
-    if (pattern)
-        put_bulk(&s->pending, *pattern);
-    put_bulk(&s->pending, channel);
-    put_bulk(&s->pending, msg);
-    appended_locked(s, hard);
-    pthread_mutex_unlock(&s->lock);
-}
-
-void pubsub_sub_push(pubsub_sub_t *s, const char *p, size_t n, uint64_t hard)
-{
-    pthread_mutex_lock(&s->lock);
-    if (s->owner && !s->dropped) {
-        buf_append(&s->pending, p, n);
-        appended_locked(s, hard);
-    }
-    pthread_mutex_unlock(&s->lock);
-}
-
 static void appended_locked(pubsub_sub_t *s, uint64_t hard)
 {
     uint64_t out = atomic_load_explicit(&s->out_pending, memory_order_relaxed);
@@ -304,13 +285,42 @@ static void appended_locked(pubsub_sub_t *s, uint64_t hard)
     }
 }
 
-static long long deliver_all(chan_t *ch, const char *kind, const sv_t *pattern, sv_t channel,
-                             sv_t msg, uint64_t hard)
+/* Append one message to s's mailbox. */
+static void deliver(pubsub_sub_t *s, const buf_t *frame, uint64_t hard)
 {
+    pthread_mutex_lock(&s->lock);
+    if (!s->owner || s->dropped) {
+        pthread_mutex_unlock(&s->lock);
+        return;
+    }
+    size_t at = s->pending.len;
+    buf_append(&s->pending, frame->data, frame->len);
+    if (atomic_load_explicit(&s->proto, memory_order_relaxed) == 3)
+        s->pending.data[at] = '>';
+    appended_locked(s, hard);
+    pthread_mutex_unlock(&s->lock);
+}
+
+void pubsub_sub_push(pubsub_sub_t *s, const char *p, size_t n, uint64_t hard)
+{
+    pthread_mutex_lock(&s->lock);
+    if (s->owner && !s->dropped) {
+        buf_append(&s->pending, p, n);
+        appended_locked(s, hard);
+    }
+    pthread_mutex_unlock(&s->lock);
+}
+
+static long long deliver_all(chan_t *ch, buf_t *frame, const char *kind, const sv_t *pattern,
+                             sv_t channel, sv_t msg, uint64_t hard)
+{
+    if (!ch->subs.n)
+        return 0;
+    frame_build(frame, kind, pattern, channel, msg);
     size_t bucket = 0;
     long long n = 0;
     for (hnode_t *e = htab_next(&ch->subs, &bucket, NULL); e; e = htab_next(&ch->subs, &bucket, e)) {
-        deliver(((subref_t *)e)->s, kind, pattern, channel, msg, hard);
+        deliver(((subref_t *)e)->s, frame, hard);
         n++;
     }
     return n;
@@ -321,11 +331,12 @@ long long pubsub_publish(int kind, sv_t channel, sv_t msg)
     obl_t l;
     config_obl_get(OBL_PUBSUB, &l);
     long long n = 0;
+    buf_t fb = {0}, *frame = &fb;
     pthread_rwlock_rdlock(&reg_lock);
     chan_t *ch = (chan_t *)htab_find(&reg[kind], channel.p, channel.len);
     if (ch)
-        n += deliver_all(ch, kind == PUBSUB_SHARD ? "smessage" : "message", NULL, channel, msg,
-                         l.hard);
+        n += deliver_all(ch, frame, kind == PUBSUB_SHARD ? "smessage" : "message", NULL, channel,
+                         msg, l.hard);
     if (kind == PUBSUB_CHANNEL && reg[PUBSUB_PATTERN].n) {
         size_t bucket = 0;
         htab_t *pats = &reg[PUBSUB_PATTERN];
@@ -333,10 +344,11 @@ long long pubsub_publish(int kind, sv_t channel, sv_t msg)
             if (!glob_match(e->key, e->klen, channel.p, channel.len, 0))
                 continue;
             sv_t pat = {e->key, e->klen};
-            n += deliver_all((chan_t *)e, "pmessage", &pat, channel, msg, l.hard);
+            n += deliver_all((chan_t *)e, frame, "pmessage", &pat, channel, msg, l.hard);
         }
     }
     pthread_rwlock_unlock(&reg_lock);
+    buf_free(frame);
     return n;
 }
 

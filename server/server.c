@@ -10,6 +10,7 @@
 #include "client.h"
 #include "command.h"
 #include "config.h"
+#include "notify.h"
 #include "pubsub.h"
 #include "scheduler.h"
 #include "script.h"
@@ -81,6 +82,7 @@ int server_setup(int threads, int pin, const server_events_t *ev)
     command_on_stats_reset(reset_stats);
     client_setup(threads);
     pubsub_setup(xthread_send);
+    notify_setup();
     blocking_setup(parts, xthread_send, client_block_woken);
     if (worker_setup(threads, (size_t)config_get_int(CFG_RING_SIZE), pin, &worker_hooks) != 0 ||
         sched_setup(threads, parts, config_get_int(CFG_POLICY), config_get_int(CFG_BATCH_MAX)) != 0)
@@ -94,6 +96,7 @@ void server_teardown(void)
     script_teardown();
     sched_teardown();
     worker_teardown(); /* frees wake messages still queued: before the registry */
+    notify_teardown();
     pubsub_teardown();
     blocking_teardown();
     client_teardown();

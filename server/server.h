@@ -14,6 +14,11 @@ typedef struct server_info {
     char config_file[PATH_MAX]; /* realpath() writes up to PATH_MAX bytes */
     char executable[PATH_MAX];
     const char *allocator;
+    /* The allocator's own report and purge (MEMORY MALLOC-STATS / PURGE), set
+     * by main.c when it links jemalloc; NULL otherwise. stats calls write for
+     * each piece of text; purge returns 0 when the dirty pages went back. */
+    void (*malloc_stats)(void (*write)(void *arg, const char *text), void *arg);
+    int (*malloc_purge)(void);
 } server_info_t;
 
 extern server_info_t server; /* defined in info.c, INFO's reader */

@@ -143,11 +143,22 @@ void do_delete_entry(partition_t *p, int db, dict_entry_t *e)
     unlink_entry(p, db, e);
 }
 
+static store_key_event_fn *key_event_hook;
+
+void store_set_key_event_hook(store_key_event_fn *fn) { key_event_hook = fn; }
+
+void do_key_event(int event, int db, const dict_entry_t *e)
+{
+    if (key_event_hook)
+        key_event_hook(event, db, (sv_t){e->key, e->klen});
+}
+
 /* An expiry is not stamped: a watcher that saw the key alive sees it gone,
  * and one that saw it already stale must not fail (Redis 7.0). */
 void do_expire_entry(partition_t *p, int db, dict_entry_t *e)
 {
     ctr_add(&p->expired, 1);
+    do_key_event(STORE_EVENT_EXPIRED, db, e);
     unlink_entry(p, db, e);
 }
 

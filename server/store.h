@@ -48,6 +48,9 @@ void store_set_maxmemory(uint64_t bytes, int policy, int samples);
  * left to evict). part -1: the write holds no partition (a keyless script). */
 int store_make_room(int part);
 
+/* Whether maxmemory-policy is an LFU one (OBJECT FREQ / IDLETIME; any thread). */
+int store_policy_is_lfu(void);
+
 /* Whether the server is over maxmemory now (cheap while clearly under). */
 int store_over_maxmemory(void);
 
@@ -62,6 +65,14 @@ typedef struct store_evict_hooks {
     void (*ask)(int part);
 } store_evict_hooks_t;
 void store_set_evict_hooks(const store_evict_hooks_t *h);
+/* Keyspace events the store raises itself, published by a layer above
+ * (notify.c): a key expired (lazily, on access, or actively) or was evicted.
+ * fn runs on the partition's holder just before the key is freed; it must not
+ * touch the store. Set once before workers run (NULL: none). */
+enum { STORE_EVENT_EXPIRED, STORE_EVENT_EVICTED };
+typedef void store_key_event_fn(int event, int db, sv_t key);
+void store_set_key_event_hook(store_key_event_fn *fn);
+
 /* On the holder of part: evict while the server is over its limit and part
  * holds the best candidates; _asked also ends the request, _unask ends it
  * without evicting (the partition was busy). */

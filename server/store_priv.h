@@ -111,10 +111,16 @@ void do_delete_entry(partition_t *p, int db, dict_entry_t *e);
 static inline void do_touch_entry(partition_t *p, dict_entry_t *e) { e->mseq = ++p->wseq; }
 /* Same, counted as an expired key. */
 void do_expire_entry(partition_t *p, int db, dict_entry_t *e);
+/* Raise a store_key_event_fn event for entry e of database db (store.h). */
+void do_key_event(int event, int db, const dict_entry_t *e);
 
 /* LRU/LFU bookkeeping (evict.c), per the current maxmemory-policy. */
 void evict_init_entry(dict_entry_t *e, uint64_t now_ms);
 void evict_touch(dict_t *d, dict_entry_t *e, uint64_t now_ms);
+/* OBJECT FREQ / IDLETIME: the LFU counter after decay, the ms since the
+ * last access (whichever the policy keeps current, see evict_touch). */
+unsigned evict_lfu_count(const dict_entry_t *e, uint64_t now_ms);
+uint64_t evict_idle_ms(const dict_entry_t *e, uint64_t now_ms);
 /* Charge the tables of database db again after a change that may resize them. */
 void do_sync_table_mem(partition_t *p, int db);
 

@@ -2,7 +2,10 @@
 # Redis 7.0's own tests/unit/scripting.tcl (from Debian's `redis` source
 # package) against percore in external mode; with SUITE=pubsub, its
 # tests/unit/pubsub.tcl and pubsubshard.tcl instead; with SUITE=lists, its
-# tests/unit/type/list.tcl (the list commands and the blocking ones); with
+# tests/unit/type/list.tcl (the list commands and the blocking ones;
+# LISTS_EXTRA=unit/type/list-3 adds list-3.tcl, quicklist regressions and
+# about 50 s of stress loops, not in make test); with SUITE=zset,
+# tests/unit/type/zset.tcl (with BZPOPMIN/BZMPOP's blocking cases); with
 # SUITE=maxmemory, the blocks of tests/unit/maxmemory.tcl that one server can
 # run.
 #
@@ -28,11 +31,12 @@
 #     (is_eval=0); FUNCTION is not part of percore, so only is_eval=1 runs;
 #   - external mode starts each server block with `r function flush`: wrapped
 #     in catch for the same reason;
-#   - SUITE=lists: list.tcl sets the list encodings' options (list-max-ziplist-
-#     size, list-compress-depth), in server blocks' overrides and in `r config
-#     set` lines, which percore does not have (its lists have one encoding):
-#     both wrapped in catch, and the encodings are not checked
-#     (--ignore-encoding); the tests that need DEBUG are left out by --tags.
+#   - SUITE=lists (list.tcl, list-3.tcl) and zset (zset.tcl): the files set
+#     the encodings' options (list-max-ziplist-size, list-compress-depth,
+#     zset-max-ziplist-entries...), in server blocks' overrides and in CONFIG
+#     SET lines, which percore does not have (one encoding per type): all
+#     wrapped in catch, and the encodings are not checked (--ignore-encoding);
+#     the tests that need DEBUG are left out by --tags.
 # The server runs with allow-undeclared-keys = yes: Redis's tests touch keys
 # they do not declare (percore's default refuses that, see the integration
 # tests). Tests listed in the skip file are skipped, each with its reason
@@ -55,9 +59,10 @@ SUITE=${SUITE:-scripting}
 case $SUITE in
   scripting) UNITS="unit/scripting" ;;
   pubsub) UNITS="unit/pubsub unit/pubsubshard" ;;
-  lists) UNITS="unit/type/list" ;;
+  lists) UNITS="unit/type/list${LISTS_EXTRA:+ $LISTS_EXTRA}" ;;
+  zset) UNITS="unit/type/zset" ;;
   maxmemory) UNITS="unit/maxmemory" ;;
-  *) echo "run-redis-scripting: SUITE must be scripting, pubsub, lists or maxmemory" >&2; exit 2 ;;
+  *) echo "run-redis-scripting: SUITE must be scripting, pubsub, lists, zset or maxmemory" >&2; exit 2 ;;
 esac
 SKIP_SRC=$REPO/tests/compat/$SUITE.skip
 # With several workers, the tests that need one thread's order are skipped
@@ -143,17 +148,22 @@ elif [ "$SUITE" = maxmemory ]; then
   sed -i 's/^        r config set latency-tracking no$/        catch {r config set latency-tracking no}/' "$M"
   grep -q 'catch {r config set latency-tracking no}' "$M" ||
     setup_fail "maxmemory.tcl changed: no latency-tracking line to adapt"
-elif [ "$SUITE" = lists ]; then
-  # list.tcl sets Redis's list encodings (list-max-ziplist-size, ...), which
-  # percore has no equivalent of: those CONFIG SETs are wrapped in catch, in
-  # the file and where server.tcl applies a block's overrides.
-  sed -i -E 's/^([[:space:]]*)r config set (.*)$/\1catch {r config set \2}/' \
-    "$RUN/tests/unit/type/list.tcl"
+elif [ "$SUITE" = lists ] || [ "$SUITE" = zset ]; then
+  # list.tcl, list-3.tcl and zset.tcl set Redis's encodings' options
+  # (list-max-ziplist-size, list-compress-depth, zset-max-ziplist-entries...),
+  # which percore has no equivalent of: those CONFIG SETs (r config set,
+  # config_set) are wrapped in catch, in the files and where server.tcl
+  # applies a block's overrides.
+  for u in $UNITS; do
+    sed -i -E -e 's/^([[:space:]]*)r config set (.*)$/\1catch {r config set \2}/' \
+      -e 's/^([[:space:]]*)config_set (.*)$/\1catch {config_set \2}/' "$RUN/tests/$u.tcl"
+  done
   sed -i 's/^        r config set \$param \$val$/        catch {r config set $param $val}/' \
     "$RUN/tests/support/server.tcl"
-  grep -q 'catch {r config set list-max-ziplist-size' "$RUN/tests/unit/type/list.tcl" &&
+  { [ "$SUITE" = zset ] || grep -q 'catch {r config set list-max-ziplist-size' "$RUN/tests/unit/type/list.tcl"; } &&
+    { [ "$SUITE" = lists ] || grep -q 'catch {r config set zset-max-ziplist-entries' "$RUN/tests/unit/type/zset.tcl"; } &&
     [ "$(grep -c 'catch {r config set \$param \$val}' "$RUN/tests/support/server.tcl")" = 2 ] ||
-    setup_fail "list.tcl or server.tcl changed: no 'r config set' lines to adapt"
+    setup_fail "list.tcl, zset.tcl or server.tcl changed: no 'r config set' lines to adapt"
 else
   # pubsubshard.tcl's first server block is tagged external:skip though it
   # needs nothing but one server (its other blocks need several: left out).
@@ -199,7 +209,7 @@ SINGLES=()
 for u in $UNITS; do SINGLES+=(--single "$u"); done
 (cd "$RUN" && timeout -k 5 "$TIME_LIMIT" tclsh8.6 tests/test_helper.tcl --host 127.0.0.1 \
   --port "$PORT" "${SINGLES[@]}" --skipfile "$SKIP" --tags "-needs:debug -needs:repl" \
-  --durable --timeout 60 --clients 1 $([ "$SUITE" = lists ] && echo --ignore-encoding)) \
+  --durable --timeout 60 --clients 1 $(case $SUITE in lists|zset) echo --ignore-encoding;; esac)) \
   2>&1 | if [ "${COMPAT_QUIET:-0}" = 1 ]; then cat > "$OUT"; else tee "$OUT"; fi
 rc=${PIPESTATUS[0]}
 set -e

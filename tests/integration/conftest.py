@@ -4,7 +4,11 @@ Target (env PERCORE_TEST_TARGET):
   percore (default)  $PERCORE_BIN or <repo>/build/percore-server, one instance per
                      (policy, threads) per test module; PERCORE_TEST_POLICIES
                      (comma-separated) narrows the policies, PERCORE_TEST_THREADS
-                     the thread counts.
+                     the thread counts. PERCORE_TEST_POLICY_SPLIT=1 runs each
+                     module's `server` tests on one of those policies, the
+                     modules (sorted by name) taking them in turn: the sanitizer
+                     half of `make test` (Makefile, test-integration) runs every
+                     test once that way, the release half every policy.
   redis              redis-server (or $REDIS_SERVER), one instance per module; used
                      to check that the tests themselves describe Redis correctly.
 
@@ -62,6 +66,27 @@ else:
 def pytest_configure(config):
     config.addinivalue_line("markers", "percore_only: tests of percore-specific behaviour "
                             "(skipped when PERCORE_TEST_TARGET=redis)")
+
+
+POLICY_SPLIT = os.environ.get("PERCORE_TEST_POLICY_SPLIT", "") == "1"
+
+
+def pytest_collection_modifyitems(config, items):
+    if TARGET != "percore" or not POLICY_SPLIT:
+        return
+    modules = sorted({item.module.__name__ for item in items})
+    pick = {m: _pol[i % len(_pol)] for i, m in enumerate(modules)}
+    keep, drop = [], []
+    for item in items:
+        cs = getattr(item, "callspec", None)
+        param = cs.params.get("server") if cs else None
+        if param is not None and param[0] != pick[item.module.__name__]:
+            drop.append(item)
+        else:
+            keep.append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
 
 
 def pytest_runtest_setup(item):

@@ -69,12 +69,12 @@ def test_redis_cli_pipe_counts_errors(server, r):
     assert r.get("p") == "2"
 
 
-def test_redis_benchmark(server, r):
+def run_benchmark(server, *args):
+    """redis-benchmark -q against server: {test name: requests per second}."""
     if not shutil.which(REDIS_BENCHMARK) and not shutil.which("redis-benchmark"):
         pytest.skip("redis-benchmark not installed")
-    p = subprocess.run([REDIS_BENCHMARK, "-h", server.host, "-p", str(server.port),
-                        "-t", "ping,set,get,incr,mset", "-n", "20000", "-q"],
-                       capture_output=True, timeout=170)
+    p = subprocess.run([REDIS_BENCHMARK, "-h", server.host, "-p", str(server.port), "-q"] +
+                       list(args), capture_output=True, timeout=170)
     text = (p.stdout + p.stderr).decode("utf-8", "replace")
     assert p.returncode == 0, text
     for bad in ("error", "ERR", "WARN", "Could not", "Connection refused", "failed"):
@@ -85,11 +85,27 @@ def test_redis_benchmark(server, r):
         m = re.match(r"^\s*(.+?): ([\d.]+) requests per second", seg)
         if m:
             results[m.group(1)] = float(m.group(2))
+    assert all(v > 0 for v in results.values()), results
+    return results, text
+
+
+def test_redis_benchmark(server, r):
+    results, text = run_benchmark(server, "-t", "ping,set,get,incr,mset", "-n", "20000")
     assert set(results) == {"PING_INLINE", "PING_MBULK", "SET", "GET", "INCR",
                             "MSET (10 keys)"}, text
-    assert all(v > 0 for v in results.values()), results
     # INCR hit the counter exactly -n times
     assert r.get("counter:__rand_int__") == "20000"
+
+
+def test_redis_benchmark_default_tests(server, r):
+    """redis-benchmark's default test list, every test answered."""
+    results, text = run_benchmark(server, "-n", "2000", "-c", "20")
+    assert set(results) == {
+        "PING_INLINE", "PING_MBULK", "SET", "GET", "INCR", "LPUSH", "RPUSH", "LPOP", "RPOP",
+        "SADD", "HSET", "SPOP", "ZADD", "ZPOPMIN", "LPUSH (needed to benchmark LRANGE)",
+        "LRANGE_100 (first 100 elements)", "LRANGE_300 (first 300 elements)",
+        "LRANGE_500 (first 500 elements)", "LRANGE_600 (first 600 elements)",
+        "MSET (10 keys)"}, text
 
 
 def test_hiredis_parser(server, r):

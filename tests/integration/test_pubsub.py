@@ -388,16 +388,23 @@ def rss_kb(pid):
     return 0
 
 
+def never_reading(server, *subscribe):
+    """A connection with a small receive buffer that sends the subscribe
+    command and then never reads."""
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.connect((server.host, server.port))
+    s.sendall(encode_command(*subscribe))
+    return s
+
+
 @pytest.mark.percore_only
 def test_subscriber_that_never_reads(server, c, connect):
     """A subscriber that never reads is closed by the pubsub class's limits
     (with a logged reason), server memory stays bounded, others are served."""
     assert c.cmd("CONFIG", "SET", "client-output-buffer-limit", "pubsub 2mb 1mb 60") == OK
     try:
-        slow = socket.socket()
-        slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-        slow.connect((server.host, server.port))
-        slow.sendall(encode_command("SUBSCRIBE", "flood"))
+        slow = never_reading(server, "SUBSCRIBE", "flood")
         good = connect()
         good.cmd("SUBSCRIBE", "flood")
         pub = connect()

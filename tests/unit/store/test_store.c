@@ -289,7 +289,8 @@ static void test_set_expire_past_and_persist(void **state)
     assert_null(db_lookup(&c, S("k"), 0));
     store_stats_t st;
     store_stats(&st);
-    assert_int_equal(st.expired_keys, 0); /* deletions, not expiries */
+    /* expiries now, as Redis's expiry cycle would make them (SET ... PXAT) */
+    assert_int_equal(st.expired_keys, 2);
     db_set_string(&c, S("k"), "v", 1, 0);
     assert_int_equal(db_persist(&c, S("k")), 0);
     db_set_expire(&c, S("k"), (int64_t)t + 5000);
@@ -596,6 +597,51 @@ static void test_evict_random(void **state)
     assert_true(store_db_keys(0) > 100);
 }
 
+/* The store's keyspace events (store.h), as notify.c receives them. */
+static int key_events[2];
+static void count_key_event(int event, int db, sv_t key)
+{
+    assert_true(db == 0 && key.len > 0);
+    key_events[event]++;
+}
+
+static void test_key_event_hook(void **state)
+{
+    (void)state;
+    uint64_t t = now_ms();
+    cmd_ctx_t c = ctx(0, t), later = ctx(0, t + 1000);
+    memset(key_events, 0, sizeof key_events);
+    store_set_key_event_hook(count_key_event);
+    /* lazy expiry, on access */
+    db_set_string(&c, S("a"), "v", 1, 0);
+    db_set_expire(&c, S("a"), (int64_t)t + 10);
+    assert_null(db_lookup(&later, S("a"), 0));
+    assert_int_equal(key_events[STORE_EVENT_EXPIRED], 1);
+    /* active expiry */
+    db_set_string(&c, S("b"), "v", 1, 0);
+    db_set_expire(&c, S("b"), (int64_t)t + 10);
+    for (int p = 0; p < NPARTS; p++)
+        store_active_expire(p, t + 1000, 1000000);
+    assert_int_equal(key_events[STORE_EVENT_EXPIRED], 2);
+    /* a TTL already past */
+    db_set_string(&c, S("d"), "v", 1, 0);
+    db_set_expire(&c, S("d"), (int64_t)t);
+    assert_int_equal(key_events[STORE_EVENT_EXPIRED], 3);
+    /* a deletion is neither */
+    db_set_string(&c, S("e"), "v", 1, 0);
+    assert_int_equal(db_delete(&c, S("e")), 1);
+    assert_int_equal(key_events[STORE_EVENT_EXPIRED], 3);
+    assert_int_equal(key_events[STORE_EVENT_EVICTED], 0);
+    /* eviction: one event per evicted key */
+    store_set_maxmemory(200 * 1024, MAXMEM_ALLKEYS_RANDOM, 5);
+    write_keys(&c, "k", 0, 5000, 100);
+    store_stats_t st;
+    store_stats(&st);
+    assert_true(st.evicted_keys > 0);
+    assert_int_equal((uint64_t)key_events[STORE_EVENT_EVICTED], st.evicted_keys);
+    store_set_key_event_hook(NULL);
+}
+
 static void test_evict_lru(void **state)
 {
     (void)state;
@@ -746,6 +792,7 @@ int main(void)
         T(test_scan_and_random),
         T(test_evict_noeviction),
         T(test_evict_random),
+        T(test_key_event_hook),
         T(test_evict_lru),
         T(test_evict_volatile_ttl_and_lfu),
         T(test_evict_across_partitions),

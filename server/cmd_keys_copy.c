@@ -1,0 +1,88 @@
+/* cmd_keys_copy — COPY and MOVE: a key's value and TTL to another key or
+ * database.
+ *
+ * Databases live inside each partition (store_priv.h: a partition holds a
+ * dict per database), so MOVE stays in its key's partition, and COPY holds
+ * the partitions of both its keys (key positions 1..2, like RENAME). */
+#include <limits.h>
+#include <string.h>
+
+#include "cmd_util.h"
+#include "command.h"
+#include "db.h"
+#include "notify.h"
+#include "resp.h"
+#include "store.h"
+
+#define ERR_DB_RANGE "ERR DB index is out of range"
+#define ERR_SAME_OBJECT "ERR source and destination objects are the same"
+
+/* COPY source destination [DB destination-db] [REPLACE] */
+static void copy_command(cmd_ctx_t *c)
+{
+    sv_t src = c->argv[1], dst = c->argv[2];
+    int dstdb = c->db, replace = 0;
+
+    for (int j = 3; j < c->argc; j++) {
+        if (arg_is(c, j, "replace")) {
+            replace = 1;
+        } else if (arg_is(c, j, "db") && j + 1 < c->argc) {
+            long long id;
+            if (arg_ll(c, j + 1, &id, NULL) != 0)
+                return;
+            if (id < 0 || id >= store_databases()) {
+                reply_error(c->r, ERR_DB_RANGE);
+                return;
+            }
+            dstdb = (int)id;
+            j++;
+        } else {
+            reply_error(c->r, ERR_SYNTAX);
+            return;
+        }
+    }
+    if (dstdb == c->db && src.len == dst.len && memcmp(src.p, dst.p, src.len) == 0) {
+        reply_error(c->r, ERR_SAME_OBJECT);
+        return;
+    }
+    if (db_copy(c, src, dst, dstdb, replace) != 1) {
+        reply_int(c->r, 0);
+        return;
+    }
+    notify_key_db(NOTIFY_GENERIC, "copy_to", dst, dstdb);
+    c->dirty++;
+    reply_int(c->r, 1);
+}
+
+/* MOVE key db */
+static void move_command(cmd_ctx_t *c)
+{
+    long long id;
+
+    if (arg_ll(c, 2, &id, NULL) != 0)
+        return;
+    if (id < 0 || id >= store_databases()) {
+        reply_error(c->r, ERR_DB_RANGE);
+        return;
+    }
+    if (id == c->db) {
+        reply_error(c->r, ERR_SAME_OBJECT);
+        return;
+    }
+    if (!db_move(c, c->argv[1], (int)id)) {
+        reply_int(c->r, 0);
+        return;
+    }
+    notify_key(c, NOTIFY_GENERIC, "move_from", c->argv[1]);
+    notify_key_db(NOTIFY_GENERIC, "move_to", c->argv[1], (int)id);
+    c->dirty++;
+    reply_int(c->r, 1);
+}
+
+const command_t cmds_keys_copy[] = {
+    CMD_ROW("copy", copy_command, -3, CMD_WRITE | CMD_DENYOOM, 1, 2, 1, "@keyspace @write @slow",
+        "generic", "6.2.0", "Copy a key"),
+    CMD_ROW("move", move_command, 3, CMD_WRITE | CMD_FAST, 1, 1, 1, "@keyspace @write @fast",
+        "generic", "1.0.0", "Move a key to another database"),
+    {0},
+};
