@@ -24,7 +24,7 @@ void monitor_add(pubsub_sub_t *s)
     pthread_mutex_unlock(&mon_lock);
 }
 
-void monitor_remove(pubsub_sub_t *s)
+void monitor_remove(const pubsub_sub_t *s)
 {
     pthread_mutex_lock(&mon_lock);
     for (int i = 0; i < nmons; i++) {

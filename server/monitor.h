@@ -29,7 +29,7 @@ extern _Atomic int monitor_n; /* monitors registered (relaxed reads) */
 /* The owning thread of the monitoring client: (un)register its mailbox. The
  * mailbox must be removed before it is released. */
 void monitor_add(pubsub_sub_t *s);
-void monitor_remove(pubsub_sub_t *s);
+void monitor_remove(const pubsub_sub_t *s);
 /* Any worker, when monitor_n is nonzero: feed the call. peer: the issuing
  * client's address, NULL for a script's call. */
 void monitor_feed(const cmd_ctx_t *c, int db);
