@@ -20,6 +20,7 @@ struct pubsub_sub {
     int dropped;           /* lock: went over the hard limit */
     _Atomic int proto;
     _Atomic uint64_t out_pending;
+    uint64_t id;           /* the owner's client id (set before it is shared) */
     /* owning thread only (and reg_lock held for writing while they change):
      * the names this mailbox is subscribed to, per kind */
     htab_t names[PUBSUB_KINDS];
@@ -106,6 +107,13 @@ void pubsub_sub_set_proto(pubsub_sub_t *s, int proto)
 {
     atomic_store_explicit(&s->proto, proto, memory_order_relaxed);
 }
+
+int pubsub_sub_proto(const pubsub_sub_t *s)
+{
+    return atomic_load_explicit(&s->proto, memory_order_relaxed);
+}
+
+void pubsub_sub_set_id(pubsub_sub_t *s, uint64_t id) { s->id = id; }
 
 void pubsub_sub_set_out(pubsub_sub_t *s, size_t pending)
 {
@@ -333,6 +341,33 @@ long long pubsub_publish(int kind, sv_t channel, sv_t msg)
     pthread_rwlock_unlock(&reg_lock);
     buf_free(frame);
     return n;
+}
+
+void pubsub_sub_push(pubsub_sub_t *s, const buf_t *frame)
+{
+    obl_t l;
+    config_obl_get(OBL_PUBSUB, &l);
+    deliver(s, frame, l.hard);
+}
+
+int pubsub_send_to(sv_t channel, uint64_t id, const buf_t *frame2, const buf_t *frame3)
+{
+    obl_t l;
+    config_obl_get(OBL_PUBSUB, &l);
+    int sent = 0;
+    pthread_rwlock_rdlock(&reg_lock);
+    chan_t *ch = (chan_t *)htab_find(&reg[PUBSUB_CHANNEL], channel.p, channel.len);
+    size_t bucket = 0;
+    for (hnode_t *e = ch ? htab_next(&ch->subs, &bucket, NULL) : NULL; e && !sent;
+         e = htab_next(&ch->subs, &bucket, e)) {
+        pubsub_sub_t *s = ((subref_t *)e)->s;
+        if (s->id != id)
+            continue;
+        deliver(s, pubsub_sub_proto(s) == 3 ? frame3 : frame2, l.hard);
+        sent = 1;
+    }
+    pthread_rwlock_unlock(&reg_lock);
+    return sent;
 }
 
 void pubsub_channels(int kind, const sv_t *pattern, void (*fn)(void *arg, sv_t name), void *arg)
