@@ -50,6 +50,7 @@ static void cmd_reset(cmd_ctx_t *c)
     client_multi_reset(cl);
     client_unwatch(cl);
     client_pubsub_reset(cl);
+    client_tracking_reset(cl);
     cl->authenticated = !config_auth_required();
     reply_status(c->r, "RESET");
 }
@@ -230,8 +231,17 @@ static const char *const client_help[] = {
     "      Return clients of specified IDs only.",
     "NO-EVICT (ON|OFF)",
     "    Protect current client connection from eviction.",
+    "CACHING (YES|NO)",
+    "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
+    "GETREDIR",
+    "    Return the client ID we are redirecting to when tracking is enabled.",
     "SETNAME <name>",
     "    Assign the name <name> to the current connection.",
+    "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+    "         [OPTIN] [OPTOUT] [NOLOOP]",
+    "    Control server assisted client side caching.",
+    "TRACKINGINFO",
+    "    Report tracking status for the current connection.",
     "UNBLOCK <clientid> [TIMEOUT|ERROR]",
     "    Unblock the specified blocked client.",
     "HELP",
@@ -241,7 +251,8 @@ static const char *const client_help[] = {
 
 static const char *const client_subcommands[] = {
     "client|id", "client|setname", "client|getname", "client|info", "client|list",
-    "client|kill", "client|unblock", "client|no-evict", "client|help", NULL};
+    "client|kill", "client|unblock", "client|no-evict", "client|help", "client|tracking",
+    "client|caching", "client|getredir", "client|trackinginfo", NULL};
 static void client_kill_generic(cmd_ctx_t *c)
 {
     if (c->argc == 3) {
@@ -389,6 +400,8 @@ static void cmd_client(cmd_ctx_t *c)
         reply_int(c->r, id > 0 ? client_unblock((uint64_t)id, err) : 0);
     } else if (sv_eq_ci(sub, "HELP") && c->argc == 2) {
         reply_help(c->r, client_help);
+    } else if (client_tracking_command(c, sub)) {
+        /* TRACKING CACHING GETREDIR TRACKINGINFO: client_tracking.c */
     } else {
         reply_subcommand_error(c, "client");
     }

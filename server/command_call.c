@@ -9,6 +9,7 @@
 #include "command.h"
 #include "config.h"
 #include "store.h"
+#include "tracking.h"
 
 static cmd_stats_t *stats;         /* [worker][command] */
 static cmd_worker_stats_t *wstats; /* [worker] */
@@ -237,6 +238,7 @@ int command_call(cmd_ctx_t *ctx, int flags)
     uint64_t errors = r->errors;
     uint64_t t0 = mono_us();
     cmd->proc(ctx);
+    tracking_remember(ctx); /* a tracking client's read: its keys (tracking.h) */
     if (!ctx->blocked)
         blocking_touched(ctx); /* a write may have given blocked clients a value */
     uint64_t us = mono_us() - t0;

@@ -21,6 +21,7 @@
 #include "server.h"
 #include "script.h"
 #include "store.h"
+#include "tracking.h"
 #include "worker.h"
 
 server_info_t server;
@@ -127,9 +128,10 @@ static void info_clients(buf_t *o)
 {
     buf_printf(o,
                "# Clients\r\nconnected_clients:%llu\r\ncluster_connections:0\r\nmaxclients:%d\r\n"
-               "blocked_clients:%llu\r\ntracking_clients:0\r\nclients_in_timeout_table:0\r\n\r\n",
+               "blocked_clients:%llu\r\ntracking_clients:%llu\r\nclients_in_timeout_table:0\r\n\r\n",
                (unsigned long long)client_count(), config_get_int(CFG_MAXCLIENTS),
-               (unsigned long long)client_blocked_count());
+               (unsigned long long)client_blocked_count(),
+               (unsigned long long)tracking_clients());
 }
 
 static uint64_t rss_bytes(void)
@@ -246,6 +248,7 @@ static void info_stats(buf_t *o)
                pubsub_active(PUBSUB_SHARD),
                (unsigned long long)SUM_COMMAND(error_replies));
     o->len -= 2;
+    tracking_info_stats(o);
     script_info_stats(o);
     buf_printf(o, "\r\n");
 }

@@ -10,6 +10,7 @@
 #include "partlock.h"
 #include "sched_internal.h"
 #include "store.h"
+#include "tracking.h"
 
 int sched_nparts, sched_nworkers, sched_batch_max;
 int *sched_owner_of;
@@ -246,7 +247,11 @@ void sched_exec_cmd(client_t *c, const command_t *cmd, int argc, sv_t *argv, rep
     sched_running_t saved = sched_running;
     sched_running = (sched_running_t){c, parts, nparts, 0};
     exec_depth++;
+    tracking_enter(c ? c->trk : NULL, c ? c->id : 0);
     command_call(&ctx, CALL_OOM);
+    tracking_leave(r);
+    if (c && c->trk)
+        client_tracking_after(c, cmd);
     exec_depth--;
     if (sched_running.marked)
         sched_busy_clear();
