@@ -60,7 +60,7 @@ static int on_error(cmd_ctx_t *c, int modes, int old, int npfx)
     else if ((modes & TRACKING_BCAST) && (modes & (TRACKING_OPTIN | TRACKING_OPTOUT)))
         err = "ERR OPTIN and OPTOUT are not compatible with BCAST";
     else if ((modes & TRACKING_OPTIN) && (modes & TRACKING_OPTOUT))
-        err = "ERR You can't use both OPTIN and OPTOUT";
+        err = "ERR You can't specify both OPTIN mode and OPTOUT mode";
     else if (((modes & TRACKING_OPTIN) && (old & TRACKING_OPTOUT)) ||
              ((modes & TRACKING_OPTOUT) && (old & TRACKING_OPTIN)))
         err = "ERR You can't switch OPTIN/OPTOUT mode before disabling tracking for this "

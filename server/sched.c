@@ -166,6 +166,7 @@ void sched_cron(int worker, uint64_t now)
         store_active_expire(p, now, budget);
         store_rehash_step(p, budget / 4 + 10);
         store_evict_cron(p, now);
+        tracking_cron(p);
         if (ops->part_idle_done)
             ops->part_idle_done(p);
     }
@@ -247,7 +248,7 @@ void sched_exec_cmd(client_t *c, const command_t *cmd, int argc, sv_t *argv, rep
     sched_running_t saved = sched_running;
     sched_running = (sched_running_t){c, parts, nparts, 0};
     exec_depth++;
-    tracking_enter(c ? c->trk : NULL, c ? c->id : 0);
+    tracking_enter(c ? c->trk : NULL, c ? c->id : 0, cmd, argc, argv, r);
     command_call(&ctx, CALL_OOM);
     tracking_leave(r);
     if (c && c->trk)

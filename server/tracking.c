@@ -43,9 +43,14 @@ static _Atomic uint64_t nclients, nbcast, total_keys, total_items;
 
 _Thread_local tracking_client_t *tracking_cur;
 static _Thread_local uint64_t cur_id;
-/* BCAST keys changed by the running command: (client id, key) pairs. */
+/* The client's command (a script's reads remember the script's keys). */
+static _Thread_local const command_t *cur_cmd;
+static _Thread_local int cur_argc;
+static _Thread_local sv_t *cur_argv;
+/* BCAST keys changed by the running command: (client id, its prefix, key). */
 typedef struct bpend {
     uint64_t id;
+    int pfx;
     size_t off, len; /* in bkeys */
 } bpend_t;
 static _Thread_local bpend_t *bpend;
@@ -55,6 +60,10 @@ static _Thread_local int in_cmd;
 /* Pushes to the client whose command runs: they follow its reply (the reply
  * may travel home from another worker, so the mailbox could overtake it). */
 static _Thread_local buf_t self_out;
+/* Before the command's handler (its OOM check may evict): the client's own
+ * pushes go straight into its reply, before the reply, as Redis. */
+static _Thread_local reply_t *self_reply;
+static _Thread_local int self_direct;
 
 static const sv_t INVALIDATE_CH = {"__redis__:invalidate", 20};
 
@@ -237,7 +246,9 @@ static void send_locked(tracking_client_t *t, const sv_t *keys, int n)
     buf_append(&f3, push_hdr, sizeof push_hdr - 1);
     put_keys(&f3, keys, n, 3);
     if (!redir) {
-        if (t->id == cur_id && in_cmd)
+        if (t->id == cur_id && in_cmd && self_direct && self_reply->proto == 3)
+            buf_append(self_reply->out, f3.data, f3.len);
+        else if (t->id == cur_id && in_cmd)
             buf_append(&self_out, f3.data, f3.len);
         else if (t->mb && pubsub_sub_proto(t->mb) == 3)
             pubsub_sub_push(t->mb, &f3);
@@ -274,7 +285,7 @@ static tracking_client_t *find_locked(uint64_t id)
 /* Forget e (unlinked by the caller) and tell its readers, but the running
  * client when noloop applies (a change; an eviction from the table tells
  * everyone). */
-static void invalidate_entry(tkey_t *e, int noloop)
+static void invalidate_entry(tkey_t *e, int noloop, int counted)
 {
     sv_t key = {e->key, e->h.klen};
     pthread_rwlock_rdlock(&reg_lock);
@@ -288,10 +299,41 @@ static void invalidate_entry(tkey_t *e, int noloop)
         send_locked(t, &key, 1);
     }
     pthread_rwlock_unlock(&reg_lock);
-    atomic_fetch_sub_explicit(&total_keys, 1, memory_order_relaxed);
+    if (!counted)
+        atomic_fetch_sub_explicit(&total_keys, 1, memory_order_relaxed);
     atomic_fetch_sub_explicit(&total_items, e->n, memory_order_relaxed);
     free(e->ids);
     free(e);
+}
+
+/* The bound: while the total is over tracking-table-max-keys, forget keys of
+ * partition part (but keep, the key just remembered), each with an
+ * invalidation to all its readers. Each key forgotten is first taken off the
+ * total (compare-and-swap), so workers trimming their partitions at once
+ * never take it below the limit. */
+static void trim(int part, const tkey_t *keep)
+{
+    uint64_t max = config_get_u64(CFG_TRACKING_TABLE_MAX_KEYS);
+    htab_t *tab = &tabs[part];
+    while (max && tab->n > (keep ? 1u : 0u)) {
+        uint64_t cur = atomic_load_explicit(&total_keys, memory_order_relaxed);
+        if (cur <= max)
+            return;
+        if (!atomic_compare_exchange_weak(&total_keys, &cur, cur - 1))
+            continue;
+        tkey_t *v;
+        do
+            v = (tkey_t *)htab_random(tab);
+        while (v == keep);
+        htab_unlink(tab, v->h.key, v->h.klen);
+        invalidate_entry(v, 0, 1);
+    }
+}
+
+void tracking_cron(int part)
+{
+    if (tabs && tabs[part].n)
+        trim(part, NULL);
 }
 
 static void remember(int part, sv_t key, uint64_t id)
@@ -315,15 +357,12 @@ static void remember(int part, sv_t key, uint64_t id)
     }
     e->ids[e->n++] = id;
     atomic_fetch_add_explicit(&total_items, 1, memory_order_relaxed);
-    /* The bound: forget other keys of this partition while over it. */
-    uint64_t max = config_get_u64(CFG_TRACKING_TABLE_MAX_KEYS);
-    while (max && atomic_load_explicit(&total_keys, memory_order_relaxed) > max && tab->n > 1) {
-        tkey_t *v = (tkey_t *)htab_random(tab);
-        if (v == e)
-            continue;
-        htab_unlink(tab, v->h.key, v->h.klen);
-        invalidate_entry(v, 0);
-    }
+    trim(part, e);
+}
+
+static int is_script(const command_t *cmd)
+{
+    return cmd->group && strcmp(cmd->group, "scripting") == 0;
 }
 
 void do_tracking_remember(const cmd_ctx_t *c)
@@ -335,9 +374,22 @@ void do_tracking_remember(const cmd_ctx_t *c)
     int caching = f & TRACKING_CACHING;
     if (((f & TRACKING_OPTIN) && !caching) || ((f & TRACKING_OPTOUT) && caching))
         return;
-    /* A read-only script's keys are not its reads: its commands' are. */
-    if (c->cmd->group && strcmp(c->cmd->group, "scripting") == 0)
+    /* EVAL_RO itself remembers nothing; a read that a script calls
+     * remembers the script's declared keys, not its own (Redis 7.0). */
+    if (is_script(c->cmd))
         return;
+    if (cur_cmd && is_script(cur_cmd)) {
+        /* EVAL script numkeys key...: the declared keys, read from the
+         * arguments (with allow-undeclared-keys the command table names no
+         * keys: the script holds every partition) */
+        long long nk;
+        if (cur_argc < 3 || str_to_ll(cur_argv[2].p, cur_argv[2].len, &nk) != 0 || nk < 0 ||
+            nk > cur_argc - 3)
+            return;
+        for (int j = 0; j < (int)nk; j++)
+            remember(store_part_of_key(cur_argv[3 + j]), cur_argv[3 + j], t->id);
+        return;
+    }
     cmd_keys_t k;
     if (command_keys(c->cmd, c->argc, c->argv, &k) < 0)
         return;
@@ -350,12 +402,13 @@ void do_tracking_remember(const cmd_ctx_t *c)
 
 /* ---- BCAST ------------------------------------------------------------------ */
 
-static int has_prefix(const tracking_client_t *t, sv_t key)
+/* The client's prefix that key starts with (they do not overlap), or -1. */
+static int prefix_of(const tracking_client_t *t, sv_t key)
 {
     for (int i = 0; i < t->npfx; i++)
         if (t->pfxlen[i] <= key.len && memcmp(t->pfx[i], key.p, t->pfxlen[i]) == 0)
-            return 1;
-    return 0;
+            return i;
+    return -1;
 }
 
 static void bcast_send_pending(void)
@@ -368,9 +421,9 @@ static void bcast_send_pending(void)
         if (bpend[i].id == 0)
             continue; /* sent with an earlier one */
         uint64_t id = bpend[i].id;
-        int n = 0;
+        int pfx = bpend[i].pfx, n = 0;
         for (size_t j = i; j < nbpend; j++) {
-            if (bpend[j].id != id)
+            if (bpend[j].id != id || bpend[j].pfx != pfx)
                 continue;
             keys[n++] = (sv_t){bkeys.data + bpend[j].off, bpend[j].len};
             bpend[j].id = 0;
@@ -398,14 +451,16 @@ static void bcast_key(sv_t key)
     for (hnode_t *h = htab_next(&reg, &bucket, NULL); h; h = htab_next(&reg, &bucket, h)) {
         tracking_client_t *t = (tracking_client_t *)h;
         int f = atomic_load_explicit(&t->flags, memory_order_relaxed);
-        if (!(f & TRACKING_BCAST) || ((f & TRACKING_NOLOOP) && t->id == cur_id) ||
-            !has_prefix(t, key))
+        if (!(f & TRACKING_BCAST) || ((f & TRACKING_NOLOOP) && t->id == cur_id))
+            continue;
+        int pfx = prefix_of(t, key);
+        if (pfx < 0)
             continue;
         if (nbpend == bpendcap) {
             bpendcap = bpendcap ? bpendcap * 2 : 16;
             bpend = xrealloc(bpend, bpendcap * sizeof *bpend);
         }
-        bpend[nbpend++] = (bpend_t){t->id, bkeys.len, key.len};
+        bpend[nbpend++] = (bpend_t){t->id, pfx, bkeys.len, key.len};
         buf_append(&bkeys, key.p, key.len);
     }
     pthread_rwlock_unlock(&reg_lock);
@@ -420,19 +475,50 @@ static void key_modified(int part, sv_t key)
     if (tab->n) {
         tkey_t *e = (tkey_t *)htab_unlink(tab, key.p, key.len);
         if (e)
-            invalidate_entry(e, 1);
+            invalidate_entry(e, 1, 0);
     }
     if (atomic_load_explicit(&nbcast, memory_order_relaxed))
         bcast_key(key);
 }
 
-void tracking_enter(tracking_client_t *t, uint64_t id)
+void tracking_enter(tracking_client_t *t, uint64_t id, const command_t *cmd, int argc,
+                    sv_t *argv, reply_t *r)
 {
+    if (in_cmd == 0) {
+        cur_cmd = cmd, cur_argc = argc, cur_argv = argv;
+        self_reply = r;
+        self_direct = 1;
+    }
     tracking_cur = t && (atomic_load_explicit(&t->flags, memory_order_relaxed) & TRACKING_ON)
                        ? t
                        : NULL;
     cur_id = id;
     in_cmd++;
+}
+
+void tracking_handler_start(void) { self_direct = 0; }
+
+uint64_t tracking_current_id(void) { return cur_id; }
+
+void tracking_serve_begin(tracking_serve_t *s, uint64_t id)
+{
+    s->id = cur_id;
+    s->mark = self_out.len;
+    cur_id = id;
+    in_cmd++;
+}
+
+void tracking_serve_end(tracking_serve_t *s, reply_t *r)
+{
+    if (in_cmd == 1)
+        bcast_send_pending(); /* outside any command: its BCAST keys now */
+    if (self_out.len > s->mark) {
+        if (r->proto == 3)
+            buf_append(r->out, self_out.data + s->mark, self_out.len - s->mark);
+        self_out.len = s->mark;
+    }
+    cur_id = s->id;
+    in_cmd--;
 }
 
 void tracking_leave(reply_t *r)
@@ -449,6 +535,9 @@ void tracking_leave(reply_t *r)
     if (--in_cmd == 0) {
         tracking_cur = NULL;
         cur_id = 0;
+        cur_cmd = NULL;
+        self_reply = NULL;
+        self_direct = 0;
     }
 }
 

@@ -8,7 +8,8 @@
  *    command_call (command_call.c) calls tracking_remember right after the
  *    handler, on the task that holds the keys' partitions. The table "key ->
  *    client ids" is one per partition, so only the partition's holder touches
- *    it (scheduler.h): a read and a later write of one key both run there, and
+ *    it (scheduler.h); a read that a script calls remembers the script's
+ *    declared keys instead, as Redis 7.0. A read and a later write of one key both run there, and
  *    the table needs no lock of its own. Keys are names only, whatever the
  *    database, as Redis.
  *  - A change of a key (any write path: commands, MULTI/EXEC, scripts,
@@ -22,8 +23,9 @@
  *  - BCAST: no table; every change is matched against the prefixes of the
  *    BCAST clients (the registry below, read-locked, only while a BCAST
  *    client exists). The keys one command changes are sent as one message per
- *    client when the command ends (tracking_leave), as Redis batches them per
- *    event-loop turn.
+ *    client and prefix when the command ends (tracking_leave), as Redis
+ *    batches them per event-loop turn; outside a command (active expiry,
+ *    eviction from cron) each key goes at once.
  *  - Delivery never touches a client's socket: the tracking client's state
  *    (tracking_client_t: mode, redirect, prefixes) is in a registry by client
  *    id behind a read-write lock (written by CLIENT TRACKING ON/OFF and by a
@@ -101,13 +103,31 @@ int tracking_prefix_count(const tracking_client_t *t);
 sv_t tracking_prefix(const tracking_client_t *t, int i);
 
 /* Around each command of a client (sched_exec_cmd), on the executing
- * thread: t is the client's state (NULL: not tracking), id the client's.
+ * thread: t is the client's state (NULL: not tracking), id the client's,
+ * cmd/argc/argv its command (a script's reads remember the script's keys).
  * tracking_leave sends the BCAST messages the command caused and appends
  * the invalidations of the client's own changes to its reply r (RESP3 and no
  * redirect: they follow the reply, as Redis sends them). */
 extern _Thread_local tracking_client_t *tracking_cur;
-void tracking_enter(tracking_client_t *t, uint64_t id);
+void tracking_enter(tracking_client_t *t, uint64_t id, const command_t *cmd, int argc,
+                    sv_t *argv, reply_t *r);
+/* command_call, right before a handler: from here the client's own
+ * invalidations follow its reply (before: an eviction by the OOM check,
+ * which Redis sends before the reply). */
+void tracking_handler_start(void);
 void tracking_leave(reply_t *r);
+
+/* The id of the client whose command runs (0: none), for a blocked command
+ * served later in its name: between tracking_serve_begin and _end, cur is
+ * that client, and its own invalidations go after what the command wrote to
+ * r (its reply). */
+uint64_t tracking_current_id(void);
+typedef struct tracking_serve {
+    uint64_t id;
+    size_t mark;
+} tracking_serve_t;
+void tracking_serve_begin(tracking_serve_t *s, uint64_t id);
+void tracking_serve_end(tracking_serve_t *s, reply_t *r);
 
 /* After a read-only command of the tracking client tracking_cur ran: remember
  * its keys (the task holds their partitions). */
@@ -117,6 +137,10 @@ static inline void tracking_remember(const cmd_ctx_t *c)
     if (__builtin_expect(tracking_cur != NULL, 0) && (c->cmd->flags & CMD_READONLY))
         do_tracking_remember(c);
 }
+
+/* Cron, on the holder of partition part: keep the bound after CONFIG SET
+ * lowered tracking-table-max-keys (forget keys of part while over it). */
+void tracking_cron(int part);
 
 /* FLUSHDB / FLUSHALL, holding every partition: a null invalidation to every
  * tracking client; every table emptied. */
