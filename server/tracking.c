@@ -434,14 +434,12 @@ static void bcast_send_pending(void)
     }
     pthread_rwlock_unlock(&reg_lock);
     free(keys);
+    /* Freed each time: thread-locals have no destructor at a worker's exit. */
     nbpend = 0;
-    bkeys.len = 0;
-    if (bpendcap > 1024) {
-        free(bpend);
-        bpend = NULL;
-        bpendcap = 0;
-        buf_free(&bkeys);
-    }
+    free(bpend);
+    bpend = NULL;
+    bpendcap = 0;
+    buf_free(&bkeys);
 }
 
 static void bcast_key(sv_t key)
@@ -517,6 +515,8 @@ void tracking_serve_end(tracking_serve_t *s, reply_t *r)
             buf_append(r->out, self_out.data + s->mark, self_out.len - s->mark);
         self_out.len = s->mark;
     }
+    if (in_cmd == 1)
+        buf_free(&self_out);
     cur_id = s->id;
     in_cmd--;
 }
@@ -528,9 +528,7 @@ void tracking_leave(reply_t *r)
         /* in_cmd is still set, so these went to self_out */
         if (self_out.len && r->proto == 3)
             buf_append(r->out, self_out.data, self_out.len);
-        self_out.len = 0;
-        if (self_out.cap > 65536)
-            buf_free(&self_out);
+        buf_free(&self_out); /* no destructor for thread-locals */
     }
     if (--in_cmd == 0) {
         tracking_cur = NULL;
