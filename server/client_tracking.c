@@ -138,18 +138,14 @@ static void caching_command(cmd_ctx_t *c)
     if (!(f & TRACKING_ON)) {
         reply_error(c->r, "ERR CLIENT CACHING can be called only when the client is in tracking "
                           "mode with OPTIN or OPTOUT mode enabled");
-    } else if (arg_is(c, 2, "yes")) {
-        if (!(f & TRACKING_OPTIN)) {
-            reply_error(c->r, "ERR CLIENT CACHING YES is only valid when tracking is enabled in "
-                              "OPTIN mode.");
-            return;
-        }
-        tracking_set_caching(t, 1);
-        reply_ok(c->r);
-    } else if (arg_is(c, 2, "no")) {
-        if (!(f & TRACKING_OPTOUT)) {
-            reply_error(c->r, "ERR CLIENT CACHING NO is only valid when tracking is enabled in "
-                              "OPTOUT mode.");
+    } else if (arg_is(c, 2, "yes") || arg_is(c, 2, "no")) {
+        /* YES: cache the next command's keys under OPTIN; NO: don't, under OPTOUT */
+        int yes = arg_is(c, 2, "yes");
+        if (!(f & (yes ? TRACKING_OPTIN : TRACKING_OPTOUT))) {
+            reply_errorf(c->r,
+                         "ERR CLIENT CACHING %s is only valid when tracking is enabled in %s "
+                         "mode.",
+                         yes ? "YES" : "NO", yes ? "OPTIN" : "OPTOUT");
             return;
         }
         tracking_set_caching(t, 1);
