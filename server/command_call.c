@@ -237,7 +237,7 @@ int command_call(cmd_ctx_t *ctx, int flags)
     r->overflow = 0;
     uint64_t errors = r->errors;
     uint64_t t0 = mono_us();
-    tracking_handler_start();
+    tracking_handler_start(); /* a thread-local store */
     cmd->proc(ctx);
     tracking_remember(ctx); /* a tracking client's read: its keys (tracking.h) */
     if (!ctx->blocked)

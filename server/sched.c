@@ -248,9 +248,13 @@ void sched_exec_cmd(client_t *c, const command_t *cmd, int argc, sv_t *argv, rep
     sched_running_t saved = sched_running;
     sched_running = (sched_running_t){c, parts, nparts, 0};
     exec_depth++;
-    tracking_enter(c ? c->trk : NULL, c ? c->id : 0, cmd, argc, argv, r);
+    /* Client-side caching's context, only while some client tracks keys. */
+    int tracking = tracking_any();
+    if (tracking)
+        tracking_enter(c ? c->trk : NULL, c ? c->id : 0, cmd, argc, argv, r);
     command_call(&ctx, CALL_OOM);
-    tracking_leave(r);
+    if (tracking)
+        tracking_leave(r);
     if (c && c->trk)
         client_tracking_after(c, cmd);
     exec_depth--;

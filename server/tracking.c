@@ -39,7 +39,8 @@ static int ntabs;
 static int (*alive_fn)(uint64_t id);
 static pthread_rwlock_t reg_lock = PTHREAD_RWLOCK_INITIALIZER;
 static htab_t reg; /* id -> tracking_client_t, the clients with tracking on */
-static _Atomic uint64_t nclients, nbcast, total_keys, total_items;
+_Atomic uint64_t tracking_nclients;
+static _Atomic uint64_t nbcast, total_keys, total_items;
 
 _Thread_local tracking_client_t *tracking_cur;
 static _Thread_local uint64_t cur_id;
@@ -63,7 +64,7 @@ static _Thread_local buf_t self_out;
 /* Before the command's handler (its OOM check may evict): the client's own
  * pushes go straight into its reply, before the reply, as Redis. */
 static _Thread_local reply_t *self_reply;
-static _Thread_local int self_direct;
+_Thread_local int tracking_self_direct;
 
 static const sv_t INVALIDATE_CH = {"__redis__:invalidate", 20};
 
@@ -96,7 +97,7 @@ void tracking_teardown(void)
     pthread_rwlock_wrlock(&reg_lock);
     htab_release(&reg);
     pthread_rwlock_unlock(&reg_lock);
-    atomic_store(&nclients, 0);
+    atomic_store(&tracking_nclients, 0);
     atomic_store(&nbcast, 0);
     atomic_store(&total_keys, 0);
     atomic_store(&total_items, 0);
@@ -127,14 +128,14 @@ static void off_locked(tracking_client_t *t)
     if (t->registered) {
         htab_unlink(&reg, t->h.key, t->h.klen);
         t->registered = 0;
-        atomic_fetch_sub(&nclients, 1);
+        atomic_fetch_sub(&tracking_nclients, 1);
         if (atomic_load(&t->flags) & TRACKING_BCAST)
             atomic_fetch_sub(&nbcast, 1);
     }
     drop_prefixes(t);
     atomic_store(&t->flags, 0);
     atomic_store(&t->redirect, 0);
-    store_key_modified_enable(atomic_load(&nclients) > 0);
+    store_key_modified_enable(atomic_load(&tracking_nclients) > 0);
 }
 
 void tracking_client_free(tracking_client_t *t)
@@ -157,7 +158,7 @@ void tracking_on(tracking_client_t *t, int modes, uint64_t redirect, const sv_t 
     if (!t->registered) {
         htab_insert(&reg, &t->h);
         t->registered = 1;
-        atomic_fetch_add(&nclients, 1);
+        atomic_fetch_add(&tracking_nclients, 1);
     }
     if ((modes & TRACKING_BCAST) && !(old & TRACKING_BCAST))
         atomic_fetch_add(&nbcast, 1);
@@ -183,8 +184,8 @@ void tracking_on(tracking_client_t *t, int modes, uint64_t redirect, const sv_t 
     }
     atomic_store(&t->flags, TRACKING_ON | modes);
     atomic_store(&t->redirect, redirect);
+    store_key_modified_enable(1); /* under the lock, ordered with off_locked's */
     pthread_rwlock_unlock(&reg_lock);
-    store_key_modified_enable(1);
 }
 
 void tracking_off(tracking_client_t *t)
@@ -246,7 +247,7 @@ static void send_locked(tracking_client_t *t, const sv_t *keys, int n)
     buf_append(&f3, push_hdr, sizeof push_hdr - 1);
     put_keys(&f3, keys, n, 3);
     if (!redir) {
-        if (t->id == cur_id && in_cmd && self_direct && self_reply->proto == 3)
+        if (t->id == cur_id && in_cmd && tracking_self_direct && self_reply->proto == 3)
             buf_append(self_reply->out, f3.data, f3.len);
         else if (t->id == cur_id && in_cmd)
             buf_append(&self_out, f3.data, f3.len);
@@ -485,7 +486,7 @@ void tracking_enter(tracking_client_t *t, uint64_t id, const command_t *cmd, int
     if (in_cmd == 0) {
         cur_cmd = cmd, cur_argc = argc, cur_argv = argv;
         self_reply = r;
-        self_direct = 1;
+        tracking_self_direct = 1;
     }
     tracking_cur = t && (atomic_load_explicit(&t->flags, memory_order_relaxed) & TRACKING_ON)
                        ? t
@@ -493,8 +494,6 @@ void tracking_enter(tracking_client_t *t, uint64_t id, const command_t *cmd, int
     cur_id = id;
     in_cmd++;
 }
-
-void tracking_handler_start(void) { self_direct = 0; }
 
 uint64_t tracking_current_id(void) { return cur_id; }
 
@@ -523,7 +522,7 @@ void tracking_serve_end(tracking_serve_t *s, reply_t *r)
 
 void tracking_leave(reply_t *r)
 {
-    if (in_cmd == 1) {
+    if (in_cmd == 1 && (nbpend || self_out.cap)) {
         bcast_send_pending();
         /* in_cmd is still set, so these went to self_out */
         if (self_out.len && r->proto == 3)
@@ -535,7 +534,7 @@ void tracking_leave(reply_t *r)
         cur_id = 0;
         cur_cmd = NULL;
         self_reply = NULL;
-        self_direct = 0;
+        tracking_self_direct = 0;
     }
 }
 
@@ -554,7 +553,7 @@ void tracking_flush(void)
 
 /* ---- INFO ------------------------------------------------------------------- */
 
-uint64_t tracking_clients(void) { return atomic_load(&nclients); }
+uint64_t tracking_clients(void) { return atomic_load(&tracking_nclients); }
 
 void tracking_info_stats(buf_t *out)
 {

@@ -51,13 +51,15 @@
  *    one key per partition. A client that turns tracking off or disconnects
  *    leaves its ids in the tables (as Redis): they are dropped when the key
  *    changes, or evicted by the bound, and sent to nobody.
- *  - Cost while nobody tracks: the modified-key hook is disabled (one relaxed
- *    load per changed key, store_priv.h) and a read tests one thread-local
- *    pointer.
+ *  - Cost while nobody tracks: sched_exec_cmd skips the context (one relaxed
+ *    load of tracking_nclients per command), the modified-key hook is
+ *    disabled (one relaxed load per changed key, store_priv.h), and
+ *    command_call tests one thread-local pointer and stores one flag.
  * Commands layer: config, store, pubsub and command below it. */
 #ifndef PERCORE_TRACKING_H
 #define PERCORE_TRACKING_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "buf.h"
@@ -114,7 +116,15 @@ void tracking_enter(tracking_client_t *t, uint64_t id, const command_t *cmd, int
 /* command_call, right before a handler: from here the client's own
  * invalidations follow its reply (before: an eviction by the OOM check,
  * which Redis sends before the reply). */
-void tracking_handler_start(void);
+extern _Thread_local int tracking_self_direct;
+static inline void tracking_handler_start(void) { tracking_self_direct = 0; }
+/* Any thread: whether any client has tracking on (sched_exec_cmd enters the
+ * context only then: one relaxed load per command while nobody tracks). */
+extern _Atomic uint64_t tracking_nclients;
+static inline int tracking_any(void)
+{
+    return atomic_load_explicit(&tracking_nclients, memory_order_relaxed) != 0;
+}
 void tracking_leave(reply_t *r);
 
 /* The id of the client whose command runs (0: none), for a blocked command
