@@ -261,7 +261,11 @@ static void send_locked(tracking_client_t *t, const sv_t *keys, int n)
     buf_append(&f2, msg_hdr, sizeof msg_hdr - 1);
     put_bulk(&f2, INVALIDATE_CH);
     put_keys(&f2, keys, n, 2);
-    if (!pubsub_send_to(INVALIDATE_CH, redir, &f2, &f3) && !alive_fn(redir)) {
+    /* Delivered, or already known broken, or (a scan of the client registry)
+     * the target is still connected but not subscribed: nothing more. */
+    if (!pubsub_send_to(INVALIDATE_CH, redir, &f2, &f3) &&
+        !(atomic_load_explicit(&t->flags, memory_order_relaxed) & TRACKING_BROKEN) &&
+        !alive_fn(redir)) {
         int was = atomic_fetch_or(&t->flags, TRACKING_BROKEN);
         if (!(was & TRACKING_BROKEN) && t->mb && pubsub_sub_proto(t->mb) == 3) {
             buf_t b = {0};
@@ -308,7 +312,7 @@ static void invalidate_entry(tkey_t *e, int noloop, int counted)
 }
 
 /* The bound: while the total is over tracking-table-max-keys, forget keys of
- * partition part (but keep, the key just remembered), each with an
+ * partition part (all but keep, the key just remembered), each with an
  * invalidation to all its readers. Each key forgotten is first taken off the
  * total (compare-and-swap), so workers trimming their partitions at once
  * never take it below the limit. */
