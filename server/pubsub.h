@@ -70,7 +70,8 @@ size_t pubsub_count(const pubsub_sub_t *s, int kind);
 /* The subscriber's protocol (2 or 3): how its messages are formatted. */
 void pubsub_sub_set_proto(pubsub_sub_t *s, int proto);
 int pubsub_sub_proto(const pubsub_sub_t *s);
-/* The owner's client id, before the mailbox is used (pubsub_send_to finds it). */
+/* The owner's client id, once, before the mailbox is used: pubsub_send_to
+ * finds the mailbox by it (until pubsub_sub_release). */
 void pubsub_sub_set_id(pubsub_sub_t *s, uint64_t id);
 /* The owner's output not yet written (counts against the hard limit). */
 void pubsub_sub_set_out(pubsub_sub_t *s, size_t pending);
@@ -85,10 +86,11 @@ long long pubsub_publish(int kind, sv_t channel, sv_t msg);
  * to s, under the pubsub class's hard limit, as a publish would (tracking.c's
  * invalidation pushes to the tracking client itself). */
 void pubsub_sub_push(pubsub_sub_t *s, const buf_t *frame);
-/* Any worker. Deliver to the mailbox of client id only, when it subscribes
- * to channel: frame2 when it speaks RESP2, frame3 for RESP3. 1 when sent
- * (tracking's REDIRECT to a client subscribed to __redis__:invalidate). */
-int pubsub_send_to(sv_t channel, uint64_t id, const buf_t *frame2, const buf_t *frame3);
+/* Any worker. Deliver to the mailbox of client id: frame3 when it speaks
+ * RESP3, frame2 when it speaks RESP2 and is subscribed to anything (its
+ * subscribed mode), as Redis sends tracking's REDIRECT invalidations. 1 when
+ * sent; 0 when the client has no mailbox or is not eligible. */
+int pubsub_send_to(uint64_t id, const buf_t *frame2, const buf_t *frame3);
 /* PUBSUB CHANNELS / SHARDCHANNELS: call fn for each active name of kind
  * matching pattern (NULL: all), under the read lock. */
 void pubsub_channels(int kind, const sv_t *pattern, void (*fn)(void *arg, sv_t name),

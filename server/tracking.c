@@ -263,7 +263,7 @@ static void send_locked(tracking_client_t *t, const sv_t *keys, int n)
     put_keys(&f2, keys, n, 2);
     /* Delivered, or already known broken, or (a scan of the client registry)
      * the target is still connected but not subscribed: nothing more. */
-    if (!pubsub_send_to(INVALIDATE_CH, redir, &f2, &f3) &&
+    if (!pubsub_send_to(redir, &f2, &f3) &&
         !(atomic_load_explicit(&t->flags, memory_order_relaxed) & TRACKING_BROKEN) &&
         !alive_fn(redir)) {
         int was = atomic_fetch_or(&t->flags, TRACKING_BROKEN);

@@ -32,10 +32,11 @@
  *    client going away, read by invalidations), and a message is a frame
  *    appended to the receiver's Pub/Sub mailbox (pubsub.h), which wakes its
  *    home worker, as a PUBLISH would: a RESP3 client gets the push
- *    `invalidate [keys]` itself; with REDIRECT, the target gets it instead,
- *    as a `message __redis__:invalidate [keys]` when it speaks RESP2 and is
- *    subscribed to that channel (pubsub_send_to), or as the push when it speaks
- *    RESP3 and is subscribed. A redirect target that is gone makes the
+ *    `invalidate [keys]` itself; with REDIRECT, the target gets it instead
+ *    (pubsub_send_to finds its mailbox by id), as a `message
+ *    __redis__:invalidate [keys]` when it speaks RESP2 and is in subscribed
+ *    mode, or as the push when it speaks RESP3 and has a mailbox (it has
+ *    subscribed or tracked once: a client has no mailbox before). A redirect target that is gone makes the
  *    tracking client's redirect "broken": flag R, and once, the push
  *    `tracking-redir-broken <id>` to a RESP3 tracking client. A target that
  *    never reads is closed by the pubsub class's output limit, as any

@@ -116,6 +116,25 @@ def test_resp2_redirect(c, connect):
     assert other.cmd("PING") == [b"pong", b""]
 
 
+def test_redirect_target_modes(c, connect):
+    # RESP2: in subscribed mode, whatever the channel; not otherwise
+    target = connect()
+    tid = target.cmd("CLIENT", "ID")
+    assert target.cmd("SUBSCRIBE", "elsewhere") == [b"subscribe", b"elsewhere", 1]
+    t = tracker(connect, "REDIRECT", str(tid), proto=2)
+    t.cmd("MGET", "x", "y")
+    c.cmd("SET", "x", "1")
+    assert message(target) == [b"x"]
+    assert target.cmd("UNSUBSCRIBE") == [b"unsubscribe", b"elsewhere", 0]
+    c.cmd("SET", "y", "1")  # not subscribed: nothing, and not broken
+    assert t.cmd("CLIENT", "TRACKINGINFO")[1] == [b"on"]
+    # RESP3: unsubscribed, it still gets the push
+    assert target.cmd("HELLO", "3")[b"proto"] == 3
+    t.cmd("GET", "z")
+    c.cmd("SET", "z", "1")
+    assert push(target) == [b"z"]
+
+
 def test_redirect_to_resp3_client(c, connect):
     target = connect()
     target.cmd("HELLO", "3")
