@@ -46,14 +46,15 @@ test-integration: build build-asan
 # only: they close or unsubscribe a client and, without waiting for the
 # server, count receivers from another connection, and with several workers
 # percore gives two connections no mutual order (test_pubsub.py covers 2 and
-# 4 workers, waiting for each reply). unit/type/list, unit/type/zset and
-# unit/maxmemory run on two workers (test_blocking.py, test_zsets.py and
-# test_maxmemory.py cover 2 and 4). The first run
+# 4 workers, waiting for each reply); unit/tracking too, for the same reason
+# (about 2 s a policy; test_tracking.py covers 2 and 4 workers). unit/type/list,
+# unit/type/zset and unit/maxmemory run on two workers (test_blocking.py,
+# test_zsets.py and test_maxmemory.py cover 2 and 4). The first run
 # fetches Debian's redis source package.
 COMPAT_POLICIES ?= share-nothing shared-locks work-stealing
 test-compat: build
-	@fail=0; for s in scripting pubsub lists zset maxmemory; do for p in $(COMPAT_POLICIES); do \
-	  for t in $$(case $$s in pubsub) echo 1;; maxmemory|lists|zset) echo 2;; *) echo 1 2;; esac); do \
+	@fail=0; for s in scripting pubsub lists zset maxmemory tracking; do for p in $(COMPAT_POLICIES); do \
+	  for t in $$(case $$s in pubsub|tracking) echo 1;; maxmemory|lists|zset) echo 2;; *) echo 1 2;; esac); do \
 	  COMPAT_QUIET=1 SUITE=$$s POLICY=$$p THREADS=$$t bash tests/compat/run-redis-scripting.sh \
 	    $(CURDIR)/$(BUILD)/percore-server || fail=1; \
 	done; done; done; exit $$fail
@@ -80,7 +81,7 @@ test-tsan: deps
 		tests/integration/test_invariants.py tests/integration/test_transactions.py \
 		tests/integration/test_busy.py tests/integration/test_faults.py \
 		tests/integration/test_pubsub.py tests/integration/test_notifications.py \
-		tests/integration/test_blocking.py \
+		tests/integration/test_blocking.py tests/integration/test_tracking.py \
 		tests/integration/test_client_control.py \
 		tests/integration/test_reload.py::test_reload_under_load_loses_no_write \
 		tests/integration/test_reload.py::test_reload_applies_runtime_keys

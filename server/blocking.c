@@ -15,6 +15,7 @@
 #include "resp.h"
 #include "store.h"
 #include "t_htab.h"
+#include "tracking.h"
 
 struct block {
     xmsg_t msg; /* first: blocking_of is a cast */
@@ -31,6 +32,7 @@ struct block {
     sv_t *argv; /* copies, in the same allocation as the block */
     buf_t reply;
     uint64_t errors;
+    uint64_t client_id; /* the blocked client (its own invalidations, tracking.h) */
 };
 
 typedef struct wkey wkey_t;
@@ -259,6 +261,7 @@ int blocking_wait(cmd_ctx_t *c, int first, int last, int numkeys_at, int dest_at
     b->numkeys_at = numkeys_at;
     b->dest_at = dest_at;
     b->timeout_ms = timeout_ms;
+    b->client_id = tracking_current_id();
     b->home = -1;
     int refs = 1; /* the client's */
     for (int j = first; j <= last; j++) {
@@ -373,7 +376,12 @@ static void serve_one(cmd_ctx_t *holder, block_t *b, sv_t key)
         .parts = holder->parts,
         .nparts = holder->nparts,
     };
+    /* Served in the blocked client's name: its own invalidations follow its
+     * reply (tracking.h), as when Redis runs the unblocked command. */
+    tracking_serve_t ts;
+    tracking_serve_begin(&ts, b->client_id);
     b->cmd->proc(&x);
+    tracking_serve_end(&ts, &r);
     b->errors = r.errors;
     blocking_touched(&x); /* BLMOVE's destination may have waits of its own */
     if (argv != stack)

@@ -80,6 +80,14 @@ void client_registry_unlock(void) { pthread_mutex_unlock(&registry_lock); }
 client_t *client_registry_first_locked(void) { return registry; }
 client_t *client_worker_first(int worker) { return worker_clients[worker]; }
 
+int client_alive(uint64_t id)
+{
+    pthread_mutex_lock(&registry_lock);
+    int found = client_find_locked(id) != NULL;
+    pthread_mutex_unlock(&registry_lock);
+    return found;
+}
+
 client_t *client_find_locked(uint64_t id)
 {
     for (client_t *c = registry; c; c = c->rnext)
@@ -144,7 +152,8 @@ static void client_free(client_t *c)
     free(c->name);
     pthread_mutex_unlock(&registry_lock);
     atomic_fetch_sub(&nclients, 1);
-    client_monitor_stop(c); /* before its mailbox goes */
+    client_monitor_stop(c);  /* before its mailbox goes */
+    client_tracking_free(c); /* likewise: deliveries use it */
     if (c->ps) /* unsubscribes everything; a wake in flight finds no owner */
         pubsub_sub_release(c->ps);
     worker_io_free(c->io);

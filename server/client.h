@@ -77,6 +77,8 @@ typedef struct client {
     int away;             /* work-stealing: queued or served away (home-only field) */
     _Atomic int kill_pending; /* CLIENT KILL while away: close on return */
     xmsg_t home_msg;      /* work-stealing: "served, back to you" */
+    struct tracking_client *trk; /* CLIENT TRACKING's state, from its first ON (tracking.h);
+                                    freed with the client */
     pubsub_sub_t *ps;     /* Pub/Sub mailbox, from the first (P|S)SUBSCRIBE (pubsub.h) */
     block_t *blk;         /* the blocking command's block (client_block.c); changed by
                              the thread owning the client under the registry lock,
@@ -241,6 +243,18 @@ uint64_t client_count(void);
  * buffer (used and free) and pending output among the clients now (Redis
  * keeps the peaks of the last seconds). Any thread. */
 void client_max_buffers(uint64_t *in, uint64_t *out);
+/* Any thread: 1 while client id is connected (takes the registry lock). */
+int client_alive(uint64_t id);
+/* CLIENT TRACKING | CACHING | GETREDIR | TRACKINGINFO (client_tracking.c):
+ * 1 when sub was one of them (replied); RESET's and a closing client's
+ * tracking off; after each command, CLIENT CACHING's flag spent. */
+int client_tracking_command(cmd_ctx_t *c, sv_t sub);
+void client_tracking_reset(client_t *c);
+void client_tracking_free(client_t *c);
+void client_tracking_after(client_t *c, const command_t *cmd);
+/* CLIENT LIST's flags (t, R, B) and redir field of c (any thread). */
+int client_tracking_flags(const client_t *c, char *flags);
+long long client_tracking_redir(const client_t *c);
 /* type: CLIENT_TYPE_ANY, or only normal / pubsub clients, or none (master,
  * replica). */
 enum { CLIENT_TYPE_ANY = -1, CLIENT_TYPE_NORMAL = 0, CLIENT_TYPE_PUBSUB = 1, CLIENT_TYPE_NONE = 2 };

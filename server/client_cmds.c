@@ -29,6 +29,10 @@ static void set_proto(client_t *cl, int proto)
 {
     cl->proto = proto;
     cl->reply.proto = proto;
+    /* A RESP3 client gets its mailbox now: another client's tracking may
+     * REDIRECT its invalidations here (pubsub_send_to finds it by id). */
+    if (proto == 3)
+        client_pubsub_sub(cl);
     if (cl->ps)
         pubsub_sub_set_proto(cl->ps, proto);
     atomic_store_explicit(&cl->shown_resp, proto, memory_order_relaxed);
@@ -52,6 +56,7 @@ static void cmd_reset(cmd_ctx_t *c)
     client_pubsub_reset(cl);
     cl->reply_off = cl->reply_skip = cl->reply_skip_next = 0; /* Redis: back to ON */
     client_monitor_stop(cl); /* RESET leaves MONITOR mode, as Redis */
+    client_tracking_reset(cl);
     cl->authenticated = !config_auth_required();
     reply_status(c->r, "RESET");
 }
@@ -236,9 +241,17 @@ static const char *const client_help[] = {
     "    Suspend all, or just write, clients for <timeout> milliseconds.",
     "REPLY (ON|OFF|SKIP)",
     "    Control the replies sent to the current connection.",
-    "    Protect current client connection from eviction.",
+    "CACHING (YES|NO)",
+    "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
+    "GETREDIR",
+    "    Return the client ID we are redirecting to when tracking is enabled.",
     "SETNAME <name>",
     "    Assign the name <name> to the current connection.",
+    "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+    "         [OPTIN] [OPTOUT] [NOLOOP]",
+    "    Control server assisted client side caching.",
+    "TRACKINGINFO",
+    "    Report tracking status for the current connection.",
     "UNPAUSE",
     "    Stop the current client pause, resuming traffic.",
     "UNBLOCK <clientid> [TIMEOUT|ERROR]",
@@ -250,7 +263,9 @@ static const char *const client_help[] = {
 
 static const char *const client_subcommands[] = {
     "client|id", "client|setname", "client|getname", "client|info", "client|list",
-    "client|kill", "client|unblock", "client|no-evict", "client|reply", "client|pause", "client|unpause", "client|help", NULL};
+    "client|kill", "client|unblock", "client|no-evict", "client|reply", "client|pause",
+    "client|unpause", "client|help", "client|tracking", "client|caching", "client|getredir",
+    "client|trackinginfo", NULL};
 static void client_kill_generic(cmd_ctx_t *c)
 {
     if (c->argc == 3) {
@@ -416,6 +431,8 @@ static void cmd_client(cmd_ctx_t *c)
         client_reply_command(c);
     } else if (sv_eq_ci(sub, "HELP") && c->argc == 2) {
         reply_help(c->r, client_help);
+    } else if (client_tracking_command(c, sub)) {
+        /* TRACKING CACHING GETREDIR TRACKINGINFO: client_tracking.c */
     } else {
         reply_subcommand_error(c, "client");
     }

@@ -17,6 +17,7 @@ pubsub_sub_t *client_pubsub_sub(client_t *c)
     if (!c->ps) {
         c->ps = pubsub_sub_new(c->home, c, client_pubsub_wake);
         pubsub_sub_set_proto(c->ps, c->proto);
+        pubsub_sub_set_id(c->ps, c->id);
     }
     return c->ps;
 }

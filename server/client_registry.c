@@ -47,6 +47,7 @@ static void info_line_locked(client_t *c, buf_t *out, uint64_t now, const char *
         flags[nf++] = 'P';
     if (c->blk || atomic_load_explicit(&c->shown_postponed, memory_order_relaxed))
         flags[nf++] = 'b';
+    nf += client_tracking_flags(c, flags + nf); /* t R B, Redis's order */
     if (atomic_load_explicit(&c->no_evict, memory_order_relaxed))
         flags[nf++] = 'e';
     if (!nf)
@@ -57,7 +58,7 @@ static void info_line_locked(client_t *c, buf_t *out, uint64_t now, const char *
     buf_printf(out,
                "id=%llu addr=%s laddr=%s fd=%d name=%s age=%llu idle=%llu flags=%s db=%d sub=%d "
                "psub=%d ssub=%d multi=-1 qbuf=%llu qbuf-free=%llu argv-mem=0 multi-mem=0 obl=0 "
-               "oll=0 omem=%llu tot-mem=0 events=r cmd=%s user=default redir=-1 resp=%d\n",
+               "oll=0 omem=%llu tot-mem=0 events=r cmd=%s user=default redir=%lld resp=%d\n",
                (unsigned long long)c->id, c->addr, c->laddr, c->fd, c->name ? c->name : "",
                (unsigned long long)((now - c->ctime_ms) / 1000),
                (unsigned long long)(now > last ? (now - last) / 1000 : 0),
@@ -69,7 +70,7 @@ static void info_line_locked(client_t *c, buf_t *out, uint64_t now, const char *
                (unsigned long long)atomic_load_explicit(&c->qbuf_len, memory_order_relaxed),
                (unsigned long long)atomic_load_explicit(&c->qbuf_free, memory_order_relaxed),
                (unsigned long long)atomic_load_explicit(&c->obuf_len, memory_order_relaxed),
-               running ? running : cmd ? cmd->name : "NULL",
+               running ? running : cmd ? cmd->name : "NULL", client_tracking_redir(c),
                atomic_load_explicit(&c->shown_resp, memory_order_relaxed));
 }
 

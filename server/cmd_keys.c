@@ -19,6 +19,7 @@
 #include "object.h"
 #include "resp.h"
 #include "store.h"
+#include "tracking.h"
 
 /* ---- DEL UNLINK EXISTS TOUCH ------------------------------------------------ */
 
@@ -512,6 +513,7 @@ static void flush_generic(cmd_ctx_t *c, int all)
         }
         db_flush(p, all ? -1 : c->db);
     }
+    tracking_flush(); /* key names carry no database: any flush invalidates all */
     reply_ok(c->r);
 }
 

@@ -10,6 +10,7 @@
 #include "config.h"
 #include "monitor.h"
 #include "store.h"
+#include "tracking.h"
 
 static cmd_stats_t *stats;         /* [worker][command] */
 static cmd_worker_stats_t *wstats; /* [worker] */
@@ -243,7 +244,9 @@ int command_call(cmd_ctx_t *ctx, int flags)
     if (mon && (cmd->flags & CMD_SKIP_MONITOR))
         monitor_feed(ctx, ctx->db); /* EVAL...: before the calls of its script */
     uint64_t t0 = mono_us();
+    tracking_handler_start(); /* a thread-local store */
     cmd->proc(ctx);
+    tracking_remember(ctx); /* a tracking client's read: its keys (tracking.h) */
     if (mon && !(cmd->flags & CMD_SKIP_MONITOR))
         monitor_feed(ctx, ctx->dbp ? *ctx->dbp : ctx->db); /* SELECT's new database */
     if (!ctx->blocked)

@@ -118,6 +118,9 @@ enum config_flags {
       "active expiry runs per second on each worker")                                          \
     X(ACTIVE_EXPIRE_EFFORT, active_expire_effort, "store", "active-expire-effort", CFGT_INT,   \
       "1", 1, 10, CFGF_RUNTIME, NULL, "CPU spent on active expiry, 1 (least) to 10")          \
+    X(TRACKING_TABLE_MAX_KEYS, tracking_table_max_keys, "store", "tracking-table-max-keys",    \
+      CFGT_INT, "1000000", 0, INT_MAX, CFGF_RUNTIME, NULL,                                     \
+      "keys client-side caching remembers; past it, tracked keys are invalidated; 0 = no limit")  \
     X(BUSY_REPLY_THRESHOLD, busy_reply_threshold, "scripting", "busy-reply-threshold",         \
       CFGT_INT, "5000", 0, INT_MAX, CFGF_RUNTIME, NULL,                                        \
       "ms a script may run before others get BUSY replies (alias lua-time-limit)")            \

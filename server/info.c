@@ -23,6 +23,7 @@
 #include "server.h"
 #include "script.h"
 #include "store.h"
+#include "tracking.h"
 #include "worker.h"
 
 server_info_t server;
@@ -145,10 +146,11 @@ static void info_clients(buf_t *o)
     buf_printf(o,
                "# Clients\r\nconnected_clients:%llu\r\ncluster_connections:0\r\nmaxclients:%d\r\n"
                "client_recent_max_input_buffer:%llu\r\nclient_recent_max_output_buffer:%llu\r\n"
-               "blocked_clients:%llu\r\ntracking_clients:0\r\nclients_in_timeout_table:0\r\n\r\n",
+               "blocked_clients:%llu\r\ntracking_clients:%llu\r\nclients_in_timeout_table:0\r\n\r\n",
                (unsigned long long)client_count(), config_get_int(CFG_MAXCLIENTS),
                (unsigned long long)max_in, (unsigned long long)max_out,
-               (unsigned long long)(client_blocked_count() + client_postponed_count()));
+               (unsigned long long)(client_blocked_count() + client_postponed_count()),
+               (unsigned long long)tracking_clients());
 }
 
 static uint64_t rss_bytes(void)
@@ -265,6 +267,7 @@ static void info_stats(buf_t *o)
                pubsub_active(PUBSUB_SHARD),
                (unsigned long long)SUM_COMMAND(error_replies));
     o->len -= 2;
+    tracking_info_stats(o);
     script_info_stats(o);
     buf_printf(o, "\r\n");
 }

@@ -99,7 +99,7 @@ void monitor_feed(const cmd_ctx_t *c, int db)
     config_obl_get(OBL_PUBSUB, &l);
     pthread_mutex_lock(&mon_lock);
     for (int i = 0; i < nmons; i++)
-        pubsub_sub_push(mons[i], line.data, line.len, l.hard);
+        pubsub_sub_push_raw(mons[i], line.data, line.len, l.hard);
     pthread_mutex_unlock(&mon_lock);
     buf_free(&line);
 }

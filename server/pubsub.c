@@ -20,6 +20,7 @@ struct pubsub_sub {
     int dropped;           /* lock: went over the hard limit */
     _Atomic int proto;
     _Atomic uint64_t out_pending;
+    uint64_t id;           /* the owner's client id (set before it is shared) */
     /* owning thread only (and reg_lock held for writing while they change):
      * the names this mailbox is subscribed to, per kind */
     htab_t names[PUBSUB_KINDS];
@@ -38,8 +39,16 @@ typedef struct subref {
     pubsub_sub_t *key; /* the key bytes: the pointer itself */
 } subref_t;
 
+/* A mailbox by its owner's client id (pubsub_send_to). */
+typedef struct idref {
+    hnode_t h;
+    uint64_t id; /* the key bytes */
+    pubsub_sub_t *s;
+} idref_t;
+
 static pthread_rwlock_t reg_lock = PTHREAD_RWLOCK_INITIALIZER;
 static htab_t reg[PUBSUB_KINDS];
+static htab_t by_id;
 static void (*send_wake)(int to, xmsg_t *m);
 
 void pubsub_setup(void (*send)(int to, xmsg_t *m))
@@ -59,6 +68,7 @@ void pubsub_teardown(void)
     pthread_rwlock_wrlock(&reg_lock);
     for (int k = 0; k < PUBSUB_KINDS; k++)
         htab_drain(&reg[k], free_chan, NULL);
+    htab_drain(&by_id, NULL, NULL);
     pthread_rwlock_unlock(&reg_lock);
 }
 
@@ -105,6 +115,24 @@ void *pubsub_sub_woken(pubsub_sub_t *s)
 void pubsub_sub_set_proto(pubsub_sub_t *s, int proto)
 {
     atomic_store_explicit(&s->proto, proto, memory_order_relaxed);
+}
+
+int pubsub_sub_proto(const pubsub_sub_t *s)
+{
+    return atomic_load_explicit(&s->proto, memory_order_relaxed);
+}
+
+void pubsub_sub_set_id(pubsub_sub_t *s, uint64_t id)
+{
+    idref_t *r = xcalloc(1, sizeof *r);
+    r->id = id;
+    r->s = s;
+    r->h.key = (const char *)&r->id;
+    r->h.klen = sizeof r->id;
+    pthread_rwlock_wrlock(&reg_lock);
+    s->id = id;
+    htab_insert(&by_id, &r->h);
+    pthread_rwlock_unlock(&reg_lock);
 }
 
 void pubsub_sub_set_out(pubsub_sub_t *s, size_t pending)
@@ -238,6 +266,11 @@ void pubsub_sub_release(pubsub_sub_t *s)
 {
     for (int k = 0; k < PUBSUB_KINDS; k++)
         pubsub_unsubscribe_all(s, k, NULL, NULL);
+    if (s->id) {
+        pthread_rwlock_wrlock(&reg_lock);
+        free(htab_unlink(&by_id, (const char *)&s->id, sizeof s->id));
+        pthread_rwlock_unlock(&reg_lock);
+    }
     pthread_mutex_lock(&s->lock);
     s->owner = NULL;
     buf_free(&s->pending);
@@ -301,7 +334,7 @@ static void deliver(pubsub_sub_t *s, const buf_t *frame, uint64_t hard)
     pthread_mutex_unlock(&s->lock);
 }
 
-void pubsub_sub_push(pubsub_sub_t *s, const char *p, size_t n, uint64_t hard)
+void pubsub_sub_push_raw(pubsub_sub_t *s, const char *p, size_t n, uint64_t hard)
 {
     pthread_mutex_lock(&s->lock);
     if (s->owner && !s->dropped) {
@@ -350,6 +383,34 @@ long long pubsub_publish(int kind, sv_t channel, sv_t msg)
     pthread_rwlock_unlock(&reg_lock);
     buf_free(frame);
     return n;
+}
+
+void pubsub_sub_push(pubsub_sub_t *s, const buf_t *frame)
+{
+    obl_t l;
+    config_obl_get(OBL_PUBSUB, &l);
+    deliver(s, frame, l.hard);
+}
+
+int pubsub_send_to(uint64_t id, const buf_t *frame2, const buf_t *frame3)
+{
+    obl_t l;
+    config_obl_get(OBL_PUBSUB, &l);
+    int sent = 0;
+    pthread_rwlock_rdlock(&reg_lock);
+    idref_t *r = (idref_t *)htab_find(&by_id, (const char *)&id, sizeof id);
+    if (r) {
+        pubsub_sub_t *s = r->s;
+        /* names[] change under the write lock: stable while we read them */
+        size_t subs = s->names[PUBSUB_CHANNEL].n + s->names[PUBSUB_PATTERN].n +
+                      s->names[PUBSUB_SHARD].n;
+        if (pubsub_sub_proto(s) == 3)
+            deliver(s, frame3, l.hard), sent = 1;
+        else if (subs)
+            deliver(s, frame2, l.hard), sent = 1;
+    }
+    pthread_rwlock_unlock(&reg_lock);
+    return sent;
 }
 
 void pubsub_channels(int kind, const sv_t *pattern, void (*fn)(void *arg, sv_t name), void *arg)

@@ -69,6 +69,10 @@ size_t pubsub_unsubscribe_all(pubsub_sub_t *s, int kind,
 size_t pubsub_count(const pubsub_sub_t *s, int kind);
 /* The subscriber's protocol (2 or 3): how its messages are formatted. */
 void pubsub_sub_set_proto(pubsub_sub_t *s, int proto);
+int pubsub_sub_proto(const pubsub_sub_t *s);
+/* The owner's client id, once, before the mailbox is used: pubsub_send_to
+ * finds the mailbox by it (until pubsub_sub_release). */
+void pubsub_sub_set_id(pubsub_sub_t *s, uint64_t id);
 /* The owner's output not yet written (counts against the hard limit). */
 void pubsub_sub_set_out(pubsub_sub_t *s, size_t pending);
 /* Move the pending bytes to the end of out; returns 1 when the mailbox went
@@ -76,12 +80,22 @@ void pubsub_sub_set_out(pubsub_sub_t *s, size_t pending);
 int pubsub_sub_take(pubsub_sub_t *s, buf_t *out);
 
 /* Any worker: append raw bytes (a MONITOR line, monitor.c) to s's pending
- * output, under the same hard limit and wake as a message. */
-void pubsub_sub_push(pubsub_sub_t *s, const char *p, size_t n, uint64_t hard);
+ * output as they are, whatever its protocol, under the same hard limit and
+ * wake as a message. */
+void pubsub_sub_push_raw(pubsub_sub_t *s, const char *p, size_t n, uint64_t hard);
 
 /* Any worker. PUBLISH (kind PUBSUB_CHANNEL: channel and pattern subscribers)
  * or SPUBLISH (PUBSUB_SHARD): the number of receivers. */
 long long pubsub_publish(int kind, sv_t channel, sv_t msg);
+/* Any worker. Append one formatted frame (already in the mailbox's protocol)
+ * to s, under the pubsub class's hard limit, as a publish would (tracking.c's
+ * invalidation pushes to the tracking client itself). */
+void pubsub_sub_push(pubsub_sub_t *s, const buf_t *frame);
+/* Any worker. Deliver to the mailbox of client id: frame3 when it speaks
+ * RESP3, frame2 when it speaks RESP2 and is subscribed to anything (its
+ * subscribed mode), as Redis sends tracking's REDIRECT invalidations. 1 when
+ * sent; 0 when the client has no mailbox or is not eligible. */
+int pubsub_send_to(uint64_t id, const buf_t *frame2, const buf_t *frame3);
 /* PUBSUB CHANNELS / SHARDCHANNELS: call fn for each active name of kind
  * matching pattern (NULL: all), under the read lock. */
 void pubsub_channels(int kind, const sv_t *pattern, void (*fn)(void *arg, sv_t name),

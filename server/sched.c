@@ -10,6 +10,7 @@
 #include "partlock.h"
 #include "sched_internal.h"
 #include "store.h"
+#include "tracking.h"
 
 int sched_nparts, sched_nworkers, sched_batch_max;
 int *sched_owner_of;
@@ -165,6 +166,7 @@ void sched_cron(int worker, uint64_t now)
         store_active_expire(p, now, budget);
         store_rehash_step(p, budget / 4 + 10);
         store_evict_cron(p, now);
+        tracking_cron(p);
         if (ops->part_idle_done)
             ops->part_idle_done(p);
     }
@@ -248,7 +250,15 @@ void sched_exec_cmd(client_t *c, const command_t *cmd, int argc, sv_t *argv, rep
     sched_running = (sched_running_t){c, parts, nparts, 0};
     size_t start = r->out->len;
     exec_depth++;
+    /* Client-side caching's context, only while some client tracks keys. */
+    int tracking = tracking_any();
+    if (tracking)
+        tracking_enter(c ? c->trk : NULL, c ? c->id : 0, cmd, argc, argv, r);
     command_call(&ctx, CALL_OOM);
+    if (tracking)
+        tracking_leave(r);
+    if (c && c->trk)
+        client_tracking_after(c, cmd);
     exec_depth--;
     /* c's CLIENT REPLY mode, once the command is answered (client_ctl.c); a
      * blocked one is answered when its block ends (client_block.c). */

@@ -15,6 +15,7 @@
 #include "scheduler.h"
 #include "script.h"
 #include "store.h"
+#include "tracking.h"
 #include "worker.h"
 
 /* The loop's cron: the scheduler's (expiry, rehashing), the clients', INFO's
@@ -83,6 +84,7 @@ int server_setup(int threads, int pin, const server_events_t *ev)
     client_setup(threads);
     pubsub_setup(xthread_send);
     notify_setup();
+    tracking_setup(store_partitions(), client_alive);
     blocking_setup(parts, xthread_send, client_block_woken);
     if (worker_setup(threads, (size_t)config_get_int(CFG_RING_SIZE), pin, &worker_hooks) != 0 ||
         sched_setup(threads, parts, config_get_int(CFG_POLICY), config_get_int(CFG_BATCH_MAX)) != 0)
@@ -97,6 +99,7 @@ void server_teardown(void)
     sched_teardown();
     worker_teardown(); /* frees wake messages still queued: before the registry */
     notify_teardown();
+    tracking_teardown();
     pubsub_teardown();
     blocking_teardown();
     client_teardown();

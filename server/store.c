@@ -128,8 +128,25 @@ void do_sync_counts(partition_t *p, int db)
     do_sync_table_mem(p, db);
 }
 
+static store_key_modified_fn *key_modified_hook;
+_Atomic int store_modified_on;
+
+void store_set_key_modified_hook(store_key_modified_fn *fn) { key_modified_hook = fn; }
+
+void store_key_modified_enable(int on)
+{
+    atomic_store_explicit(&store_modified_on, on, memory_order_relaxed);
+}
+
+void do_key_modified(partition_t *p, const dict_entry_t *e)
+{
+    if (key_modified_hook)
+        key_modified_hook((int)(p - store_parts), (sv_t){e->key, e->klen});
+}
+
 static void unlink_entry(partition_t *p, int db, dict_entry_t *e)
 {
+    do_note_modified(p, e);
     part_mem_sub(p, entry_mem(e));
     dict_unlink(p->dbs[db], e);
     obj_free(&e->val);

@@ -72,6 +72,16 @@ void store_set_evict_hooks(const store_evict_hooks_t *h);
 enum { STORE_EVENT_EXPIRED, STORE_EVENT_EVICTED };
 typedef void store_key_event_fn(int event, int db, sv_t key);
 void store_set_key_event_hook(store_key_event_fn *fn);
+/* A key's value changed or the key went away (written, deleted, expired,
+ * evicted; not a whole-partition flush): client-side caching's invalidation
+ * (tracking.c). fn runs on the partition's holder, after the change or just
+ * before the entry is freed; it must not touch the store. The hook is only
+ * called while enabled (store_key_modified_enable, any thread, relaxed), so
+ * while nobody tracks keys a write pays one relaxed load. Set the hook once
+ * before workers run. */
+typedef void store_key_modified_fn(int part, sv_t key);
+void store_set_key_modified_hook(store_key_modified_fn *fn);
+void store_key_modified_enable(int on);
 
 /* On the holder of part: evict while the server is over its limit and part
  * holds the best candidates; _asked also ends the request, _unask ends it

@@ -107,8 +107,20 @@ void do_sync_counts(partition_t *p, int db);
 /* Unlink and free an entry and its value, keeping the accounts; a change
  * WATCH sees. */
 void do_delete_entry(partition_t *p, int db, dict_entry_t *e);
-/* Stamp an entry as changed now (WATCH). */
-static inline void do_touch_entry(partition_t *p, dict_entry_t *e) { e->mseq = ++p->wseq; }
+/* store_key_modified_fn, while enabled (store.h). */
+extern _Atomic int store_modified_on;
+void do_key_modified(partition_t *p, const dict_entry_t *e);
+static inline void do_note_modified(partition_t *p, const dict_entry_t *e)
+{
+    if (__builtin_expect(atomic_load_explicit(&store_modified_on, memory_order_relaxed), 0))
+        do_key_modified(p, e);
+}
+/* Stamp an entry as changed now (WATCH), and tell the modified-key hook. */
+static inline void do_touch_entry(partition_t *p, dict_entry_t *e)
+{
+    e->mseq = ++p->wseq;
+    do_note_modified(p, e);
+}
 /* Same, counted as an expired key. */
 void do_expire_entry(partition_t *p, int db, dict_entry_t *e);
 /* Raise a store_key_event_fn event for entry e of database db (store.h). */

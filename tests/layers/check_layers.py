@@ -23,7 +23,7 @@ LAYERS = [
     ("data structures", ["t_*", "object"]),
     ("store", ["store", "store_priv", "dict", "evict", "expire"]),
     ("commands", ["command", "command_*", "cmd_*", "db", "script", "script_*", "pubsub", "monitor",
-                  "blocking", "notify"]),
+                  "blocking", "notify", "tracking"]),
     ("scheduler", ["sched", "scheduler", "sched_*", "partlock"]),
     ("connections", ["client", "client_*"]),
     ("server", ["main", "server", "all_commands", "info"]),
