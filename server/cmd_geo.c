@@ -42,11 +42,23 @@ static void reply_coord(cmd_ctx_t *c, double d)
     reply_double_str(c->r, buf, (size_t)n);
 }
 
-/* A distance as Redis prints it: four decimals, a bulk string in both protocols. */
+/* A distance as Redis 7.0 prints it: four decimals, a bulk string in both
+ * protocols. The value times 10^4 is rounded to an integer in the current
+ * rounding mode (half to even), so 0.00005 exactly in binary gives 0.0000
+ * where printf's "%.4f" would round up: the two differ at such ties. */
 static void reply_distance(cmd_ctx_t *c, double d)
 {
     char buf[512];
-    int n = snprintf(buf, sizeof buf, "%.4f", d);
+    double scaled = d * 10000.0;
+    int n;
+
+    if (fabs(scaled) < 9e18) {
+        long long v = llrint(scaled);
+        unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+        n = snprintf(buf, sizeof buf, "%s%llu.%04llu", v < 0 ? "-" : "", u / 10000, u % 10000);
+    } else {
+        n = snprintf(buf, sizeof buf, "%.4f", d);
+    }
     reply_bulk(c->r, buf, n < 0 ? 0 : (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
 }
 
