@@ -427,7 +427,8 @@ static void search_result(cmd_ctx_t *c, int flags, const geo_opts_t *op, const g
         /* the source may be dst: its members are copied above, before it goes */
         obj_t nv = obj_make(OBJ_ZSET, z);
         db_set_obj(c, dst, &nv, 0);
-        notify_key(c, NOTIFY_ZSET, (flags & GEO_SEARCH) ? "geosearchstore" : "georadiusstore",
+        notify_key(c, NOTIFY_ZSET,
+                   (flags & (GEO_SEARCH | GEO_SEARCHSTORE)) ? "geosearchstore" : "georadiusstore",
                    dst);
         c->dirty += n;
     } else {
