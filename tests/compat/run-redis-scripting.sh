@@ -7,7 +7,8 @@
 # about 50 s of stress loops, not in make test); with SUITE=zset,
 # tests/unit/type/zset.tcl (with BZPOPMIN/BZMPOP's blocking cases); with
 # SUITE=maxmemory, the blocks of tests/unit/maxmemory.tcl that one server can
-# run.
+# run; with SUITE=geo, tests/unit/geo.tcl (the GEO commands, with its fuzz
+# tests against a Tcl computation).
 #
 #   tests/compat/run-redis-scripting.sh [percore-server]
 #   SUITE=pubsub tests/compat/run-redis-scripting.sh [percore-server]
@@ -18,7 +19,7 @@
 # each policy/threads pair works in its own run-* subdirectory, so runs may
 # share it), SKIP_FILE (skip lists, space-separated; default
 # tests/compat/scripting.skip, plus SUITE-workers.skip, where there is one,
-# when THREADS is not 1; for SUITE=pubsub or maxmemory, tests/compat/SUITE.skip), UNDECLARED
+# when THREADS is not 1; for SUITE=pubsub, maxmemory or geo, tests/compat/SUITE.skip), UNDECLARED
 # (allow-undeclared-keys, default yes), EXTRA_ARGS (more server arguments),
 # COMPAT_TIMEOUT (seconds for the whole tcl run, default 150), COMPAT_QUIET
 # (1: print only the failures and the summary, the full output goes to a file).
@@ -62,7 +63,8 @@ case $SUITE in
   lists) UNITS="unit/type/list${LISTS_EXTRA:+ $LISTS_EXTRA}" ;;
   zset) UNITS="unit/type/zset" ;;
   maxmemory) UNITS="unit/maxmemory" ;;
-  *) echo "run-redis-scripting: SUITE must be scripting, pubsub, lists, zset or maxmemory" >&2; exit 2 ;;
+  geo) UNITS="unit/geo" ;;
+  *) echo "run-redis-scripting: SUITE must be scripting, pubsub, lists, zset, maxmemory or geo" >&2; exit 2 ;;
 esac
 SKIP_SRC=$REPO/tests/compat/$SUITE.skip
 # With several workers, the tests that need one thread's order are skipped
@@ -148,6 +150,8 @@ elif [ "$SUITE" = maxmemory ]; then
   sed -i 's/^        r config set latency-tracking no$/        catch {r config set latency-tracking no}/' "$M"
   grep -q 'catch {r config set latency-tracking no}' "$M" ||
     setup_fail "maxmemory.tcl changed: no latency-tracking line to adapt"
+elif [ "$SUITE" = geo ]; then
+  : # geo.tcl runs as it is: it sets no option percore lacks
 elif [ "$SUITE" = lists ] || [ "$SUITE" = zset ]; then
   # list.tcl, list-3.tcl and zset.tcl set Redis's encodings' options
   # (list-max-ziplist-size, list-compress-depth, zset-max-ziplist-entries...),
