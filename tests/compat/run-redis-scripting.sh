@@ -187,6 +187,22 @@ sed -e '/^[[:space:]]*#/d' -e '/^[[:space:]]*$/d' -e 's/[[:space:]]*::.*$//' $SK
 
 # ---- the server ---------------------------------------------------------------
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+# The test helper listens for its clients on a port it picks from --baseport
+# (default 21111) minus 32, and its check that the port is free binds the
+# wildcard address, which succeeds while another run holds it on 127.0.0.1:
+# two runs at once collided ("address already in use"). Each run gets a
+# base whose client port (and that plus 10000, which the check also binds)
+# is free now.
+CLIENT_PORT=$(python3 -c '
+import random, socket
+for _ in range(200):
+    p = random.randrange(20000, 30000)
+    try:
+        for q in (p, p + 10000):
+            s = socket.socket(); s.bind(("127.0.0.1", q)); s.close()
+    except OSError:
+        continue
+    print(p); break')
 LOG=$RUN/percore.log
 # shellcheck disable=SC2086 # EXTRA_ARGS is a list of words
 "$BIN" --port "$PORT" --server.bind 127.0.0.1 --server.threads "$THREADS" \
@@ -212,7 +228,7 @@ set +e
 SINGLES=()
 for u in $UNITS; do SINGLES+=(--single "$u"); done
 (cd "$RUN" && timeout -k 5 "$TIME_LIMIT" tclsh8.6 tests/test_helper.tcl --host 127.0.0.1 \
-  --port "$PORT" "${SINGLES[@]}" --skipfile "$SKIP" --tags "-needs:debug -needs:repl" \
+  --port "$PORT" --baseport "$((CLIENT_PORT + 32))" "${SINGLES[@]}" --skipfile "$SKIP" --tags "-needs:debug -needs:repl" \
   --durable --timeout 60 --clients 1 $(case $SUITE in lists|zset) echo --ignore-encoding;; esac)) \
   2>&1 | if [ "${COMPAT_QUIET:-0}" = 1 ]; then cat > "$OUT"; else tee "$OUT"; fi
 rc=${PIPESTATUS[0]}
