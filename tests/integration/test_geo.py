@@ -394,3 +394,16 @@ def test_huge_key_count_any_is_bounded(c):
                      "km", "COUNT", "2", "ANY")) == 2
     assert time.monotonic() - t0 < 1.0 * LATENCY_SCALE
     assert c.cmd("DEL", "big") == 1
+
+
+def test_command_getkeys(c):
+    # the STORE forms name their destination: the scheduler holds its partition
+    keys = lambda *a: c.cmd("COMMAND", "GETKEYS", *a)  # noqa: E731
+    assert keys("georadius", "src", "0", "0", "1", "km", "STORE", "d") == [b"src", b"d"]
+    assert keys("georadiusbymember", "src", "m", "1", "km", "COUNT", "1", "STOREDIST",
+                "d") == [b"src", b"d"]
+    assert keys("georadius", "src", "0", "0", "1", "km", "COUNT", "store") == [b"src"]
+    assert keys("georadius_ro", "src", "0", "0", "1", "km") == [b"src"]
+    assert keys("geosearchstore", "d", "s", "FROMMEMBER", "m", "BYRADIUS", "1", "km") == [
+        b"d", b"s"]
+    assert keys("geoadd", "g", "1", "2", "m") == [b"g"]
