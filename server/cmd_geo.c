@@ -311,6 +311,96 @@ static int by_dist_desc(const void *a, const void *b)
     return -by_dist_asc(a, b);
 }
 
+/* ---- the nearest COUNT: a partial sort ----------------------------------------------
+ * Redis sorts a search's points with the libc's qsort when it replies them
+ * all, but with a partial quicksort when COUNT keeps fewer: Bentley and
+ * McIlroy's three-way partitioning quicksort ("Engineering a Sort Function",
+ * 1993: median of three, or of three medians of three past 40 elements;
+ * insertion sort under 7; keys equal to the pivot gathered at both ends and
+ * swapped to the middle) that only descends into the parts overlapping the
+ * ranks kept. Points at equal distances come out in the order that
+ * algorithm leaves them, so it is followed step by step here. */
+
+static int psort_cmp(const geo_point_t *p, long i, long j, int desc)
+{
+    int c = by_dist_asc(&p[i], &p[j]);
+    return desc ? -c : c;
+}
+
+static void psort_swap(geo_point_t *p, long i, long j)
+{
+    geo_point_t t = p[i];
+    p[i] = p[j];
+    p[j] = t;
+}
+
+static long psort_med3(const geo_point_t *p, long a, long b, long c, int desc)
+{
+    if (psort_cmp(p, a, b, desc) < 0)
+        return psort_cmp(p, b, c, desc) < 0 ? b : psort_cmp(p, a, c, desc) < 0 ? c : a;
+    return psort_cmp(p, b, c, desc) > 0 ? b : psort_cmp(p, a, c, desc) < 0 ? a : c;
+}
+
+/* Sort p[a .. a+n-1] enough that the ranks lo..hi (absolute indexes) hold
+ * what a full sort puts there. */
+static void psort(geo_point_t *p, long a, long n, int desc, long lo, long hi)
+{
+    for (;;) {
+        if (n < 7) {
+            for (long m = a + 1; m < a + n; m++)
+                for (long l = m; l > a && psort_cmp(p, l - 1, l, desc) > 0; l--)
+                    psort_swap(p, l, l - 1);
+            return;
+        }
+        long m = a + n / 2;
+        if (n > 7) {
+            long l = a, r = a + n - 1;
+            if (n > 40) {
+                long d = n / 8;
+                l = psort_med3(p, l, l + d, l + 2 * d, desc);
+                m = psort_med3(p, m - d, m, m + d, desc);
+                r = psort_med3(p, r - 2 * d, r - d, r, desc);
+            }
+            m = psort_med3(p, l, m, r, desc);
+        }
+        psort_swap(p, a, m); /* the pivot at a */
+        long pa = a + 1, pb = a + 1, pc = a + n - 1, pd = a + n - 1;
+        for (;;) {
+            int c;
+            while (pb <= pc && (c = psort_cmp(p, pb, a, desc)) <= 0) {
+                if (c == 0)
+                    psort_swap(p, pa++, pb);
+                pb++;
+            }
+            while (pb <= pc && (c = psort_cmp(p, pc, a, desc)) >= 0) {
+                if (c == 0)
+                    psort_swap(p, pc, pd--);
+                pc--;
+            }
+            if (pb > pc)
+                break;
+            psort_swap(p, pb++, pc--);
+        }
+        long pn = a + n;
+        long r = pa - a < pb - pa ? pa - a : pb - pa;
+        for (long k = 0; k < r; k++) /* the equal keys from the left end to the middle */
+            psort_swap(p, a + k, pb - r + k);
+        r = pd - pc < pn - pd - 1 ? pd - pc : pn - pd - 1;
+        for (long k = 0; k < r; k++) /* ... and from the right end */
+            psort_swap(p, pb + k, pn - r + k);
+        r = pb - pa; /* the smaller part: p[a .. a+r-1] */
+        if (r > 1 && !(hi < a || lo > a + r - 1))
+            psort(p, a, r, desc, lo, hi);
+        r = pd - pc; /* the larger part: p[pn-r .. pn-1] */
+        if (r <= 1)
+            return;
+        a = pn - r;
+        n = r;
+        if (hi < a || lo > a + n - 1)
+            return;
+    }
+}
+
 enum {
     GEO_FROM_COORDS = 1 << 0, /* GEORADIUS: key longitude latitude radius unit */
     GEO_FROM_MEMBER = 1 << 1, /* GEORADIUSBYMEMBER: key member radius unit */
@@ -507,9 +597,11 @@ static void geosearch_generic(cmd_ctx_t *c, int src_i, int flags)
     if (op.count && op.sort == SORT_NONE && !op.any)
         op.sort = SORT_ASC;
     search_all(o->v.ptr, &s, &f, op.any ? (size_t)op.count : 0);
-    if (op.sort != SORT_NONE)
-        qsort(f.p, f.n, sizeof *f.p, op.sort == SORT_ASC ? by_dist_asc : by_dist_desc);
     size_t n = op.count && (unsigned long long)op.count < f.n ? (size_t)op.count : f.n;
+    if (op.sort != SORT_NONE && n == f.n)
+        qsort(f.p, f.n, sizeof *f.p, op.sort == SORT_ASC ? by_dist_asc : by_dist_desc);
+    else if (op.sort != SORT_NONE)
+        psort(f.p, 0, (long)f.n, op.sort == SORT_DESC, 0, (long)n - 1);
     search_result(c, flags, &op, &s, f.p, n);
     free(f.p);
 }

@@ -407,3 +407,18 @@ def test_command_getkeys(c):
     assert keys("geosearchstore", "d", "s", "FROMMEMBER", "m", "BYRADIUS", "1", "km") == [
         b"d", b"s"]
     assert keys("geoadd", "g", "1", "2", "m") == [b"g"]
+
+
+def test_count_ties_order_as_redis(c):
+    # Points at equal distances: with COUNT below the matches Redis sorts
+    # partially (a quicksort that leaves equal keys in its own order), and
+    # percore leaves them in the same order.
+    args = []
+    for m in "abcdefg":
+        args += ["1", "1", m]
+    c.cmd("GEOADD", "t", *args, "2", "2", "h", "1.5", "1.5", "i")
+    assert c.cmd("GEORADIUS", "t", "1", "1", "500", "km", "COUNT", "3") == [b"a", b"b", b"c"]
+    assert c.cmd("GEORADIUS", "t", "1", "1", "500", "km", "COUNT", "8", "DESC") == [
+        b"h", b"i", b"c", b"d", b"a", b"f", b"g", b"e"]
+    assert c.cmd("GEOSEARCH", "t", "FROMLONLAT", "1", "1", "BYRADIUS", "500", "km",
+                 "COUNT", "9", "DESC") == [b"h", b"i", b"a", b"b", b"c", b"d", b"e", b"f", b"g"]
