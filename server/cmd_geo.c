@@ -607,22 +607,25 @@ static void geosearch_generic(cmd_ctx_t *c, int src_i, int flags)
 }
 
 /* GEORADIUS and GEORADIUSBYMEMBER: the source (the row's lead key), then the
- * destination of a STORE or STOREDIST option, found as the options are read
- * (COUNT's argument is skipped; the last one counts). */
+ * destinations of the STORE and STOREDIST options, found as the options are
+ * read (COUNT's argument is skipped). The last one is written; Redis names
+ * every one as a key, which a range can hold for two (first, last, step the
+ * distance between them); past two, only the first and the last are named. */
 static int georadius_keys(int argc, const sv_t *argv, int *first, int *last, int *step)
 {
-    int base = sv_eq_ci(argv[0], "georadius") ? 6 : 5, dst = 0;
-    for (int i = base; i < argc; i++) {
-        if (i + 1 >= argc)
-            break;
+    int base = sv_eq_ci(argv[0], "georadius") ? 6 : 5, d0 = 0, d1 = 0;
+    for (int i = base; i + 1 < argc; i++) {
         if (sv_eq_ci(argv[i], "count")) {
             i++;
         } else if (sv_eq_ci(argv[i], "store") || sv_eq_ci(argv[i], "storedist")) {
-            dst = ++i;
+            d1 = ++i;
+            if (!d0)
+                d0 = d1;
         }
     }
-    *first = *last = dst;
-    *step = 1;
+    *first = d0;
+    *last = d1;
+    *step = d1 > d0 ? d1 - d0 : 1;
     return 0;
 }
 

@@ -402,6 +402,8 @@ def test_command_getkeys(c):
     assert keys("georadius", "src", "0", "0", "1", "km", "STORE", "d") == [b"src", b"d"]
     assert keys("georadiusbymember", "src", "m", "1", "km", "COUNT", "1", "STOREDIST",
                 "d") == [b"src", b"d"]
+    assert keys("georadius", "src", "0", "0", "1", "km", "STORE", "a", "ASC", "STOREDIST",
+                "b") == [b"src", b"a", b"b"]
     assert keys("georadius", "src", "0", "0", "1", "km", "COUNT", "store") == [b"src"]
     assert keys("georadius_ro", "src", "0", "0", "1", "km") == [b"src"]
     assert keys("geosearchstore", "d", "s", "FROMMEMBER", "m", "BYRADIUS", "1", "km") == [
