@@ -164,8 +164,9 @@ reply:
     }
 }
 
-/* ZADD key [NX | XX] [GT | LT] [CH] [INCR] score member [score member ...] */
-static void zadd_command(cmd_ctx_t *c)
+/* ZADD key [NX | XX] [GT | LT] [CH] [INCR] score member [score member ...]
+ * Also GEOADD's engine (cmd_geo.c), called with its arguments rewritten. */
+void zadd_command(cmd_ctx_t *c)
 {
     zadd_generic(c, 0, 1);
 }

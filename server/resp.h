@@ -91,6 +91,8 @@ void reply_bulk_cstr(reply_t *r, const char *s);
 void reply_bulk_ll(reply_t *r, long long v);   /* integer as a bulk string */
 void reply_bulk_double(reply_t *r, double d);  /* %.17g as a bulk string (INCRBYFLOAT) */
 void reply_double(reply_t *r, double d);       /* RESP3 ",d"; RESP2 bulk string */
+/* A double already formatted (GEOPOS's coordinates): RESP3 ",s"; RESP2 bulk s. */
+void reply_double_str(reply_t *r, const char *s, size_t n);
 void reply_bool(reply_t *r, int v);            /* RESP3 "#t"/"#f"; RESP2 :1/:0 */
 void reply_null(reply_t *r);                   /* RESP3 "_"; RESP2 "$-1" */
 void reply_null_array(reply_t *r);             /* RESP3 "_"; RESP2 "*-1" */

@@ -253,6 +253,20 @@ void reply_double(reply_t *r, double d)
     buf_append(r->out, "\r\n", 2);
 }
 
+void reply_double_str(reply_t *r, const char *s, size_t n)
+{
+    if (r->proto < 3) {
+        reply_bulk(r, s, n);
+        return;
+    }
+    if (!room(r, n + 3))
+        return;
+    buf_reserve(r->out, n + 3);
+    buf_putc(r->out, ',');
+    buf_append(r->out, s, n);
+    buf_append(r->out, "\r\n", 2);
+}
+
 void reply_bool(reply_t *r, int v)
 {
     if (r->proto >= 3)

@@ -7,7 +7,9 @@
 # about 50 s of stress loops, not in make test); with SUITE=zset,
 # tests/unit/type/zset.tcl (with BZPOPMIN/BZMPOP's blocking cases); with
 # SUITE=maxmemory, the blocks of tests/unit/maxmemory.tcl that one server can
-# run; with SUITE=tracking, its tests/unit/tracking.tcl (client-side caching).
+# run; with SUITE=tracking, its tests/unit/tracking.tcl (client-side caching);
+# with SUITE=geo, tests/unit/geo.tcl (the GEO commands, with its fuzz tests
+# against a Tcl computation).
 #
 #   tests/compat/run-redis-scripting.sh [percore-server]
 #   SUITE=pubsub tests/compat/run-redis-scripting.sh [percore-server]
@@ -63,7 +65,8 @@ case $SUITE in
   zset) UNITS="unit/type/zset" ;;
   maxmemory) UNITS="unit/maxmemory" ;;
   tracking) UNITS="unit/tracking" ;;
-  *) echo "run-redis-scripting: SUITE must be scripting, pubsub, lists, zset, maxmemory or tracking" >&2
+  geo) UNITS="unit/geo" ;;
+  *) echo "run-redis-scripting: SUITE must be scripting, pubsub, lists, zset, maxmemory, tracking or geo" >&2
      exit 2 ;;
 esac
 SKIP_SRC=$REPO/tests/compat/$SUITE.skip
@@ -150,6 +153,8 @@ elif [ "$SUITE" = maxmemory ]; then
   sed -i 's/^        r config set latency-tracking no$/        catch {r config set latency-tracking no}/' "$M"
   grep -q 'catch {r config set latency-tracking no}' "$M" ||
     setup_fail "maxmemory.tcl changed: no latency-tracking line to adapt"
+elif [ "$SUITE" = geo ]; then
+  : # geo.tcl runs as it is: it sets no option percore lacks
 elif [ "$SUITE" = lists ] || [ "$SUITE" = zset ]; then
   # list.tcl, list-3.tcl and zset.tcl set Redis's encodings' options
   # (list-max-ziplist-size, list-compress-depth, zset-max-ziplist-entries...),
@@ -185,6 +190,22 @@ sed -e '/^[[:space:]]*#/d' -e '/^[[:space:]]*$/d' -e 's/[[:space:]]*::.*$//' $SK
 
 # ---- the server ---------------------------------------------------------------
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+# The test helper listens for its clients on a port it picks from --baseport
+# (default 21111) minus 32, and its check that the port is free binds the
+# wildcard address, which succeeds while another run holds it on 127.0.0.1:
+# two runs at once collided ("address already in use"). Each run gets a
+# base whose client port (and that plus 10000, which the check also binds)
+# is free now.
+CLIENT_PORT=$(python3 -c '
+import random, socket
+for _ in range(200):
+    p = random.randrange(20000, 30000)
+    try:
+        for q in (p, p + 10000):
+            s = socket.socket(); s.bind(("127.0.0.1", q)); s.close()
+    except OSError:
+        continue
+    print(p); break')
 LOG=$RUN/percore.log
 # shellcheck disable=SC2086 # EXTRA_ARGS is a list of words
 "$BIN" --port "$PORT" --server.bind 127.0.0.1 --server.threads "$THREADS" \
@@ -210,7 +231,7 @@ set +e
 SINGLES=()
 for u in $UNITS; do SINGLES+=(--single "$u"); done
 (cd "$RUN" && timeout -k 5 "$TIME_LIMIT" tclsh8.6 tests/test_helper.tcl --host 127.0.0.1 \
-  --port "$PORT" "${SINGLES[@]}" --skipfile "$SKIP" --tags "-needs:debug -needs:repl" \
+  --port "$PORT" --baseport "$((CLIENT_PORT + 32))" "${SINGLES[@]}" --skipfile "$SKIP" --tags "-needs:debug -needs:repl" \
   --durable --timeout 60 --clients 1 $(case $SUITE in lists|zset) echo --ignore-encoding;; esac)) \
   2>&1 | if [ "${COMPAT_QUIET:-0}" = 1 ]; then cat > "$OUT"; else tee "$OUT"; fi
 rc=${PIPESTATUS[0]}
