@@ -118,6 +118,9 @@ enum config_flags {
       "active expiry runs per second on each worker")                                          \
     X(ACTIVE_EXPIRE_EFFORT, active_expire_effort, "store", "active-expire-effort", CFGT_INT,   \
       "1", 1, 10, CFGF_RUNTIME, NULL, "CPU spent on active expiry, 1 (least) to 10")          \
+    X(HLL_SPARSE_MAX_BYTES, hll_sparse_max_bytes, "store", "hll-sparse-max-bytes", CFGT_MEM,   \
+      "3000", 0, CFG_GB, CFGF_RUNTIME, NULL,                                                   \
+      "largest sparse HyperLogLog; PFADD past it converts the value to dense (12304 bytes)")  \
     X(BUSY_REPLY_THRESHOLD, busy_reply_threshold, "scripting", "busy-reply-threshold",         \
       CFGT_INT, "5000", 0, INT_MAX, CFGF_RUNTIME, NULL,                                        \
       "ms a script may run before others get BUSY replies (alias lua-time-limit)")            \
