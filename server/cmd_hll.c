@@ -281,7 +281,7 @@ static void pfdebug_command(cmd_ctx_t *c)
         if (n < 0)
             reply_error(c->r, ERR_INVALID_HLL);
         else
-            reply_status(c->r, text);
+            reply_bulk(c->r, text, (size_t)n);
         free(text);
     } else if (sub == subs[2]) {
         reply_status(c->r, hll_encoding((const unsigned char *)v.p) == HLL_DENSE ? "dense"
