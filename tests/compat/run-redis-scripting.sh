@@ -7,7 +7,8 @@
 # about 50 s of stress loops, not in make test); with SUITE=zset,
 # tests/unit/type/zset.tcl (with BZPOPMIN/BZMPOP's blocking cases); with
 # SUITE=maxmemory, the blocks of tests/unit/maxmemory.tcl that one server can
-# run.
+# run; with SUITE=hll, tests/unit/hyperloglog.tcl (PFDEBUG included: its
+# needs:pfdebug cases run).
 #
 #   tests/compat/run-redis-scripting.sh [percore-server]
 #   SUITE=pubsub tests/compat/run-redis-scripting.sh [percore-server]
@@ -18,7 +19,7 @@
 # each policy/threads pair works in its own run-* subdirectory, so runs may
 # share it), SKIP_FILE (skip lists, space-separated; default
 # tests/compat/scripting.skip, plus SUITE-workers.skip, where there is one,
-# when THREADS is not 1; for SUITE=pubsub or maxmemory, tests/compat/SUITE.skip), UNDECLARED
+# when THREADS is not 1; for the other suites, tests/compat/SUITE.skip), UNDECLARED
 # (allow-undeclared-keys, default yes), EXTRA_ARGS (more server arguments),
 # COMPAT_TIMEOUT (seconds for the whole tcl run, default 150), COMPAT_QUIET
 # (1: print only the failures and the summary, the full output goes to a file).
@@ -62,7 +63,8 @@ case $SUITE in
   lists) UNITS="unit/type/list${LISTS_EXTRA:+ $LISTS_EXTRA}" ;;
   zset) UNITS="unit/type/zset" ;;
   maxmemory) UNITS="unit/maxmemory" ;;
-  *) echo "run-redis-scripting: SUITE must be scripting, pubsub, lists, zset or maxmemory" >&2; exit 2 ;;
+  hll) UNITS="unit/hyperloglog" ;;
+  *) echo "run-redis-scripting: SUITE must be scripting, pubsub, lists, zset, maxmemory or hll" >&2; exit 2 ;;
 esac
 SKIP_SRC=$REPO/tests/compat/$SUITE.skip
 # With several workers, the tests that need one thread's order are skipped
@@ -164,6 +166,10 @@ elif [ "$SUITE" = lists ] || [ "$SUITE" = zset ]; then
     { [ "$SUITE" = lists ] || grep -q 'catch {r config set zset-max-ziplist-entries' "$RUN/tests/unit/type/zset.tcl"; } &&
     [ "$(grep -c 'catch {r config set \$param \$val}' "$RUN/tests/support/server.tcl")" = 2 ] ||
     setup_fail "list.tcl, zset.tcl or server.tcl changed: no 'r config set' lines to adapt"
+elif [ "$SUITE" = hll ]; then
+  # hyperloglog.tcl runs as it is: its one CONFIG SET, hll-sparse-max-bytes,
+  # is an option of percore's (config.h).
+  :
 else
   # pubsubshard.tcl's first server block is tagged external:skip though it
   # needs nothing but one server (its other blocks need several: left out).
