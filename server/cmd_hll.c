@@ -188,7 +188,7 @@ static void pfmerge_command(cmd_ctx_t *c)
 
     memset(work.regs, 0, sizeof work.regs);
     for (int j = 1; j < c->argc; j++) {
-        if (hll_lookup(c, c->argv[j], j == 1 ? LOOKUP_WRITE : 0, &v) != 0)
+        if (hll_lookup(c, c->argv[j], 0, &v) != 0)
             return;
         if (!v.p)
             continue;

@@ -6,6 +6,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define MURMUR_M 0xc6a4a7935bd1e995ULL
@@ -317,19 +318,24 @@ static uint64_t selftest_rand(uint64_t *s)
     return *s * 0x2545f4914f6cdd1dULL;
 }
 
-static int selftest_dense(char *err, size_t errlen)
+/* The buffers of one self test: PFSELFTEST may run on several workers at once. */
+typedef struct selftest {
+    uint8_t regs[HLL_REGISTERS], back[HLL_REGISTERS];
+    unsigned char sparse[HLL_SPARSE_MAX_SIZE], dense[HLL_DENSE_SIZE];
+} selftest_t;
+
+static int selftest_dense(selftest_t *t, char *err, size_t errlen)
 {
-    static unsigned char dense[HLL_DENSE_SIZE - HLL_HDR_SIZE];
-    static uint8_t want[HLL_REGISTERS];
+    unsigned char *dense = t->dense + HLL_HDR_SIZE;
     uint64_t s = 88172645463325252ULL;
 
     for (int round = 0; round < 100; round++) {
         for (int i = 0; i < HLL_REGISTERS; i++) {
-            want[i] = (uint8_t)(selftest_rand(&s) & HLL_REG_MAX);
-            hll_dense_set(dense, i, want[i]);
+            t->regs[i] = (uint8_t)(selftest_rand(&s) & HLL_REG_MAX);
+            hll_dense_set(dense, i, t->regs[i]);
         }
         for (int i = 0; i < HLL_REGISTERS; i++)
-            if (hll_dense_get(dense, i) != want[i]) {
+            if (hll_dense_get(dense, i) != t->regs[i]) {
                 snprintf(err, errlen, "TESTFAILED Register error at %d", i);
                 return -1;
             }
@@ -337,47 +343,60 @@ static int selftest_dense(char *err, size_t errlen)
     return 0;
 }
 
+/* The estimate at n elements, and both representations of the registers. */
+static int selftest_check(selftest_t *t, uint64_t n, char *err, size_t errlen)
+{
+    const double relerr = 1.04 / sqrt(HLL_REGISTERS);
+
+    hll_write_dense(t->regs, NULL, t->dense);
+    if (hll_load(t->dense, sizeof t->dense, t->back) != 0 ||
+        memcmp(t->back, t->regs, sizeof t->regs) != 0) {
+        snprintf(err, errlen, "TESTFAILED dense round trip at %llu", (unsigned long long)n);
+        return -1;
+    }
+    size_t sl = hll_write_sparse(t->regs, NULL, t->sparse);
+    if (sl && (hll_load(t->sparse, sl, t->back) != 0 ||
+               memcmp(t->back, t->regs, sizeof t->regs) != 0)) {
+        snprintf(err, errlen, "TESTFAILED sparse round trip at %llu", (unsigned long long)n);
+        return -1;
+    }
+    /* within 5 standard errors, or 1 for the first few */
+    double e = (double)hll_estimate(t->regs), maxerr = 5 * relerr * (double)n;
+    if (maxerr < 1)
+        maxerr = 1;
+    if (fabs(e - (double)n) > maxerr) {
+        snprintf(err, errlen, "TESTFAILED Too big error. card:%llu abserr:%.0f",
+                 (unsigned long long)n, fabs(e - (double)n));
+        return -1;
+    }
+    return 0;
+}
+
 int hll_selftest(char *err, size_t errlen)
 {
-    static uint8_t regs[HLL_REGISTERS], back[HLL_REGISTERS];
-    static unsigned char sparse[HLL_SPARSE_MAX_SIZE], dense[HLL_DENSE_SIZE];
-    const double relerr = 1.04 / sqrt(HLL_REGISTERS);
+    selftest_t *t = calloc(1, sizeof *t);
     uint64_t checkpoint = 1;
+    int rc = 0;
 
-    if (selftest_dense(err, errlen) != 0)
+    if (!t) {
+        snprintf(err, errlen, "TESTFAILED out of memory");
         return -1;
-    memset(regs, 0, sizeof regs);
-    for (uint64_t n = 1; n <= 1000000; n++) {
+    }
+    rc = selftest_dense(t, err, errlen);
+    memset(t->regs, 0, sizeof t->regs);
+    for (uint64_t n = 1; n <= 1000000 && rc == 0; n++) {
         unsigned char ele[8];
         int idx;
         for (int j = 0; j < 8; j++)
             ele[j] = (unsigned char)(n >> (8 * j));
         int count = hll_pattern(ele, sizeof ele, &idx);
-        if (count > regs[idx])
-            regs[idx] = (uint8_t)count;
-        if (n != checkpoint)
-            continue;
-        checkpoint = checkpoint < 100 ? checkpoint + 1 : checkpoint * 10;
-        /* both representations hold the same registers */
-        hll_write_dense(regs, NULL, dense);
-        if (hll_load(dense, sizeof dense, back) != 0 || memcmp(back, regs, sizeof regs) != 0) {
-            snprintf(err, errlen, "TESTFAILED dense round trip at %llu", (unsigned long long)n);
-            return -1;
-        }
-        size_t sl = hll_write_sparse(regs, NULL, sparse);
-        if (sl && (hll_load(sparse, sl, back) != 0 || memcmp(back, regs, sizeof regs) != 0)) {
-            snprintf(err, errlen, "TESTFAILED sparse round trip at %llu", (unsigned long long)n);
-            return -1;
-        }
-        /* within 5 standard errors, or 1 for the first few */
-        double e = (double)hll_estimate(regs), maxerr = 5 * relerr * (double)n;
-        if (maxerr < 1)
-            maxerr = 1;
-        if (fabs(e - (double)n) > maxerr) {
-            snprintf(err, errlen, "TESTFAILED Too big error. card:%llu abserr:%.0f",
-                     (unsigned long long)n, fabs(e - (double)n));
-            return -1;
+        if (count > t->regs[idx])
+            t->regs[idx] = (uint8_t)count;
+        if (n == checkpoint) {
+            checkpoint = checkpoint < 100 ? checkpoint + 1 : checkpoint * 10;
+            rc = selftest_check(t, n, err, errlen);
         }
     }
-    return 0;
+    free(t);
+    return rc;
 }
