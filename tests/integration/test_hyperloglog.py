@@ -310,6 +310,13 @@ def test_notifications(r):
     try:
         ps.psubscribe("__keyevent@0__:*")
         ps.subscribe("mark")
+        # both subscriptions in place before anything is written
+        confirmed = []
+        while len(confirmed) < 2:
+            m = ps.get_message(timeout=5)
+            assert m is not None
+            confirmed.append(m["type"])
+        assert sorted(confirmed) == ["psubscribe", "subscribe"]
         r.pfadd("h", "a")
         r.pfadd("h", "a")  # nothing changed: no event
         r.pfmerge("m", "h")
