@@ -62,6 +62,23 @@ def test_basics(c):
     assert c.cmd("PFDEBUG", "getreg") == arity("pfdebug")
 
 
+@pytest.mark.parametrize("name,arity_,flags,keys", [
+    ("pfadd", -2, {"write", "denyoom", "fast"}, [1, 1, 1]),
+    ("pfcount", -2, {"readonly"}, [1, -1, 1]),
+    ("pfmerge", -2, {"write", "denyoom"}, [1, -1, 1]),
+    ("pfselftest", 1, {"admin"}, [0, 0, 0]),
+    ("pfdebug", 3, {"write", "denyoom", "admin"}, [2, 2, 1]),
+])
+def test_command_info(c, name, arity_, flags, keys):
+    """As Redis 7.0's COMMAND INFO: PFCOUNT is readonly though it may write
+    the cached cardinality back."""
+    (info,) = c.cmd("COMMAND", "INFO", name)
+    assert info[0] == name.encode()
+    assert info[1] == arity_
+    assert set(info[2]) == {Status(f) for f in flags}
+    assert info[3:6] == keys
+
+
 def test_cached_cardinality(c):
     c.cmd("PFADD", "h", "a", "b", "c")
     assert c.cmd("GETRANGE", "h", "15", "15") == b"\x80"
