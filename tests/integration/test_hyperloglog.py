@@ -309,7 +309,7 @@ def test_pfcount_and_pfmerge_are_atomic(server, r, rb):
     t = threading.Thread(target=writer)
     t.start()
     try:
-        for _ in range(300):
+        for _ in range(1000):
             assert r.pfcount(*src) in (ca, cb)
             r.delete("dst")
             r.pfmerge("dst", *src)
