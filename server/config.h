@@ -121,6 +121,9 @@ enum config_flags {
     X(TRACKING_TABLE_MAX_KEYS, tracking_table_max_keys, "store", "tracking-table-max-keys",    \
       CFGT_INT, "1000000", 0, INT_MAX, CFGF_RUNTIME, NULL,                                     \
       "keys client-side caching remembers; past it, tracked keys are invalidated; 0 = no limit")  \
+    X(HLL_SPARSE_MAX_BYTES, hll_sparse_max_bytes, "store", "hll-sparse-max-bytes", CFGT_MEM,   \
+      "3000", 0, CFG_GB, CFGF_RUNTIME, NULL,                                                   \
+      "largest sparse HyperLogLog; PFADD past it converts the value to dense (12304 bytes)")  \
     X(BUSY_REPLY_THRESHOLD, busy_reply_threshold, "scripting", "busy-reply-threshold",         \
       CFGT_INT, "5000", 0, INT_MAX, CFGF_RUNTIME, NULL,                                        \
       "ms a script may run before others get BUSY replies (alias lua-time-limit)")            \

@@ -9,7 +9,8 @@
 # SUITE=maxmemory, the blocks of tests/unit/maxmemory.tcl that one server can
 # run; with SUITE=tracking, its tests/unit/tracking.tcl (client-side caching);
 # with SUITE=geo, tests/unit/geo.tcl (the GEO commands, with its fuzz tests
-# against a Tcl computation).
+# against a Tcl computation); with SUITE=hll, tests/unit/hyperloglog.tcl
+# (PFDEBUG included: its needs:pfdebug cases run).
 #
 #   tests/compat/run-redis-scripting.sh [percore-server]
 #   SUITE=pubsub tests/compat/run-redis-scripting.sh [percore-server]
@@ -66,7 +67,8 @@ case $SUITE in
   maxmemory) UNITS="unit/maxmemory" ;;
   tracking) UNITS="unit/tracking" ;;
   geo) UNITS="unit/geo" ;;
-  *) echo "run-redis-scripting: SUITE must be scripting, pubsub, lists, zset, maxmemory, tracking or geo" >&2
+  hll) UNITS="unit/hyperloglog" ;;
+  *) echo "run-redis-scripting: SUITE must be scripting, pubsub, lists, zset, maxmemory, tracking, geo or hll" >&2
      exit 2 ;;
 esac
 SKIP_SRC=$REPO/tests/compat/$SUITE.skip
@@ -171,6 +173,10 @@ elif [ "$SUITE" = lists ] || [ "$SUITE" = zset ]; then
     { [ "$SUITE" = lists ] || grep -q 'catch {r config set zset-max-ziplist-entries' "$RUN/tests/unit/type/zset.tcl"; } &&
     [ "$(grep -c 'catch {r config set \$param \$val}' "$RUN/tests/support/server.tcl")" = 2 ] ||
     setup_fail "list.tcl, zset.tcl or server.tcl changed: no 'r config set' lines to adapt"
+elif [ "$SUITE" = hll ]; then
+  # hyperloglog.tcl runs as it is: its one CONFIG SET, hll-sparse-max-bytes,
+  # is an option of percore's (config.h).
+  :
 else
   # pubsubshard.tcl's first server block is tagged external:skip though it
   # needs nothing but one server (its other blocks need several: left out).
