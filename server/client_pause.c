@@ -31,8 +31,9 @@
  *    CLIENT UNPAUSE, which clears it and sends each worker a message; either
  *    way the worker resumes its FIFO's clients in the order they were held
  *    (client_resume runs each one's queue from the held command on).
- *  - Expiry and eviction: not paused here (percore's store has no hook for
- *    it yet; see README's Commands section).
+ *  - Expiry and eviction stop for the pause's length, WRITE or ALL, as in
+ *    Redis 7.0 (store_pause_reclaim, store.h: the store reads the end time
+ *    itself, so nothing has to end it but UNPAUSE).
  * Connections layer; runs on the workers, CLIENT PAUSE/UNPAUSE on any. */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -42,6 +43,7 @@
 #include "client_internal.h"
 #include "cmd_util.h"
 #include "script.h"
+#include "store.h"
 
 enum { PAUSE_NONE = 0, PAUSE_WRITE = 1, PAUSE_ALL = 2 };
 
@@ -304,6 +306,7 @@ void client_pause_command(cmd_ctx_t *ctx)
     }
     atomic_store_explicit(&pause_end_ms, end, memory_order_relaxed);
     atomic_store_explicit(&pause_type, type, memory_order_relaxed);
+    store_pause_reclaim(end * 1000); /* expiry and eviction too, WRITE or ALL */
     pthread_mutex_unlock(&pause_lock);
     reply_ok(ctx->r);
 }
@@ -314,6 +317,7 @@ void client_unpause_command(cmd_ctx_t *ctx)
     pthread_mutex_lock(&pause_lock);
     atomic_store_explicit(&pause_type, PAUSE_NONE, memory_order_relaxed);
     atomic_store_explicit(&pause_end_ms, 0, memory_order_relaxed);
+    store_pause_reclaim(0);
     pthread_mutex_unlock(&pause_lock);
     /* Every worker resumes its own postponed clients, this one too: by
      * message, after this command, not from inside it. */

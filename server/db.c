@@ -48,7 +48,10 @@ static dict_entry_t *find_live_in(cmd_ctx_t *c, int db, sv_t key, keyloc_t *kl, 
     if (!e)
         return NULL;
     if (entry_expired(e, c->now_ms)) {
-        do_expire_entry(kl->p, kl->db, e);
+        /* While CLIENT PAUSE holds expiry, only a lookup that may create
+         * the key reclaims it (its new entry must not sit beside it). */
+        if (create || !store_reclaim_paused())
+            do_expire_entry(kl->p, kl->db, e);
         return NULL;
     }
     if (touch)

@@ -446,13 +446,13 @@ static void ask(int q)
 int store_over_maxmemory(void)
 {
     uint64_t max = atomic_load_explicit(&mm_bytes, memory_order_relaxed);
-    return max && used_vs(max) > max;
+    return max && used_vs(max) > max && !store_reclaim_paused();
 }
 
 int store_make_room(int part)
 {
     uint64_t max = atomic_load_explicit(&mm_bytes, memory_order_relaxed);
-    if (!max || used_vs(max) <= max)
+    if (!max || used_vs(max) <= max || store_reclaim_paused())
         return 0;
     int pol = atomic_load_explicit(&mm_policy, memory_order_relaxed);
     int samples = atomic_load_explicit(&mm_samples, memory_order_relaxed);
@@ -498,7 +498,7 @@ static void evict_pass(int part, int asked)
     uint64_t max = atomic_load_explicit(&mm_bytes, memory_order_relaxed);
     int pol = atomic_load_explicit(&mm_policy, memory_order_relaxed);
     int samples = atomic_load_explicit(&mm_samples, memory_order_relaxed);
-    if (!max || pol == MAXMEM_NOEVICTION)
+    if (!max || pol == MAXMEM_NOEVICTION || store_reclaim_paused())
         return;
     partition_t *p = &store_parts[part];
     uint64_t now = now_ms(), start = mono_us();
@@ -538,7 +538,7 @@ void store_evict_cron(int part, uint64_t now)
 {
     uint64_t max = atomic_load_explicit(&mm_bytes, memory_order_relaxed);
     int pol = atomic_load_explicit(&mm_policy, memory_order_relaxed);
-    if (!max || pol == MAXMEM_NOEVICTION || mem_used() < max / 4 * 3)
+    if (!max || pol == MAXMEM_NOEVICTION || mem_used() < max / 4 * 3 || store_reclaim_paused())
         return;
     partition_t *p = &store_parts[part];
     if (used_vs(max) > max) {

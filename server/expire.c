@@ -38,6 +38,8 @@ static size_t expire_round(partition_t *p, int db, uint64_t now, size_t *checked
 
 uint64_t store_active_expire(int part, uint64_t now, uint64_t budget_us)
 {
+    if (store_reclaim_paused()) /* CLIENT PAUSE (store.h) */
+        return 0;
     partition_t *p = &store_parts[part];
     uint64_t start = mono_us(), deleted = 0;
     for (int k = 0; k < store_ndbs; k++) {

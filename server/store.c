@@ -160,6 +160,19 @@ void do_delete_entry(partition_t *p, int db, dict_entry_t *e)
     unlink_entry(p, db, e);
 }
 
+static _Atomic uint64_t reclaim_paused_until;
+
+void store_pause_reclaim(uint64_t until_us)
+{
+    atomic_store_explicit(&reclaim_paused_until, until_us, memory_order_relaxed);
+}
+
+int store_reclaim_paused(void)
+{
+    uint64_t until = atomic_load_explicit(&reclaim_paused_until, memory_order_relaxed);
+    return until && mono_us() < until;
+}
+
 static store_key_event_fn *key_event_hook;
 
 void store_set_key_event_hook(store_key_event_fn *fn) { key_event_hook = fn; }
@@ -243,7 +256,8 @@ int db_random_key(int part, int db, uint64_t now, buf_t *out)
         if (!e)
             return 0;
         if (entry_expired(e, now)) {
-            do_expire_entry(p, db, e);
+            if (!store_reclaim_paused())
+                do_expire_entry(p, db, e);
             continue;
         }
         out->len = 0;

@@ -70,6 +70,12 @@ void store_set_evict_hooks(const store_evict_hooks_t *h);
  * fn runs on the partition's holder just before the key is freed; it must not
  * touch the store. Set once before workers run (NULL: none). */
 enum { STORE_EVENT_EXPIRED, STORE_EVENT_EVICTED };
+/* CLIENT PAUSE (client_pause.c) stops expiry and eviction until until_us (a
+ * mono_us time; 0: not paused), as Redis 7.0: active expiry and eviction skip,
+ * nothing is refused for memory, and a read sees an expired key as missing but
+ * leaves it (a write that creates the key reclaims it first). Any thread. */
+void store_pause_reclaim(uint64_t until_us);
+int store_reclaim_paused(void);
 typedef void store_key_event_fn(int event, int db, sv_t key);
 void store_set_key_event_hook(store_key_event_fn *fn);
 /* A key's value changed or the key went away (written, deleted, expired,

@@ -371,6 +371,53 @@ def test_pause_outlives_its_clients(server, c, unpause):
         w.close()
 
 
+def stat(c, field):
+    return int(parse_info(c.cmd("INFO", "stats").decode())[field])
+
+
+def test_pause_stops_expiry(c, unpause):
+    """During a pause keys do not expire (Redis 7.0): a read sees an expired
+    key as missing but leaves it, active expiry waits; after UNPAUSE they go."""
+    keys = ["exp:%d" % i for i in range(20)]  # spread over the partitions
+    for k in keys:
+        assert c.cmd("SET", k, "v", "PX", 100) == OK
+    before = stat(c, "expired_keys")
+    assert c.cmd("CLIENT", "PAUSE", 5000, "WRITE") == OK
+    time.sleep(0.4)  # past the TTLs, and a few active expiry rounds
+    assert [c.cmd("GET", k) for k in keys] == [None] * 20
+    assert c.cmd("EXISTS", *keys) == 0
+    assert stat(c, "expired_keys") == before
+    assert c.cmd("DBSIZE") >= 20
+    assert c.cmd("CLIENT", "UNPAUSE") == OK
+    assert [c.cmd("GET", k) for k in keys] == [None] * 20
+    assert stat(c, "expired_keys") == before + 20
+
+
+def test_pause_stops_eviction(c, unpause):
+    """Nothing is evicted during a pause, even past maxmemory; after it, the
+    server evicts down to the limit."""
+    c.cmd("FLUSHALL")
+    for i in range(200):
+        c.cmd("SET", "ev:%d" % i, "x" * 1000)
+    before = stat(c, "evicted_keys")
+    assert c.cmd("CLIENT", "PAUSE", 5000, "WRITE") == OK
+    try:
+        assert c.cmd("CONFIG", "SET", "maxmemory-policy", "allkeys-random") == OK
+        assert c.cmd("CONFIG", "SET", "maxmemory", 1) == OK
+        time.sleep(0.3)  # cron rounds
+        assert c.cmd("PING") == Status("PONG")
+        assert stat(c, "evicted_keys") == before
+        assert c.cmd("DBSIZE") == 200
+        assert c.cmd("CLIENT", "UNPAUSE") == OK
+        assert wait_for(lambda: c.cmd("PING") and stat(c, "evicted_keys") > before,
+                        timeout=5 * LATENCY_SCALE)
+    finally:
+        c.cmd("CLIENT", "UNPAUSE")
+        c.cmd("CONFIG", "SET", "maxmemory", 0)
+        c.cmd("CONFIG", "SET", "maxmemory-policy", "noeviction")
+        c.cmd("FLUSHALL")
+
+
 def test_pause_blocked_client(c, connect, unpause):
     """A client blocked before the pause stays blocked; the push that would
     serve it is held; it is served after the pause."""
