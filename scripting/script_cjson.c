@@ -169,7 +169,8 @@ static int cj_decode(lua_State *L)
 
 /* ---- encode ---------------------------------------------------------------- */
 
-/* Bytes lua-cjson writes for each byte of a string: \uXXXX for controls
+/* Bytes lua-cjson writes for each byte of a string: a six-byte \u escape
+ * (backslash, u, four hex digits) for controls
  * and DEL, a backslash before '"', '\' and '/' (at most; a few controls
  * take two). */
 static unsigned char esc_len[256];

@@ -31,38 +31,19 @@ static client_t *registry;
 static _Atomic uint64_t next_client_id = 1;
 static _Atomic uint64_t nclients;
 
-/* maxmemory-clients: a worker whose client grew past the limit evicts right
- * after the current event (evict_msgs[w], queued once: evict_queued[w];
- * both that worker's alone), not only at the next cron. */
-typedef struct evict_msg {
-    xmsg_t m;
-    int queued;
-} evict_msg_t;
-static evict_msg_t *evict_msgs;
-static void client_evict(int worker);
-
-static void evict_msg_run(xmsg_t *m)
-{
-    ((evict_msg_t *)m)->queued = 0;
-    client_evict(worker_self());
-}
-
 void client_setup(int nworkers)
 {
     worker_clients = xcalloc((size_t)nworkers, sizeof *worker_clients);
     stats = xcalloc((size_t)nworkers, sizeof *stats);
     nstats = nworkers;
-    evict_msgs = xcalloc((size_t)nworkers, sizeof *evict_msgs);
-    for (int w = 0; w < nworkers; w++)
-        evict_msgs[w].m.fn = evict_msg_run;
+    client_evict_setup(nworkers);
     client_pause_setup(nworkers);
 }
 
 void client_teardown(void)
 {
     client_pause_teardown();
-    free(evict_msgs);
-    evict_msgs = NULL;
+    client_evict_teardown();
     free(worker_clients);
     worker_clients = NULL;
     free(stats);
@@ -124,10 +105,8 @@ static void client_mem_sync(client_t *c, int gone)
     uint64_t lim = config_get_mem_or_pct(CFG_MAXMEMORY_CLIENTS);
     /* what client eviction is about to free: keys are not evicted for it */
     mem_set_not_counted(lim && total > lim ? total - lim : 0);
-    if (d > 0 && w >= 0 && w == c->home && !evict_msgs[w].queued && lim && total > lim) {
-        evict_msgs[w].queued = 1;
-        worker_defer(&evict_msgs[w].m);
-    }
+    if (d > 0 && w >= 0 && w == c->home && lim && total > lim)
+        client_evict_soon(w);
 }
 
 static void client_free(client_t *c)
@@ -722,48 +701,6 @@ void client_resume(client_t *c)
 }
 
 #define QBUF_IDLE_MS 2000 /* a client idle this long gives back its query buffer's slack */
-
-/* maxmemory-clients: while all clients' buffers pass the limit, close the
- * biggest client of all (as Redis evicts its biggest clients first). Each
- * worker closes its own: its biggest when no other worker's is bigger (the
- * registry says), else it leaves that to the bigger one's worker, whose next
- * round (its own growth, or cron) closes it. At most CLIENT_EVICT_MAX a round. */
-#define CLIENT_EVICT_MAX 64
-static uint64_t evictable_mem(client_t *c)
-{
-    return atomic_load_explicit(&c->no_evict, memory_order_relaxed)
-               ? 0
-               : atomic_load_explicit(&c->mem_charged, memory_order_relaxed);
-}
-
-static void client_evict(int worker)
-{
-    uint64_t lim = config_get_mem_or_pct(CFG_MAXMEMORY_CLIENTS), total = client_memory();
-    if (worker == 0) /* after a CONFIG SET of the limit, without waiting for a client to grow */
-        mem_set_not_counted(lim && total > lim ? total - lim : 0);
-    for (int n = 0; lim && client_memory() > lim && n < CLIENT_EVICT_MAX; n++) {
-        client_t *big = NULL;
-        uint64_t mine = 0, most = 0;
-        for (client_t *c = worker_clients[worker]; c; c = c->next) {
-            uint64_t m = evictable_mem(c);
-            if (!c->away && !(c->flags & (CLIENT_IN_FLIGHT | CLIENT_CLOSE_ASAP)) && m > mine) {
-                big = c;
-                mine = m;
-            }
-        }
-        if (!big)
-            return;
-        pthread_mutex_lock(&registry_lock);
-        for (client_t *c = registry; c; c = c->rnext)
-            if (c->home != worker && evictable_mem(c) > most)
-                most = evictable_mem(c);
-        pthread_mutex_unlock(&registry_lock);
-        if (most > mine)
-            return;
-        stat_add(&stats[worker].evicted_clients, 1);
-        client_close(big, "client memory over maxmemory-clients");
-    }
-}
 
 void client_cron(int worker, uint64_t now)
 {

@@ -1,4 +1,5 @@
-/* client_internal — what client.c shares with client_registry.c only. */
+/* client_internal — what client.c shares with client_registry.c and
+ * client_evict.c only. */
 #ifndef PERCORE_CLIENT_INTERNAL_H
 #define PERCORE_CLIENT_INTERNAL_H
 
@@ -10,5 +11,13 @@ void client_close(client_t *c, const char *why);
 client_t *client_registry_first_locked(void);
 /* On worker w: its first client (then c->next). */
 client_t *client_worker_first(int worker);
+
+/* maxmemory-clients (client_evict.c): setup/teardown with client_setup's;
+ * on worker w, close its biggest clients while all clients pass the limit
+ * (cron), or do so right after the current event (once queued). */
+void client_evict_setup(int nworkers);
+void client_evict_teardown(void);
+void client_evict(int worker);
+void client_evict_soon(int worker);
 
 #endif
