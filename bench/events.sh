@@ -68,9 +68,8 @@ bench_args "${BASH_SOURCE[0]}" 0 "$@"
 [[ -x $PERCORE_BIN ]] || die "percore-server not found or not executable: $PERCORE_BIN (make build)"
 [[ -x $PERCORE_SUB ]] || die "percore-sub not found or not executable: $PERCORE_SUB (make build)"
 need_tools "apt-get install redis-server redis-tools" "$REDIS_SERVER" "$REDIS_BENCHMARK" "$REDIS_CLI"
-for k in BENCH_CLIENTS BENCH_JOBS BENCH_SUBSCRIBERS BENCH_MESSAGES BENCH_PIPELINE BENCH_RUNS; do
-    [[ ${!k} =~ ^[1-9][0-9]*$ ]] || die "$k must be a positive integer"
-done
+positive_ints BENCH_CLIENTS BENCH_JOBS BENCH_SUBSCRIBERS BENCH_MESSAGES BENCH_PIPELINE \
+    BENCH_RUNS
 pin_cpus
 IFS=, read -r -a policies <<<"$BENCH_POLICIES"
 for p in "${policies[@]}"; do
@@ -100,6 +99,7 @@ for t in "${targets[@]}"; do
 done
 
 info_field() { "$REDIS_CLI" -p "$1" info "$2" | tr -d '\r' | sed -n "s/^$3://p"; }
+# shellcheck disable=SC2317  # used by queue, which rotate_runs invokes
 now() { date +%s.%N; }
 
 # queue TARGET RUN: appends "jobs_per_s cpu_us_per_job" to $workdir/TARGET.queue.res

@@ -57,10 +57,8 @@ bench_args "${BASH_SOURCE[0]}" 0 "$@"
 
 [[ -x $PERCORE_BIN ]] || die "percore-server not found or not executable: $PERCORE_BIN (make build)"
 need_tools "apt-get install redis-server redis-tools" "$REDIS_SERVER" "$REDIS_BENCHMARK" "$REDIS_CLI"
-for k in BENCH_THREADS BENCH_VALUE BENCH_KEYSPACE BENCH_CLIENTS BENCH_PIPELINE BENCH_N \
-    BENCH_N_PIPELINED BENCH_RUNS; do
-    [[ ${!k} =~ ^[1-9][0-9]*$ ]] || die "$k must be a positive integer"
-done
+positive_ints BENCH_THREADS BENCH_VALUE BENCH_KEYSPACE BENCH_CLIENTS BENCH_PIPELINE BENCH_N \
+    BENCH_N_PIPELINED BENCH_RUNS
 case $BENCH_EVICTION in
 allkeys-lru | allkeys-lfu | allkeys-random) ;;
 *) die "BENCH_EVICTION must be an allkeys-* policy (the load sets no TTLs)" ;;

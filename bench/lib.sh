@@ -32,6 +32,8 @@
 #   bench_args SCRIPT CHECK ARG... --help prints SCRIPT's header comment, exit 0;
 #                                  --check sets check=1 where CHECK is 1; else die
 #   tool_path NAME                 NAME on PATH, else /usr/bin/NAME
+#   positive_ints KNOB...          die unless each KNOB (a variable's name) holds a
+#                                  positive integer
 #   need_tools HINT TOOL...        die unless each TOOL is executable and taskset is
 #                                  on PATH; HINT says how to install the tools
 #   percore_defaults               defaults for start_percore's and pin_cpus's knobs:
@@ -310,6 +312,13 @@ bench_args() {
 
 tool_path() {
     command -v "$1" || echo "/usr/bin/$1"
+}
+
+positive_ints() {
+    local k
+    for k in "$@"; do
+        [[ ${!k} =~ ^[1-9][0-9]*$ ]] || die "$k must be a positive integer"
+    done
 }
 
 # need_tools HINT TOOL...: HINT is how to get the tools, e.g. "apt-get install redis-tools".

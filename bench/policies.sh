@@ -57,8 +57,7 @@ bench_args "${BASH_SOURCE[0]}" 1 "$@"
 
 [[ -x $PERCORE_BIN ]] || die "percore binary not found or not executable: $PERCORE_BIN (build it first, or set PERCORE_BIN)"
 need_tools "apt-get install redis-tools" "$REDIS_BENCHMARK" "$REDIS_CLI"
-[[ $BENCH_THREADS =~ ^[1-9][0-9]*$ ]] || die "BENCH_THREADS must be a positive integer"
-[[ $BENCH_RUNS =~ ^[1-9][0-9]*$ ]] || die "BENCH_RUNS must be a positive integer"
+positive_ints BENCH_THREADS BENCH_RUNS
 [[ $BENCH_MIN_RATIO =~ ^[0-9]*\.?[0-9]+$ ]] || die "BENCH_MIN_RATIO must be a number"
 pin_cpus
 IFS=, read -r -a policies <<<"$BENCH_POLICIES"

@@ -65,9 +65,7 @@ bench_args "${BASH_SOURCE[0]}" 0 "$@"
 [[ -x $PERCORE_BIN ]] || die "percore-server not found or not executable: $PERCORE_BIN (make build)"
 [[ -x $PERCORE_BENCH ]] || die "percore-bench not found or not executable: $PERCORE_BENCH (make build)"
 need_tools "apt-get install redis-server redis-tools" "$REDIS_SERVER" "$REDIS_CLI"
-for k in BENCH_THREADS BENCH_KEYS BENCH_CONNECTIONS BENCH_RUNS; do
-    [[ ${!k} =~ ^[1-9][0-9]*$ ]] || die "$k must be a positive integer"
-done
+positive_ints BENCH_THREADS BENCH_KEYS BENCH_CONNECTIONS BENCH_RUNS
 for k in BENCH_THETA BENCH_DURATION BENCH_WARMUP; do
     [[ ${!k} =~ ^[0-9]*\.?[0-9]+$ ]] || die "$k must be a number"
 done
@@ -79,7 +77,7 @@ for k in "${script_keys[@]}"; do
     ((k <= max_keys)) || max_keys=$k
 done
 pin_cpus
-[[ $BENCH_CLIENT_THREADS =~ ^[1-9][0-9]*$ ]] || die "BENCH_CLIENT_THREADS must be a positive integer"
+positive_ints BENCH_CLIENT_THREADS
 IFS=, read -r -a policies <<<"$BENCH_POLICIES"
 for p in "${policies[@]}"; do
     case $p in
