@@ -98,6 +98,7 @@ for t in "${targets[@]}"; do
     pid[$t]=$started_pid port[$t]=$started_port
 done
 
+# shellcheck disable=SC2317  # used by queue, which rotate_runs invokes
 info_field() { "$REDIS_CLI" -p "$1" info "$2" | tr -d '\r' | sed -n "s/^$3://p"; }
 # shellcheck disable=SC2317  # used by queue, which rotate_runs invokes
 now() { date +%s.%N; }
