@@ -32,32 +32,31 @@ test-unit: build build-asan
 # release build, and every test once with 2 workers on the ASan+UBSan build
 # (latency bounds x3), each module there on one policy, the modules taking the
 # three in turn (PERCORE_TEST_POLICY_SPLIT, tests/integration/conftest.py).
-# make test-asan runs every policy there.
+# make test-asan runs every policy there. Modules run TEST_JOBS at a time
+# (pytest-xdist, a whole file to one process: its servers are module-scoped);
+# the fault tests, which bound how long a PING may wait (100 ms), run alone
+# after them, so that no other test's load decides their latency.
+TEST_JOBS ?= 3
+XDIST = -n $(TEST_JOBS) --dist loadfile
+SERIAL_TESTS = $(wildcard tests/integration/test_faults*.py)
+NOT_SERIAL = $(foreach f,$(SERIAL_TESTS),--ignore=$(f))
 test-integration: build build-asan
-	PERCORE_BIN=$(CURDIR)/$(BUILD)/percore-server PERCORE_TEST_THREADS=4 $(PYTEST) tests/integration
+	PERCORE_BIN=$(CURDIR)/$(BUILD)/percore-server PERCORE_TEST_THREADS=4 $(PYTEST) $(XDIST) \
+		tests/integration $(NOT_SERIAL)
+	PERCORE_BIN=$(CURDIR)/$(BUILD)/percore-server PERCORE_TEST_THREADS=4 $(PYTEST) $(SERIAL_TESTS)
 	PERCORE_BIN=$(CURDIR)/build-asan/percore-server PERCORE_TEST_LATENCY_SCALE=3 \
-		PERCORE_TEST_THREADS=2 PERCORE_TEST_POLICY_SPLIT=1 $(PYTEST) tests/integration
+		PERCORE_TEST_THREADS=2 PERCORE_TEST_POLICY_SPLIT=1 $(PYTEST) $(XDIST) tests/integration \
+		$(NOT_SERIAL)
+	PERCORE_BIN=$(CURDIR)/build-asan/percore-server PERCORE_TEST_LATENCY_SCALE=3 \
+		PERCORE_TEST_THREADS=2 PERCORE_TEST_POLICY_SPLIT=1 $(PYTEST) $(SERIAL_TESTS)
 
-# Redis 7.0's own tests/unit/scripting.tcl (and unit/pubsub.tcl,
-# unit/pubsubshard.tcl, unit/type/list.tcl, unit/type/zset.tcl, unit/maxmemory.tcl)
-# against every policy, with one
-# worker (Redis's semantics exactly) and, for scripting, with two (skips and
-# their reasons: tests/compat/*.skip). The pubsub suites run on one worker
-# only: they close or unsubscribe a client and, without waiting for the
-# server, count receivers from another connection, and with several workers
-# percore gives two connections no mutual order (test_pubsub.py covers 2 and
-# 4 workers, waiting for each reply); unit/tracking too, for the same reason
-# (about 2 s a policy; test_tracking.py covers 2 and 4 workers). unit/type/list,
-# unit/type/zset and unit/maxmemory run on two workers (test_blocking.py,
-# test_zsets.py and test_maxmemory.py cover 2 and 4). The first run
-# fetches Debian's redis source package.
-COMPAT_POLICIES ?= share-nothing shared-locks work-stealing
+# Redis 7.0's own Tcl units (tests/compat/run-all.sh lists them: scripting,
+# pubsub + pubsubshard, tracking, type/list, type/zset, maxmemory, bitops +
+# bitfield, geo, hyperloglog) against every policy, several runs at a time;
+# the worker counts and why: run-all.sh; what each leaves out and why:
+# tests/compat/*.skip. The first run fetches Debian's redis source package.
 test-compat: build
-	@fail=0; for s in scripting pubsub lists zset maxmemory tracking; do for p in $(COMPAT_POLICIES); do \
-	  for t in $$(case $$s in pubsub|tracking) echo 1;; maxmemory|lists|zset) echo 2;; *) echo 1 2;; esac); do \
-	  COMPAT_QUIET=1 SUITE=$$s POLICY=$$p THREADS=$$t bash tests/compat/run-redis-scripting.sh \
-	    $(CURDIR)/$(BUILD)/percore-server || fail=1; \
-	done; done; done; exit $$fail
+	@bash tests/compat/run-all.sh $(CURDIR)/$(BUILD)/percore-server
 
 test: test-unit test-integration test-compat
 

@@ -8,7 +8,7 @@ PKGS=(
   libev-dev liblua5.4-dev libinih-dev libhiredis-dev libck-dev libxxhash-dev
   libjemalloc-dev libsystemd-dev libcmocka-dev lua-cjson
   redis-server redis-tools
-  python3 python3-pytest python3-redis
+  python3 python3-pytest python3-pytest-xdist python3-redis
   gnuplot-nox
   tcl dpkg-dev
   debhelper help2man lintian systemd logrotate

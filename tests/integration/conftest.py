@@ -179,12 +179,34 @@ class Server:
                 with socket.create_connection((self.host, self.port), timeout=0.5) as s:
                     s.settimeout(1.0)
                     s.sendall(b"*1\r\n$4\r\nPING\r\n")
-                    if s.recv(64).startswith((b"+PONG", b"-NOAUTH")):
+                    reply = s.recv(64)
+                    if reply.startswith(b"-NOAUTH"):
+                        return True
+                    if reply.startswith(b"+PONG") and self._answered_by_us(s):
                         return True
             except OSError:
                 pass
             time.sleep(0.05)
         return False
+
+    def _answered_by_us(self, s):
+        """Whether the server on our port is our process: with tests running
+        side by side (pytest-xdist), two may be handed the same free port, and
+        the one that lost the bind must not take the winner's PONG as its own."""
+        s.sendall(b"*2\r\n$4\r\nINFO\r\n$6\r\nserver\r\n")
+        data = b""
+        while True:  # one bulk string: "$N\r\n" then N bytes
+            head, sep, rest = data.partition(b"\r\n")
+            if sep and (not head.startswith(b"$") or len(rest) >= int(head[1:])):
+                break
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+        for line in data.split(b"\r\n"):
+            if line.startswith(b"process_id:"):
+                return int(line[len(b"process_id:"):]) == self.proc.pid
+        return True  # no process_id field: nothing to tell them apart by
 
     def log(self):
         try:
