@@ -131,6 +131,9 @@ void evict_init_entry(dict_entry_t *e, uint64_t now_ms);
 void evict_touch(dict_t *d, dict_entry_t *e, uint64_t now_ms);
 /* OBJECT FREQ / IDLETIME: the LFU counter after decay, the ms since the
  * last access (whichever the policy keeps current, see evict_touch). */
+/* RESTORE's IDLETIME / FREQ (-1: not given): set whichever the current
+ * policy keeps, as Redis ignores the other. */
+void evict_set_access(dict_entry_t *e, uint64_t now_ms, int64_t idle_s, int freq);
 unsigned evict_lfu_count(const dict_entry_t *e, uint64_t now_ms);
 uint64_t evict_idle_ms(const dict_entry_t *e, uint64_t now_ms);
 /* Charge the tables of database db again after a change that may resize them. */
