@@ -10,7 +10,8 @@
 # run; with SUITE=tracking, its tests/unit/tracking.tcl (client-side caching);
 # with SUITE=geo, tests/unit/geo.tcl (the GEO commands, with its fuzz tests
 # against a Tcl computation); with SUITE=hll, tests/unit/hyperloglog.tcl
-# (PFDEBUG included: its needs:pfdebug cases run).
+# (PFDEBUG included: its needs:pfdebug cases run); with SUITE=dump,
+# tests/unit/dump.tcl (DUMP / RESTORE; its MIGRATE cases are skipped).
 #
 #   tests/compat/run-redis-scripting.sh [percore-server]
 #   SUITE=pubsub tests/compat/run-redis-scripting.sh [percore-server]
@@ -68,7 +69,8 @@ case $SUITE in
   tracking) UNITS="unit/tracking" ;;
   geo) UNITS="unit/geo" ;;
   hll) UNITS="unit/hyperloglog" ;;
-  *) echo "run-redis-scripting: SUITE must be scripting, pubsub, lists, zset, maxmemory, tracking, geo or hll" >&2
+  dump) UNITS="unit/dump" ;;
+  *) echo "run-redis-scripting: SUITE must be scripting, pubsub, lists, zset, maxmemory, tracking, geo, hll or dump" >&2
      exit 2 ;;
 esac
 SKIP_SRC=$REPO/tests/compat/$SUITE.skip
@@ -155,8 +157,8 @@ elif [ "$SUITE" = maxmemory ]; then
   sed -i 's/^        r config set latency-tracking no$/        catch {r config set latency-tracking no}/' "$M"
   grep -q 'catch {r config set latency-tracking no}' "$M" ||
     setup_fail "maxmemory.tcl changed: no latency-tracking line to adapt"
-elif [ "$SUITE" = geo ]; then
-  : # geo.tcl runs as it is: it sets no option percore lacks
+elif [ "$SUITE" = geo ] || [ "$SUITE" = dump ]; then
+  : # geo.tcl and dump.tcl run as they are: they set no option percore lacks
 elif [ "$SUITE" = lists ] || [ "$SUITE" = zset ]; then
   # list.tcl, list-3.tcl and zset.tcl set Redis's encodings' options
   # (list-max-ziplist-size, list-compress-depth, zset-max-ziplist-entries...),
