@@ -416,7 +416,7 @@ int db_watch_changed(cmd_ctx_t *c, sv_t key, uint64_t stamp, int existed)
     keyloc_t kl;
     dict_entry_t *e = peek_live(c, key, &kl);
     if (e)
-        return !existed || e->mseq > stamp;
+        return !existed || e->mseq > stamp || kl.p->swap_seq[kl.db] > stamp;
     if (existed)
         return 1; /* deleted, expired or flushed since */
     return kl.p->del_seq[(uint32_t)kl.h % WATCH_DEL_SLOTS] > stamp;

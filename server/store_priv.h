@@ -50,6 +50,9 @@ typedef struct partition {
      * shared with another deleted key can only make EXEC abort, never miss). */
     uint64_t wseq;
     uint64_t del_seq[WATCH_DEL_SLOTS];
+    /* [databases]: the clock of the last SWAPDB of each database (WATCH: a
+     * key watched alive reads as changed after it, as Redis flags it). */
+    uint64_t *swap_seq;
     evict_cand_t pool[EVICT_POOL_SIZE]; /* ascending score */
 } partition_t;
 
