@@ -600,6 +600,19 @@ def test_swapdb_touches_watched_keys(server, r):
         pipe.set("x", 3)
         with pytest.raises(redis.WatchError):
             pipe.execute()
+        # a stale (expired) key replaced with no key: no change, as Redis
+        r.execute_command("SELECT", 1)
+        r.set("stale", "v", px=1)
+        r.execute_command("SELECT", 0)
+        time.sleep(0.01)
+        in1 = make_client(server, db=1)
+        pipe = in1.pipeline()
+        pipe.watch("stale")
+        r.swapdb(0, 1)
+        pipe.multi()
+        pipe.set("x", 5)
+        assert pipe.execute() == [True]
+        in1.close()
         # a WATCH in an unrelated database is not touched
         pipe = a.pipeline()
         pipe.watch("w")
