@@ -103,13 +103,13 @@ static size_t encode_int(const char *p, size_t n, unsigned char out[5])
         return 0; /* "007", "+1": not what the integer reads back as */
     if (v >= -(1 << 7) && v <= (1 << 7) - 1) {
         out[0] = (RDB_ENCVAL << 6) | RDB_ENC_INT8;
-        out[1] = (unsigned char)(v & 0xff);
+        out[1] = (unsigned char)((unsigned long long)v & 0xff);
         return 2;
     }
     if (v >= -(1 << 15) && v <= (1 << 15) - 1) {
         out[0] = (RDB_ENCVAL << 6) | RDB_ENC_INT16;
-        out[1] = (unsigned char)(v & 0xff);
-        out[2] = (unsigned char)((v >> 8) & 0xff);
+        out[1] = (unsigned char)((unsigned long long)v & 0xff);
+        out[2] = (unsigned char)(((unsigned long long)v >> 8) & 0xff);
         return 3;
     }
     if (v >= -((long long)1 << 31) && v <= ((long long)1 << 31) - 1) {
