@@ -205,6 +205,8 @@ def test_cross_server_redis_to_us(rb, p):
     p.execute_command("DEBUG", "QUICKLIST-PACKED-THRESHOLD", "100")
     p.rpush("list:plain", "a" * 200, "b", "c" * 300)
     p.execute_command("DEBUG", "QUICKLIST-PACKED-THRESHOLD", str(1 << 30))
+    plain = p.dump("list:plain")
+    assert plain[0] == 18 and plain[2] == 1  # QUICKLIST_2, first node PLAIN
     for k in p.keys():
         payload = p.dump(k)
         rb.delete(k)
