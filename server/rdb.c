@@ -195,6 +195,7 @@ int rdb_check_frame(const void *p, size_t n, rdb_reader_t *r)
     r->p = s;
     r->len = n - 10;
     r->off = 0;
+    r->inflated = 0;
     return 0;
 }
 
@@ -262,8 +263,9 @@ static int get_lzf(rdb_reader_t *r, buf_t *out)
     if (rdb_get_len(r, &clen) != 0 || rdb_get_len(r, &ulen) != 0)
         return -1;
     if (clen == 0 || clen > r->len - r->off || ulen == 0 || ulen > RDB_STRING_MAX ||
-        ulen > clen * RDB_LZF_MAX_RATIO)
+        ulen > clen * RDB_LZF_MAX_RATIO || ulen > RDB_INFLATE_MAX - r->inflated)
         return -1;
+    r->inflated += ulen;
     buf_reserve(out, ulen);
     unsigned got = lzf_decompress(r->p + r->off, (unsigned)clen, out->data, (unsigned)ulen);
     if (got != ulen)

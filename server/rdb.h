@@ -67,7 +67,20 @@ void rdb_put_frame(buf_t *b);
 typedef struct rdb_reader {
     const unsigned char *p;
     size_t len, off;
+    uint64_t inflated; /* bytes LZF strings have expanded to so far */
 } rdb_reader_t;
+
+/* What the LZF strings of one payload may expand to in all: a small payload
+ * can't make the server hold more than this (1 GiB, twice the largest
+ * string a client may send). */
+#define RDB_INFLATE_MAX (1ULL << 30)
+
+/* A reader over n bytes at p (a blob or body without a frame). */
+static inline rdb_reader_t rdb_reader(const void *p, size_t n)
+{
+    rdb_reader_t r = {(const unsigned char *)p, n, 0, 0};
+    return r;
+}
 
 /* Check a payload's frame: at least 10 bytes, a version <= RDB_VERSION and
  * a matching CRC-64. 0 with r set over the body (without the frame), or -1

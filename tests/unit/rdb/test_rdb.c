@@ -51,14 +51,14 @@ static void test_lengths(void **state)
         buf_init(&b);
         rdb_put_len(&b, v[i]);
         assert_int_equal(b.len, sz[i]);
-        rdb_reader_t r = {(const unsigned char *)b.data, b.len, 0};
+        rdb_reader_t r = rdb_reader((const unsigned char *)b.data, b.len);
         uint64_t got;
         assert_int_equal(rdb_get_len(&r, &got), 0);
         assert_true(got == v[i]);
         assert_true(rdb_at_end(&r));
         /* every truncation fails */
         for (size_t n = 0; n < b.len; n++) {
-            rdb_reader_t t = {(const unsigned char *)b.data, n, 0};
+            rdb_reader_t t = rdb_reader((const unsigned char *)b.data, n);
             assert_int_equal(rdb_get_len(&t, &got), -1);
         }
         buf_free(&b);
@@ -75,13 +75,13 @@ static void roundtrip(const char *s, size_t n, size_t want_len, int first_byte)
         assert_int_equal(b.len, want_len);
     if (first_byte >= 0)
         assert_int_equal((unsigned char)b.data[0], first_byte);
-    rdb_reader_t r = {(const unsigned char *)b.data, b.len, 0};
+    rdb_reader_t r = rdb_reader((const unsigned char *)b.data, b.len);
     assert_int_equal(rdb_get_string(&r, &out), 0);
     assert_int_equal(out.len, n);
     assert_memory_equal(out.data ? out.data : "", s, n);
     assert_true(rdb_at_end(&r));
     for (size_t k = 0; k < b.len; k++) {
-        rdb_reader_t t = {(const unsigned char *)b.data, k, 0};
+        rdb_reader_t t = rdb_reader((const unsigned char *)b.data, k);
         assert_int_equal(rdb_get_string(&t, &out), -1);
     }
     buf_free(&b);
@@ -118,7 +118,7 @@ static void test_lzf_bounds(void **state)
     buf_init(&out);
     /* claims 256 MiB from 2 compressed bytes: refused before allocating */
     static const unsigned char a[] = {0xc3, 0x02, 0x80, 0x10, 0x00, 0x00, 0x00, 0x00, 'a'};
-    rdb_reader_t r = {a, sizeof a, 0};
+    rdb_reader_t r = rdb_reader(a, sizeof a);
     assert_int_equal(rdb_get_string(&r, &out), -1);
     assert_true(out.cap < 1024);
     /* a wrong decompressed length */
@@ -129,8 +129,16 @@ static void test_lzf_bounds(void **state)
     rdb_put_string(&b, s, sizeof s);
     assert_int_equal((unsigned char)b.data[0], 0xc3);
     b.data[b.data[1] & 0x40 ? 3 : 2] ^= 1; /* the original length (after the compressed one) */
-    rdb_reader_t t = {(const unsigned char *)b.data, b.len, 0};
+    rdb_reader_t t = rdb_reader((const unsigned char *)b.data, b.len);
     assert_int_equal(rdb_get_string(&t, &out), -1);
+    /* the payload's budget for expanded LZF strings */
+    b.data[b.data[1] & 0x40 ? 3 : 2] ^= 1;
+    rdb_reader_t u = rdb_reader(b.data, b.len);
+    assert_int_equal(rdb_get_string(&u, &out), 0);
+    assert_true(u.inflated == 200);
+    u = rdb_reader(b.data, b.len);
+    u.inflated = RDB_INFLATE_MAX - 199;
+    assert_int_equal(rdb_get_string(&u, &out), -1);
     buf_free(&b);
     buf_free(&out);
 }
@@ -142,12 +150,12 @@ static void test_doubles(void **state)
     buf_init(&b);
     rdb_put_double_bin(&b, 2.5);
     assert_memory_equal(b.data, "\x00\x00\x00\x00\x00\x00\x04\x40", 8);
-    rdb_reader_t r = {(const unsigned char *)b.data, b.len, 0};
+    rdb_reader_t r = rdb_reader((const unsigned char *)b.data, b.len);
     double d;
     assert_int_equal(rdb_get_double_bin(&r, &d), 0);
     assert_true(d == 2.5);
     static const unsigned char t[] = {3, '1', '.', '5', 253, 254, 255, 2, '1', 'x'};
-    rdb_reader_t q = {t, sizeof t, 0};
+    rdb_reader_t q = rdb_reader(t, sizeof t);
     assert_int_equal(rdb_get_double_text(&q, &d), 0);
     assert_true(d == 1.5);
     assert_int_equal(rdb_get_double_text(&q, &d), 0);
