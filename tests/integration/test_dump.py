@@ -654,3 +654,27 @@ def test_swapdb_wakes_blocked_client(server, r):
     assert out["l"] == ("q", "item")
     assert out["z"] == ("zq", "m", 1.0)
     assert r.exists("q", "zq") == 0
+
+
+def test_swapdb_in_multi_wakes_blocked_client(server, r):
+    """SWAPDB inside MULTI/EXEC: the waiter is served once EXEC ends."""
+    r.execute_command("SELECT", 2)
+    r.rpush("mq", "v")
+    r.execute_command("SELECT", 0)
+    out = {}
+
+    def blpop():
+        b = make_client(server)
+        out["l"] = b.blpop(["mq"], timeout=10)
+        b.close()
+
+    t = threading.Thread(target=blpop)
+    t.start()
+    wait_for(lambda: int(r.info("clients")["blocked_clients"]) == 1)
+    pipe = r.pipeline(transaction=True)
+    pipe.swapdb(0, 2)
+    pipe.dbsize()
+    assert pipe.execute() == [True, 1]
+    t.join(10)
+    assert out["l"] == ("mq", "v")
+    assert r.dbsize() == 0
