@@ -327,6 +327,22 @@ void blocking_touched(cmd_ctx_t *c)
     }
 }
 
+void blocking_touched_db(cmd_ctx_t *c, int db)
+{
+    if (!atomic_load_explicit(&total_records, memory_order_relaxed))
+        return;
+    for (int i = 0; i < c->nparts; i++) {
+        int p = c->parts[i];
+        size_t bucket = 0;
+        for (hnode_t *e = htab_next(&tabs[p].keys, &bucket, NULL); e;
+             e = htab_next(&tabs[p].keys, &bucket, e)) {
+            wkey_t *k = (wkey_t *)e;
+            if (k->db == db)
+                ready_add(p, db, (sv_t){k->kb + sizeof db, k->klen});
+        }
+    }
+}
+
 static int held(const cmd_ctx_t *c, int p)
 {
     for (int i = 0; i < c->nparts; i++)

@@ -81,6 +81,9 @@ int blocking_wait(cmd_ctx_t *c, int first, int last, int numkeys_at, int dest_at
 int blocking_type(const block_t *b);
 /* command_call, after a write: mark the call's keys that have waits ready. */
 void blocking_touched(cmd_ctx_t *c);
+/* SWAPDB, every partition held: mark every key of database db with waits
+ * ready (blocking_serve serves those that now hold a value). */
+void blocking_touched_db(cmd_ctx_t *c, int db);
 /* At the end of a top-level command, its partitions (c->parts) still held:
  * serve the waits of the keys marked ready. */
 void blocking_serve(cmd_ctx_t *c);

@@ -1,12 +1,14 @@
 /* cmd_keys_copy — COPY and MOVE: a key's value and TTL to another key or
- * database.
+ * database; SWAPDB: two databases' keys exchanged.
  *
  * Databases live inside each partition (store_priv.h: a partition holds a
- * dict per database), so MOVE stays in its key's partition, and COPY holds
- * the partitions of both its keys (key positions 1..2, like RENAME). */
+ * dict per database), so MOVE stays in its key's partition, COPY holds
+ * the partitions of both its keys (key positions 1..2, like RENAME), and
+ * SWAPDB holds every partition (CMD_ALLPARTS) and swaps in each. */
 #include <limits.h>
 #include <string.h>
 
+#include "blocking.h"
 #include "cmd_util.h"
 #include "command.h"
 #include "db.h"
@@ -79,10 +81,48 @@ static void move_command(cmd_ctx_t *c)
     reply_int(c->r, 1);
 }
 
+/* A database index argument: Redis's int parse, with its own message. */
+static int db_index_arg(cmd_ctx_t *c, int i, const char *msg, int *out)
+{
+    long long v;
+    if (str_to_ll(c->argv[i].p, c->argv[i].len, &v) != 0 || v < INT_MIN || v > INT_MAX) {
+        reply_error(c->r, msg);
+        return -1;
+    }
+    *out = (int)v;
+    return 0;
+}
+
+/* SWAPDB index1 index2 -- as Redis 7.0: no keyspace event and no tracking
+ * invalidation; WATCHed keys alive in either database read as changed
+ * (db_swap), and clients blocked on keys of either database that now hold
+ * a value are served (their waits stay with their database). */
+static void swapdb_command(cmd_ctx_t *c)
+{
+    int a, b;
+    if (db_index_arg(c, 1, "ERR invalid first DB index", &a) != 0 ||
+        db_index_arg(c, 2, "ERR invalid second DB index", &b) != 0)
+        return;
+    if (a < 0 || a >= store_databases() || b < 0 || b >= store_databases()) {
+        reply_error(c->r, ERR_DB_RANGE);
+        return;
+    }
+    if (a != b) {
+        for (int p = 0; p < store_partitions(); p++)
+            db_swap(p, a, b);
+        blocking_touched_db(c, a);
+        blocking_touched_db(c, b);
+    }
+    c->dirty++;
+    reply_ok(c->r);
+}
+
 const command_t cmds_keys_copy[] = {
     CMD_ROW("copy", copy_command, -3, CMD_WRITE | CMD_DENYOOM, 1, 2, 1, "@keyspace @write @slow",
         "generic", "6.2.0", "Copy a key"),
     CMD_ROW("move", move_command, 3, CMD_WRITE | CMD_FAST, 1, 1, 1, "@keyspace @write @fast",
         "generic", "1.0.0", "Move a key to another database"),
+    CMD_ROW("swapdb", swapdb_command, 3, CMD_WRITE | CMD_FAST | CMD_ALLPARTS, 0, 0, 0,
+        "@keyspace @write @fast @dangerous", "server", "4.0.0", "Swaps two Redis databases"),
     {0},
 };

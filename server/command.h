@@ -160,6 +160,7 @@ extern const command_t cmds_keys_copy[]; /* COPY MOVE (cmd_keys_copy.c) */
 extern const command_t cmds_lcs[];       /* LCS (cmd_lcs.c) */
 extern const command_t cmds_geo[];       /* GEOADD GEOSEARCH ... (cmd_geo.c) */
 extern const command_t cmds_hll[];       /* PFADD PFCOUNT PFMERGE ... (cmd_hll.c) */
+extern const command_t cmds_dump[];      /* DUMP RESTORE (cmd_dump.c) */
 
 /* Build the table from groups, a NULL-ended list of row arrays (the list in
  * all_commands.c): ids follow the list's order, then each array's. */

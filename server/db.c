@@ -396,6 +396,14 @@ int db_key_meta(cmd_ctx_t *c, sv_t key, db_key_meta_t *m)
     return 0;
 }
 
+void db_set_access(cmd_ctx_t *c, sv_t key, int64_t idle_s, int freq)
+{
+    keyloc_t kl;
+    dict_entry_t *e = peek_live(c, key, &kl);
+    if (e)
+        evict_set_access(e, c->now_ms, idle_s, freq);
+}
+
 void db_watch(cmd_ctx_t *c, sv_t key, uint64_t *stamp, int *existed)
 {
     keyloc_t kl;
@@ -408,7 +416,7 @@ int db_watch_changed(cmd_ctx_t *c, sv_t key, uint64_t stamp, int existed)
     keyloc_t kl;
     dict_entry_t *e = peek_live(c, key, &kl);
     if (e)
-        return !existed || e->mseq > stamp;
+        return !existed || e->mseq > stamp || kl.p->swap_seq[kl.db] > stamp;
     if (existed)
         return 1; /* deleted, expired or flushed since */
     return kl.p->del_seq[(uint32_t)kl.h % WATCH_DEL_SLOTS] > stamp;

@@ -96,6 +96,10 @@ typedef struct db_key_meta {
  * LOOKUP_NOTOUCH | LOOKUP_NONOTIFY would). */
 int db_key_meta(struct cmd_ctx *c, sv_t key, db_key_meta_t *m);
 
+/* RESTORE's IDLETIME seconds / FREQ counter (-1: not given) for a live key:
+ * the one the maxmemory-policy uses is set, the other ignored (as Redis). */
+void db_set_access(struct cmd_ctx *c, sv_t key, int64_t idle_s, int freq);
+
 /* WATCH: stamp key's state now; later, whether it changed since (written,
  * deleted, expired after being seen alive, flushed, or created). Neither
  * call has side effects on the key. */

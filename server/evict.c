@@ -16,6 +16,7 @@
  * whatever a slow owner does. Cron refreshes hints of idle partitions and
  * evicts when the server is over its limit without writes (CONFIG SET). */
 #include <stdatomic.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "store.h"
@@ -120,6 +121,18 @@ void evict_touch(dict_t *d, dict_entry_t *e, uint64_t now_ms)
 int store_policy_is_lfu(void)
 {
     return policy_is_lfu(atomic_load_explicit(&mm_policy, memory_order_relaxed));
+}
+
+void evict_set_access(dict_entry_t *e, uint64_t now_ms, int64_t idle_s, int freq)
+{
+    int lfu = policy_is_lfu(atomic_load_explicit(&mm_policy, memory_order_relaxed));
+    if (freq >= 0 && lfu) {
+        e->lfu = lfu_minutes(now_ms) << 8 | (uint32_t)(freq > 255 ? 255 : freq);
+    } else if (idle_s >= 0 && !lfu) {
+        /* the 32-bit clock reads idle times up to INT32_MAX ms back */
+        uint64_t ms = (uint64_t)idle_s > INT32_MAX / 1000 ? INT32_MAX : (uint64_t)idle_s * 1000;
+        e->lru = (uint32_t)(now_ms - ms);
+    }
 }
 
 unsigned evict_lfu_count(const dict_entry_t *e, uint64_t now_ms)

@@ -45,6 +45,7 @@ void store_setup(int npartitions, int databases)
         p->keys = xcalloc((size_t)databases, sizeof *p->keys);
         p->expires = xcalloc((size_t)databases, sizeof *p->expires);
         p->db_table_mem = xcalloc((size_t)databases, sizeof *p->db_table_mem);
+        p->swap_seq = xcalloc((size_t)databases, sizeof *p->swap_seq);
         for (int db = 0; db < databases; db++) {
             atomic_init(&p->keys[db], 0);
             atomic_init(&p->expires[db], 0);
@@ -64,6 +65,7 @@ void store_teardown(void)
         free(p->keys);
         free(p->expires);
         free(p->db_table_mem);
+        free(p->swap_seq);
     }
     free(store_parts);
     store_parts = NULL;
@@ -221,6 +223,21 @@ void db_flush(int part, int db)
         p->dbs[i] = NULL;
         do_sync_counts(p, i);
     }
+}
+
+void db_swap(int part, int a, int b)
+{
+    partition_t *p = &store_parts[part];
+    dict_t *d = p->dbs[a];
+    p->dbs[a] = p->dbs[b];
+    p->dbs[b] = d;
+    uint64_t m = p->db_table_mem[a];
+    p->db_table_mem[a] = p->db_table_mem[b];
+    p->db_table_mem[b] = m;
+    p->swap_seq[a] = p->swap_seq[b] = ++p->wseq;
+    p->pool_n = 0; /* its candidates name their database */
+    do_sync_counts(p, a);
+    do_sync_counts(p, b);
 }
 
 struct scan_arg {

@@ -130,6 +130,9 @@ uint64_t db_size(int part, int db);
 uint64_t db_expires_count(int part, int db);
 /* Remove every key of database db (or of all databases when db < 0). */
 void db_flush(int part, int db);
+/* SWAPDB: exchange the keys of databases a and b in partition part (a WATCH
+ * of a key alive in either reads as changed afterwards). */
+void db_swap(int part, int a, int b);
 
 /* Visit keys of database db in partition part with a cursor that survives
  * resizes (reverse-binary bucket order, as Redis's SCAN): calls fn for each live

@@ -50,6 +50,9 @@ typedef struct partition {
      * shared with another deleted key can only make EXEC abort, never miss). */
     uint64_t wseq;
     uint64_t del_seq[WATCH_DEL_SLOTS];
+    /* [databases]: the clock of the last SWAPDB of each database (WATCH: a
+     * key watched alive reads as changed after it, as Redis flags it). */
+    uint64_t *swap_seq;
     evict_cand_t pool[EVICT_POOL_SIZE]; /* ascending score */
 } partition_t;
 
@@ -131,6 +134,9 @@ void evict_init_entry(dict_entry_t *e, uint64_t now_ms);
 void evict_touch(dict_t *d, dict_entry_t *e, uint64_t now_ms);
 /* OBJECT FREQ / IDLETIME: the LFU counter after decay, the ms since the
  * last access (whichever the policy keeps current, see evict_touch). */
+/* RESTORE's IDLETIME / FREQ (-1: not given): set whichever the current
+ * policy keeps, as Redis ignores the other. */
+void evict_set_access(dict_entry_t *e, uint64_t now_ms, int64_t idle_s, int freq);
 unsigned evict_lfu_count(const dict_entry_t *e, uint64_t now_ms);
 uint64_t evict_idle_ms(const dict_entry_t *e, uint64_t now_ms);
 /* Charge the tables of database db again after a change that may resize them. */

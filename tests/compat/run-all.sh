@@ -24,7 +24,7 @@ JOBS=${COMPAT_JOBS:-$(($(nproc) + 1))}
 # integration tests cover 2 and 4 workers); two for the rest, and both for
 # scripting (its -workers skips). Each suite's .skip says what it leaves out.
 SUITES=${COMPAT_SUITES:-scripting:1 scripting:2 pubsub:1 tracking:1 lists:2 zset:2 maxmemory:2
-  bitops:2 geo:2 hll:2}
+  bitops:2 geo:2 hll:2 dump:2}
 
 out=$(mktemp -d "${TMPDIR:-/tmp}/percore-compat-all.XXXXXX")
 trap 'rm -rf "$out"' EXIT

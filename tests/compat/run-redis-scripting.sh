@@ -11,7 +11,9 @@
 # with SUITE=geo, tests/unit/geo.tcl (the GEO commands, with its fuzz tests
 # against a Tcl computation); with SUITE=hll, tests/unit/hyperloglog.tcl
 # (PFDEBUG included: its needs:pfdebug cases run); with SUITE=bitops,
-# tests/unit/bitops.tcl and bitfield.tcl (the bitmap commands).
+# tests/unit/bitops.tcl and bitfield.tcl (the bitmap commands); with
+# SUITE=dump, tests/unit/dump.tcl (DUMP / RESTORE; its MIGRATE cases are
+# skipped).
 #
 #   tests/compat/run-redis-scripting.sh [percore-server]
 #   SUITE=pubsub tests/compat/run-redis-scripting.sh [percore-server]
@@ -70,7 +72,8 @@ case $SUITE in
   geo) UNITS="unit/geo" ;;
   hll) UNITS="unit/hyperloglog" ;;
   bitops) UNITS="unit/bitops unit/bitfield" ;;
-  *) echo "run-redis-scripting: SUITE must be scripting, pubsub, lists, zset, maxmemory, tracking, geo, hll or bitops" >&2
+  dump) UNITS="unit/dump" ;;
+  *) echo "run-redis-scripting: unknown SUITE '$SUITE' (the suites: this case's lines)" >&2
      exit 2 ;;
 esac
 SKIP_SRC=$REPO/tests/compat/$SUITE.skip
@@ -157,8 +160,8 @@ elif [ "$SUITE" = maxmemory ]; then
   sed -i 's/^        r config set latency-tracking no$/        catch {r config set latency-tracking no}/' "$M"
   grep -q 'catch {r config set latency-tracking no}' "$M" ||
     setup_fail "maxmemory.tcl changed: no latency-tracking line to adapt"
-elif [ "$SUITE" = geo ]; then
-  : # geo.tcl runs as it is: it sets no option percore lacks
+elif [ "$SUITE" = geo ] || [ "$SUITE" = dump ]; then
+  : # geo.tcl and dump.tcl run as they are: they set no option percore lacks
 elif [ "$SUITE" = lists ] || [ "$SUITE" = zset ]; then
   # list.tcl, list-3.tcl and zset.tcl set Redis's encodings' options
   # (list-max-ziplist-size, list-compress-depth, zset-max-ziplist-entries...),

@@ -20,7 +20,7 @@ LAYERS = [
     ("util", ["util", "buf", "log", "sha1", "ring", "deque", "slot", "resp", "resp_reply"]),
     ("config", ["config", "config_*", "fdlimit"]),
     ("event loop", ["worker", "worker_*", "netutil"]),
-    ("data structures", ["t_*", "object", "geohash"]),
+    ("data structures", ["t_*", "object", "geohash", "rdb", "rdb_*"]),
     ("store", ["store", "store_priv", "dict", "evict", "expire"]),
     ("commands", ["command", "command_*", "cmd_*", "db", "script", "script_*", "pubsub", "monitor",
                   "blocking", "notify", "tracking"]),
