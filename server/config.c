@@ -188,6 +188,8 @@ int config_parse_over(const config_opt_t *o, const cval_t *base, const char *v, 
             return config_parse_obl(v, len, base ? base->s : NULL, out, err, errlen);
         if (o->flags & CFGF_EVENTS)
             return config_parse_events(v, len, out, err, errlen);
+        if (o->flags & CFGF_PCTS)
+            return config_parse_pcts(v, len, out, err, errlen);
         out->s = xstrndup(v, len);
         return 0;
     }

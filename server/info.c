@@ -18,6 +18,7 @@
 #include "cmd_util.h"
 #include "command.h"
 #include "config.h"
+#include "latency.h"
 #include "pubsub.h"
 #include "scheduler.h"
 #include "server.h"
@@ -340,6 +341,20 @@ static void info_commandstats(buf_t *o)
     buf_printf(o, "\r\n");
 }
 
+/* Percentiles of each command's latency histogram (latency.h), those of
+ * latency-tracking-info-percentiles. */
+static void info_latencystats(buf_t *o)
+{
+    buf_printf(o, "# Latencystats\r\n");
+    buf_t pcts;
+    buf_init(&pcts);
+    config_format_value(&config_opts[CFG_LATENCY_TRACKING_INFO_PERCENTILES], &pcts);
+    for (int s = 0; s < latency_slot_count(); s++)
+        latency_hist_info(o, s, buf_cstr(&pcts));
+    buf_free(&pcts);
+    buf_printf(o, "\r\n");
+}
+
 static void info_errorstats(buf_t *o)
 {
     buf_printf(o, "# Errorstats\r\n");
@@ -392,7 +407,7 @@ static const struct {
     {"stats", info_stats, 1},           {"replication", info_replication, 1},
     {"cpu", info_cpu, 1},               {"modules", info_modules, 1},  
     {"scheduler", info_scheduler, 1},   {"commandstats", info_commandstats, 0},
-    {"errorstats", info_errorstats, 1}, {"cluster", info_cluster, 1},
+    {"errorstats", info_errorstats, 1}, {"latencystats", info_latencystats, 0}, {"cluster", info_cluster, 1},
     {"keyspace", info_keyspace, 1},
 };
 #define NSECTIONS (sizeof sections / sizeof *sections)
