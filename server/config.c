@@ -254,6 +254,7 @@ void config_defaults(void)
 
 void config_teardown(void)
 {
+    config_set_file(NULL);
     for (int i = 0; i < CONFIG_NOPTS; i++) {
         if (config_opts[i].type != CFGT_STR)
             continue;
@@ -560,6 +561,16 @@ static int running_as(int id, const cval_t *want)
     if (resolved[id].set && cur == resolved[id].running && want->n == resolved[id].configured)
         return 1;
     return cur == want->n;
+}
+
+int config_running_as(int id, const char *v, size_t len)
+{
+    cval_t want;
+    if (config_parse_value(&config_opts[id], v, len, &want, NULL, 0) != 0)
+        return -1;
+    int same = running_as(id, &want);
+    config_cval_free(&want);
+    return same;
 }
 
 /* An applied option, as CONFIG GET shows it (but not the password). */

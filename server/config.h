@@ -340,6 +340,17 @@ void config_on_change(config_changed_fn *fn);
 int config_set_runtime(int n, const config_opt_t *const *opts, const sv_t *values, int *bad,
                        char *err, size_t errlen);
 
+/* ---- CONFIG REWRITE (config_rewrite.c) ----------------------------------- */
+
+/* The file the server was started with (main, before the workers start;
+ * NULL or "": none), and what config_file() then returns. */
+void config_set_file(const char *path);
+const char *config_file(void);
+/* Rewrite that file with the running values, keeping its comments, blank
+ * lines and key order; atomically (a temporary file renamed over it). Any
+ * thread, serialised. 0; -2 when the server has no file; -1 with errno. */
+int config_rewrite(void);
+
 /* ---- reload (SIGHUP: worker 0, while the other workers run) -------------- */
 
 /* Make the running configuration what startup would make of path now: the
