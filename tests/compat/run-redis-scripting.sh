@@ -10,7 +10,10 @@
 # run; with SUITE=tracking, its tests/unit/tracking.tcl (client-side caching);
 # with SUITE=geo, tests/unit/geo.tcl (the GEO commands, with its fuzz tests
 # against a Tcl computation); with SUITE=hll, tests/unit/hyperloglog.tcl
-# (PFDEBUG included: its needs:pfdebug cases run).
+# (PFDEBUG included: its needs:pfdebug cases run); with SUITE=latency,
+# tests/unit/latency-monitor.tcl and with SUITE=introspection2,
+# tests/unit/introspection-2.tcl (both with enable-debug-command yes, so their
+# needs:debug cases run).
 #
 #   tests/compat/run-redis-scripting.sh [percore-server]
 #   SUITE=pubsub tests/compat/run-redis-scripting.sh [percore-server]
@@ -68,7 +71,9 @@ case $SUITE in
   tracking) UNITS="unit/tracking" ;;
   geo) UNITS="unit/geo" ;;
   hll) UNITS="unit/hyperloglog" ;;
-  *) echo "run-redis-scripting: SUITE must be scripting, pubsub, lists, zset, maxmemory, tracking, geo or hll" >&2
+  latency) UNITS="unit/latency-monitor" ;;
+  introspection2) UNITS="unit/introspection-2" ;;
+  *) echo "run-redis-scripting: SUITE must be scripting, pubsub, lists, zset, maxmemory, tracking, geo, hll, latency or introspection2" >&2
      exit 2 ;;
 esac
 SKIP_SRC=$REPO/tests/compat/$SUITE.skip
@@ -173,6 +178,9 @@ elif [ "$SUITE" = lists ] || [ "$SUITE" = zset ]; then
     { [ "$SUITE" = lists ] || grep -q 'catch {r config set zset-max-ziplist-entries' "$RUN/tests/unit/type/zset.tcl"; } &&
     [ "$(grep -c 'catch {r config set \$param \$val}' "$RUN/tests/support/server.tcl")" = 2 ] ||
     setup_fail "list.tcl, zset.tcl or server.tcl changed: no 'r config set' lines to adapt"
+elif [ "$SUITE" = latency ] || [ "$SUITE" = introspection2 ]; then
+  # They run as they are, DEBUG included (SLEEP, OBJECT: cmd_debug.c).
+  :
 elif [ "$SUITE" = hll ]; then
   # hyperloglog.tcl runs as it is: its one CONFIG SET, hll-sparse-max-bytes,
   # is an option of percore's (config.h).
@@ -213,9 +221,13 @@ for _ in range(200):
         continue
     print(p); break')
 LOG=$RUN/percore.log
+# The suites of DEBUG's users run it: enabled, and its tests not left out.
+TAGS="-needs:debug -needs:repl"
+DEBUG_ARGS=""
+case $SUITE in latency|introspection2) TAGS="-needs:repl"; DEBUG_ARGS="--server.enable-debug-command yes" ;; esac
 # shellcheck disable=SC2086 # EXTRA_ARGS is a list of words
 "$BIN" --port "$PORT" --server.bind 127.0.0.1 --server.threads "$THREADS" \
-  --scheduler.policy "$POLICY" --scripting.allow-undeclared-keys "${UNDECLARED:-yes}" ${EXTRA_ARGS:-} \
+  --scheduler.policy "$POLICY" --scripting.allow-undeclared-keys "${UNDECLARED:-yes}" $DEBUG_ARGS ${EXTRA_ARGS:-} \
   >"$LOG" 2>&1 &
 SRV=$!
 stop_server() {
@@ -237,7 +249,7 @@ set +e
 SINGLES=()
 for u in $UNITS; do SINGLES+=(--single "$u"); done
 (cd "$RUN" && timeout -k 5 "$TIME_LIMIT" tclsh8.6 tests/test_helper.tcl --host 127.0.0.1 \
-  --port "$PORT" --baseport "$((CLIENT_PORT + 32))" "${SINGLES[@]}" --skipfile "$SKIP" --tags "-needs:debug -needs:repl" \
+  --port "$PORT" --baseport "$((CLIENT_PORT + 32))" "${SINGLES[@]}" --skipfile "$SKIP" --tags "$TAGS" \
   --durable --timeout 60 --clients 1 $(case $SUITE in lists|zset) echo --ignore-encoding;; esac)) \
   2>&1 | if [ "${COMPAT_QUIET:-0}" = 1 ]; then cat > "$OUT"; else tee "$OUT"; fi
 rc=${PIPESTATUS[0]}
