@@ -40,7 +40,8 @@ static void slowlog_get(cmd_ctx_t *c)
 {
     long long count = 10;
     if (c->argc == 3) {
-        if (arg_ll(c, 2, &count, "ERR value is out of range, must be positive") != 0)
+        /* one text for every bad count, as Redis 7.0 */
+        if (arg_ll(c, 2, &count, "ERR count should be greater than or equal to -1") != 0)
             return;
         if (count < -1) {
             reply_error(c->r, "ERR count should be greater than or equal to -1");
@@ -90,8 +91,9 @@ static void cmd_slowlog(cmd_ctx_t *c)
         slowlog_get(c);
         return;
     }
-    if (sv_eq_ci(c->argv[1], "get") && c->argc > 3) {
-        reply_subcommand_error(c, "slowlog");
+    if (sv_eq_ci(c->argv[1], "get") && c->argc > 3) { /* Redis's text for it */
+        reply_errorf(c->r, "ERR unknown subcommand or wrong number of arguments for '%.*s'. "
+                           "Try SLOWLOG HELP.", (int)c->argv[1].len, c->argv[1].p);
         return;
     }
     dispatch(c, subs, "slowlog");
@@ -128,34 +130,54 @@ static void latency_doctor_cmd(cmd_ctx_t *c)
     buf_free(&o);
 }
 
-/* The slots a name asks for: a command ("client": itself and each of its
- * subcommands) or one subcommand ("client|id"); a name that is neither asks
- * for nothing. */
-static int name_matches(sv_t name, const char *slot)
+/* Reply a slot's name and histogram when it has calls; 1 if it did. */
+static int histogram_entry(cmd_ctx_t *c, int slot)
 {
-    size_t sl = strlen(slot);
-    if (name.len == sl && sv_eq_ci(name, slot))
-        return 1;
-    return sl > name.len && slot[name.len] == '|' && strncasecmp(slot, name.p, name.len) == 0;
+    if (slot < 0 || !latency_slot_calls(slot))
+        return 0;
+    reply_bulk_cstr(c->r, latency_slot_name(slot));
+    latency_hist_reply(c->r, slot);
+    return 1;
 }
 
-/* LATENCY HISTOGRAM [command ...]: a map of the commands with calls; a
- * hostile list costs one pass over the slots per name, and the reply holds
- * each slot once whatever the names repeat. */
+/* A command's own slot and each of its subcommands' (a name "client"). */
+static int histogram_command(cmd_ctx_t *c, const command_t *cmd)
+{
+    sv_t argv1[1] = {{cmd->name, strlen(cmd->name)}};
+    int base = latency_slot(cmd, 1, argv1), k = histogram_entry(c, base);
+    for (int j = 0; cmd->subcommands && cmd->subcommands[j]; j++)
+        k += histogram_entry(c, base + 1 + j);
+    return k;
+}
+
+/* LATENCY HISTOGRAM [command ...]: a map of the commands with calls, in the
+ * order named, one entry per naming (as Redis 7.0: a name given twice is
+ * answered twice); a name that is no command ("nosuch", "set|x") is skipped.
+ * The reply is bounded by the arguments' count times the table's size. */
 static void latency_histogram_cmd(cmd_ctx_t *c)
 {
-    int n = latency_slot_count(), k = 0;
+    int k = 0;
     size_t mark = reply_defer(c->r);
-    for (int s = 0; s < n; s++) {
-        const char *name = latency_slot_name(s);
-        int want = c->argc == 2;
-        for (int a = 2; a < c->argc && !want; a++)
-            want = name_matches(c->argv[a], name);
-        if (!want || !latency_slot_calls(s))
+    if (c->argc == 2)
+        for (int i = 0; i < command_count(); i++)
+            k += histogram_command(c, command_at(i));
+    for (int a = 2; a < c->argc; a++) {
+        sv_t name = c->argv[a];
+        const char *bar = memchr(name.p, '|', name.len);
+        if (!bar) {
+            const command_t *cmd = command_lookup(name);
+            if (cmd)
+                k += histogram_command(c, cmd);
             continue;
-        reply_bulk_cstr(c->r, name);
-        latency_hist_reply(c->r, s);
-        k++;
+        }
+        const command_t *cmd = command_lookup((sv_t){name.p, (size_t)(bar - name.p)});
+        if (!cmd || !cmd->subcommands)
+            continue;
+        sv_t argv[2] = {{cmd->name, strlen(cmd->name)},
+                        {bar + 1, name.len - (size_t)(bar - name.p) - 1}};
+        if (memchr(argv[1].p, '|', argv[1].len) || !argv[1].len)
+            continue;
+        k += histogram_entry(c, latency_slot(cmd, 2, argv));
     }
     reply_defer_set(c->r, mark, '%', k);
 }
