@@ -621,3 +621,18 @@ def test_config_rewrite_concurrent(ini_server):
         want = rc.cmd("CONFIG", "GET", "slowlog-max-len")[1]
     assert "slowlog-max-len = %s" % want in path.read_text().splitlines()
     assert path.read_text().count("slowlog-max-len") == 1
+
+
+@pytest.mark.percore_only
+def test_config_rewrite_alias(ini_server):
+    """As introspection.tcl's alias case: a key the file names by its alias
+    (lua-time-limit) is rewritten under that name, not added again."""
+    srv, path = ini_server("[scripting]\nlua-time-limit = 5000 ; old name\n")
+    with connect(srv) as rc:
+        assert rc.cmd("CONFIG", "SET", "busy-reply-threshold", "777") == "OK"
+        assert rc.cmd("CONFIG", "REWRITE") == "OK"
+    text = path.read_text()
+    assert text.startswith("[scripting]\nlua-time-limit = 777 ; old name\n")
+    assert "busy-reply-threshold" not in text
+    # the command line's values are running values too, written as Redis does
+    assert "[server]" in text and "threads = " in text
