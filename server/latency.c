@@ -249,13 +249,14 @@ void latency_hist_teardown(void)
     hists = NULL, slot_base = NULL, nslots = nworkers_h = 0;
 }
 
+/* The first b with us * 1000 <= 1024 << b: ceil(log2(ns)) - 10. */
 static int bucket_of(uint64_t us)
 {
     uint64_t ns = us * 1000;
-    int b = 0;
-    while (b < LATENCY_BUCKETS - 1 && ns > (1024ull << b))
-        b++;
-    return b;
+    if (ns <= 1024)
+        return 0;
+    int b = 64 - __builtin_clzll(ns - 1) - 10;
+    return b < LATENCY_BUCKETS ? b : LATENCY_BUCKETS - 1;
 }
 
 void latency_hist_record(int w, int slot, uint64_t us)
