@@ -254,7 +254,6 @@ void config_defaults(void)
 
 void config_teardown(void)
 {
-    config_set_file(NULL);
     for (int i = 0; i < CONFIG_NOPTS; i++) {
         if (config_opts[i].type != CFGT_STR)
             continue;

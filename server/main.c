@@ -222,6 +222,7 @@ int main(int argc, char **argv)
     if (cfg.pidfile && *cfg.pidfile)
         unlink(cfg.pidfile);
     server_teardown();
+    config_set_file(NULL);
     config_teardown();
     log_teardown();
     free(overrides);
