@@ -93,12 +93,12 @@ static void dg_pair(digest_t *d, sv_t a, sv_t b, int ordered)
 
 static void digest_value(const obj_t *o, digest_t *d)
 {
-    char tmp[24];
     memset(d, 0, sizeof *d);
     unsigned char type = o->type;
     dg_mix(d, &type, 1);
     switch (o->type) {
     case OBJ_STRING: {
+        char tmp[24];
         sv_t s = obj_str(o, tmp);
         dg_mix(d, s.p, s.len);
         break;

@@ -230,14 +230,13 @@ int config_rewrite(void)
     buf_init(&out);
     int rc = build(config_path, &out), saved = 0;
     char *tmp = NULL;
-    int fd = -1;
     if (rc == 0) {
         size_t tl = strlen(config_path) + 8;
         tmp = xmalloc(tl);
         snprintf(tmp, tl, "%s.XXXXXX", config_path);
         struct stat st; /* the new file keeps the old one's permissions */
         mode_t mode = stat(config_path, &st) == 0 ? (st.st_mode & 07777) : 0644;
-        fd = mkostemp(tmp, O_CLOEXEC);
+        int fd = mkostemp(tmp, O_CLOEXEC);
         if (fd < 0 || write_all(fd, out.data ? out.data : "", out.len) != 0 || fsync(fd) != 0 ||
             fchmod(fd, mode) != 0)
             rc = -1;

@@ -16,8 +16,8 @@ typedef struct slow_entry {
 } slow_entry_t;
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static slow_entry_t **ring; /* oldest at ring[head], newest at ring[(head+n-1) % cap] */
-static size_t cap, head, n;
+static slow_entry_t **ring; /* oldest at ring[head], newest at ring[(head+nents-1) % cap] */
+static size_t cap, head, nents;
 static uint64_t bytes;
 static long long next_id;
 
@@ -41,7 +41,7 @@ static void drop_oldest_locked(void)
     slow_entry_t *e = ring[head];
     ring[head] = NULL;
     head = (head + 1) % cap;
-    n--;
+    nents--;
     bytes -= e->bytes;
     free(e);
 }
@@ -109,25 +109,25 @@ void slowlog_push(const command_t *cmd, int argc, const sv_t *argv, uint64_t us,
     size_t max_len = (size_t)config_get(slowlog_max_len);
     pthread_mutex_lock(&lock);
     e->id = next_id++;
-    while (n && (n >= max_len || bytes + total > SLOWLOG_MAX_BYTES))
+    while (nents && (nents >= max_len || bytes + total > SLOWLOG_MAX_BYTES))
         drop_oldest_locked();
     if (max_len == 0) {
         pthread_mutex_unlock(&lock);
         free(e);
         return;
     }
-    if (n == cap) { /* grow, never past max_len */
+    if (nents == cap) { /* grow, never past max_len */
         size_t ncap = cap ? cap * 2 : 16;
         if (ncap > max_len)
             ncap = max_len;
         slow_entry_t **nr = xcalloc(ncap, sizeof *nr);
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < nents; i++)
             nr[i] = ring[(head + i) % cap];
         free(ring);
         ring = nr, cap = ncap, head = 0;
     }
-    ring[(head + n) % cap] = e;
-    n++;
+    ring[(head + nents) % cap] = e;
+    nents++;
     bytes += total;
     pthread_mutex_unlock(&lock);
 }
@@ -135,7 +135,7 @@ void slowlog_push(const command_t *cmd, int argc, const sv_t *argv, uint64_t us,
 long slowlog_len(void)
 {
     pthread_mutex_lock(&lock);
-    long len = (long)n;
+    long len = (long)nents;
     pthread_mutex_unlock(&lock);
     return len;
 }
@@ -143,7 +143,7 @@ long slowlog_len(void)
 void slowlog_reset(void)
 {
     pthread_mutex_lock(&lock);
-    while (n)
+    while (nents)
         drop_oldest_locked();
     pthread_mutex_unlock(&lock);
 }
@@ -161,10 +161,10 @@ uint64_t slowlog_bytes(void)
 void slowlog_reply(reply_t *r, long long count)
 {
     pthread_mutex_lock(&lock);
-    size_t k = count < 0 || (unsigned long long)count > n ? n : (size_t)count;
+    size_t k = count < 0 || (unsigned long long)count > nents ? nents : (size_t)count;
     reply_array(r, (long)k);
     for (size_t j = 0; j < k; j++) {
-        const slow_entry_t *e = ring[(head + n - 1 - j) % cap];
+        const slow_entry_t *e = ring[(head + nents - 1 - j) % cap];
         reply_array(r, 6);
         reply_int(r, e->id);
         reply_int(r, e->time);
@@ -184,7 +184,7 @@ void slowlog_teardown(void)
     pthread_mutex_lock(&lock);
     free(ring);
     ring = NULL;
-    cap = head = n = 0;
+    cap = head = nents = 0;
     next_id = 0;
     pthread_mutex_unlock(&lock);
 }

@@ -308,6 +308,16 @@ def test_debug_refused(server_factory):
         assert rc.cmd("DEBUG", "HELP") == DEBUG_REFUSED
 
 
+def test_debug_local(server_factory):
+    """enable-debug-command local: allowed from loopback, where the tests run."""
+    srv = server_factory([DEBUG_ARGS[0], "local"])
+    with connect(srv) as rc:
+        assert rc.cmd("DEBUG", "SLEEP", "0") == "OK"
+        assert rc.cmd("CONFIG", "SET", "enable-debug-command", "yes") == Err(
+            "ERR CONFIG SET failed (possibly related to argument 'enable-debug-command') - "
+            "can't set immutable config")
+
+
 def test_debug_object_digest(c):
     assert c.cmd("DEBUG", "DIGEST") == "0" * 40
     c.cmd("SET", "s", "hello")
