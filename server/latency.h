@@ -10,9 +10,9 @@
  * Histograms: per worker and command, single writer, relaxed atomics (as
  * cmd_stats_t), summed on read. A duration falls in the first bucket b
  * with duration <= 1024 << b ns, the buckets Redis 7.0 reports (1, 2, 4, 8,
- * 16, 32, 65, 131 ... usec). Debian's hdr_histogram is not used: its counters
- * are plain integers, so reading one worker's histogram on another worker
- * while it records would be a data race. */
+ * 16, 32, 65, 131 ... usec). Not HdrHistogram: Debian packages no C one
+ * (`apt-cache search hdr histogram`: Go and Java only), and its counters are
+ * plain integers, which another worker could not read while one records. */
 #ifndef PERCORE_LATENCY_H
 #define PERCORE_LATENCY_H
 
