@@ -223,7 +223,12 @@ int command_call(cmd_ctx_t *ctx, int flags)
      * may grow memory are refused when that leaves no room. */
     if ((flags & CALL_OOM) && store_over_maxmemory()) {
         cmd_caller_t who = {.oom = 1, .parts = ctx->parts, .nparts = ctx->nparts, .worker = w};
-        if (oom_refused(&who, cmd, ctx->argc, ctx->argv) && (cmd->flags & CMD_DENYOOM)) {
+        uint64_t e0 = mono_us();
+        int no_room = oom_refused(&who, cmd, ctx->argc, ctx->argv);
+        uint64_t ems = (mono_us() - e0) / 1000; /* LATENCY's eviction-cycle, as Redis's */
+        if (latency_wanted(ems))
+            latency_add("eviction-cycle", ems);
+        if (no_room && (cmd->flags & CMD_DENYOOM)) {
             reply_error(r, ERR_OOM);
             command_refused(w, cmd, ERR_OOM);
             return -1;

@@ -170,7 +170,11 @@ void sched_cron(int worker, uint64_t now)
         if (latency_wanted(ms)) /* LATENCY's expire-cycle, as Redis 7.0 names it */
             latency_add("expire-cycle", ms);
         store_rehash_step(p, budget / 4 + 10);
+        t0 = mono_us();
         store_evict_cron(p, now);
+        ms = (mono_us() - t0) / 1000;
+        if (latency_wanted(ms))
+            latency_add("eviction-cycle", ms);
         tracking_cron(p);
         if (ops->part_idle_done)
             ops->part_idle_done(p);

@@ -11,9 +11,9 @@
 # with SUITE=geo, tests/unit/geo.tcl (the GEO commands, with its fuzz tests
 # against a Tcl computation); with SUITE=hll, tests/unit/hyperloglog.tcl
 # (PFDEBUG included: its needs:pfdebug cases run); with SUITE=latency,
-# tests/unit/latency-monitor.tcl and with SUITE=introspection2,
-# tests/unit/introspection-2.tcl (both with enable-debug-command yes, so their
-# needs:debug cases run).
+# tests/unit/latency-monitor.tcl, with SUITE=introspection2,
+# tests/unit/introspection-2.tcl and with SUITE=slowlog, tests/unit/slowlog.tcl
+# (the three with enable-debug-command yes, so their needs:debug cases run).
 #
 #   tests/compat/run-redis-scripting.sh [percore-server]
 #   SUITE=pubsub tests/compat/run-redis-scripting.sh [percore-server]
@@ -73,7 +73,8 @@ case $SUITE in
   hll) UNITS="unit/hyperloglog" ;;
   latency) UNITS="unit/latency-monitor" ;;
   introspection2) UNITS="unit/introspection-2" ;;
-  *) echo "run-redis-scripting: SUITE must be scripting, pubsub, lists, zset, maxmemory, tracking, geo, hll, latency or introspection2" >&2
+  slowlog) UNITS="unit/slowlog" ;;
+  *) echo "run-redis-scripting: SUITE must be scripting, pubsub, lists, zset, maxmemory, tracking, geo, hll, latency, introspection2 or slowlog" >&2
      exit 2 ;;
 esac
 SKIP_SRC=$REPO/tests/compat/$SUITE.skip
@@ -178,7 +179,7 @@ elif [ "$SUITE" = lists ] || [ "$SUITE" = zset ]; then
     { [ "$SUITE" = lists ] || grep -q 'catch {r config set zset-max-ziplist-entries' "$RUN/tests/unit/type/zset.tcl"; } &&
     [ "$(grep -c 'catch {r config set \$param \$val}' "$RUN/tests/support/server.tcl")" = 2 ] ||
     setup_fail "list.tcl, zset.tcl or server.tcl changed: no 'r config set' lines to adapt"
-elif [ "$SUITE" = latency ] || [ "$SUITE" = introspection2 ]; then
+elif [ "$SUITE" = latency ] || [ "$SUITE" = introspection2 ] || [ "$SUITE" = slowlog ]; then
   # They run as they are, DEBUG included (SLEEP, OBJECT: cmd_debug.c).
   :
 elif [ "$SUITE" = hll ]; then
@@ -224,7 +225,7 @@ LOG=$RUN/percore.log
 # The suites of DEBUG's users run it: enabled, and its tests not left out.
 TAGS="-needs:debug -needs:repl"
 DEBUG_ARGS=""
-case $SUITE in latency|introspection2) TAGS="-needs:repl"; DEBUG_ARGS="--server.enable-debug-command yes" ;; esac
+case $SUITE in latency|introspection2|slowlog) TAGS="-needs:repl"; DEBUG_ARGS="--server.enable-debug-command yes" ;; esac
 # shellcheck disable=SC2086 # EXTRA_ARGS is a list of words
 "$BIN" --port "$PORT" --server.bind 127.0.0.1 --server.threads "$THREADS" \
   --scheduler.policy "$POLICY" --scripting.allow-undeclared-keys "${UNDECLARED:-yes}" $DEBUG_ARGS ${EXTRA_ARGS:-} \

@@ -126,6 +126,18 @@ def test_slowlog_exec_and_scripts(c):
     assert any(a[0].upper() == "EVAL" for a in logged)
 
 
+def test_slowlog_blocked_command(c, server):
+    """A blocked BLPOP is logged once it is answered (slowlog.tcl's case)."""
+    c.cmd("CONFIG", "SET", "slowlog-log-slower-than", "0")
+    with connect(server) as rd:
+        rd.send(b"*3\r\n$5\r\nBLPOP\r\n$2\r\nbl\r\n$1\r\n0\r\n")
+        assert wait_for(lambda: parse_info(c.cmd("INFO", "clients"))["blocked_clients"] == "1")
+        c.cmd("SLOWLOG", "RESET")
+        c.cmd("LPUSH", "bl", "x")
+        assert rd.read_reply() == ["bl", "x"]
+    assert wait_for(lambda: ["BLPOP", "bl", "0"] in [e[3] for e in c.cmd("SLOWLOG", "GET")])
+
+
 def test_slowlog_max_len(c):
     c.cmd("CONFIG", "SET", "slowlog-log-slower-than", "0")
     c.cmd("CONFIG", "SET", "slowlog-max-len", "5")
