@@ -352,6 +352,14 @@ def test_debug_object_digest(c):
     v1, v2, v3, none = c.cmd("DEBUG", "DIGEST-VALUE", "{x}1", "{x}2", "{x}3", "{x}nosuch")
     assert v1 == v2 != v3 and none == "0" * 40
     assert c.cmd("DEBUG", "DIGEST-VALUE") == []
+    # keys of many partitions in one call (the task holds them all)
+    keys = ["dv%d" % i for i in range(64)]
+    for k in keys:
+        c.cmd("HSET", k, "f", "v", "g", k)
+    got = c.cmd("DEBUG", "DIGEST-VALUE", *keys)
+    assert len(set(got)) == 64 and "0" * 40 not in got
+    c.cmd("HSET", "dvcopy", "g", "dv7", "f", "v")
+    assert c.cmd("DEBUG", "DIGEST-VALUE", "dvcopy") == [got[7]]
 
 
 def test_debug_set_active_expire(c):
