@@ -248,8 +248,8 @@ def test_latency_monitor_events(c):
         Err("ERR wrong number of arguments for 'latency|help' command")
 
 
-def test_latency_fast_command_event(c):
-    """A command flagged fast is filed under fast-command (Redis's names)."""
+def test_latency_low_threshold(c):
+    """A 1 ms threshold: a 10 ms DEBUG (not a fast command) is a "command" event."""
     c.cmd("CONFIG", "SET", "latency-monitor-threshold", "1")
     c.cmd("DEBUG", "SLEEP", "0.01")  # DEBUG is not fast: "command"
     names = {e[0] for e in c.cmd("LATENCY", "LATEST")}
