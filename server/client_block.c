@@ -11,6 +11,7 @@
 
 #include "blocking.h"
 #include "client.h"
+#include "slowlog.h"
 
 static _Atomic uint64_t nblocked;
 
@@ -72,6 +73,13 @@ static void end_block(client_t *c)
 {
     block_t *b = c->blk;
     size_t start = c->out.len;
+    /* SLOWLOG logs a blocked command once it is answered, as Redis 7.0,
+     * with the time it ran (not the wait): about 0 here. */
+    if (blocking_state(b) != BLOCK_RETRY && slowlog_wanted(0) && c->qhead < c->qlen) {
+        const qcmd_t *qc = &c->q[c->qhead];
+        if (qc->cmd)
+            slowlog_push(qc->cmd, qc->argc, client_argv(c, qc), 0, c->addr, c);
+    }
     switch (blocking_state(b)) {
     case BLOCK_SERVED: {
         const buf_t *r = blocking_reply(b);

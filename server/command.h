@@ -41,6 +41,8 @@ typedef struct cmd_ctx {
     struct block *blocked; /* set by a blocking command that blocked (blocking.h) */
     const char *peer;   /* the issuing client's address, for MONITOR (monitor.h);
                            NULL in a script's calls, shown as "lua" */
+    struct client *origin; /* the issuing client, opaque here: only for naming it in
+                              SLOWLOG (slowlog.h); NULL in a script's calls */
 } cmd_ctx_t;
 
 typedef void cmd_handler(cmd_ctx_t *c);
@@ -161,6 +163,8 @@ extern const command_t cmds_lcs[];       /* LCS (cmd_lcs.c) */
 extern const command_t cmds_geo[];       /* GEOADD GEOSEARCH ... (cmd_geo.c) */
 extern const command_t cmds_hll[];       /* PFADD PFCOUNT PFMERGE ... (cmd_hll.c) */
 extern const command_t cmds_dump[];      /* DUMP RESTORE (cmd_dump.c) */
+extern const command_t cmds_ops[];       /* SLOWLOG LATENCY LOLWUT ROLE (cmd_ops.c) */
+extern const command_t cmds_debug[];     /* DEBUG (cmd_debug.c) */
 
 /* Build the table from groups, a NULL-ended list of row arrays (the list in
  * all_commands.c): ids follow the list's order, then each array's. */

@@ -13,7 +13,10 @@
 # (PFDEBUG included: its needs:pfdebug cases run); with SUITE=bitops,
 # tests/unit/bitops.tcl and bitfield.tcl (the bitmap commands); with
 # SUITE=dump, tests/unit/dump.tcl (DUMP / RESTORE; its MIGRATE cases are
-# skipped).
+# skipped); with SUITE=latency, tests/unit/latency-monitor.tcl, with
+# SUITE=introspection2, tests/unit/introspection-2.tcl and with SUITE=slowlog,
+# tests/unit/slowlog.tcl (the three with enable-debug-command yes, so their
+# needs:debug cases run).
 #
 #   tests/compat/run-redis-scripting.sh [percore-server]
 #   SUITE=pubsub tests/compat/run-redis-scripting.sh [percore-server]
@@ -73,6 +76,9 @@ case $SUITE in
   hll) UNITS="unit/hyperloglog" ;;
   bitops) UNITS="unit/bitops unit/bitfield" ;;
   dump) UNITS="unit/dump" ;;
+  latency) UNITS="unit/latency-monitor" ;;
+  introspection2) UNITS="unit/introspection-2" ;;
+  slowlog) UNITS="unit/slowlog" ;;
   *) echo "run-redis-scripting: unknown SUITE '$SUITE' (the suites: this case's lines)" >&2
      exit 2 ;;
 esac
@@ -178,6 +184,9 @@ elif [ "$SUITE" = lists ] || [ "$SUITE" = zset ]; then
     { [ "$SUITE" = lists ] || grep -q 'catch {r config set zset-max-ziplist-entries' "$RUN/tests/unit/type/zset.tcl"; } &&
     [ "$(grep -c 'catch {r config set \$param \$val}' "$RUN/tests/support/server.tcl")" = 2 ] ||
     setup_fail "list.tcl, zset.tcl or server.tcl changed: no 'r config set' lines to adapt"
+elif [ "$SUITE" = latency ] || [ "$SUITE" = introspection2 ] || [ "$SUITE" = slowlog ]; then
+  # They run as they are, DEBUG included (SLEEP, OBJECT: cmd_debug.c).
+  :
 elif [ "$SUITE" = hll ]; then
   # hyperloglog.tcl's one CONFIG SET, hll-sparse-max-bytes, is an option of
   # percore's (config.h). Two tests build a 33 MB (and a 262 KB) corrupt
@@ -228,9 +237,13 @@ for _ in range(200):
         continue
     print(p); break')
 LOG=$RUN/percore.log
+# The suites of DEBUG's users run it: enabled, and its tests not left out.
+TAGS="-needs:debug -needs:repl"
+DEBUG_ARGS=""
+case $SUITE in latency|introspection2|slowlog) TAGS="-needs:repl"; DEBUG_ARGS="--server.enable-debug-command yes" ;; esac
 # shellcheck disable=SC2086 # EXTRA_ARGS is a list of words
 "$BIN" --port "$PORT" --server.bind 127.0.0.1 --server.threads "$THREADS" \
-  --scheduler.policy "$POLICY" --scripting.allow-undeclared-keys "${UNDECLARED:-yes}" ${EXTRA_ARGS:-} \
+  --scheduler.policy "$POLICY" --scripting.allow-undeclared-keys "${UNDECLARED:-yes}" $DEBUG_ARGS ${EXTRA_ARGS:-} \
   >"$LOG" 2>&1 &
 SRV=$!
 stop_server() {
@@ -252,7 +265,7 @@ set +e
 SINGLES=()
 for u in $UNITS; do SINGLES+=(--single "$u"); done
 (cd "$RUN" && timeout -k 5 "$TIME_LIMIT" tclsh8.6 tests/test_helper.tcl --host 127.0.0.1 \
-  --port "$PORT" --baseport "$((CLIENT_PORT + 32))" "${SINGLES[@]}" --skipfile "$SKIP" --tags "-needs:debug -needs:repl" \
+  --port "$PORT" --baseport "$((CLIENT_PORT + 32))" "${SINGLES[@]}" --skipfile "$SKIP" --tags "$TAGS" \
   --durable --timeout 60 --clients 1 $(case $SUITE in lists|zset) echo --ignore-encoding;; esac)) \
   2>&1 | if [ "${COMPAT_QUIET:-0}" = 1 ]; then cat > "$OUT"; else tee "$OUT"; fi
 rc=${PIPESTATUS[0]}
