@@ -9,6 +9,7 @@
 #include "command.h"
 #include "config.h"
 #include "monitor.h"
+#include "script.h"
 #include "store.h"
 #include "tracking.h"
 
@@ -189,7 +190,7 @@ int command_check(const cmd_caller_t *who, const command_t *cmd, int argc, const
     } else if (who->oom && (cmd->flags & CMD_DENYOOM) && oom_refused(who, cmd, argc, argv)) {
         buf_printf(err, "%s", ERR_OOM);
     } else if (who->busy && !(command_flags(cmd, argc, argv) & CMD_ALLOW_BUSY)) {
-        buf_printf(err, "%s", ERR_BUSY);
+        buf_printf(err, "%s", script_busy_error());
         command_refused(who->worker, cmd, buf_cstr(err));
         return CHECK_BUSY;
     } else {
