@@ -68,7 +68,9 @@ static int parse_meta(const char *code, size_t len, char **name, size_t *skip, c
     const char *p = code + 2, *end = nl;
     int first = 1, rc = 0;
     for (;;) {
-        while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\v' || *p == '\f'))
+        /* The engine is what follows "#!" at once ("#! name=x": engine ''). */
+        while (!first && p < end &&
+               (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\v' || *p == '\f'))
             p++;
         if (p >= end && !first)
             break;
