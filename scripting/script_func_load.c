@@ -101,6 +101,11 @@ static int parse_meta(const char *code, size_t len, char **name, size_t *skip, c
                 rc = -1;
                 break;
             }
+            if (!name_ok(w.data + 5, w.len - 5)) {
+                snprintf(err, errlen, "%s", ERR_NAME_RULES);
+                rc = -1;
+                break;
+            }
             *name = xstrndup(w.data + 5, w.len - 5);
             continue;
         }
