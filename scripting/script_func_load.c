@@ -58,7 +58,9 @@ static int parse_meta(const char *code, size_t len, char **name, size_t *skip, c
         return -1;
     }
     const char *nl = memchr(code, '\n', len);
-    if (!nl) {
+    /* No line, a NUL byte in it, or an unclosed quote: Redis's splitter
+     * fails on these alike. */
+    if (!nl || memchr(code, '\0', (size_t)(nl - code))) {
         snprintf(err, errlen, "ERR Invalid library metadata");
         return -1;
     }
@@ -83,6 +85,11 @@ static int parse_meta(const char *code, size_t len, char **name, size_t *skip, c
             else
                 buf_putc(&w, *p);
             p++;
+        }
+        if (inq) {
+            snprintf(err, errlen, "ERR Invalid library metadata");
+            rc = -1;
+            break;
         }
         if (first) {
             first = 0;
