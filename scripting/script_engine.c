@@ -444,7 +444,6 @@ void script_teardown(void)
     lstate_free(outside_ls);
     outside_ls = NULL;
     cache_clear();
-    function_flush();
     for (int i = 0; i < MAX_SLOTS; i++)
         buf_free(&script_slots[i].info);
 }
