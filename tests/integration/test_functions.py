@@ -447,3 +447,31 @@ def test_client_reset_mid_load_and_mid_fcall(server, f):
         c.close()
     assert f.ping()
     assert f.execute_command("FCALL", "slow", "0") == 4500001500000
+
+
+def test_unkillable_function_and_shutdown_nosave(server, server_factory):
+    if server.target == "percore":
+        srv = server_factory(["--scripting.busy-reply-threshold", "100"],
+                             policy=server.policy, threads=server.threads)
+    else:
+        srv = server_factory()
+        with RawClient(srv.host, srv.port) as admin:
+            admin.cmd("CONFIG", "SET", "busy-reply-threshold", "100")
+    with RawClient(srv.host, srv.port) as admin:
+        assert admin.cmd("FUNCTION", "LOAD", lib("w", "redis.register_function('wspin', "
+                         "function(keys) redis.call('set', keys[1], 'w') while true do end "
+                         "end)")) == b"w"
+    runner = RawClient(srv.host, srv.port)
+    runner.send(encode_command("FCALL", "wspin", "1", "{busy}a"))
+    time.sleep(0.4)
+    with RawClient(srv.host, srv.port) as other:
+        _wait_busy(other, "GET", "{busy}a")
+        assert other.cmd("FUNCTION", "KILL") == Err(
+            b"UNKILLABLE Sorry the script already executed write commands against the dataset. "
+            b"You can either wait the script termination or kill the server in a hard way using "
+            b"the SHUTDOWN NOSAVE command.")
+        srv.expect_exit = True
+        other.send(encode_command("SHUTDOWN", "NOSAVE"))
+        assert other.is_closed(timeout=10)
+    srv.proc.wait(timeout=10)
+    runner.close()
