@@ -75,6 +75,9 @@ int function_delete(sv_t name);
 void function_flush(void);
 /* FUNCTION LIST [LIBRARYNAME pattern] [WITHCODE]: libraries in load order. */
 void function_list(reply_t *r, sv_t pattern, int has_pattern, int withcode);
+/* 1 when FCALL's function is flagged no-writes (CLIENT PAUSE WRITE lets
+ * it run, as Redis 7.0); 0 for an unknown one. Any thread. */
+int function_declares_no_writes(sv_t name);
 /* FUNCTION STATS. Any thread. */
 void function_stats(reply_t *r);
 

@@ -240,6 +240,15 @@ int func_registry_lookup(sv_t name, func_ref_t *out)
     return e != NULL;
 }
 
+int function_declares_no_writes(sv_t name)
+{
+    func_ref_t ref;
+    if (!func_registry_lookup(name, &ref))
+        return 0;
+    free(ref.name);
+    return (ref.flags & SF_NO_WRITES) != 0;
+}
+
 int func_registry_has_id(uint64_t id)
 {
     pthread_rwlock_rdlock(&reg_lock);

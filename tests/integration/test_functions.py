@@ -475,3 +475,23 @@ def test_unkillable_function_and_shutdown_nosave(server, server_factory):
         assert other.is_closed(timeout=10)
     srv.proc.wait(timeout=10)
     runner.close()
+
+
+def test_client_pause_write_holds_only_writing_functions(server, f):
+    load(f, lib("p", """
+        redis.register_function{function_name='pread', flags={'no-writes'},
+            callback=function(keys) return redis.call('get', keys[1]) end}
+        redis.register_function('pwrite', function(keys) return redis.call('set', keys[1], 'p') end)
+    """))
+    f.set("pk", "v")
+    f.execute_command("CLIENT", "PAUSE", "800", "WRITE")
+    try:
+        with RawClient(server.host, server.port) as c:
+            t0 = time.time()
+            assert c.cmd("FCALL", "pread", "1", "pk") == b"v"
+            assert time.time() - t0 < 0.5
+            assert c.cmd("FCALL", "pwrite", "1", "pk") == Status(b"OK")
+            assert time.time() - t0 >= 0.5  # held until the pause ended
+    finally:
+        f.execute_command("CLIENT", "UNPAUSE")
+    assert f.get("pk") == "p"
