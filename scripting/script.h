@@ -78,6 +78,9 @@ void function_list(reply_t *r, sv_t pattern, int has_pattern, int withcode);
 /* 1 when FCALL's function is flagged no-writes (CLIENT PAUSE WRITE lets
  * it run, as Redis 7.0); 0 for an unknown one. Any thread. */
 int function_declares_no_writes(sv_t name);
+/* INFO memory's number_of_functions and used_memory_functions (what the
+ * libraries count against FUNC_MAX_BYTES). Any thread. */
+void function_info_memory(buf_t *out);
 /* FUNCTION STATS. Any thread. */
 void function_stats(reply_t *r);
 

@@ -397,3 +397,11 @@ int function_each_code(function_code_fn *fn, void *arg)
     pthread_rwlock_unlock(&reg_lock);
     return rc;
 }
+
+void function_info_memory(buf_t *out)
+{
+    pthread_rwlock_rdlock(&reg_lock);
+    buf_printf(out, "number_of_functions:%zu\r\nused_memory_functions:%zu\r\n", nfuncs_total,
+               bytes_total);
+    pthread_rwlock_unlock(&reg_lock);
+}

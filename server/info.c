@@ -228,6 +228,7 @@ static void info_memory(buf_t *o)
                (unsigned long long)clients, server.allocator ? server.allocator : "libc");
     o->len -= 2; /* the scripting lines belong to this section */
     script_info_memory(o);
+    function_info_memory(o);
     buf_printf(o, "\r\n");
     buf_free(&policy);
 }

@@ -67,6 +67,8 @@ def test_load_call_list_stats_delete_flush(f):
     assert f.execute_command("FUNCTION", "LIST", "LIBRARYNAME", "nomatch*") == []
     assert f.execute_command("FUNCTION", "STATS") == [
         "running_script", None, "engines", ["LUA", ["libraries_count", 2, "functions_count", 3]]]
+    mem = f.info("memory")
+    assert mem["number_of_functions"] == 3 and mem["used_memory_functions"] > len(code)
     assert f.execute_command("FUNCTION", "DELETE", "mylib") == "OK"
     assert err_of(f.execute_command, "FCALL", "echo", "0") == "Function not found"
     assert err_of(f.execute_command, "FUNCTION", "DELETE", "mylib") == "Library not found"
