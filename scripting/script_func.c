@@ -9,8 +9,12 @@
  * Each worker compiles a library into its own state when it first calls one
  * of its functions (script_func_load.c says why).
  *
- * Bound: the libraries' code, names and descriptions may take at most
- * FUNC_MAX_BYTES in all (script.h); a LOAD past it is refused. */
+ * Bound: the libraries' code, names and descriptions, plus a fixed charge
+ * per library and per function, may take at most FUNC_MAX_BYTES in all
+ * (script.h); a LOAD past it is refused. The charges (1 KB a library, 256
+ * bytes a function: more than their bookkeeping and compiled closures cost)
+ * also cap how many there can be (16384 libraries), so the index rebuilt by
+ * each LOAD stays small. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -52,10 +56,10 @@ void flib_free(flib_t *l)
 
 size_t flib_bytes(const flib_t *l)
 {
-    size_t n = sizeof *l + l->code_len + strlen(l->name) + 64;
+    size_t n = FUNC_LIB_OVERHEAD + l->code_len + strlen(l->name);
     for (int i = 0; i < l->nfuncs; i++)
-        n += sizeof(ffunc_t) + strlen(l->funcs[i].name) +
-             (l->funcs[i].desc ? strlen(l->funcs[i].desc) : 0) + 64;
+        n += FUNC_FN_OVERHEAD + strlen(l->funcs[i].name) +
+             (l->funcs[i].desc ? strlen(l->funcs[i].desc) : 0);
     return n;
 }
 

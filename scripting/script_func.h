@@ -31,6 +31,11 @@ typedef struct flib {
     ffunc_t *funcs;
 } flib_t;
 
+/* What each library and function counts against FUNC_MAX_BYTES besides
+ * its code, names and description (script_func.c says why). */
+#define FUNC_LIB_OVERHEAD 1024
+#define FUNC_FN_OVERHEAD 256
+
 void flib_free(flib_t *l);
 /* What a library counts against FUNC_MAX_BYTES. */
 size_t flib_bytes(const flib_t *l);

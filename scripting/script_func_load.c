@@ -265,7 +265,7 @@ static int register_function(lua_State *L)
         return script_raise(L, "Function already exists in the library");
     lua_pop(L, 1);
     size_t dlen = desc_idx ? lua_rawlen(L, desc_idx) : 0;
-    size_t more = sizeof(ffunc_t) + nlen + dlen + 64;
+    size_t more = FUNC_FN_OVERHEAD + nlen + dlen;
     if (b->bytes + more > FUNC_MAX_BYTES)
         return script_raise(L, "the library takes more than percore's limit on function "
                                "libraries (FUNC_MAX_BYTES, 16 MB)");
@@ -358,7 +358,7 @@ static int lib_build(lstate_t *ls, const char *code, size_t len, flib_t **out, i
     int cbs = lua_gettop(L);
     lua_pushvalue(L, cbs);
     lua_rawsetp(L, LUA_REGISTRYINDEX, &cbs_key);
-    lib_build_t b = {.lib = l, .bytes = sizeof *l + len + strlen(name) + 64};
+    lib_build_t b = {.lib = l, .bytes = FUNC_LIB_OVERHEAD + len + strlen(name)};
     lua_pushvalue(L, chunk);
     ls->loading = &b;
     ls->killed = 0;
