@@ -332,7 +332,7 @@ static void reply_flags(reply_t *r, int flags)
                  {SF_ALLOW_CROSS_SLOT, "allow-cross-slot-keys"}};
     for (size_t i = 0; i < sizeof names / sizeof *names; i++)
         if (flags & names[i].flag)
-            reply_bulk_cstr(r, names[i].name);
+            reply_status(r, names[i].name); /* status strings, as Redis */
 }
 
 void function_list(reply_t *r, sv_t pattern, int has_pattern, int withcode)
