@@ -229,11 +229,12 @@ static void info_memory(buf_t *o)
                (unsigned long long)clients, server.allocator ? server.allocator : "libc");
     o->len -= 2; /* the scripting lines belong to this section */
     script_info_memory(o);
-    /* What Redis has and percore has not: functions, replication, AOF,
-     * cluster links, defragmentation, lazy freeing. */
-    buf_printf(o, "number_of_functions:0\r\nnumber_of_libraries:0\r\nmem_replication_backlog:0\r\n"
-                  "mem_total_replication_buffers:0\r\nmem_cluster_links:0\r\nmem_aof_buffer:0\r\n"
-                  "active_defrag_running:0\r\nlazyfreed_objects:0\r\n\r\n");
+    /* What Redis has and percore has not: replication, AOF, cluster links,
+     * defragmentation, lazy freeing. */
+    function_info_memory(o);
+    buf_printf(o, "mem_replication_backlog:0\r\nmem_total_replication_buffers:0\r\n"
+                  "mem_cluster_links:0\r\nmem_aof_buffer:0\r\nactive_defrag_running:0\r\n"
+                  "lazyfreed_objects:0\r\n\r\n");
     buf_free(&policy);
 }
 

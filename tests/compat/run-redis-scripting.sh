@@ -16,7 +16,8 @@
 # skipped); with SUITE=latency, tests/unit/latency-monitor.tcl, with
 # SUITE=introspection2, tests/unit/introspection-2.tcl and with SUITE=slowlog,
 # tests/unit/slowlog.tcl (the three with enable-debug-command yes, so their
-# needs:debug cases run).
+# needs:debug cases run); with SUITE=functions, tests/unit/functions.tcl
+# (FUNCTION and FCALL).
 #
 #   tests/compat/run-redis-scripting.sh [percore-server]
 #   SUITE=pubsub tests/compat/run-redis-scripting.sh [percore-server]
@@ -35,11 +36,7 @@
 # What it does: installs tcl and dpkg-dev through apt if missing; adds a
 # deb-src entry for the running Debian release if apt has none; fetches the
 # redis source package once (under a lock); copies its tests/ to a work dir
-# and adapts two things there (never the download):
-#   - the file runs every test twice, as EVAL (is_eval=1) and as FUNCTION/FCALL
-#     (is_eval=0); FUNCTION is not part of percore, so only is_eval=1 runs;
-#   - external mode starts each server block with `r function flush`: wrapped
-#     in catch for the same reason;
+# and adapts what follows there (never the download):
 #   - SUITE=lists (list.tcl, list-3.tcl) and zset (zset.tcl): the files set
 #     the encodings' options (list-max-ziplist-size, list-compress-depth,
 #     zset-max-ziplist-entries...), in server blocks' overrides and in CONFIG
@@ -79,6 +76,7 @@ case $SUITE in
   latency) UNITS="unit/latency-monitor" ;;
   introspection2) UNITS="unit/introspection-2" ;;
   slowlog) UNITS="unit/slowlog" ;;
+  functions) UNITS="unit/functions" ;;
   *) echo "run-redis-scripting: unknown SUITE '$SUITE' (the suites: this case's lines)" >&2
      exit 2 ;;
 esac
@@ -147,10 +145,8 @@ RUN=$WORK/run-$([ "$SUITE" = scripting ] || echo "$SUITE-")$POLICY-$THREADS
 rm -rf "$RUN"
 mkdir -p "$RUN"
 cp -r "$SRCDIR/tests" "$RUN/"
-if [ "$SUITE" = scripting ]; then
-  sed -i 's/^foreach is_eval {0 1} {/foreach is_eval {1} {/' "$RUN/tests/unit/scripting.tcl"
-  grep -q '^foreach is_eval {1} {' "$RUN/tests/unit/scripting.tcl" ||
-    setup_fail "scripting.tcl changed: no 'foreach is_eval {0 1}' line to adapt"
+if [ "$SUITE" = scripting ] || [ "$SUITE" = functions ]; then
+  : # scripting.tcl (its EVAL and FCALL halves) and functions.tcl run as they are
 elif [ "$SUITE" = maxmemory ]; then
   # Every block of maxmemory.tcl is tagged external:skip, as its tests set
   # maxmemory on the server they are given; three blocks need nothing more
@@ -209,9 +205,6 @@ else
   grep -q '^start_server {tags {"pubsubshard"}} {$' "$RUN/tests/unit/pubsubshard.tcl" ||
     setup_fail "pubsubshard.tcl changed: no external:skip first line to adapt"
 fi
-sed -i 's/^    r function flush$/    catch {r function flush}/' "$RUN/tests/support/server.tcl"
-grep -q 'catch {r function flush}' "$RUN/tests/support/server.tcl" ||
-  setup_fail "server.tcl changed: no 'r function flush' line to adapt"
 
 # "Test name :: reason" lines -> the plain names --skipfile wants.
 SKIP=$RUN/$SUITE.skip.names
