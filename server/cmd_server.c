@@ -185,7 +185,7 @@ static void cmd_command(cmd_ctx_t *c)
             return;
         }
         cmd_keys_t k;
-        int n = command_keys(cmd, argc, c->argv + 2, &k) == 0 ? cmd_keys_count(&k) : 0;
+        int n = command_keys(cmd, argc, c->argv + 2, &k) >= 0 ? cmd_keys_count(&k) : 0;
         if (!n && !(cmd->flags & CMD_NO_MANDATORY_KEYS)) {
             reply_error(c->r, "ERR Invalid arguments specified for command");
             return;

@@ -81,9 +81,10 @@ int command_keys(const command_t *cmd, int argc, const sv_t *argv, cmd_keys_t *k
     *k = (cmd_keys_t){.step = 1};
     if (cmd->keys_fn) {
         int rc = cmd->keys_fn(argc, argv, &k->first, &k->last, &k->step);
-        if (rc != 0 || k->first == 0 || k->first > k->last || k->step < 1)
+        if (rc < 0 || k->first == 0 || k->first > k->last || k->step < 1)
             k->first = k->last = 0, k->step = 1;
-        if (rc == 0 && cmd->first_key > 0 && cmd->last_key >= cmd->first_key &&
+        /* 1 (every partition) still names the keys it knows (SORT's) */
+        if (rc >= 0 && cmd->first_key > 0 && cmd->last_key >= cmd->first_key &&
             cmd->last_key < argc) {
             k->lead_first = cmd->first_key;
             k->lead_last = cmd->last_key;

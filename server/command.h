@@ -41,6 +41,7 @@ typedef struct cmd_ctx {
     struct block *blocked; /* set by a blocking command that blocked (blocking.h) */
     const char *peer;   /* the issuing client's address, for MONITOR (monitor.h);
                            NULL in a script's calls, shown as "lua" */
+    int in_script;      /* a script's redis.call (SORT orders a set for it) */
 } cmd_ctx_t;
 
 typedef void cmd_handler(cmd_ctx_t *c);
@@ -160,6 +161,7 @@ extern const command_t cmds_keys_copy[]; /* COPY MOVE (cmd_keys_copy.c) */
 extern const command_t cmds_lcs[];       /* LCS (cmd_lcs.c) */
 extern const command_t cmds_geo[];       /* GEOADD GEOSEARCH ... (cmd_geo.c) */
 extern const command_t cmds_hll[];       /* PFADD PFCOUNT PFMERGE ... (cmd_hll.c) */
+extern const command_t cmds_sort[];      /* SORT SORT_RO (cmd_sort.c) */
 
 /* Build the table from groups, a NULL-ended list of row arrays (the list in
  * all_commands.c): ids follow the list's order, then each array's. */
