@@ -431,10 +431,12 @@ static void sort_ro_command(cmd_ctx_t *c) { sort_generic(c, 1); }
 const command_t cmds_sort[] = {
     CMD_ROW("sort", sort_command, -2, CMD_WRITE | CMD_DENYOOM | CMD_MOVABLEKEYS, 1, 1, 1,
         "@write @set @sortedset @list @slow @dangerous", "generic", "1.0.0",
-        "Sort the elements in a list, set or sorted set", .keys_fn = sort_keys),
+        "Sort the elements in a list, set or sorted set", .keys_fn = sort_keys,
+        .key_specs = "RO ACCESS index:1 range:0,1,0; RO ACCESS unknown unknown; OW UPDATE unknown unknown"),
     CMD_ROW("sort_ro", sort_ro_command, -2, CMD_READONLY | CMD_MOVABLEKEYS, 1, 1, 1,
         "@read @set @sortedset @list @slow @dangerous", "generic", "7.0.0",
         "Sort the elements in a list, set or sorted set. Read-only variant of SORT.",
-        .keys_fn = sort_ro_keys),
+        .keys_fn = sort_ro_keys,
+        .key_specs = "RO ACCESS index:1 range:0,1,0; RO ACCESS unknown unknown"),
     {0},
 };

@@ -34,6 +34,7 @@ void command_setup(const command_t *const *groups)
         for (const command_t *c = groups[g]; c->name; c++) {
             table[i] = *c;
             table[i].id = i;
+            command_specs_parse(&table[i]);
             i++;
         }
     unsigned size = 16;
@@ -53,6 +54,8 @@ void command_setup(const command_t *const *groups)
 
 void command_teardown(void)
 {
+    for (int i = 0; table && i < ncommands; i++)
+        free((void *)table[i].ks);
     free(table);
     free(slots);
     table = NULL;
