@@ -245,8 +245,8 @@ static void command_list(cmd_ctx_t *c)
 {
     int kind = 0;
     sv_t arg = {0};
-    if (c->argc == 5) {
-        if (!arg_is(c, 2, "filterby")) {
+    if (c->argc != 2) {
+        if (c->argc != 5 || !arg_is(c, 2, "filterby")) {
             reply_error(c->r, ERR_SYNTAX);
             return;
         }
@@ -293,7 +293,7 @@ static void cmd_command(cmd_ctx_t *c)
     sv_t sub = c->argv[1];
     if (sv_eq_ci(sub, "COUNT") && c->argc == 2) {
         reply_int(c->r, command_count());
-    } else if (sv_eq_ci(sub, "LIST") && (c->argc == 2 || c->argc == 5)) {
+    } else if (sv_eq_ci(sub, "LIST")) {
         command_list(c);
     } else if (sv_eq_ci(sub, "INFO")) {
         if (c->argc == 2) {

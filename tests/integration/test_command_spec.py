@@ -227,6 +227,8 @@ def test_info_shape_and_getkeysandflags(cs):
     assert set(cs.cmd("COMMAND", "LIST", "FILTERBY", "ACLCAT", "hyperloglog")) == {
         "pfadd", "pfcount", "pfmerge", "pfselftest", "pfdebug"}
     assert cs.cmd("COMMAND", "LIST", "FILTERBY", "BOGUS", "x").msg == "ERR syntax error"
+    assert cs.cmd("COMMAND", "LIST", "FILTERBY").msg == "ERR syntax error"
+    assert cs.cmd("COMMAND", "LIST", "x").msg == "ERR syntax error"
     assert cs.cmd("COMMAND", "COUNT") == len([n for n in cs.cmd("COMMAND", "LIST") if "|" not in n])
 
 
