@@ -346,6 +346,19 @@ def test_client_reset_mid_sort(server, r):
     assert r.sort("big", start=0, num=1) == ["0"]
 
 
+def test_sort_in_multi_and_pipeline(r):
+    """Inside EXEC a pattern-reading SORT still sees every partition."""
+    for i in range(16):
+        r.rpush("ids", i)
+        r.set("w_%d" % i, 16 - i)
+    p = r.pipeline(transaction=True)
+    p.sort("ids", by="w_*", start=0, num=3)
+    p.sort("ids", by="w_*", get="w_*", store="out")
+    p.lrange("out", 0, 1)
+    p.sort("ids", by="nosort", get="#", start=0, num=2)
+    assert p.execute() == [["15", "14", "13"], 16, ["1", "2"], ["0", "1"]]
+
+
 def test_score_overflow_last(r):
     """Last in the module: redis-server leaves errno set after it (it reads
     strtod's ERANGE without clearing errno first)."""
