@@ -75,6 +75,32 @@ static long count_words(const char *s)
     return n;
 }
 
+/* The words of s: a set of statuses (ACL categories), or an array of bulks
+ * (tips). */
+static void reply_words(reply_t *r, const char *s, int as_set)
+{
+    s = s ? s : "";
+    if (as_set)
+        reply_set(r, count_words(s));
+    else
+        reply_array(r, count_words(s));
+    for (const char *p = s; *p;) {
+        while (*p == ' ')
+            p++;
+        const char *e = p;
+        while (*e && *e != ' ')
+            e++;
+        if (e > p && as_set) {
+            char word[64];
+            snprintf(word, sizeof word, "%.*s", (int)(e - p), p);
+            reply_status(r, word);
+        } else if (e > p) {
+            reply_bulk(r, p, (size_t)(e - p));
+        }
+        p = e;
+    }
+}
+
 /* A set of the key_spec_flags names in flags, as Redis 7.0 replies them. */
 static void reply_key_flags(reply_t *r, unsigned flags)
 {
@@ -181,22 +207,8 @@ static void reply_command_info(reply_t *r, const command_t *cmd)
     reply_int(r, cmd->first_key);
     reply_int(r, cmd->last_key);
     reply_int(r, cmd->key_step);
-    const char *cats = cmd->acl_categories ? cmd->acl_categories : "";
-    reply_set(r, count_words(cats));
-    for (const char *p = cats; *p;) {
-        while (*p == ' ')
-            p++;
-        const char *e = p;
-        while (*e && *e != ' ')
-            e++;
-        if (e > p) {
-            char word[64];
-            snprintf(word, sizeof word, "%.*s", (int)(e - p), p);
-            reply_status(r, word);
-        }
-        p = e;
-    }
-    reply_array(r, 0); /* tips */
+    reply_words(r, cmd->acl_categories, 1);
+    reply_words(r, cmd->tips, 0);
     reply_key_specs(r, cmd);
     reply_array(r, 0); /* subcommands: percore keeps no rows of their own */
 }
@@ -410,7 +422,8 @@ static void cmd_wait(cmd_ctx_t *c)
  * order (see all_commands.c). */
 const command_t cmds_ping[] = {
     CMD_ROW("ping", cmd_ping, -1, CMD_FAST | CMD_SUBSCRIBED, 0, 0, 0, "@fast @connection", "connection",
-        "1.0.0", "Ping the server"),
+        "1.0.0", "Ping the server",
+        .tips = "request_policy:all_shards response_policy:all_succeeded"),
     CMD_ROW("echo", cmd_echo, 2, CMD_FAST | CMD_LOADING | CMD_STALE, 0, 0, 0, "@fast @connection", "connection",
         "1.0.0", "Echo the given string"),
     {0},
@@ -418,16 +431,19 @@ const command_t cmds_ping[] = {
 
 const command_t cmds_time[] = {
     CMD_ROW("time", cmd_time, 1, CMD_FAST | CMD_LOADING | CMD_STALE, 0, 0, 0, "@fast",
-        "server", "2.6.0", "Return the current server time"),
+        "server", "2.6.0", "Return the current server time",
+        .tips = "nondeterministic_output"),
     {0},
 };
 
 const command_t cmds_server[] = {
     CMD_ROW("command", cmd_command, -1, CMD_LOADING | CMD_STALE, 0, 0, 0,
         "@slow @connection", "server", "2.8.13", "Get array of Redis command details",
-        .subcommands = command_subcommands),
+        .subcommands = command_subcommands,
+        .tips = "nondeterministic_output_order"),
     CMD_ROW("wait", cmd_wait, 3, CMD_NOSCRIPT, 0, 0, 0, "@slow @connection", "generic", "3.0.0",
         "Wait for the synchronous replication of all the write commands sent in the context of "
-        "the current connection"),
+        "the current connection",
+        .tips = "request_policy:all_shards response_policy:agg_min"),
     {0},
 };

@@ -678,7 +678,8 @@ const command_t cmds_zset[] = {
         .key_specs = "RW ACCESS DELETE index:2 keynum:0,1,1"),
     CMD_ROW("zrandmember", zrandmember_command, -2, CMD_READONLY, 1, 1, 1, "@read @sortedset @slow",
         "sorted-set", "6.2.0", "Get one or multiple random elements from a sorted set",
-        .key_specs = "RO ACCESS index:1 range:0,1,0"),
+        .key_specs = "RO ACCESS index:1 range:0,1,0",
+        .tips = "nondeterministic_output"),
     CMD_ROW("zremrangebyrank", zremrangebyrank_command, 4, CMD_WRITE, 1, 1, 1,
         "@write @sortedset @slow", "sorted-set", "2.0.0",
         "Remove all members in a sorted set within the given indexes",
@@ -729,6 +730,7 @@ const command_t cmds_zset[] = {
         .key_specs = "RO ACCESS index:1 keynum:0,1,1"),
     CMD_ROW("zscan", zscan_command, -3, CMD_READONLY, 1, 1, 1, "@read @sortedset @slow",
         "sorted-set", "2.8.0", "Incrementally iterate sorted sets elements and associated scores",
-        .key_specs = "RO ACCESS index:1 range:0,1,0"),
+        .key_specs = "RO ACCESS index:1 range:0,1,0",
+        .tips = "nondeterministic_output"),
     {0},
 };

@@ -158,6 +158,8 @@ typedef struct command {
     const char *const *subcommands; /* container commands: "client|list", ... NULL-ended */
     cmd_flags_fn *flags_fn;     /* per-call flags of a container command */
     const char *key_specs;      /* Redis's key specs, as key_spec_t above describes */
+    const char *tips;           /* Redis's command tips, space separated, lower case
+                                   ("nondeterministic_output request_policy:all_shards") */
     const key_spec_t *ks;       /* ... parsed by command_setup */
     int nks;
 } command_t;

@@ -427,7 +427,8 @@ static void cmd_info(cmd_ctx_t *c)
 
 const command_t cmds_info[] = {
     CMD_ROW("info", cmd_info, -1, CMD_LOADING | CMD_STALE, 0, 0, 0, "@slow @dangerous",
-        "server", "1.0.0", "Get information and statistics about the server"),
+        "server", "1.0.0", "Get information and statistics about the server",
+        .tips = "nondeterministic_output request_policy:all_shards response_policy:special"),
     {0},
 };
 

@@ -2,8 +2,9 @@
 Debian's redis source package, fetched by tests/compat/fetch-redis-src.sh,
 shared with the Tcl suites): every Redis 7.0 command and subcommand percore
 lacks must be in one of the tables below, each entry with its reason; every
-command both have must agree on arity, flags (as COMMAND INFO prints them)
-and key specifications (COMMAND INFO). And the README's "Commands" lines name
+command both have must agree on arity, flags (as COMMAND INFO prints them),
+tips and key specifications (COMMAND INFO). Subcommands have no rows of
+their own in percore: only their presence is checked. And the README's "Commands" lines name
 exactly the commands COMMAND LIST gives. percore only: it reads percore's
 table (redis-server has every command)."""
 
@@ -191,6 +192,9 @@ def test_rows_match_specs(cs, specs):
             if (name, f) not in DELIBERATE:
                 problems.append("%s: flag %s %s" % (name, f, "extra" if f in got else "missing"))
         assert len(info) == 10, "%s: COMMAND INFO has %d fields" % (name, len(info))
+        tips = [t.lower() for t in v.get("command_tips", [])]
+        if info[7] != tips:
+            problems.append("%s: tips %r, Redis %r" % (name, info[7], tips))
         if got_key_specs(info[8]) != expected_key_specs(v):
             problems.append("%s: key specs %r, Redis %r" % (name, got_key_specs(info[8]),
                                                              expected_key_specs(v)))
