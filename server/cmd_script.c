@@ -112,6 +112,7 @@ const command_t cmds_script[] = {
         .key_specs = "RO ACCESS index:2 keynum:0,1,1"),
     CMD_ROW("script", script_command, -2, CMD_INFO_NO_FLAGS | CMD_HOME | CMD_NOSCRIPT, 0, 0, 0, "@slow @scripting",
         "scripting", "2.6.0", "A container for Lua scripts management commands",
-        .flags_fn = script_flags, .subcommands = script_subcommands),
+        .flags_fn = script_flags, .subcommands = script_subcommands,
+        .subcommand_rows = subcmds_script),
     {0},
 };

@@ -210,7 +210,9 @@ static void reply_command_info(reply_t *r, const command_t *cmd)
     reply_words(r, cmd->acl_categories, 1);
     reply_words(r, cmd->tips, 0);
     reply_key_specs(r, cmd);
-    reply_array(r, 0); /* subcommands: percore keeps no rows of their own */
+    reply_array(r, cmd->nsub);
+    for (int j = 0; j < cmd->nsub; j++)
+        reply_command_info(r, &cmd->sub[j]);
 }
 
 static void reply_command_docs(reply_t *r, const command_t *cmd)
@@ -317,6 +319,8 @@ static void cmd_command(cmd_ctx_t *c)
         reply_array(c->r, c->argc - 2);
         for (int i = 2; i < c->argc; i++) {
             const command_t *cmd = command_lookup(c->argv[i]);
+            if (!cmd)
+                cmd = command_lookup_sub(c->argv[i]);
             if (cmd)
                 reply_command_info(c->r, cmd);
             else
@@ -440,7 +444,8 @@ const command_t cmds_server[] = {
     CMD_ROW("command", cmd_command, -1, CMD_LOADING | CMD_STALE, 0, 0, 0,
         "@slow @connection", "server", "2.8.13", "Get array of Redis command details",
         .subcommands = command_subcommands,
-        .tips = "nondeterministic_output_order"),
+        .tips = "nondeterministic_output_order",
+        .subcommand_rows = subcmds_command),
     CMD_ROW("wait", cmd_wait, 3, CMD_NOSCRIPT, 0, 0, 0, "@slow @connection", "generic", "3.0.0",
         "Wait for the synchronous replication of all the write commands sent in the context of "
         "the current connection",

@@ -22,6 +22,21 @@ static unsigned hash_name(const char *p, size_t n)
     return h;
 }
 
+static void setup_subcommands(command_t *cmd)
+{
+    cmd->sub = NULL;
+    cmd->nsub = 0;
+    if (!cmd->subcommand_rows)
+        return;
+    while (cmd->subcommand_rows[cmd->nsub].name)
+        cmd->nsub++;
+    cmd->sub = xcalloc((size_t)cmd->nsub, sizeof *cmd->sub);
+    for (int j = 0; j < cmd->nsub; j++) {
+        cmd->sub[j] = cmd->subcommand_rows[j];
+        command_specs_parse(&cmd->sub[j]);
+    }
+}
+
 void command_setup(const command_t *const *groups)
 {
     ncommands = 0;
@@ -35,6 +50,7 @@ void command_setup(const command_t *const *groups)
             table[i] = *c;
             table[i].id = i;
             command_specs_parse(&table[i]);
+            setup_subcommands(&table[i]);
             i++;
         }
     unsigned size = 16;
@@ -54,8 +70,12 @@ void command_setup(const command_t *const *groups)
 
 void command_teardown(void)
 {
-    for (int i = 0; table && i < ncommands; i++)
+    for (int i = 0; table && i < ncommands; i++) {
         free((void *)table[i].ks);
+        for (int j = 0; j < table[i].nsub; j++)
+            free((void *)table[i].sub[j].ks);
+        free(table[i].sub);
+    }
     free(table);
     free(slots);
     table = NULL;
@@ -73,6 +93,19 @@ const command_t *command_lookup(sv_t name)
             return c;
         s = (s + 1) & slot_mask;
     }
+    return NULL;
+}
+
+const command_t *command_lookup_sub(sv_t full)
+{
+    const char *bar = memchr(full.p, '|', full.len);
+    if (!bar)
+        return NULL;
+    const command_t *c = command_lookup((sv_t){full.p, (size_t)(bar - full.p)});
+    for (int j = 0; c && j < c->nsub; j++)
+        if (strlen(c->sub[j].name) == full.len &&
+            strncasecmp(c->sub[j].name, full.p, full.len) == 0)
+            return &c->sub[j];
     return NULL;
 }
 

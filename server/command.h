@@ -142,7 +142,8 @@ typedef struct cmd_worker_stats {
 #undef X
 } cmd_worker_stats_t;
 
-typedef struct command {
+typedef struct command command_t;
+struct command {
     const char *name;   /* lower case */
     cmd_handler *proc;
     int arity;          /* > 0 exact, < 0 at least -arity (the name counts) */
@@ -158,11 +159,15 @@ typedef struct command {
     const char *const *subcommands; /* container commands: "client|list", ... NULL-ended */
     cmd_flags_fn *flags_fn;     /* per-call flags of a container command */
     const char *key_specs;      /* Redis's key specs, as key_spec_t above describes */
+    const command_t *subcommand_rows; /* a container's subcommands described, {0}-ended
+                                         (cmd_subcommands.c; COMMAND INFO) */
+    command_t *sub;             /* ... copied with their key specs parsed (setup) */
+    int nsub;
     const char *tips;           /* Redis's command tips, space separated, lower case
                                    ("nondeterministic_output request_policy:all_shards") */
     const key_spec_t *ks;       /* ... parsed by command_setup */
     int nks;
-} command_t;
+};
 
 /* One row of a command table, every cmds_<group>[] alike. It expands to
  * designated initializers, so rows stay valid when command_t grows:
@@ -204,6 +209,9 @@ extern const command_t cmds_lcs[];       /* LCS (cmd_lcs.c) */
 extern const command_t cmds_geo[];       /* GEOADD GEOSEARCH ... (cmd_geo.c) */
 extern const command_t cmds_hll[];       /* PFADD PFCOUNT PFMERGE ... (cmd_hll.c) */
 extern const command_t cmds_sort[];      /* SORT SORT_RO (cmd_sort.c) */
+/* The containers' subcommand rows (cmd_subcommands.c), for .subcommand_rows. */
+extern const command_t subcmds_client[], subcmds_command[], subcmds_config[], subcmds_memory[],
+    subcmds_object[], subcmds_pubsub[], subcmds_script[];
 
 /* Build the table from groups, a NULL-ended list of row arrays (the list in
  * all_commands.c): ids follow the list's order, then each array's. */
@@ -216,6 +224,9 @@ void command_teardown(void);
  * call (one command_keys named), from the first spec that finds it, else
  * the last spec's (a key only a keys_fn finds, as SORT's STORE). */
 unsigned command_key_flags(const command_t *cmd, int argc, const sv_t *argv, int arg);
+
+/* A subcommand's row by its full name ("config|get", case-insensitive), or NULL. */
+const command_t *command_lookup_sub(sv_t fullname);
 
 /* Look a command up by name (case-insensitive); NULL if unknown. */
 const command_t *command_lookup(sv_t name);

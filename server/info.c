@@ -644,6 +644,7 @@ static const char *const memory_subcommands[] = {"memory|doctor", "memory|malloc
 const command_t cmds_memory[] = {
     CMD_ROW("memory", memory_command, -2, 0, 0, 0, 0, "@slow", "server", "4.0.0",
         "A container for memory diagnostics commands", .keys_fn = memory_keys,
-        .flags_fn = memory_flags, .subcommands = memory_subcommands),
+        .flags_fn = memory_flags, .subcommands = memory_subcommands,
+        .subcommand_rows = subcmds_memory),
     {0},
 };

@@ -3,8 +3,7 @@ Debian's redis source package, fetched by tests/compat/fetch-redis-src.sh,
 shared with the Tcl suites): every Redis 7.0 command and subcommand percore
 lacks must be in one of the tables below, each entry with its reason; every
 command both have must agree on arity, flags (as COMMAND INFO prints them),
-tips and key specifications (COMMAND INFO). Subcommands have no rows of
-their own in percore: only their presence is checked. And the README's "Commands" lines name
+tips and key specifications (COMMAND INFO, subcommands included). And the README's "Commands" lines name
 exactly the commands COMMAND LIST gives. percore only: it reads percore's
 table (redis-server has every command)."""
 
@@ -177,27 +176,39 @@ def test_no_command_missing(cs, specs):
     assert not extra, "not Redis 7.0 commands: %s" % " ".join(extra)
 
 
+def check_info(name, info, v, problems):
+    if info[1] != v["arity"]:
+        problems.append("%s: arity %d, Redis %d" % (name, info[1], v["arity"]))
+    got = {f.s for f in info[2]}
+    want = expected_flags(v)
+    for f in sorted(got ^ want):
+        if (name, f) not in DELIBERATE:
+            problems.append("%s: flag %s %s" % (name, f, "extra" if f in got else "missing"))
+    assert len(info) == 10, "%s: COMMAND INFO has %d fields" % (name, len(info))
+    tips = [t.lower() for t in v.get("command_tips", [])]
+    if info[7] != tips:
+        problems.append("%s: tips %r, Redis %r" % (name, info[7], tips))
+    if got_key_specs(info[8]) != expected_key_specs(v):
+        problems.append("%s: key specs %r, Redis %r" % (name, got_key_specs(info[8]),
+                                                         expected_key_specs(v)))
+
+
 def test_rows_match_specs(cs, specs):
-    names = [n for n in cs.cmd("COMMAND", "LIST") if "|" not in n]
+    listed = cs.cmd("COMMAND", "LIST")
+    names = [n for n in listed if "|" not in n]
     infos = cs.cmd("COMMAND", "INFO", *names)
     problems = []
+    described = set()
     for name, info in zip(names, infos):
-        v = specs[name]
         assert info[0] == name
-        if info[1] != v["arity"]:
-            problems.append("%s: arity %d, Redis %d" % (name, info[1], v["arity"]))
-        got = {f.s for f in info[2]}
-        want = expected_flags(v)
-        for f in sorted(got ^ want):
-            if (name, f) not in DELIBERATE:
-                problems.append("%s: flag %s %s" % (name, f, "extra" if f in got else "missing"))
-        assert len(info) == 10, "%s: COMMAND INFO has %d fields" % (name, len(info))
-        tips = [t.lower() for t in v.get("command_tips", [])]
-        if info[7] != tips:
-            problems.append("%s: tips %r, Redis %r" % (name, info[7], tips))
-        if got_key_specs(info[8]) != expected_key_specs(v):
-            problems.append("%s: key specs %r, Redis %r" % (name, got_key_specs(info[8]),
-                                                             expected_key_specs(v)))
+        check_info(name, info, specs[name], problems)
+        # a container's subcommands, each described as Redis 7.0 does
+        for sub in info[9]:
+            described.add(sub[0])
+            check_info(sub[0], sub, specs[sub[0]], problems)
+            assert cs.cmd("COMMAND", "INFO", sub[0]) == [sub]
+    assert described == {n for n in listed if "|" in n}, \
+        "subcommands without rows, or rows without subcommands"
     assert not problems, "\n".join(problems)
 
 
