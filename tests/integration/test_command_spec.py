@@ -264,3 +264,14 @@ def test_readme_lists_the_table(cs):
     assert not have - listed, "README's Commands lines lack: %s" % " ".join(sorted(have - listed))
     assert not listed - have, "README's Commands lines name unknown commands: %s" % \
         " ".join(sorted(listed - have))
+
+
+def test_no_multi_refused_in_multi(cs):
+    """SHUTDOWN carries Redis 7.0's no_multi: refused inside MULTI, and the
+    transaction is aborted."""
+    assert cs.cmd("MULTI") == Status("OK")
+    assert cs.cmd("SET", "k", "v") == Status("QUEUED")
+    assert cs.cmd("SHUTDOWN").msg == "ERR Command not allowed inside a transaction"
+    assert cs.cmd("EXEC").msg == \
+        "EXECABORT Transaction discarded because of previous errors."
+    assert cs.cmd("EXISTS", "k") == 0
