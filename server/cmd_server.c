@@ -218,13 +218,19 @@ static void reply_command_info(reply_t *r, const command_t *cmd)
 static void reply_command_docs(reply_t *r, const command_t *cmd)
 {
     reply_bulk_cstr(r, cmd->name);
-    reply_map(r, 3);
+    reply_map(r, cmd->nsub ? 4 : 3);
     reply_bulk_cstr(r, "summary");
     reply_bulk_cstr(r, cmd->summary ? cmd->summary : "");
     reply_bulk_cstr(r, "since");
     reply_bulk_cstr(r, cmd->since ? cmd->since : "1.0.0");
     reply_bulk_cstr(r, "group");
     reply_bulk_cstr(r, cmd->group ? cmd->group : "generic");
+    if (cmd->nsub) { /* a container: its subcommands' docs, as Redis 7.0 */
+        reply_bulk_cstr(r, "subcommands");
+        reply_map(r, cmd->nsub);
+        for (int j = 0; j < cmd->nsub; j++)
+            reply_command_docs(r, &cmd->sub[j]);
+    }
 }
 
 /* Does cmd (a top-level row, or one of its subcommands by full name) pass
@@ -335,10 +341,12 @@ static void cmd_command(cmd_ctx_t *c)
         }
         long n = 0;
         for (int i = 2; i < c->argc; i++)
-            n += command_lookup(c->argv[i]) != NULL;
+            n += command_lookup(c->argv[i]) || command_lookup_sub(c->argv[i]);
         reply_map(c->r, n);
         for (int i = 2; i < c->argc; i++) {
             const command_t *cmd = command_lookup(c->argv[i]);
+            if (!cmd)
+                cmd = command_lookup_sub(c->argv[i]);
             if (cmd)
                 reply_command_docs(c->r, cmd);
         }

@@ -275,3 +275,18 @@ def test_no_multi_refused_in_multi(cs):
     assert cs.cmd("EXEC").msg == \
         "EXECABORT Transaction discarded because of previous errors."
     assert cs.cmd("EXISTS", "k") == 0
+
+
+def test_docs_shape(cs, specs):
+    """COMMAND DOCS: a map of name to its summary, since and group (percore
+    leaves out Redis's complexity, arguments and history), a container with
+    its subcommands' docs."""
+    docs = pairs(cs.cmd("COMMAND", "DOCS", "get", "config", "config|get", "nosuch"))
+    assert set(docs) == {"get", "config", "config|get"}
+    get = pairs(docs["get"])
+    assert (get["summary"], get["since"], get["group"]) == \
+        (specs["get"]["summary"], specs["get"]["since"], specs["get"]["group"])
+    subs = pairs(pairs(docs["config"])["subcommands"])
+    assert "config|get" in subs and "config|set" in subs
+    assert pairs(subs["config|get"])["summary"] == specs["config|get"]["summary"]
+    assert pairs(docs["config|get"])["since"] == "2.0.0"
