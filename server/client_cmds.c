@@ -457,7 +457,7 @@ const command_t cmds_client[] = {
         "@fast @connection", "connection", "1.0.0",
         "Change the selected database for the current connection"),
     CMD_ROW("client", cmd_client, -2, CMD_INFO_NO_FLAGS | CMD_HOME | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE,
-        0, 0, 0, "@admin @slow @dangerous @connection", "connection", "2.4.0",
+        0, 0, 0, "@slow", "connection", "2.4.0",
         "A container for client connection commands", .subcommands = client_subcommands,
         .flags_fn = client_flags,
         .subcommand_rows = subcmds_client),

@@ -126,7 +126,7 @@ const command_t cmds_pubsub[] = {
         .part_fn = no_part,
         .key_specs = "NOT_KEY index:1 range:0,1,0"),
     CMD_ROW("pubsub", cmd_pubsub, -2, CMD_INFO_NO_FLAGS | CMD_PUBSUB | CMD_LOADING | CMD_STALE, 0, 0, 0,
-        "@pubsub @slow", "pubsub", "2.8.0", "A container for Pub/Sub commands",
+        "@slow", "pubsub", "2.8.0", "A container for Pub/Sub commands",
         .subcommands = pubsub_subcommands,
         .subcommand_rows = subcmds_pubsub),
     {0},

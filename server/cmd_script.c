@@ -110,7 +110,7 @@ const command_t cmds_script[] = {
         "@slow @scripting", "scripting", "7.0.0", "Execute a read-only Lua script server side",
         .keys_fn = script_keys,
         .key_specs = "RO ACCESS index:2 keynum:0,1,1"),
-    CMD_ROW("script", script_command, -2, CMD_INFO_NO_FLAGS | CMD_HOME | CMD_NOSCRIPT, 0, 0, 0, "@slow @scripting",
+    CMD_ROW("script", script_command, -2, CMD_INFO_NO_FLAGS | CMD_HOME | CMD_NOSCRIPT, 0, 0, 0, "@slow",
         "scripting", "2.6.0", "A container for Lua scripts management commands",
         .flags_fn = script_flags, .subcommands = script_subcommands,
         .subcommand_rows = subcmds_script),

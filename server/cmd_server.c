@@ -290,10 +290,10 @@ static void command_list(cmd_ctx_t *c)
                 else
                     n++;
             }
-            for (const char *const *s = cmd->subcommands; s && *s; s++)
-                if (list_passes(cmd, *s, kind, arg)) {
+            for (int j = 0; j < cmd->nsub; j++)
+                if (list_passes(&cmd->sub[j], cmd->sub[j].name, kind, arg)) {
                     if (pass)
-                        reply_bulk_cstr(c->r, *s);
+                        reply_bulk_cstr(c->r, cmd->sub[j].name);
                     else
                         n++;
                 }

@@ -3,7 +3,7 @@ Debian's redis source package, fetched by tests/compat/fetch-redis-src.sh,
 shared with the Tcl suites): every Redis 7.0 command and subcommand percore
 lacks must be in one of the tables below, each entry with its reason; every
 command both have must agree on arity, flags (as COMMAND INFO prints them),
-tips and key specifications (COMMAND INFO, subcommands included). And the README's "Commands" lines name
+ACL categories, tips and key specifications (COMMAND INFO, subcommands included). And the README's "Commands" lines name
 exactly the commands COMMAND LIST gives. percore only: it reads percore's
 table (redis-server has every command)."""
 
@@ -176,6 +176,27 @@ def test_no_command_missing(cs, specs):
     assert not extra, "not Redis 7.0 commands: %s" % " ".join(extra)
 
 
+def expected_categories(v):
+    """The JSON's ACL categories plus those Redis 7.0 implies from the flags."""
+    cats = {"@" + c.lower() for c in v.get("acl_categories", [])}
+    f = v.get("command_flags", [])
+    if "WRITE" in f:
+        cats.add("@write")
+    if "READONLY" in f and "@scripting" not in cats:
+        cats.add("@read")
+    if "ADMIN" in f:
+        cats |= {"@admin", "@dangerous"}
+    if "PUBSUB" in f:
+        cats.add("@pubsub")
+    if "FAST" in f:
+        cats.add("@fast")
+    if "BLOCKING" in f:
+        cats.add("@blocking")
+    if "@fast" not in cats:
+        cats.add("@slow")
+    return cats
+
+
 def check_info(name, info, v, problems):
     if info[1] != v["arity"]:
         problems.append("%s: arity %d, Redis %d" % (name, info[1], v["arity"]))
@@ -185,6 +206,10 @@ def check_info(name, info, v, problems):
         if (name, f) not in DELIBERATE:
             problems.append("%s: flag %s %s" % (name, f, "extra" if f in got else "missing"))
     assert len(info) == 10, "%s: COMMAND INFO has %d fields" % (name, len(info))
+    cats = {c.s for c in info[6]}
+    if cats != expected_categories(v):
+        problems.append("%s: ACL categories %s, Redis %s" % (
+            name, sorted(cats), sorted(expected_categories(v))))
     tips = [t.lower() for t in v.get("command_tips", [])]
     if info[7] != tips:
         problems.append("%s: tips %r, Redis %r" % (name, info[7], tips))
@@ -241,6 +266,9 @@ def test_info_shape_and_getkeysandflags(cs):
     assert "config|get" in cs.cmd("COMMAND", "LIST", "FILTERBY", "PATTERN", "config*")
     assert set(cs.cmd("COMMAND", "LIST", "FILTERBY", "ACLCAT", "hyperloglog")) == {
         "pfadd", "pfcount", "pfmerge", "pfselftest", "pfdebug"}
+    # a container is only @slow; its subcommands have their own categories
+    admin = cs.cmd("COMMAND", "LIST", "FILTERBY", "ACLCAT", "admin")
+    assert "config|set" in admin and "config" not in admin and "client|kill" in admin
     assert cs.cmd("COMMAND", "LIST", "FILTERBY", "BOGUS", "x").msg == "ERR syntax error"
     assert cs.cmd("COMMAND", "LIST", "FILTERBY").msg == "ERR syntax error"
     assert cs.cmd("COMMAND", "LIST", "x").msg == "ERR syntax error"
