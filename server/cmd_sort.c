@@ -16,7 +16,9 @@
  * sorts nothing: a list or sorted set keeps its own order (DESC reversing
  * it, LIMIT read straight off the range), a set keeps its iteration order,
  * except with STORE or inside a script, where it is sorted ALPHA so that
- * the result is deterministic. Sorting is stable. */
+ * the result is deterministic. Sorting is stable: ties under ALPHA BY keep
+ * the loading order (Redis: a set's or sorted set's hash order, or with
+ * LIMIT whatever its partial quicksort leaves). */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -232,8 +234,10 @@ static int sort_parse(cmd_ctx_t *c, int ro, sort_opts_t *o)
             o->store = ++j;
         } else if (arg_is(c, j, "by") && left >= 1) {
             o->by = ++j;
-            /* a constant BY (no '*') sorts nothing */
-            o->dontsort = memchr(c->argv[j].p, '*', c->argv[j].len) == NULL;
+            /* a constant BY (no '*') sorts nothing, even when a later BY has
+             * a '*' (the last BY is the pattern: Redis's rule) */
+            if (!memchr(c->argv[j].p, '*', c->argv[j].len))
+                o->dontsort = 1;
         } else if (arg_is(c, j, "get") && left >= 1) {
             o->gets[o->ngets++] = ++j;
         } else {
