@@ -476,7 +476,8 @@ static void cmd_info(cmd_ctx_t *c)
 
 const command_t cmds_info[] = {
     CMD_ROW("info", cmd_info, -1, CMD_LOADING | CMD_STALE, 0, 0, 0, "@slow @dangerous",
-        "server", "1.0.0", "Get information and statistics about the server"),
+        "server", "1.0.0", "Get information and statistics about the server",
+        .tips = "nondeterministic_output request_policy:all_shards response_policy:special"),
     {0},
 };
 
@@ -692,6 +693,7 @@ static const char *const memory_subcommands[] = {"memory|doctor", "memory|malloc
 const command_t cmds_memory[] = {
     CMD_ROW("memory", memory_command, -2, 0, 0, 0, 0, "@slow", "server", "4.0.0",
         "A container for memory diagnostics commands", .keys_fn = memory_keys,
-        .flags_fn = memory_flags, .subcommands = memory_subcommands),
+        .flags_fn = memory_flags, .subcommands = memory_subcommands,
+        .subcommand_rows = subcmds_memory),
     {0},
 };
