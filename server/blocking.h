@@ -75,6 +75,17 @@ int blocking_timeout_arg(cmd_ctx_t *c, int i, uint64_t *ms);
  * BZMPOP), 0 for none; dest_at: BLMOVE's destination argument, 0 for none. */
 int blocking_wait(cmd_ctx_t *c, int first, int last, int numkeys_at, int dest_at,
                   uint64_t timeout_ms, int type);
+/* Waits that a write of their key may not serve (XREAD, XREADGROUP: only
+ * entries past the wait's ID do): ready, called by the serving holder with
+ * a context for the key's database, says BLOCKING_NOT_READY (stays
+ * blocked), BLOCKING_READY (served: the handler runs on the call's form
+ * argv[0..first-1] key argv[last+1+(keyi-first)]) or BLOCKING_KEY_GONE
+ * (answered "UNBLOCKED the stream key no longer exists"), even when the key
+ * is missing. */
+enum { BLOCKING_NOT_READY = 0, BLOCKING_READY = 1, BLOCKING_KEY_GONE = 2 };
+typedef int blocking_ready_fn(cmd_ctx_t *look, int argc, const sv_t *argv, int keyi, sv_t key);
+int blocking_wait_ready(cmd_ctx_t *c, int first, int last, uint64_t timeout_ms, int type,
+                        blocking_ready_fn *ready);
 /* type of a wait on no key (first > last: WAIT), ended only by its timeout
  * (answered with 0 replicas, client_block.c) or CLIENT UNBLOCK. */
 #define BLOCKING_NO_KEYS (-1)

@@ -160,6 +160,10 @@ extern const command_t cmds_keys_copy[]; /* COPY MOVE (cmd_keys_copy.c) */
 extern const command_t cmds_lcs[];       /* LCS (cmd_lcs.c) */
 extern const command_t cmds_geo[];       /* GEOADD GEOSEARCH ... (cmd_geo.c) */
 extern const command_t cmds_hll[];       /* PFADD PFCOUNT PFMERGE ... (cmd_hll.c) */
+extern const command_t cmds_stream[];    /* XADD XRANGE XREAD ... (cmd_stream.c) */
+extern const command_t cmds_stream_read[]; /* XREAD XREADGROUP (cmd_stream_read.c) */
+extern const command_t cmds_stream_cg[]; /* XGROUP XACK XCLAIM ... (cmd_stream_cg.c) */
+extern const command_t cmds_stream_info[]; /* XINFO (cmd_stream_info.c) */
 
 /* Build the table from groups, a NULL-ended list of row arrays (the list in
  * all_commands.c): ids follow the list's order, then each array's. */
