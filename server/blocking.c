@@ -326,6 +326,20 @@ void blocking_touched(cmd_ctx_t *c)
     if (!(command_flags(c->cmd, c->argc, c->argv) & CMD_WRITE) || /* XGROUP DESTROY too */
         !atomic_load_explicit(&total_records, memory_order_relaxed))
         return;
+    if (command_flags(c->cmd, c->argc, c->argv) & CMD_ALLPARTS) {
+        /* FLUSHALL / FLUSHDB: every waited key of the held partitions (an
+         * XREADGROUP wait then ends, its key gone; others stay). */
+        for (int i = 0; i < c->nparts; i++) {
+            int p = c->parts[i];
+            size_t bucket = 0;
+            for (hnode_t *e = htab_next(&tabs[p].keys, &bucket, NULL); e;
+                 e = htab_next(&tabs[p].keys, &bucket, e)) {
+                wkey_t *wk = (wkey_t *)e;
+                ready_add(p, wk->db, (sv_t){wk->kb + sizeof(int), wk->klen});
+            }
+        }
+        return;
+    }
     cmd_keys_t k;
     if (command_keys(c->cmd, c->argc, c->argv, &k) < 0)
         return;

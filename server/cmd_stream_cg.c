@@ -31,16 +31,16 @@ static void subcommand_syntax(cmd_ctx_t *c)
                  (int)(sub.len > 128 ? 128 : sub.len), sub.p);
 }
 
-/* The group ID argument: "$" is the stream's last ID. */
-static int group_id_arg(cmd_ctx_t *c, int i, const stream_t *s, sid_t *id, int *dollar)
+/* The group ID argument: "$" is the stream's last ID; SETID (specials)
+ * also takes "-" and "+", as Redis 7.0's. */
+static int group_id_arg(cmd_ctx_t *c, int i, const stream_t *s, int specials, sid_t *id)
 {
     sv_t a = c->argv[i];
-    *dollar = a.len == 1 && a.p[0] == '$';
-    if (*dollar) {
+    if (a.len == 1 && a.p[0] == '$') {
         *id = s ? s->last_id : (sid_t){0, 0};
         return 0;
     }
-    return stream_parse_id(c, i, 0, 0, id, 0);
+    return stream_parse_id(c, i, 0, specials, id, 0);
 }
 
 static int entries_read_arg(cmd_ctx_t *c, int i, long long *v)
@@ -133,8 +133,7 @@ static void xgroup_command(cmd_ctx_t *c)
         return;
     }
     sid_t id;
-    int dollar = 0;
-    if ((create || setid) && group_id_arg(c, 4, s, &id, &dollar) != 0)
+    if ((create || setid) && group_id_arg(c, 4, s, setid, &id) != 0)
         return;
     if (!s) {
         obj_t v = obj_make(OBJ_STREAM, stream_new());
@@ -472,16 +471,6 @@ static void xclaim_command(cmd_ctx_t *c)
 /* XAUTOCLAIM key group consumer min-idle-time start [COUNT count] [JUSTID] */
 static void xautoclaim_command(cmd_ctx_t *c)
 {
-    stream_t *s;
-    obj_t *o;
-    sv_t key = c->argv[1];
-    if (stream_lookup(c, key, LOOKUP_WRITE, &s, &o) != 0)
-        return;
-    scgroup_t *g = s ? stream_group_find(s, c->argv[2]) : NULL;
-    if (!g) {
-        nogroup_key(c, key, c->argv[2]);
-        return;
-    }
     long long minidle, count = 100;
     int justid = 0;
     if (arg_ll(c, 4, &minidle, "ERR Invalid min-idle-time argument for XAUTOCLAIM") != 0)
@@ -507,6 +496,17 @@ static void xautoclaim_command(cmd_ctx_t *c)
             reply_error(c->r, ERR_SYNTAX);
             return;
         }
+    }
+    /* The arguments first, then the key and group (Redis 7.0's order). */
+    stream_t *s;
+    obj_t *o;
+    sv_t key = c->argv[1];
+    if (stream_lookup(c, key, LOOKUP_WRITE, &s, &o) != 0)
+        return;
+    scgroup_t *g = s ? stream_group_find(s, c->argv[2]) : NULL;
+    if (!g) {
+        nogroup_key(c, key, c->argv[2]);
+        return;
     }
     size_t before = obj_mem(o);
     long long now = (long long)c->now_ms, attempts = count * 10;

@@ -167,7 +167,8 @@ static long deliver_new(cmd_ctx_t *c, stream_t *s, scgroup_t *g, sconsumer_t *co
 static void deliver_history(cmd_ctx_t *c, stream_t *s, sconsumer_t *cons, sid_t id,
                             const read_args_t *a)
 {
-    size_t i = stream_pel_lower(cons->pel, cons->npel, id);
+    /* Entries after id, as XREAD's: an ID already seen is not repeated. */
+    size_t i = sid_incr(&id) == 0 ? stream_pel_lower(cons->pel, cons->npel, id) : cons->npel;
     size_t n = cons->npel - i;
     if (a->count && (size_t)a->count < n)
         n = (size_t)a->count;

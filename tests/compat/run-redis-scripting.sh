@@ -10,7 +10,8 @@
 # run; with SUITE=tracking, its tests/unit/tracking.tcl (client-side caching);
 # with SUITE=geo, tests/unit/geo.tcl (the GEO commands, with its fuzz tests
 # against a Tcl computation); with SUITE=hll, tests/unit/hyperloglog.tcl
-# (PFDEBUG included: its needs:pfdebug cases run).
+# (PFDEBUG included: its needs:pfdebug cases run); with SUITE=stream,
+# tests/unit/type/stream.tcl and stream-cgroups.tcl.
 #
 #   tests/compat/run-redis-scripting.sh [percore-server]
 #   SUITE=pubsub tests/compat/run-redis-scripting.sh [percore-server]
@@ -68,7 +69,8 @@ case $SUITE in
   tracking) UNITS="unit/tracking" ;;
   geo) UNITS="unit/geo" ;;
   hll) UNITS="unit/hyperloglog" ;;
-  *) echo "run-redis-scripting: SUITE must be scripting, pubsub, lists, zset, maxmemory, tracking, geo or hll" >&2
+  stream) UNITS="unit/type/stream unit/type/stream-cgroups" ;;
+  *) echo "run-redis-scripting: SUITE must be scripting, pubsub, lists, zset, maxmemory, tracking, geo, hll or stream" >&2
      exit 2 ;;
 esac
 SKIP_SRC=$REPO/tests/compat/$SUITE.skip
@@ -176,6 +178,10 @@ elif [ "$SUITE" = lists ] || [ "$SUITE" = zset ]; then
 elif [ "$SUITE" = hll ]; then
   # hyperloglog.tcl runs as it is: its one CONFIG SET, hll-sparse-max-bytes,
   # is an option of percore's (config.h).
+  :
+elif [ "$SUITE" = stream ]; then
+  # stream.tcl and stream-cgroups.tcl run as they are: their CONFIG SETs,
+  # stream-node-max-entries / -bytes, are options of percore's (config.h).
   :
 else
   # pubsubshard.tcl's first server block is tagged external:skip though it
