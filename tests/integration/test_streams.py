@@ -319,3 +319,253 @@ def test_xread_in_multi_does_not_block(r):
     p = r.pipeline(transaction=True)
     p.execute_command("XREAD", "BLOCK", "0", "STREAMS", "s", "$")
     assert p.execute() == [None]
+
+
+# ---------------------------------------------------------------- consumer groups
+
+
+def test_xgroup_errors_and_help(r):
+    need = "requires the key to exist"
+    assert need in err(r, "XGROUP", "CREATE", "s", "g", "$")
+    assert r.execute_command("XGROUP", "CREATE", "s", "g", "$", "MKSTREAM") == "OK"
+    assert r.xlen("s") == 0
+    assert "BUSYGROUP Consumer Group name already exists" in err(r, "XGROUP", "CREATE", "s", "g", "0")
+    assert "ENTRIESREAD must be positive or -1" in \
+        err(r, "XGROUP", "CREATE", "s", "g2", "0", "ENTRIESREAD", "-5")
+    assert "unknown subcommand or wrong number of arguments for 'CREATE'" in \
+        err(r, "XGROUP", "CREATE", "s", "g2", "0", "FOO")
+    assert "NOGROUP No such consumer group 'nog' for key name 's'" in \
+        err(r, "XGROUP", "SETID", "s", "nog", "0")
+    assert r.execute_command("XGROUP", "DESTROY", "s", "nog") == 0
+    assert r.execute_command("XGROUP", "CREATECONSUMER", "s", "g", "c") == 1
+    assert r.execute_command("XGROUP", "CREATECONSUMER", "s", "g", "c") == 0
+    assert r.execute_command("XGROUP", "DELCONSUMER", "s", "g", "nobody") == 0
+    assert "unknown subcommand 'FOO'. Try XGROUP HELP." in err(r, "XGROUP", "FOO")
+    assert r.execute_command("XGROUP", "HELP")[0].startswith("XGROUP <subcommand>")
+    assert r.execute_command("XGROUP", "SETID", "s", "g", "-") == "OK"
+    r.set("str", "x")
+    assert "WRONGTYPE" in err(r, "XGROUP", "CREATE", "str", "g", "0")
+
+
+def test_xreadgroup_pel_ack_pending(r):
+    for i in range(1, 6):
+        r.execute_command("XADD", "s", "%d-0" % i, "f", str(i))
+    r.execute_command("XGROUP", "CREATE", "s", "g", "0")
+    assert "NOGROUP No such key 's' or consumer group 'nog' in XREADGROUP with GROUP option" in \
+        err(r, "XREADGROUP", "GROUP", "nog", "c", "STREAMS", "s", ">")
+    assert "The $ ID is meaningless in the context of XREADGROUP" in \
+        err(r, "XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", "$")
+    got = r.execute_command("XREADGROUP", "GROUP", "g", "alice", "COUNT", "2", "STREAMS", "s", ">")
+    assert ids(got[0][1]) == ["1-0", "2-0"]
+    got = r.execute_command("XREADGROUP", "GROUP", "g", "bob", "STREAMS", "s", ">")
+    assert ids(got[0][1]) == ["3-0", "4-0", "5-0"]
+    assert r.execute_command("XREADGROUP", "GROUP", "g", "bob", "STREAMS", "s", ">") is None
+    # history: after the given id, not including it
+    got = r.execute_command("XREADGROUP", "GROUP", "g", "bob", "STREAMS", "s", "3-0")
+    assert ids(got[0][1]) == ["4-0", "5-0"]
+    summary = r.execute_command("XPENDING", "s", "g")
+    assert summary == [5, "1-0", "5-0", [["alice", "2"], ["bob", "3"]]]
+    ext = r.execute_command("XPENDING", "s", "g", "-", "+", "10", "bob")
+    assert [e[0] for e in ext] == ["3-0", "4-0", "5-0"]
+    assert [e[3] for e in ext] == [1, 2, 2]  # the history read counted as a delivery
+    assert [e[:2] for e in r.execute_command("XPENDING", "s", "g", "(1-0", "(3-0", "10")] == \
+        [["2-0", "alice"]]
+    assert r.execute_command("XPENDING", "s", "g", "IDLE", "100000", "-", "+", "10") == []
+    assert "syntax error" in err(r, "XPENDING", "s", "g", "-", "+")
+    assert r.execute_command("XACK", "s", "g", "1-0", "2-0", "9-0") == 2
+    assert r.execute_command("XACK", "s", "g", "1-0") == 0
+    assert BAD_ID in err(r, "XACK", "s", "g", "3-0", "bad")
+    assert r.execute_command("XPENDING", "s", "g")[0] == 3
+    # deleted entries read back as nil in the history
+    r.execute_command("XDEL", "s", "4-0")
+    got = r.execute_command("XREADGROUP", "GROUP", "g", "bob", "STREAMS", "s", "0")
+    assert got[0][1][1] == ["4-0", None]
+    assert r.execute_command("XGROUP", "DELCONSUMER", "s", "g", "bob") == 3
+    assert r.execute_command("XPENDING", "s", "g") == [0, None, None, None]
+    # NOACK delivers without a PEL entry
+    r.execute_command("XGROUP", "SETID", "s", "g", "0")
+    got = r.execute_command("XREADGROUP", "GROUP", "g", "c", "NOACK", "STREAMS", "s", ">")
+    assert len(got[0][1]) == 4
+    assert r.execute_command("XPENDING", "s", "g")[0] == 0
+
+
+def test_xclaim_xautoclaim(r):
+    for i in range(1, 5):
+        r.execute_command("XADD", "s", "%d-0" % i, "f", str(i))
+    r.execute_command("XGROUP", "CREATE", "s", "g", "0")
+    r.execute_command("XREADGROUP", "GROUP", "g", "a", "STREAMS", "s", ">")
+    assert "Invalid min-idle-time argument for XCLAIM" in err(r, "XCLAIM", "s", "g", "b", "x", "1-0")
+    assert "Unrecognized XCLAIM option 'FOO'" in err(r, "XCLAIM", "s", "g", "b", "0", "1-0", "FOO")
+    assert "NOGROUP No such key 's' or consumer group 'nog'" in \
+        err(r, "XCLAIM", "s", "nog", "b", "0", "1-0")
+    # min-idle not reached: nothing
+    assert r.execute_command("XCLAIM", "s", "g", "b", "100000", "1-0") == []
+    got = r.execute_command("XCLAIM", "s", "g", "b", "0", "1-0", "2-0", "RETRYCOUNT", "7")
+    assert got == [["1-0", ["f", "1"]], ["2-0", ["f", "2"]]]
+    assert r.execute_command("XPENDING", "s", "g", "-", "+", "10", "b")[0][3] == 7
+    assert r.execute_command("XCLAIM", "s", "g", "c", "0", "1-0", "JUSTID") == ["1-0"]
+    assert r.execute_command("XPENDING", "s", "g", "1-0", "1-0", "1")[0][3] == 7
+    # a deleted entry leaves the PEL when claimed
+    r.execute_command("XDEL", "s", "2-0")
+    assert r.execute_command("XCLAIM", "s", "g", "c", "0", "2-0") == []
+    assert r.execute_command("XPENDING", "s", "g")[0] == 3
+    r.execute_command("XDEL", "s", "3-0")
+    assert "COUNT must be > 0" in err(r, "XAUTOCLAIM", "s", "g", "c", "0", "0", "COUNT", "0")
+    assert "COUNT must be > 0" in \
+        err(r, "XAUTOCLAIM", "s", "g", "c", "0", "0", "COUNT", "8070450532247928833")
+    got = r.execute_command("XAUTOCLAIM", "s", "g", "d", "0", "0", "COUNT", "1")
+    assert got == ["3-0", [["1-0", ["f", "1"]]], []]
+    got = r.execute_command("XAUTOCLAIM", "s", "g", "d", "0", got[0], "JUSTID")
+    assert got == ["0-0", ["4-0"], ["3-0"]]
+    # FORCE creates a PEL entry for an entry nobody read
+    r.execute_command("XADD", "s", "5-0", "f", "5")
+    assert r.execute_command("XCLAIM", "s", "g", "e", "0", "5-0", "FORCE", "JUSTID",
+                             "LASTID", "5-0") == ["5-0"]
+    assert r.execute_command("XREADGROUP", "GROUP", "g", "e", "STREAMS", "s", ">") is None
+
+
+def test_xinfo(r):
+    for i in range(1, 4):
+        r.execute_command("XADD", "s", "%d-0" % i, "f", str(i))
+    r.execute_command("XDEL", "s", "2-0")
+    r.execute_command("XGROUP", "CREATE", "s", "g", "0")
+    r.execute_command("XREADGROUP", "GROUP", "g", "c", "COUNT", "1", "STREAMS", "s", ">")
+    info = r.execute_command("XINFO", "STREAM", "s")
+    assert info[0::2] == ["length", "radix-tree-keys", "radix-tree-nodes", "last-generated-id",
+                          "max-deleted-entry-id", "entries-added", "recorded-first-entry-id",
+                          "groups", "first-entry", "last-entry"]
+    d = dict(zip(info[0::2], info[1::2]))
+    assert d["length"] == 2 and d["last-generated-id"] == "3-0"
+    assert d["max-deleted-entry-id"] == "2-0" and d["entries-added"] == 3
+    assert d["recorded-first-entry-id"] == "1-0" and d["groups"] == 1
+    assert d["first-entry"] == ["1-0", ["f", "1"]] and d["last-entry"] == ["3-0", ["f", "3"]]
+    groups = r.execute_command("XINFO", "GROUPS", "s")
+    assert groups == [["name", "g", "consumers", 1, "pending", 1, "last-delivered-id", "1-0",
+                       "entries-read", None, "lag", None]]  # a deletion after it: unknown
+    cons = r.execute_command("XINFO", "CONSUMERS", "s", "g")
+    assert cons[0][0::2] == ["name", "pending", "idle"] and cons[0][1] == "c"
+    full = r.execute_command("XINFO", "STREAM", "s", "FULL", "COUNT", "1")
+    assert full[0::2] == ["length", "radix-tree-keys", "radix-tree-nodes", "last-generated-id",
+                          "max-deleted-entry-id", "entries-added", "recorded-first-entry-id",
+                          "entries", "groups"]
+    g = full[17][0]
+    assert g[0::2] == ["name", "last-delivered-id", "entries-read", "lag", "pel-count",
+                       "pending", "consumers"]
+    assert g[13][0][0::2] == ["name", "seen-time", "pel-count", "pending"]
+    assert len(full[15]) == 1
+    assert "no such key" in err(r, "XINFO", "STREAM", "nope")
+    assert "NOGROUP No such consumer group 'x' for key name 's'" in \
+        err(r, "XINFO", "CONSUMERS", "s", "x")
+    assert "unknown subcommand 'FOO'. Try XINFO HELP." in err(r, "XINFO", "FOO")
+    assert r.execute_command("XINFO", "HELP")[0].startswith("XINFO <subcommand>")
+
+
+def test_lag_and_entries_read(r):
+    r.execute_command("XGROUP", "CREATE", "s", "g", "$", "MKSTREAM")
+    for i in range(1, 6):
+        r.execute_command("XADD", "s", "%d-0" % i, "f", "v")
+    r.execute_command("XREADGROUP", "GROUP", "g", "c", "COUNT", "2", "STREAMS", "s", ">")
+    g = r.execute_command("XINFO", "GROUPS", "s")[0]
+    assert g[g.index("entries-read") + 1] == 2 and g[g.index("lag") + 1] == 3
+    r.execute_command("XGROUP", "SETID", "s", "g", "0", "ENTRIESREAD", "0")
+    g = r.execute_command("XINFO", "GROUPS", "s")[0]
+    assert g[g.index("lag") + 1] == 5
+
+
+def test_xreadgroup_block_across_workers(r, connect):
+    keys = ["q%d" % i for i in range(6)]
+    for k in keys:
+        r.execute_command("XGROUP", "CREATE", k, "g", "$", "MKSTREAM")
+    a, b = connect(), connect()
+    a.send(encode_command("XREADGROUP", "GROUP", "g", "a", "BLOCK", "0", "STREAMS", *keys,
+                          *([">"] * len(keys))))
+    wait_blocked(r, 1)
+    b.send(encode_command("XREADGROUP", "GROUP", "g", "b", "BLOCK", "0", "STREAMS", "q3", ">"))
+    wait_blocked(r, 2)
+    r.execute_command("XADD", "q3", "1-0", "job", "1")
+    # one entry: exactly one of the two consumers gets it, the other stays blocked
+    wait_blocked(r, 1)
+    r.execute_command("XADD", "q3", "2-0", "job", "2")
+    got = sorted([a.read_reply(), b.read_reply()], key=str)
+    assert got == [[["q3", [["1-0", ["job", "1"]]]]], [["q3", [["2-0", ["job", "2"]]]]]]
+    assert r.execute_command("XPENDING", "q3", "g")[0] == 2
+    # a deleted key and a destroyed group end the wait with Redis's errors
+    a.send(encode_command("XREADGROUP", "GROUP", "g", "a", "BLOCK", "0", "STREAMS", "q1", ">"))
+    b.send(encode_command("XREADGROUP", "GROUP", "g", "b", "BLOCK", "0", "STREAMS", "q2", ">"))
+    wait_blocked(r, 2)
+    r.delete("q1")
+    r.execute_command("XGROUP", "DESTROY", "q2", "g")
+    with pytest.raises(Exception, match="UNBLOCKED the stream key no longer exists"):
+        v = a.read_reply()
+        raise Exception(str(v))
+    with pytest.raises(Exception, match="NOGROUP"):
+        v = b.read_reply()
+        raise Exception(str(v))
+
+
+def test_xreadgroup_blocked_client_resets(r, connect):
+    r.execute_command("XGROUP", "CREATE", "s", "g", "$", "MKSTREAM")
+    rc = connect()
+    rc.send(encode_command("XREADGROUP", "GROUP", "g", "gone", "BLOCK", "0", "STREAMS", "s", ">"))
+    wait_blocked(r, 1)
+    rc.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    rc.close()
+    wait_blocked(r, 0)
+    r.execute_command("XADD", "s", "1-0", "f", "v")
+    # the entry was not delivered to the gone client: a new reader gets it
+    got = r.execute_command("XREADGROUP", "GROUP", "g", "next", "STREAMS", "s", ">")
+    assert ids(got[0][1]) == ["1-0"]
+
+
+# ---------------------------------------------------------------- abuse and limits
+
+
+def test_hostile_arguments(r):
+    r.execute_command("XADD", "s", "1-0", "f", "v")
+    assert r.execute_command("XRANGE", "s", MAXID, "+") == []
+    assert r.execute_command("XREVRANGE", "s", "+", "-", "COUNT", "9223372036854775807") == \
+        [["1-0", ["f", "v"]]]
+    assert "not an integer" in err(r, "XRANGE", "s", "-", "+", "COUNT", "18446744073709551616")
+    assert BAD_ID in err(r, "XRANGE", "s", "-1", "+")
+    assert BAD_ID in err(r, "XADD", "s", "1-18446744073709551616", "f", "v")
+    assert r.execute_command("XTRIM", "s", "MAXLEN", "~", "9223372036854775807") == 0
+    assert r.execute_command("XTRIM", "s", "MINID", MAXID) == 1
+    assert r.execute_command("XDEL", "s", MAXID) == 0
+    assert r.execute_command("XSETID", "s", MAXID) == "OK"
+    assert "exhausted" in err(r, "XADD", "s", "*", "f", "v")
+    r.execute_command("XGROUP", "CREATE", "s", "g", MAXID)
+    assert r.execute_command("XREADGROUP", "GROUP", "g", "c", "COUNT", "9223372036854775807",
+                             "STREAMS", "s", ">") is None
+    assert r.execute_command("XPENDING", "s", "g", "-", "+", "9223372036854775807") == []
+    assert r.execute_command("XINFO", "STREAM", "s", "FULL", "COUNT", "9223372036854775807")[1] == 0
+
+
+def test_big_reply_and_many_fields(r):
+    """Many fields in one entry, and a large XRANGE: replies are whole."""
+    fields = []
+    for i in range(2000):
+        fields += ["f%d" % i, "v" * 50]
+    r.execute_command("XADD", "s", "1-0", *fields)
+    got = r.execute_command("XRANGE", "s", "-", "+")
+    assert len(got[0][1]) == 4000 and got[0][1][-2] == "f1999"
+    pipe = r.pipeline(transaction=False)
+    for i in range(2, 20002):
+        pipe.execute_command("XADD", "s", "%d-0" % i, "a", "b")
+    pipe.execute()
+    assert len(r.execute_command("XRANGE", "s", "-", "+")) == 20001
+    assert len(r.execute_command("XREVRANGE", "s", "+", "-", "COUNT", "5")) == 5
+
+
+def test_tracking_invalidates_on_xadd(r, connect):
+    t = connect()
+    t.send(encode_command("HELLO", "3"))
+    t.read_reply()
+    t.send(encode_command("CLIENT", "TRACKING", "ON"))
+    assert str(t.read_reply()) in ("OK", "Status('OK')")
+    t.send(encode_command("XRANGE", "s", "-", "+"))
+    assert t.read_reply() == []
+    w = connect()
+    w.send(encode_command("XADD", "s", "1-0", "f", "v"))
+    assert w.read_reply() == "1-0"
+    m = t.read_reply()
+    assert m[0] == "invalidate" and m[1] == ["s"]
