@@ -1,5 +1,6 @@
 /* blocking — the waits of the blocking commands (BLPOP BRPOP BRPOPLPUSH
- * BLMOVE BLMPOP BZPOPMIN BZPOPMAX BZMPOP): per-partition wait tables and the
+ * BLMOVE BLMPOP BZPOPMIN BZPOPMAX BZMPOP, and XREAD XREADGROUP through
+ * blocking_wait_ready): per-partition wait tables and the
  * block record each blocked client shares with the workers that may serve it.
  *
  * Design.
@@ -71,7 +72,7 @@ int blocking_timeout_arg(cmd_ctx_t *c, int i, uint64_t *ms);
 /* Handlers, partitions held, after finding keys argv[first..last] without a
  * value: when the caller may block (c->may_block) register the waits and set
  * c->blocked (no reply: 1); otherwise 0 and the handler replies its null.
- * type: OBJ_LIST or OBJ_ZSET; numkeys_at: the argv index of numkeys (BLMPOP,
+ * type: OBJ_LIST or OBJ_ZSET (OBJ_STREAM: blocking_wait_ready); numkeys_at: the argv index of numkeys (BLMPOP,
  * BZMPOP), 0 for none; dest_at: BLMOVE's destination argument, 0 for none. */
 int blocking_wait(cmd_ctx_t *c, int first, int last, int numkeys_at, int dest_at,
                   uint64_t timeout_ms, int type);

@@ -238,8 +238,13 @@ void stream_append(stream_t *s, sid_t id, const sv_t *fv, size_t nf, size_t max_
     /* The entry's size, first as if it shared the master fields. */
     int same = n && same_fields(n, fv, nf);
     size_t need = 1;
+    size_t raw = 32; /* an upper bound of the entry's bytes */
+    for (size_t i = 0; i < 2 * nf; i++)
+        raw += fv[i].len + 10;
+    /* A node's length is 32 bits: whatever the limits, a node stays well
+     * below that (a single entry is below 1 GiB, XADD checks). */
     if (n && (n->count >= max_entries || (max_bytes && n->len >= max_bytes) ||
-              id.ms - n->base.ms > UINT32_MAX))
+              (uint64_t)n->len + raw > 0x7fffffffu))
         n = NULL, same = 0;
     if (!n) {
         n = node_new(id, fv, nf);
