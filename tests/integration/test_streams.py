@@ -569,3 +569,25 @@ def test_tracking_invalidates_on_xadd(r, connect):
     assert w.read_reply() == "1-0"
     m = t.read_reply()
     assert m[0] == "invalidate" and m[1] == ["s"]
+
+
+@pytest.mark.parametrize("how", ["set", "multi", "flushall"])
+def test_blocked_xreadgroup_key_replaced(r, connect, how):
+    r.execute_command("XADD", "s", "1-0", "f", "v")
+    r.execute_command("XGROUP", "CREATE", "s", "g", "$")
+    rc = connect()
+    rc.send(encode_command("XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s", ">"))
+    wait_blocked(r, 1)
+    if how == "set":
+        r.set("s", "x")
+    elif how == "multi":
+        p = r.pipeline(transaction=True)
+        p.delete("s")
+        p.sadd("s", "e")
+        p.execute()
+    else:
+        r.flushall()
+    with pytest.raises(Exception, match="no longer exists"):
+        v = rc.read_reply()
+        raise Exception(str(v))
+    wait_blocked(r, 0)
