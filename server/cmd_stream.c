@@ -347,7 +347,7 @@ static void xlen_command(cmd_ctx_t *c)
 /* XRANGE key start end [COUNT count] and XREVRANGE key end start [COUNT count] */
 static void range_generic(cmd_ctx_t *c, int rev)
 {
-    sid_t start, end;
+    sid_t start = {0, 0}, end = {0, 0};
     int si = rev ? 3 : 2, ei = rev ? 2 : 3;
     long long count = -1;
 
