@@ -202,13 +202,19 @@ static void deliver_after(cmd_ctx_t *c, const stream_t *s, sid_t id, const read_
 
 static int xreadgroup_ready(cmd_ctx_t *look, int argc, const sv_t *argv, int keyi, sv_t key)
 {
-    (void)argc;
     (void)keyi;
     obj_t *o = db_lookup(look, key, LOOKUP_WRITE | LOOKUP_NOTOUCH);
     if (!o || o->type != OBJ_STREAM)
         return BLOCKING_KEY_GONE;
+    /* GROUP g c may follow COUNT, BLOCK or NOACK: its place, as parse_read
+     * found it (the options before STREAMS take 0 or 1 argument, GROUP 2). */
+    int gi = 1;
+    while (gi + 1 < argc && !sv_eq_ci(argv[gi], "group"))
+        gi += sv_eq_ci(argv[gi], "noack") ? 1 : 2;
+    if (gi + 1 >= argc)
+        return BLOCKING_READY; /* cannot be: the handler replies */
     stream_t *s = o->v.ptr;
-    scgroup_t *g = stream_group_find(s, argv[2]); /* XREADGROUP GROUP g c ... */
+    scgroup_t *g = stream_group_find(s, argv[gi + 1]);
     if (!g)
         return BLOCKING_READY; /* the handler replies NOGROUP */
     return has_after(s, g->last_id) ? BLOCKING_READY : BLOCKING_NOT_READY;
