@@ -29,7 +29,11 @@
  *
  * Everything a stream owns is counted in its `mem` field as mem_alloc_size()
  * of each allocation. The iteration API below (stream_iter_*, the group,
- * consumer and PEL vectors) is what a serializer walks.
+ * consumer and PEL vectors) is what a serializer walks; a loader rebuilds a
+ * stream with stream_append (IDs ascending), then sets last_id,
+ * entries_added and max_deleted_id, and adds groups, consumers and PEL
+ * entries with the stream_group_* / stream_consumer_* / stream_pel_add
+ * calls, setting each snack_t's delivery time and count after.
  *
  * The data-structure layer: includes only util.h, buf.h and system headers.
  * Nothing here locks: callers hold the partition of the value's key. */
