@@ -592,3 +592,23 @@ def test_blocked_xreadgroup_key_replaced(r, connect, how):
         v = rc.read_reply()
         raise Exception(str(v))
     wait_blocked(r, 0)
+
+
+def test_late_error_counted(r, connect):
+    """A blocked XREADGROUP answered NOGROUP later counts as a failed call and
+    in errorstats, as Redis's."""
+    r.config_resetstat()
+    r.execute_command("XGROUP", "CREATE", "s", "g", "$", "MKSTREAM")
+    rc = connect()
+    rc.send(encode_command("XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s", ">"))
+    wait_blocked(r, 1)
+    r.execute_command("XGROUP", "DESTROY", "s", "g")
+    with pytest.raises(Exception, match="NOGROUP"):
+        v = rc.read_reply()
+        raise Exception(str(v))
+    line = [x for x in r.info("commandstats").items() if x[0] == "cmdstat_xreadgroup"][0][1]
+    fields = line if isinstance(line, dict) else dict(
+        kv.split("=") for kv in str(line).split(","))
+    assert int(fields["calls"]) == 1 and int(fields["failed_calls"]) == 1
+    es = r.info("errorstats")["errorstat_NOGROUP"]
+    assert int(es["count"] if isinstance(es, dict) else str(es).split("=")[1]) == 1
