@@ -510,7 +510,7 @@ static void xautoclaim_command(cmd_ctx_t *c)
     }
     size_t before = obj_mem(o);
     long long now = (long long)c->now_ms, attempts = count * 10;
-    sconsumer_t *cons = consumer_get(c, s, g, key, c->argv[3]);
+    sconsumer_t *cons = NULL; /* created at its first claim, as XCLAIM's */
     buf_t deleted;
     buf_init(&deleted);
     long ndeleted = 0, n = 0;
@@ -533,6 +533,8 @@ static void xautoclaim_command(cmd_ctx_t *c)
         at++;
         if (minidle && now - (long long)nk->delivery_time < minidle)
             continue;
+        if (!cons)
+            cons = consumer_get(c, s, g, key, c->argv[3]);
         stream_pel_move(s, nk, cons);
         nk->delivery_time = (uint64_t)now;
         if (!justid)

@@ -300,8 +300,12 @@ static void read_generic(cmd_ctx_t *c, int xgroup)
         scgroup_t *g = NULL;
         sconsumer_t *cons = NULL;
         size_t before = obj_mem(o);
-        if (xgroup) {
+        if (xgroup)
             g = stream_group_find(s, a.group);
+        int serve = xgroup ? (!gt[i] || has_after(s, g->last_id)) : has_after(s, ids[i]);
+        if (serve && xgroup) {
+            /* The consumer exists from its first served read on (Redis
+             * 7.0: a read that blocks or finds nothing creates none). */
             cons = stream_consumer_find(g, a.consumer);
             if (!cons) {
                 cons = stream_consumer_create(s, g, a.consumer, c->now_ms);
@@ -310,7 +314,6 @@ static void read_generic(cmd_ctx_t *c, int xgroup)
             }
             cons->seen_time = c->now_ms;
         }
-        int serve = xgroup ? (!gt[i] || has_after(s, g->last_id)) : has_after(s, ids[i]);
         if (serve) {
             if (!served++)
                 mark = reply_defer(c->r);

@@ -540,6 +540,9 @@ int stream_range_has_tombstones(const stream_t *s, sid_t start, sid_t end)
 {
     if (!s->length || (s->max_deleted_id.ms == 0 && s->max_deleted_id.seq == 0))
         return 0;
+    sid_t first;
+    if (stream_first_id(s, &first) == 0 && sid_cmp(first, s->max_deleted_id) > 0)
+        return 0; /* every deletion lies before the first entry */
     return sid_cmp(start, s->max_deleted_id) <= 0 && sid_cmp(end, s->max_deleted_id) >= 0;
 }
 

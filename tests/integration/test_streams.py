@@ -612,3 +612,24 @@ def test_late_error_counted(r, connect):
     assert int(fields["calls"]) == 1 and int(fields["failed_calls"]) == 1
     es = r.info("errorstats")["errorstat_NOGROUP"]
     assert int(es["count"] if isinstance(es, dict) else str(es).split("=")[1]) == 1
+
+
+def test_consumer_created_when_served_only(r):
+    r.execute_command("XADD", "q", "1-0", "a", "b")
+    r.execute_command("XGROUP", "CREATE", "q", "g", "$")
+    r.execute_command("XAUTOCLAIM", "q", "g", "auto", "0", "0")
+    r.execute_command("XREADGROUP", "GROUP", "g", "idle", "STREAMS", "q", ">")
+    r.execute_command("XREADGROUP", "GROUP", "g", "timed", "BLOCK", "10", "STREAMS", "q", ">")
+    r.execute_command("XREADGROUP", "GROUP", "g", "hist", "STREAMS", "q", "0")
+    names = [c[1] for c in r.execute_command("XINFO", "CONSUMERS", "q", "g")]
+    assert names == ["hist"]
+
+
+def test_lag_after_deletions_before_first_entry(r):
+    """Deletions that all lie before the first entry leave entries-read exact."""
+    for i in range(1, 11):
+        r.execute_command("XADD", "s", "%d-0" % i, "f", "v")
+    r.execute_command("XGROUP", "CREATE", "s", "g", "0", "ENTRIESREAD", "0")
+    r.execute_command("XDEL", "s", "1-0", "2-0")
+    g = r.execute_command("XINFO", "GROUPS", "s")[0]
+    assert g[g.index("lag") + 1] == 10
