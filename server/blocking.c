@@ -374,19 +374,6 @@ static void send_block(block_t *b)
     send_wake(b->home, &b->msg);
 }
 
-/* The error a blocked command is answered with later counts as its call's:
- * failed_calls, error replies and errorstats, as Redis's (the call itself
- * was counted when it blocked). */
-static void count_late_error(const cmd_ctx_t *holder, const block_t *b, const reply_t *r)
-{
-    int w = holder->worker;
-    if (!r->errors || !command_stats_counted(w))
-        return;
-    stat_add(&command_stats(w)[b->cmd->id].failed_calls, 1);
-    stat_add(&command_worker_stats(w)->error_replies, 1);
-    command_errstat_add(w, r->err, strlen(r->err), 1);
-}
-
 /* Run b's command for it in its single-key, non-blocking form on key (which
  * holds a value of b's type), its reply into b's. The form: the arguments
  * before the keys, key, those after them; numkeys, when there is one, 1. */
@@ -425,7 +412,6 @@ static void serve_one(cmd_ctx_t *holder, block_t *b, sv_t key, int keyi)
     b->cmd->proc(&x);
     tracking_serve_end(&ts, &r);
     b->errors = r.errors;
-    count_late_error(holder, b, &r);
     blocking_touched(&x); /* BLMOVE's destination may have waits of its own */
     if (argv != stack)
         free(argv);
@@ -465,7 +451,6 @@ static void serve_key(cmd_ctx_t *holder, const ready_t *rd)
                 reply_t gone = {.out = &b->reply, .proto = b->proto};
                 reply_error(&gone, "UNBLOCKED the stream key no longer exists");
                 b->errors = gone.errors;
-                count_late_error(holder, b, &gone);
             } else {
                 serve_one(holder, b, key, keyi);
             }
@@ -549,6 +534,7 @@ int blocking_cancel(block_t *b, int why)
 int blocking_abandon(block_t *b) { return claim(b, BLOCK_GONE); }
 
 int blocking_type(const block_t *b) { return b->type; }
+const command_t *blocking_command(const block_t *b) { return b->cmd; }
 
 int blocking_state(const block_t *b) { return atomic_load_explicit(&b->state, memory_order_acquire); }
 uint64_t blocking_timeout_ms(const block_t *b) { return b->timeout_ms; }

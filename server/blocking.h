@@ -91,6 +91,8 @@ int blocking_wait_ready(cmd_ctx_t *c, int first, int last, uint64_t timeout_ms, 
  * (answered with 0 replicas, client_block.c) or CLIENT UNBLOCK. */
 #define BLOCKING_NO_KEYS (-1)
 int blocking_type(const block_t *b);
+/* The blocked call's command (its statistics, client_block.c). */
+const command_t *blocking_command(const block_t *b);
 /* command_call, after a write: mark the call's keys that have waits ready. */
 void blocking_touched(cmd_ctx_t *c);
 /* At the end of a top-level command, its partitions (c->parts) still held:
