@@ -217,6 +217,10 @@ extern const command_t cmds_sort[];      /* SORT SORT_RO (cmd_sort.c) */
 /* The containers' subcommand rows (cmd_subcommands.c), for .subcommand_rows. */
 extern const command_t subcmds_client[], subcmds_command[], subcmds_config[], subcmds_memory[],
     subcmds_object[], subcmds_pubsub[], subcmds_script[];
+extern const command_t cmds_stream[];    /* XADD XRANGE XREAD ... (cmd_stream.c) */
+extern const command_t cmds_stream_read[]; /* XREAD XREADGROUP (cmd_stream_read.c) */
+extern const command_t cmds_stream_cg[]; /* XGROUP XACK XCLAIM ... (cmd_stream_cg.c) */
+extern const command_t cmds_stream_info[]; /* XINFO (cmd_stream_info.c) */
 
 /* Build the table from groups, a NULL-ended list of row arrays (the list in
  * all_commands.c): ids follow the list's order, then each array's. */

@@ -18,7 +18,8 @@
 # tests/unit/slowlog.tcl (the three with enable-debug-command yes, so their
 # needs:debug cases run); with SUITE=functions, tests/unit/functions.tcl
 # (FUNCTION and FCALL); with SUITE=sort, tests/unit/sort.tcl (SORT and
-# SORT_RO).
+# SORT_RO); with SUITE=stream, tests/unit/type/stream.tcl and
+# stream-cgroups.tcl.
 #
 #   tests/compat/run-redis-scripting.sh [percore-server]
 #   SUITE=pubsub tests/compat/run-redis-scripting.sh [percore-server]
@@ -79,6 +80,7 @@ case $SUITE in
   slowlog) UNITS="unit/slowlog" ;;
   functions) UNITS="unit/functions" ;;
   sort) UNITS="unit/sort" ;;
+  stream) UNITS="unit/type/stream unit/type/stream-cgroups" ;;
   *) echo "run-redis-scripting: unknown SUITE '$SUITE' (the suites: this case's lines)" >&2
      exit 2 ;;
 esac
@@ -168,6 +170,10 @@ elif [ "$SUITE" = bitops ]; then
   : # bitops.tcl and bitfield.tcl run as they are (proto-max-bulk-len is an
     # option of percore's; their DEBUG and replication blocks are left out
     # by their tags)
+elif [ "$SUITE" = stream ]; then
+  # stream.tcl and stream-cgroups.tcl run as they are: their CONFIG SETs,
+  # stream-node-max-entries / -bytes, are options of percore's (config.h).
+  :
 else
   # pubsubshard.tcl's first server block is tagged external:skip though it
   # needs nothing but one server (its other blocks need several: left out).
