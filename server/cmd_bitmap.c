@@ -324,7 +324,7 @@ const command_t cmds_bitmap[] = {
     CMD_ROW("bitop", bitop_command, -4, CMD_WRITE | CMD_DENYOOM, 2, -1, 1, "@write @bitmap @slow",
         "bitmap", "2.6.0", "Perform bitwise operations between strings",
         .key_specs = "OW UPDATE index:2 range:0,1,0; RO ACCESS index:3 range:-1,1,0"),
-    CMD_ROW("bitfield", bitfield_command, -2, CMD_WRITE | CMD_DENYOOM | CMD_MOVABLEKEYS, 1, 1, 1,
+    CMD_ROW("bitfield", bitfield_command, -2, CMD_WRITE | CMD_DENYOOM, 1, 1, 1,
         "@write @bitmap @slow", "bitmap", "3.2.0",
         "Perform arbitrary bitfield integer operations on strings",
         .key_specs = "RW UPDATE ACCESS VARIABLE_FLAGS index:1 range:0,1,0"),

@@ -543,7 +543,7 @@ const command_t cmds_string[] = {
     CMD_ROW("get", get_command, 2, CMD_READONLY | CMD_FAST, 1, 1, 1, "@read @string @fast",
         "string", "1.0.0", "Get the value of a key",
         .key_specs = "RO ACCESS index:1 range:0,1,0"),
-    CMD_ROW("set", set_command, -3, CMD_WRITE | CMD_DENYOOM | CMD_MOVABLEKEYS, 1, 1, 1, "@write @string @slow",
+    CMD_ROW("set", set_command, -3, CMD_WRITE | CMD_DENYOOM, 1, 1, 1, "@write @string @slow",
         "string", "1.0.0", "Set the string value of a key",
         .key_specs = "RW ACCESS UPDATE VARIABLE_FLAGS index:1 range:0,1,0"),
     CMD_ROW("setnx", setnx_command, 3, CMD_WRITE | CMD_DENYOOM | CMD_FAST, 1, 1, 1,

@@ -10,7 +10,9 @@
 #
 # Env: COMPAT_POLICIES (default: the three), COMPAT_SUITES (default: all of
 # SUITES below), COMPAT_JOBS (runs at once, default nproc + 1), COMPAT_TIMEOUT
-# (seconds a run may take, default 300: runs side by side take longer).
+# (seconds a run may take, default 300) and COMPAT_TEST_TIMEOUT (one test,
+# default 180; geo.tcl's fuzz tests take a minute of the Tcl client's CPU when
+# runs share the cores).
 set -uo pipefail
 
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
@@ -44,8 +46,8 @@ alone=()
 start_job() { # $1: index into jobs_list
   local s p t
   read -r s p t <<<"${jobs_list[$1]}"
-  COMPAT_QUIET=1 COMPAT_TIMEOUT=${COMPAT_TIMEOUT:-300} SUITE=$s POLICY=$p THREADS=$t \
-    bash "$REPO/tests/compat/run-redis-scripting.sh" "$BIN" >"$out/$1.log" 2>&1
+  COMPAT_QUIET=1 COMPAT_TIMEOUT=${COMPAT_TIMEOUT:-300} \
+    COMPAT_TEST_TIMEOUT=${COMPAT_TEST_TIMEOUT:-180} SUITE=$s POLICY=$p THREADS=$t bash "$REPO/tests/compat/run-redis-scripting.sh" "$BIN" >"$out/$1.log" 2>&1
   echo $? >"$out/$1.rc"
 }
 for ((i = 0; i < ${#jobs_list[@]}; i++)); do

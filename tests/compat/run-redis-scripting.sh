@@ -32,7 +32,8 @@
 # tests/compat/scripting.skip, plus SUITE-workers.skip, where there is one,
 # when THREADS is not 1; for the other suites, tests/compat/SUITE.skip), UNDECLARED
 # (allow-undeclared-keys, default yes), EXTRA_ARGS (more server arguments),
-# COMPAT_TIMEOUT (seconds for the whole tcl run, default 150), COMPAT_QUIET
+# COMPAT_TIMEOUT (seconds for the whole tcl run, default 150),
+# COMPAT_TEST_TIMEOUT (seconds for one test, default 60), COMPAT_QUIET
 # (1: print only the failures and the summary, the full output goes to a file).
 #
 # What it does: installs tcl through apt if missing; fetches the redis source
@@ -236,7 +237,7 @@ SINGLES=()
 for u in $UNITS; do SINGLES+=(--single "$u"); done
 (cd "$RUN" && timeout -k 5 "$TIME_LIMIT" tclsh8.6 tests/test_helper.tcl --host 127.0.0.1 \
   --port "$PORT" --baseport "$((CLIENT_PORT + 32))" "${SINGLES[@]}" --skipfile "$SKIP" --tags "$TAGS" \
-  --durable --timeout 60 --clients 1 $(case $SUITE in lists|zset|sort) echo --ignore-encoding;; esac)) \
+  --durable --timeout "${COMPAT_TEST_TIMEOUT:-60}" --clients 1 $(case $SUITE in lists|zset|sort) echo --ignore-encoding;; esac)) \
   2>&1 | if [ "${COMPAT_QUIET:-0}" = 1 ]; then cat > "$OUT"; else tee "$OUT"; fi
 rc=${PIPESTATUS[0]}
 set -e
