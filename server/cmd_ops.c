@@ -263,12 +263,13 @@ static const char *const latency_subcommands[] = {
     "latency|doctor", "latency|histogram", "latency|help", NULL};
 
 const command_t cmds_ops[] = {
-    CMD_ROW("slowlog", cmd_slowlog, -2, CMD_ADMIN | CMD_LOADING | CMD_STALE, 0, 0, 0,
-        "@admin @slow @dangerous", "server", "2.2.12", "A container for slow log commands",
-        .subcommands = slowlog_subcommands),
-    CMD_ROW("latency", cmd_latency, -2, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0,
-        0, 0, "@admin @slow @dangerous", "server", "2.8.13",
-        "A container for latency diagnostics commands", .subcommands = latency_subcommands),
+    CMD_ROW("slowlog", cmd_slowlog, -2, CMD_INFO_NO_FLAGS | CMD_ADMIN | CMD_LOADING | CMD_STALE,
+        0, 0, 0, "@slow", "server", "2.2.12", "A container for slow log commands",
+        .subcommands = slowlog_subcommands, .subcommand_rows = subcmds_slowlog),
+    CMD_ROW("latency", cmd_latency, -2,
+        CMD_INFO_NO_FLAGS | CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0, 0, "@slow", "server", "2.8.13",
+        "A container for latency diagnostics commands", .subcommands = latency_subcommands,
+        .subcommand_rows = subcmds_latency),
     CMD_ROW("lolwut", cmd_lolwut, -1, CMD_READONLY | CMD_FAST, 0, 0, 0, "@read @fast",
         "server", "5.0.0", "Display some computer art and the Redis version"),
     CMD_ROW("role", cmd_role, 1, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST, 0, 0, 0,

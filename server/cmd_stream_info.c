@@ -277,6 +277,7 @@ static const char *const xinfo_subcommands[] = {"xinfo|stream", "xinfo|groups",
 const command_t cmds_stream_info[] = {
     CMD_ROW("xinfo", xinfo_command, -2, 0, 0, 0, 0, "@slow", "stream", "5.0.0",
         "A container for stream introspection commands", .keys_fn = xinfo_keys,
-        .flags_fn = xinfo_flags, .subcommands = xinfo_subcommands),
+        .flags_fn = xinfo_flags, .subcommands = xinfo_subcommands,
+        .subcommand_rows = subcmds_xinfo),
     {0},
 };

@@ -372,9 +372,11 @@ static void xreadgroup_command(cmd_ctx_t *c) { read_generic(c, 1); }
 const command_t cmds_stream_read[] = {
     CMD_ROW("xread", xread_command, -4, CMD_READONLY | CMD_BLOCKING | CMD_MOVABLEKEYS, 0, 0, 0,
         "@read @stream @slow @blocking", "stream", "5.0.0",
-        "Return never seen elements in multiple streams", .keys_fn = xread_keys),
+        "Return never seen elements in multiple streams", .keys_fn = xread_keys,
+        .key_specs = "RO ACCESS keyword:STREAMS:1 range:-1,1,2"),
     CMD_ROW("xreadgroup", xreadgroup_command, -7, CMD_WRITE | CMD_BLOCKING | CMD_MOVABLEKEYS, 0,
         0, 0, "@write @stream @slow @blocking", "stream", "5.0.0",
-        "Return new entries from a stream using a consumer group", .keys_fn = xread_keys),
+        "Return new entries from a stream using a consumer group", .keys_fn = xread_keys,
+        .key_specs = "RO ACCESS keyword:STREAMS:4 range:-1,1,2"),
     {0},
 };

@@ -40,23 +40,7 @@ EXCLUDED = {
 }
 
 # Being built by other helpers right now, to be merged within the hour.
-IN_PROGRESS = {name: "being built (streams)" for name in (
-    "xack", "xadd", "xautoclaim", "xclaim", "xdel", "xgroup", "xinfo", "xlen", "xpending",
-    "xrange", "xread", "xreadgroup", "xrevrange", "xsetid", "xtrim")}
-IN_PROGRESS.update({
-    "function": "being built (functions)",
-    "fcall": "being built (functions)",
-    "fcall_ro": "being built (functions)",
-    "dump": "being built (DUMP/RESTORE)",
-    "restore": "being built (DUMP/RESTORE)",
-    "swapdb": "being built",
-    "slowlog": "being built",
-    "latency": "being built",
-    "debug": "being built",
-    "lolwut": "being built",
-    "role": "being built",
-    "config|rewrite": "being built",
-})
+IN_PROGRESS = {}
 
 # Still missing, nobody on it yet.
 NOT_BUILT = {name: "not built yet" for name in (

@@ -466,6 +466,18 @@ def test_lolwut_role(c):
     assert isinstance(c.cmd("ROLE", "x"), Err)
 
 
+def test_operators_from_scripts(c):
+    """What the commands' flags (Redis 7.0's subcommand rows) allow in a
+    script: SLOWLOG (no noscript) and LOLWUT run; LATENCY, FUNCTION, DEBUG
+    and ROLE are noscript."""
+    assert c.cmd("EVAL", "return redis.call('slowlog', 'len')", "0") >= 0
+    assert c.cmd("EVAL", "return redis.call('slowlog', 'reset')", "0") == "OK"
+    assert "ver." in c.cmd("EVAL", "return redis.call('lolwut', 'version', '5')", "0")
+    for call in ("'latency', 'latest'", "'function', 'list'", "'debug', 'sleep', '0'", "'role'"):
+        r = c.cmd("EVAL", "return redis.call(%s)" % call, "0")
+        assert isinstance(r, Err) and "not allowed from script" in str(r), (call, r)
+
+
 def test_info_redis_fields(c):
     info = parse_info(c.cmd("INFO", "everything"))
     for field, value in [("role", "master"), ("connected_slaves", "0"), ("loading", "0"),
