@@ -41,9 +41,12 @@ static int name_ok(const char *s, size_t n)
     return 1;
 }
 
-#define ERR_NAME_RULES                                                                         \
-    "ERR Library names can only contain letters, numbers, or underscores(_) and must be at "  \
-    "least one character long"
+/* Redis 7.0 words function names' rule as its libraries' (register_function
+ * raises it without the "ERR ", which the error's wrapping adds). */
+#define NAME_RULES                                                                             \
+    "Library names can only contain letters, numbers, or underscores(_) and must be at least " \
+    "one character long"
+#define ERR_NAME_RULES "ERR " NAME_RULES
 
 /* The library's name from "#!lua name=<lib>" (words split on blanks,
  * double quotes removed as Redis's argument splitter does); *skip = where
@@ -257,7 +260,7 @@ static int register_function(lua_State *L)
         return script_raise(L, "wrong number of arguments to redis.register_function");
     }
     if (!name_ok(name, nlen))
-        return script_raise(L, ERR_NAME_RULES + 4);
+        return script_raise(L, NAME_RULES);
     lua_rawgetp(L, LUA_REGISTRYINDEX, &cbs_key);
     int cbs = lua_gettop(L);
     lua_pushlstring(L, name, nlen);
