@@ -72,6 +72,8 @@ typedef struct client {
     int db;
     int proto;
     int authenticated;
+    struct acl_user *acl; /* its user's snapshot, one reference (acl.h): replaced by its
+                             owner thread under the registry lock, read under it elsewhere */
     int resp_error_close; /* a protocol error: close after the error reply */
     int in_round;         /* client_pump is running the queue */
     int away;             /* work-stealing: queued or served away (home-only field) */
@@ -172,6 +174,12 @@ size_t client_out_budget(const client_t *c);
  * that is neither an error nor queued), without a reply. */
 int client_precheck(client_t *c, const qcmd_t *qc, int busy);
 int client_may_run(const client_t *c, const qcmd_t *qc);
+/* AUTH / HELLO AUTH / RESET: c's user becomes u (a reference c takes over). */
+void client_set_user(client_t *c, struct acl_user *u);
+/* Disconnect every client of user (ACL DELUSER). */
+void client_kill_user(const char *user);
+/* The client's CLIENT INFO line, for ACL LOG (origin: a client_t). */
+void client_describe(void *origin, buf_t *out);
 /* The connections layer's command rows, for the group list in all_commands.c:
  * QUIT RESET HELLO AUTH SELECT CLIENT and SHUTDOWN (client_cmds.c), MULTI
  * EXEC DISCARD WATCH UNWATCH (client_multi.c). */

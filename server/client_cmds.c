@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 
+#include "acl.h"
 #include "client.h"
 #include "client_multi.h"
 #include "cmd_util.h"
@@ -57,20 +58,25 @@ static void cmd_reset(cmd_ctx_t *c)
     cl->reply_off = cl->reply_skip = cl->reply_skip_next = 0; /* Redis: back to ON */
     client_monitor_stop(cl); /* RESET leaves MONITOR mode, as Redis */
     client_tracking_reset(cl);
-    cl->authenticated = !config_auth_required();
+    client_set_user(cl, acl_default());
+    cl->authenticated = acl_default_nopass();
     reply_status(c->r, "RESET");
 }
 
 /* The check both AUTH and HELLO ... AUTH do; replies the error itself. */
 static int auth_generic(cmd_ctx_t *c, sv_t user, sv_t pass)
 {
-    /* With no requirepass the default user is "nopass": any password works. */
-    int ok = sv_eq_ci(user, "default") &&
-             (!config_auth_required() || config_check_password(pass.p, pass.len));
-    if (!ok) {
+    /* The default user is "nopass" while no requirepass is set: any password works. */
+    buf_t info;
+    buf_init(&info);
+    acl_describe(c->cl, &info);
+    acl_user_t *u = acl_authenticate(user, pass, buf_cstr(&info));
+    buf_free(&info);
+    if (!u) {
         reply_error(c->r, "WRONGPASS invalid username-password pair or user is disabled.");
         return -1;
     }
+    client_set_user(c->cl, u);
     c->cl->authenticated = 1;
     return 0;
 }
@@ -82,7 +88,7 @@ static void cmd_auth(cmd_ctx_t *c)
         reply_error(c->r, ERR_SYNTAX);
         return;
     }
-    if (c->argc == 2 && !config_auth_required()) {
+    if (c->argc == 2 && acl_default_nopass()) {
         reply_error(c->r, "ERR AUTH <password> called without any password configured for the "
                           "default user. Are you sure your configuration is correct?");
         return;

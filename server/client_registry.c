@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "acl.h"
 #include "client.h"
 #include "client_internal.h"
 
@@ -58,7 +59,7 @@ static void info_line_locked(client_t *c, buf_t *out, uint64_t now, const char *
     buf_printf(out,
                "id=%llu addr=%s laddr=%s fd=%d name=%s age=%llu idle=%llu flags=%s db=%d sub=%d "
                "psub=%d ssub=%d multi=-1 qbuf=%llu qbuf-free=%llu argv-mem=0 multi-mem=0 obl=0 "
-               "oll=0 omem=%llu tot-mem=0 events=r cmd=%s user=default redir=%lld resp=%d\n",
+               "oll=0 omem=%llu tot-mem=0 events=r cmd=%s user=%s redir=%lld resp=%d\n",
                (unsigned long long)c->id, c->addr, c->laddr, c->fd, c->name ? c->name : "",
                (unsigned long long)((now - c->ctime_ms) / 1000),
                (unsigned long long)(now > last ? (now - last) / 1000 : 0),
@@ -70,7 +71,8 @@ static void info_line_locked(client_t *c, buf_t *out, uint64_t now, const char *
                (unsigned long long)atomic_load_explicit(&c->qbuf_len, memory_order_relaxed),
                (unsigned long long)atomic_load_explicit(&c->qbuf_free, memory_order_relaxed),
                (unsigned long long)atomic_load_explicit(&c->obuf_len, memory_order_relaxed),
-               running ? running : cmd ? cmd->name : "NULL", client_tracking_redir(c),
+               running ? running : cmd ? cmd->name : "NULL", c->acl ? c->acl->name : "default",
+               client_tracking_redir(c),
                atomic_load_explicit(&c->shown_resp, memory_order_relaxed));
 }
 
@@ -146,6 +148,28 @@ int client_kill(uint64_t id, const char *addr, const client_t *self, int skipme,
     }
     client_registry_unlock();
     return killed;
+}
+
+void client_kill_user(const char *user)
+{
+    client_registry_lock();
+    for (client_t *c = client_registry_first_locked(); c; c = c->rnext) {
+        if (!c->acl || strcmp(c->acl->name, user) != 0)
+            continue;
+        kill_msg_t *km = xmalloc(sizeof *km);
+        km->msg.fn = kill_received;
+        km->msg.heap = 1;
+        km->id = c->id;
+        xthread_send(c->home, &km->msg);
+    }
+    client_registry_unlock();
+}
+
+void client_describe(void *origin, buf_t *out)
+{
+    client_registry_lock();
+    info_line_locked(origin, out, now_ms(), NULL);
+    client_registry_unlock();
 }
 
 void client_max_buffers(uint64_t *in, uint64_t *out)
