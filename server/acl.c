@@ -218,7 +218,9 @@ static int sel_check(const acl_sel_t *s, const command_t *cmd, int argc, const s
                      int *errpos)
 {
     int bit = acl_cmd_bit(cmd, argc, argv);
-    if (!((s->bits[bit / 64] >> (bit % 64)) & 1)) {
+    /* AUTH, HELLO, QUIT, RESET: every user may run them, as Redis's no-auth commands. */
+    if (!((s->bits[bit / 64] >> (bit % 64)) & 1) && !(cmd->flags & CMD_NOAUTH) &&
+        !(s->nfargs && acl_sel_firstarg(s, cmd, argc, argv))) {
         *errpos = 0;
         return ACL_DENIED_CMD;
     }

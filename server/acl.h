@@ -23,6 +23,7 @@ typedef struct acl_pat {
     char *p;
     uint32_t len;
     uint8_t flags; /* ACL_PAT_*: keys; channels are always 0 */
+    int cmd;       /* first-args (+select|0): the command's id */
 } acl_pat_t;
 
 enum { SEL_ALLKEYS = 1, SEL_ALLCHANNELS = 2, SEL_ALLCMDS = 4 /* +@all: future commands too */ };
@@ -33,6 +34,8 @@ typedef struct acl_sel {
     uint32_t nkeys, capkeys;
     acl_pat_t *chans;
     uint32_t nchans, capchans;
+    acl_pat_t *fargs; /* first arguments allowed of commands otherwise refused */
+    uint32_t nfargs, capfargs;
 } acl_sel_t;
 
 #define ACL_HASH_LEN 32
@@ -114,6 +117,8 @@ acl_user_t *acl_user_dup(const acl_user_t *u);
 void acl_user_free(acl_user_t *u);
 void acl_sel_init(acl_sel_t *s);
 void acl_sel_free(acl_sel_t *s);
+/* First-args: may the selector run cmd (a plain command) with this argv[1]? */
+int acl_sel_firstarg(const acl_sel_t *s, const command_t *cmd, int argc, const sv_t *argv);
 /* Apply one SETUSER rule (a whole "(...)" selector included) to u. 0, or -1 with
  * the reason's text in err ("Syntax error", ...). */
 int acl_apply_rule(acl_user_t *u, sv_t rule, buf_t *err);

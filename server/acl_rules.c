@@ -124,6 +124,7 @@ static void pats_free(acl_pat_t *p, uint32_t n)
 void acl_sel_free(acl_sel_t *s)
 {
     free(s->bits);
+    pats_free(s->fargs, s->nfargs);
     pats_free(s->keys, s->nkeys);
     pats_free(s->chans, s->nchans);
 }
@@ -149,6 +150,8 @@ static void sel_copy(acl_sel_t *d, const acl_sel_t *s)
     d->capkeys = s->nkeys;
     d->chans = pats_dup(s->chans, s->nchans);
     d->capchans = s->nchans;
+    d->fargs = pats_dup(s->fargs, s->nfargs);
+    d->capfargs = s->nfargs;
 }
 
 acl_user_t *acl_user_new(const char *name, size_t n)
@@ -214,9 +217,34 @@ int acl_user_all(const acl_user_t *u)
 
 /* ---- commands ---------------------------------------------------------------- */
 
+static void fargs_drop(acl_sel_t *s, int cmd)
+{
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < s->nfargs; i++) {
+        if (s->fargs[i].cmd == cmd)
+            free(s->fargs[i].p);
+        else
+            s->fargs[k++] = s->fargs[i];
+    }
+    s->nfargs = k;
+}
+
+int acl_sel_firstarg(const acl_sel_t *s, const command_t *cmd, int argc, const sv_t *argv)
+{
+    if (argc < 2)
+        return 0;
+    for (uint32_t i = 0; i < s->nfargs; i++)
+        if (s->fargs[i].cmd == cmd->id && s->fargs[i].len == argv[1].len &&
+            strncasecmp(s->fargs[i].p, argv[1].p, argv[1].len) == 0)
+            return 1;
+    return 0;
+}
+
 /* A whole command: its bit and its subcommands'. */
 static void set_cmd(acl_sel_t *s, const command_t *c, int on)
 {
+    if (s->nfargs)
+        fargs_drop(s, c->id);
     bit_set(s->bits, c->id, on);
     for (int i = 0; i < sub_count[c->id]; i++)
         bit_set(s->bits, sub_base[c->id] + i, on);
@@ -231,12 +259,18 @@ static void set_category(acl_sel_t *s, int cat, int on)
 
 static void set_all(acl_sel_t *s, int on)
 {
+    pats_free(s->fargs, s->nfargs);
+    s->fargs = NULL;
+    s->nfargs = s->capfargs = 0;
     memset(s->bits, on ? 0xff : 0, bits_bytes());
     if (on)
         s->flags |= SEL_ALLCMDS;
     else
         s->flags &= ~(uint32_t)SEL_ALLCMDS;
 }
+
+static void pat_add(acl_pat_t **v, uint32_t *n, uint32_t *cap, const char *p, size_t len,
+                    uint8_t flags);
 
 /* +cmd -cmd +cmd|sub -cmd|sub +@cat -@cat */
 static int command_rule(acl_sel_t *s, sv_t r, buf_t *err)
@@ -266,14 +300,29 @@ static int command_rule(acl_sel_t *s, sv_t r, buf_t *err)
     const command_t *c = command_lookup((sv_t){name.p, (size_t)(bar - name.p)});
     if (!c)
         goto unknown;
+    sv_t rest = {bar + 1, name.len - (size_t)(bar - name.p) - 1};
+    const char *bar2 = memchr(rest.p, '|', rest.len);
     if (!c->subcommands) {
-        /* Redis 7.0's first-arg rules (+select|0): not kept here. */
+        /* Redis 7.0's first-arg rules (+select|0): allowed, only added. */
+        if (bar2 || !rest.len)
+            goto unknown;
+        if (!on) {
+            buf_printf(err, "Syntax error");
+            return -1;
+        }
+        if (!bit_get(s->bits, c->id)) {
+            pat_add(&s->fargs, &s->nfargs, &s->capfargs, rest.p, rest.len, 0);
+            s->fargs[s->nfargs - 1].cmd = c->id;
+        }
+        return 0;
+    }
+    int i = sub_index(c, bar2 ? (sv_t){rest.p, (size_t)(bar2 - rest.p)} : rest);
+    if (i < 0)
+        goto unknown;
+    if (bar2) {
         buf_printf(err, "Allowing first-arg of a subcommand is not supported");
         return -1;
     }
-    int i = sub_index(c, (sv_t){bar + 1, name.len - (size_t)(bar - name.p) - 1});
-    if (i < 0)
-        goto unknown;
     bit_set(s->bits, sub_base[c->id] + i, on);
     return 0;
 unknown:
@@ -294,7 +343,7 @@ static int has_space(const char *p, size_t n)
 static void pat_add(acl_pat_t **v, uint32_t *n, uint32_t *cap, const char *p, size_t len,
                     uint8_t flags)
 {
-    for (uint32_t i = 0; i < *n; i++)
+    for (uint32_t i = 0; i < *n && flags; i++) /* keys: one entry per pattern */
         if ((*v)[i].len == len && memcmp((*v)[i].p, p, len) == 0) {
             (*v)[i].flags |= flags;
             return;
@@ -303,7 +352,7 @@ static void pat_add(acl_pat_t **v, uint32_t *n, uint32_t *cap, const char *p, si
         *cap = *cap ? *cap * 2 : 4;
         *v = xrealloc(*v, *cap * sizeof **v);
     }
-    (*v)[*n] = (acl_pat_t){xstrndup(p, len), (uint32_t)len, flags};
+    (*v)[*n] = (acl_pat_t){xstrndup(p, len), (uint32_t)len, flags, 0};
     (*n)++;
 }
 
@@ -602,12 +651,17 @@ int acl_merge_selectors(int argc, const sv_t *argv, argvec_t *out, buf_t *store,
 
 /* ---- description -------------------------------------------------------------- */
 
-static void count_category(const acl_sel_t *s, int cat, int *on, int *off)
+/* What applying +@cat (additive) or -@cat to fake would gain: the commands it
+ * makes right minus those it makes wrong. */
+static int category_gain(const acl_sel_t *s, const acl_sel_t *fake, int cat, int additive)
 {
-    *on = *off = 0;
-    for (int i = 0; i < ncmds; i++)
-        if ((cmd_cats[i] >> cat) & 1)
-            (*(bit_get(s->bits, i) ? on : off))++;
+    int gain = 0;
+    for (int i = 0; i < ncmds; i++) {
+        if (!((cmd_cats[i] >> cat) & 1) || bit_get(fake->bits, i) == additive)
+            continue;
+        gain += bit_get(s->bits, i) == additive ? 1 : -1;
+    }
+    return gain;
 }
 
 void acl_describe_commands(const acl_sel_t *s, buf_t *out)
@@ -619,13 +673,21 @@ void acl_describe_commands(const acl_sel_t *s, buf_t *out)
     buf_printf(out, additive ? "-@all" : "+@all");
     /* Categories that fit best first, then single commands, then subcommands,
      * until the rules give exactly this bitmap (Redis 7.0's approach). */
-    for (int k = 0; k < NCATS; k++) {
-        int on, off;
-        count_category(s, k, &on, &off);
-        if ((additive && on > off) || (!additive && off > on)) {
-            set_category(&fake, k, additive);
-            buf_printf(out, " %c@%s", additive ? '+' : '-', cat_names[k]);
+    for (;;) {
+        /* The category that fixes most commands (net of those it would
+         * wrongly change) next; ties in ACL CAT's order. */
+        int best = -1, best_gain = 0;
+        for (int k = 0; k < NCATS; k++) {
+            int gain = category_gain(s, &fake, k, additive);
+            if (gain > best_gain) {
+                best = k;
+                best_gain = gain;
+            }
         }
+        if (best < 0)
+            break;
+        set_category(&fake, best, additive);
+        buf_printf(out, " %c@%s", additive ? '+' : '-', cat_names[best]);
     }
     for (int i = 0; i < ncmds; i++) {
         const command_t *c = command_at(i);
@@ -634,6 +696,9 @@ void acl_describe_commands(const acl_sel_t *s, buf_t *out)
             set_cmd(&fake, c, ub);
             buf_printf(out, " %c%s", ub ? '+' : '-', c->name);
         }
+        for (uint32_t f = 0; f < s->nfargs; f++)
+            if (s->fargs[f].cmd == i && !bit_get(s->bits, i))
+                buf_printf(out, " +%s|%.*s", c->name, (int)s->fargs[f].len, s->fargs[f].p);
         for (int j = 0; j < sub_count[i]; j++) {
             int b = sub_base[i] + j;
             int sb = bit_get(s->bits, b);

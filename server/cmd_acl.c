@@ -381,9 +381,15 @@ static void cmd_acl(cmd_ctx_t *c)
     for (const subcmd_t *s = subs; s->name; s++) {
         if (!sv_eq_ci(c->argv[1], s->name))
             continue;
-        if ((s->arity > 0 && c->argc != s->arity) || (s->arity < 0 && c->argc < -s->arity) ||
-            (s->arity == -2 && c->argc > 3))
-            break;
+        if ((s->arity > 0 && c->argc != s->arity) || (s->arity < 0 && c->argc < -s->arity)) {
+            reply_errorf(c->r, "ERR wrong number of arguments for 'acl|%s' command", s->name);
+            return;
+        }
+        if (s->arity == -2 && c->argc > 3) { /* CAT GENPASS LOG take one argument at most */
+            reply_errorf(c->r, "ERR unknown subcommand or wrong number of arguments for '%.*s'. "
+                               "Try ACL HELP.", (int)c->argv[1].len, c->argv[1].p);
+            return;
+        }
         s->proc(c);
         return;
     }

@@ -16,7 +16,8 @@
 # skipped); with SUITE=latency, tests/unit/latency-monitor.tcl, with
 # SUITE=introspection2, tests/unit/introspection-2.tcl and with SUITE=slowlog,
 # tests/unit/slowlog.tcl (the three with enable-debug-command yes, so their
-# needs:debug cases run).
+# needs:debug cases run); with SUITE=acl, tests/unit/acl.tcl and acl-v2.tcl
+# (users, selectors, ACL LOG, AUTH).
 #
 #   tests/compat/run-redis-scripting.sh [percore-server]
 #   SUITE=pubsub tests/compat/run-redis-scripting.sh [percore-server]
@@ -79,6 +80,7 @@ case $SUITE in
   latency) UNITS="unit/latency-monitor" ;;
   introspection2) UNITS="unit/introspection-2" ;;
   slowlog) UNITS="unit/slowlog" ;;
+  acl) UNITS="unit/acl unit/acl-v2" ;;
   *) echo "run-redis-scripting: unknown SUITE '$SUITE' (the suites: this case's lines)" >&2
      exit 2 ;;
 esac
@@ -197,6 +199,17 @@ elif [ "$SUITE" = hll ]; then
   perl -0pi -e 's/for \{set i 0\} \{\$i < \$repeat\} \{incr i\} \{\n\s*append pl \$chunk\n\s*\}/append pl [string repeat \$chunk \$repeat]/g' "$H"
   [ "$(grep -c 'append pl \[string repeat \$chunk \$repeat\]' "$H")" = 2 ] ||
     setup_fail "hyperloglog.tcl changed: no two opcode-append loops to adapt"
+elif [ "$SUITE" = acl ]; then
+  # The first server block of acl.tcl and of acl-v2.tcl is tagged
+  # external:skip only because it changes users; it needs one plain server.
+  # The later blocks start servers with an aclfile or `user` lines in their
+  # config (left out by the tag: the runner gives no server config).
+  for f in acl acl-v2; do
+    sed -i '1s/^start_server {tags {"acl external:skip"}} {$/start_server {tags {"acl"}} {/' \
+      "$RUN/tests/unit/$f.tcl"
+    grep -q '^start_server {tags {"acl"}} {$' "$RUN/tests/unit/$f.tcl" ||
+      setup_fail "$f.tcl changed: no external:skip first line to adapt"
+  done
 elif [ "$SUITE" = bitops ]; then
   : # bitops.tcl and bitfield.tcl run as they are (proto-max-bulk-len is an
     # option of percore's; their DEBUG and replication blocks are left out
