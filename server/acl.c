@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "acl_keyspecs.h"
 #include "config.h"
 #include "util.h"
 
@@ -21,6 +22,10 @@ static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
 static acl_user_t **users; /* current snapshots, one reference each */
 static int nusers, capusers;
 static _Atomic int default_nopass = 1;
+
+/* [bit] (acl_cmd_bit): the command's or subcommand's key specs, or NULL. */
+static const acl_keyspec_t **specs_of;
+static void specs_setup(void);
 
 static const command_t *c_publish, *c_spublish, *c_subscribe, *c_ssubscribe, *c_psubscribe;
 
@@ -70,6 +75,7 @@ int acl_default_nopass(void) { return atomic_load_explicit(&default_nopass, memo
 void acl_setup(void)
 {
     acl_rules_setup();
+    specs_setup();
     c_publish = command_lookup(SV_LIT("publish"));
     c_spublish = command_lookup(SV_LIT("spublish"));
     c_subscribe = command_lookup(SV_LIT("subscribe"));
@@ -98,6 +104,8 @@ void acl_teardown(void)
     nusers = capusers = 0;
     pthread_mutex_unlock(&reg_lock);
     acl_log_reset();
+    free(specs_of);
+    specs_of = NULL;
     acl_rules_teardown();
 }
 
@@ -193,6 +201,59 @@ acl_user_t *acl_authenticate(sv_t name, sv_t pass, const char *info)
 
 /* ---- checks --------------------------------------------------------------- */
 
+
+static int by_spec_name(const void *k, const void *e)
+{
+    return strcmp(k, ((const acl_keyspec_t *)e)->name);
+}
+
+static void specs_setup(void)
+{
+    specs_of = xcalloc((size_t)acl_nbits(), sizeof *specs_of);
+    for (int i = 0; i < command_count(); i++) {
+        const command_t *c = command_at(i);
+        specs_of[c->id] = bsearch(c->name, acl_keyspecs, (size_t)acl_nkeyspecs,
+                                  sizeof *acl_keyspecs, by_spec_name);
+        for (const char *const *s = c->subcommands; s && *s; s++) {
+            const char *bar = strchr(*s, '|');
+            int bit = acl_cmd_bit(c, 2, (sv_t[]){{c->name, strlen(c->name)},
+                                                 {bar + 1, strlen(bar + 1)}});
+            specs_of[bit] = bsearch(*s, acl_keyspecs, (size_t)acl_nkeyspecs,
+                                    sizeof *acl_keyspecs, by_spec_name);
+        }
+    }
+}
+
+/* What the key at argv[at] needs: ACL_PAT_R, ACL_PAT_W, both, or 0 (any
+ * pattern). From the key specs where Redis has them, else the write flag. */
+static int key_need(const acl_keyspec_t *ks, const command_t *cmd, int argc, const sv_t *argv,
+                    int at)
+{
+    if (!ks)
+        return (cmd->flags & CMD_WRITE) ? ACL_PAT_W : ACL_PAT_R;
+    if (ks->variable) {
+        int get = 0, other = 0;
+        for (int i = 2; i < argc; i++) {
+            if (sv_eq_ci(argv[i], "get"))
+                get = 1;
+            else if (sv_eq_ci(argv[i], "set") || sv_eq_ci(argv[i], "incrby"))
+                other = 1;
+        }
+        if (cmd->key_step == 1 && strcmp(cmd->name, "bitfield") == 0)
+            return other ? ACL_PAT_RW : ACL_PAT_R; /* BITFIELD: GETs alone only read */
+        return ACL_PAT_W | (get ? ACL_PAT_R : 0); /* SET ... GET */
+    }
+    int best = -1;
+    for (int i = 0; i < ks->nspecs; i++) {
+        if (ks->spec[i].pos == -1 && at > 1 && sv_eq_ci(argv[at - 1], ks->spec[i].keyword))
+            return ks->spec[i].need;
+        if (ks->spec[i].pos >= 0 && ks->spec[i].pos <= at &&
+            (best < 0 || ks->spec[i].pos > ks->spec[best].pos))
+            best = i;
+    }
+    return ks->spec[best < 0 ? 0 : best].need;
+}
+
 static int key_ok(const acl_sel_t *s, sv_t key, int need)
 {
     for (uint32_t i = 0; i < s->nkeys; i++) {
@@ -224,14 +285,14 @@ static int sel_check(const acl_sel_t *s, const command_t *cmd, int argc, const s
         *errpos = 0;
         return ACL_DENIED_CMD;
     }
-    if (!(s->flags & SEL_ALLKEYS) && (cmd->first_key || cmd->keys_fn)) {
-        /* Legacy key positions: a write command needs W, any other R. */
-        int need = (cmd->flags & CMD_WRITE) ? ACL_PAT_W : ACL_PAT_R;
+    /* Shard channels sit at key positions (their slot): checked as channels. */
+    if (!(s->flags & SEL_ALLKEYS) && (cmd->first_key || cmd->keys_fn) &&
+        !(cmd->flags & CMD_PUBSUB)) {
         cmd_keys_t k;
         command_keys(cmd, argc, argv, &k);
         for (int j = 0, n = cmd_keys_count(&k); j < n; j++) {
             int at = cmd_keys_at(&k, j);
-            if (at < argc && !key_ok(s, argv[at], need)) {
+            if (at < argc && !key_ok(s, argv[at], key_need(specs_of[bit], cmd, argc, argv, at))) {
                 *errpos = at;
                 return ACL_DENIED_KEY;
             }
@@ -263,7 +324,9 @@ int acl_check(const acl_user_t *u, const command_t *cmd, int argc, const sv_t *a
         int rc = sel_check(&u->sels[i], cmd, argc, argv, &p);
         if (rc == ACL_OK)
             return ACL_OK;
-        if (rc > best) { /* Redis reports the most specific failure */
+        /* Redis reports the most specific failure, and of equal ones the
+         * selector that got furthest. */
+        if (rc > best || (rc == best && p > pos)) {
             best = rc;
             pos = p;
         }

@@ -396,6 +396,8 @@ static int key_rule(acl_sel_t *s, sv_t r, buf_t *err)
             else
                 goto syntax;
         }
+        if (off == r.len && flags)
+            return 0; /* "%RW" alone: no key, as Redis 7.0 accepts it */
         if (off == r.len || !flags)
             goto syntax;
         off++;
