@@ -33,6 +33,8 @@ static void (*describer)(void *origin, buf_t *out);
 static void (*killer)(const char *user);
 void acl_set_describer(void (*fn)(void *origin, buf_t *out)) { describer = fn; }
 void acl_set_killer(void (*fn)(const char *user)) { killer = fn; }
+static void (*changed_hook)(const char *user);
+void acl_set_changed_hook(void (*fn)(const char *user)) { changed_hook = fn; }
 void acl_describe(void *origin, buf_t *out)
 {
     if (describer && origin)
@@ -233,7 +235,8 @@ static int key_need(const acl_keyspec_t *ks, const command_t *cmd, int argc, con
         return (cmd->flags & CMD_WRITE) ? ACL_PAT_W : ACL_PAT_R;
     if (ks->variable) {
         int get = 0, other = 0;
-        for (int i = 2; i < argc; i++) {
+        /* SET key value [opts]: its options from argv[3]; BITFIELD key ops. */
+        for (int i = strcmp(cmd->name, "set") == 0 ? 3 : 2; i < argc; i++) {
             if (sv_eq_ci(argv[i], "get"))
                 get = 1;
             else if (sv_eq_ci(argv[i], "set") || sv_eq_ci(argv[i], "incrby"))
@@ -272,6 +275,14 @@ static int chan_ok(const acl_sel_t *s, sv_t ch, int literal)
                     : glob_match(p->p, p->len, ch.p, ch.len, 0))
             return 1;
     }
+    return 0;
+}
+
+int acl_channel_allowed(const acl_user_t *u, sv_t name, int literal)
+{
+    for (int i = 0; i < u->nsels; i++)
+        if ((u->sels[i].flags & SEL_ALLCHANNELS) || chan_ok(&u->sels[i], name, literal))
+            return 1;
     return 0;
 }
 
@@ -537,9 +548,13 @@ int acl_setuser(sv_t name, int argc, const sv_t *argv, buf_t *err)
     pthread_mutex_lock(&reg_lock);
     int i = find_locked(name.p, name.len);
     acl_user_t *nu = build(i >= 0 ? users[i] : NULL, name, argc, argv, err);
+    char *changed = nu && i >= 0 ? xstrndup(name.p, name.len) : NULL;
     if (nu)
         publish_locked(i, nu);
     pthread_mutex_unlock(&reg_lock);
+    if (changed && changed_hook)
+        changed_hook(changed);
+    free(changed);
     return nu ? 0 : -1;
 }
 

@@ -105,6 +105,12 @@ void acl_log_refusal(const acl_user_t *u, int reason, int context, const command
  * above that knows clients. */
 void acl_set_describer(void (*fn)(void *origin, buf_t *out));
 void acl_describe(void *origin, buf_t *out);
+/* May u subscribe to / publish on channel name (literal: a PSUBSCRIBE pattern,
+ * which must be one of the patterns itself)? */
+int acl_channel_allowed(const acl_user_t *u, sv_t name, int literal);
+/* Told the name of a user whose rules changed (ACL SETUSER, LOAD): the client
+ * layer drops its subscribers whose subscriptions the new rules refuse. */
+void acl_set_changed_hook(void (*fn)(const char *user));
 /* Disconnects the clients of a deleted user: set by the client layer. */
 void acl_set_killer(void (*fn)(const char *user));
 

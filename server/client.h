@@ -178,6 +178,8 @@ int client_may_run(const client_t *c, const qcmd_t *qc);
 void client_set_user(client_t *c, struct acl_user *u);
 /* Disconnect every client of user (ACL DELUSER). */
 void client_kill_user(const char *user);
+/* Drop the subscribers of user whose subscriptions its new rules refuse. */
+void client_recheck_user(const char *user);
 /* The client's CLIENT INFO line, for ACL LOG (origin: a client_t). */
 void client_describe(void *origin, buf_t *out);
 /* The connections layer's command rows, for the group list in all_commands.c:

@@ -165,6 +165,45 @@ void client_kill_user(const char *user)
     client_registry_unlock();
 }
 
+/* On the subscriber's home worker: may its (new) user keep every one of
+ * its subscriptions? Killed if not, as Redis 7.0. */
+static int sub_refused(void *u, sv_t name) { return !acl_channel_allowed(u, name, 0); }
+static int psub_refused(void *u, sv_t name) { return !acl_channel_allowed(u, name, 1); }
+
+static void recheck_received(xmsg_t *m)
+{
+    kill_msg_t *km = (kill_msg_t *)m;
+    for (client_t *c = client_worker_first(worker_self()); c; c = c->next) {
+        if (c->id != km->id)
+            continue;
+        if (c->away || !c->ps || !c->acl || (c->flags & CLIENT_CLOSE_ASAP))
+            break; /* served elsewhere right now: its subscriptions are not ours to read */
+        acl_user_t *u = acl_get(c->acl->name, strlen(c->acl->name));
+        if (u && (pubsub_sub_each(c->ps, PUBSUB_CHANNEL, sub_refused, u) ||
+                  pubsub_sub_each(c->ps, PUBSUB_SHARD, sub_refused, u) ||
+                  pubsub_sub_each(c->ps, PUBSUB_PATTERN, psub_refused, u)))
+            client_close(c, "its user lost a channel permission");
+        acl_release(u);
+        break;
+    }
+    free(km);
+}
+
+void client_recheck_user(const char *user)
+{
+    client_registry_lock();
+    for (client_t *c = client_registry_first_locked(); c; c = c->rnext) {
+        if (!c->acl || strcmp(c->acl->name, user) != 0 || !is_pubsub(c))
+            continue;
+        kill_msg_t *km = xmalloc(sizeof *km);
+        km->msg.fn = recheck_received;
+        km->msg.heap = 1;
+        km->id = c->id;
+        xthread_send(c->home, &km->msg);
+    }
+    client_registry_unlock();
+}
+
 void client_describe(void *origin, buf_t *out)
 {
     client_registry_lock();

@@ -87,6 +87,7 @@ int server_setup(int threads, int pin, const server_events_t *ev)
     acl_setup();
     acl_set_describer(client_describe);
     acl_set_killer(client_kill_user);
+    acl_set_changed_hook(client_recheck_user);
     command_stats_setup(threads);
     latency_hist_setup(threads, command_count());
     slowlog_set_namer(client_get_name);
