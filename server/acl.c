@@ -300,7 +300,14 @@ static int sel_check(const acl_sel_t *s, const command_t *cmd, int argc, const s
     if (!(s->flags & SEL_ALLKEYS) && (cmd->first_key || cmd->keys_fn) &&
         !(cmd->flags & CMD_PUBSUB)) {
         cmd_keys_t k;
-        command_keys(cmd, argc, argv, &k);
+        if (command_keys(cmd, argc, argv, &k) == 1 && cmd->keys_fn) {
+            /* Every partition held (a script with undeclared keys allowed):
+             * its declared keys are still checked. */
+            int f = 0, l = 0, st = 1;
+            if (cmd->keys_fn(argc, argv, &f, &l, &st) == 1 && f > 0 && f <= l && l < argc &&
+                st >= 1)
+                k.first = f, k.last = l, k.step = st;
+        }
         for (int j = 0, n = cmd_keys_count(&k); j < n; j++) {
             int at = cmd_keys_at(&k, j);
             if (at < argc && !key_ok(s, argv[at], key_need(specs_of[bit], cmd, argc, argv, at))) {

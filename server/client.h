@@ -107,6 +107,9 @@ typedef struct client {
     _Atomic uint64_t qbuf_len, qbuf_free, obuf_len;
     _Atomic uint64_t mem_charged; /* its buffers' bytes in the memory account (home writes) */
     _Atomic int no_evict; /* CLIENT NO-EVICT on: maxmemory-clients spares it */
+    _Atomic int doomed;   /* its user was deleted or lost a channel: closing; not listed */
+    _Atomic(pubsub_sub_t *) shown_ps; /* c->ps for other threads (set once, before
+                                         its first subscription) */
     _Atomic int shown_postponed; /* held by CLIENT PAUSE (CLIENT LIST's b flag) */
     _Atomic int monitoring; /* MONITOR (CLIENT LIST's O flag); its home writes */
     _Atomic int shown_sub, shown_psub, shown_ssub; /* subscriptions per kind */

@@ -92,7 +92,8 @@ void client_list(buf_t *out, uint64_t only_id, const client_t *self, int type)
     for (client_t *c = client_registry_first_locked(); c; c = c->rnext)
         if ((!only_id || c->id == only_id) &&
             (type == CLIENT_TYPE_ANY || type == (is_pubsub(c) ? CLIENT_TYPE_PUBSUB
-                                                               : CLIENT_TYPE_NORMAL)))
+                                                               : CLIENT_TYPE_NORMAL)) &&
+            !atomic_load_explicit(&c->doomed, memory_order_relaxed))
             info_line_locked(c, out, now, c == self ? "client|list" : NULL);
     client_registry_unlock();
     (void)self;
@@ -150,58 +151,55 @@ int client_kill(uint64_t id, const char *addr, const client_t *self, int skipme,
     return killed;
 }
 
+static void doom_locked(client_t *c);
+
 void client_kill_user(const char *user)
 {
     client_registry_lock();
     for (client_t *c = client_registry_first_locked(); c; c = c->rnext) {
-        if (!c->acl || strcmp(c->acl->name, user) != 0)
+        if (!c->acl || strcmp(c->acl->name, user) != 0 ||
+            atomic_load_explicit(&c->doomed, memory_order_relaxed))
             continue;
-        kill_msg_t *km = xmalloc(sizeof *km);
-        km->msg.fn = kill_received;
-        km->msg.heap = 1;
-        km->id = c->id;
-        xthread_send(c->home, &km->msg);
+        doom_locked(c);
     }
     client_registry_unlock();
 }
 
-/* On the subscriber's home worker: may its (new) user keep every one of
- * its subscriptions? Killed if not, as Redis 7.0. */
+/* May a subscriber's (new) user keep every one of its subscriptions? Checked
+ * on the thread that changed the user, so that it is gone from CLIENT LIST
+ * when ACL SETUSER replies (as Redis 7.0 frees it at once); closed by its
+ * home worker. */
 static int sub_refused(void *u, sv_t name) { return !acl_channel_allowed(u, name, 0); }
 static int psub_refused(void *u, sv_t name) { return !acl_channel_allowed(u, name, 1); }
 
-static void recheck_received(xmsg_t *m)
+static void doom_locked(client_t *c)
 {
-    kill_msg_t *km = (kill_msg_t *)m;
-    for (client_t *c = client_worker_first(worker_self()); c; c = c->next) {
-        if (c->id != km->id)
-            continue;
-        if (c->away || !c->ps || !c->acl || (c->flags & CLIENT_CLOSE_ASAP))
-            break; /* served elsewhere right now: its subscriptions are not ours to read */
-        acl_user_t *u = acl_get(c->acl->name, strlen(c->acl->name));
-        if (u && (pubsub_sub_each(c->ps, PUBSUB_CHANNEL, sub_refused, u) ||
-                  pubsub_sub_each(c->ps, PUBSUB_SHARD, sub_refused, u) ||
-                  pubsub_sub_each(c->ps, PUBSUB_PATTERN, psub_refused, u)))
-            client_close(c, "its user lost a channel permission");
-        acl_release(u);
-        break;
-    }
-    free(km);
+    atomic_store_explicit(&c->doomed, 1, memory_order_relaxed);
+    kill_msg_t *km = xmalloc(sizeof *km);
+    km->msg.fn = kill_received;
+    km->msg.heap = 1;
+    km->id = c->id;
+    xthread_send(c->home, &km->msg);
 }
 
 void client_recheck_user(const char *user)
 {
+    acl_user_t *u = acl_get(user, strlen(user));
+    if (!u)
+        return;
     client_registry_lock();
     for (client_t *c = client_registry_first_locked(); c; c = c->rnext) {
-        if (!c->acl || strcmp(c->acl->name, user) != 0 || !is_pubsub(c))
+        pubsub_sub_t *ps = atomic_load_explicit(&c->shown_ps, memory_order_acquire);
+        if (!c->acl || strcmp(c->acl->name, user) != 0 || !ps ||
+            atomic_load_explicit(&c->doomed, memory_order_relaxed))
             continue;
-        kill_msg_t *km = xmalloc(sizeof *km);
-        km->msg.fn = recheck_received;
-        km->msg.heap = 1;
-        km->id = c->id;
-        xthread_send(c->home, &km->msg);
+        if (pubsub_sub_each(ps, PUBSUB_CHANNEL, sub_refused, u) ||
+            pubsub_sub_each(ps, PUBSUB_SHARD, sub_refused, u) ||
+            pubsub_sub_each(ps, PUBSUB_PATTERN, psub_refused, u))
+            doom_locked(c);
     }
     client_registry_unlock();
+    acl_release(u);
 }
 
 void client_describe(void *origin, buf_t *out)

@@ -265,10 +265,13 @@ size_t pubsub_count(const pubsub_sub_t *s, int kind) { return s ? s->names[kind]
 int pubsub_sub_each(const pubsub_sub_t *s, int kind, int (*fn)(void *arg, sv_t name), void *arg)
 {
     size_t b = 0;
-    for (hnode_t *e = htab_next(&s->names[kind], &b, NULL); e; e = htab_next(&s->names[kind], &b, e))
-        if (fn(arg, (sv_t){e->key, e->klen}))
-            return 1;
-    return 0;
+    int rc = 0;
+    pthread_rwlock_rdlock(&reg_lock);
+    for (hnode_t *e = htab_next(&s->names[kind], &b, NULL); e && !rc;
+         e = htab_next(&s->names[kind], &b, e))
+        rc = fn(arg, (sv_t){e->key, e->klen});
+    pthread_rwlock_unlock(&reg_lock);
+    return rc;
 }
 
 void pubsub_sub_release(pubsub_sub_t *s)
