@@ -46,6 +46,8 @@ typedef struct acl_user {
     int deleted;
     char *name;
     int on, nopass;
+    int sanitize; /* 1 sanitize-payload, 2 skip-sanitize-payload: shown, not used (RESTORE
+                     always checks its payload here) */
     unsigned char (*pw)[ACL_HASH_LEN];
     int npw, cappw;
     acl_sel_t *sels; /* sels[0] is the root; the rest are the (...) selectors */
@@ -154,6 +156,9 @@ acl_user_t **acl_users(int *n);
 /* Replace every user by those parsed from text (ACL file format): all or
  * nothing; -1 with Redis's error text in err. */
 int acl_load_text(const char *path, const char *text, size_t len, buf_t *err);
+/* Load the aclfile config key's file (acl_load_text): 0; -2 when no file is
+ * configured; -1 with the error in err. */
+int acl_load_file(buf_t *err);
 void acl_log_reply(reply_t *r, long count);
 void acl_log_reset(void);
 

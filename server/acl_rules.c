@@ -172,6 +172,7 @@ acl_user_t *acl_user_dup(const acl_user_t *u)
     d->name = xstrndup(u->name, strlen(u->name));
     d->on = u->on;
     d->nopass = u->nopass;
+    d->sanitize = u->sanitize;
     d->npw = d->cappw = u->npw;
     if (u->npw) {
         d->pw = xmalloc((size_t)u->npw * sizeof *d->pw);
@@ -404,14 +405,14 @@ static int key_rule(acl_sel_t *s, sv_t r, buf_t *err)
     }
     if (has_space(r.p + off, r.len - off))
         goto syntax;
-    if (s->flags & SEL_ALLKEYS) {
-        buf_printf(err, "%s", ERR_KEYS_ALL);
-        return -1;
-    }
     if (r.len - off == 1 && r.p[off] == '*' && flags == ACL_PAT_RW) {
         reset_keys(s);
         s->flags |= SEL_ALLKEYS;
         return 0;
+    }
+    if (s->flags & SEL_ALLKEYS) {
+        buf_printf(err, "%s", ERR_KEYS_ALL);
+        return -1;
     }
     pat_add(&s->keys, &s->nkeys, &s->capkeys, r.p + off, r.len - off, flags);
     return 0;
@@ -426,14 +427,14 @@ static int channel_rule(acl_sel_t *s, sv_t r, buf_t *err)
         buf_printf(err, "Syntax error");
         return -1;
     }
-    if (s->flags & SEL_ALLCHANNELS) {
-        buf_printf(err, "%s", ERR_CHANS_ALL);
-        return -1;
-    }
     if (r.len == 2 && r.p[1] == '*') {
         reset_channels(s);
         s->flags |= SEL_ALLCHANNELS;
         return 0;
+    }
+    if (s->flags & SEL_ALLCHANNELS) {
+        buf_printf(err, "%s", ERR_CHANS_ALL);
+        return -1;
     }
     pat_add(&s->chans, &s->nchans, &s->capchans, r.p + 1, r.len - 1, 0);
     return 0;
@@ -556,8 +557,10 @@ int acl_apply_rule(acl_user_t *u, sv_t r, buf_t *err)
         u->on = 1;
     } else if (sv_eq_ci(r, "off")) {
         u->on = 0;
-    } else if (sv_eq_ci(r, "skip-sanitize-payload") || sv_eq_ci(r, "sanitize-payload")) {
-        /* RESTORE's payload check: percore always checks; accepted, not kept. */
+    } else if (sv_eq_ci(r, "skip-sanitize-payload")) {
+        u->sanitize = 2;
+    } else if (sv_eq_ci(r, "sanitize-payload")) {
+        u->sanitize = 1;
     } else if (sv_eq_ci(r, "nopass")) {
         u->nopass = 1;
         u->npw = 0;
@@ -572,6 +575,7 @@ int acl_apply_rule(acl_user_t *u, sv_t r, buf_t *err)
         u->nopass = 0;
         u->npw = 0;
         u->on = 0;
+        u->sanitize = 1;
         for (int i = 1; i < u->nsels; i++)
             acl_sel_free(&u->sels[i]);
         u->nsels = 1;
@@ -757,6 +761,8 @@ void acl_describe_user(const acl_user_t *u, buf_t *out)
     buf_printf(out, "user %s %s", u->name, u->on ? "on" : "off");
     if (u->nopass)
         buf_printf(out, " nopass");
+    if (u->sanitize)
+        buf_printf(out, u->sanitize == 1 ? " sanitize-payload" : " skip-sanitize-payload");
     for (int i = 0; i < u->npw; i++) {
         buf_printf(out, " #");
         for (int j = 0; j < ACL_HASH_LEN; j++)

@@ -56,10 +56,12 @@ static void acl_getuser_cmd(cmd_ctx_t *c)
     buf_init(&b);
     reply_map(c->r, 6);
     reply_bulk_cstr(c->r, "flags");
-    reply_set(c->r, 1 + u->nopass);
+    reply_set(c->r, 1 + u->nopass + (u->sanitize != 0));
     reply_bulk_cstr(c->r, u->on ? "on" : "off");
     if (u->nopass)
         reply_bulk_cstr(c->r, "nopass");
+    if (u->sanitize)
+        reply_bulk_cstr(c->r, u->sanitize == 1 ? "sanitize-payload" : "skip-sanitize-payload");
     reply_bulk_cstr(c->r, "passwords");
     reply_array(c->r, u->npw);
     for (int i = 0; i < u->npw; i++) {
@@ -153,8 +155,11 @@ static void acl_cat_cmd(cmd_ctx_t *c)
 static void acl_genpass_cmd(cmd_ctx_t *c)
 {
     long long bits = 256;
-    if (c->argc == 3 && (str_to_ll(c->argv[2].p, c->argv[2].len, &bits) != 0 || bits <= 0 ||
-                         bits > 4096)) {
+    if (c->argc == 3 && str_to_ll(c->argv[2].p, c->argv[2].len, &bits) != 0) {
+        reply_error(c->r, ERR_NOT_INT);
+        return;
+    }
+    if (bits <= 0 || bits > 4096) {
         reply_error(c->r, "ERR ACL GENPASS argument must be the number of bits for the output "
                           "password, a positive number up to 4096");
         return;
@@ -287,22 +292,22 @@ out:
 
 #define ACLFILE_MAX (64u << 20) /* an ACL file larger than this is refused */
 
-/* ACL LOAD: all or nothing (acl_load_text). */
-static void acl_load_cmd(cmd_ctx_t *c)
+int acl_load_file(buf_t *err)
 {
-    buf_t path, text, err;
+    buf_t path, text;
     buf_init(&path);
     buf_init(&text);
-    buf_init(&err);
+    int rc = -1;
     if (aclfile(&path) != 0) {
-        reply_error(c->r, ERR_NO_ACLFILE);
+        buf_printf(err, "%s", ERR_NO_ACLFILE);
+        rc = -2;
         goto out;
     }
     int fd = open(buf_cstr(&path), O_RDONLY);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) != 0 || (uint64_t)st.st_size > ACLFILE_MAX) {
-        reply_errorf(c->r, "ERR Error loading ACLs, opening file '%s': %s", buf_cstr(&path),
-                     fd < 0 ? strerror(errno) : "too large");
+        buf_printf(err, "ERR Error loading ACLs, opening file '%s': %s", buf_cstr(&path),
+                   fd < 0 ? strerror(errno) : "too large");
         if (fd >= 0)
             close(fd);
         goto out;
@@ -312,13 +317,22 @@ static void acl_load_cmd(cmd_ctx_t *c)
     while ((k = read(fd, chunk, sizeof chunk)) > 0 && text.len <= ACLFILE_MAX)
         buf_append(&text, chunk, (size_t)k);
     close(fd);
-    if (acl_load_text(buf_cstr(&path), text.data, text.len, &err) == 0)
-        reply_ok(c->r);
-    else
-        reply_error(c->r, buf_cstr(&err));
+    rc = acl_load_text(buf_cstr(&path), text.data, text.len, err);
 out:
     buf_free(&path);
     buf_free(&text);
+    return rc;
+}
+
+/* ACL LOAD: all or nothing (acl_load_text). */
+static void acl_load_cmd(cmd_ctx_t *c)
+{
+    buf_t err;
+    buf_init(&err);
+    if (acl_load_file(&err) == 0)
+        reply_ok(c->r);
+    else
+        reply_error(c->r, buf_cstr(&err));
     buf_free(&err);
 }
 

@@ -4,6 +4,7 @@
  * CONFIG RESETSTAT's): what main.c starts, and what the in-process fuzz
  * harness (tests/fuzz/fuzz_dispatch.c) starts the same way. The top layer. */
 #include "acl.h"
+#include "log.h"
 #include "server.h"
 
 #include "all_commands.h"
@@ -88,6 +89,14 @@ int server_setup(int threads, int pin, const server_events_t *ev)
     acl_set_describer(client_describe);
     acl_set_killer(client_kill_user);
     acl_set_changed_hook(client_recheck_user);
+    buf_t aclerr;
+    buf_init(&aclerr);
+    if (acl_load_file(&aclerr) == -1) { /* as Redis, a bad aclfile stops the start */
+        log_warn("aclfile: %s", buf_cstr(&aclerr));
+        buf_free(&aclerr);
+        return -1;
+    }
+    buf_free(&aclerr);
     command_stats_setup(threads);
     latency_hist_setup(threads, command_count());
     slowlog_set_namer(client_get_name);
