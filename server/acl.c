@@ -387,13 +387,17 @@ typedef struct log_entry {
     int reason, context;
     char *object, *user, *info;
     uint64_t ctime_ms;
-    struct log_entry *next;
+    struct log_entry *prev, *next;
 } log_entry_t;
 
+/* Newest first; a refusal updates one of the LOG_SCAN newest entries when it
+ * is the same event (as Redis groups them), else a new entry goes in front and
+ * the oldest past acllog-max-len are dropped: O(1) per refusal. */
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
-static log_entry_t *log_head; /* newest first */
+static log_entry_t *log_head, *log_tail;
 static long log_len;
 #define LOG_GROUP_MS 60000 /* Redis's ACL_LOG_GROUPING_MAX_TIME_DELTA */
+#define LOG_SCAN 10
 
 static void entry_free(log_entry_t *e)
 {
@@ -403,6 +407,32 @@ static void entry_free(log_entry_t *e)
     free(e);
 }
 
+static void log_unlink(log_entry_t *e)
+{
+    if (e->prev)
+        e->prev->next = e->next;
+    else
+        log_head = e->next;
+    if (e->next)
+        e->next->prev = e->prev;
+    else
+        log_tail = e->prev;
+    e->prev = e->next = NULL;
+    log_len--;
+}
+
+static void log_push_front(log_entry_t *e)
+{
+    e->prev = NULL;
+    e->next = log_head;
+    if (log_head)
+        log_head->prev = e;
+    else
+        log_tail = e;
+    log_head = e;
+    log_len++;
+}
+
 void acl_log(int reason, int context, const char *object, size_t olen, const char *user,
              const char *info)
 {
@@ -410,20 +440,22 @@ void acl_log(int reason, int context, const char *object, size_t olen, const cha
     uint64_t now = now_ms();
     if (olen > 1024)
         olen = 1024; /* a huge key or channel is named by its start */
+    if (!info)
+        info = "";
     pthread_mutex_lock(&log_lock);
-    log_entry_t **pp = &log_head, *e;
-    for (e = log_head; e; pp = &e->next, e = e->next)
-        if (e->reason == reason && e->context == context && strlen(e->object) == olen &&
-            memcmp(e->object, object, olen) == 0 && strcmp(e->user, user) == 0 &&
-            now - e->ctime_ms < LOG_GROUP_MS)
-            break;
+    log_entry_t *e = NULL;
+    int k = 0;
+    for (log_entry_t *x = log_head; x && k < LOG_SCAN && !e; x = x->next, k++)
+        if (x->reason == reason && x->context == context && strlen(x->object) == olen &&
+            memcmp(x->object, object, olen) == 0 && strcmp(x->user, user) == 0 &&
+            now - x->ctime_ms < LOG_GROUP_MS && x->count < UINT64_MAX)
+            e = x;
     if (e) {
-        *pp = e->next; /* moved to the head, updated */
+        log_unlink(e); /* moved to the front, updated */
         e->count++;
         e->ctime_ms = now;
         free(e->info);
-        e->info = xstrndup(info ? info : "", strlen(info ? info : ""));
-        log_len--;
+        e->info = xstrndup(info, strlen(info));
     } else {
         e = xcalloc(1, sizeof *e);
         e->count = 1;
@@ -431,21 +463,15 @@ void acl_log(int reason, int context, const char *object, size_t olen, const cha
         e->context = context;
         e->object = xstrndup(object, olen);
         e->user = xstrndup(user, strlen(user));
-        e->info = xstrndup(info ? info : "", strlen(info ? info : ""));
+        e->info = xstrndup(info, strlen(info));
         e->ctime_ms = now;
     }
-    e->next = log_head;
-    log_head = e;
-    log_len++;
+    log_push_front(e);
     /* acllog-max-len bounds what failures can make the server hold. */
-    long k = 0;
-    for (pp = &log_head; *pp && k < max; pp = &(*pp)->next)
-        k++;
-    while (*pp) {
-        log_entry_t *x = *pp;
-        *pp = x->next;
+    while (log_len > max && log_tail) {
+        log_entry_t *x = log_tail;
+        log_unlink(x);
         entry_free(x);
-        log_len--;
     }
     pthread_mutex_unlock(&log_lock);
 }
@@ -470,10 +496,9 @@ void acl_log_reset(void)
     pthread_mutex_lock(&log_lock);
     while (log_head) {
         log_entry_t *x = log_head;
-        log_head = x->next;
+        log_unlink(x);
         entry_free(x);
     }
-    log_len = 0;
     pthread_mutex_unlock(&log_lock);
 }
 

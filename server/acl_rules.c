@@ -344,7 +344,9 @@ static int has_space(const char *p, size_t n)
 static void pat_add(acl_pat_t **v, uint32_t *n, uint32_t *cap, const char *p, size_t len,
                     uint8_t flags)
 {
-    for (uint32_t i = 0; i < *n && flags; i++) /* keys: one entry per pattern */
+    /* Keys: one entry per pattern (looked for among the first ones only, so
+     * a user of many patterns is not quadratic to build). */
+    for (uint32_t i = 0; i < *n && i < 4096 && flags; i++)
         if ((*v)[i].len == len && memcmp((*v)[i].p, p, len) == 0) {
             (*v)[i].flags |= flags;
             return;
