@@ -346,7 +346,7 @@ static void pat_add(acl_pat_t **v, uint32_t *n, uint32_t *cap, const char *p, si
 {
     /* Keys: one entry per pattern (looked for among the first ones only, so
      * a user of many patterns is not quadratic to build). */
-    for (uint32_t i = 0; i < *n && i < 4096 && flags; i++)
+    for (uint32_t i = 0; i < *n && i < 1024 && flags; i++)
         if ((*v)[i].len == len && memcmp((*v)[i].p, p, len) == 0) {
             (*v)[i].flags |= flags;
             return;
