@@ -727,6 +727,10 @@ int acl_load_text(const char *path, const char *text, size_t len, buf_t *err)
     pthread_mutex_lock(&reg_lock);
     acl_user_t **oldv = users;
     int oldn = nusers;
+    /* As Redis 7.0, the clients of every user but default are disconnected:
+     * their names, to tell the client layer once the lock is released. */
+    char **gone = xcalloc((size_t)oldn + 1, sizeof *gone);
+    int ngone = 0;
     users = NULL;
     nusers = capusers = 0;
     int have_default = 0;
@@ -741,11 +745,19 @@ int acl_load_text(const char *path, const char *text, size_t len, buf_t *err)
         }
         if (find_locked(oldv[i]->name, strlen(oldv[i]->name)) < 0)
             oldv[i]->deleted = 1;
+        if (strcmp(oldv[i]->name, "default") != 0)
+            gone[ngone++] = xstrndup(oldv[i]->name, strlen(oldv[i]->name));
         atomic_store_explicit(&oldv[i]->fast, 0, memory_order_release);
         atomic_store_explicit(&oldv[i]->stale, 1, memory_order_release);
         acl_release(oldv[i]);
     }
     pthread_mutex_unlock(&reg_lock);
+    for (int i = 0; i < ngone; i++) {
+        if (killer)
+            killer(gone[i]);
+        free(gone[i]);
+    }
+    free(gone);
     free(oldv);
     free(nv);
     return 0;

@@ -441,8 +441,16 @@ def test_save_and_load(server_factory, tmp_path):
     assert a.execute_command("ACL", "SAVE") == "OK"
     assert sorted(path.read_text().splitlines()) == sorted(before)
     a.execute_command("ACL", "DELUSER", "saved")
+    a.execute_command("ACL", "SETUSER", "saved", "on", ">pw", "+@all")
+    victim = as_user(srv, "saved", single_connection_client=True)
+    assert victim.ping()
     assert a.execute_command("ACL", "LOAD") == "OK"
     assert a.execute_command("ACL", "LIST") == before
+    # LOAD disconnects the clients of the users it replaced (default's stay).
+    assert wait_for(lambda: not any(cl["user"] == "saved" for cl in a.client_list()))
+    with pytest.raises(redis.ConnectionError):
+        victim.ping()
+    assert a.ping()
     # A bad line: nothing changes, and the error names the line.
     path.write_text("user default on nopass ~* &* +@all\nuser n1 on\nuser n2 on +nope\n")
     with pytest.raises(redis.ResponseError) as e:
