@@ -132,15 +132,6 @@ acl_user_t *acl_get(const char *name, size_t n)
 
 acl_user_t *acl_default(void) { return acl_get("default", 7); }
 
-acl_user_t *acl_refresh(acl_user_t *u)
-{
-    acl_user_t *cur = acl_get(u->name, strlen(u->name));
-    if (!cur)
-        return NULL;
-    acl_release(u);
-    return cur;
-}
-
 void acl_apply_requirepass(void)
 {
     buf_t b;

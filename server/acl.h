@@ -5,7 +5,7 @@
  * builds a new snapshot, swaps it into the registry under the registry's
  * mutex and marks the old one stale; each client holds a reference to the
  * snapshot it authenticated with, and, seeing it stale at its next command,
- * trades it for the current one (acl_refresh). A reader therefore never sees
+ * trades it for the current one (client_precheck, client.c). A reader therefore never sees
  * a half-changed user, and a snapshot is freed when its last holder lets go.
  * The common case costs one load and one branch per command: `fast` is 1 only
  * in a current snapshot that may run every command on every key and channel. */
@@ -71,9 +71,6 @@ static inline int acl_fast(const acl_user_t *u)
 acl_user_t *acl_get(const char *name, size_t n);
 acl_user_t *acl_default(void);
 void acl_release(acl_user_t *u);
-/* u is stale: the current snapshot of its user (a new reference, u's dropped),
- * or NULL when the user was deleted (u kept). */
-acl_user_t *acl_refresh(acl_user_t *u);
 
 /* AUTH: a new reference to name's snapshot when it is on and pass is one of its
  * passwords (or nopass); NULL otherwise (the refusal is logged). info names
