@@ -141,6 +141,7 @@ int acl_category_count(void);
 const char *acl_category_name(int i);
 int acl_category_find(sv_t name);
 int acl_cmd_in_category(const command_t *cmd, int cat);
+int acl_bit_in_category(int bit, int cat); /* a command's or subcommand's bit */
 
 /* ---- registry (acl.c), for ACL's subcommands -------------------------------- */
 /* Apply rules to name (created when missing): all or nothing. 0, or -1 with

@@ -18,4 +18,13 @@ typedef struct acl_keyspec {
 extern const acl_keyspec_t acl_keyspecs[];
 extern const int acl_nkeyspecs;
 
+/* A subcommand's ACL categories in Redis 7.0 ("client|kill": "@admin ..."),
+ * sorted by name. */
+typedef struct acl_subcats {
+    const char *name;
+    const char *categories;
+} acl_subcats_t;
+extern const acl_subcats_t acl_subcats[];
+extern const int acl_nsubcats;
+
 #endif

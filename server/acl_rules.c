@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "acl.h"
+#include "acl_keyspecs.h"
 
 /* Redis 7.0's categories, in ACL CAT's order. */
 static const char *const cat_names[] = {
@@ -18,7 +19,7 @@ static const char *const cat_names[] = {
 static int ncmds, nbits;
 static int *sub_base;       /* [command id]: its first subcommand's bit */
 static int *sub_count;      /* [command id] */
-static uint32_t *cmd_cats;  /* [command id]: a bit per category */
+static uint32_t *cmd_cats;  /* [bit]: a bit per category, commands and subcommands */
 
 int acl_nbits(void) { return nbits; }
 int acl_category_count(void) { return NCATS; }
@@ -33,6 +34,31 @@ int acl_category_find(sv_t name)
 }
 
 int acl_cmd_in_category(const command_t *cmd, int cat) { return (cmd_cats[cmd->id] >> cat) & 1; }
+int acl_bit_in_category(int bit, int cat) { return (cmd_cats[bit] >> cat) & 1; }
+
+static uint32_t parse_cats(const char *p)
+{
+    uint32_t m = 0;
+    while (p && *p) {
+        while (*p == ' ')
+            p++;
+        const char *e = p;
+        while (*e && *e != ' ')
+            e++;
+        if (*p == '@') {
+            int k = acl_category_find((sv_t){p + 1, (size_t)(e - p - 1)});
+            if (k >= 0)
+                m |= 1u << k;
+        }
+        p = e;
+    }
+    return m;
+}
+
+static int by_subcat_name(const void *k, const void *e)
+{
+    return strcmp(k, ((const acl_subcats_t *)e)->name);
+}
 
 void acl_rules_setup(void);
 void acl_rules_setup(void)
@@ -40,7 +66,6 @@ void acl_rules_setup(void)
     ncmds = command_count();
     sub_base = xcalloc((size_t)ncmds, sizeof *sub_base);
     sub_count = xcalloc((size_t)ncmds, sizeof *sub_count);
-    cmd_cats = xcalloc((size_t)ncmds, sizeof *cmd_cats);
     nbits = ncmds;
     for (int i = 0; i < ncmds; i++) {
         const command_t *c = command_at(i);
@@ -48,19 +73,21 @@ void acl_rules_setup(void)
         for (const char *const *s = c->subcommands; s && *s; s++)
             sub_count[i]++;
         nbits += sub_count[i];
-        const char *p = c->acl_categories ? c->acl_categories : "";
-        while (*p) {
-            while (*p == ' ')
-                p++;
-            const char *e = p;
-            while (*e && *e != ' ')
-                e++;
-            if (*p == '@') {
-                int k = acl_category_find((sv_t){p + 1, (size_t)(e - p - 1)});
-                if (k >= 0)
-                    cmd_cats[i] |= 1u << k;
-            }
-            p = e;
+    }
+    /* A command's categories are its row's; a container is only @slow, as
+     * in Redis 7.0, and each subcommand has its own (acl_keyspecs.c), or its
+     * container row's where Redis has none. */
+    cmd_cats = xcalloc((size_t)nbits, sizeof *cmd_cats);
+    int slow = acl_category_find(SV_LIT("slow"));
+    for (int i = 0; i < ncmds; i++) {
+        const command_t *c = command_at(i);
+        uint32_t row = parse_cats(c->acl_categories);
+        cmd_cats[i] = sub_count[i] ? 1u << slow : row;
+        for (int j = 0; j < sub_count[i]; j++) {
+            const acl_subcats_t *sc = bsearch(c->subcommands[j], acl_subcats,
+                                              (size_t)acl_nsubcats, sizeof *acl_subcats,
+                                              by_subcat_name);
+            cmd_cats[sub_base[i] + j] = sc ? parse_cats(sc->categories) : row;
         }
     }
 }
@@ -251,11 +278,16 @@ static void set_cmd(acl_sel_t *s, const command_t *c, int on)
         bit_set(s->bits, sub_base[c->id] + i, on);
 }
 
+/* As Redis: a command of the category with its subcommands, then each
+ * subcommand of the category. */
 static void set_category(acl_sel_t *s, int cat, int on)
 {
     for (int i = 0; i < ncmds; i++)
         if ((cmd_cats[i] >> cat) & 1)
             set_cmd(s, command_at(i), on);
+    for (int b = ncmds; b < nbits; b++)
+        if ((cmd_cats[b] >> cat) & 1)
+            bit_set(s->bits, b, on);
 }
 
 static void set_all(acl_sel_t *s, int on)

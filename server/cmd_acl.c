@@ -141,12 +141,19 @@ static void acl_cat_cmd(cmd_ctx_t *c)
     long n = 0;
     for (int i = 0; i < command_count(); i++) {
         const command_t *cmd = command_at(i);
-        if (!acl_cmd_in_category(cmd, k))
-            continue;
-        reply_bulk_cstr(c->r, cmd->name);
-        n++;
-        for (const char *const *s = cmd->subcommands; s && *s; s++, n++)
-            reply_bulk_cstr(c->r, *s);
+        if (acl_cmd_in_category(cmd, k)) {
+            reply_bulk_cstr(c->r, cmd->name);
+            n++;
+        }
+        int j = 0;
+        for (const char *const *s = cmd->subcommands; s && *s; s++, j++) {
+            sv_t sub[2] = {{cmd->name, strlen(cmd->name)}, {strchr(*s, '|') + 1, 0}};
+            sub[1].len = strlen(sub[1].p);
+            if (acl_bit_in_category(acl_cmd_bit(cmd, 2, sub), k)) {
+                reply_bulk_cstr(c->r, *s);
+                n++;
+            }
+        }
     }
     reply_defer_set(c->r, mark, '*', n);
 }

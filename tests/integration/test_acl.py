@@ -127,6 +127,16 @@ def test_categories_description(r):
     assert "hset" not in r.execute_command("ACL", "CAT", "string")
     with pytest.raises(redis.ResponseError, match="Unknown category 'nope'"):
         r.execute_command("ACL", "CAT", "nope")
+    # Subcommands have their own categories; a container is only @slow.
+    dangerous = r.execute_command("ACL", "CAT", "dangerous")
+    assert "client|kill" in dangerous and "config|set" in dangerous
+    assert "client|id" not in dangerous and "client" not in dangerous
+    r.execute_command("ACL", "SETUSER", "c5", "+@all", "-@dangerous")
+    assert getuser(r, "c5")["commands"] == "+@all -@dangerous"
+    assert r.execute_command("ACL", "DRYRUN", "c5", "CLIENT", "ID") == "OK"
+    assert r.execute_command("ACL", "DRYRUN", "c5", "ACL", "WHOAMI") == "OK"
+    assert r.execute_command("ACL", "DRYRUN", "c5", "CLIENT", "KILL", "1.2.3.4:5") == \
+        "This user has no permissions to run the 'client|kill' command"
 
 
 @pytest.mark.parametrize("rule,why", [
