@@ -13,7 +13,6 @@
 
 void acl_rules_setup(void);
 void acl_rules_teardown(void);
-void acl_hash_password(const char *p, size_t n, unsigned char out[ACL_HASH_LEN]);
 
 /* Immutable snapshots swapped under this mutex: a reader holding a reference
  * never sees a user change; the writer only swaps the registry's pointer and

@@ -124,6 +124,12 @@ void acl_sel_init(acl_sel_t *s);
 void acl_sel_free(acl_sel_t *s);
 /* First-args: may the selector run cmd (a plain command) with this argv[1]? */
 int acl_sel_firstarg(const acl_sel_t *s, const command_t *cmd, int argc, const sv_t *argv);
+/* Passwords (acl_pass.c): SHA-256 of p; a 64-digit lower-case hex hash parsed
+ * (0, or -1 when malformed); a hash added to / removed from u (-1: absent). */
+void acl_hash_password(const char *p, size_t n, unsigned char out[ACL_HASH_LEN]);
+int acl_hex_hash(sv_t h, unsigned char out[ACL_HASH_LEN]);
+void acl_pw_add(acl_user_t *u, const unsigned char h[ACL_HASH_LEN]);
+int acl_pw_del(acl_user_t *u, const unsigned char h[ACL_HASH_LEN]);
 /* Apply one SETUSER rule (a whole "(...)" selector included) to u. 0, or -1 with
  * the reason's text in err ("Syntax error", ...). */
 int acl_apply_rule(acl_user_t *u, sv_t rule, buf_t *err);

@@ -1,6 +1,5 @@
 /* ACL SETUSER's rules on a user being built (never on a published snapshot,
  * see acl.h), and their description for ACL LIST / GETUSER, as Redis 7.0. */
-#include <nettle/sha2.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -504,58 +503,6 @@ static int selector_rule(acl_sel_t *s, sv_t r, buf_t *err)
     return 1;
 }
 
-/* ---- passwords --------------------------------------------------------------- */
-
-static int hex_hash(sv_t h, unsigned char out[ACL_HASH_LEN])
-{
-    if (h.len != 2 * ACL_HASH_LEN)
-        return -1;
-    for (size_t i = 0; i < h.len; i++) {
-        char c = h.p[i];
-        int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-        if (v < 0)
-            return -1;
-        if (i % 2 == 0)
-            out[i / 2] = (unsigned char)(v << 4);
-        else
-            out[i / 2] |= (unsigned char)v;
-    }
-    return 0;
-}
-
-void acl_hash_password(const char *p, size_t n, unsigned char out[ACL_HASH_LEN]);
-void acl_hash_password(const char *p, size_t n, unsigned char out[ACL_HASH_LEN])
-{
-    struct sha256_ctx ctx;
-    sha256_init(&ctx);
-    sha256_update(&ctx, n, (const uint8_t *)p);
-    sha256_digest(&ctx, ACL_HASH_LEN, out);
-}
-
-static void pw_add(acl_user_t *u, const unsigned char h[ACL_HASH_LEN])
-{
-    for (int i = 0; i < u->npw; i++)
-        if (memcmp(u->pw[i], h, ACL_HASH_LEN) == 0)
-            return;
-    if (u->npw == u->cappw) {
-        u->cappw = u->cappw ? u->cappw * 2 : 2;
-        u->pw = xrealloc(u->pw, (size_t)u->cappw * sizeof *u->pw);
-    }
-    memcpy(u->pw[u->npw++], h, ACL_HASH_LEN);
-    u->nopass = 0;
-}
-
-static int pw_del(acl_user_t *u, const unsigned char h[ACL_HASH_LEN])
-{
-    for (int i = 0; i < u->npw; i++)
-        if (memcmp(u->pw[i], h, ACL_HASH_LEN) == 0) {
-            memmove(u->pw[i], u->pw[i + 1], (size_t)(u->npw - i - 1) * ACL_HASH_LEN);
-            u->npw--;
-            return 0;
-        }
-    return -1;
-}
-
 /* ---- one rule ---------------------------------------------------------------- */
 
 int acl_apply_rule(acl_user_t *u, sv_t r, buf_t *err)
@@ -619,20 +566,20 @@ int acl_apply_rule(acl_user_t *u, sv_t r, buf_t *err)
     } else if (r.len && (r.p[0] == '>' || r.p[0] == '<')) {
         acl_hash_password(r.p + 1, r.len - 1, h);
         if (r.p[0] == '>') {
-            pw_add(u, h);
-        } else if (pw_del(u, h) != 0) {
+            acl_pw_add(u, h);
+        } else if (acl_pw_del(u, h) != 0) {
             buf_printf(err, "The password you are trying to remove from the user does not exist");
             return -1;
         }
     } else if (r.len && (r.p[0] == '#' || r.p[0] == '!')) {
-        if (hex_hash((sv_t){r.p + 1, r.len - 1}, h) != 0) {
+        if (acl_hex_hash((sv_t){r.p + 1, r.len - 1}, h) != 0) {
             buf_printf(err, "The password hash must be exactly 64 characters and contain only "
                             "lowercase hexadecimal characters");
             return -1;
         }
         if (r.p[0] == '#') {
-            pw_add(u, h);
-        } else if (pw_del(u, h) != 0) {
+            acl_pw_add(u, h);
+        } else if (acl_pw_del(u, h) != 0) {
             buf_printf(err, "The password you are trying to remove from the user does not exist");
             return -1;
         }
