@@ -38,7 +38,9 @@ int acl_bit_in_category(int bit, int cat) { return (cmd_cats[bit] >> cat) & 1; }
 static uint32_t parse_cats(const char *p)
 {
     uint32_t m = 0;
-    while (p && *p) {
+    if (!p)
+        return 0;
+    while (*p) {
         while (*p == ' ')
             p++;
         const char *e = p;
