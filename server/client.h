@@ -272,7 +272,8 @@ long long client_tracking_redir(const client_t *c);
  * replica). */
 enum { CLIENT_TYPE_ANY = -1, CLIENT_TYPE_NORMAL = 0, CLIENT_TYPE_PUBSUB = 1, CLIENT_TYPE_NONE = 2 };
 void client_list(buf_t *out, uint64_t only_id, const client_t *self, int type);
-int client_kill(uint64_t id, const char *addr, const client_t *self, int skipme, int type);
+int client_kill(uint64_t id, const char *addr, const client_t *self, int skipme, int type,
+                const char *user);
 void client_set_name(client_t *c, const char *name, size_t n);
 void client_get_name(client_t *c, buf_t *out); /* appends; empty if unset */
 void client_info_line(client_t *c, buf_t *out);

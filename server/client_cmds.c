@@ -233,6 +233,8 @@ static const char *const client_help[] = {
     "      Kill connections made from the specified address",
     "    * ID <client-id>",
     "      Kill connections by client id.",
+    "    * USER <username>",
+    "      Kill connections authenticated by <username>.",
     "    * SKIPME (YES|NO)",
     "      Skip killing current connection (default: yes).",
     "LIST [options ...]",
@@ -278,7 +280,7 @@ static void client_kill_generic(cmd_ctx_t *c)
         /* Old form: CLIENT KILL addr:port, replies OK or an error. */
         char addr[128];
         snprintf(addr, sizeof addr, "%.*s", (int)c->argv[2].len, c->argv[2].p);
-        if (client_kill(0, addr, c->cl, 0, CLIENT_TYPE_ANY) == 0)
+        if (client_kill(0, addr, c->cl, 0, CLIENT_TYPE_ANY, NULL) == 0)
             reply_error(c->r, "ERR No such client");
         else
             reply_ok(c->r);
@@ -286,7 +288,8 @@ static void client_kill_generic(cmd_ctx_t *c)
     }
     uint64_t id = 0;
     char addr[128];
-    int has_addr = 0, skipme = 1, type = CLIENT_TYPE_ANY;
+    char user[256];
+    int has_addr = 0, has_user = 0, skipme = 1, type = CLIENT_TYPE_ANY;
     if ((c->argc - 2) % 2 != 0) {
         reply_error(c->r, ERR_SYNTAX);
         return;
@@ -303,6 +306,15 @@ static void client_kill_generic(cmd_ctx_t *c)
         } else if (sv_eq_ci(opt, "ADDR")) {
             snprintf(addr, sizeof addr, "%.*s", (int)val.len, val.p);
             has_addr = 1;
+        } else if (sv_eq_ci(opt, "USER")) {
+            acl_user_t *u = acl_get(val.p, val.len);
+            if (!u) {
+                reply_errorf(c->r, "ERR No such user '%.*s'", (int)val.len, val.p);
+                return;
+            }
+            snprintf(user, sizeof user, "%s", u->name);
+            acl_release(u);
+            has_user = 1;
         } else if (sv_eq_ci(opt, "SKIPME")) {
             if (sv_eq_ci(val, "yes"))
                 skipme = 1;
@@ -327,7 +339,8 @@ static void client_kill_generic(cmd_ctx_t *c)
             return;
         }
     }
-    reply_int(c->r, client_kill(id, has_addr ? addr : NULL, c->cl, skipme, type));
+    reply_int(c->r, client_kill(id, has_addr ? addr : NULL, c->cl, skipme, type,
+                                has_user ? user : NULL));
 }
 
 /* Redis 7.0's admin subcommands of CLIENT (MONITOR does not show them);

@@ -121,7 +121,8 @@ static void kill_received(xmsg_t *m)
     free(km);
 }
 
-int client_kill(uint64_t id, const char *addr, const client_t *self, int skipme, int type)
+int client_kill(uint64_t id, const char *addr, const client_t *self, int skipme, int type,
+                const char *user)
 {
     int killed = 0;
     client_registry_lock();
@@ -129,6 +130,8 @@ int client_kill(uint64_t id, const char *addr, const client_t *self, int skipme,
         if (id && c->id != id)
             continue;
         if (addr && strcmp(addr, c->addr) != 0)
+            continue;
+        if (user && (!c->acl || strcmp(user, c->acl->name) != 0))
             continue;
         if (type != CLIENT_TYPE_ANY &&
             type != (is_pubsub(c) ? CLIENT_TYPE_PUBSUB : CLIENT_TYPE_NORMAL))

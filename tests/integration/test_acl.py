@@ -387,6 +387,20 @@ def test_deluser_disconnects(server, r):
         v.close()
 
 
+def test_client_kill_user(server, r):
+    r.execute_command("ACL", "SETUSER", "kk", "on", ">pw", "+@all", "~*")
+    victims = [as_user(server, "kk", single_connection_client=True) for _ in range(3)]
+    for v in victims:
+        assert v.ping()
+    with pytest.raises(redis.ResponseError, match="No such user 'nosuch'"):
+        r.execute_command("CLIENT", "KILL", "USER", "nosuch")
+    assert r.execute_command("CLIENT", "KILL", "USER", "kk") == 3
+    assert wait_for(lambda: not any(cl["user"] == "kk" for cl in r.client_list()))
+    assert r.execute_command("CLIENT", "KILL", "USER", "kk") == 0
+    for v in victims:
+        v.close()
+
+
 def test_dryrun_genpass_log_help(r):
     r.execute_command("ACL", "SETUSER", "dr", "+get", "~a*", "&c")
     assert r.execute_command("ACL", "DRYRUN", "dr", "get", "a1") == "OK"
