@@ -6,7 +6,7 @@ PKGS=(
   build-essential cmake pkg-config
   clang libclang-rt-14-dev
   libev-dev liblua5.4-dev libinih-dev libhiredis-dev libck-dev libxxhash-dev
-  libjemalloc-dev libsystemd-dev libcmocka-dev lua-cjson liblzf-dev
+  libjemalloc-dev libsystemd-dev libcmocka-dev lua-cjson liblzf-dev nettle-dev
   redis-server redis-tools
   python3 python3-pytest python3-pytest-xdist python3-redis
   gnuplot-nox

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "acl.h"
 #include "cmd_util.h"
 #include "object.h"
 #include "config.h"
@@ -206,6 +207,8 @@ static int redis_generic(lua_State *L, int raise)
         .parts = c->parts,
         .nparts = c->nparts,
         .worker = c->worker,
+        .user = c->user && !acl_fast(c->user) ? c->user : NULL,
+        .origin = c->origin,
     };
     if (command_check(&who, cmd, argc, argv, &ls->err) != 0)
         return call_rejected(L, raise, ls, ls->err.data);

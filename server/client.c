@@ -1,6 +1,7 @@
 /* Connections: read, parse into the command queue, hand it to the scheduler,
  * write the replies. Everything here runs on the client's home worker; the
  * registry functions (CLIENT LIST/KILL, names) are client_registry.c's. */
+#include "acl.h"
 #include "client.h"
 
 #include <ctype.h>
@@ -130,6 +131,8 @@ static void client_free(client_t *c)
         c->rnext->rprev = c->rprev;
     free(c->name);
     pthread_mutex_unlock(&registry_lock);
+    acl_release(c->acl);
+    c->acl = NULL;
     atomic_fetch_sub(&nclients, 1);
     client_monitor_stop(c);  /* before its mailbox goes */
     client_tracking_free(c); /* likewise: deliveries use it */
@@ -193,7 +196,8 @@ void client_accept(int worker, int fd, struct sockaddr *sa, socklen_t sl)
     atomic_store_explicit(&c->shown_resp, 2, memory_order_relaxed);
     c->reply.out = &c->out;
     c->reply.proto = 2;
-    c->authenticated = !config_auth_required();
+    c->acl = acl_default();
+    c->authenticated = acl_default_nopass();
     c->ctime_ms = worker_now_ms();
     c->task.exec = -1;
     resp_parser_init(&c->parser);
@@ -455,11 +459,23 @@ static void client_parse(client_t *c)
     }
 }
 
+void client_set_user(client_t *c, acl_user_t *u)
+{
+    /* Under the registry lock: CLIENT LIST on another thread reads the name. */
+    pthread_mutex_lock(&registry_lock);
+    acl_user_t *old = c->acl;
+    c->acl = u;
+    pthread_mutex_unlock(&registry_lock);
+    acl_release(old);
+}
+
 int client_may_run(const client_t *c, const qcmd_t *qc)
 {
     if (!qc->cmd || c->in_multi)
         return 0;
     if (!c->authenticated && !(qc->cmd->flags & CMD_NOAUTH))
+        return 0;
+    if (!acl_fast(c->acl)) /* checked one at a time by client_precheck */
         return 0;
     return !client_pause_holds(c, qc); /* a held command starts no batch */
 }
@@ -504,6 +520,18 @@ static int precheck_reply(client_t *c, const qcmd_t *qc, int busy)
     const command_t *cmd = qc->cmd ? qc->cmd : command_lookup(argv[0]);
     cmd_caller_t who = {.noauth = !c->authenticated, .busy = (unsigned char)busy,
                         .worker = worker_self()};
+    if (!acl_fast(c->acl)) { /* the one branch a user allowed everything pays */
+        if (atomic_load_explicit(&c->acl->stale, memory_order_acquire)) {
+            acl_user_t *cur = acl_get(c->acl->name, strlen(c->acl->name));
+            if (cur)
+                client_set_user(c, cur);
+        }
+        if (!acl_fast(c->acl)) {
+            who.user = c->acl;
+            who.acl_ctx = c->in_multi ? ACL_CTX_MULTI : ACL_CTX_TOPLEVEL;
+            who.origin = c;
+        }
+    }
     int rc = command_check(&who, cmd, qc->argc, argv, &c->err);
     if (rc != 0) {
         /* Any refusal while queueing aborts the EXEC, as Redis. */

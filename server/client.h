@@ -72,6 +72,8 @@ typedef struct client {
     int db;
     int proto;
     int authenticated;
+    struct acl_user *acl; /* its user's snapshot, one reference (acl.h): replaced by its
+                             owner thread under the registry lock, read under it elsewhere */
     int resp_error_close; /* a protocol error: close after the error reply */
     int in_round;         /* client_pump is running the queue */
     int away;             /* work-stealing: queued or served away (home-only field) */
@@ -105,6 +107,9 @@ typedef struct client {
     _Atomic uint64_t qbuf_len, qbuf_free, obuf_len;
     _Atomic uint64_t mem_charged; /* its buffers' bytes in the memory account (home writes) */
     _Atomic int no_evict; /* CLIENT NO-EVICT on: maxmemory-clients spares it */
+    _Atomic int doomed;   /* its user was deleted or lost a channel: closing; not listed */
+    _Atomic(pubsub_sub_t *) shown_ps; /* c->ps for other threads (set once, before
+                                         its first subscription) */
     _Atomic int shown_postponed; /* held by CLIENT PAUSE (CLIENT LIST's b flag) */
     _Atomic int monitoring; /* MONITOR (CLIENT LIST's O flag); its home writes */
     _Atomic int shown_sub, shown_psub, shown_ssub; /* subscriptions per kind */
@@ -172,6 +177,14 @@ size_t client_out_budget(const client_t *c);
  * that is neither an error nor queued), without a reply. */
 int client_precheck(client_t *c, const qcmd_t *qc, int busy);
 int client_may_run(const client_t *c, const qcmd_t *qc);
+/* AUTH / HELLO AUTH / RESET: c's user becomes u (a reference c takes over). */
+void client_set_user(client_t *c, struct acl_user *u);
+/* Disconnect every client of user (ACL DELUSER). */
+void client_kill_user(const char *user);
+/* Drop the subscribers of user whose subscriptions its new rules refuse. */
+void client_recheck_user(const char *user);
+/* The client's CLIENT INFO line, for ACL LOG (origin: a client_t). */
+void client_describe(void *origin, buf_t *out);
 /* The connections layer's command rows, for the group list in all_commands.c:
  * QUIT RESET HELLO AUTH SELECT CLIENT and SHUTDOWN (client_cmds.c), MULTI
  * EXEC DISCARD WATCH UNWATCH (client_multi.c). */
@@ -259,7 +272,8 @@ long long client_tracking_redir(const client_t *c);
  * replica). */
 enum { CLIENT_TYPE_ANY = -1, CLIENT_TYPE_NORMAL = 0, CLIENT_TYPE_PUBSUB = 1, CLIENT_TYPE_NONE = 2 };
 void client_list(buf_t *out, uint64_t only_id, const client_t *self, int type);
-int client_kill(uint64_t id, const char *addr, const client_t *self, int skipme, int type);
+int client_kill(uint64_t id, const char *addr, const client_t *self, int skipme, int type,
+                const char *user);
 void client_set_name(client_t *c, const char *name, size_t n);
 void client_get_name(client_t *c, buf_t *out); /* appends; empty if unset */
 void client_info_line(client_t *c, buf_t *out);

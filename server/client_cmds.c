@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 
+#include "acl.h"
 #include "client.h"
 #include "client_multi.h"
 #include "cmd_util.h"
@@ -57,20 +58,25 @@ static void cmd_reset(cmd_ctx_t *c)
     cl->reply_off = cl->reply_skip = cl->reply_skip_next = 0; /* Redis: back to ON */
     client_monitor_stop(cl); /* RESET leaves MONITOR mode, as Redis */
     client_tracking_reset(cl);
-    cl->authenticated = !config_auth_required();
+    client_set_user(cl, acl_default());
+    cl->authenticated = acl_default_nopass();
     reply_status(c->r, "RESET");
 }
 
 /* The check both AUTH and HELLO ... AUTH do; replies the error itself. */
 static int auth_generic(cmd_ctx_t *c, sv_t user, sv_t pass)
 {
-    /* With no requirepass the default user is "nopass": any password works. */
-    int ok = sv_eq_ci(user, "default") &&
-             (!config_auth_required() || config_check_password(pass.p, pass.len));
-    if (!ok) {
+    /* The default user is "nopass" while no requirepass is set: any password works. */
+    buf_t info;
+    buf_init(&info);
+    acl_describe(c->cl, &info);
+    acl_user_t *u = acl_authenticate(user, pass, buf_cstr(&info));
+    buf_free(&info);
+    if (!u) {
         reply_error(c->r, "WRONGPASS invalid username-password pair or user is disabled.");
         return -1;
     }
+    client_set_user(c->cl, u);
     c->cl->authenticated = 1;
     return 0;
 }
@@ -82,7 +88,7 @@ static void cmd_auth(cmd_ctx_t *c)
         reply_error(c->r, ERR_SYNTAX);
         return;
     }
-    if (c->argc == 2 && !config_auth_required()) {
+    if (c->argc == 2 && acl_default_nopass()) {
         reply_error(c->r, "ERR AUTH <password> called without any password configured for the "
                           "default user. Are you sure your configuration is correct?");
         return;
@@ -227,6 +233,8 @@ static const char *const client_help[] = {
     "      Kill connections made from the specified address",
     "    * ID <client-id>",
     "      Kill connections by client id.",
+    "    * USER <username>",
+    "      Kill connections authenticated by <username>.",
     "    * SKIPME (YES|NO)",
     "      Skip killing current connection (default: yes).",
     "LIST [options ...]",
@@ -272,7 +280,7 @@ static void client_kill_generic(cmd_ctx_t *c)
         /* Old form: CLIENT KILL addr:port, replies OK or an error. */
         char addr[128];
         snprintf(addr, sizeof addr, "%.*s", (int)c->argv[2].len, c->argv[2].p);
-        if (client_kill(0, addr, c->cl, 0, CLIENT_TYPE_ANY) == 0)
+        if (client_kill(0, addr, c->cl, 0, CLIENT_TYPE_ANY, NULL) == 0)
             reply_error(c->r, "ERR No such client");
         else
             reply_ok(c->r);
@@ -280,7 +288,8 @@ static void client_kill_generic(cmd_ctx_t *c)
     }
     uint64_t id = 0;
     char addr[128];
-    int has_addr = 0, skipme = 1, type = CLIENT_TYPE_ANY;
+    char user[256];
+    int has_addr = 0, has_user = 0, skipme = 1, type = CLIENT_TYPE_ANY;
     if ((c->argc - 2) % 2 != 0) {
         reply_error(c->r, ERR_SYNTAX);
         return;
@@ -297,6 +306,15 @@ static void client_kill_generic(cmd_ctx_t *c)
         } else if (sv_eq_ci(opt, "ADDR")) {
             snprintf(addr, sizeof addr, "%.*s", (int)val.len, val.p);
             has_addr = 1;
+        } else if (sv_eq_ci(opt, "USER")) {
+            acl_user_t *u = acl_get(val.p, val.len);
+            if (!u) {
+                reply_errorf(c->r, "ERR No such user '%.*s'", (int)val.len, val.p);
+                return;
+            }
+            snprintf(user, sizeof user, "%s", u->name);
+            acl_release(u);
+            has_user = 1;
         } else if (sv_eq_ci(opt, "SKIPME")) {
             if (sv_eq_ci(val, "yes"))
                 skipme = 1;
@@ -321,7 +339,8 @@ static void client_kill_generic(cmd_ctx_t *c)
             return;
         }
     }
-    reply_int(c->r, client_kill(id, has_addr ? addr : NULL, c->cl, skipme, type));
+    reply_int(c->r, client_kill(id, has_addr ? addr : NULL, c->cl, skipme, type,
+                                has_user ? user : NULL));
 }
 
 /* Redis 7.0's admin subcommands of CLIENT (MONITOR does not show them);

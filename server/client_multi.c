@@ -8,6 +8,7 @@
  * when any watched key changed since. Everything here runs where the
  * client's commands run (its home worker, or under work-stealing the worker
  * serving it), one at a time: the handlers are CMD_HOME or CMD_TXN. */
+#include "acl.h"
 #include "client_multi.h"
 
 #include <stdint.h>
@@ -146,6 +147,31 @@ static int watched_changed(cmd_ctx_t *c)
     return 0;
 }
 
+/* ACL rules are checked again at EXEC, in case they changed since queueing
+ * (Redis 7.0): 1 when refused (replied and logged). */
+static int acl_changed_refuses(client_t *cl, cmd_ctx_t *qc)
+{
+    if (!cl->acl || acl_fast(cl->acl))
+        return 0;
+    int pos;
+    int rc = acl_check(cl->acl, qc->cmd, qc->argc, qc->argv, &pos);
+    if (rc == ACL_OK)
+        return 0;
+    buf_t info;
+    buf_init(&info);
+    acl_describe(cl, &info);
+    acl_log_refusal(cl->acl, rc, ACL_CTX_MULTI, qc->cmd, qc->argc, qc->argv, pos, buf_cstr(&info));
+    buf_free(&info);
+    reply_errorf(qc->r, "NOPERM ACLs rules changed between the moment the transaction was "
+                        "accumulated and the EXEC call. This command is no longer allowed for the "
+                        "following reason: %s",
+                 rc == ACL_DENIED_CMD   ? "no permission to execute the command or subcommand"
+                 : rc == ACL_DENIED_KEY ? "no permission to touch the specified keys"
+                                        : "no permission to touch the specified channels");
+    command_refused(qc->worker, qc->cmd, "NOPERM");
+    return 1;
+}
+
 /* EXEC */
 static void cmd_exec(cmd_ctx_t *c)
 {
@@ -174,6 +200,8 @@ static void cmd_exec(cmd_ctx_t *c)
             /* a SUBSCRIBE in the block turns PING's reply to RESP2's subscribed one */
             qc.pubsub_resp2 = cl->in_pubsub && cl->proto == 2;
             qc.may_block = 0; /* a blocking command in the block answers at once */
+            if (acl_changed_refuses(cl, &qc))
+                continue;
             command_call(&qc, CALL_OOM);
         }
     }

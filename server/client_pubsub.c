@@ -18,6 +18,7 @@ pubsub_sub_t *client_pubsub_sub(client_t *c)
         c->ps = pubsub_sub_new(c->home, c, client_pubsub_wake);
         pubsub_sub_set_proto(c->ps, c->proto);
         pubsub_sub_set_id(c->ps, c->id);
+        atomic_store_explicit(&c->shown_ps, c->ps, memory_order_release);
     }
     return c->ps;
 }

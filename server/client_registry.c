@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "acl.h"
 #include "client.h"
 #include "client_internal.h"
 
@@ -58,7 +59,7 @@ static void info_line_locked(client_t *c, buf_t *out, uint64_t now, const char *
     buf_printf(out,
                "id=%llu addr=%s laddr=%s fd=%d name=%s age=%llu idle=%llu flags=%s db=%d sub=%d "
                "psub=%d ssub=%d multi=-1 qbuf=%llu qbuf-free=%llu argv-mem=0 multi-mem=0 obl=0 "
-               "oll=0 omem=%llu tot-mem=0 events=r cmd=%s user=default redir=%lld resp=%d\n",
+               "oll=0 omem=%llu tot-mem=0 events=r cmd=%s user=%s redir=%lld resp=%d\n",
                (unsigned long long)c->id, c->addr, c->laddr, c->fd, c->name ? c->name : "",
                (unsigned long long)((now - c->ctime_ms) / 1000),
                (unsigned long long)(now > last ? (now - last) / 1000 : 0),
@@ -70,7 +71,8 @@ static void info_line_locked(client_t *c, buf_t *out, uint64_t now, const char *
                (unsigned long long)atomic_load_explicit(&c->qbuf_len, memory_order_relaxed),
                (unsigned long long)atomic_load_explicit(&c->qbuf_free, memory_order_relaxed),
                (unsigned long long)atomic_load_explicit(&c->obuf_len, memory_order_relaxed),
-               running ? running : cmd ? cmd->name : "NULL", client_tracking_redir(c),
+               running ? running : cmd ? cmd->name : "NULL", c->acl ? c->acl->name : "default",
+               client_tracking_redir(c),
                atomic_load_explicit(&c->shown_resp, memory_order_relaxed));
 }
 
@@ -90,7 +92,8 @@ void client_list(buf_t *out, uint64_t only_id, const client_t *self, int type)
     for (client_t *c = client_registry_first_locked(); c; c = c->rnext)
         if ((!only_id || c->id == only_id) &&
             (type == CLIENT_TYPE_ANY || type == (is_pubsub(c) ? CLIENT_TYPE_PUBSUB
-                                                               : CLIENT_TYPE_NORMAL)))
+                                                               : CLIENT_TYPE_NORMAL)) &&
+            !atomic_load_explicit(&c->doomed, memory_order_relaxed))
             info_line_locked(c, out, now, c == self ? "client|list" : NULL);
     client_registry_unlock();
     (void)self;
@@ -118,7 +121,8 @@ static void kill_received(xmsg_t *m)
     free(km);
 }
 
-int client_kill(uint64_t id, const char *addr, const client_t *self, int skipme, int type)
+int client_kill(uint64_t id, const char *addr, const client_t *self, int skipme, int type,
+                const char *user)
 {
     int killed = 0;
     client_registry_lock();
@@ -126,6 +130,8 @@ int client_kill(uint64_t id, const char *addr, const client_t *self, int skipme,
         if (id && c->id != id)
             continue;
         if (addr && strcmp(addr, c->addr) != 0)
+            continue;
+        if (user && (!c->acl || strcmp(user, c->acl->name) != 0))
             continue;
         if (type != CLIENT_TYPE_ANY &&
             type != (is_pubsub(c) ? CLIENT_TYPE_PUBSUB : CLIENT_TYPE_NORMAL))
@@ -146,6 +152,64 @@ int client_kill(uint64_t id, const char *addr, const client_t *self, int skipme,
     }
     client_registry_unlock();
     return killed;
+}
+
+static void doom_locked(client_t *c);
+
+void client_kill_user(const char *user)
+{
+    client_registry_lock();
+    for (client_t *c = client_registry_first_locked(); c; c = c->rnext) {
+        if (!c->acl || strcmp(c->acl->name, user) != 0 ||
+            atomic_load_explicit(&c->doomed, memory_order_relaxed))
+            continue;
+        doom_locked(c);
+    }
+    client_registry_unlock();
+}
+
+/* May a subscriber's (new) user keep every one of its subscriptions? Checked
+ * on the thread that changed the user, so that it is gone from CLIENT LIST
+ * when ACL SETUSER replies (as Redis 7.0 frees it at once); closed by its
+ * home worker. */
+static int sub_refused(void *u, sv_t name) { return !acl_channel_allowed(u, name, 0); }
+static int psub_refused(void *u, sv_t name) { return !acl_channel_allowed(u, name, 1); }
+
+static void doom_locked(client_t *c)
+{
+    atomic_store_explicit(&c->doomed, 1, memory_order_relaxed);
+    kill_msg_t *km = xmalloc(sizeof *km);
+    km->msg.fn = kill_received;
+    km->msg.heap = 1;
+    km->id = c->id;
+    xthread_send(c->home, &km->msg);
+}
+
+void client_recheck_user(const char *user)
+{
+    acl_user_t *u = acl_get(user, strlen(user));
+    if (!u)
+        return;
+    client_registry_lock();
+    for (client_t *c = client_registry_first_locked(); c; c = c->rnext) {
+        pubsub_sub_t *ps = atomic_load_explicit(&c->shown_ps, memory_order_acquire);
+        if (!c->acl || strcmp(c->acl->name, user) != 0 || !ps ||
+            atomic_load_explicit(&c->doomed, memory_order_relaxed))
+            continue;
+        if (pubsub_sub_each(ps, PUBSUB_CHANNEL, sub_refused, u) ||
+            pubsub_sub_each(ps, PUBSUB_SHARD, sub_refused, u) ||
+            pubsub_sub_each(ps, PUBSUB_PATTERN, psub_refused, u))
+            doom_locked(c);
+    }
+    client_registry_unlock();
+    acl_release(u);
+}
+
+void client_describe(void *origin, buf_t *out)
+{
+    client_registry_lock();
+    info_line_locked(origin, out, now_ms(), NULL);
+    client_registry_unlock();
 }
 
 void client_max_buffers(uint64_t *in, uint64_t *out)

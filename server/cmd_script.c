@@ -20,12 +20,12 @@ static int script_keys(int argc, const sv_t *argv, int *first, int *last, int *s
     long long n;
     if (str_to_ll(argv[2].p, argv[2].len, &n) != 0 || n < 0 || n > argc - 3)
         return -1;
-    if (config_get_int(CFG_ALLOW_UNDECLARED_KEYS))
-        return 1;
     *step = 1;
     *first = n ? 3 : 0;
     *last = n ? 3 + (int)n - 1 : 0;
-    return 0;
+    /* With undeclared keys allowed the script holds every partition; the
+     * range stays set for ACL's key check (acl.c). */
+    return config_get_int(CFG_ALLOW_UNDECLARED_KEYS) ? 1 : 0;
 }
 
 /* EVAL script numkeys [key [key ...]] [arg [arg ...]] */

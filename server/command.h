@@ -13,6 +13,7 @@
 
 struct client;
 struct command;
+struct acl_user;
 
 /* What a handler sees. It may touch exactly the partitions of its keys (or,
  * for CMD_ALLPARTS / part_fn commands, the partitions its task holds) and,
@@ -44,6 +45,8 @@ typedef struct cmd_ctx {
     struct client *origin; /* the issuing client, opaque here: only for naming it in
                               SLOWLOG (slowlog.h); NULL in a script's calls */
     int in_script;      /* a script's redis.call (SORT orders a set for it) */
+    const struct acl_user *user; /* the issuing client's user snapshot (acl.h): ACL WHOAMI,
+                                    the user a script's calls are checked as; NULL: none */
 } cmd_ctx_t;
 
 typedef void cmd_handler(cmd_ctx_t *c);
@@ -222,6 +225,7 @@ extern const command_t cmds_stream[];    /* XADD XRANGE XREAD ... (cmd_stream.c)
 extern const command_t cmds_stream_read[]; /* XREAD XREADGROUP (cmd_stream_read.c) */
 extern const command_t cmds_stream_cg[]; /* XGROUP XACK XCLAIM ... (cmd_stream_cg.c) */
 extern const command_t cmds_stream_info[]; /* XINFO (cmd_stream_info.c) */
+extern const command_t cmds_acl[];       /* ACL (cmd_acl.c) */
 
 /* Build the table from groups, a NULL-ended list of row arrays (the list in
  * all_commands.c): ids follow the list's order, then each array's. */
@@ -284,10 +288,14 @@ typedef struct cmd_caller {
     const int *parts;        /* what it holds (for a keyless call's OOM check) */
     int nparts;
     int worker;              /* the calling worker (its statistics) */
+    const struct acl_user *user; /* held against its ACL rules (acl.h); NULL: not checked */
+    unsigned char acl_ctx;   /* ACL LOG's context for a refusal (ACL_CTX_*) */
+    void *origin;            /* the client, for ACL LOG's client-info (NULL: none) */
 } cmd_caller_t;
 
 /* May cmd (NULL: unknown) run with these arguments for this caller? Redis's
- * order: unknown command, arity, NOAUTH, not from scripts, read-only script,
+ * order: unknown command, arity, NOAUTH, not from scripts, ACL (NOPERM, logged),
+ * read-only script,
  * OOM (who->oom), BUSY. Returns 0; or CHECK_REFUSED (CHECK_BUSY for BUSY)
  * with Redis's error text for this caller in err (cleared first; no leading
  * '-'), the refusal counted. */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "acl.h"
 #include "blocking.h"
 #include "command.h"
 #include "config.h"
@@ -167,6 +168,25 @@ static void unknown_text(buf_t *err, int argc, const sv_t *argv)
         buf_printf(err, "'%.*s' ", (int)(argv[i].len > 128 ? 128 : argv[i].len), argv[i].p);
 }
 
+/* The ACL check past the fast path: 1 (err set, the refusal logged) when the
+ * caller's user may not run this call. */
+static int acl_refused(const cmd_caller_t *who, const command_t *cmd, int argc, const sv_t *argv,
+                       buf_t *err)
+{
+    int pos;
+    int rc = acl_check(who->user, cmd, argc, argv, &pos);
+    if (rc == ACL_OK)
+        return 0;
+    buf_t info;
+    buf_init(&info);
+    acl_describe(who->origin, &info);
+    acl_log_refusal(who->user, rc, who->script ? ACL_CTX_LUA : who->acl_ctx, cmd, argc, argv, pos,
+                    buf_cstr(&info));
+    buf_free(&info);
+    acl_error_text(err, rc, cmd, argc, argv, who->script);
+    return 1;
+}
+
 int command_check(const cmd_caller_t *who, const command_t *cmd, int argc, const sv_t *argv,
                   buf_t *err)
 {
@@ -187,6 +207,8 @@ int command_check(const cmd_caller_t *who, const command_t *cmd, int argc, const
         /* CMD_PUBSUB alone is allowed: PUBLISH and SPUBLISH run in scripts;
          * so is CMD_BLOCKING (BLMPOP, BZMPOP: never blocking there), as Redis. */
         buf_printf(err, "ERR This Redis command is not allowed from script");
+    } else if (who->user && !acl_fast(who->user) && acl_refused(who, cmd, argc, argv, err)) {
+        /* the text is set; counted below like the others */
     } else if (who->script_ro && (cmd->flags & (CMD_WRITE | CMD_MAY_REPLICATE))) {
         /* PUBLISH too (it may replicate), as Redis 7.0. */
         buf_printf(err, "ERR Write commands are not allowed from read-only scripts.");

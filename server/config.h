@@ -180,7 +180,11 @@ enum config_flags {
       NULL, "password clients must AUTH with (at most 512 bytes); empty = none")               \
     X(PROTECTED_MODE, protected_mode, "security", "protected-mode", CFGT_BOOL, "yes", 0, 1,    \
       CFGF_RUNTIME, NULL,                                                                      \
-      "while no requirepass is set, refuse clients not on loopback (127.0.0.0/8, ::1): DENIED")
+      "while no requirepass is set, refuse clients not on loopback (127.0.0.0/8, ::1): DENIED") \
+    X(ACLLOG_MAX_LEN, acllog_max_len, "security", "acllog-max-len", CFGT_INT, "128", 0,        \
+      1000000, CFGF_RUNTIME, NULL, "most entries ACL LOG keeps (refused commands, keys, AUTHs)") \
+    X(ACLFILE, aclfile, "security", "aclfile", CFGT_STR, "", 0, 4096, 0, NULL,                 \
+      "users file for ACL LOAD / ACL SAVE (Redis's 'user NAME rules' lines); empty = none")
 
 /* client-output-buffer-limit per class (any thread). */
 enum { OBL_NORMAL = 0, OBL_PUBSUB, OBL_NCLASSES };

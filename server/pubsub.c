@@ -262,6 +262,18 @@ size_t pubsub_unsubscribe_all(pubsub_sub_t *s, int kind,
 
 size_t pubsub_count(const pubsub_sub_t *s, int kind) { return s ? s->names[kind].n : 0; }
 
+int pubsub_sub_each(const pubsub_sub_t *s, int kind, int (*fn)(void *arg, sv_t name), void *arg)
+{
+    size_t b = 0;
+    int rc = 0;
+    pthread_rwlock_rdlock(&reg_lock);
+    for (hnode_t *e = htab_next(&s->names[kind], &b, NULL); e && !rc;
+         e = htab_next(&s->names[kind], &b, e))
+        rc = fn(arg, (sv_t){e->key, e->klen});
+    pthread_rwlock_unlock(&reg_lock);
+    return rc;
+}
+
 void pubsub_sub_release(pubsub_sub_t *s)
 {
     for (int k = 0; k < PUBSUB_KINDS; k++)

@@ -67,6 +67,9 @@ int pubsub_unsubscribe(pubsub_sub_t *s, int kind, sv_t name);
 size_t pubsub_unsubscribe_all(pubsub_sub_t *s, int kind,
                               void (*each)(void *arg, sv_t name, size_t left), void *arg);
 size_t pubsub_count(const pubsub_sub_t *s, int kind);
+/* Any thread (the names are read under the registry's read lock): fn for each
+ * name s is subscribed to of this kind, until fn returns nonzero (returned). */
+int pubsub_sub_each(const pubsub_sub_t *s, int kind, int (*fn)(void *arg, sv_t name), void *arg);
 /* The subscriber's protocol (2 or 3): how its messages are formatted. */
 void pubsub_sub_set_proto(pubsub_sub_t *s, int proto);
 int pubsub_sub_proto(const pubsub_sub_t *s);

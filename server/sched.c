@@ -253,6 +253,7 @@ void sched_exec_cmd(client_t *c, const command_t *cmd, int argc, sv_t *argv, rep
         .may_block = home && c && exec_depth == 0,
         .peer = c ? c->addr : "?", /* set at accept, read-only since: any thread */
         .origin = c,
+        .user = c ? c->acl : NULL,
     };
     /* What a script turning busy inside publishes as busy (sched_busy.c).
      * Saved and restored: SCRIPT KILL runs here from inside a busy script. */

@@ -3,6 +3,8 @@
  * reload and stopping go on to main.c's server_events_t, CONFIG SET's and
  * CONFIG RESETSTAT's): what main.c starts, and what the in-process fuzz
  * harness (tests/fuzz/fuzz_dispatch.c) starts the same way. The top layer. */
+#include "acl.h"
+#include "log.h"
 #include "server.h"
 
 #include "all_commands.h"
@@ -71,6 +73,8 @@ static void apply_config(int id)
     if (id == CFG_MAXMEMORY || id == CFG_MAXMEMORY_POLICY || id == CFG_MAXMEMORY_SAMPLES)
         store_set_maxmemory(config_get_u64(CFG_MAXMEMORY), config_get_int(CFG_MAXMEMORY_POLICY),
                             config_get_int(CFG_MAXMEMORY_SAMPLES));
+    if (id == CFG_REQUIREPASS)
+        acl_apply_requirepass();
 }
 
 int server_setup(int threads, int pin, const server_events_t *ev)
@@ -81,6 +85,18 @@ int server_setup(int threads, int pin, const server_events_t *ev)
     apply_config(CFG_MAXMEMORY);
     config_on_change(apply_config);
     command_setup(all_commands);
+    acl_setup();
+    acl_set_describer(client_describe);
+    acl_set_killer(client_kill_user);
+    acl_set_changed_hook(client_recheck_user);
+    buf_t aclerr;
+    buf_init(&aclerr);
+    if (acl_load_file(&aclerr) == -1) { /* as Redis, a bad aclfile stops the start */
+        log_warn("aclfile: %s", buf_cstr(&aclerr));
+        buf_free(&aclerr);
+        return -1;
+    }
+    buf_free(&aclerr);
     command_stats_setup(threads);
     latency_hist_setup(threads, command_count());
     slowlog_set_namer(client_get_name);
@@ -108,6 +124,7 @@ void server_teardown(void)
     blocking_teardown();
     client_teardown();
     config_on_change(NULL);
+    acl_teardown();
     command_stats_teardown();
     latency_hist_teardown();
     slowlog_teardown();

@@ -19,7 +19,8 @@
 # needs:debug cases run); with SUITE=functions, tests/unit/functions.tcl
 # (FUNCTION and FCALL); with SUITE=sort, tests/unit/sort.tcl (SORT and
 # SORT_RO); with SUITE=stream, tests/unit/type/stream.tcl and
-# stream-cgroups.tcl.
+# stream-cgroups.tcl; with SUITE=acl, tests/unit/acl.tcl and acl-v2.tcl
+# (users, selectors, ACL LOG, AUTH).
 #
 #   tests/compat/run-redis-scripting.sh [percore-server]
 #   SUITE=pubsub tests/compat/run-redis-scripting.sh [percore-server]
@@ -82,6 +83,7 @@ case $SUITE in
   functions) UNITS="unit/functions" ;;
   sort) UNITS="unit/sort" ;;
   stream) UNITS="unit/type/stream unit/type/stream-cgroups" ;;
+  acl) UNITS="unit/acl unit/acl-v2" ;;
   *) echo "run-redis-scripting: unknown SUITE '$SUITE' (the suites: this case's lines)" >&2
      exit 2 ;;
 esac
@@ -167,6 +169,23 @@ elif [ "$SUITE" = hll ]; then
   perl -0pi -e 's/for \{set i 0\} \{\$i < \$repeat\} \{incr i\} \{\n\s*append pl \$chunk\n\s*\}/append pl [string repeat \$chunk \$repeat]/g' "$H"
   [ "$(grep -c 'append pl \[string repeat \$chunk \$repeat\]' "$H")" = 2 ] ||
     setup_fail "hyperloglog.tcl changed: no two opcode-append loops to adapt"
+elif [ "$SUITE" = acl ]; then
+  # The first server block of acl.tcl and of acl-v2.tcl is tagged
+  # external:skip only because it changes users; it needs one plain server.
+  # The later blocks start servers with an aclfile or `user` lines in their
+  # config (left out by the tag: the runner gives no server config).
+  for f in acl acl-v2; do
+    sed -i '1s/^start_server {tags {"acl external:skip"}} {$/start_server {tags {"acl"}} {/' \
+      "$RUN/tests/unit/$f.tcl"
+    grep -q '^start_server {tags {"acl"}} {$' "$RUN/tests/unit/$f.tcl" ||
+      setup_fail "$f.tcl changed: no external:skip first line to adapt"
+  done
+  # "Test various odd commands for key permissions" sets up the user later
+  # tests use; its MIGRATE and SORT lines ask for commands percore lacks.
+  V2=$RUN/tests/unit/acl-v2.tcl
+  sed -i -e '/DRYRUN command-test MIGRATE /d' -e '/DRYRUN command-test SORT /d' "$V2"
+  grep -q 'DRYRUN command-test EVAL_RO' "$V2" && ! grep -q 'command-test MIGRATE' "$V2" ||
+    setup_fail "acl-v2.tcl changed: no MIGRATE/SORT lines to adapt"
 elif [ "$SUITE" = bitops ]; then
   : # bitops.tcl and bitfield.tcl run as they are (proto-max-bulk-len is an
     # option of percore's; their DEBUG and replication blocks are left out
@@ -211,7 +230,7 @@ LOG=$RUN/percore.log
 # The suites of DEBUG's users run it: enabled, and its tests not left out.
 TAGS="-needs:debug -needs:repl"
 DEBUG_ARGS=""
-case $SUITE in latency|introspection2|slowlog) TAGS="-needs:repl"; DEBUG_ARGS="--server.enable-debug-command yes" ;; esac
+case $SUITE in latency|introspection2|slowlog|acl) TAGS="-needs:repl"; DEBUG_ARGS="--server.enable-debug-command yes" ;; esac
 # shellcheck disable=SC2086 # EXTRA_ARGS is a list of words
 "$BIN" --port "$PORT" --server.bind 127.0.0.1 --server.threads "$THREADS" \
   --scheduler.policy "$POLICY" --scripting.allow-undeclared-keys "${UNDECLARED:-yes}" $DEBUG_ARGS ${EXTRA_ARGS:-} \

@@ -12,7 +12,7 @@
  *
  * Between inputs the state goes back to a fixed point, so an input replays the
  * same way: every runtime option is reset (config_set_runtime, any thread),
- * then FLUSHALL (and SCRIPT FLUSH after scripts) runs on a second, long-lived
+ * the users too (acl_load_text: the default user alone), then FLUSHALL (and SCRIPT FLUSH after scripts) runs on a second, long-lived
  * "admin" connection. The configuration keeps one input small and quick:
  * maxmemory 32mb (allkeys-lru), proto-max-bulk-len 1mb, a 4mb hard output limit,
  * busy-reply-threshold 20 ms and a 16mb Lua limit; inputs that would CONFIG
@@ -40,6 +40,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "acl.h"
 #include "all_commands.h"
 #include "client.h"
 #include "command.h"
@@ -113,6 +114,20 @@ static void reset_runtime(void)
     char err[256];
     if (config_set_runtime(n, opts, vals, &bad, err, sizeof err) != 0)
         fuzz_fail("resetting %s: %s", opts[bad]->name, err);
+}
+
+/* Back to the default user alone, allowed everything, and an empty ACL LOG:
+ * an input may have changed users (the admin connection is the default user). */
+static void reset_users(void)
+{
+    static const char users[] = "user default on nopass ~* &* +@all\n";
+    buf_t err;
+    buf_init(&err);
+    if (acl_load_text("fuzz", users, sizeof users - 1, &err) != 0)
+        fuzz_fail("resetting the users: %s", buf_cstr(&err));
+    buf_free(&err);
+    acl_apply_requirepass();
+    acl_log_reset();
 }
 
 static void configure(void)
@@ -522,6 +537,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     buf_free(&replies);
 
     reset_runtime();
+    reset_users();
     const char *req = verdict == INPUT_SCRIPTS ? "FLUSHALL\r\nSCRIPT FLUSH\r\n" : "FLUSHALL\r\n";
     const char *want = verdict == INPUT_SCRIPTS ? "+OK\r\n+OK\r\n" : "+OK\r\n";
     buf_t r;
