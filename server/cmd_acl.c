@@ -422,8 +422,8 @@ static const char *const acl_subcommands[] = {
     "acl|log",  "acl|save",    "acl|setuser", "acl|users",  "acl|whoami",  "acl|help", NULL};
 
 const command_t cmds_acl[] = {
-    CMD_ROW("acl", cmd_acl, -2, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0, 0,
-        "@admin @slow @dangerous", "server", "6.0.0", "A container for Access List Control "
-        "commands", .subcommands = acl_subcommands),
+    CMD_ROW("acl", cmd_acl, -2, CMD_INFO_NO_FLAGS | CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE,
+        0, 0, 0, "@slow", "server", "6.0.0", "A container for Access List Control commands",
+        .subcommands = acl_subcommands, .subcommand_rows = subcmds_acl),
     {0},
 };

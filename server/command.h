@@ -220,7 +220,7 @@ extern const command_t cmds_sort[];      /* SORT SORT_RO (cmd_sort.c) */
 /* The containers' subcommand rows (cmd_subcommands.c), for .subcommand_rows. */
 extern const command_t subcmds_client[], subcmds_command[], subcmds_config[], subcmds_memory[],
     subcmds_object[], subcmds_pubsub[], subcmds_script[], subcmds_xgroup[], subcmds_xinfo[],
-    subcmds_function[], subcmds_slowlog[], subcmds_latency[];
+    subcmds_function[], subcmds_slowlog[], subcmds_latency[], subcmds_acl[];
 extern const command_t cmds_stream[];    /* XADD XRANGE XREAD ... (cmd_stream.c) */
 extern const command_t cmds_stream_read[]; /* XREAD XREADGROUP (cmd_stream_read.c) */
 extern const command_t cmds_stream_cg[]; /* XGROUP XACK XCLAIM ... (cmd_stream_cg.c) */
