@@ -53,7 +53,8 @@ test-integration: build build-asan
 # Redis 7.0's own Tcl units (tests/compat/run-all.sh lists them: scripting,
 # functions, pubsub + pubsubshard, tracking, type/list, type/zset,
 # type/stream + stream-cgroups, maxmemory, bitops + bitfield, geo,
-# hyperloglog, sort, dump, slowlog, introspection-2, latency-monitor) against
+# hyperloglog, sort, dump, acl + acl-v2, slowlog, introspection-2,
+# latency-monitor) against
 # every policy, several runs at a time; the worker counts and why: run-all.sh;
 # what each leaves out and why: tests/compat/*.skip. The first run fetches
 # Debian's redis source package.
@@ -77,7 +78,7 @@ test-asan: build-asan
 # reload) on every policy; the features that deliver across workers or share
 # state between them (Pub/Sub, notifications, blocking, tracking,
 # MONITOR/PAUSE, stream waits, the function registry, the slow log and latency
-# histograms) each on one policy, the
+# histograms, ACL user snapshots) each on one policy, the
 # modules taking the three in turn (PERCORE_TEST_POLICY_SPLIT), as the
 # release build runs them all on every policy.
 test-tsan: deps
@@ -95,7 +96,8 @@ test-tsan: deps
 		tests/integration/test_pubsub.py tests/integration/test_notifications.py \
 		tests/integration/test_blocking.py tests/integration/test_tracking.py \
 		tests/integration/test_client_control.py tests/integration/test_streams.py \
-		tests/integration/test_functions.py tests/integration/test_operators.py
+		tests/integration/test_functions.py tests/integration/test_operators.py \
+		tests/integration/test_acl.py
 	PERCORE_BIN=$(CURDIR)/build-tsan/percore-server PERCORE_TEST_LATENCY_SCALE=5 \
 		PERCORE_TEST_THREADS=4 $(PYTEST) tests/integration/test_maxmemory.py \
 		-k "(hold_the_limit and tagged and lru) or lowered_limit or maxmemory_clients_closes"
