@@ -71,13 +71,7 @@ need_tools "apt-get install redis-server redis-tools" "$REDIS_SERVER" "$REDIS_BE
 positive_ints BENCH_CLIENTS BENCH_JOBS BENCH_SUBSCRIBERS BENCH_MESSAGES BENCH_PIPELINE \
     BENCH_RUNS
 pin_cpus
-IFS=, read -r -a policies <<<"$BENCH_POLICIES"
-for p in "${policies[@]}"; do
-    case $p in
-    share-nothing | shared-locks | work-stealing) ;;
-    *) die "unknown policy '$p' in BENCH_POLICIES" ;;
-    esac
-done
+read_policies
 IFS=, read -r -a workers <<<"$BENCH_WORKERS"
 for w in "${workers[@]}"; do [[ $w =~ ^[1-9][0-9]*$ ]] || die "BENCH_WORKERS: '$w' is not a count"; done
 bench_setup

@@ -64,13 +64,7 @@ allkeys-lru | allkeys-lfu | allkeys-random) ;;
 *) die "BENCH_EVICTION must be an allkeys-* policy (the load sets no TTLs)" ;;
 esac
 pin_cpus
-IFS=, read -r -a policies <<<"$BENCH_POLICIES"
-for p in "${policies[@]}"; do
-    case $p in
-    share-nothing | shared-locks | work-stealing) ;;
-    *) die "unknown policy '$p' in BENCH_POLICIES" ;;
-    esac
-done
+read_policies
 targets=("${policies[@]}" redis)
 bench_setup
 RB_VALUE_SIZE=$BENCH_VALUE

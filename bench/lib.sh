@@ -43,6 +43,8 @@
 #   rb_defaults                    defaults for the redis-benchmark knobs BENCH_N,
 #                                  BENCH_N_PIPELINED, BENCH_CLIENTS, BENCH_KEYSPACE,
 #                                  BENCH_PIPELINE
+#   read_policies                  policies: the array of BENCH_POLICIES's comma-
+#                                  separated names; die on an unknown one
 #   pin_cpus                       check the taskset lists SERVER_CPUS, CLIENT_CPUS
 #                                  (both CPU 0 on too small a machine); sets ncpu
 #                                  and defaults BENCH_CLIENT_THREADS to CLIENT_CPUS's
@@ -354,6 +356,17 @@ rb_defaults() {
 
 # pin_cpus: SERVER_CPUS and CLIENT_CPUS must be taskset lists; where they name
 # a CPU this machine lacks, both become CPU 0 (with a warning).
+read_policies() {
+    local p
+    IFS=, read -r -a policies <<<"$BENCH_POLICIES"
+    for p in "${policies[@]}"; do
+        case $p in
+        share-nothing | shared-locks | work-stealing) ;;
+        *) die "unknown policy '$p' in BENCH_POLICIES" ;;
+        esac
+    done
+}
+
 pin_cpus() {
     local server_max client_max
     ncpu=$(nproc --all 2>/dev/null || nproc)

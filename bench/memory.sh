@@ -21,7 +21,7 @@
 # its maxmemory account, server/util.h), so the RSS ratio is the one to trust
 # across the two.
 #
-# Usage: bench/memory.sh [--help] [WORKLOAD...]   (default: all six)
+# Usage: bench/memory.sh [--help]
 #
 # Environment (defaults in brackets):
 #   PERCORE_BIN [<repo>/build/percore-server]  PERCORE_ARGS []
@@ -30,6 +30,7 @@
 #   BENCH_POLICIES [share-nothing] (memory does not depend on the policy; a
 #     list measures each)
 #   BENCH_KEYS [1000000] (N above)
+#   BENCH_WORKLOADS [string,hash,stream,bitmap,hll-sparse,hll-dense]
 #
 # Exit status: 0 ok, 2 setup or run error.
 set -euo pipefail
@@ -41,7 +42,7 @@ BENCH_NAME=memory
 . "$here/lib.sh"
 
 knobs=(PERCORE_BIN PERCORE_ARGS REDIS_SERVER REDIS_CLI BENCH_THREADS SERVER_CPUS CLIENT_CPUS
-    BENCH_POLICIES BENCH_KEYS)
+    BENCH_POLICIES BENCH_KEYS BENCH_WORKLOADS)
 cmdline=$(bench_cmdline bench/memory.sh "${knobs[@]}" -- "$@")
 
 BENCH_POLICIES=${BENCH_POLICIES:-share-nothing}
@@ -52,8 +53,7 @@ BENCH_KEYS=${BENCH_KEYS:-1000000}
 bench_args "${BASH_SOURCE[0]}" 0 "$@"
 
 all_workloads=(string hash stream bitmap hll-sparse hll-dense)
-workloads=("$@")
-((${#workloads[@]})) || workloads=("${all_workloads[@]}")
+IFS=, read -r -a workloads <<<"${BENCH_WORKLOADS:-string,hash,stream,bitmap,hll-sparse,hll-dense}"
 for w in "${workloads[@]}"; do
     [[ " ${all_workloads[*]} " == *" $w "* ]] || die "unknown workload '$w' (one of: ${all_workloads[*]})"
 done
@@ -62,13 +62,7 @@ need_tools "apt-get install redis-server redis-tools python3" "$REDIS_SERVER" "$
     "$(tool_path python3)"
 positive_ints BENCH_THREADS BENCH_KEYS
 pin_cpus
-IFS=, read -r -a policies <<<"$BENCH_POLICIES"
-for p in "${policies[@]}"; do
-    case $p in
-    share-nothing | shared-locks | work-stealing) ;;
-    *) die "unknown policy '$p' in BENCH_POLICIES" ;;
-    esac
-done
+read_policies
 targets=("${policies[@]}" redis)
 bench_setup
 

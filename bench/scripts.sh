@@ -78,13 +78,7 @@ for k in "${script_keys[@]}"; do
 done
 pin_cpus
 positive_ints BENCH_CLIENT_THREADS
-IFS=, read -r -a policies <<<"$BENCH_POLICIES"
-for p in "${policies[@]}"; do
-    case $p in
-    share-nothing | shared-locks | work-stealing) ;;
-    *) die "unknown policy '$p' in BENCH_POLICIES" ;;
-    esac
-done
+read_policies
 targets=("${policies[@]}" redis)
 bench_setup
 
