@@ -163,6 +163,7 @@ extern const command_t cmds_lcs[];       /* LCS (cmd_lcs.c) */
 extern const command_t cmds_geo[];       /* GEOADD GEOSEARCH ... (cmd_geo.c) */
 extern const command_t cmds_hll[];       /* PFADD PFCOUNT PFMERGE ... (cmd_hll.c) */
 extern const command_t cmds_dump[];      /* DUMP RESTORE (cmd_dump.c) */
+extern const command_t cmds_persist[];   /* SAVE BGSAVE LASTSAVE (cmd_persist.c) */
 extern const command_t cmds_ops[];       /* SLOWLOG LATENCY LOLWUT ROLE (cmd_ops.c) */
 extern const command_t cmds_debug[];     /* DEBUG (cmd_debug.c) */
 

@@ -366,11 +366,22 @@ int rdb_save_object(buf_t *b, const obj_t *o)
     return 0;
 }
 
+int rdb_is_value_type(int type)
+{
+    return type >= 0 && (size_t)type < sizeof loaders / sizeof loaders[0] && loaders[type];
+}
+
 int rdb_load_object(rdb_reader_t *r, obj_t *o)
 {
     int type;
-    if (rdb_get_type(r, &type) != 0 || type < 0 ||
-        (size_t)type >= sizeof loaders / sizeof loaders[0] || !loaders[type])
+    if (rdb_get_type(r, &type) != 0)
+        return -1;
+    return rdb_load_value(r, type, o);
+}
+
+int rdb_load_value(rdb_reader_t *r, int type, obj_t *o)
+{
+    if (!rdb_is_value_type(type))
         return -1;
     builder_t bd = {.o = o};
     buf_t tmp;

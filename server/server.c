@@ -13,6 +13,7 @@
 #include "latency.h"
 #include "slowlog.h"
 #include "notify.h"
+#include "persist.h"
 #include "pubsub.h"
 #include "scheduler.h"
 #include "script.h"
@@ -27,6 +28,11 @@ static void worker_cron(int worker, uint64_t now)
     sched_cron(worker, now);
     client_cron(worker, now);
     info_cron(worker, now);
+    if (worker == 0 && persist_cron(now)) {
+        /* a save point or BGSAVE SCHEDULE is due: not started from here (a
+         * snapshot needs every partition held, which only a command's task
+         * gets); see README */
+    }
 }
 
 /* The process's callbacks (main.c), NULL when it has none. */
