@@ -14,6 +14,7 @@
 #include "slowlog.h"
 #include "notify.h"
 #include "persist.h"
+#include "rdb.h"
 #include "pubsub.h"
 #include "scheduler.h"
 #include "script.h"
@@ -74,6 +75,8 @@ static void reset_stats(void)
 /* CONFIG SET's changes that modules above the configuration apply. */
 static void apply_config(int id)
 {
+    if (id == CFG_RDBCOMPRESSION || id == CFG_MAXMEMORY)
+        rdb_set_compression(config_get_int(CFG_RDBCOMPRESSION));
     if (id == CFG_MAXMEMORY || id == CFG_MAXMEMORY_POLICY || id == CFG_MAXMEMORY_SAMPLES)
         store_set_maxmemory(config_get_u64(CFG_MAXMEMORY), config_get_int(CFG_MAXMEMORY_POLICY),
                             config_get_int(CFG_MAXMEMORY_SAMPLES));
