@@ -167,6 +167,7 @@ static void cmd_exec(cmd_ctx_t *c)
             /* a SUBSCRIBE in the block turns PING's reply to RESP2's subscribed one */
             qc.pubsub_resp2 = cl->in_pubsub && cl->proto == 2;
             qc.may_block = 0; /* a blocking command in the block answers at once */
+            qc.in_exec = 1;
             command_call(&qc, CALL_OOM);
         }
     }

@@ -34,13 +34,16 @@ static void bgsave_command(cmd_ctx_t *c)
             return;
         }
     }
+    (void)schedule; /* Redis 7.0: SCHEDULE waits for an AOF rewrite, which percore has not */
     if (persist_bgsave_running()) {
-        if (schedule) {
-            persist_schedule_bgsave();
-            reply_status(c->r, "Background saving scheduled");
-        } else {
-            reply_error(c->r, ERR_IN_PROGRESS);
-        }
+        reply_error(c->r, ERR_IN_PROGRESS);
+        return;
+    }
+    if (c->in_exec) {
+        /* a fork here would save half the transaction: worker 0's cron
+         * starts it once EXEC is over, as Redis */
+        persist_schedule_bgsave();
+        reply_status(c->r, "Background saving scheduled");
         return;
     }
     if (persist_bgsave() != 0)

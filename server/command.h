@@ -36,6 +36,7 @@ typedef struct cmd_ctx {
     const int *parts;   /* the partitions the task holds (ascending) */
     int nparts;
     int pubsub_resp2;   /* the caller is a RESP2 client in subscribed mode (PING's reply) */
+    int in_exec;        /* run by EXEC (BGSAVE then only schedules a save, as Redis) */
     int may_block;      /* a client's own command (not inside EXEC or a script): a
                            blocking command may block instead of replying null */
     struct block *blocked; /* set by a blocking command that blocked (blocking.h) */

@@ -552,3 +552,16 @@ def test_save_points_fire(mk, tmp_path):
     wait_bgsave(c)
     assert info(c)["rdb_changes_since_last_save"] == 0
     c.config_set("save", "")
+
+
+def test_bgsave_in_exec_is_scheduled(mk, tmp_path):
+    c = client(mk(tmp_path))
+    c.set("a", 1)
+    saves = info(c)["rdb_saves"]
+    p = c.pipeline(transaction=True)
+    p.execute_command("BGSAVE")
+    p.set("b", 2)
+    assert p.execute() == ["Background saving scheduled", True]
+    wait_for(lambda: info(c)["rdb_saves"] > saves, timeout=10)
+    wait_bgsave(c)
+    assert info(c)["rdb_changes_since_last_save"] == 0
