@@ -16,7 +16,8 @@
 # skipped); with SUITE=latency, tests/unit/latency-monitor.tcl, with
 # SUITE=introspection2, tests/unit/introspection-2.tcl and with SUITE=slowlog,
 # tests/unit/slowlog.tcl (the three with enable-debug-command yes, so their
-# needs:debug cases run).
+# needs:debug cases run); with SUITE=persistence, tests/unit/other.tcl (SAVE,
+# BGSAVE, DEBUG RELOAD and the dirty counter; DEBUG enabled too).
 #
 #   tests/compat/run-redis-scripting.sh [percore-server]
 #   SUITE=pubsub tests/compat/run-redis-scripting.sh [percore-server]
@@ -79,6 +80,7 @@ case $SUITE in
   latency) UNITS="unit/latency-monitor" ;;
   introspection2) UNITS="unit/introspection-2" ;;
   slowlog) UNITS="unit/slowlog" ;;
+  persistence) UNITS="unit/other" ;;
   *) echo "run-redis-scripting: unknown SUITE '$SUITE' (the suites: this case's lines)" >&2
      exit 2 ;;
 esac
@@ -184,7 +186,8 @@ elif [ "$SUITE" = lists ] || [ "$SUITE" = zset ]; then
     { [ "$SUITE" = lists ] || grep -q 'catch {r config set zset-max-ziplist-entries' "$RUN/tests/unit/type/zset.tcl"; } &&
     [ "$(grep -c 'catch {r config set \$param \$val}' "$RUN/tests/support/server.tcl")" = 2 ] ||
     setup_fail "list.tcl, zset.tcl or server.tcl changed: no 'r config set' lines to adapt"
-elif [ "$SUITE" = latency ] || [ "$SUITE" = introspection2 ] || [ "$SUITE" = slowlog ]; then
+elif [ "$SUITE" = latency ] || [ "$SUITE" = introspection2 ] || [ "$SUITE" = slowlog ] ||
+     [ "$SUITE" = persistence ]; then
   # They run as they are, DEBUG included (SLEEP, OBJECT: cmd_debug.c).
   :
 elif [ "$SUITE" = hll ]; then
@@ -240,7 +243,7 @@ LOG=$RUN/percore.log
 # The suites of DEBUG's users run it: enabled, and its tests not left out.
 TAGS="-needs:debug -needs:repl"
 DEBUG_ARGS=""
-case $SUITE in latency|introspection2|slowlog) TAGS="-needs:repl"; DEBUG_ARGS="--server.enable-debug-command yes" ;; esac
+case $SUITE in latency|introspection2|slowlog|persistence) TAGS="-needs:repl"; DEBUG_ARGS="--server.enable-debug-command yes" ;; esac
 # shellcheck disable=SC2086 # EXTRA_ARGS is a list of words
 "$BIN" --port "$PORT" --server.bind 127.0.0.1 --server.threads "$THREADS" \
   --scheduler.policy "$POLICY" --scripting.allow-undeclared-keys "${UNDECLARED:-yes}" $DEBUG_ARGS ${EXTRA_ARGS:-} \
