@@ -205,15 +205,19 @@ size_t db_string_append(cmd_ctx_t *c, sv_t key, const char *p, size_t n)
     return o->v.s.len;
 }
 
-char *db_string_grow(cmd_ctx_t *c, sv_t key, size_t minlen, size_t *len)
+/* touch: count the call as a write of the key even when the bytes stay. */
+static char *string_grow(cmd_ctx_t *c, sv_t key, size_t minlen, size_t *len, int touch,
+                         int *grewp)
 {
     keyloc_t kl;
     dict_entry_t *e = find_live(c, key, &kl, 1, 1);
     obj_t *o;
+    int grew = 0;
     if (!e) {
         e = new_entry(&kl, key, c->now_ms);
         o = &e->val;
         o->enc = ENC_RAW; /* empty, no buffer yet */
+        grew = 1;
     } else {
         o = &e->val;
         assert(o->type == OBJ_STRING);
@@ -224,11 +228,33 @@ char *db_string_grow(cmd_ctx_t *c, sv_t key, size_t minlen, size_t *len)
         str_reserve(kl.p, o, minlen, cur != 0);
         memset(o->v.s.p + cur, 0, minlen - cur);
         o->v.s.len = minlen;
+        grew = 1;
     }
-    do_touch_entry(kl.p, e);
+    if (touch || grew)
+        do_touch_entry(kl.p, e);
     do_sync_counts(kl.p, kl.db);
     *len = o->v.s.len;
+    *grewp = grew;
     return o->v.s.p;
+}
+
+char *db_string_grow(cmd_ctx_t *c, sv_t key, size_t minlen, size_t *len)
+{
+    int grew;
+    return string_grow(c, key, minlen, len, 1, &grew);
+}
+
+char *db_string_grow_quiet(cmd_ctx_t *c, sv_t key, size_t minlen, size_t *len, int *grew)
+{
+    return string_grow(c, key, minlen, len, 0, grew);
+}
+
+void db_string_changed(cmd_ctx_t *c, sv_t key)
+{
+    keyloc_t kl;
+    dict_entry_t *e = peek_live(c, key, &kl);
+    if (e)
+        do_touch_entry(kl.p, e);
 }
 
 size_t db_string_setrange(cmd_ctx_t *c, sv_t key, size_t off, const char *p, size_t n)
