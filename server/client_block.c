@@ -68,6 +68,25 @@ static void detach(client_t *c)
     blocking_release(b);
 }
 
+/* A served reply that is an error (a blocked XREADGROUP answered NOGROUP
+ * or "no longer exists", BLMOVE into a wrong type) counts as the call's, as
+ * Redis's: failed_calls, error replies, errorstats by its code (the call
+ * itself was counted when it blocked). On the home worker. */
+static void late_errors(client_t *c, const block_t *b)
+{
+    const buf_t *r = blocking_reply(b);
+    int w = c->home;
+    if (!blocking_reply_errors(b) || !command_stats_counted(w) || r->len < 2 ||
+        r->data[0] != '-')
+        return;
+    size_t n = 1;
+    while (n < r->len && n < 40 && r->data[n] != ' ' && r->data[n] != '\r')
+        n++;
+    stat_add(&command_stats(w)[blocking_command(b)->id].failed_calls, 1);
+    stat_add(&command_worker_stats(w)->error_replies, 1);
+    command_errstat_add(w, r->data + 1, n - 1, 1);
+}
+
 /* The wake came and c is at home: answer, then resume the queue. */
 static void end_block(client_t *c)
 {
@@ -85,6 +104,7 @@ static void end_block(client_t *c)
         const buf_t *r = blocking_reply(b);
         buf_append(&c->out, r->data, r->len);
         c->reply.errors += blocking_reply_errors(b);
+        late_errors(c, b);
         c->qhead++;
         break;
     }

@@ -279,9 +279,10 @@ static const char *const config_subcommands[] = {"config|get", "config|set", "co
                                                   "config|rewrite", "config|help", NULL};
 
 const command_t cmds_config[] = {
-    CMD_ROW("config", config_command, -2,
+    CMD_ROW("config", config_command, -2, CMD_INFO_NO_FLAGS |
         CMD_ADMIN | CMD_HOME | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0, 0,
-        "@admin @slow @dangerous", "server", "2.0.0",
-        "A container for server configuration commands", .subcommands = config_subcommands),
+        "@slow", "server", "2.0.0",
+        "A container for server configuration commands", .subcommands = config_subcommands,
+        .subcommand_rows = subcmds_config),
     {0},
 };

@@ -11,6 +11,7 @@
 #include "latency.h"
 #include "persist.h"
 #include "monitor.h"
+#include "script.h"
 #include "slowlog.h"
 #include "store.h"
 #include "tracking.h"
@@ -190,10 +191,11 @@ int command_check(const cmd_caller_t *who, const command_t *cmd, int argc, const
     } else if (who->script_ro && (cmd->flags & (CMD_WRITE | CMD_MAY_REPLICATE))) {
         /* PUBLISH too (it may replicate), as Redis 7.0. */
         buf_printf(err, "ERR Write commands are not allowed from read-only scripts.");
-    } else if (who->oom && (cmd->flags & CMD_DENYOOM) && oom_refused(who, cmd, argc, argv)) {
+    } else if (who->oom && (command_flags(cmd, argc, argv) & CMD_DENYOOM) &&
+               oom_refused(who, cmd, argc, argv)) {
         buf_printf(err, "%s", ERR_OOM);
     } else if (who->busy && !(command_flags(cmd, argc, argv) & CMD_ALLOW_BUSY)) {
-        buf_printf(err, "%s", ERR_BUSY);
+        buf_printf(err, "%s", script_busy_error());
         command_refused(who->worker, cmd, buf_cstr(err));
         return CHECK_BUSY;
     } else {
@@ -237,7 +239,7 @@ int command_call(cmd_ctx_t *ctx, int flags)
         uint64_t ems = (mono_us() - e0) / 1000; /* LATENCY's eviction-cycle, as Redis's */
         if (latency_wanted(ems))
             latency_add("eviction-cycle", ems);
-        if (no_room && (cmd->flags & CMD_DENYOOM)) {
+        if (no_room && (command_flags(cmd, ctx->argc, ctx->argv) & CMD_DENYOOM)) {
             reply_error(r, ERR_OOM);
             command_refused(w, cmd, ERR_OOM);
             return -1;

@@ -165,6 +165,12 @@ enum config_flags {
     X(HLL_SPARSE_MAX_BYTES, hll_sparse_max_bytes, "store", "hll-sparse-max-bytes", CFGT_MEM,   \
       "3000", 0, CFG_GB, CFGF_RUNTIME, NULL,                                                   \
       "largest sparse HyperLogLog; PFADD past it converts the value to dense (12304 bytes)")  \
+    X(STREAM_NODE_MAX_BYTES, stream_node_max_bytes, "store", "stream-node-max-bytes", CFGT_MEM, \
+      "4096", 0, CFG_GB, CFGF_RUNTIME, NULL,                                                   \
+      "bytes a stream node may hold before a new one starts; 0 = no limit")                    \
+    X(STREAM_NODE_MAX_ENTRIES, stream_node_max_entries, "store", "stream-node-max-entries",    \
+      CFGT_INT, "100", 0, INT_MAX, CFGF_RUNTIME, NULL,                                         \
+      "entries a stream node may hold (at most 1024 are used); 0 = no limit")                  \
     X(BUSY_REPLY_THRESHOLD, busy_reply_threshold, "scripting", "busy-reply-threshold",         \
       CFGT_INT, "5000", 0, INT_MAX, CFGF_RUNTIME, NULL,                                        \
       "ms a script may run before others get BUSY replies (alias lua-time-limit)")            \

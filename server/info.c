@@ -230,11 +230,12 @@ static void info_memory(buf_t *o)
                (unsigned long long)clients, server.allocator ? server.allocator : "libc");
     o->len -= 2; /* the scripting lines belong to this section */
     script_info_memory(o);
-    /* What Redis has and percore has not: functions, replication, AOF,
-     * cluster links, defragmentation, lazy freeing. */
-    buf_printf(o, "number_of_functions:0\r\nnumber_of_libraries:0\r\nmem_replication_backlog:0\r\n"
-                  "mem_total_replication_buffers:0\r\nmem_cluster_links:0\r\nmem_aof_buffer:0\r\n"
-                  "active_defrag_running:0\r\nlazyfreed_objects:0\r\n\r\n");
+    /* What Redis has and percore has not: replication, AOF, cluster links,
+     * defragmentation, lazy freeing. */
+    function_info_memory(o);
+    buf_printf(o, "mem_replication_backlog:0\r\nmem_total_replication_buffers:0\r\n"
+                  "mem_cluster_links:0\r\nmem_aof_buffer:0\r\nactive_defrag_running:0\r\n"
+                  "lazyfreed_objects:0\r\n\r\n");
     buf_free(&policy);
 }
 
@@ -460,7 +461,8 @@ static void cmd_info(cmd_ctx_t *c)
 
 const command_t cmds_info[] = {
     CMD_ROW("info", cmd_info, -1, CMD_LOADING | CMD_STALE, 0, 0, 0, "@slow @dangerous",
-        "server", "1.0.0", "Get information and statistics about the server"),
+        "server", "1.0.0", "Get information and statistics about the server",
+        .tips = "nondeterministic_output request_policy:all_shards response_policy:special"),
     {0},
 };
 
@@ -676,6 +678,7 @@ static const char *const memory_subcommands[] = {"memory|doctor", "memory|malloc
 const command_t cmds_memory[] = {
     CMD_ROW("memory", memory_command, -2, 0, 0, 0, 0, "@slow", "server", "4.0.0",
         "A container for memory diagnostics commands", .keys_fn = memory_keys,
-        .flags_fn = memory_flags, .subcommands = memory_subcommands),
+        .flags_fn = memory_flags, .subcommands = memory_subcommands,
+        .subcommand_rows = subcmds_memory),
     {0},
 };

@@ -116,7 +116,7 @@ static int load_image(const unsigned char *data, size_t n, uint64_t *loaded, uin
         case RDB_OPCODE_MODULE_AUX:
             fail(err, errlen, "Module data at offset %zu: percore has no modules", at);
             goto out;
-        case RDB_OPCODE_FUNCTION:
+        case RDB_OPCODE_FUNCTION_PRE_GA:
         case RDB_OPCODE_FUNCTION2:
             fail(err, errlen,
                  "Function library at offset %zu: percore does not load functions yet", at);

@@ -43,8 +43,8 @@ enum rdb_type {
     RDB_TYPE_LIST_QUICKLIST_2 = 18,
     RDB_TYPE_STREAM_LISTPACKS_2 = 19,
     RDB_OPCODE_FUNCTION2 = 245,
+    RDB_OPCODE_FUNCTION_PRE_GA = 246, /* 7.0 release candidates' format: refused */
     /* whole-file opcodes (persist.c) */
-    RDB_OPCODE_FUNCTION = 246,
     RDB_OPCODE_MODULE_AUX = 247,
     RDB_OPCODE_IDLE = 248,
     RDB_OPCODE_FREQ = 249,
