@@ -17,6 +17,7 @@
 #include "persist.h"
 #include "persist_internal.h"
 #include "rdb.h"
+#include "script.h"
 #include "store.h"
 #include "util.h"
 
@@ -65,6 +66,8 @@ static int load_image(const unsigned char *data, size_t n, uint64_t *loaded, uin
     buf_init(&key);
     buf_init(&aux);
     int rc = -1;
+    sv_t *funcs = NULL; /* the libraries' code, loaded together after the keys */
+    size_t nfuncs = 0, funcs_cap = 0;
     for (;;) {
         size_t at = r.off;
         int type;
@@ -117,10 +120,18 @@ static int load_image(const unsigned char *data, size_t n, uint64_t *loaded, uin
             fail(err, errlen, "Module data at offset %zu: percore has no modules", at);
             goto out;
         case RDB_OPCODE_FUNCTION_PRE_GA:
-        case RDB_OPCODE_FUNCTION2:
-            fail(err, errlen,
-                 "Function library at offset %zu: percore does not load functions yet", at);
+            fail(err, errlen, "Pre-release function format at offset %zu is not supported", at);
             goto out;
+        case RDB_OPCODE_FUNCTION2:
+            if (rdb_get_string(&r, &aux) != 0)
+                goto truncated;
+            if (nfuncs == funcs_cap) {
+                funcs_cap = funcs_cap ? funcs_cap * 2 : 8;
+                funcs = xrealloc(funcs, funcs_cap * sizeof *funcs);
+            }
+            funcs[nfuncs].p = xstrndup(aux.data ? aux.data : "", aux.len);
+            funcs[nfuncs++].len = aux.len;
+            continue;
         case RDB_OPCODE_EOF:
             goto eof;
         default:
@@ -171,7 +182,18 @@ eof:
         }
     }
     rc = 0;
+    if (nfuncs) {
+        char ferr[256];
+        if (function_restore(funcs, (int)nfuncs, FUNC_POLICY_REPLACE, ferr, sizeof ferr) != 0) {
+            rc = fail(err, errlen, "Failed loading the functions: %s", ferr);
+        } else {
+            log_notice("Loaded %zu function libraries", nfuncs);
+        }
+    }
 out:
+    for (size_t i = 0; i < nfuncs; i++)
+        free((char *)funcs[i].p);
+    free(funcs);
     buf_free(&key);
     buf_free(&aux);
     return rc;
@@ -234,9 +256,11 @@ int persist_reload(int save, int flush, char *err, size_t errlen)
         fail(err, errlen, "Error trying to save the DB");
         return -2;
     }
-    if (flush)
+    if (flush) {
         for (int p = 0; p < store_partitions(); p++)
             db_flush(p, -1);
+        function_flush(); /* Redis 7.0's emptyData drops the libraries too */
+    }
     int rc = persist_load(err, errlen);
     persist_saved_now();
     return rc;

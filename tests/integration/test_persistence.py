@@ -565,3 +565,59 @@ def test_bgsave_in_exec_is_scheduled(mk, tmp_path):
     wait_for(lambda: info(c)["rdb_saves"] > saves, timeout=10)
     wait_bgsave(c)
     assert info(c)["rdb_changes_since_last_save"] == 0
+
+
+LIB = "#!lua name=plib\nredis.register_function('pecho', function(keys, args) return args[1] end)"
+
+
+def test_functions_saved_and_loaded(mk, tmp_path):
+    a = mk(tmp_path)
+    c = client(a)
+    c.function_load(LIB)
+    c.set("k", "v")
+    assert c.execute_command("SAVE") == "OK"
+    stop_all([a])
+    b = mk(tmp_path)
+    cb = client(b)
+    assert cb.fcall("pecho", 0, "hi") == "hi"
+    assert cb.get("k") == "v"
+    # DEBUG RELOAD flushes the libraries and loads them back from the file
+    cb.function_delete("plib")
+    assert cb.execute_command("DEBUG", "RELOAD", "NOSAVE") in (True, "OK")
+    assert cb.fcall("pecho", 0, "again") == "again"
+
+
+@pytest.mark.percore_only
+def test_functions_move_to_and_from_redis(mk, tmp_path):
+    if not redis_available():
+        pytest.skip("redis-server is not installed")
+    a = mk(tmp_path)
+    client(a).function_load(LIB)
+    client(a).execute_command("SAVE")
+    stop_all([a])
+    b = mk(tmp_path, target="redis")
+    cb = client(b)
+    assert cb.fcall("pecho", 0, "x") == "x"
+    cb.function_load(LIB.replace("plib", "plib2").replace("pecho", "pecho2"))
+    cb.execute_command("SAVE")
+    stop_all([b])
+    cc = client(mk(tmp_path))
+    assert cc.fcall("pecho2", 0, "y") == "y"
+    assert cc.fcall("pecho", 0, "z") == "z"
+
+
+@pytest.mark.percore_only
+def test_stream_keys_left_out_with_a_warning(mk, tmp_path):
+    a = mk(tmp_path)
+    c = client(a)
+    c.xadd("s", {"a": 1})
+    c.expire("s", 1000)
+    c.set("k", "v", px=100000)
+    c.set("k2", "v2")
+    assert c.execute_command("SAVE") == "OK"
+    assert "1 stream keys were left out" in a.log()
+    stop_all([a])
+    cb = client(mk(tmp_path))
+    assert cb.dbsize() == 2
+    assert 0 < cb.pttl("k") <= 100000
+    assert cb.ttl("k2") == -1  # the TTL opcodes of a left-out key went with it
