@@ -151,6 +151,13 @@ int rdb_load_object(rdb_reader_t *r, obj_t *o);
 int rdb_load_value(rdb_reader_t *r, int type, obj_t *o);
 int rdb_is_value_type(int type);
 
+/* Streams (rdb_stream.c): RDB_TYPE_STREAM_LISTPACKS_2 as redis-server 7.0
+ * writes it (type byte included); the reader takes _LISTPACKS and _2, sets
+ * *o to a fresh stream (freed by the caller on error too). */
+struct stream;
+void rdb_save_stream(buf_t *b, const struct stream *s);
+int rdb_load_stream(rdb_reader_t *r, int type, obj_t *o, buf_t *tmp);
+
 /* A whole DUMP payload: value plus frame. */
 int rdb_dump_object(buf_t *b, const obj_t *o);
 /* RESTORE's parse: -1 bad frame (version or checksum), -2 bad data, 0
