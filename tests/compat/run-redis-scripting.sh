@@ -216,7 +216,8 @@ DEBUG_ARGS=""
 case $SUITE in latency|introspection2|slowlog|persistence) TAGS="-needs:repl"; DEBUG_ARGS="--server.enable-debug-command yes" ;; esac
 # shellcheck disable=SC2086 # EXTRA_ARGS is a list of words
 "$BIN" --port "$PORT" --server.bind 127.0.0.1 --server.threads "$THREADS" \
-  --scheduler.policy "$POLICY" --scripting.allow-undeclared-keys "${UNDECLARED:-yes}" $DEBUG_ARGS ${EXTRA_ARGS:-} \
+  --scheduler.policy "$POLICY" --scripting.allow-undeclared-keys "${UNDECLARED:-yes}" \
+  --persistence.dir "$RUN" $DEBUG_ARGS ${EXTRA_ARGS:-} \
   >"$LOG" 2>&1 &
 SRV=$!
 stop_server() {
