@@ -444,6 +444,12 @@ void persist_loaded(uint64_t loaded, uint64_t expired)
     atomic_store(&load_expired, expired);
 }
 
+void persist_started(void)
+{
+    if (atomic_load(&last_save_s) == 0)
+        atomic_store(&last_save_s, unix_s()); /* Redis: LASTSAVE is the start until a save */
+}
+
 void persist_saved_now(void)
 {
     atomic_store(&dirty_at_save, store_dirty());

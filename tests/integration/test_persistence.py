@@ -142,6 +142,7 @@ def test_save_restart_compare(mk, tmp_path):
 def test_bgsave_and_lastsave(mk, tmp_path):
     a = mk(tmp_path)
     c = client(a)
+    assert abs(c.lastsave() - time.time()) < 30  # the start, before any save
     populate(c)
     saves = info(c)["rdb_saves"]
     assert c.execute_command("BGSAVE") == "Background saving started"
