@@ -462,6 +462,22 @@ void persist_set_shutdown_save(int mode)
     atomic_store(&shutdown_save, mode);
 }
 
+int persist_shutdown_check(int mode)
+{
+    if (mode == 0 || (mode < 0 && !save_points_set()))
+        return 0;
+    char path[4400], tmp[4400];
+    persist_paths(path, tmp, sizeof path, (int)getpid());
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        log_warn("Error trying to save the DB, can't exit: %s: %s", tmp, strerror(errno));
+        return -1;
+    }
+    close(fd);
+    unlink(tmp);
+    return 0;
+}
+
 int persist_at_exit(void)
 {
     int pid = atomic_load(&child_pid);

@@ -43,6 +43,10 @@ int persist_reload(int save, int flush, char *err, size_t errlen);
  * NOSAVE; 1 SAVE), and at exit, with no worker running: kill a running
  * child and save when so chosen. 0, or -1 when the save failed. */
 void persist_set_shutdown_save(int mode);
+/* Before SHUTDOWN without FORCE: -1 (logged) when the save mode asks for a
+ * save and dir/temp-<pid>.rdb cannot be created (Redis then refuses with
+ * "Errors trying to SHUTDOWN"). */
+int persist_shutdown_check(int mode);
 int persist_at_exit(void);
 
 /* Writes refused with MISCONF: save points are set, stop-writes-on-bgsave-error

@@ -665,3 +665,24 @@ def test_stream_moves_both_ways_with_redis(mk, tmp_path):
     c2.delete("s")
     client(p2, decode=False).restore("s", 100000, payload)
     assert stream_state(c2)[:4] == before[:4]
+
+
+def test_shutdown_refused_when_it_cannot_save(mk, tmp_path):
+    a = mk(tmp_path)
+    c = client(a)
+    c.set("k", "v")
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    c.config_set("dir", str(gone))
+    gone.rmdir()
+    with pytest.raises(redis.ResponseError, match="Errors trying to SHUTDOWN"):
+        c.execute_command("SHUTDOWN", "SAVE")
+    assert c.get("k") == "v"  # still serving
+    c.config_set("dir", str(tmp_path))
+    a.expect_exit = True
+    try:
+        c.execute_command("SHUTDOWN", "SAVE")
+    except redis.ConnectionError:
+        pass
+    a.proc.wait(timeout=15)
+    assert client(mk(tmp_path)).get("k") == "v"
