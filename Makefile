@@ -53,8 +53,8 @@ test-integration: build build-asan
 # Redis 7.0's own Tcl units (tests/compat/run-all.sh lists them: scripting,
 # functions, pubsub + pubsubshard, tracking, type/list, type/zset,
 # type/stream + stream-cgroups, maxmemory, bitops + bitfield, geo,
-# hyperloglog, sort, dump, acl + acl-v2, slowlog, introspection-2,
-# latency-monitor) against
+# hyperloglog, sort, dump, acl + acl-v2, other (persistence), slowlog,
+# introspection-2, latency-monitor) against
 # every policy, several runs at a time; the worker counts and why: run-all.sh;
 # what each leaves out and why: tests/compat/*.skip. The first run fetches
 # Debian's redis source package.

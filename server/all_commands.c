@@ -17,5 +17,5 @@ const command_t *const all_commands[] = {
     cmds_pubsub,  cmds_subscribe, cmds_bitmap, cmds_object, cmds_memory, cmds_keys_copy,
     cmds_lcs,     cmds_monitor, cmds_geo, cmds_hll, cmds_dump, cmds_ops, cmds_debug, cmds_function,
     cmds_sort,    cmds_stream, cmds_stream_read, cmds_stream_cg, cmds_stream_info, cmds_acl,
-    NULL,
+    cmds_persist, NULL,
 };

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "client_internal.h"
@@ -171,8 +172,11 @@ void client_close(client_t *c, const char *why)
     client_free(c);
 }
 
+static void client_new(int worker, int fd, struct sockaddr *sa, int internal);
+
 void client_accept(int worker, int fd, struct sockaddr *sa, socklen_t sl)
 {
+    (void)sl;
     net_keepalive(fd, config_get_int(CFG_TCP_KEEPALIVE));
     stat_add(&client_stats(worker)->connections_received, 1);
     uint64_t max = (uint64_t)config_get_int(CFG_MAXCLIENTS);
@@ -188,6 +192,21 @@ void client_accept(int worker, int fd, struct sockaddr *sa, socklen_t sl)
         stat_add(&client_stats(worker)->rejected_connections, 1);
         return;
     }
+    client_new(worker, fd, sa, 0);
+}
+
+int client_internal(int worker)
+{
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) != 0)
+        return -1;
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    client_new(worker, sv[0], (struct sockaddr *)&sa, 1);
+    return sv[1];
+}
+
+static void client_new(int worker, int fd, struct sockaddr *sa, int internal)
+{
     client_t *c = xcalloc(1, sizeof *c);
     c->id = atomic_fetch_add(&next_client_id, 1);
     c->fd = fd;
@@ -197,7 +216,7 @@ void client_accept(int worker, int fd, struct sockaddr *sa, socklen_t sl)
     c->reply.out = &c->out;
     c->reply.proto = 2;
     c->acl = acl_default();
-    c->authenticated = acl_default_nopass();
+    c->authenticated = internal || acl_default_nopass();
     c->ctime_ms = worker_now_ms();
     c->task.exec = -1;
     resp_parser_init(&c->parser);
@@ -207,7 +226,6 @@ void client_accept(int worker, int fd, struct sockaddr *sa, socklen_t sl)
     socklen_t lsl = sizeof ls;
     if (getsockname(fd, (struct sockaddr *)&ls, &lsl) == 0)
         net_format_addr((struct sockaddr *)&ls, c->laddr, sizeof c->laddr);
-    (void)sl;
     c->next = worker_clients[worker];
     if (c->next)
         c->next->prev = c;

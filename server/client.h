@@ -144,6 +144,12 @@ void client_reset_stats(void);
  * client), a client socket's readiness, the periodic checks (timeouts,
  * output limits) and, at shutdown, closing the worker's clients. */
 void client_accept(int worker, int fd, struct sockaddr *sa, socklen_t sl);
+/* A connection from the server to itself, on worker's loop: what is written
+ * to the returned fd (a socketpair's other end, non-blocking; -1 on failure)
+ * runs as an authenticated client's commands, through the scheduler like any
+ * other (the cron's BGSAVE for save points: server.c). The caller reads the
+ * replies and closes the fd, which closes the client. */
+int client_internal(int worker);
 void client_on_event(void *client, int readable, int writable);
 void client_cron(int worker, uint64_t now_ms);
 void client_close_all(int worker);

@@ -15,6 +15,7 @@
 #include "client_multi.h"
 #include "cmd_util.h"
 #include "command.h"
+#include "persist.h"
 #include "config.h"
 #include "store.h"
 #include "worker.h"
@@ -197,7 +198,14 @@ static void cmd_select(cmd_ctx_t *c)
 /* SHUTDOWN [NOSAVE | SAVE] [NOW] [FORCE] [ABORT] */
 static void cmd_shutdown(cmd_ctx_t *c)
 {
+    int save = -1, force = 0;
     for (int i = 1; i < c->argc; i++) {
+        if (sv_eq_ci(c->argv[i], "FORCE"))
+            force = 1;
+        if (sv_eq_ci(c->argv[i], "NOSAVE"))
+            save = 0;
+        else if (sv_eq_ci(c->argv[i], "SAVE"))
+            save = save == 0 ? 0 : 1;
         if (sv_eq_ci(c->argv[i], "ABORT")) {
             /* Nothing to abort: a shutdown here is immediate. */
             reply_error(c->r, "ERR No shutdown in progress.");
@@ -209,8 +217,14 @@ static void cmd_shutdown(cmd_ctx_t *c)
             return;
         }
     }
-    /* No persistence: nothing to save. As Redis, the reply is the closed
+    /* The save (SAVE, or save points without NOSAVE) runs at exit, once no
+     * worker runs (persist_at_exit). As Redis, the reply is the closed
      * connection once the server has stopped. */
+    if (!force && persist_shutdown_check(save) != 0) {
+        reply_error(c->r, "ERR Errors trying to SHUTDOWN. Check logs.");
+        return;
+    }
+    persist_set_shutdown_save(save);
     c->cl->flags |= CLIENT_CLOSE_AFTER_REPLY;
     worker_request_shutdown();
 }

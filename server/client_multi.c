@@ -202,6 +202,7 @@ static void cmd_exec(cmd_ctx_t *c)
             qc.may_block = 0; /* a blocking command in the block answers at once */
             if (acl_changed_refuses(cl, &qc))
                 continue;
+            qc.in_exec = 1;
             command_call(&qc, CALL_OOM);
         }
     }

@@ -177,8 +177,9 @@ static void bitfield_generic(cmd_ctx_t *c, int readonly)
     char tmp[24];
     size_t len = 0;
     unsigned char *p = NULL;
+    int grew = 0;
     if (reach) {
-        p = (unsigned char *)db_string_grow(c, c->argv[1], reach, &len);
+        p = (unsigned char *)db_string_grow_quiet(c, c->argv[1], reach, &len, &grew);
     } else if (o) {
         sv_t s = obj_str(o, tmp);
         p = (unsigned char *)s.p;
@@ -201,12 +202,17 @@ static void bitfield_generic(cmd_ctx_t *c, int readonly)
             continue;
         }
         set_field(p, op, v);
-        changes++;
-        c->dirty++;
+        if (grew || v != old) { /* Redis 7.0 counts only what changed */
+            changes++;
+            c->dirty++;
+        }
         reply_int(c->r, op->kind == BF_INCRBY ? v : old);
     }
-    if (changes)
+    if (changes) {
+        if (!grew)
+            db_string_changed(c, c->argv[1]);
         notify_key(c, NOTIFY_STRING, "setbit", c->argv[1]);
+    }
 out:
     free(ops);
 }

@@ -61,15 +61,22 @@ static void setbit_command(cmd_ctx_t *c)
     if (t_lookup(c, c->argv[1], OBJ_STRING, LOOKUP_WRITE, &o) != 0)
         return;
     size_t len;
-    unsigned char *p = (unsigned char *)db_string_grow(c, c->argv[1], (off >> 3) + 1, &len);
+    int grew;
+    unsigned char *p =
+        (unsigned char *)db_string_grow_quiet(c, c->argv[1], (off >> 3) + 1, &len, &grew);
     int old = get_bit(p, len, off);
     unsigned char mask = (unsigned char)(1u << (7 - (off & 7)));
     if (v.p[0] == '1')
         p[off >> 3] |= mask;
     else
         p[off >> 3] &= (unsigned char)~mask;
-    notify_key(c, NOTIFY_STRING, "setbit", c->argv[1]);
-    c->dirty++;
+    /* as Redis 7.0: a write only when created, grown, or the bit changed */
+    if (grew || old != (v.p[0] == '1')) {
+        if (!grew)
+            db_string_changed(c, c->argv[1]);
+        notify_key(c, NOTIFY_STRING, "setbit", c->argv[1]);
+        c->dirty++;
+    }
     reply_int(c->r, old);
 }
 

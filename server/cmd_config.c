@@ -110,6 +110,19 @@ static void config_get_command(cmd_ctx_t *c)
 /* An argument quoted in an error reply, cut where a C string would end it. */
 #define ARGF(s) (int)strnlen((s).p, (s).len), (s).p
 
+/* Whether CONFIG SET may change a protected option (dir, dbfilename):
+ * enable-protected-configs yes, or local and the client on loopback. */
+static int protected_allowed(const cmd_ctx_t *c)
+{
+    int mode = config_get_int(CFG_ENABLE_PROTECTED_CONFIGS); /* no, yes, local */
+    if (mode != 2 || !c->peer)
+        return mode == 1 || (mode == 2 && !c->peer);
+    const char *colon = strrchr(c->peer, ':');
+    size_t hl = colon ? (size_t)(colon - c->peer) : 0;
+    return (hl == 9 && memcmp(c->peer, "127.0.0.1", 9) == 0) ||
+           (hl == 3 && memcmp(c->peer, "::1", 3) == 0);
+}
+
 /* CONFIG SET parameter value [parameter value ...]
  * All or nothing. The first problem in argument order is the one reported:
  * an unknown name, an immutable option or a repeated one (named as given),
@@ -148,6 +161,13 @@ static void config_set_command(cmd_ctx_t *c)
             reply_errorf(c->r,
                          "ERR CONFIG SET failed (possibly related to argument '%.*s') - can't set "
                          "immutable config",
+                         ARGF(name));
+            goto done;
+        }
+        if ((o->flags & CFGF_PROTECTED) && !protected_allowed(c)) {
+            reply_errorf(c->r,
+                         "ERR CONFIG SET failed (possibly related to argument '%.*s') - can't set "
+                         "protected config",
                          ARGF(name));
             goto done;
         }

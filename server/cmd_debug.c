@@ -20,6 +20,7 @@
 #include "db.h"
 #include "log.h"
 #include "object.h"
+#include "persist.h"
 #include "store.h"
 #include "t_hash.h"
 #include "t_list.h"
@@ -334,6 +335,19 @@ static void debug_help(cmd_ctx_t *c)
         "    Reply with a test value of the specified type. <type> can be: string,",
         "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
         "    true, false.",
+        "RELOAD [option ...]",
+        "    Save the RDB on disk and reload it back to memory. Valid <option> values:",
+        "    * MERGE: conflicting keys will be loaded from RDB.",
+        "    * NOFLUSH: the existing database will not be removed before load, but",
+        "      conflicting keys will generate an exception and kill the server.",
+        "    * NOSAVE: the database will be loaded from an existing RDB file.",
+        "    Examples:",
+        "    * DEBUG RELOAD: verify that the server is able to persist, flush and reload",
+        "      the database.",
+        "    * DEBUG RELOAD NOSAVE: replace the current database with the contents of an",
+        "      existing RDB file.",
+        "    * DEBUG RELOAD NOSAVE NOFLUSH MERGE: add the contents of an existing RDB",
+        "      file to the database.",
         "SET-ACTIVE-EXPIRE <0|1>",
         "    Setting it to 0 disables expiring keys in background when they are not",
         "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
@@ -345,6 +359,41 @@ static void debug_help(cmd_ctx_t *c)
         NULL,
     };
     reply_help(c->r, help);
+}
+
+/* DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: save, flush, load (every
+ * partition held). MERGE and NOFLUSH load over what is there (a loaded key
+ * replaces a present one). */
+static void debug_reload(cmd_ctx_t *c)
+{
+    int save = 1, flush = 1;
+    for (int i = 2; i < c->argc; i++) {
+        if (arg_is(c, i, "nosave")) {
+            save = 0;
+        } else if (arg_is(c, i, "noflush") || arg_is(c, i, "merge")) {
+            flush = 0;
+        } else {
+            reply_error(c->r, "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.");
+            return;
+        }
+    }
+    char err[512];
+    if (save && persist_bgsave_running()) {
+        reply_error(c->r, "ERR Background save already in progress");
+        return;
+    }
+    int rc = persist_reload(save, flush, err, sizeof err);
+    if (rc == -2) {
+        reply_error(c->r, "ERR Error trying to save the DB");
+        return;
+    }
+    if (rc != 0) {
+        log_warn("DEBUG RELOAD: %s", err);
+        reply_error(c->r, "ERR Error trying to load the RDB dump, check server logs.");
+        return;
+    }
+    log_notice("DB reloaded by DEBUG RELOAD");
+    reply_ok(c->r);
 }
 
 /* DEBUG <subcommand> [<arg> ...] */
@@ -359,6 +408,7 @@ static void cmd_debug(cmd_ctx_t *c)
         {"object", debug_object, 3},   {"set-active-expire", debug_set_active_expire, 3},
         {"digest", debug_digest, 2},   {"digest-value", debug_digest_value, -2},
         {"protocol", debug_protocol, 3}, {"log", debug_log, 3},
+        {"reload", debug_reload, -2},
     };
     if (!debug_allowed(c)) {
         reply_error(c->r, "ERR DEBUG command not allowed. If the enable-debug-command option "
@@ -385,7 +435,7 @@ static void cmd_debug(cmd_ctx_t *c)
 static int debug_keys(int argc, const sv_t *argv, int *first, int *last, int *step)
 {
     *step = 1;
-    if (sv_eq_ci(argv[1], "digest") && argc == 2)
+    if ((sv_eq_ci(argv[1], "digest") && argc == 2) || sv_eq_ci(argv[1], "reload"))
         return 1;
     if ((sv_eq_ci(argv[1], "object") && argc == 3) ||
         (sv_eq_ci(argv[1], "digest-value") && argc >= 3)) {

@@ -37,6 +37,7 @@ typedef struct cmd_ctx {
     const int *parts;   /* the partitions the task holds (ascending) */
     int nparts;
     int pubsub_resp2;   /* the caller is a RESP2 client in subscribed mode (PING's reply) */
+    int in_exec;        /* run by EXEC (BGSAVE then only schedules a save, as Redis) */
     int may_block;      /* a client's own command (not inside EXEC or a script): a
                            blocking command may block instead of replying null */
     struct block *blocked; /* set by a blocking command that blocked (blocking.h) */
@@ -214,6 +215,7 @@ extern const command_t cmds_lcs[];       /* LCS (cmd_lcs.c) */
 extern const command_t cmds_geo[];       /* GEOADD GEOSEARCH ... (cmd_geo.c) */
 extern const command_t cmds_hll[];       /* PFADD PFCOUNT PFMERGE ... (cmd_hll.c) */
 extern const command_t cmds_dump[];      /* DUMP RESTORE (cmd_dump.c) */
+extern const command_t cmds_persist[];   /* SAVE BGSAVE LASTSAVE (cmd_persist.c) */
 extern const command_t cmds_ops[];       /* SLOWLOG LATENCY LOLWUT ROLE (cmd_ops.c) */
 extern const command_t cmds_debug[];     /* DEBUG (cmd_debug.c) */
 extern const command_t cmds_sort[];      /* SORT SORT_RO (cmd_sort.c) */

@@ -10,6 +10,7 @@
 #include "command.h"
 #include "config.h"
 #include "latency.h"
+#include "persist.h"
 #include "monitor.h"
 #include "script.h"
 #include "slowlog.h"
@@ -243,6 +244,14 @@ int command_call(cmd_ctx_t *ctx, int flags)
     const command_t *cmd = ctx->cmd;
     reply_t *r = ctx->r;
     int w = ctx->worker;
+    /* A failed background save with save points set and
+     * stop-writes-on-bgsave-error: writes are refused (one relaxed load
+     * while saves succeed). */
+    if ((cmd->flags & CMD_WRITE) && persist_refuse_writes()) {
+        reply_error(r, ERR_MISCONF);
+        command_refused(w, cmd, ERR_MISCONF);
+        return -1;
+    }
     /* Over maxmemory every command evicts first, as Redis's; only those that
      * may grow memory are refused when that leaves no room. */
     if ((flags & CALL_OOM) && store_over_maxmemory()) {

@@ -52,6 +52,9 @@ enum config_flags {
     CFGF_PERCENT = 1 << 4, /* memory: also N% (0..100) of maxmemory, stored as -N */
     CFGF_EVENTS = 1 << 5,  /* string: notify-keyspace-events classes (config_events.c) */
     CFGF_PCTS = 1 << 6,    /* string: a list of percentiles 0..100, normalised (config_parse.c) */
+    CFGF_SAVE = 1 << 7,    /* string: RDB save points "<seconds> <changes> ...", normalised */
+    CFGF_FNAME = 1 << 8,   /* string: a file name without a directory (dbfilename) */
+    CFGF_PROTECTED = 1 << 9, /* CONFIG SET only as enable-protected-configs allows (Redis 7.0) */
 };
 
 #define CFG_WORDS(...) ((const char *const[]){__VA_ARGS__, NULL})
@@ -108,6 +111,9 @@ enum config_flags {
     X(LATENCY_TRACKING_INFO_PERCENTILES, latency_tracking_info_percentiles, "server",          \
       "latency-tracking-info-percentiles", CFGT_STR, "50 99 99.9", 0, 256,                    \
       CFGF_RUNTIME | CFGF_PCTS, NULL, "percentiles INFO latencystats shows, 0..100 each")    \
+    X(ENABLE_PROTECTED_CONFIGS, enable_protected_configs, "server", "enable-protected-configs", \
+      CFGT_ENUM, "no", 0, 0, 0, CFG_WORDS("no", "yes", "local"),                               \
+      "allow CONFIG SET of dir and dbfilename: no, yes, or local (from loopback only)")        \
     X(ENABLE_DEBUG_COMMAND, enable_debug_command, "server", "enable-debug-command", CFGT_ENUM,  \
       "no", 0, 0, 0, CFG_WORDS("no", "yes", "local"),                                          \
       "allow DEBUG: no, yes, or local (from loopback and unix sockets only)")                  \
@@ -122,6 +128,24 @@ enum config_flags {
       "keyspace partitions; 0 = auto: 4 x threads rounded up, at least 16")              \
     X(DATABASES, databases, "store", "databases", CFGT_INT, "16", 1, 4096, 0, NULL,            \
       "number of databases (SELECT 0 .. databases-1)")                                         \
+    X(DIR, dir, "persistence", "dir", CFGT_STR, ".", 0, 4096, CFGF_RUNTIME | CFGF_PROTECTED, NULL,           \
+      "directory of the RDB file (relative to the working directory at startup)")             \
+    X(DBFILENAME, dbfilename, "persistence", "dbfilename", CFGT_STR, "dump.rdb", 1, 255,      \
+      CFGF_RUNTIME | CFGF_FNAME | CFGF_PROTECTED, NULL, "RDB file name, loaded at startup, written by SAVE/BGSAVE") \
+    X(SAVE, save, "persistence", "save", CFGT_STR, "", 0, 1024, CFGF_RUNTIME | CFGF_SAVE, NULL, \
+      "save points \"<seconds> <changes> ...\"; empty = none (a cache: see README)")          \
+    X(RDBCOMPRESSION, rdbcompression, "persistence", "rdbcompression", CFGT_BOOL, "yes", 0, 1, \
+      CFGF_RUNTIME, NULL, "LZF-compress strings longer than 20 bytes in the RDB file")         \
+    X(RDBCHECKSUM, rdbchecksum, "persistence", "rdbchecksum", CFGT_BOOL, "yes", 0, 1,         \
+      CFGF_RUNTIME, NULL, "write and check the RDB file's CRC-64 (no: written as 0)")          \
+    X(STOP_WRITES_ON_BGSAVE_ERROR, stop_writes_on_bgsave_error, "persistence",                \
+      "stop-writes-on-bgsave-error", CFGT_BOOL, "yes", 0, 1, CFGF_RUNTIME, NULL,              \
+      "refuse writes (MISCONF) while the last background save failed and save points are set") \
+    X(RDB_DEL_SYNC_FILES, rdb_del_sync_files, "persistence", "rdb-del-sync-files", CFGT_BOOL,  \
+      "no", 0, 1, CFGF_RUNTIME, NULL, "accepted for Redis compatibility (percore has no replication)") \
+    X(RDB_LOAD_CORRUPT, rdb_load_corrupt, "persistence", "rdb-load-corrupt", CFGT_ENUM,       \
+      "refuse", 0, 0, 0, CFG_WORDS("refuse", "start-empty"),                                   \
+      "a corrupt or truncated RDB file at startup: refuse to start, or log it and start empty") \
     X(MAXMEMORY, maxmemory, "store", "maxmemory", CFGT_MEM, "0", 0, 64 * CFG_TB, CFGF_RUNTIME, \
       NULL, "server-wide limit on keys, values, their tables and client buffers; 0 = none")   \
     X(MAXMEMORY_POLICY, maxmemory_policy, "store", "maxmemory-policy", CFGT_ENUM,              \

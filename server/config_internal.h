@@ -54,6 +54,9 @@ void config_events_store(int flags);
 
 /* latency-tracking-info-percentiles (config_parse.c): numbers in [0, 100],
  * normalised to Redis's form ("50 99 99.9"). */
+/* save: pairs "<seconds> <changes>" (empty: none), normalised to single
+ * spaces; Redis's "Invalid save parameters" otherwise. */
+int config_parse_save(const char *v, size_t len, cval_t *out, char *err, size_t errlen);
 int config_parse_pcts(const char *v, size_t len, cval_t *out, char *err, size_t errlen);
 
 /* 1 when option id runs with the value v[0..len) (as the file would give it;

@@ -9,6 +9,7 @@
 #include "buf.h"
 
 #include "config_internal.h"
+#include "util.h"
 
 int config_fail(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -104,4 +105,34 @@ int config_parse_pcts(const char *v, size_t len, cval_t *out, char *err, size_t 
 bad:
     free(norm);
     return config_fail(err, errlen, "Invalid latency-tracking-info-percentiles parameters");
+}
+
+int config_parse_save(const char *v, size_t len, cval_t *out, char *err, size_t errlen)
+{
+    char *norm = xmalloc(len + 1), *w = norm;
+    size_t i = 0;
+    int n = 0;
+    *w = '\0';
+    while (i < len) {
+        while (i < len && v[i] == ' ')
+            i++;
+        size_t s = i;
+        while (i < len && v[i] != ' ')
+            i++;
+        if (i == s)
+            break;
+        long long x;
+        if (str_to_ll(v + s, i - s, &x) != 0 || x < 0 || x > INT_MAX) {
+            free(norm);
+            return config_fail(err, errlen, "Invalid save parameters");
+        }
+        w += sprintf(w, "%s%lld", w == norm ? "" : " ", x);
+        n++;
+    }
+    if (n % 2) {
+        free(norm);
+        return config_fail(err, errlen, "Invalid save parameters");
+    }
+    out->s = norm;
+    return 0;
 }

@@ -205,15 +205,19 @@ size_t db_string_append(cmd_ctx_t *c, sv_t key, const char *p, size_t n)
     return o->v.s.len;
 }
 
-char *db_string_grow(cmd_ctx_t *c, sv_t key, size_t minlen, size_t *len)
+/* touch: count the call as a write of the key even when the bytes stay. */
+static char *string_grow(cmd_ctx_t *c, sv_t key, size_t minlen, size_t *len, int touch,
+                         int *grewp)
 {
     keyloc_t kl;
     dict_entry_t *e = find_live(c, key, &kl, 1, 1);
     obj_t *o;
+    int grew = 0;
     if (!e) {
         e = new_entry(&kl, key, c->now_ms);
         o = &e->val;
         o->enc = ENC_RAW; /* empty, no buffer yet */
+        grew = 1;
     } else {
         o = &e->val;
         assert(o->type == OBJ_STRING);
@@ -224,11 +228,33 @@ char *db_string_grow(cmd_ctx_t *c, sv_t key, size_t minlen, size_t *len)
         str_reserve(kl.p, o, minlen, cur != 0);
         memset(o->v.s.p + cur, 0, minlen - cur);
         o->v.s.len = minlen;
+        grew = 1;
     }
-    do_touch_entry(kl.p, e);
+    if (touch || grew)
+        do_touch_entry(kl.p, e);
     do_sync_counts(kl.p, kl.db);
     *len = o->v.s.len;
+    *grewp = grew;
     return o->v.s.p;
+}
+
+char *db_string_grow(cmd_ctx_t *c, sv_t key, size_t minlen, size_t *len)
+{
+    int grew;
+    return string_grow(c, key, minlen, len, 1, &grew);
+}
+
+char *db_string_grow_quiet(cmd_ctx_t *c, sv_t key, size_t minlen, size_t *len, int *grew)
+{
+    return string_grow(c, key, minlen, len, 0, grew);
+}
+
+void db_string_changed(cmd_ctx_t *c, sv_t key)
+{
+    keyloc_t kl;
+    dict_entry_t *e = peek_live(c, key, &kl);
+    if (e)
+        do_touch_entry(kl.p, e);
 }
 
 size_t db_string_setrange(cmd_ctx_t *c, sv_t key, size_t off, const char *p, size_t n)
@@ -459,4 +485,66 @@ void db_set_obj(cmd_ctx_t *c, sv_t key, const obj_t *val, int keep_ttl)
     dict_entry_t *e = entry_for_write(c, key, &kl, keep_ttl);
     set_value(kl.p, &e->val, val);
     do_sync_counts(kl.p, kl.db);
+}
+
+/* ---- RDB persistence (store.h's store_walk / store_load_key: here, above
+ * evict.c, whose access info they read and set) ---------------------------- */
+
+typedef struct walk_ctx {
+    store_walk_fn *fn;
+    void *arg;
+    uint64_t now_ms;
+    int lfu;
+} walk_ctx_t;
+
+static void walk_entry(void *arg, dict_entry_t *e)
+{
+    walk_ctx_t *w = arg;
+    store_entry_t se = {
+        .key = {e->key, e->klen},
+        .val = &e->val,
+        .expire_ms = e->expire >= 0 ? e->expire : -1,
+        .idle_s = w->lfu ? -1 : (int64_t)(evict_idle_ms(e, w->now_ms) / 1000),
+        .freq = w->lfu ? (int)evict_lfu_count(e, w->now_ms) : -1,
+    };
+    w->fn(w->arg, &se);
+}
+
+void store_walk(int part, int db, uint64_t now_ms, store_walk_fn *fn, void *arg)
+{
+    dict_t *d = store_parts[part].dbs[db];
+    if (!d)
+        return;
+    walk_ctx_t w = {fn, arg, now_ms, store_policy_is_lfu()};
+    /* Nothing changes the dict during the walk, so the scan's cursor visits
+     * each entry exactly once, and it never steps a rehash. */
+    uint64_t cur = 0;
+    do
+        cur = dict_scan(d, cur, walk_entry, &w);
+    while (cur != 0);
+}
+
+int store_load_key(int db, sv_t key, obj_t *val, int64_t expire_ms, int64_t idle_s, int freq,
+                   uint64_t now_ms)
+{
+    int part = store_part_of_key(key);
+    partition_t *p = &store_parts[part];
+    dict_t *d = do_db_dict(p, db, 1);
+    uint64_t h = dict_hash(key.p, key.len);
+    dict_entry_t *e = dict_find_h(d, h, key.p, key.len);
+    int dup = e != NULL;
+    if (e) {
+        part_mem_sub(p, obj_mem(&e->val));
+        obj_free(&e->val);
+    } else {
+        e = dict_add_h(d, h, key.p, key.len);
+        evict_init_entry(e, now_ms);
+        part_mem_add(p, dict_entry_mem(key.len));
+    }
+    e->val = *val;
+    part_mem_add(p, obj_mem(&e->val));
+    dict_set_expire(d, e, expire_ms >= 0 ? expire_ms : DICT_NO_EXPIRE);
+    evict_set_access(e, now_ms, idle_s, freq);
+    do_sync_counts(p, db);
+    return dup;
 }

@@ -42,6 +42,12 @@ size_t db_string_setrange(struct cmd_ctx *c, sv_t key, size_t off, const char *p
  * a write of the key (WATCH, memory). The caller checked the type and the
  * size limit. */
 char *db_string_grow(struct cmd_ctx *c, sv_t key, size_t minlen, size_t *len);
+/* The same, counted as a write only when the key was created or grew
+ * (*grew says which); a caller that then changes bytes calls
+ * db_string_changed (SETBIT, BITFIELD: Redis 7.0 counts a change, for WATCH,
+ * tracking and the dirty counter, only when a bit changed). */
+char *db_string_grow_quiet(struct cmd_ctx *c, sv_t key, size_t minlen, size_t *len, int *grew);
+void db_string_changed(struct cmd_ctx *c, sv_t key);
 
 /* Aggregate types (lists, hashes, sets, sorted sets) are changed in place by
  * their handlers: db_add creates key (which must not exist) holding *val and

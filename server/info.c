@@ -19,6 +19,7 @@
 #include "command.h"
 #include "config.h"
 #include "latency.h"
+#include "persist.h"
 #include "pubsub.h"
 #include "scheduler.h"
 #include "server.h"
@@ -238,25 +239,9 @@ static void info_memory(buf_t *o)
     buf_free(&policy);
 }
 
-/* No persistence: Redis's fields, with the values a Redis that never saved
- * shows (its last save time is the start). */
 static void info_persistence(buf_t *o)
 {
-    buf_printf(o,
-               "# Persistence\r\nloading:0\r\nasync_loading:0\r\ncurrent_cow_peak:0\r\n"
-               "current_cow_size:0\r\ncurrent_cow_size_age:0\r\ncurrent_fork_perc:0.00\r\n"
-               "current_save_keys_processed:0\r\ncurrent_save_keys_total:0\r\n"
-               "rdb_changes_since_last_save:0\r\nrdb_bgsave_in_progress:0\r\n"
-               "rdb_last_save_time:%llu\r\nrdb_last_bgsave_status:ok\r\n"
-               "rdb_last_bgsave_time_sec:-1\r\nrdb_current_bgsave_time_sec:-1\r\nrdb_saves:0\r\n"
-               "rdb_last_cow_size:0\r\nrdb_last_load_keys_expired:0\r\n"
-               "rdb_last_load_keys_loaded:0\r\naof_enabled:0\r\naof_rewrite_in_progress:0\r\n"
-               "aof_rewrite_scheduled:0\r\naof_last_rewrite_time_sec:-1\r\n"
-               "aof_current_rewrite_time_sec:-1\r\naof_last_bgrewrite_status:ok\r\n"
-               "aof_rewrites:0\r\naof_rewrites_consecutive_failures:0\r\n"
-               "aof_last_write_status:ok\r\naof_last_cow_size:0\r\n"
-               "module_fork_in_progress:0\r\nmodule_fork_last_cow_size:0\r\n\r\n",
-               (unsigned long long)(server.start_ms / 1000));
+    persist_info(o, server.start_ms / 1000);
 }
 
 static void info_stats(buf_t *o)

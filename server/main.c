@@ -15,6 +15,7 @@
 #include "fdlimit.h"
 #include "command.h"
 #include "log.h"
+#include "persist.h"
 #include "server.h"
 #include "worker.h"
 
@@ -201,6 +202,14 @@ int main(int argc, char **argv)
     if (server_setup(threads, config_get_int(CFG_PIN_THREADS), &events) != 0)
         log_fatal("cannot start %d workers with the %s scheduler", threads,
                   config_policy_name());
+    char lerr[600];
+    if (persist_load(lerr, sizeof lerr) != 0) {
+        if (config_get_int(CFG_RDB_LOAD_CORRUPT) == 0) {
+            log_warn("Fatal error loading the DB: %s. Exiting.", lerr);
+            return 1;
+        }
+        log_warn("Error loading the DB: %s; starting empty (rdb-load-corrupt start-empty)", lerr);
+    }
     if (worker_listen(cfg.bind, config_get_int(CFG_PORT), config_get_int(CFG_TCP_BACKLOG), err,
                       sizeof err) != 0) {
         log_warn("%s", err);
@@ -218,6 +227,7 @@ int main(int argc, char **argv)
                config_policy_name());
     notify_ready();
     worker_run();
+    persist_at_exit();
     log_notice("percore is now ready to exit, bye bye...");
     if (cfg.pidfile && *cfg.pidfile)
         unlink(cfg.pidfile);

@@ -7,6 +7,7 @@
 #include <lzf.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,6 +142,13 @@ static int put_lzf(buf_t *b, const char *p, size_t n)
     return 1;
 }
 
+static _Atomic int rdb_compress = 1;
+
+void rdb_set_compression(int on)
+{
+    atomic_store_explicit(&rdb_compress, on, memory_order_relaxed);
+}
+
 void rdb_put_string(buf_t *b, const char *p, size_t n)
 {
     unsigned char enc[5];
@@ -149,7 +157,8 @@ void rdb_put_string(buf_t *b, const char *p, size_t n)
         buf_append(b, enc, el);
         return;
     }
-    if (n > RDB_LZF_MIN && put_lzf(b, p, n))
+    if (n > RDB_LZF_MIN && atomic_load_explicit(&rdb_compress, memory_order_relaxed) &&
+        put_lzf(b, p, n))
         return;
     rdb_put_len(b, n);
     buf_append(b, p, n);

@@ -44,6 +44,16 @@ enum rdb_type {
     RDB_TYPE_STREAM_LISTPACKS_2 = 19,
     RDB_OPCODE_FUNCTION2 = 245,
     RDB_OPCODE_FUNCTION_PRE_GA = 246, /* 7.0 release candidates' format: refused */
+    /* whole-file opcodes (persist.c) */
+    RDB_OPCODE_MODULE_AUX = 247,
+    RDB_OPCODE_IDLE = 248,
+    RDB_OPCODE_FREQ = 249,
+    RDB_OPCODE_AUX = 250,
+    RDB_OPCODE_RESIZEDB = 251,
+    RDB_OPCODE_EXPIRETIME_MS = 252,
+    RDB_OPCODE_EXPIRETIME = 253,
+    RDB_OPCODE_SELECTDB = 254,
+    RDB_OPCODE_EOF = 255,
 };
 
 /* ---- CRC-64 (Jones polynomial, reflected, as Redis's crc64.c) ------------ */
@@ -59,6 +69,9 @@ void rdb_put_len(buf_t *b, uint64_t len);
  * integer that fits 32 bits, LZF-compressed when longer than 20 bytes and
  * compression saves at least 4 bytes, else plain. */
 void rdb_put_string(buf_t *b, const char *p, size_t n);
+/* rdbcompression: whether rdb_put_string may compress (default yes; any
+ * thread, relaxed). */
+void rdb_set_compression(int on);
 void rdb_put_double_bin(buf_t *b, double v);
 /* Close a payload: append RDB_VERSION and the CRC-64 of all of b. */
 void rdb_put_frame(buf_t *b);
@@ -133,6 +146,17 @@ int rdb_save_object(buf_t *b, const obj_t *o);
  * 0, or -1 for bad data (Redis's "Bad data format"): malformed, an unknown
  * type, an empty aggregate, or duplicate members / fields. */
 int rdb_load_object(rdb_reader_t *r, obj_t *o);
+/* The same with the type byte already read (a whole file has the key
+ * between them); rdb_is_value_type: whether type has a reader. */
+int rdb_load_value(rdb_reader_t *r, int type, obj_t *o);
+int rdb_is_value_type(int type);
+
+/* Streams (rdb_stream.c): RDB_TYPE_STREAM_LISTPACKS_2 as redis-server 7.0
+ * writes it (type byte included); the reader takes _LISTPACKS and _2, sets
+ * *o to a fresh stream (freed by the caller on error too). */
+struct stream;
+void rdb_save_stream(buf_t *b, const struct stream *s);
+int rdb_load_stream(rdb_reader_t *r, int type, obj_t *o, buf_t *tmp);
 
 /* A whole DUMP payload: value plus frame. */
 int rdb_dump_object(buf_t *b, const obj_t *o);

@@ -329,8 +329,19 @@ static int load_hash(rdb_reader_t *r, int type, builder_t *bd, buf_t *tmp)
 typedef void save_fn(buf_t *b, const obj_t *o);
 typedef int load_fn(rdb_reader_t *r, int type, builder_t *bd, buf_t *tmp);
 
+static void save_stream(buf_t *b, const obj_t *o)
+{
+    rdb_save_stream(b, o->v.ptr);
+}
+
+static int load_stream(rdb_reader_t *r, int type, builder_t *bd, buf_t *tmp)
+{
+    return rdb_load_stream(r, type, bd->o, tmp);
+}
+
 /* Indexed by obj_type (object.h). */
 static save_fn *const savers[] = {
+    [OBJ_STREAM] = save_stream,
     [OBJ_STRING] = save_string,
     [OBJ_LIST] = save_list,
     [OBJ_SET] = save_set,
@@ -356,6 +367,8 @@ static load_fn *const loaders[] = {
     [RDB_TYPE_HASH_ZIPMAP] = load_hash,
     [RDB_TYPE_HASH_ZIPLIST] = load_hash,
     [RDB_TYPE_HASH_LISTPACK] = load_hash,
+    [RDB_TYPE_STREAM_LISTPACKS] = load_stream,
+    [RDB_TYPE_STREAM_LISTPACKS_2] = load_stream,
 };
 
 int rdb_save_object(buf_t *b, const obj_t *o)
@@ -366,11 +379,22 @@ int rdb_save_object(buf_t *b, const obj_t *o)
     return 0;
 }
 
+int rdb_is_value_type(int type)
+{
+    return type >= 0 && (size_t)type < sizeof loaders / sizeof loaders[0] && loaders[type];
+}
+
 int rdb_load_object(rdb_reader_t *r, obj_t *o)
 {
     int type;
-    if (rdb_get_type(r, &type) != 0 || type < 0 ||
-        (size_t)type >= sizeof loaders / sizeof loaders[0] || !loaders[type])
+    if (rdb_get_type(r, &type) != 0)
+        return -1;
+    return rdb_load_value(r, type, o);
+}
+
+int rdb_load_value(rdb_reader_t *r, int type, obj_t *o)
+{
+    if (!rdb_is_value_type(type))
         return -1;
     builder_t bd = {.o = o};
     buf_t tmp;

@@ -7,20 +7,61 @@
 #include "log.h"
 #include "server.h"
 
+#include <errno.h>
+#include <unistd.h>
+
 #include "all_commands.h"
 #include "blocking.h"
 #include "client.h"
 #include "command.h"
 #include "config.h"
 #include "latency.h"
+#include "log.h"
 #include "slowlog.h"
 #include "notify.h"
+#include "persist.h"
+#include "rdb.h"
 #include "pubsub.h"
 #include "scheduler.h"
 #include "script.h"
 #include "store.h"
 #include "tracking.h"
 #include "worker.h"
+
+/* Save points and a BGSAVE scheduled by EXEC (worker 0's cron): a snapshot
+ * needs every partition held, which only a task gets, so the cron sends
+ * BGSAVE down a connection to itself (client_internal) and the scheduler
+ * runs it like any client's; the reply is read and the connection closed
+ * on a later tick. */
+static int save_fd = -1;
+static uint64_t save_fd_since;
+
+static void cron_save(uint64_t now)
+{
+    int due = persist_cron(now);
+    if (save_fd >= 0) {
+        char b[256];
+        ssize_t k = read(save_fd, b, sizeof b);
+        if (k >= 0 || errno != EAGAIN || now - save_fd_since > 10000) {
+            close(save_fd);
+            save_fd = -1;
+        }
+        return;
+    }
+    if (!due)
+        return;
+    save_fd = client_internal(0);
+    if (save_fd < 0)
+        return;
+    static const char cmd[] = "*1\r\n$6\r\nBGSAVE\r\n";
+    if (write(save_fd, cmd, sizeof cmd - 1) != (ssize_t)sizeof cmd - 1) {
+        close(save_fd);
+        save_fd = -1;
+        return;
+    }
+    save_fd_since = now;
+    log_notice("Save point reached (or a BGSAVE was scheduled): background saving");
+}
 
 /* The loop's cron: the scheduler's (expiry, rehashing), the clients', INFO's
  * rate sampling. */
@@ -29,6 +70,8 @@ static void worker_cron(int worker, uint64_t now)
     sched_cron(worker, now);
     client_cron(worker, now);
     info_cron(worker, now);
+    if (worker == 0)
+        cron_save(now);
 }
 
 /* The process's callbacks (main.c), NULL when it has none. */
@@ -70,6 +113,8 @@ static void reset_stats(void)
 /* CONFIG SET's changes that modules above the configuration apply. */
 static void apply_config(int id)
 {
+    if (id == CFG_RDBCOMPRESSION || id == CFG_MAXMEMORY)
+        rdb_set_compression(config_get_int(CFG_RDBCOMPRESSION));
     if (id == CFG_MAXMEMORY || id == CFG_MAXMEMORY_POLICY || id == CFG_MAXMEMORY_SAMPLES)
         store_set_maxmemory(config_get_u64(CFG_MAXMEMORY), config_get_int(CFG_MAXMEMORY_POLICY),
                             config_get_int(CFG_MAXMEMORY_SAMPLES));

@@ -219,6 +219,7 @@ void db_flush(int part, int db)
     for (int i = 0; i < store_ndbs; i++) {
         if ((db >= 0 && i != db) || !p->dbs[i])
             continue;
+        ctr_add(&p->dirty, dict_size(p->dbs[i]));
         dict_destroy(p->dbs[i], flush_entry, p);
         p->dbs[i] = NULL;
         do_sync_counts(p, i);
@@ -347,3 +348,14 @@ uint64_t store_db_expires(int db)
         n += ctr_get(&store_parts[i].expires[db]);
     return n;
 }
+
+/* ---- RDB persistence --------------------------------------------------- */
+
+uint64_t store_dirty(void)
+{
+    uint64_t n = 0;
+    for (int i = 0; i < store_nparts; i++)
+        n += ctr_get(&store_parts[i].dirty);
+    return n;
+}
+

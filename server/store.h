@@ -145,4 +145,31 @@ uint64_t db_scan(int part, int db, uint64_t cursor, uint64_t now_ms, db_scan_fn 
 /* A random live key of database db in partition part, copied into out; 0 if none. */
 int db_random_key(int part, int db, uint64_t now_ms, buf_t *out);
 
+/* ---- RDB persistence (persist.c) ----------------------------------------- */
+
+/* Key changes since startup, over every partition: each write, delete,
+ * expiry and eviction the modified-key hook would see, and the keys a flush
+ * removed (any thread; RDB save points, rdb_changes_since_last_save). */
+uint64_t store_dirty(void);
+
+/* One key as a snapshot sees it. idle_s / freq: the LRU idle seconds or
+ * the LFU counter, whichever the policy keeps (the other -1). */
+typedef struct store_entry {
+    sv_t key;
+    const obj_t *val;
+    int64_t expire_ms; /* -1: no TTL */
+    int64_t idle_s;
+    int freq;
+} store_entry_t;
+typedef void store_walk_fn(void *arg, const store_entry_t *e);
+/* Every entry of database db in partition part, expired ones included, for
+ * a reader that holds the partition or is a fork's child (reads only). */
+void store_walk(int part, int db, uint64_t now_ms, store_walk_fn *fn, void *arg);
+/* Loading a file: put key in db of its partition with *val (taken), the
+ * TTL (-1: none) and the access info (-1: not given), replacing any value.
+ * The caller holds the key's partition (or no worker runs yet). Returns 1
+ * when the key already existed. */
+int store_load_key(int db, sv_t key, obj_t *val, int64_t expire_ms, int64_t idle_s, int freq,
+                   uint64_t now_ms);
+
 #endif

@@ -40,6 +40,9 @@ typedef struct partition {
     _Atomic uint64_t evict_hint;
     _Atomic int evict_asked;
     _Atomic uint64_t base_hits, base_misses, base_expired, base_evicted;
+    /* keys changed (written, deleted, expired, evicted, flushed): RDB save
+     * points and rdb_changes_since_last_save (store_dirty) */
+    _Atomic uint64_t dirty;
     uint64_t seed;     /* for new dicts' random generators */
     int expire_db;     /* active expiry resumes at this database */
     int evict_db;      /* random eviction starts its database search here */
@@ -115,6 +118,7 @@ extern _Atomic int store_modified_on;
 void do_key_modified(partition_t *p, const dict_entry_t *e);
 static inline void do_note_modified(partition_t *p, const dict_entry_t *e)
 {
+    ctr_add(&p->dirty, 1);
     if (__builtin_expect(atomic_load_explicit(&store_modified_on, memory_order_relaxed), 0))
         do_key_modified(p, e);
 }

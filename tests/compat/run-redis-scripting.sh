@@ -20,7 +20,8 @@
 # (FUNCTION and FCALL); with SUITE=sort, tests/unit/sort.tcl (SORT and
 # SORT_RO); with SUITE=stream, tests/unit/type/stream.tcl and
 # stream-cgroups.tcl; with SUITE=acl, tests/unit/acl.tcl and acl-v2.tcl
-# (users, selectors, ACL LOG, AUTH).
+# (users, selectors, ACL LOG, AUTH); with SUITE=persistence, tests/unit/other.tcl
+# (SAVE, BGSAVE, DEBUG RELOAD and the dirty counter; DEBUG enabled too).
 #
 #   tests/compat/run-redis-scripting.sh [percore-server]
 #   SUITE=pubsub tests/compat/run-redis-scripting.sh [percore-server]
@@ -84,6 +85,7 @@ case $SUITE in
   sort) UNITS="unit/sort" ;;
   stream) UNITS="unit/type/stream unit/type/stream-cgroups" ;;
   acl) UNITS="unit/acl unit/acl-v2" ;;
+  persistence) UNITS="unit/other" ;;
   *) echo "run-redis-scripting: unknown SUITE '$SUITE' (the suites: this case's lines)" >&2
      exit 2 ;;
 esac
@@ -156,7 +158,8 @@ elif [ "$SUITE" = lists ] || [ "$SUITE" = zset ] || [ "$SUITE" = sort ]; then
     { [ "$SUITE" != zset ] || grep -q 'catch {r config set zset-max-ziplist-entries' "$RUN/tests/unit/type/zset.tcl"; } &&
     [ "$(grep -c 'catch {r config set \$param \$val}' "$RUN/tests/support/server.tcl")" = 2 ] ||
     setup_fail "list.tcl, zset.tcl or server.tcl changed: no 'r config set' lines to adapt"
-elif [ "$SUITE" = latency ] || [ "$SUITE" = introspection2 ] || [ "$SUITE" = slowlog ]; then
+elif [ "$SUITE" = latency ] || [ "$SUITE" = introspection2 ] || [ "$SUITE" = slowlog ] ||
+     [ "$SUITE" = persistence ]; then
   # They run as they are, DEBUG included (SLEEP, OBJECT: cmd_debug.c).
   :
 elif [ "$SUITE" = hll ]; then
@@ -231,10 +234,11 @@ LOG=$RUN/percore.log
 # The suites of DEBUG's users run it: enabled, and its tests not left out.
 TAGS="-needs:debug -needs:repl"
 DEBUG_ARGS=""
-case $SUITE in latency|introspection2|slowlog|acl) TAGS="-needs:repl"; DEBUG_ARGS="--server.enable-debug-command yes" ;; esac
+case $SUITE in latency|introspection2|slowlog|acl|persistence) TAGS="-needs:repl"; DEBUG_ARGS="--server.enable-debug-command yes" ;; esac
 # shellcheck disable=SC2086 # EXTRA_ARGS is a list of words
 "$BIN" --port "$PORT" --server.bind 127.0.0.1 --server.threads "$THREADS" \
-  --scheduler.policy "$POLICY" --scripting.allow-undeclared-keys "${UNDECLARED:-yes}" $DEBUG_ARGS ${EXTRA_ARGS:-} \
+  --scheduler.policy "$POLICY" --scripting.allow-undeclared-keys "${UNDECLARED:-yes}" \
+  --persistence.dir "$RUN" $DEBUG_ARGS ${EXTRA_ARGS:-} \
   >"$LOG" 2>&1 &
 SRV=$!
 stop_server() {

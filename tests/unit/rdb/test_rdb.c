@@ -17,6 +17,7 @@
 #include "t_hash.h"
 #include "t_list.h"
 #include "t_set.h"
+#include "t_stream.h"
 #include "t_zset.h"
 
 static size_t unhex(const char *h, unsigned char *out)
@@ -290,6 +291,87 @@ static void test_redis_payloads(void **state)
     buf_free(&b);
 }
 
+/* Streams: a writer/reader round trip (entries with the master's fields
+ * and others, values long enough for the listpack's 12- and 32-bit string
+ * lengths and multi-byte back-lengths, a deleted entry, groups with a PEL
+ * and consumers), then every truncated prefix refused without a crash. */
+static void test_streams(void **state)
+{
+    (void)state;
+    stream_t *s = stream_new();
+    char big[5000];
+    memset(big, 'q', sizeof big);
+    for (uint64_t i = 1; i <= 300; i++) {
+        char num[24];
+        int n = snprintf(num, sizeof num, "%llu", (unsigned long long)i);
+        sv_t fv[4] = {{"f", 1}, {num, (size_t)n}, {"g", 1}, {big, i % 50 == 0 ? sizeof big : 200}};
+        if (i % 7 == 0)
+            fv[2] = (sv_t){"other", 5};
+        stream_append(s, (sid_t){i, 1}, fv, 2, 100, 4096);
+    }
+    assert_int_equal(stream_delete(s, (sid_t){10, 1}), 1);
+    s->max_deleted_id = (sid_t){10, 1};
+    scgroup_t *g = stream_group_create(s, (sv_t){"grp", 3}, (sid_t){5, 1}, 5);
+    sconsumer_t *alice = stream_consumer_create(s, g, (sv_t){"alice", 5}, 1000);
+    sconsumer_t *bob = stream_consumer_create(s, g, (sv_t){"bob", 3}, 2000);
+    stream_pel_add(s, g, alice, (sid_t){2, 1}, 111)->delivery_count = 3;
+    stream_pel_add(s, g, bob, (sid_t){4, 1}, 222);
+    stream_group_create(s, (sv_t){"empty", 5}, (sid_t){300, 1}, -1);
+    obj_t o = obj_make(OBJ_STREAM, s), back;
+    buf_t b;
+    buf_init(&b);
+    assert_int_equal(rdb_save_object(&b, &o), 0);
+    rdb_reader_t r = rdb_reader(b.data, b.len);
+    assert_int_equal(rdb_load_object(&r, &back), 0);
+    assert_true(rdb_at_end(&r));
+    const stream_t *t = back.v.ptr;
+    assert_int_equal(t->length, 299);
+    assert_int_equal(t->entries_added, s->entries_added);
+    assert_true(sid_cmp(t->last_id, s->last_id) == 0);
+    assert_true(sid_cmp(t->max_deleted_id, s->max_deleted_id) == 0);
+    stream_iter_t *a = malloc(sizeof *a), *c = malloc(sizeof *c);
+    sid_t lo = {0, 0}, hi = {UINT64_MAX, UINT64_MAX}, ia, ic;
+    uint64_t na, nc;
+    stream_iter_start(a, s, lo, hi, 0);
+    stream_iter_start(c, t, lo, hi, 0);
+    size_t seen = 0;
+    while (stream_iter_next(a, &ia, &na)) {
+        assert_true(stream_iter_next(c, &ic, &nc));
+        assert_true(sid_cmp(ia, ic) == 0);
+        assert_int_equal(na, nc);
+        sv_t fa, va, fc, vc;
+        while (stream_iter_field(a, &fa, &va)) {
+            assert_true(stream_iter_field(c, &fc, &vc));
+            assert_true(fa.len == fc.len && memcmp(fa.p, fc.p, fa.len) == 0);
+            assert_true(va.len == vc.len && memcmp(va.p, vc.p, va.len) == 0);
+        }
+        seen++;
+    }
+    assert_false(stream_iter_next(c, &ic, &nc));
+    assert_int_equal(seen, 299);
+    free(a);
+    free(c);
+    assert_int_equal(t->ngroups, 2);
+    const scgroup_t *tg = stream_group_find(t, (sv_t){"grp", 3});
+    assert_non_null(tg);
+    assert_int_equal(tg->npel, 2);
+    assert_int_equal(tg->entries_read, 5);
+    assert_int_equal(tg->pel[0]->delivery_count, 3);
+    assert_int_equal(tg->pel[0]->delivery_time, 111);
+    assert_int_equal(tg->nconsumers, 2);
+    assert_int_equal(tg->consumers[1]->seen_time, 2000);
+    assert_string_equal(tg->pel[1]->consumer->name, "bob");
+    obj_free(&back);
+    /* every truncated prefix is refused */
+    for (size_t cut = 0; cut < b.len; cut += (cut < 400 ? 1 : 37)) {
+        rdb_reader_t tr = rdb_reader(b.data, cut);
+        obj_t x;
+        assert_int_equal(rdb_load_object(&tr, &x), -1);
+    }
+    buf_free(&b);
+    obj_free(&o);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -297,6 +379,7 @@ int main(void)
         cmocka_unit_test(test_strings), cmocka_unit_test(test_lzf_bounds),
         cmocka_unit_test(test_doubles), cmocka_unit_test(test_frame),
         cmocka_unit_test(test_blobs),   cmocka_unit_test(test_redis_payloads),
+        cmocka_unit_test(test_streams),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
