@@ -49,10 +49,13 @@ percore_defaults
 REDIS_SERVER=${REDIS_SERVER:-$(tool_path redis-server)}
 BENCH_KEYS=${BENCH_KEYS:-1000000}
 
-bench_args "${BASH_SOURCE[0]}" 0 "$@"
-
 all_workloads=(string hash stream bitmap hll-sparse hll-dense)
-workloads=("$@")
+# options go to bench_args (which refuses anything else), workload names stay
+opts=() workloads=()
+for a in "$@"; do
+    if [[ $a == -* ]]; then opts+=("$a"); else workloads+=("$a"); fi
+done
+bench_args "${BASH_SOURCE[0]}" 0 "${opts[@]}"
 ((${#workloads[@]})) || workloads=("${all_workloads[@]}")
 for w in "${workloads[@]}"; do
     [[ " ${all_workloads[*]} " == *" $w "* ]] || die "unknown workload '$w' (one of: ${all_workloads[*]})"

@@ -125,7 +125,7 @@ const char *obj_encoding_name(const obj_t *o)
             return "int";
         return o->v.s.len <= 44 ? "embstr" : "raw";
     case OBJ_LIST: return "quicklist";
-    case OBJ_HASH: return ((const hash_t *)o->v.ptr)->small ? "listpack" : "hashtable";
+    case OBJ_HASH: return hash_is_small(o->v.ptr) ? "listpack" : "hashtable";
     case OBJ_SET: return ((const set_t *)o->v.ptr)->ints ? "intset" : "hashtable";
     case OBJ_ZSET: return ((const zset_t *)o->v.ptr)->big ? "skiplist" : "listpack";
     default: return "unknown";
@@ -146,11 +146,9 @@ static void *hash_dup(const hash_t *src)
 {
     hash_t *h = hash_new();
     hash_iter_t it = {0, NULL};
-    hfield_t *f;
-    while ((f = hash_next(src, &it)) != NULL) {
-        sv_t k = hf_field(f), v = hf_value(f);
-        hash_set(h, k.p, k.len, v.p, v.len);
-    }
+    hfield_t f;
+    while (hash_next(src, &it, &f))
+        hash_set(&h, f.f.p, f.f.len, f.v.p, f.v.len);
     return h;
 }
 

@@ -83,20 +83,24 @@ static void test_hash_dup_and_encodings(void **state)
     (void)state;
     obj_t h = obj_make(OBJ_HASH, hash_new()), d;
     char f[32], v[32];
-    hash_set(h.v.ptr, "a", 1, "1", 1);
+    hash_t *hp = h.v.ptr;
+    hash_set(&hp, "a", 1, "1", 1);
+    h.v.ptr = hp;
     assert_string_equal(obj_encoding_name(&h), "listpack");
     for (int i = 0; i < HASH_SMALL_ENTRIES * 2; i++)
-        hash_set(h.v.ptr, f, (size_t)snprintf(f, sizeof f, "f%d", i), v,
+        hash_set(&hp, f, (size_t)snprintf(f, sizeof f, "f%d", i), v,
                  (size_t)snprintf(v, sizeof v, "v%d", i));
+    h.v.ptr = hp;
     assert_string_equal(obj_encoding_name(&h), "hashtable");
     obj_dup(&h, &d);
     assert_string_equal(obj_encoding_name(&d), "hashtable");
     assert_int_equal(hash_len(d.v.ptr), hash_len(h.v.ptr));
-    hfield_t *e = hash_get(d.v.ptr, "f7", 2);
-    assert_non_null(e);
-    assert_memory_equal(hf_value(e).p, "v7", 2);
-    hash_del(h.v.ptr, "f7", 2);
-    assert_non_null(hash_get(d.v.ptr, "f7", 2));
+    sv_t e;
+    assert_true(hash_get(d.v.ptr, "f7", 2, &e));
+    assert_memory_equal(e.p, "v7", 2);
+    hash_del(&hp, "f7", 2);
+    h.v.ptr = hp;
+    assert_true(hash_get(d.v.ptr, "f7", 2, NULL));
     obj_free(&d);
     obj_free(&h);
 }
