@@ -215,11 +215,7 @@ static int load_string(rdb_reader_t *r, int type, builder_t *bd, buf_t *tmp)
         o->v.i = v;
         return 0;
     }
-    o->enc = ENC_RAW;
-    o->v.s.len = o->v.s.cap = tmp->len;
-    o->v.s.p = tmp->len ? xmalloc(tmp->len) : NULL;
-    if (tmp->len)
-        memcpy(o->v.s.p, tmp->data, tmp->len);
+    *o = obj_make_str(tmp->data, tmp->len);
     return 0;
 }
 

@@ -19,12 +19,7 @@
 
 static obj_t raw_string(const char *s)
 {
-    obj_t o = {.type = OBJ_STRING, .enc = ENC_RAW};
-    size_t n = strlen(s);
-    o.v.s.p = xmalloc(n);
-    memcpy(o.v.s.p, s, n);
-    o.v.s.len = o.v.s.cap = n;
-    return o;
+    return obj_make_str(s, strlen(s));
 }
 
 static void test_string_encodings_and_dup(void **state)
@@ -43,12 +38,12 @@ static void test_string_encodings_and_dup(void **state)
     assert_string_equal(obj_encoding_name(&s44), "embstr");
     assert_string_equal(obj_encoding_name(&s45), "raw");
     obj_dup(&s45, &d);
-    assert_ptr_not_equal(d.v.s.p, s45.v.s.p);
-    assert_memory_equal(d.v.s.p, b45, 45);
+    assert_ptr_not_equal(d.v.p, s45.v.p);
+    assert_memory_equal(d.v.p, b45, 45);
     assert_int_equal(obj_mem(&d), obj_mem(&s45));
     obj_free(&d);
     obj_dup(&empty, &d);
-    assert_int_equal(d.v.s.len, 0);
+    assert_int_equal(obj_slen(&d), 0);
     obj_free(&d);
     obj_free(&s44);
     obj_free(&s45);
