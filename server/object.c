@@ -112,7 +112,7 @@ size_t obj_mem(const obj_t *o)
  *          "raw";
  *  list    a ring of elements (t_list.h) -> "quicklist", Redis 7.0's only
  *          list encoding;
- *  hash    small array (t_hash.h: hash_t.small) -> "listpack", table ->
+ *  hash    packed pairs (t_hash.h: hash_is_small) -> "listpack", table ->
  *          "hashtable", the same thresholds as Redis's conversion;
  *  set     sorted int array (t_set.h: set_t.ints) -> "intset", table ->
  *          "hashtable";
