@@ -51,10 +51,12 @@ test-integration: build build-asan
 		PERCORE_TEST_THREADS=2 PERCORE_TEST_POLICY_SPLIT=1 $(PYTEST) $(SERIAL_TESTS)
 
 # Redis 7.0's own Tcl units (tests/compat/run-all.sh lists them: scripting,
-# pubsub + pubsubshard, tracking, type/list, type/zset, maxmemory, bitops +
-# bitfield, geo, hyperloglog) against every policy, several runs at a time;
-# the worker counts and why: run-all.sh; what each leaves out and why:
-# tests/compat/*.skip. The first run fetches Debian's redis source package.
+# functions, pubsub + pubsubshard, tracking, type/list, type/zset,
+# type/stream + stream-cgroups, maxmemory, bitops + bitfield, geo,
+# hyperloglog, sort, dump, slowlog, introspection-2, latency-monitor) against
+# every policy, several runs at a time; the worker counts and why: run-all.sh;
+# what each leaves out and why: tests/compat/*.skip. The first run fetches
+# Debian's redis source package.
 test-compat: build
 	@bash tests/compat/run-all.sh $(CURDIR)/$(BUILD)/percore-server
 
@@ -72,8 +74,10 @@ test-asan: build-asan
 # partitions, client eviction) raced under ThreadSanitizer on four workers
 # (more races than two; the others run 2 and 4 in make test): the scheduler's
 # own tests (atomicity, invariants, transactions, busy scripts, faults,
-# reload) on every policy; the features that deliver across workers (Pub/Sub,
-# notifications, blocking, tracking, MONITOR/PAUSE) each on one policy, the
+# reload) on every policy; the features that deliver across workers or share
+# state between them (Pub/Sub, notifications, blocking, tracking,
+# MONITOR/PAUSE, stream waits, the function registry, the slow log and latency
+# histograms) each on one policy, the
 # modules taking the three in turn (PERCORE_TEST_POLICY_SPLIT), as the
 # release build runs them all on every policy.
 test-tsan: deps
@@ -90,7 +94,8 @@ test-tsan: deps
 		PERCORE_TEST_THREADS=4 PERCORE_TEST_POLICY_SPLIT=1 $(PYTEST) \
 		tests/integration/test_pubsub.py tests/integration/test_notifications.py \
 		tests/integration/test_blocking.py tests/integration/test_tracking.py \
-		tests/integration/test_client_control.py
+		tests/integration/test_client_control.py tests/integration/test_streams.py \
+		tests/integration/test_functions.py tests/integration/test_operators.py
 	PERCORE_BIN=$(CURDIR)/build-tsan/percore-server PERCORE_TEST_LATENCY_SCALE=5 \
 		PERCORE_TEST_THREADS=4 $(PYTEST) tests/integration/test_maxmemory.py \
 		-k "(hold_the_limit and tagged and lru) or lowered_limit or maxmemory_clients_closes"

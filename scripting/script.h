@@ -46,9 +46,59 @@ void script_flush(void);
 /* 1 when EVAL's body (or the cached script of EVALSHA's SHA1: is_sha)
  * declares flags=no-writes in its shebang. Any thread. */
 int script_declares_no_writes(sv_t body_or_sha, int is_sha);
-/* SCRIPT KILL: stop the busy scripts that have not written. Replies OK,
- * NOTBUSY or UNKILLABLE exactly as Redis does. Any worker. */
+/* SCRIPT KILL / FUNCTION KILL: stop the busy scripts (EVAL), or functions
+ * (FCALL), that have not written. Replies OK, NOTBUSY or UNKILLABLE exactly
+ * as Redis does, or BUSY when only the other kind is busy. Any worker. */
 void script_kill(reply_t *r);
+void function_kill(reply_t *r);
+
+/* ---- functions (Redis 7.0's FUNCTION and FCALL) -------------------------- */
+
+/* The rows of FUNCTION, FCALL and FCALL_RO (server/cmd_function.c). */
+extern const command_t cmds_function[];
+
+/* Bound on what the libraries take in all (code, names, descriptions, and
+ * a little per library and function): a LOAD or restore past it is refused.
+ * Each worker compiles the libraries it calls into its own Lua state, a few
+ * times their code's size. */
+#define FUNC_MAX_BYTES (16 * 1024 * 1024)
+
+/* FCALL function numkeys key... arg... (FCALL_RO: ro). On the worker
+ * executing the command, holding the keys' partitions as EVAL does. */
+void script_fcall(cmd_ctx_t *c, int ro);
+/* FUNCTION LOAD [REPLACE] code: run the library's code (in the calling
+ * thread's Lua state), then register it; replies its name or the error. */
+void function_load(cmd_ctx_t *c, sv_t code, int replace);
+/* FUNCTION DELETE: 1 when the library existed. Any thread. */
+int function_delete(sv_t name);
+/* FUNCTION FLUSH. Any thread. */
+void function_flush(void);
+/* FUNCTION LIST [LIBRARYNAME pattern] [WITHCODE]: libraries in load order. */
+void function_list(reply_t *r, sv_t pattern, int has_pattern, int withcode);
+/* 1 when FCALL's function is flagged no-writes (CLIENT PAUSE WRITE lets
+ * it run, as Redis 7.0); 0 for an unknown one. Any thread. */
+int function_declares_no_writes(sv_t name);
+/* INFO memory's number_of_functions and used_memory_functions (what the
+ * libraries count against FUNC_MAX_BYTES). Any thread. */
+void function_info_memory(buf_t *out);
+/* FUNCTION STATS. Any thread. */
+void function_stats(reply_t *r);
+
+/* For FUNCTION DUMP / RESTORE (the payload format is the caller's):
+ * function_each_code calls fn with each library's whole code, in load order,
+ * stopping at the first non-zero return (returned). It holds the registry's
+ * read lock: fn must not call the function_* calls. Any thread.
+ * function_restore loads n library codes at once under a policy: every code
+ * is checked first (parsed and run as FUNCTION LOAD does, in the calling
+ * thread's Lua state), then all are registered or none: APPEND refuses a
+ * library name already loaded ("ERR Library 'x' already exists"), REPLACE
+ * replaces it, FLUSH drops every library first; a function name another
+ * library keeps refuses the whole set. 0, or -1 with Redis's error text
+ * ("ERR ...") in err. On a worker (or a thread outside the workers). */
+enum { FUNC_POLICY_APPEND = 0, FUNC_POLICY_REPLACE = 1, FUNC_POLICY_FLUSH = 2 };
+typedef int function_code_fn(void *arg, const char *code, size_t len);
+int function_each_code(function_code_fn *fn, void *arg);
+int function_restore(const sv_t *codes, int n, int policy, char *err, size_t errlen);
 
 /* ---- for the core --------------------------------------------------------- */
 
@@ -57,6 +107,9 @@ void script_kill(reply_t *r);
  * holds should be answered with ERR_BUSY (command.h) (only SCRIPT KILL and
  * SHUTDOWN NOSAVE are served). Any thread; relaxed reads. */
 int script_busy(int worker);
+/* The BUSY error for a command refused because of a busy script: Redis's
+ * text names FUNCTION KILL when the busy one is a function. Any thread. */
+const char *script_busy_error(void);
 /* 1 while worker w is inside a script at all (busy or not). Any thread. */
 int script_running(int worker);
 

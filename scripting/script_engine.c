@@ -181,7 +181,7 @@ void script_load(cmd_ctx_t *c, sv_t body)
 {
     lstate_t *ls = lstate_get();
     if (ls->run) { /* from the busy callback: this state is in use */
-        reply_error(c->r, ERR_BUSY);
+        reply_error(c->r, script_busy_error());
         return;
     }
     char sha[41];
@@ -228,15 +228,64 @@ static void set_args(lua_State *L, const sv_t *v, int n, const char *name)
     sandbox_set_global(L, name);
 }
 
-static void run(lstate_t *ls, cmd_ctx_t *c, script_run_t *rn, int fidx)
+lstate_t *engine_state(void) { return lstate_get(); }
+
+/* FUNCTION STATS' view of the running function: name and command, as a
+ * reply fragment (the arguments shown up to 64 KB). */
+static void publish_function(slot_t *s, const cmd_ctx_t *c, const char *name)
+{
+    pthread_mutex_lock(&s->info_lock);
+    buf_t *b = &s->info;
+    b->len = 0;
+    reply_t r = {.out = b, .proto = 2};
+    reply_bulk_cstr(&r, "name");
+    reply_bulk_cstr(&r, name);
+    reply_bulk_cstr(&r, "command");
+    int n = 0;
+    size_t bytes = 0;
+    while (n < c->argc && bytes + c->argv[n].len <= 65536)
+        bytes += c->argv[n++].len;
+    reply_array(&r, n);
+    for (int i = 0; i < n; i++)
+        reply_bulk(&r, c->argv[i].p, c->argv[i].len);
+    pthread_mutex_unlock(&s->info_lock);
+}
+
+void func_running_reply(reply_t *r)
+{
+    for (int i = 0; i < MAX_SLOTS; i++) {
+        slot_t *s = &script_slots[i];
+        if ((atomic_load(&s->run) & 3) == RUN_IDLE || !atomic_load(&s->func))
+            continue;
+        pthread_mutex_lock(&s->info_lock);
+        int ok = s->info.len > 0 && (atomic_load(&s->run) & 3) != RUN_IDLE;
+        if (ok) {
+            reply_map(r, 3);
+            /* name, its value, "command" and its array: RESP2 and RESP3
+             * write these the same. */
+            buf_append(r->out, s->info.data, s->info.len);
+            reply_bulk_cstr(r, "duration_ms");
+            reply_int(r, (long long)((mono_us() - atomic_load(&s->start_us)) / 1000));
+        }
+        pthread_mutex_unlock(&s->info_lock);
+        if (ok)
+            return;
+    }
+    reply_null(r);
+}
+
+static void run(lstate_t *ls, cmd_ctx_t *c, script_run_t *rn, int fidx, int nargs)
 {
     lua_State *L = ls->L;
     slot_t *s = &script_slots[ls->slot];
     /* A chunk's _ENV is its first upvalue; put the sandbox back in case a
-     * previous run assigned to _ENV. */
-    sandbox_push_env(L);
-    if (!lua_setupvalue(L, fidx, 1))
-        lua_pop(L, 1);
+     * previous run assigned to _ENV. (A function's callback shares its
+     * library chunk's _ENV, set once when the library is loaded.) */
+    if (!rn->fname) {
+        sandbox_push_env(L);
+        if (!lua_setupvalue(L, fidx, 1))
+            lua_pop(L, 1);
+    }
     /* cjson settings a previous script changed do not leak into this one. */
     if (ls->cjson_dirty) {
         lua_pushcfunction(L, reset_cjson);
@@ -247,6 +296,8 @@ static void run(lstate_t *ls, cmd_ctx_t *c, script_run_t *rn, int fidx)
     }
     lua_pushcfunction(L, result_msgh);
     lua_pushvalue(L, fidx);
+    for (int i = 1; i <= nargs; i++)
+        lua_pushvalue(L, fidx + i);
     ls->run = rn;
     ls->charged = 0;
     ls->refuse = 0;
@@ -256,14 +307,17 @@ static void run(lstate_t *ls, cmd_ctx_t *c, script_run_t *rn, int fidx)
     ls->limit_base = ls->mem;
     uint64_t seq = (atomic_load_explicit(&s->run, memory_order_relaxed) >> 2) + 1;
     atomic_store(&s->start_us, ls->start_us);
+    if (rn->fname)
+        publish_function(s, c, rn->fname);
+    atomic_store(&s->func, rn->fname != NULL);
     atomic_store(&s->run, seq << 2 | RUN_CLEAN);
     lua_sethook(L, engine_hook, LUA_MASKCOUNT, HOOK_COUNT);
     ls->limit_on = 1;
-    int st = lua_pcall(L, 0, 1, -2);
+    int st = lua_pcall(L, nargs, 1, -2 - nargs);
     ls->limit_on = 0;
     ls->refuse = 0;
     uint64_t errors = c->r->errors;
-    int counted = result_reply(ls, st, rn->sha, c->r, rn->resp);
+    int counted = result_reply(ls, st, rn->fname ? rn->fname : rn->sha, c->r, rn->resp);
     lua_sethook(L, NULL, 0, 0);
     int killed = (atomic_load(&s->run) & 3) == RUN_KILLED;
     atomic_store(&s->run, seq << 2); /* RUN_IDLE */
@@ -314,7 +368,7 @@ void script_eval(cmd_ctx_t *c, int is_sha, int ro)
     lstate_t *ls = lstate_get();
     lua_State *L = ls->L;
     if (ls->run) { /* a script reached from the busy callback: never nested */
-        reply_error(c->r, ERR_BUSY);
+        reply_error(c->r, script_busy_error());
         return;
     }
     char sha[41];
@@ -361,8 +415,13 @@ void script_eval(cmd_ctx_t *c, int is_sha, int ro)
     memcpy(rn.sha, sha, 41);
     set_args(L, c->argv + 3, (int)numkeys, "KEYS");
     set_args(L, c->argv + 3 + numkeys, c->argc - 3 - (int)numkeys, "ARGV");
-    run(ls, c, &rn, lua_gettop(L));
+    run(ls, c, &rn, lua_gettop(L), 0);
     lua_settop(L, top);
+}
+
+void engine_run(lstate_t *ls, cmd_ctx_t *c, script_run_t *rn, int fidx, int nargs)
+{
+    run(ls, c, rn, fidx, nargs);
 }
 
 /* ---- setup ------------------------------------------------------------------ */
@@ -385,4 +444,6 @@ void script_teardown(void)
     lstate_free(outside_ls);
     outside_ls = NULL;
     cache_clear();
+    for (int i = 0; i < MAX_SLOTS; i++)
+        buf_free(&script_slots[i].info);
 }

@@ -3,6 +3,7 @@
 #ifndef PERCORE_SCRIPT_INTERNAL_H
 #define PERCORE_SCRIPT_INTERNAL_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,6 +34,7 @@ typedef struct script_run {
                           a script is not stopped halfway through its writes) */
     int keyset_ready, partmap_ready;
     uint64_t calls;    /* redis.call/pcall made (stats) */
+    const char *fname; /* FCALL: the function's name (errors say it, not sha) */
 } script_run_t;
 
 /* A worker's Lua state and its scratch space. */
@@ -62,6 +64,10 @@ typedef struct lstate {
     int killed;            /* the hook raised the kill error once */
     int cjson_dirty;       /* a script changed a cjson setting: reset before the next */
     int refuse;            /* growths to refuse: engine_raise_nomem's probe */
+    uint64_t load_deadline_us; /* running a library's code (FUNCTION LOAD):
+                              past this the hook stops it; 0 otherwise */
+    void *loading;         /* the library being loaded (script_func_load.c) */
+    uint64_t fn_version;   /* function registry version the state has seen */
     uint64_t start_us, last_busy_call_us;
     buf_t reply;           /* a redis.call's reply, as RESP */
     buf_t nums;            /* number arguments of a redis.call, as text */
@@ -132,6 +138,9 @@ void sandbox_open(lua_State *L);
 void sandbox_set_global(lua_State *L, const char *name);
 /* The globals table scripts see (for the _ENV of compiled chunks). */
 void sandbox_push_env(lua_State *L);
+/* FUNCTION LOAD's globals: only `redis`, holding lib (register_function,
+ * log) and the LOG_* and version constants; both read-only. Pushed. */
+void sandbox_push_load_env(lua_State *L, const luaL_Reg *lib);
 
 /* ---- script_cjson.c: lua-cjson, bounded -------------------------------------- */
 
@@ -240,6 +249,10 @@ typedef struct slot {
     _Atomic uint64_t start_us;
     _Atomic uint64_t mem;
     _Atomic uint64_t n_single, n_multi, n_global, n_keyless, n_killed;
+    _Atomic int func;   /* the running script is a function (FCALL) */
+    pthread_mutex_t info_lock;
+    buf_t info;         /* FUNCTION STATS' name and command of the running
+                           function, as a reply fragment (info_lock) */
     lstate_t *ls; /* owner thread only */
 } slot_t;
 
@@ -247,6 +260,15 @@ extern slot_t script_slots[MAX_SLOTS];
 
 /* The instruction hook of a running script: engine_check_interrupt. */
 void engine_hook(lua_State *L, lua_Debug *ar);
+
+/* ---- script_engine.c: for the function files ---------------------------------- */
+
+/* The calling thread's Lua state (new after SCRIPT FLUSH). */
+lstate_t *engine_state(void);
+/* Run the function at fidx with the nargs values above it as arguments,
+ * replying its result or error to rn->c (EVAL's path: limits, hook, busy,
+ * kill, reply conversion). Leaves the stack above fidx - 1 to the caller. */
+void engine_run(lstate_t *ls, cmd_ctx_t *c, script_run_t *rn, int fidx, int nargs);
 
 /* ---- script_slots.c: kill and interrupt checks -------------------------------------------------------- */
 

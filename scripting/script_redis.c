@@ -232,6 +232,7 @@ static int redis_generic(lua_State *L, int raise)
         .worker = c->worker,
         .parts = c->parts,
         .nparts = c->nparts,
+        .in_script = 1,
     };
     command_call(&cc, 0);
     c->dirty += cc.dirty;

@@ -423,3 +423,43 @@ void sandbox_set_global(lua_State *L, const char *name)
 }
 
 void sandbox_push_env(lua_State *L) { lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS); }
+
+/* FUNCTION LOAD's environment: a read-only globals table holding only
+ * `redis`, itself a read-only table of the load-time API (the functions in
+ * lib plus the LOG_* and version constants); any other name is
+ * "Script attempted to access nonexistent global variable". Built once per
+ * state and kept in the registry. */
+static char load_env_key;
+
+void sandbox_push_load_env(lua_State *L, const luaL_Reg *lib)
+{
+    if (lua_rawgetp(L, LUA_REGISTRYINDEX, &load_env_key) == LUA_TTABLE)
+        return;
+    lua_pop(L, 1);
+    lua_newtable(L);                         /* env */
+    lua_newtable(L);                         /* env, api */
+    luaL_setfuncs(L, lib, 0);
+    /* The constants, copied from the runtime redis table. */
+    static const char *const consts[] = {"LOG_DEBUG",     "LOG_VERBOSE",       "LOG_NOTICE",
+                                         "LOG_WARNING",   "REDIS_VERSION",     "REDIS_VERSION_NUM"};
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &real_g_key);
+    lua_getfield(L, -1, "redis");            /* env, api, g, redis proxy */
+    for (size_t i = 0; i < sizeof consts / sizeof *consts; i++) {
+        lua_getfield(L, -1, consts[i]);
+        lua_setfield(L, -4, consts[i]);
+    }
+    lua_pop(L, 2);
+    lua_createtable(L, 0, 1);
+    lua_pushcfunction(L, g_missing);
+    lua_setfield(L, -2, "__index");
+    lua_setmetatable(L, -2);
+    make_readonly(L);
+    lua_setfield(L, -2, "redis");
+    lua_createtable(L, 0, 1);
+    lua_pushcfunction(L, g_missing);
+    lua_setfield(L, -2, "__index");
+    lua_setmetatable(L, -2);
+    make_readonly(L);
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &load_env_key);
+}

@@ -45,6 +45,12 @@ void engine_check_interrupt(lua_State *L)
     lstate_t *ls = lstate_of(L);
     /* A state the engine did not make (the pattern unit test's), or one
      * between scripts, has nothing to interrupt. */
+    if (ls && !ls->run && ls->load_deadline_us && mono_us() > ls->load_deadline_us) {
+        /* A library's code at FUNCTION LOAD: stopped past its time, every
+         * instruction from now on so that nothing catches it for long. */
+        lua_sethook(L, engine_hook, LUA_MASKCOUNT, 1);
+        script_raise(L, "FUNCTION LOAD timeout");
+    }
     if (!ls || !ls->run)
         return;
     slot_t *s = &script_slots[ls->slot];
@@ -86,13 +92,34 @@ static int slot_busy(slot_t *s)
     return mono_us() - atomic_load(&s->start_us) >= busy_threshold_us();
 }
 
-void script_kill(reply_t *r)
+#define BUSY_FUNCTION                                                                       \
+    "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE."
+
+const char *script_busy_error(void)
 {
-    int killed = 0, unkillable = 0;
+    int scripts = 0, functions = 0;
+    for (int i = 0; i < MAX_SLOTS; i++)
+        if (slot_busy(&script_slots[i])) {
+            if (atomic_load_explicit(&script_slots[i].func, memory_order_relaxed))
+                functions++;
+            else
+                scripts++;
+        }
+    return functions && !scripts ? BUSY_FUNCTION : ERR_BUSY;
+}
+
+/* SCRIPT KILL (functions 0) or FUNCTION KILL (1). */
+static void kill_kind(reply_t *r, int functions)
+{
+    int killed = 0, unkillable = 0, other = 0;
     for (int i = 0; i < MAX_SLOTS; i++) {
         slot_t *s = &script_slots[i];
         if (!slot_busy(s))
             continue;
+        if (atomic_load(&s->func) != functions) {
+            other++;
+            continue;
+        }
         uint64_t w = atomic_load(&s->run);
         for (;;) {
             int st = (int)(w & 3);
@@ -114,9 +141,14 @@ void script_kill(reply_t *r)
         reply_error(r, "UNKILLABLE Sorry the script already executed write commands against the "
                        "dataset. You can either wait the script termination or kill the server in "
                        "a hard way using the SHUTDOWN NOSAVE command.");
+    else if (other)
+        reply_error(r, functions ? ERR_BUSY : BUSY_FUNCTION);
     else
         reply_error(r, "NOTBUSY No scripts in execution right now.");
 }
+
+void script_kill(reply_t *r) { kill_kind(r, 0); }
+void function_kill(reply_t *r) { kill_kind(r, 1); }
 
 int script_busy(int worker)
 {

@@ -33,6 +33,7 @@ struct block {
     buf_t reply;
     uint64_t errors;
     uint64_t client_id; /* the blocked client (its own invalidations, tracking.h) */
+    blocking_ready_fn *ready; /* streams: whether a write serves it (blocking.h) */
 };
 
 typedef struct wkey wkey_t;
@@ -235,6 +236,15 @@ int blocking_timeout_arg(cmd_ctx_t *c, int i, uint64_t *ms)
     return 0;
 }
 
+int blocking_wait_ready(cmd_ctx_t *c, int first, int last, uint64_t timeout_ms, int type,
+                        blocking_ready_fn *ready)
+{
+    if (!blocking_wait(c, first, last, 0, 0, timeout_ms, type))
+        return 0;
+    c->blocked->ready = ready;
+    return 1;
+}
+
 int blocking_wait(cmd_ctx_t *c, int first, int last, int numkeys_at, int dest_at,
                   uint64_t timeout_ms, int type)
 {
@@ -313,9 +323,23 @@ static void ready_add(int p, int db, sv_t key)
 
 void blocking_touched(cmd_ctx_t *c)
 {
-    if (!(c->cmd->flags & CMD_WRITE) ||
+    if (!(command_flags(c->cmd, c->argc, c->argv) & CMD_WRITE) || /* XGROUP DESTROY too */
         !atomic_load_explicit(&total_records, memory_order_relaxed))
         return;
+    if (command_flags(c->cmd, c->argc, c->argv) & CMD_ALLPARTS) {
+        /* FLUSHALL / FLUSHDB: every waited key of the held partitions (an
+         * XREADGROUP wait then ends, its key gone; others stay). */
+        for (int i = 0; i < c->nparts; i++) {
+            int p = c->parts[i];
+            size_t bucket = 0;
+            for (hnode_t *e = htab_next(&tabs[p].keys, &bucket, NULL); e;
+                 e = htab_next(&tabs[p].keys, &bucket, e)) {
+                wkey_t *wk = (wkey_t *)e;
+                ready_add(p, wk->db, (sv_t){wk->kb + sizeof(int), wk->klen});
+            }
+        }
+        return;
+    }
     cmd_keys_t k;
     if (command_keys(c->cmd, c->argc, c->argv, &k) < 0)
         return;
@@ -369,17 +393,22 @@ static void send_block(block_t *b)
 /* Run b's command for it in its single-key, non-blocking form on key (which
  * holds a value of b's type), its reply into b's. The form: the arguments
  * before the keys, key, those after them; numkeys, when there is one, 1. */
-static void serve_one(cmd_ctx_t *holder, block_t *b, sv_t key)
+static void serve_one(cmd_ctx_t *holder, block_t *b, sv_t key, int keyi)
 {
-    int argc = b->first + 1 + (b->argc - b->last - 1);
+    /* A ready-checked wait (streams) takes the key's own argument after
+     * the keys (XREAD ... STREAMS key id): one, not all of them. */
+    int argc = b->first + 1 + (b->ready ? 1 : b->argc - b->last - 1);
     sv_t stack[16];
     sv_t *argv = argc <= 16 ? stack : xmalloc((size_t)argc * sizeof *argv);
     int n = 0;
     for (int i = 0; i < b->first; i++)
         argv[n++] = i == b->numkeys_at && i ? (sv_t){"1", 1} : b->argv[i];
     argv[n++] = key;
-    for (int i = b->last + 1; i < b->argc; i++)
-        argv[n++] = b->argv[i];
+    if (b->ready)
+        argv[n++] = b->argv[b->last + 1 + (keyi - b->first)];
+    else
+        for (int i = b->last + 1; i < b->argc; i++)
+            argv[n++] = b->argv[i];
     reply_t r = {.out = &b->reply, .proto = b->proto};
     cmd_ctx_t x = {
         .argc = argc,
@@ -422,6 +451,29 @@ static void serve_key(cmd_ctx_t *holder, const ready_t *rd)
             waiter_drop(p, k, w);
             continue;
         }
+        if (b->ready) {
+            int keyi = b->first;
+            while (keyi < b->last && !(b->argv[keyi].len == key.len &&
+                                        memcmp(b->argv[keyi].p, key.p, key.len) == 0))
+                keyi++;
+            int r = b->ready(&look, b->argc, b->argv, keyi, key);
+            if (r == BLOCKING_NOT_READY)
+                continue;
+            if (!claim(b, BLOCK_SERVED)) {
+                waiter_drop(p, k, w);
+                continue;
+            }
+            if (r == BLOCKING_KEY_GONE) {
+                reply_t gone = {.out = &b->reply, .proto = b->proto};
+                reply_error(&gone, "UNBLOCKED the stream key no longer exists");
+                b->errors = gone.errors;
+            } else {
+                serve_one(holder, b, key, keyi);
+            }
+            send_block(b);
+            waiter_drop(p, k, w);
+            continue;
+        }
         obj_t *o = db_lookup(&look, key, LOOKUP_WRITE | LOOKUP_NOTOUCH);
         if (!o)
             break;
@@ -443,7 +495,7 @@ static void serve_key(cmd_ctx_t *holder, const ready_t *rd)
             waiter_drop(p, k, w);
             continue;
         }
-        serve_one(holder, b, key);
+        serve_one(holder, b, key, 0);
         send_block(b);
         waiter_drop(p, k, w);
     }
@@ -498,6 +550,7 @@ int blocking_cancel(block_t *b, int why)
 int blocking_abandon(block_t *b) { return claim(b, BLOCK_GONE); }
 
 int blocking_type(const block_t *b) { return b->type; }
+const command_t *blocking_command(const block_t *b) { return b->cmd; }
 
 int blocking_state(const block_t *b) { return atomic_load_explicit(&b->state, memory_order_acquire); }
 uint64_t blocking_timeout_ms(const block_t *b) { return b->timeout_ms; }

@@ -1,5 +1,6 @@
 /* blocking — the waits of the blocking commands (BLPOP BRPOP BRPOPLPUSH
- * BLMOVE BLMPOP BZPOPMIN BZPOPMAX BZMPOP): per-partition wait tables and the
+ * BLMOVE BLMPOP BZPOPMIN BZPOPMAX BZMPOP, and XREAD XREADGROUP through
+ * blocking_wait_ready): per-partition wait tables and the
  * block record each blocked client shares with the workers that may serve it.
  *
  * Design.
@@ -71,14 +72,27 @@ int blocking_timeout_arg(cmd_ctx_t *c, int i, uint64_t *ms);
 /* Handlers, partitions held, after finding keys argv[first..last] without a
  * value: when the caller may block (c->may_block) register the waits and set
  * c->blocked (no reply: 1); otherwise 0 and the handler replies its null.
- * type: OBJ_LIST or OBJ_ZSET; numkeys_at: the argv index of numkeys (BLMPOP,
+ * type: OBJ_LIST or OBJ_ZSET (OBJ_STREAM: blocking_wait_ready); numkeys_at: the argv index of numkeys (BLMPOP,
  * BZMPOP), 0 for none; dest_at: BLMOVE's destination argument, 0 for none. */
 int blocking_wait(cmd_ctx_t *c, int first, int last, int numkeys_at, int dest_at,
                   uint64_t timeout_ms, int type);
+/* Waits that a write of their key may not serve (XREAD, XREADGROUP: only
+ * entries past the wait's ID do): ready, called by the serving holder with
+ * a context for the key's database, says BLOCKING_NOT_READY (stays
+ * blocked), BLOCKING_READY (served: the handler runs on the call's form
+ * argv[0..first-1] key argv[last+1+(keyi-first)]) or BLOCKING_KEY_GONE
+ * (answered "UNBLOCKED the stream key no longer exists"), even when the key
+ * is missing. */
+enum { BLOCKING_NOT_READY = 0, BLOCKING_READY = 1, BLOCKING_KEY_GONE = 2 };
+typedef int blocking_ready_fn(cmd_ctx_t *look, int argc, const sv_t *argv, int keyi, sv_t key);
+int blocking_wait_ready(cmd_ctx_t *c, int first, int last, uint64_t timeout_ms, int type,
+                        blocking_ready_fn *ready);
 /* type of a wait on no key (first > last: WAIT), ended only by its timeout
  * (answered with 0 replicas, client_block.c) or CLIENT UNBLOCK. */
 #define BLOCKING_NO_KEYS (-1)
 int blocking_type(const block_t *b);
+/* The blocked call's command (its statistics, client_block.c). */
+const command_t *blocking_command(const block_t *b);
 /* command_call, after a write: mark the call's keys that have waits ready. */
 void blocking_touched(cmd_ctx_t *c);
 /* SWAPDB, every partition held: mark every key of database db with waits

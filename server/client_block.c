@@ -11,6 +11,7 @@
 
 #include "blocking.h"
 #include "client.h"
+#include "slowlog.h"
 
 static _Atomic uint64_t nblocked;
 
@@ -67,16 +68,43 @@ static void detach(client_t *c)
     blocking_release(b);
 }
 
+/* A served reply that is an error (a blocked XREADGROUP answered NOGROUP
+ * or "no longer exists", BLMOVE into a wrong type) counts as the call's, as
+ * Redis's: failed_calls, error replies, errorstats by its code (the call
+ * itself was counted when it blocked). On the home worker. */
+static void late_errors(client_t *c, const block_t *b)
+{
+    const buf_t *r = blocking_reply(b);
+    int w = c->home;
+    if (!blocking_reply_errors(b) || !command_stats_counted(w) || r->len < 2 ||
+        r->data[0] != '-')
+        return;
+    size_t n = 1;
+    while (n < r->len && n < 40 && r->data[n] != ' ' && r->data[n] != '\r')
+        n++;
+    stat_add(&command_stats(w)[blocking_command(b)->id].failed_calls, 1);
+    stat_add(&command_worker_stats(w)->error_replies, 1);
+    command_errstat_add(w, r->data + 1, n - 1, 1);
+}
+
 /* The wake came and c is at home: answer, then resume the queue. */
 static void end_block(client_t *c)
 {
     block_t *b = c->blk;
     size_t start = c->out.len;
+    /* SLOWLOG logs a blocked command once it is answered, as Redis 7.0,
+     * with the time it ran (not the wait): about 0 here. */
+    if (blocking_state(b) != BLOCK_RETRY && slowlog_wanted(0) && c->qhead < c->qlen) {
+        const qcmd_t *qc = &c->q[c->qhead];
+        if (qc->cmd)
+            slowlog_push(qc->cmd, qc->argc, client_argv(c, qc), 0, c->addr, c);
+    }
     switch (blocking_state(b)) {
     case BLOCK_SERVED: {
         const buf_t *r = blocking_reply(b);
         buf_append(&c->out, r->data, r->len);
         c->reply.errors += blocking_reply_errors(b);
+        late_errors(c, b);
         c->qhead++;
         break;
     }

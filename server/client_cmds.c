@@ -441,32 +441,34 @@ static void cmd_client(cmd_ctx_t *c)
 const command_t cmds_client[] = {
     CMD_ROW("quit", cmd_quit, -1,
         CMD_HOME | CMD_NOMULTI | CMD_NOAUTH | CMD_FAST | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE |
-            CMD_SUBSCRIBED,
+            CMD_SUBSCRIBED | CMD_ALLOW_BUSY,
         0, 0, 0, "@fast @connection", "connection", "1.0.0", "Close the connection"),
     CMD_ROW("reset", cmd_reset, 1,
         CMD_HOME | CMD_NOMULTI | CMD_NOAUTH | CMD_FAST | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE |
-            CMD_SUBSCRIBED,
+            CMD_SUBSCRIBED | CMD_ALLOW_BUSY,
         0, 0, 0, "@fast @connection", "connection", "6.2.0", "Reset the connection"),
     CMD_ROW("hello", cmd_hello, -1,
-        CMD_HOME | CMD_NOAUTH | CMD_FAST | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0, 0,
+        CMD_HOME | CMD_NOAUTH | CMD_FAST | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_ALLOW_BUSY, 0, 0, 0,
         "@fast @connection", "connection", "6.0.0", "Handshake with Redis"),
     CMD_ROW("auth", cmd_auth, -2,
-        CMD_HOME | CMD_NOAUTH | CMD_FAST | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0, 0,
+        CMD_HOME | CMD_NOAUTH | CMD_FAST | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_ALLOW_BUSY, 0, 0, 0,
         "@fast @connection", "connection", "1.0.0", "Authenticate to the server"),
     CMD_ROW("select", cmd_select, 2, CMD_FAST | CMD_LOADING | CMD_STALE, 0, 0, 0,
         "@fast @connection", "connection", "1.0.0",
         "Change the selected database for the current connection"),
-    CMD_ROW("client", cmd_client, -2, CMD_HOME | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE,
-        0, 0, 0, "@admin @slow @dangerous @connection", "connection", "2.4.0",
+    CMD_ROW("client", cmd_client, -2, CMD_INFO_NO_FLAGS | CMD_HOME | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE,
+        0, 0, 0, "@slow", "connection", "2.4.0",
         "A container for client connection commands", .subcommands = client_subcommands,
-        .flags_fn = client_flags),
+        .flags_fn = client_flags,
+        .subcommand_rows = subcmds_client),
     {0},
 };
 
 /* Apart from cmds_client only to keep the ids' order (see all_commands.c). */
 const command_t cmds_shutdown[] = {
     CMD_ROW("shutdown", cmd_shutdown, -1,
-        CMD_HOME | CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_ALLOW_BUSY, 0, 0, 0,
+        CMD_HOME | CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_ALLOW_BUSY |
+            CMD_REFUSED_IN_MULTI, 0, 0, 0,
         "@admin @slow @dangerous", "server", "1.0.0",
         "Synchronously save the dataset to disk and then shut down the server"),
     {0},

@@ -16,6 +16,7 @@
 
 #include "command.h"
 #include "db.h"
+#include "worker.h"
 
 /* Inside MULTI: keep a copy of the command for EXEC and answer QUEUED. The
  * copies cannot point into the input buffer, which is reused between rounds. */
@@ -48,6 +49,12 @@ int client_multi_intercept(client_t *c, const qcmd_t *qc, const command_t *cmd)
 {
     if (!c->in_multi)
         return 0;
+    if (cmd->flags & CMD_REFUSED_IN_MULTI) {
+        c->multi_err = 1;
+        reply_error(&c->reply, "ERR Command not allowed inside a transaction");
+        command_refused(worker_self(), cmd, c->reply.err);
+        return 1;
+    }
     if (!(cmd->flags & CMD_NOMULTI)) {
         multi_queue(c, qc);
         return 1;
@@ -202,7 +209,7 @@ const command_t cmds_multi[] = {
         0, 0, 0, "@fast @transaction", "transactions", "1.2.0",
         "Mark the start of a transaction block"),
     CMD_ROW("exec", cmd_exec, 1,
-        CMD_TXN | CMD_EXEC | CMD_NOMULTI | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0, 0,
+        CMD_TXN | CMD_EXEC | CMD_NOMULTI | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_SKIP_SLOWLOG, 0, 0, 0,
         "@slow @transaction", "transactions", "1.2.0", "Execute all commands issued after MULTI"),
     CMD_ROW("discard", cmd_discard, 1,
         CMD_HOME | CMD_NOMULTI | CMD_FAST | CMD_ALLOW_BUSY | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE,
@@ -211,7 +218,8 @@ const command_t cmds_multi[] = {
     CMD_ROW("watch", cmd_watch, -2,
         CMD_TXN | CMD_NOMULTI | CMD_FAST | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 1, -1, 1,
         "@fast @transaction", "transactions", "2.2.0",
-        "Watch the given keys to determine execution of the MULTI/EXEC block"),
+        "Watch the given keys to determine execution of the MULTI/EXEC block",
+        .key_specs = "RO index:1 range:-1,1,0"),
     CMD_ROW("unwatch", cmd_unwatch, 1,
         CMD_HOME | CMD_FAST | CMD_ALLOW_BUSY | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0, 0,
         "@fast @transaction", "transactions", "2.2.0", "Forget about all watched keys"),

@@ -126,7 +126,10 @@ static int may_write(const client_t *c, const command_t *cmd, int argc, const sv
         return 1;
     if (!(f & CMD_MAY_REPLICATE))
         return 0;
-    /* EVAL / EVALSHA: a script declaring no-writes is a read (Redis 7.0). */
+    /* EVAL / EVALSHA / FCALL: a script or function declaring no-writes is a
+     * read (Redis 7.0). */
+    if ((f & CMD_NO_MANDATORY_KEYS) && argc >= 2 && sv_eq_ci(argv[0], "fcall"))
+        return !function_declares_no_writes(argv[1]);
     if ((f & CMD_NO_MANDATORY_KEYS) && argc >= 2)
         return !script_declares_no_writes(argv[1], sv_eq_ci(argv[0], "evalsha"));
     return 1;

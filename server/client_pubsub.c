@@ -165,9 +165,11 @@ const command_t cmds_subscribe[] = {
         "2.0.0", "Stop listening for messages posted to channels matching the given patterns"),
     CMD_ROW("ssubscribe", cmd_ssubscribe, -2, SUB_FLAGS, 1, -1, 1, "@pubsub @slow", "pubsub",
         "7.0.0", "Listen for messages published to the given shard channels",
-        .part_fn = no_part),
+        .part_fn = no_part,
+        .key_specs = "NOT_KEY index:1 range:-1,1,0"),
     CMD_ROW("sunsubscribe", cmd_sunsubscribe, -1, SUB_FLAGS, 1, -1, 1, "@pubsub @slow",
         "pubsub", "7.0.0", "Stop listening for messages posted to the given shard channels",
-        .part_fn = no_part),
+        .part_fn = no_part,
+        .key_specs = "NOT_KEY index:1 range:-1,1,0"),
     {0},
 };

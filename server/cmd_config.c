@@ -1,6 +1,7 @@
 /* CONFIG GET/SET/RESETSTAT/HELP over the option table of config.h, with
  * Redis 7.0's replies and error texts. CONFIG is CMD_HOME: it runs on the
  * client's home worker, any worker; config.c makes that safe. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include "cmd_util.h"
 #include "command.h"
 #include "config.h"
+#include "log.h"
 #include "store.h"
 
 /* Redis keys clients ask for (redis-benchmark reads these two) that have a
@@ -183,6 +185,22 @@ static void config_resetstat_command(cmd_ctx_t *c)
     reply_ok(c->r);
 }
 
+/* CONFIG REWRITE */
+static void config_rewrite_command(cmd_ctx_t *c)
+{
+    int rc = config_rewrite();
+    if (rc == -2) {
+        reply_error(c->r, "ERR The server is running without a config file");
+    } else if (rc != 0) {
+        int e = errno;
+        log_warn("CONFIG REWRITE failed: %s", strerror(e));
+        reply_errorf(c->r, "ERR Rewriting config file: %s", strerror(e));
+    } else {
+        log_warn("CONFIG REWRITE executed with success.");
+        reply_ok(c->r);
+    }
+}
+
 /* CONFIG HELP */
 static void config_help_command(cmd_ctx_t *c)
 {
@@ -194,6 +212,8 @@ static void config_help_command(cmd_ctx_t *c)
         "    Set the configuration <directive> to <value>.",
         "RESETSTAT",
         "    Reset statistics reported by the INFO command.",
+        "REWRITE",
+        "    Rewrite the configuration file.",
         "HELP",
         "    Prints this help.",
         NULL,
@@ -214,6 +234,7 @@ static void config_command(cmd_ctx_t *c)
         {"get", config_get_command, -3},
         {"set", config_set_command, -4},
         {"resetstat", config_resetstat_command, 2},
+        {"rewrite", config_rewrite_command, 2},
         {"help", config_help_command, 2},
     };
     for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++) {
@@ -235,12 +256,13 @@ static void config_command(cmd_ctx_t *c)
 }
 
 static const char *const config_subcommands[] = {"config|get", "config|set", "config|resetstat",
-                                                  "config|help", NULL};
+                                                  "config|rewrite", "config|help", NULL};
 
 const command_t cmds_config[] = {
-    CMD_ROW("config", config_command, -2,
+    CMD_ROW("config", config_command, -2, CMD_INFO_NO_FLAGS |
         CMD_ADMIN | CMD_HOME | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0, 0,
-        "@admin @slow @dangerous", "server", "2.0.0",
-        "A container for server configuration commands", .subcommands = config_subcommands),
+        "@slow", "server", "2.0.0",
+        "A container for server configuration commands", .subcommands = config_subcommands,
+        .subcommand_rows = subcmds_config),
     {0},
 };

@@ -116,9 +116,12 @@ static void restore_command(cmd_ctx_t *c)
 
 const command_t cmds_dump[] = {
     CMD_ROW("dump", dump_command, 2, CMD_READONLY, 1, 1, 1, "@keyspace @read @slow", "generic",
-        "2.6.0", "Return a serialized version of the value stored at the specified key."),
+        "2.6.0", "Return a serialized version of the value stored at the specified key.",
+        .key_specs = "RO ACCESS index:1 range:0,1,0",
+        .tips = "nondeterministic_output"),
     CMD_ROW("restore", restore_command, -4, CMD_WRITE | CMD_DENYOOM, 1, 1, 1,
         "@keyspace @write @slow @dangerous", "generic", "2.6.0",
-        "Create a key using the provided serialized value, previously obtained using DUMP."),
+        "Create a key using the provided serialized value, previously obtained using DUMP.",
+        .key_specs = "OW UPDATE index:1 range:0,1,0"),
     {0},
 };

@@ -296,20 +296,24 @@ static void pfdebug_command(cmd_ctx_t *c)
 const command_t cmds_hll[] = {
     CMD_ROW("pfadd", pfadd_command, -2, CMD_WRITE | CMD_DENYOOM | CMD_FAST, 1, 1, 1,
             "@write @hyperloglog @fast", "hyperloglog", "2.8.9",
-            "Adds the specified elements to the specified HyperLogLog."),
+            "Adds the specified elements to the specified HyperLogLog.",
+        .key_specs = "RW INSERT index:1 range:0,1,0"),
     /* Redis 7.0 flags PFCOUNT readonly though it may write the cache back */
     CMD_ROW("pfcount", pfcount_command, -2, CMD_READONLY, 1, -1, 1,
             "@read @hyperloglog @slow", "hyperloglog", "2.8.9",
             "Return the approximated cardinality of the set(s) observed by the HyperLogLog at "
-            "key(s)."),
+            "key(s).",
+        .key_specs = "RW ACCESS index:1 range:-1,1,0"),
     CMD_ROW("pfmerge", pfmerge_command, -2, CMD_WRITE | CMD_DENYOOM, 1, -1, 1,
             "@write @hyperloglog @slow", "hyperloglog", "2.8.9",
-            "Merge N different HyperLogLogs into a single one."),
+            "Merge N different HyperLogLogs into a single one.",
+        .key_specs = "RW ACCESS INSERT index:1 range:0,1,0; RO ACCESS index:2 range:-1,1,0"),
     CMD_ROW("pfselftest", pfselftest_command, 1, CMD_ADMIN, 0, 0, 0,
             "@hyperloglog @admin @slow @dangerous", "hyperloglog", "2.8.9",
             "An internal command for testing HyperLogLog values"),
     CMD_ROW("pfdebug", pfdebug_command, 3, CMD_WRITE | CMD_DENYOOM | CMD_ADMIN, 2, 2, 1,
             "@write @hyperloglog @admin @slow @dangerous", "hyperloglog", "2.8.9",
-            "Internal commands for debugging HyperLogLog values"),
+            "Internal commands for debugging HyperLogLog values",
+        .key_specs = "RW ACCESS index:2 range:0,1,0"),
     {0},
 };

@@ -119,9 +119,11 @@ static void swapdb_command(cmd_ctx_t *c)
 
 const command_t cmds_keys_copy[] = {
     CMD_ROW("copy", copy_command, -3, CMD_WRITE | CMD_DENYOOM, 1, 2, 1, "@keyspace @write @slow",
-        "generic", "6.2.0", "Copy a key"),
+        "generic", "6.2.0", "Copy a key",
+        .key_specs = "RO ACCESS index:1 range:0,1,0; OW UPDATE index:2 range:0,1,0"),
     CMD_ROW("move", move_command, 3, CMD_WRITE | CMD_FAST, 1, 1, 1, "@keyspace @write @fast",
-        "generic", "1.0.0", "Move a key to another database"),
+        "generic", "1.0.0", "Move a key to another database",
+        .key_specs = "RW ACCESS UPDATE index:1 range:0,1,0"),
     CMD_ROW("swapdb", swapdb_command, 3, CMD_WRITE | CMD_FAST | CMD_ALLPARTS, 0, 0, 0,
         "@keyspace @write @fast @dangerous", "server", "4.0.0", "Swaps two Redis databases"),
     {0},

@@ -200,6 +200,7 @@ static void lcs_command(cmd_ctx_t *c)
 
 const command_t cmds_lcs[] = {
     CMD_ROW("lcs", lcs_command, -3, CMD_READONLY, 1, 2, 1, "@read @string @slow", "string",
-        "7.0.0", "Find longest common substring"),
+        "7.0.0", "Find longest common substring",
+        .key_specs = "RO ACCESS index:1 range:1,1,0"),
     {0},
 };

@@ -132,6 +132,7 @@ static const char *const object_subcommands[] = {"object|encoding", "object|freq
 const command_t cmds_object[] = {
     CMD_ROW("object", object_command, -2, 0, 0, 0, 0, "@slow", "generic", "2.2.3",
         "A container for object introspection commands", .keys_fn = object_keys,
-        .flags_fn = object_flags, .subcommands = object_subcommands),
+        .flags_fn = object_flags, .subcommands = object_subcommands,
+        .subcommand_rows = subcmds_object),
     {0},
 };

@@ -22,6 +22,21 @@ static unsigned hash_name(const char *p, size_t n)
     return h;
 }
 
+static void setup_subcommands(command_t *cmd)
+{
+    cmd->sub = NULL;
+    cmd->nsub = 0;
+    if (!cmd->subcommand_rows)
+        return;
+    while (cmd->subcommand_rows[cmd->nsub].name)
+        cmd->nsub++;
+    cmd->sub = xcalloc((size_t)cmd->nsub, sizeof *cmd->sub);
+    for (int j = 0; j < cmd->nsub; j++) {
+        cmd->sub[j] = cmd->subcommand_rows[j];
+        command_specs_parse(&cmd->sub[j]);
+    }
+}
+
 void command_setup(const command_t *const *groups)
 {
     ncommands = 0;
@@ -34,6 +49,8 @@ void command_setup(const command_t *const *groups)
         for (const command_t *c = groups[g]; c->name; c++) {
             table[i] = *c;
             table[i].id = i;
+            command_specs_parse(&table[i]);
+            setup_subcommands(&table[i]);
             i++;
         }
     unsigned size = 16;
@@ -53,6 +70,12 @@ void command_setup(const command_t *const *groups)
 
 void command_teardown(void)
 {
+    for (int i = 0; table && i < ncommands; i++) {
+        free((void *)table[i].ks);
+        for (int j = 0; j < table[i].nsub; j++)
+            free((void *)table[i].sub[j].ks);
+        free(table[i].sub);
+    }
     free(table);
     free(slots);
     table = NULL;
@@ -73,6 +96,19 @@ const command_t *command_lookup(sv_t name)
     return NULL;
 }
 
+const command_t *command_lookup_sub(sv_t full)
+{
+    const char *bar = memchr(full.p, '|', full.len);
+    if (!bar)
+        return NULL;
+    const command_t *c = command_lookup((sv_t){full.p, (size_t)(bar - full.p)});
+    for (int j = 0; c && j < c->nsub; j++)
+        if (strlen(c->sub[j].name) == full.len &&
+            strncasecmp(c->sub[j].name, full.p, full.len) == 0)
+            return &c->sub[j];
+    return NULL;
+}
+
 int command_count(void) { return ncommands; }
 const command_t *command_at(int i) { return &table[i]; }
 
@@ -81,9 +117,10 @@ int command_keys(const command_t *cmd, int argc, const sv_t *argv, cmd_keys_t *k
     *k = (cmd_keys_t){.step = 1};
     if (cmd->keys_fn) {
         int rc = cmd->keys_fn(argc, argv, &k->first, &k->last, &k->step);
-        if (rc != 0 || k->first == 0 || k->first > k->last || k->step < 1)
+        if (rc < 0 || k->first == 0 || k->first > k->last || k->step < 1)
             k->first = k->last = 0, k->step = 1;
-        if (rc == 0 && cmd->first_key > 0 && cmd->last_key >= cmd->first_key &&
+        /* 1 (every partition) still names the keys it knows (SORT's) */
+        if (rc >= 0 && cmd->first_key > 0 && cmd->last_key >= cmd->first_key &&
             cmd->last_key < argc) {
             k->lead_first = cmd->first_key;
             k->lead_last = cmd->last_key;

@@ -41,6 +41,9 @@ typedef struct cmd_ctx {
     struct block *blocked; /* set by a blocking command that blocked (blocking.h) */
     const char *peer;   /* the issuing client's address, for MONITOR (monitor.h);
                            NULL in a script's calls, shown as "lua" */
+    struct client *origin; /* the issuing client, opaque here: only for naming it in
+                              SLOWLOG (slowlog.h); NULL in a script's calls */
+    int in_script;      /* a script's redis.call (SORT orders a set for it) */
 } cmd_ctx_t;
 
 typedef void cmd_handler(cmd_ctx_t *c);
@@ -71,7 +74,8 @@ enum cmd_flags {
     CMD_ALLPARTS = 1 << 8,   /* holds every partition (FLUSHALL, KEYS, RANDOMKEY) */
     CMD_LOADING = 1 << 9,
     CMD_STALE = 1 << 10,
-    CMD_NOMULTI = 1 << 11,   /* not allowed inside MULTI (WATCH, MULTI...) */
+    CMD_NOMULTI = 1 << 11,   /* runs at once inside MULTI, never queued (WATCH, MULTI,
+                                EXEC, QUIT...): percore's, not Redis's no_multi */
     CMD_MAY_REPLICATE = 1 << 12,
     CMD_SORT_FOR_SCRIPT = 1 << 13,
     CMD_BLOCKING = 1 << 14,
@@ -85,7 +89,43 @@ enum cmd_flags {
     CMD_SUBSCRIBED = 1 << 21, /* allowed in RESP2's subscribed mode: the (un)subscribes,
                                  PING, QUIT, RESET (client_pubsub.c) */
     CMD_SKIP_MONITOR = 1 << 22, /* MONITOR shows it before it runs (EVAL...: monitor.h) */
+    /* Shown by COMMAND INFO as Redis 7.0 does; they change nothing here (no
+     * slow log, no cluster, no async loading). */
+    CMD_SKIP_SLOWLOG = 1 << 23,
+    CMD_ASKING = 1 << 24,
+    CMD_NO_ASYNC_LOADING = 1 << 25,
+    CMD_REFUSED_IN_MULTI = 1 << 26, /* Redis's no_multi: refused inside MULTI, aborting the
+                                       transaction (SHUTDOWN) */
+    CMD_INFO_NO_FLAGS = 1 << 27, /* COMMAND INFO shows no flags: a container whose flags
+                                    are its subcommands' in Redis (CLIENT CONFIG ...) */
 };
+
+/* Redis 7.0's key specifications (COMMAND INFO, COMMAND GETKEYSANDFLAGS). A
+ * row declares them as one string, `.key_specs = "..."`, parsed once by
+ * command_setup: specs separated by ';', each its flags (RO RW OW RM ACCESS
+ * UPDATE INSERT DELETE NOT_KEY INCOMPLETE VARIABLE_FLAGS), then where the
+ * keys begin (index:POS | keyword:WORD:STARTFROM | unknown), then how they
+ * are found (range:LASTKEY,STEP,LIMIT | keynum:KEYNUMIDX,FIRSTKEY,STEP |
+ * unknown), e.g. ZUNIONSTORE's
+ *   "OW UPDATE index:1 range:0,1,0; RO ACCESS index:2 keynum:0,1,1".
+ * They describe the arguments; the partitions a call holds still come from
+ * first/last/step and keys_fn (command_keys). */
+enum key_spec_flags {
+    KS_RO = 1 << 0, KS_RW = 1 << 1, KS_OW = 1 << 2, KS_RM = 1 << 3,
+    KS_ACCESS = 1 << 4, KS_UPDATE = 1 << 5, KS_INSERT = 1 << 6, KS_DELETE = 1 << 7,
+    KS_NOT_KEY = 1 << 8, KS_INCOMPLETE = 1 << 9, KS_VARIABLE_FLAGS = 1 << 10,
+};
+enum { KS_BS_UNKNOWN = 0, KS_BS_INDEX, KS_BS_KEYWORD };
+enum { KS_FK_UNKNOWN = 0, KS_FK_RANGE, KS_FK_KEYNUM };
+typedef struct key_spec {
+    unsigned flags;
+    int bs_type, fk_type;
+    int pos;               /* index: the position; keyword: startfrom */
+    char keyword[24];      /* keyword */
+    int a, b, c;           /* range: lastkey, step, limit; keynum: keynumidx, firstkey, step */
+} key_spec_t;
+/* The names COMMAND INFO prints for a key_spec_flags bit (i: the bit). */
+const char *key_spec_flag_name(int i);
 
 /* Per worker and command, single writer: relaxed atomics (see stat_add in util.h). */
 typedef struct cmd_stats {
@@ -104,7 +144,8 @@ typedef struct cmd_worker_stats {
 #undef X
 } cmd_worker_stats_t;
 
-typedef struct command {
+typedef struct command command_t;
+struct command {
     const char *name;   /* lower case */
     cmd_handler *proc;
     int arity;          /* > 0 exact, < 0 at least -arity (the name counts) */
@@ -119,7 +160,16 @@ typedef struct command {
     cmd_keys_fn *keys_fn;       /* movable keys; overrides first/last/step */
     const char *const *subcommands; /* container commands: "client|list", ... NULL-ended */
     cmd_flags_fn *flags_fn;     /* per-call flags of a container command */
-} command_t;
+    const char *key_specs;      /* Redis's key specs, as key_spec_t above describes */
+    const command_t *subcommand_rows; /* a container's subcommands described, {0}-ended
+                                         (cmd_subcommands.c; COMMAND INFO) */
+    command_t *sub;             /* ... copied with their key specs parsed (setup) */
+    int nsub;
+    const char *tips;           /* Redis's command tips, space separated, lower case
+                                   ("nondeterministic_output request_policy:all_shards") */
+    const key_spec_t *ks;       /* ... parsed by command_setup */
+    int nks;
+};
 
 /* One row of a command table, every cmds_<group>[] alike. It expands to
  * designated initializers, so rows stay valid when command_t grows:
@@ -161,11 +211,32 @@ extern const command_t cmds_lcs[];       /* LCS (cmd_lcs.c) */
 extern const command_t cmds_geo[];       /* GEOADD GEOSEARCH ... (cmd_geo.c) */
 extern const command_t cmds_hll[];       /* PFADD PFCOUNT PFMERGE ... (cmd_hll.c) */
 extern const command_t cmds_dump[];      /* DUMP RESTORE (cmd_dump.c) */
+extern const command_t cmds_ops[];       /* SLOWLOG LATENCY LOLWUT ROLE (cmd_ops.c) */
+extern const command_t cmds_debug[];     /* DEBUG (cmd_debug.c) */
+extern const command_t cmds_sort[];      /* SORT SORT_RO (cmd_sort.c) */
+/* The containers' subcommand rows (cmd_subcommands.c), for .subcommand_rows. */
+extern const command_t subcmds_client[], subcmds_command[], subcmds_config[], subcmds_memory[],
+    subcmds_object[], subcmds_pubsub[], subcmds_script[], subcmds_xgroup[], subcmds_xinfo[],
+    subcmds_function[], subcmds_slowlog[], subcmds_latency[];
+extern const command_t cmds_stream[];    /* XADD XRANGE XREAD ... (cmd_stream.c) */
+extern const command_t cmds_stream_read[]; /* XREAD XREADGROUP (cmd_stream_read.c) */
+extern const command_t cmds_stream_cg[]; /* XGROUP XACK XCLAIM ... (cmd_stream_cg.c) */
+extern const command_t cmds_stream_info[]; /* XINFO (cmd_stream_info.c) */
 
 /* Build the table from groups, a NULL-ended list of row arrays (the list in
  * all_commands.c): ids follow the list's order, then each array's. */
 void command_setup(const command_t *const *groups);
+/* Parse cmd->key_specs into cmd->ks (command_spec.c; a bad string is fatal). */
+void command_specs_parse(command_t *cmd);
 void command_teardown(void);
+
+/* For COMMAND GETKEYSANDFLAGS: the key_spec_flags of argument `arg` of a
+ * call (one command_keys named), from the first spec that finds it, else
+ * the last spec's (a key only a keys_fn finds, as SORT's STORE). */
+unsigned command_key_flags(const command_t *cmd, int argc, const sv_t *argv, int arg);
+
+/* A subcommand's row by its full name ("config|get", case-insensitive), or NULL. */
+const command_t *command_lookup_sub(sv_t fullname);
 
 /* Look a command up by name (case-insensitive); NULL if unknown. */
 const command_t *command_lookup(sv_t name);

@@ -8,7 +8,10 @@
 #include "blocking.h"
 #include "command.h"
 #include "config.h"
+#include "latency.h"
 #include "monitor.h"
+#include "script.h"
+#include "slowlog.h"
 #include "store.h"
 #include "tracking.h"
 
@@ -119,6 +122,7 @@ void command_on_stats_reset(void (*fn)(void)) { reset_hook = fn; }
 void command_stats_reset(void)
 {
     stat_zero(wstats, (size_t)nworkers_stats * sizeof *wstats);
+    latency_hist_reset();
     stat_zero(stats, (size_t)nworkers_stats * (size_t)command_count() * sizeof *stats);
     /* Codes stay (only their worker may write them); zero counts are not shown. */
     for (int w = 0; w < nworkers_stats; w++) {
@@ -186,10 +190,11 @@ int command_check(const cmd_caller_t *who, const command_t *cmd, int argc, const
     } else if (who->script_ro && (cmd->flags & (CMD_WRITE | CMD_MAY_REPLICATE))) {
         /* PUBLISH too (it may replicate), as Redis 7.0. */
         buf_printf(err, "ERR Write commands are not allowed from read-only scripts.");
-    } else if (who->oom && (cmd->flags & CMD_DENYOOM) && oom_refused(who, cmd, argc, argv)) {
+    } else if (who->oom && (command_flags(cmd, argc, argv) & CMD_DENYOOM) &&
+               oom_refused(who, cmd, argc, argv)) {
         buf_printf(err, "%s", ERR_OOM);
     } else if (who->busy && !(command_flags(cmd, argc, argv) & CMD_ALLOW_BUSY)) {
-        buf_printf(err, "%s", ERR_BUSY);
+        buf_printf(err, "%s", script_busy_error());
         command_refused(who->worker, cmd, buf_cstr(err));
         return CHECK_BUSY;
     } else {
@@ -220,7 +225,12 @@ int command_call(cmd_ctx_t *ctx, int flags)
      * may grow memory are refused when that leaves no room. */
     if ((flags & CALL_OOM) && store_over_maxmemory()) {
         cmd_caller_t who = {.oom = 1, .parts = ctx->parts, .nparts = ctx->nparts, .worker = w};
-        if (oom_refused(&who, cmd, ctx->argc, ctx->argv) && (cmd->flags & CMD_DENYOOM)) {
+        uint64_t e0 = mono_us();
+        int no_room = oom_refused(&who, cmd, ctx->argc, ctx->argv);
+        uint64_t ems = (mono_us() - e0) / 1000; /* LATENCY's eviction-cycle, as Redis's */
+        if (latency_wanted(ems))
+            latency_add("eviction-cycle", ems);
+        if (no_room && (command_flags(cmd, ctx->argc, ctx->argv) & CMD_DENYOOM)) {
             reply_error(r, ERR_OOM);
             command_refused(w, cmd, ERR_OOM);
             return -1;
@@ -252,6 +262,13 @@ int command_call(cmd_ctx_t *ctx, int flags)
     if (!ctx->blocked)
         blocking_touched(ctx); /* a write may have given blocked clients a value */
     uint64_t us = mono_us() - t0;
+    /* SLOWLOG and LATENCY: a relaxed load and compare each when nothing is
+     * slow. EXEC is not logged, its commands are (Redis 7.0); a command that
+     * blocked is not either (its wait is not its cost). */
+    if (slowlog_wanted(us) && !ctx->blocked && !(cmd->flags & CMD_EXEC))
+        slowlog_push(cmd, ctx->argc, ctx->argv, us, ctx->peer, ctx->origin);
+    if (latency_wanted(us / 1000))
+        latency_add(cmd->flags & CMD_FAST ? "fast-command" : "command", us / 1000);
     if (r->overflow) {
         r->out->len = start;
         r->overflow = 0;
@@ -274,5 +291,7 @@ int command_call(cmd_ctx_t *ctx, int flags)
         stat_add(&cs->failed_calls, 1);
     }
     stat_add(&wstats[w].commands_processed, 1);
+    if (!ctx->blocked && config_get(latency_tracking))
+        latency_hist_record(w, latency_slot(cmd, ctx->argc, ctx->argv), us);
     return 0;
 }

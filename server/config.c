@@ -188,6 +188,8 @@ int config_parse_over(const config_opt_t *o, const cval_t *base, const char *v, 
             return config_parse_obl(v, len, base ? base->s : NULL, out, err, errlen);
         if (o->flags & CFGF_EVENTS)
             return config_parse_events(v, len, out, err, errlen);
+        if (o->flags & CFGF_PCTS)
+            return config_parse_pcts(v, len, out, err, errlen);
         out->s = xstrndup(v, len);
         return 0;
     }
@@ -558,6 +560,16 @@ static int running_as(int id, const cval_t *want)
     if (resolved[id].set && cur == resolved[id].running && want->n == resolved[id].configured)
         return 1;
     return cur == want->n;
+}
+
+int config_running_as(int id, const char *v, size_t len)
+{
+    cval_t want;
+    if (config_parse_value(&config_opts[id], v, len, &want, NULL, 0) != 0)
+        return -1;
+    int same = running_as(id, &want);
+    config_cval_free(&want);
+    return same;
 }
 
 /* An applied option, as CONFIG GET shows it (but not the password). */

@@ -51,6 +51,7 @@ enum config_flags {
     CFGF_OBL = 1 << 3,     /* string: client-output-buffer-limit classes (config_obl.c) */
     CFGF_PERCENT = 1 << 4, /* memory: also N% (0..100) of maxmemory, stored as -N */
     CFGF_EVENTS = 1 << 5,  /* string: notify-keyspace-events classes (config_events.c) */
+    CFGF_PCTS = 1 << 6,    /* string: a list of percentiles 0..100, normalised (config_parse.c) */
 };
 
 #define CFG_WORDS(...) ((const char *const[]){__VA_ARGS__, NULL})
@@ -94,6 +95,22 @@ enum config_flags {
     X(NOTIFY_KEYSPACE_EVENTS, notify_keyspace_events, "server", "notify-keyspace-events",     \
       CFGT_STR, "", 0, 64, CFGF_RUNTIME | CFGF_EVENTS, NULL,                                   \
       "keyspace notification classes as Redis's: K E g $ l s h z x e t m d n A; empty = none")  \
+    X(SLOWLOG_LOG_SLOWER_THAN, slowlog_log_slower_than, "server", "slowlog-log-slower-than",  \
+      CFGT_INT, "10000", -1, INT_MAX, CFGF_RUNTIME, NULL,                                       \
+      "log commands that run at least this many microseconds (SLOWLOG); 0 = all, -1 = none")  \
+    X(SLOWLOG_MAX_LEN, slowlog_max_len, "server", "slowlog-max-len", CFGT_INT, "128", 0,        \
+      INT_MAX, CFGF_RUNTIME, NULL, "entries SLOWLOG keeps (and at most 64 MiB of them)")      \
+    X(LATENCY_MONITOR_THRESHOLD, latency_monitor_threshold, "server",                          \
+      "latency-monitor-threshold", CFGT_INT, "0", 0, INT_MAX, CFGF_RUNTIME, NULL,              \
+      "LATENCY records events that take at least this many ms; 0 = off")                      \
+    X(LATENCY_TRACKING, latency_tracking, "server", "latency-tracking", CFGT_BOOL, "yes", 0,   \
+      1, CFGF_RUNTIME, NULL, "per-command latency histograms (LATENCY HISTOGRAM, INFO latencystats)") \
+    X(LATENCY_TRACKING_INFO_PERCENTILES, latency_tracking_info_percentiles, "server",          \
+      "latency-tracking-info-percentiles", CFGT_STR, "50 99 99.9", 0, 256,                    \
+      CFGF_RUNTIME | CFGF_PCTS, NULL, "percentiles INFO latencystats shows, 0..100 each")    \
+    X(ENABLE_DEBUG_COMMAND, enable_debug_command, "server", "enable-debug-command", CFGT_ENUM,  \
+      "no", 0, 0, 0, CFG_WORDS("no", "yes", "local"),                                          \
+      "allow DEBUG: no, yes, or local (from loopback and unix sockets only)")                  \
     X(POLICY, policy, "scheduler", "policy", CFGT_ENUM, "share-nothing", 0, 0, 0,              \
       CFG_WORDS("share-nothing", "shared-locks", "work-stealing"),                             \
       "where tasks run and how they get exclusive access to partitions")                      \
@@ -124,6 +141,12 @@ enum config_flags {
     X(HLL_SPARSE_MAX_BYTES, hll_sparse_max_bytes, "store", "hll-sparse-max-bytes", CFGT_MEM,   \
       "3000", 0, CFG_GB, CFGF_RUNTIME, NULL,                                                   \
       "largest sparse HyperLogLog; PFADD past it converts the value to dense (12304 bytes)")  \
+    X(STREAM_NODE_MAX_BYTES, stream_node_max_bytes, "store", "stream-node-max-bytes", CFGT_MEM, \
+      "4096", 0, CFG_GB, CFGF_RUNTIME, NULL,                                                   \
+      "bytes a stream node may hold before a new one starts; 0 = no limit")                    \
+    X(STREAM_NODE_MAX_ENTRIES, stream_node_max_entries, "store", "stream-node-max-entries",    \
+      CFGT_INT, "100", 0, INT_MAX, CFGF_RUNTIME, NULL,                                         \
+      "entries a stream node may hold (at most 1024 are used); 0 = no limit")                  \
     X(BUSY_REPLY_THRESHOLD, busy_reply_threshold, "scripting", "busy-reply-threshold",         \
       CFGT_INT, "5000", 0, INT_MAX, CFGF_RUNTIME, NULL,                                        \
       "ms a script may run before others get BUSY replies (alias lua-time-limit)")            \
@@ -322,6 +345,17 @@ void config_on_change(config_changed_fn *fn);
  * number of clients, try with N"). */
 int config_set_runtime(int n, const config_opt_t *const *opts, const sv_t *values, int *bad,
                        char *err, size_t errlen);
+
+/* ---- CONFIG REWRITE (config_rewrite.c) ----------------------------------- */
+
+/* The file the server was started with (main, before the workers start;
+ * NULL or "": none), and what config_file() then returns. */
+void config_set_file(const char *path);
+const char *config_file(void);
+/* Rewrite that file with the running values, keeping its comments, blank
+ * lines and key order; atomically (a temporary file renamed over it). Any
+ * thread, serialised. 0; -2 when the server has no file; -1 with errno. */
+int config_rewrite(void);
 
 /* ---- reload (SIGHUP: worker 0, while the other workers run) -------------- */
 

@@ -52,6 +52,15 @@ void config_obl_store(const char *s);
 int config_parse_events(const char *v, size_t len, cval_t *out, char *err, size_t errlen);
 void config_events_store(int flags);
 
+/* latency-tracking-info-percentiles (config_parse.c): numbers in [0, 100],
+ * normalised to Redis's form ("50 99 99.9"). */
+int config_parse_pcts(const char *v, size_t len, cval_t *out, char *err, size_t errlen);
+
+/* 1 when option id runs with the value v[0..len) (as the file would give it;
+ * a value resolved at startup stands for the one configured), 0 when it
+ * differs, -1 when v does not parse. Any thread. */
+int config_running_as(int id, const char *v, size_t len);
+
 /* Reload (worker 0): make the running configuration want[] (one value per
  * option, as defaults + file + overrides built it; the caller frees what is
  * left in it). The runtime options that differ are applied together as by

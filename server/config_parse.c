@@ -4,6 +4,9 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+
+#include "buf.h"
 
 #include "config_internal.h"
 
@@ -58,4 +61,47 @@ int config_parse_mem(const char *p, size_t len, long long *out)
         return 0;
     *out = v * mul;
     return 1;
+}
+
+/* latency-tracking-info-percentiles: space-separated numbers in [0, 100]
+ * (empty: none), normalised as Redis shows them ("50 99 99.9"). */
+int config_parse_pcts(const char *v, size_t len, cval_t *out, char *err, size_t errlen)
+{
+    char *norm = xmalloc(len * 2 + 32), *w = norm;
+    size_t i = 0;
+    *w = '\0';
+    while (i < len) {
+        while (i < len && v[i] == ' ')
+            i++;
+        size_t s = i;
+        while (i < len && v[i] != ' ')
+            i++;
+        if (i == s)
+            break;
+        char tok[64], *end;
+        if (i - s >= sizeof tok)
+            goto bad;
+        memcpy(tok, v + s, i - s);
+        tok[i - s] = '\0';
+        double d = strtod(tok, &end);
+        if (*end || d != d)
+            goto bad;
+        if (d < 0.0 || d > 100.0) {
+            free(norm);
+            return config_fail(err, errlen, "latency-tracking-info-percentiles parameters "
+                                            "should sit between [0.0,100.0]");
+        }
+        char num[64];
+        int n = snprintf(num, sizeof num, "%f", d);
+        while (n > 0 && num[n - 1] == '0')
+            num[--n] = '\0';
+        if (n > 0 && num[n - 1] == '.')
+            num[--n] = '\0';
+        w += sprintf(w, "%s%s", w == norm ? "" : " ", num);
+    }
+    out->s = norm;
+    return 0;
+bad:
+    free(norm);
+    return config_fail(err, errlen, "Invalid latency-tracking-info-percentiles parameters");
 }

@@ -36,8 +36,16 @@ static size_t expire_round(partition_t *p, int db, uint64_t now, size_t *checked
     return deleted;
 }
 
+static _Atomic int active_expire_on = 1;
+void store_set_active_expire(int on)
+{
+    atomic_store_explicit(&active_expire_on, on, memory_order_relaxed);
+}
+
 uint64_t store_active_expire(int part, uint64_t now, uint64_t budget_us)
 {
+    if (!atomic_load_explicit(&active_expire_on, memory_order_relaxed))
+        return 0; /* DEBUG SET-ACTIVE-EXPIRE 0 */
     if (store_reclaim_paused()) /* CLIENT PAUSE (store.h) */
         return 0;
     partition_t *p = &store_parts[part];

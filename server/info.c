@@ -18,6 +18,7 @@
 #include "cmd_util.h"
 #include "command.h"
 #include "config.h"
+#include "latency.h"
 #include "pubsub.h"
 #include "scheduler.h"
 #include "server.h"
@@ -228,14 +229,34 @@ static void info_memory(buf_t *o)
                (unsigned long long)clients, server.allocator ? server.allocator : "libc");
     o->len -= 2; /* the scripting lines belong to this section */
     script_info_memory(o);
-    buf_printf(o, "\r\n");
+    /* What Redis has and percore has not: replication, AOF, cluster links,
+     * defragmentation, lazy freeing. */
+    function_info_memory(o);
+    buf_printf(o, "mem_replication_backlog:0\r\nmem_total_replication_buffers:0\r\n"
+                  "mem_cluster_links:0\r\nmem_aof_buffer:0\r\nactive_defrag_running:0\r\n"
+                  "lazyfreed_objects:0\r\n\r\n");
     buf_free(&policy);
 }
 
+/* No persistence: Redis's fields, with the values a Redis that never saved
+ * shows (its last save time is the start). */
 static void info_persistence(buf_t *o)
 {
-    buf_printf(o, "# Persistence\r\nloading:0\r\nasync_loading:0\r\nrdb_changes_since_last_save:0\r\n"
-                  "rdb_bgsave_in_progress:0\r\naof_enabled:0\r\naof_rewrite_in_progress:0\r\n\r\n");
+    buf_printf(o,
+               "# Persistence\r\nloading:0\r\nasync_loading:0\r\ncurrent_cow_peak:0\r\n"
+               "current_cow_size:0\r\ncurrent_cow_size_age:0\r\ncurrent_fork_perc:0.00\r\n"
+               "current_save_keys_processed:0\r\ncurrent_save_keys_total:0\r\n"
+               "rdb_changes_since_last_save:0\r\nrdb_bgsave_in_progress:0\r\n"
+               "rdb_last_save_time:%llu\r\nrdb_last_bgsave_status:ok\r\n"
+               "rdb_last_bgsave_time_sec:-1\r\nrdb_current_bgsave_time_sec:-1\r\nrdb_saves:0\r\n"
+               "rdb_last_cow_size:0\r\nrdb_last_load_keys_expired:0\r\n"
+               "rdb_last_load_keys_loaded:0\r\naof_enabled:0\r\naof_rewrite_in_progress:0\r\n"
+               "aof_rewrite_scheduled:0\r\naof_last_rewrite_time_sec:-1\r\n"
+               "aof_current_rewrite_time_sec:-1\r\naof_last_bgrewrite_status:ok\r\n"
+               "aof_rewrites:0\r\naof_rewrites_consecutive_failures:0\r\n"
+               "aof_last_write_status:ok\r\naof_last_cow_size:0\r\n"
+               "module_fork_in_progress:0\r\nmodule_fork_last_cow_size:0\r\n\r\n",
+               (unsigned long long)(server.start_ms / 1000));
 }
 
 static void info_stats(buf_t *o)
@@ -246,12 +267,19 @@ static void info_stats(buf_t *o)
                "# Stats\r\ntotal_connections_received:%llu\r\ntotal_commands_processed:%llu\r\n"
                "instantaneous_ops_per_sec:%llu\r\n"
                "total_net_input_bytes:%llu\r\ntotal_net_output_bytes:%llu\r\n"
+               "total_net_repl_input_bytes:0\r\ntotal_net_repl_output_bytes:0\r\n"
                "instantaneous_input_kbps:%.2f\r\ninstantaneous_output_kbps:%.2f\r\n"
-               "rejected_connections:%llu\r\nexpired_keys:%llu\r\nevicted_keys:%llu\r\n"
+               "instantaneous_input_repl_kbps:0.00\r\ninstantaneous_output_repl_kbps:0.00\r\n"
+               "rejected_connections:%llu\r\nsync_full:0\r\nsync_partial_ok:0\r\n"
+               "sync_partial_err:0\r\nexpired_keys:%llu\r\nevicted_keys:%llu\r\n"
                "evicted_clients:%llu\r\n"
                "keyspace_hits:%llu\r\nkeyspace_misses:%llu\r\npubsub_channels:%lld\r\n"
                "pubsub_patterns:%lld\r\npubsubshard_channels:%lld\r\n"
-               "total_error_replies:%llu\r\n\r\n",
+               "latest_fork_usec:0\r\ntotal_forks:0\r\nmigrate_cached_sockets:0\r\n"
+               "slave_expires_tracked_keys:0\r\nactive_defrag_hits:0\r\n"
+               "active_defrag_misses:0\r\nactive_defrag_key_hits:0\r\n"
+               "active_defrag_key_misses:0\r\ntotal_active_defrag_time:0\r\n"
+               "current_active_defrag_time:0\r\n\r\n",
                (unsigned long long)SUM_CLIENT(connections_received),
                (unsigned long long)SUM_COMMAND(commands_processed),
                (unsigned long long)atomic_load_explicit(&rates[RATE_OPS], memory_order_relaxed),
@@ -264,10 +292,13 @@ static void info_stats(buf_t *o)
                (unsigned long long)SUM_CLIENT(evicted_clients),
                (unsigned long long)st.keyspace_hits, (unsigned long long)st.keyspace_misses,
                pubsub_active(PUBSUB_CHANNEL), pubsub_active(PUBSUB_PATTERN),
-               pubsub_active(PUBSUB_SHARD),
-               (unsigned long long)SUM_COMMAND(error_replies));
+               pubsub_active(PUBSUB_SHARD));
     o->len -= 2;
     tracking_info_stats(o);
+    buf_printf(o, "unexpected_error_replies:0\r\ntotal_error_replies:%llu\r\n"
+                  "dump_payload_sanitizations:0\r\nio_threaded_reads_processed:0\r\n"
+                  "io_threaded_writes_processed:0\r\n",
+               (unsigned long long)SUM_COMMAND(error_replies));
     script_info_stats(o);
     buf_printf(o, "\r\n");
 }
@@ -300,9 +331,13 @@ static void info_cpu(buf_t *o)
 {
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
-    buf_printf(o, "# CPU\r\nused_cpu_sys:%ld.%06ld\r\nused_cpu_user:%ld.%06ld\r\n\r\n",
+    struct rusage rc; /* percore forks no children: zero, as Redis's without a save */
+    getrusage(RUSAGE_CHILDREN, &rc);
+    buf_printf(o, "# CPU\r\nused_cpu_sys:%ld.%06ld\r\nused_cpu_user:%ld.%06ld\r\n"
+                  "used_cpu_sys_children:%ld.%06ld\r\nused_cpu_user_children:%ld.%06ld\r\n\r\n",
                (long)ru.ru_stime.tv_sec, (long)ru.ru_stime.tv_usec, (long)ru.ru_utime.tv_sec,
-               (long)ru.ru_utime.tv_usec);
+               (long)ru.ru_utime.tv_usec, (long)rc.ru_stime.tv_sec, (long)rc.ru_stime.tv_usec,
+               (long)rc.ru_utime.tv_sec, (long)rc.ru_utime.tv_usec);
 }
 
 static void info_keyspace(buf_t *o)
@@ -337,6 +372,20 @@ static void info_commandstats(buf_t *o)
                        calls ? (double)usec / (double)calls : 0.0, (unsigned long long)rej,
                        (unsigned long long)failed);
     }
+    buf_printf(o, "\r\n");
+}
+
+/* Percentiles of each command's latency histogram (latency.h), those of
+ * latency-tracking-info-percentiles. */
+static void info_latencystats(buf_t *o)
+{
+    buf_printf(o, "# Latencystats\r\n");
+    buf_t pcts;
+    buf_init(&pcts);
+    config_format_value(&config_opts[CFG_LATENCY_TRACKING_INFO_PERCENTILES], &pcts);
+    for (int s = 0; s < latency_slot_count(); s++)
+        latency_hist_info(o, s, buf_cstr(&pcts));
+    buf_free(&pcts);
     buf_printf(o, "\r\n");
 }
 
@@ -392,7 +441,7 @@ static const struct {
     {"stats", info_stats, 1},           {"replication", info_replication, 1},
     {"cpu", info_cpu, 1},               {"modules", info_modules, 1},  
     {"scheduler", info_scheduler, 1},   {"commandstats", info_commandstats, 0},
-    {"errorstats", info_errorstats, 1}, {"cluster", info_cluster, 1},
+    {"errorstats", info_errorstats, 1}, {"latencystats", info_latencystats, 0}, {"cluster", info_cluster, 1},
     {"keyspace", info_keyspace, 1},
 };
 #define NSECTIONS (sizeof sections / sizeof *sections)
@@ -427,7 +476,8 @@ static void cmd_info(cmd_ctx_t *c)
 
 const command_t cmds_info[] = {
     CMD_ROW("info", cmd_info, -1, CMD_LOADING | CMD_STALE, 0, 0, 0, "@slow @dangerous",
-        "server", "1.0.0", "Get information and statistics about the server"),
+        "server", "1.0.0", "Get information and statistics about the server",
+        .tips = "nondeterministic_output request_policy:all_shards response_policy:special"),
     {0},
 };
 
@@ -643,6 +693,7 @@ static const char *const memory_subcommands[] = {"memory|doctor", "memory|malloc
 const command_t cmds_memory[] = {
     CMD_ROW("memory", memory_command, -2, 0, 0, 0, 0, "@slow", "server", "4.0.0",
         "A container for memory diagnostics commands", .keys_fn = memory_keys,
-        .flags_fn = memory_flags, .subcommands = memory_subcommands),
+        .flags_fn = memory_flags, .subcommands = memory_subcommands,
+        .subcommand_rows = subcmds_memory),
     {0},
 };

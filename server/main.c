@@ -131,6 +131,7 @@ int main(int argc, char **argv)
         }
         if (!realpath(argv[i], server.config_file))
             snprintf(server.config_file, sizeof server.config_file, "%s", argv[i]);
+        config_set_file(server.config_file); /* CONFIG REWRITE's */
         i++;
     }
     for (; i < argc; i++) {
@@ -221,6 +222,7 @@ int main(int argc, char **argv)
     if (cfg.pidfile && *cfg.pidfile)
         unlink(cfg.pidfile);
     server_teardown();
+    config_set_file(NULL);
     config_teardown();
     log_teardown();
     free(overrides);

@@ -6,6 +6,7 @@
 #include "t_hash.h"
 #include "t_list.h"
 #include "t_set.h"
+#include "t_stream.h"
 #include "t_zset.h"
 
 const char *obj_type_name(int type)
@@ -16,6 +17,7 @@ const char *obj_type_name(int type)
     case OBJ_SET: return "set";
     case OBJ_ZSET: return "zset";
     case OBJ_HASH: return "hash";
+    case OBJ_STREAM: return "stream";
     default: return "none";
     }
 }
@@ -67,6 +69,7 @@ int obj_is_empty(const obj_t *o)
     case OBJ_HASH: return hash_len(o->v.ptr) == 0;
     case OBJ_SET: return set_len(o->v.ptr) == 0;
     case OBJ_ZSET: return zset_len(o->v.ptr) == 0;
+    case OBJ_STREAM: return 0; /* an empty stream is a value (XDEL, MKSTREAM), as Redis */
     default: return 1;
     }
 }
@@ -82,6 +85,7 @@ void obj_free(obj_t *o)
     case OBJ_HASH: hash_free(o->v.ptr); break;
     case OBJ_SET: set_free(o->v.ptr); break;
     case OBJ_ZSET: zset_free(o->v.ptr); break;
+    case OBJ_STREAM: stream_free(o->v.ptr); break;
     default: break;
     }
     memset(o, 0, sizeof *o);
@@ -100,6 +104,7 @@ size_t obj_mem(const obj_t *o)
     case OBJ_HASH: return hash_mem(o->v.ptr);
     case OBJ_SET: return set_mem(o->v.ptr);
     case OBJ_ZSET: return zset_mem(o->v.ptr);
+    case OBJ_STREAM: return stream_mem(o->v.ptr);
     default: return 0;
     }
 }
@@ -116,7 +121,8 @@ size_t obj_mem(const obj_t *o)
  *          "hashtable", the same thresholds as Redis's conversion;
  *  set     sorted int array (t_set.h: set_t.ints) -> "intset", table ->
  *          "hashtable";
- *  zset    small (t_zset.h: zset_t.big == 0) -> "listpack", else "skiplist". */
+ *  zset    small (t_zset.h: zset_t.big == 0) -> "listpack", else "skiplist";
+ *  stream  packed nodes (t_stream.h) -> "stream", Redis's only stream encoding. */
 const char *obj_encoding_name(const obj_t *o)
 {
     switch (o->type) {
@@ -128,6 +134,7 @@ const char *obj_encoding_name(const obj_t *o)
     case OBJ_HASH: return hash_is_small(o->v.ptr) ? "listpack" : "hashtable";
     case OBJ_SET: return ((const set_t *)o->v.ptr)->ints ? "intset" : "hashtable";
     case OBJ_ZSET: return ((const zset_t *)o->v.ptr)->big ? "skiplist" : "listpack";
+    case OBJ_STREAM: return "stream";
     default: return "unknown";
     }
 }
@@ -187,6 +194,7 @@ void obj_dup(const obj_t *o, obj_t *out)
     case OBJ_HASH: out->v.ptr = hash_dup(o->v.ptr); break;
     case OBJ_SET: out->v.ptr = set_dup(o->v.ptr); break;
     case OBJ_ZSET: out->v.ptr = zset_dup(o->v.ptr); break;
+    case OBJ_STREAM: out->v.ptr = stream_dup(o->v.ptr); break;
     default: break;
     }
 }

@@ -15,7 +15,7 @@
 #include "buf.h"
 #include "util.h"
 
-enum obj_type { OBJ_STRING = 0, OBJ_LIST, OBJ_SET, OBJ_ZSET, OBJ_HASH };
+enum obj_type { OBJ_STRING = 0, OBJ_LIST, OBJ_SET, OBJ_ZSET, OBJ_HASH, OBJ_STREAM };
 enum obj_enc { ENC_INT = 0, ENC_RAW };
 
 /* Lives inside its key's dict entry (no allocation of its own); string bytes

@@ -43,6 +43,7 @@ enum rdb_type {
     RDB_TYPE_LIST_QUICKLIST_2 = 18,
     RDB_TYPE_STREAM_LISTPACKS_2 = 19,
     RDB_OPCODE_FUNCTION2 = 245,
+    RDB_OPCODE_FUNCTION_PRE_GA = 246, /* 7.0 release candidates' format: refused */
 };
 
 /* ---- CRC-64 (Jones polynomial, reflected, as Redis's crc64.c) ------------ */

@@ -5,6 +5,7 @@
 
 #include "blocking.h"
 #include "config.h"
+#include "latency.h"
 #include "slot.h"
 #include "log.h"
 #include "partlock.h"
@@ -163,9 +164,17 @@ void sched_cron(int worker, uint64_t now)
     for (int p = 0; p < sched_nparts; p++) {
         if (sched_owner_of[p] != worker || !ops->part_idle(p))
             continue;
+        uint64_t t0 = mono_us();
         store_active_expire(p, now, budget);
+        uint64_t ms = (mono_us() - t0) / 1000;
+        if (latency_wanted(ms)) /* LATENCY's expire-cycle, as Redis 7.0 names it */
+            latency_add("expire-cycle", ms);
         store_rehash_step(p, budget / 4 + 10);
+        t0 = mono_us();
         store_evict_cron(p, now);
+        ms = (mono_us() - t0) / 1000;
+        if (latency_wanted(ms))
+            latency_add("eviction-cycle", ms);
         tracking_cron(p);
         if (ops->part_idle_done)
             ops->part_idle_done(p);
@@ -243,6 +252,7 @@ void sched_exec_cmd(client_t *c, const command_t *cmd, int argc, sv_t *argv, rep
         .pubsub_resp2 = home && c && c->in_pubsub && c->proto == 2,
         .may_block = home && c && exec_depth == 0,
         .peer = c ? c->addr : "?", /* set at accept, read-only since: any thread */
+        .origin = c,
     };
     /* What a script turning busy inside publishes as busy (sched_busy.c).
      * Saved and restored: SCRIPT KILL runs here from inside a busy script. */

@@ -83,9 +83,10 @@ void sched_reply_busy(client_t *c, const qcmd_t *qc, reply_t *r)
      * so its EXEC answers EXECABORT. */
     c->multi_err |= c->in_multi;
     size_t start = r->out->len;
-    reply_error(r, ERR_BUSY);
+    const char *busy = script_busy_error();
+    reply_error(r, busy);
     client_reply_done(c, r->out, start, NULL);
-    command_refused(worker_self(), qc->cmd, ERR_BUSY);
+    command_refused(worker_self(), qc->cmd, busy);
     stat_add(&sched_stats(worker_self())->busy_replies, 1);
 }
 

@@ -10,6 +10,8 @@
 #include "client.h"
 #include "command.h"
 #include "config.h"
+#include "latency.h"
+#include "slowlog.h"
 #include "notify.h"
 #include "pubsub.h"
 #include "scheduler.h"
@@ -80,6 +82,8 @@ int server_setup(int threads, int pin, const server_events_t *ev)
     config_on_change(apply_config);
     command_setup(all_commands);
     command_stats_setup(threads);
+    latency_hist_setup(threads, command_count());
+    slowlog_set_namer(client_get_name);
     command_on_stats_reset(reset_stats);
     client_setup(threads);
     pubsub_setup(xthread_send);
@@ -105,6 +109,8 @@ void server_teardown(void)
     client_teardown();
     config_on_change(NULL);
     command_stats_teardown();
+    latency_hist_teardown();
+    slowlog_teardown();
     command_teardown();
     store_teardown();
 }

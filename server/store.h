@@ -103,6 +103,8 @@ void store_evict_cron(int part, uint64_t now_ms);
  * expired ones, repeating while many were expired, for at most budget_us.
  * Returns the number of keys deleted. */
 uint64_t store_active_expire(int part, uint64_t now_ms, uint64_t budget_us);
+/* DEBUG SET-ACTIVE-EXPIRE: 0 stops active expiry (lazy expiry stays). Any thread. */
+void store_set_active_expire(int on);
 
 /* Incremental rehash step for a held partition, at most budget_us (called from
  * the owner's idle time so resizes never pause a command for long). */

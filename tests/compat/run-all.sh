@@ -10,7 +10,9 @@
 #
 # Env: COMPAT_POLICIES (default: the three), COMPAT_SUITES (default: all of
 # SUITES below), COMPAT_JOBS (runs at once, default nproc + 1), COMPAT_TIMEOUT
-# (seconds a run may take, default 300: runs side by side take longer).
+# (seconds a run may take, default 300) and COMPAT_TEST_TIMEOUT (one test,
+# default 180; geo.tcl's fuzz tests take a minute of the Tcl client's CPU when
+# runs share the cores).
 set -uo pipefail
 
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
@@ -24,7 +26,10 @@ JOBS=${COMPAT_JOBS:-$(($(nproc) + 1))}
 # integration tests cover 2 and 4 workers); two for the rest, and both for
 # scripting (its -workers skips). Each suite's .skip says what it leaves out.
 SUITES=${COMPAT_SUITES:-scripting:1 scripting:2 pubsub:1 tracking:1 lists:2 zset:2 maxmemory:2
-  bitops:2 geo:2 hll:2 dump:2}
+  bitops:2 geo:2 hll:2 dump:2 slowlog:2 introspection2:2 functions:1 functions:2 sort:1 sort:2 stream:1 stream:2 latency:2}
+# unit/latency-monitor measures DEBUG SLEEP's latency against bounds (within
+# 200 ms): its runs go alone, after the others.
+ALONE=" latency "
 
 out=$(mktemp -d "${TMPDIR:-/tmp}/percore-compat-all.XXXXXX")
 trap 'rm -rf "$out"' EXIT
@@ -37,12 +42,21 @@ for st in $SUITES; do
 done
 
 running=0
-i=0
-for j in "${jobs_list[@]}"; do
-  read -r s p t <<<"$j"
-  (COMPAT_QUIET=1 COMPAT_TIMEOUT=${COMPAT_TIMEOUT:-300} SUITE=$s POLICY=$p THREADS=$t bash "$REPO/tests/compat/run-redis-scripting.sh" \
-    "$BIN" >"$out/$i.log" 2>&1; echo $? >"$out/$i.rc") &
-  i=$((i + 1))
+alone=()
+start_job() { # $1: index into jobs_list
+  local s p t
+  read -r s p t <<<"${jobs_list[$1]}"
+  COMPAT_QUIET=1 COMPAT_TIMEOUT=${COMPAT_TIMEOUT:-300} \
+    COMPAT_TEST_TIMEOUT=${COMPAT_TEST_TIMEOUT:-180} SUITE=$s POLICY=$p THREADS=$t bash "$REPO/tests/compat/run-redis-scripting.sh" "$BIN" >"$out/$1.log" 2>&1
+  echo $? >"$out/$1.rc"
+}
+for ((i = 0; i < ${#jobs_list[@]}; i++)); do
+  read -r s _ <<<"${jobs_list[$i]}"
+  if [[ $ALONE == *" $s "* ]]; then
+    alone+=("$i")
+    continue
+  fi
+  start_job "$i" &
   running=$((running + 1))
   if [ "$running" -ge "$JOBS" ]; then
     wait -n
@@ -50,6 +64,7 @@ for j in "${jobs_list[@]}"; do
   fi
 done
 wait
+for k in "${alone[@]}"; do start_job "$k"; done
 
 fail=0
 n=${#jobs_list[@]}

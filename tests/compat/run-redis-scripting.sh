@@ -13,7 +13,13 @@
 # (PFDEBUG included: its needs:pfdebug cases run); with SUITE=bitops,
 # tests/unit/bitops.tcl and bitfield.tcl (the bitmap commands); with
 # SUITE=dump, tests/unit/dump.tcl (DUMP / RESTORE; its MIGRATE cases are
-# skipped).
+# skipped); with SUITE=latency, tests/unit/latency-monitor.tcl, with
+# SUITE=introspection2, tests/unit/introspection-2.tcl and with SUITE=slowlog,
+# tests/unit/slowlog.tcl (the three with enable-debug-command yes, so their
+# needs:debug cases run); with SUITE=functions, tests/unit/functions.tcl
+# (FUNCTION and FCALL); with SUITE=sort, tests/unit/sort.tcl (SORT and
+# SORT_RO); with SUITE=stream, tests/unit/type/stream.tcl and
+# stream-cgroups.tcl.
 #
 #   tests/compat/run-redis-scripting.sh [percore-server]
 #   SUITE=pubsub tests/compat/run-redis-scripting.sh [percore-server]
@@ -26,17 +32,14 @@
 # tests/compat/scripting.skip, plus SUITE-workers.skip, where there is one,
 # when THREADS is not 1; for the other suites, tests/compat/SUITE.skip), UNDECLARED
 # (allow-undeclared-keys, default yes), EXTRA_ARGS (more server arguments),
-# COMPAT_TIMEOUT (seconds for the whole tcl run, default 150), COMPAT_QUIET
+# COMPAT_TIMEOUT (seconds for the whole tcl run, default 150),
+# COMPAT_TEST_TIMEOUT (seconds for one test, default 60), COMPAT_QUIET
 # (1: print only the failures and the summary, the full output goes to a file).
 #
-# What it does: installs tcl and dpkg-dev through apt if missing; adds a
-# deb-src entry for the running Debian release if apt has none; fetches the
-# redis source package once (under a lock); copies its tests/ to a work dir
-# and adapts two things there (never the download):
-#   - the file runs every test twice, as EVAL (is_eval=1) and as FUNCTION/FCALL
-#     (is_eval=0); FUNCTION is not part of percore, so only is_eval=1 runs;
-#   - external mode starts each server block with `r function flush`: wrapped
-#     in catch for the same reason;
+# What it does: installs tcl through apt if missing; fetches the redis source
+# package once (tests/compat/fetch-redis-src.sh, shared with the command-spec
+# test); copies its tests/ to a work dir and adapts what follows there (never
+# the download):
 #   - SUITE=lists (list.tcl, list-3.tcl) and zset (zset.tcl): the files set
 #     the encodings' options (list-max-ziplist-size, list-compress-depth,
 #     zset-max-ziplist-entries...), in server blocks' overrides and in CONFIG
@@ -73,6 +76,12 @@ case $SUITE in
   hll) UNITS="unit/hyperloglog" ;;
   bitops) UNITS="unit/bitops unit/bitfield" ;;
   dump) UNITS="unit/dump" ;;
+  latency) UNITS="unit/latency-monitor" ;;
+  introspection2) UNITS="unit/introspection-2" ;;
+  slowlog) UNITS="unit/slowlog" ;;
+  functions) UNITS="unit/functions" ;;
+  sort) UNITS="unit/sort" ;;
+  stream) UNITS="unit/type/stream unit/type/stream-cgroups" ;;
   *) echo "run-redis-scripting: unknown SUITE '$SUITE' (the suites: this case's lines)" >&2
      exit 2 ;;
 esac
@@ -94,7 +103,6 @@ command -v redis-cli >/dev/null 2>&1 || setup_fail "redis-cli missing (packaging
 # ---- tools and sources ------------------------------------------------------
 missing=()
 command -v tclsh8.6 >/dev/null 2>&1 || missing+=(tcl)
-command -v dpkg-source >/dev/null 2>&1 || missing+=(dpkg-dev)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "run-redis-scripting: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -103,48 +111,15 @@ if [ ${#missing[@]} -gt 0 ]; then
     setup_fail "could not install ${missing[*]}"
 fi
 
-mkdir -p "$WORK"
-find_src() { find "$WORK" -maxdepth 1 -type d -name 'redis-7.0*' | sort | tail -1; }
-fetch_src() {
-  [ -n "$(find_src)" ] && return 0
-  if ! apt-get source --print-uris redis >/dev/null 2>&1; then
-    # shellcheck disable=SC1091
-    . /etc/os-release
-    echo "run-redis-scripting: adding deb-src entries for $VERSION_CODENAME"
-    $SUDO tee /etc/apt/sources.list.d/percore-deb-src.sources >/dev/null <<EOF
-Types: deb-src
-URIs: http://deb.debian.org/debian
-Suites: $VERSION_CODENAME $VERSION_CODENAME-updates
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-
-Types: deb-src
-URIs: http://deb.debian.org/debian-security
-Suites: $VERSION_CODENAME-security
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-EOF
-    $SUDO apt-get update -qq
-  fi
-  (cd "$WORK" && apt-get source -qq redis >/dev/null 2>&1) || return 1
-  [ -n "$(find_src)" ]
-}
-# One download even when several runs start together.
-exec 9>"$WORK/.fetch.lock"
-flock 9
-fetch_src || setup_fail "apt-get source redis failed, or gave no redis 7.0 tree under $WORK"
-flock -u 9
-exec 9>&-
-SRCDIR=$(find_src)
+# the source package, fetched once (tests/compat/fetch-redis-src.sh)
+SRCDIR=$("$REPO/tests/compat/fetch-redis-src.sh" "$WORK") || setup_fail "no redis 7.0 source tree under $WORK"
 
 RUN=$WORK/run-$([ "$SUITE" = scripting ] || echo "$SUITE-")$POLICY-$THREADS
 rm -rf "$RUN"
 mkdir -p "$RUN"
 cp -r "$SRCDIR/tests" "$RUN/"
-if [ "$SUITE" = scripting ]; then
-  sed -i 's/^foreach is_eval {0 1} {/foreach is_eval {1} {/' "$RUN/tests/unit/scripting.tcl"
-  grep -q '^foreach is_eval {1} {' "$RUN/tests/unit/scripting.tcl" ||
-    setup_fail "scripting.tcl changed: no 'foreach is_eval {0 1}' line to adapt"
+if [ "$SUITE" = scripting ] || [ "$SUITE" = functions ]; then
+  : # scripting.tcl (its EVAL and FCALL halves) and functions.tcl run as they are
 elif [ "$SUITE" = maxmemory ]; then
   # Every block of maxmemory.tcl is tagged external:skip, as its tests set
   # maxmemory on the server they are given; three blocks need nothing more
@@ -162,8 +137,9 @@ elif [ "$SUITE" = maxmemory ]; then
     setup_fail "maxmemory.tcl changed: no latency-tracking line to adapt"
 elif [ "$SUITE" = geo ] || [ "$SUITE" = dump ]; then
   : # geo.tcl and dump.tcl run as they are: they set no option percore lacks
-elif [ "$SUITE" = lists ] || [ "$SUITE" = zset ]; then
-  # list.tcl, list-3.tcl and zset.tcl set Redis's encodings' options
+elif [ "$SUITE" = lists ] || [ "$SUITE" = zset ] || [ "$SUITE" = sort ]; then
+  # sort.tcl's server block overrides list-max-ziplist-size and
+  # set-max-intset-entries, and list.tcl, list-3.tcl and zset.tcl set Redis's encodings' options
   # (list-max-ziplist-size, list-compress-depth, zset-max-ziplist-entries...),
   # which percore has no equivalent of: those CONFIG SETs (r config set,
   # config_set) are wrapped in catch, in the files and where server.tcl
@@ -174,10 +150,13 @@ elif [ "$SUITE" = lists ] || [ "$SUITE" = zset ]; then
   done
   sed -i 's/^        r config set \$param \$val$/        catch {r config set $param $val}/' \
     "$RUN/tests/support/server.tcl"
-  { [ "$SUITE" = zset ] || grep -q 'catch {r config set list-max-ziplist-size' "$RUN/tests/unit/type/list.tcl"; } &&
-    { [ "$SUITE" = lists ] || grep -q 'catch {r config set zset-max-ziplist-entries' "$RUN/tests/unit/type/zset.tcl"; } &&
+  { [ "$SUITE" != lists ] || grep -q 'catch {r config set list-max-ziplist-size' "$RUN/tests/unit/type/list.tcl"; } &&
+    { [ "$SUITE" != zset ] || grep -q 'catch {r config set zset-max-ziplist-entries' "$RUN/tests/unit/type/zset.tcl"; } &&
     [ "$(grep -c 'catch {r config set \$param \$val}' "$RUN/tests/support/server.tcl")" = 2 ] ||
     setup_fail "list.tcl, zset.tcl or server.tcl changed: no 'r config set' lines to adapt"
+elif [ "$SUITE" = latency ] || [ "$SUITE" = introspection2 ] || [ "$SUITE" = slowlog ]; then
+  # They run as they are, DEBUG included (SLEEP, OBJECT: cmd_debug.c).
+  :
 elif [ "$SUITE" = hll ]; then
   # hyperloglog.tcl's one CONFIG SET, hll-sparse-max-bytes, is an option of
   # percore's (config.h). Two tests build a 33 MB (and a 262 KB) corrupt
@@ -192,6 +171,10 @@ elif [ "$SUITE" = bitops ]; then
   : # bitops.tcl and bitfield.tcl run as they are (proto-max-bulk-len is an
     # option of percore's; their DEBUG and replication blocks are left out
     # by their tags)
+elif [ "$SUITE" = stream ]; then
+  # stream.tcl and stream-cgroups.tcl run as they are: their CONFIG SETs,
+  # stream-node-max-entries / -bytes, are options of percore's (config.h).
+  :
 else
   # pubsubshard.tcl's first server block is tagged external:skip though it
   # needs nothing but one server (its other blocks need several: left out).
@@ -200,9 +183,6 @@ else
   grep -q '^start_server {tags {"pubsubshard"}} {$' "$RUN/tests/unit/pubsubshard.tcl" ||
     setup_fail "pubsubshard.tcl changed: no external:skip first line to adapt"
 fi
-sed -i 's/^    r function flush$/    catch {r function flush}/' "$RUN/tests/support/server.tcl"
-grep -q 'catch {r function flush}' "$RUN/tests/support/server.tcl" ||
-  setup_fail "server.tcl changed: no 'r function flush' line to adapt"
 
 # "Test name :: reason" lines -> the plain names --skipfile wants.
 SKIP=$RUN/$SUITE.skip.names
@@ -228,9 +208,13 @@ for _ in range(200):
         continue
     print(p); break')
 LOG=$RUN/percore.log
+# The suites of DEBUG's users run it: enabled, and its tests not left out.
+TAGS="-needs:debug -needs:repl"
+DEBUG_ARGS=""
+case $SUITE in latency|introspection2|slowlog) TAGS="-needs:repl"; DEBUG_ARGS="--server.enable-debug-command yes" ;; esac
 # shellcheck disable=SC2086 # EXTRA_ARGS is a list of words
 "$BIN" --port "$PORT" --server.bind 127.0.0.1 --server.threads "$THREADS" \
-  --scheduler.policy "$POLICY" --scripting.allow-undeclared-keys "${UNDECLARED:-yes}" ${EXTRA_ARGS:-} \
+  --scheduler.policy "$POLICY" --scripting.allow-undeclared-keys "${UNDECLARED:-yes}" $DEBUG_ARGS ${EXTRA_ARGS:-} \
   >"$LOG" 2>&1 &
 SRV=$!
 stop_server() {
@@ -252,8 +236,8 @@ set +e
 SINGLES=()
 for u in $UNITS; do SINGLES+=(--single "$u"); done
 (cd "$RUN" && timeout -k 5 "$TIME_LIMIT" tclsh8.6 tests/test_helper.tcl --host 127.0.0.1 \
-  --port "$PORT" --baseport "$((CLIENT_PORT + 32))" "${SINGLES[@]}" --skipfile "$SKIP" --tags "-needs:debug -needs:repl" \
-  --durable --timeout 60 --clients 1 $(case $SUITE in lists|zset) echo --ignore-encoding;; esac)) \
+  --port "$PORT" --baseport "$((CLIENT_PORT + 32))" "${SINGLES[@]}" --skipfile "$SKIP" --tags "$TAGS" \
+  --durable --timeout "${COMPAT_TEST_TIMEOUT:-60}" --clients 1 $(case $SUITE in lists|zset|sort) echo --ignore-encoding;; esac)) \
   2>&1 | if [ "${COMPAT_QUIET:-0}" = 1 ]; then cat > "$OUT"; else tee "$OUT"; fi
 rc=${PIPESTATUS[0]}
 set -e

@@ -22,7 +22,7 @@ LAYERS = [
     ("event loop", ["worker", "worker_*", "netutil"]),
     ("data structures", ["t_*", "object", "geohash", "rdb", "rdb_*"]),
     ("store", ["store", "store_priv", "dict", "evict", "expire"]),
-    ("commands", ["command", "command_*", "cmd_*", "db", "script", "script_*", "pubsub", "monitor",
+    ("commands", ["command", "command_*", "cmd_*", "db", "script", "script_*", "pubsub", "monitor", "slowlog", "latency",
                   "blocking", "notify", "tracking"]),
     ("scheduler", ["sched", "scheduler", "sched_*", "partlock"]),
     ("connections", ["client", "client_*"]),
