@@ -123,10 +123,10 @@ static void digest_value(const obj_t *o, digest_t *d)
     }
     case OBJ_HASH: {
         hash_iter_t it = {0};
-        hfield_t *e;
+        hfield_t e;
         digest_t x = {{0}};
-        while ((e = hash_next(o->v.ptr, &it)))
-            dg_pair(&x, hf_field(e), hf_value(e), 0);
+        while (hash_next(o->v.ptr, &it, &e))
+            dg_pair(&x, e.f, e.v, 0);
         dg_mix(d, x.b, 20);
         break;
     }

@@ -26,18 +26,28 @@ static void reply_sv(cmd_ctx_t *c, sv_t v)
     reply_bulk(c->r, v.p, v.len);
 }
 
-/* The hash at key for a write, creating it (not yet stored: *created is set
- * and the caller db_adds *fresh) when missing; NULL after WRONGTYPE. */
-static hash_t *hash_for_write(cmd_ctx_t *c, sv_t key, obj_t **o, obj_t *fresh, size_t *before)
+/* hash_set / hash_del on the hash held by o (they may move it). */
+static int oset(obj_t *o, sv_t f, const char *v, size_t vlen)
+{
+    hash_t *h = o->v.ptr;
+    int r = hash_set(&h, f.p, f.len, v, vlen);
+    o->v.ptr = h;
+    return r;
+}
+
+/* The object holding the hash at key for a write, creating it (not yet
+ * stored: *o is NULL and the caller db_adds *fresh) when missing; NULL after
+ * WRONGTYPE. */
+static obj_t *hash_for_write(cmd_ctx_t *c, sv_t key, obj_t **o, obj_t *fresh, size_t *before)
 {
     if (t_lookup(c, key, OBJ_HASH, LOOKUP_WRITE, o) != 0)
         return NULL;
     if (*o) {
         *before = obj_mem(*o);
-        return H(*o);
+        return *o;
     }
     *fresh = obj_make(OBJ_HASH, hash_new());
-    return fresh->v.ptr;
+    return fresh;
 }
 
 /* Store a hash obtained from hash_for_write: add a fresh one, or report the
@@ -59,7 +69,7 @@ static long long hset_generic(cmd_ctx_t *c)
     obj_t *o, fresh;
     size_t before = 0;
     long long added = 0;
-    hash_t *h;
+    obj_t *h;
 
     if (c->argc % 2 == 1) {
         reply_wrong_arity(c->r, c->cmd->name);
@@ -68,7 +78,7 @@ static long long hset_generic(cmd_ctx_t *c)
     if (!(h = hash_for_write(c, c->argv[1], &o, &fresh, &before)))
         return -1;
     for (int j = 2; j < c->argc; j += 2)
-        added += hash_set(h, c->argv[j].p, c->argv[j].len, c->argv[j + 1].p, c->argv[j + 1].len);
+        added += oset(h, c->argv[j], c->argv[j + 1].p, c->argv[j + 1].len);
     hash_written(c, c->argv[1], o, &fresh, before, "hset");
     c->dirty += (uint64_t)(c->argc - 2) / 2;
     return added;
@@ -94,15 +104,15 @@ static void hsetnx_command(cmd_ctx_t *c)
 {
     obj_t *o, fresh;
     size_t before = 0;
-    hash_t *h;
+    obj_t *h;
 
     if (!(h = hash_for_write(c, c->argv[1], &o, &fresh, &before)))
         return;
-    if (o && hash_get(h, c->argv[2].p, c->argv[2].len)) {
+    if (o && hash_get(H(h), c->argv[2].p, c->argv[2].len, NULL)) {
         reply_int(c->r, 0);
         return;
     }
-    hash_set(h, c->argv[2].p, c->argv[2].len, c->argv[3].p, c->argv[3].len);
+    oset(h, c->argv[2], c->argv[3].p, c->argv[3].len);
     hash_written(c, c->argv[1], o, &fresh, before, "hset");
     c->dirty++;
     reply_int(c->r, 1);
@@ -112,10 +122,10 @@ static void hsetnx_command(cmd_ctx_t *c)
  * or a null. */
 static void reply_field_value(cmd_ctx_t *c, const obj_t *o, sv_t f)
 {
-    hfield_t *e = o ? hash_get(H(o), f.p, f.len) : NULL;
+    sv_t v;
 
-    if (e)
-        reply_sv(c, hf_value(e));
+    if (o && hash_get(H(o), f.p, f.len, &v))
+        reply_sv(c, v);
     else
         reply_null(c->r);
 }
@@ -132,9 +142,12 @@ static void hmget_command(cmd_ctx_t *c)
     member_reply_generic(c, OBJ_HASH, reply_field_value, 1);
 }
 
-static int del_field(void *h, sv_t f)
+static int del_field(void **slot, sv_t f)
 {
-    return hash_del(h, f.p, f.len);
+    hash_t *h = *slot;
+    int r = hash_del(&h, f.p, f.len);
+    *slot = h;
+    return r;
 }
 
 /* HDEL key field [field ...] */
@@ -157,13 +170,13 @@ static void hlen_command(cmd_ctx_t *c)
 static void hstrlen_command(cmd_ctx_t *c)
 {
     obj_t *o;
-    hfield_t *e = NULL;
+    sv_t v = {"", 0};
 
     if (t_lookup(c, c->argv[1], OBJ_HASH, 0, &o) != 0)
         return;
     if (o)
-        e = hash_get(H(o), c->argv[2].p, c->argv[2].len);
-    reply_int(c->r, e ? (long long)e->vlen : 0);
+        hash_get(H(o), c->argv[2].p, c->argv[2].len, &v);
+    reply_int(c->r, (long long)v.len);
 }
 
 /* HEXISTS key field */
@@ -173,7 +186,7 @@ static void hexists_command(cmd_ctx_t *c)
 
     if (t_lookup(c, c->argv[1], OBJ_HASH, 0, &o) != 0)
         return;
-    reply_int(c->r, o && hash_get(H(o), c->argv[2].p, c->argv[2].len) ? 1 : 0);
+    reply_int(c->r, o && hash_get(H(o), c->argv[2].p, c->argv[2].len, NULL) ? 1 : 0);
 }
 
 enum { GET_FIELDS = 1, GET_VALUES = 2 };
@@ -183,7 +196,7 @@ static void getall_generic(cmd_ctx_t *c, int what)
 {
     obj_t *o;
     hash_iter_t it = {0, NULL};
-    hfield_t *e;
+    hfield_t kv, *e = &kv;
     int both = what == (GET_FIELDS | GET_VALUES);
 
     if (t_lookup(c, c->argv[1], OBJ_HASH, 0, &o) != 0)
@@ -195,7 +208,7 @@ static void getall_generic(cmd_ctx_t *c, int what)
         reply_array(c->r, n);
     if (!o)
         return;
-    while ((e = hash_next(H(o), &it))) {
+    while (hash_next(H(o), &it, &kv)) {
         if (what & GET_FIELDS)
             reply_sv(c, hf_field(e));
         if (what & GET_VALUES)
@@ -227,16 +240,15 @@ static void hincrby_command(cmd_ctx_t *c)
     long long incr, v = 0;
     obj_t *o, fresh;
     size_t before = 0;
-    hash_t *h;
-    hfield_t *e;
+    obj_t *h;
+    sv_t cur;
     char buf[24];
 
     if (arg_ll(c, 3, &incr, NULL) != 0)
         return;
     if (!(h = hash_for_write(c, c->argv[1], &o, &fresh, &before)))
         return;
-    if ((e = hash_get(h, c->argv[2].p, c->argv[2].len))) {
-        sv_t cur = hf_value(e);
+    if (hash_get(H(h), c->argv[2].p, c->argv[2].len, &cur)) {
         if (str_to_ll(cur.p, cur.len, &v) != 0) {
             reply_error(c->r, "ERR hash value is not an integer");
             return;
@@ -250,7 +262,7 @@ static void hincrby_command(cmd_ctx_t *c)
     }
     v += incr;
     int n = ll_to_str(buf, v);
-    hash_set(h, c->argv[2].p, c->argv[2].len, buf, (size_t)n);
+    oset(h, c->argv[2], buf, (size_t)n);
     hash_written(c, c->argv[1], o, &fresh, before, "hincrby");
     c->dirty++;
     reply_int(c->r, v);
@@ -262,8 +274,8 @@ static void hincrbyfloat_command(cmd_ctx_t *c)
     long double incr, v = 0;
     obj_t *o, fresh;
     size_t before = 0;
-    hash_t *h;
-    hfield_t *e;
+    obj_t *h;
+    sv_t cur;
     char *buf;
     int n;
 
@@ -277,8 +289,7 @@ static void hincrbyfloat_command(cmd_ctx_t *c)
     }
     if (!(h = hash_for_write(c, c->argv[1], &o, &fresh, &before)))
         return;
-    if ((e = hash_get(h, c->argv[2].p, c->argv[2].len))) {
-        sv_t cur = hf_value(e);
+    if (hash_get(H(h), c->argv[2].p, c->argv[2].len, &cur)) {
         if (str_to_ld(cur.p, cur.len, &v) != 0) {
             reply_error(c->r, "ERR hash value is not a float");
             return;
@@ -300,7 +311,7 @@ static void hincrbyfloat_command(cmd_ctx_t *c)
         reply_error(c->r, "ERR increment would produce NaN or Infinity");
         return;
     }
-    hash_set(h, c->argv[2].p, c->argv[2].len, buf, (size_t)n);
+    oset(h, c->argv[2], buf, (size_t)n);
     hash_written(c, c->argv[1], o, &fresh, before, "hincrbyfloat");
     c->dirty++;
     reply_bulk(c->r, buf, (size_t)n);
@@ -321,17 +332,19 @@ static void reply_rand_field(cmd_ctx_t *c, const hfield_t *e, int withvalues)
 /* HRANDFIELD's picks, for randmember_generic. */
 static void hrand_one(cmd_ctx_t *c, void *h, int withvalues)
 {
-    reply_rand_field(c, hash_random(h), withvalues);
+    hfield_t kv;
+    if (hash_random(h, &kv))
+        reply_rand_field(c, &kv, withvalues);
 }
 
 static void hrand_distinct(cmd_ctx_t *c, void *h, size_t count, int withvalues)
 {
     size_t want = count < hash_len(h) ? count : hash_len(h);
-    hfield_t **pick = xmalloc(want * sizeof *pick);
+    hfield_t *pick = xmalloc((want ? want : 1) * sizeof *pick);
     size_t got = hash_random_distinct(h, pick, want);
     reply_array(c->r, (long)(withvalues && c->r->proto < 3 ? got * 2 : got));
     for (size_t i = 0; i < got; i++)
-        reply_rand_field(c, pick[i], withvalues);
+        reply_rand_field(c, &pick[i], withvalues);
     free(pick);
 }
 
@@ -341,12 +354,12 @@ static void hrandfield_command(cmd_ctx_t *c)
     randmember_generic(c, OBJ_HASH, "withvalues", hrand_one, hrand_distinct);
 }
 
-static void hscan_cb(void *arg, hfield_t *e)
+static void hscan_cb(void *arg, const hfield_t *e)
 {
     scan_acc_t *acc = arg;
     if (!scan_match(acc->opts, hf_field(e)))
         return;
-    scan_push(&acc->items, e->n.key, e->n.klen);
+    scan_push(&acc->items, e->f.p, e->f.len);
     sv_t v = hf_value(e);
     scan_push(&acc->items, v.p, v.len);
     acc->n += 2;

@@ -51,9 +51,9 @@ static void sadd_command(cmd_ctx_t *c)
     reply_int(c->r, added);
 }
 
-static int del_member(void *s, sv_t m)
+static int del_member(void **s, sv_t m)
 {
-    return set_remove(s, m.p, m.len);
+    return set_remove(*s, m.p, m.len);
 }
 
 /* SREM key member [member ...] */

@@ -142,11 +142,7 @@ static int by_pattern(cmd_ctx_t *c, sv_t pat, sv_t elem, buf_t *key, char tmp[24
     if (field) {
         if (o->type != OBJ_HASH)
             return 0;
-        hfield_t *e = hash_get(o->v.ptr, field, flen);
-        if (!e)
-            return 0;
-        *out = hf_value(e);
-        return 1;
+        return hash_get(o->v.ptr, field, flen, out);
     }
     if (o->type != OBJ_STRING)
         return 0;

@@ -409,7 +409,7 @@ void member_del_generic(cmd_ctx_t *c, int type, member_del_fn *del)
         return;
     size_t before = obj_mem(o);
     for (int j = 2; j < c->argc && !obj_is_empty(o); j++)
-        removed += del(o->v.ptr, c->argv[j]);
+        removed += del(&o->v.ptr, c->argv[j]);
     if (removed) {
         int gone = db_modified(c, c->argv[1], o, before);
         if (type == OBJ_HASH)

@@ -105,7 +105,8 @@ void member_reply_generic(cmd_ctx_t *c, int type, member_reply_fn *one, int mult
  * and raises hdel, srem or zrem (then del when the key is left empty).
  * del removes one member from the value (until it is empty), returning 1
  * when it was there. */
-typedef int member_del_fn(void *value, sv_t member);
+/* slot: the obj_t's value pointer, which the callback may move */
+typedef int member_del_fn(void **slot, sv_t member);
 void member_del_generic(cmd_ctx_t *c, int type, member_del_fn *del);
 
 /* ---- SCAN-family arguments and replies of HSCAN, SSCAN and ZSCAN ---------- */

@@ -177,8 +177,9 @@ static void zincrby_command(cmd_ctx_t *c)
     zadd_generic(c, ZADD_INCR, 0);
 }
 
-static int del_member(void *z, sv_t m)
+static int del_member(void **slot, sv_t m)
 {
+    void *z = *slot;
     znode_t *x = zset_find(z, m.p, m.len);
 
     if (x)

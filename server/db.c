@@ -100,14 +100,13 @@ static void set_value(partition_t *p, obj_t *o, const obj_t *nv)
  * geometrically (growing ones, so repeated APPENDs are amortized O(1)). */
 static void str_reserve(partition_t *p, obj_t *o, size_t need, int greedy)
 {
-    if (o->v.s.cap >= need)
+    if (obj_scap(o) >= need)
         return;
     size_t cap = need;
     if (greedy)
         cap = need < STR_PREALLOC_MAX ? need * 2 : need + STR_PREALLOC_MAX;
     part_mem_sub(p, obj_mem(o));
-    o->v.s.p = xrealloc(o->v.s.p, cap);
-    o->v.s.cap = cap;
+    obj_str_reserve(o, cap);
     part_mem_add(p, obj_mem(o));
 }
 
@@ -118,10 +117,7 @@ static void str_make_raw(partition_t *p, obj_t *o)
         return;
     char tmp[24];
     int n = ll_to_str(tmp, o->v.i);
-    obj_t nv = {.type = OBJ_STRING, .enc = ENC_RAW};
-    nv.v.s.p = xmalloc((size_t)n);
-    memcpy(nv.v.s.p, tmp, (size_t)n);
-    nv.v.s.len = nv.v.s.cap = (size_t)n;
+    obj_t nv = obj_make_str(tmp, (size_t)n);
     set_value(p, o, &nv);
 }
 
@@ -158,19 +154,13 @@ void db_set_string(cmd_ctx_t *c, sv_t key, const char *p, size_t n, int keep_ttl
     keyloc_t kl;
     dict_entry_t *e = entry_for_write(c, key, &kl, keep_ttl);
     obj_t *o = &e->val;
-    if (o->type == OBJ_STRING && o->enc == ENC_RAW && o->v.s.cap >= n &&
-        o->v.s.cap <= n + n / 2 + 16) {
+    size_t cap = o->type == OBJ_STRING && o->enc == ENC_RAW ? obj_scap(o) : 0;
+    if (n && cap >= n && cap <= n + n / 2 + 16) {
         /* reuse a buffer of about the right size (memmove: p may alias it) */
-        if (n)
-            memmove(o->v.s.p, p, n);
-        o->v.s.len = n;
+        memmove(o->v.p, p, n);
+        obj_set_slen(o, n);
     } else {
-        obj_t nv = {.type = OBJ_STRING, .enc = ENC_RAW};
-        if (n) {
-            nv.v.s.p = xmalloc(n);
-            memcpy(nv.v.s.p, p, n);
-        }
-        nv.v.s.len = nv.v.s.cap = n;
+        obj_t nv = obj_make_str(p, n);
         set_value(kl.p, o, &nv);
     }
     do_sync_counts(kl.p, kl.db);
@@ -196,13 +186,14 @@ size_t db_string_append(cmd_ctx_t *c, sv_t key, const char *p, size_t n)
     obj_t *o = &e->val;
     assert(o->type == OBJ_STRING);
     str_make_raw(kl.p, o);
-    size_t len = o->v.s.len;
-    str_reserve(kl.p, o, len + n, 1);
-    if (n)
-        memcpy(o->v.s.p + len, p, n);
-    o->v.s.len = len + n;
+    size_t len = obj_slen(o);
+    if (n) {
+        str_reserve(kl.p, o, len + n, 1);
+        memcpy(o->v.p + len, p, n);
+    }
+    obj_set_slen(o, len + n);
     do_touch_entry(kl.p, e);
-    return o->v.s.len;
+    return len + n;
 }
 
 /* touch: count the call as a write of the key even when the bytes stay. */
@@ -223,19 +214,19 @@ static char *string_grow(cmd_ctx_t *c, sv_t key, size_t minlen, size_t *len, int
         assert(o->type == OBJ_STRING);
         str_make_raw(kl.p, o);
     }
-    size_t cur = o->v.s.len;
+    size_t cur = obj_slen(o);
     if (minlen > cur) {
         str_reserve(kl.p, o, minlen, cur != 0);
-        memset(o->v.s.p + cur, 0, minlen - cur);
-        o->v.s.len = minlen;
+        memset(o->v.p + cur, 0, minlen - cur);
+        obj_set_slen(o, minlen);
         grew = 1;
     }
     if (touch || grew)
         do_touch_entry(kl.p, e);
     do_sync_counts(kl.p, kl.db);
-    *len = o->v.s.len;
+    *len = obj_slen(o);
     *grewp = grew;
-    return o->v.s.p;
+    return o->v.p;
 }
 
 char *db_string_grow(cmd_ctx_t *c, sv_t key, size_t minlen, size_t *len)
@@ -342,8 +333,7 @@ static void move_entry(cmd_ctx_t *c, keyloc_t *sk, dict_entry_t *se, keyloc_t *d
     dict_entry_t *ne = new_entry(dk, key, c->now_ms);
     uint64_t vmem = obj_mem(&se->val);
     ne->val = se->val;
-    ne->lru = se->lru;
-    ne->lfu = se->lfu;
+    ne->access = se->access;
     if (se->expire >= 0)
         dict_set_expire(dk->d, ne, se->expire);
     do_touch_entry(dk->p, ne);

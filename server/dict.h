@@ -20,18 +20,25 @@
 #define DICT_NO_EXPIRE (-1)
 #define DICT_NOT_VOLATILE UINT32_MAX
 
+/* 56 bytes before the key, so a key of up to 8 bytes fits a 64-byte size
+ * class: every key pays for this header. */
 typedef struct dict_entry {
     struct dict_entry *next;
     int64_t expire;    /* absolute unix ms, or DICT_NO_EXPIRE */
-    obj_t val;
+    obj_t val;         /* 16 bytes (object.h) */
+    uint64_t mseq;     /* partition write clock at the last change (WATCH) */
     uint32_t hash;     /* low 32 bits of dict_hash(key) */
     uint32_t vidx;     /* index in the volatile array, or DICT_NOT_VOLATILE */
-    uint32_t lru;      /* LRU clock: unix ms, wrapping at 2^32 */
-    uint32_t lfu;      /* LFU: minutes (16 bits) << 8 | log counter (8 bits) */
+    /* The access data of the maxmemory policy in force (evict.c), one field
+     * as Redis's 24-bit lru: an LRU policy keeps the clock (unix ms, wrapping
+     * at 2^32), an LFU one minutes (16 bits) << 8 | log counter (8 bits); a
+     * policy change reads what the other left, as Redis does. */
+    uint32_t access;
     uint32_t klen;
-    uint64_t mseq;     /* partition write clock at the last change (WATCH) */
     char key[];
 } dict_entry_t;
+
+_Static_assert(offsetof(dict_entry_t, key) == 56, "entry header size");
 
 typedef struct dict dict_t;
 

@@ -96,8 +96,10 @@ static uint32_t lfu_decayed(uint32_t lfu, uint64_t now_ms)
 
 void evict_init_entry(dict_entry_t *e, uint64_t now_ms)
 {
-    e->lru = (uint32_t)now_ms;
-    e->lfu = lfu_minutes(now_ms) << 8 | LFU_INIT_VAL;
+    if (policy_is_lfu(atomic_load_explicit(&mm_policy, memory_order_relaxed)))
+        e->access = lfu_minutes(now_ms) << 8 | LFU_INIT_VAL;
+    else
+        e->access = (uint32_t)now_ms;
 }
 
 /* Only the data the current policy uses is refreshed (as Redis), so an access
@@ -105,17 +107,17 @@ void evict_init_entry(dict_entry_t *e, uint64_t now_ms)
 void evict_touch(dict_t *d, dict_entry_t *e, uint64_t now_ms)
 {
     if (!policy_is_lfu(atomic_load_explicit(&mm_policy, memory_order_relaxed))) {
-        e->lru = (uint32_t)now_ms;
+        e->access = (uint32_t)now_ms;
         return;
     }
-    uint32_t cnt = lfu_decayed(e->lfu, now_ms);
+    uint32_t cnt = lfu_decayed(e->access, now_ms);
     if (cnt < 255) {
         uint32_t base = cnt > LFU_INIT_VAL ? cnt - LFU_INIT_VAL : 0;
         double r = (double)(dict_rand(d) >> 11) / (double)(1ULL << 53);
         if (r < 1.0 / (base * LFU_LOG_FACTOR + 1))
             cnt++;
     }
-    e->lfu = lfu_minutes(now_ms) << 8 | cnt;
+    e->access = lfu_minutes(now_ms) << 8 | cnt;
 }
 
 int store_policy_is_lfu(void)
@@ -127,24 +129,24 @@ void evict_set_access(dict_entry_t *e, uint64_t now_ms, int64_t idle_s, int freq
 {
     int lfu = policy_is_lfu(atomic_load_explicit(&mm_policy, memory_order_relaxed));
     if (freq >= 0 && lfu) {
-        e->lfu = lfu_minutes(now_ms) << 8 | (uint32_t)(freq > 255 ? 255 : freq);
+        e->access = lfu_minutes(now_ms) << 8 | (uint32_t)(freq > 255 ? 255 : freq);
     } else if (idle_s >= 0 && !lfu) {
         /* the 32-bit clock reads idle times up to INT32_MAX ms back */
         uint64_t ms = (uint64_t)idle_s > INT32_MAX / 1000 ? INT32_MAX : (uint64_t)idle_s * 1000;
-        e->lru = (uint32_t)(now_ms - ms);
+        e->access = (uint32_t)(now_ms - ms);
     }
 }
 
 unsigned evict_lfu_count(const dict_entry_t *e, uint64_t now_ms)
 {
-    return lfu_decayed(e->lfu, now_ms);
+    return lfu_decayed(e->access, now_ms);
 }
 
 uint64_t evict_idle_ms(const dict_entry_t *e, uint64_t now_ms)
 {
     /* idle ms from a wrapping 32-bit clock: up to 24 days; a clock step
      * backwards reads as 0 */
-    int32_t idle = (int32_t)((uint32_t)now_ms - e->lru);
+    int32_t idle = (int32_t)((uint32_t)now_ms - e->access);
     return idle < 0 ? 0 : (uint64_t)idle;
 }
 
@@ -154,7 +156,7 @@ static uint64_t victim_score(int pol, const dict_entry_t *e, uint64_t now_ms)
     switch (pol) {
     case MAXMEM_ALLKEYS_LFU:
     case MAXMEM_VOLATILE_LFU:
-        return 255 - lfu_decayed(e->lfu, now_ms);
+        return 255 - lfu_decayed(e->access, now_ms);
     case MAXMEM_VOLATILE_TTL:
         return UINT64_MAX - (uint64_t)e->expire; /* the soonest to expire */
     default: return evict_idle_ms(e, now_ms);
@@ -277,7 +279,7 @@ static uint64_t hint_of(int pol, const dict_entry_t *e, uint64_t now)
 {
     switch (pol) {
     case MAXMEM_ALLKEYS_LRU:
-    case MAXMEM_VOLATILE_LRU: return (uint64_t)e->lru + 1;
+    case MAXMEM_VOLATILE_LRU: return (uint64_t)e->access + 1;
     case MAXMEM_VOLATILE_TTL: return (uint64_t)e->expire + 1;
     default: return victim_score(pol, e, now) + 1;
     }

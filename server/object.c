@@ -31,9 +31,9 @@ sv_t obj_str(const obj_t *o, char tmp[24])
         return (sv_t){tmp, (size_t)n};
     }
     /* An empty string may have no buffer at all; never hand out NULL. */
-    if (o->v.s.len == 0)
+    if (obj_slen(o) == 0)
         return (sv_t){"", 0};
-    return (sv_t){o->v.s.p, o->v.s.len};
+    return (sv_t){o->v.p, obj_slen(o)};
 }
 
 int obj_str_to_ll(const obj_t *o, long long *out)
@@ -44,7 +44,7 @@ int obj_str_to_ll(const obj_t *o, long long *out)
         *out = o->v.i;
         return 0;
     }
-    return str_to_ll(o->v.s.p, o->v.s.len, out);
+    return str_to_ll(o->v.p, obj_slen(o), out);
 }
 
 int obj_str_to_ld(const obj_t *o, long double *out)
@@ -55,7 +55,7 @@ int obj_str_to_ld(const obj_t *o, long double *out)
         *out = (long double)o->v.i;
         return 0;
     }
-    return str_to_ld(o->v.s.p, o->v.s.len, out);
+    return str_to_ld(o->v.p, obj_slen(o), out);
 }
 
 int obj_is_empty(const obj_t *o)
@@ -79,7 +79,7 @@ void obj_free(obj_t *o)
     switch (o->type) {
     case OBJ_STRING:
         if (o->enc == ENC_RAW)
-            free(o->v.s.p);
+            free(o->v.p);
         break;
     case OBJ_LIST: list_free(o->v.ptr); break;
     case OBJ_HASH: hash_free(o->v.ptr); break;
@@ -96,7 +96,7 @@ void obj_free(obj_t *o)
 size_t obj_mem(const obj_t *o)
 {
     if (o->type == OBJ_STRING)
-        return o->enc == ENC_RAW && o->v.s.cap ? mem_alloc_size(o->v.s.cap) : 0;
+        return o->enc == ENC_RAW ? obj_scap(o) : 0;
     if (o->v.ptr == NULL)
         return 0;
     switch (o->type) {
@@ -117,7 +117,7 @@ size_t obj_mem(const obj_t *o)
  *          "raw";
  *  list    a ring of elements (t_list.h) -> "quicklist", Redis 7.0's only
  *          list encoding;
- *  hash    small array (t_hash.h: hash_t.small) -> "listpack", table ->
+ *  hash    packed pairs (t_hash.h: hash_is_small) -> "listpack", table ->
  *          "hashtable", the same thresholds as Redis's conversion;
  *  set     sorted int array (t_set.h: set_t.ints) -> "intset", table ->
  *          "hashtable";
@@ -129,9 +129,9 @@ const char *obj_encoding_name(const obj_t *o)
     case OBJ_STRING:
         if (o->enc == ENC_INT)
             return "int";
-        return o->v.s.len <= 44 ? "embstr" : "raw";
+        return obj_slen(o) <= 44 ? "embstr" : "raw";
     case OBJ_LIST: return "quicklist";
-    case OBJ_HASH: return ((const hash_t *)o->v.ptr)->small ? "listpack" : "hashtable";
+    case OBJ_HASH: return hash_is_small(o->v.ptr) ? "listpack" : "hashtable";
     case OBJ_SET: return ((const set_t *)o->v.ptr)->ints ? "intset" : "hashtable";
     case OBJ_ZSET: return ((const zset_t *)o->v.ptr)->big ? "skiplist" : "listpack";
     case OBJ_STREAM: return "stream";
@@ -153,11 +153,9 @@ static void *hash_dup(const hash_t *src)
 {
     hash_t *h = hash_new();
     hash_iter_t it = {0, NULL};
-    hfield_t *f;
-    while ((f = hash_next(src, &it)) != NULL) {
-        sv_t k = hf_field(f), v = hf_value(f);
-        hash_set(h, k.p, k.len, v.p, v.len);
-    }
+    hfield_t f;
+    while (hash_next(src, &it, &f))
+        hash_set(&h, f.f.p, f.f.len, f.v.p, f.v.len);
     return h;
 }
 
@@ -189,12 +187,8 @@ void obj_dup(const obj_t *o, obj_t *out)
     *out = *o;
     switch (o->type) {
     case OBJ_STRING:
-        if (o->enc == ENC_RAW) {
-            out->v.s.p = o->v.s.len ? xmalloc(o->v.s.len) : NULL;
-            if (o->v.s.len)
-                memcpy(out->v.s.p, o->v.s.p, o->v.s.len);
-            out->v.s.cap = o->v.s.len;
-        }
+        if (o->enc == ENC_RAW)
+            *out = obj_make_str(o->v.p, obj_slen(o));
         break;
     case OBJ_LIST: out->v.ptr = list_dup(o->v.ptr); break;
     case OBJ_HASH: out->v.ptr = hash_dup(o->v.ptr); break;

@@ -19,20 +19,64 @@ enum obj_type { OBJ_STRING = 0, OBJ_LIST, OBJ_SET, OBJ_ZSET, OBJ_HASH, OBJ_STREA
 enum obj_enc { ENC_INT = 0, ENC_RAW };
 
 /* Lives inside its key's dict entry (no allocation of its own); string bytes
- * are a separate allocation unless the value is a 64-bit integer (ENC_INT). */
+ * are a separate allocation unless the value is a 64-bit integer (ENC_INT).
+ * 16 bytes (it is in every key's entry): an ENC_RAW string's length is 40
+ * bits in slen_hi:slen (proto-max-bulk-len's ceiling, 16 GB, is far below
+ * 2^40), and its buffer's capacity is named by its size class (util.h's
+ * mem_class_index) since buffers are always allocated whole classes. Use the
+ * obj_slen / obj_set_slen / obj_scap / obj_str_reserve helpers below. */
 typedef struct obj {
     uint8_t type;
     uint8_t enc;
+    uint8_t scap;    /* ENC_RAW: 0 no buffer, else 1 + the buffer's class index */
+    uint8_t slen_hi; /* ENC_RAW: length bits 32..39 */
+    uint32_t slen;   /* ENC_RAW: length bits 0..31 */
     union {
         long long i;
-        struct {
-            char *p;
-            size_t len;
-            size_t cap;
-        } s;
+        char *p; /* ENC_RAW string bytes (NULL when scap is 0) */
         void *ptr;
     } v;
 } obj_t;
+
+_Static_assert(sizeof(obj_t) == 16, "obj_t is in every dict entry");
+#define OBJ_STR_MAX (((size_t)1 << 40) - 1)
+
+static inline size_t obj_slen(const obj_t *o)
+{
+    return (size_t)o->slen_hi << 32 | o->slen;
+}
+static inline void obj_set_slen(obj_t *o, size_t n)
+{
+    o->slen = (uint32_t)n;
+    o->slen_hi = (uint8_t)(n >> 32);
+}
+/* Bytes an ENC_RAW string's buffer holds (0: none). */
+static inline size_t obj_scap(const obj_t *o)
+{
+    return o->scap ? mem_class_size(o->scap - 1u) : 0;
+}
+/* Give an ENC_RAW string's buffer room for at least cap (> 0) bytes, its
+ * whole size class, keeping its bytes. The length is the caller's. */
+static inline void obj_str_reserve(obj_t *o, size_t cap)
+{
+    size_t c = mem_alloc_size(cap);
+    o->v.p = xrealloc(o->v.p, c);
+    o->scap = (uint8_t)(1 + mem_class_index(c));
+}
+/* A fresh ENC_RAW string holding a copy of p[0..n) (no buffer when n is 0). */
+static inline obj_t obj_make_str(const char *p, size_t n)
+{
+    obj_t o;
+    memset(&o, 0, sizeof o);
+    o.type = OBJ_STRING;
+    o.enc = ENC_RAW;
+    if (n) {
+        obj_str_reserve(&o, n);
+        memcpy(o.v.p, p, n);
+        obj_set_slen(&o, n);
+    }
+    return o;
+}
 
 /* "string", "list", ... as TYPE answers. */
 const char *obj_type_name(int type);

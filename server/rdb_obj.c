@@ -72,12 +72,12 @@ static void save_hash(buf_t *b, const obj_t *o)
 {
     const hash_t *h = o->v.ptr;
     hash_iter_t it = {0};
-    hfield_t *e;
+    hfield_t e;
     rdb_put_type(b, RDB_TYPE_HASH);
     rdb_put_len(b, hash_len(h));
-    while ((e = hash_next(h, &it)) != NULL) {
-        put_sv(b, hf_field(e));
-        put_sv(b, hf_value(e));
+    while (hash_next(h, &it, &e)) {
+        put_sv(b, e.f);
+        put_sv(b, e.v);
     }
 }
 
@@ -122,7 +122,10 @@ static int add_zset(builder_t *bd, sv_t m, double score)
 
 static int add_hash(builder_t *bd, sv_t f, sv_t v)
 {
-    return hash_set(bd->o->v.ptr, f.p, f.len, v.p, v.len) ? 0 : -1;
+    hash_t *h = bd->o->v.ptr;
+    int r = hash_set(&h, f.p, f.len, v.p, v.len);
+    bd->o->v.ptr = h;
+    return r ? 0 : -1;
 }
 
 static int list_elem_cb(void *arg, const rdb_elem_t *e)
@@ -212,11 +215,7 @@ static int load_string(rdb_reader_t *r, int type, builder_t *bd, buf_t *tmp)
         o->v.i = v;
         return 0;
     }
-    o->enc = ENC_RAW;
-    o->v.s.len = o->v.s.cap = tmp->len;
-    o->v.s.p = tmp->len ? xmalloc(tmp->len) : NULL;
-    if (tmp->len)
-        memcpy(o->v.s.p, tmp->data, tmp->len);
+    *o = obj_make_str(tmp->data, tmp->len);
     return 0;
 }
 

@@ -87,6 +87,24 @@ static inline size_t mem_alloc_size(size_t n)
     return (n + step - 1) & ~(step - 1);
 }
 
+/* The size classes of mem_alloc_size numbered from 0 (8 bytes), so that one
+ * byte names a class (obj_t's string capacity): mem_class_index takes a value
+ * of mem_alloc_size, mem_class_size gives it back. */
+static inline unsigned mem_class_index(size_t cls)
+{
+    if (cls <= 128)
+        return (unsigned)(cls / 16);
+    unsigned lg = 63u - (unsigned)__builtin_clzll((unsigned long long)(cls - 1));
+    return 9 + (lg - 7) * 4 + (unsigned)(cls >> (lg - 2)) - 5;
+}
+static inline size_t mem_class_size(unsigned i)
+{
+    if (i <= 8)
+        return i ? (size_t)i * 16 : 8;
+    unsigned j = i - 9, lg = 7 + j / 4;
+    return (size_t)(5 + j % 4) << (lg - 2);
+}
+
 /* The server-wide memory account (what maxmemory limits): every thread adds
  * its changes to a slot of its own and moves that into one shared counter
  * once it passes MEM_ACCOUNT_BATCH either way, so the write path touches a

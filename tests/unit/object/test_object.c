@@ -19,12 +19,7 @@
 
 static obj_t raw_string(const char *s)
 {
-    obj_t o = {.type = OBJ_STRING, .enc = ENC_RAW};
-    size_t n = strlen(s);
-    o.v.s.p = xmalloc(n);
-    memcpy(o.v.s.p, s, n);
-    o.v.s.len = o.v.s.cap = n;
-    return o;
+    return obj_make_str(s, strlen(s));
 }
 
 static void test_string_encodings_and_dup(void **state)
@@ -43,12 +38,12 @@ static void test_string_encodings_and_dup(void **state)
     assert_string_equal(obj_encoding_name(&s44), "embstr");
     assert_string_equal(obj_encoding_name(&s45), "raw");
     obj_dup(&s45, &d);
-    assert_ptr_not_equal(d.v.s.p, s45.v.s.p);
-    assert_memory_equal(d.v.s.p, b45, 45);
+    assert_ptr_not_equal(d.v.p, s45.v.p);
+    assert_memory_equal(d.v.p, b45, 45);
     assert_int_equal(obj_mem(&d), obj_mem(&s45));
     obj_free(&d);
     obj_dup(&empty, &d);
-    assert_int_equal(d.v.s.len, 0);
+    assert_int_equal(obj_slen(&d), 0);
     obj_free(&d);
     obj_free(&s44);
     obj_free(&s45);
@@ -83,20 +78,24 @@ static void test_hash_dup_and_encodings(void **state)
     (void)state;
     obj_t h = obj_make(OBJ_HASH, hash_new()), d;
     char f[32], v[32];
-    hash_set(h.v.ptr, "a", 1, "1", 1);
+    hash_t *hp = h.v.ptr;
+    hash_set(&hp, "a", 1, "1", 1);
+    h.v.ptr = hp;
     assert_string_equal(obj_encoding_name(&h), "listpack");
     for (int i = 0; i < HASH_SMALL_ENTRIES * 2; i++)
-        hash_set(h.v.ptr, f, (size_t)snprintf(f, sizeof f, "f%d", i), v,
+        hash_set(&hp, f, (size_t)snprintf(f, sizeof f, "f%d", i), v,
                  (size_t)snprintf(v, sizeof v, "v%d", i));
+    h.v.ptr = hp;
     assert_string_equal(obj_encoding_name(&h), "hashtable");
     obj_dup(&h, &d);
     assert_string_equal(obj_encoding_name(&d), "hashtable");
     assert_int_equal(hash_len(d.v.ptr), hash_len(h.v.ptr));
-    hfield_t *e = hash_get(d.v.ptr, "f7", 2);
-    assert_non_null(e);
-    assert_memory_equal(hf_value(e).p, "v7", 2);
-    hash_del(h.v.ptr, "f7", 2);
-    assert_non_null(hash_get(d.v.ptr, "f7", 2));
+    sv_t e;
+    assert_true(hash_get(d.v.ptr, "f7", 2, &e));
+    assert_memory_equal(e.p, "v7", 2);
+    hash_del(&hp, "f7", 2);
+    h.v.ptr = hp;
+    assert_true(hash_get(d.v.ptr, "f7", 2, NULL));
     obj_free(&d);
     obj_free(&h);
 }

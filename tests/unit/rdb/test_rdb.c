@@ -251,9 +251,9 @@ static void test_redis_payloads(void **state)
     obj_t h = restore_hex("1012120000000400816602817602816e020c01ff0a0001369481d35b8974");
     assert_int_equal(h.type, OBJ_HASH);
     assert_int_equal(hash_len(h.v.ptr), 2);
-    hfield_t *f = hash_get(h.v.ptr, "n", 1);
-    assert_non_null(f);
-    assert_memory_equal(hf_value(f).p, "12", 2);
+    sv_t f;
+    assert_true(hash_get(h.v.ptr, "n", 1, &f));
+    assert_memory_equal(f.p, "12", 2);
     obj_free(&h);
 
     obj_t s = restore_hex("0b100200000004000000fbff0100020003000a00c8e4dfb66f7396f0");

@@ -164,8 +164,8 @@ static void test_ll_to_str_and_obj(void **state)
     assert_int_equal(obj_str_to_ld(&o, &ld), 0);
     assert_true(ld == -7.0L);
     obj_t r = {.type = OBJ_STRING, .enc = ENC_RAW};
-    r.v.s.p = "2.5";
-    r.v.s.len = r.v.s.cap = 3;
+    r.v.p = (char *)"2.5";
+    obj_set_slen(&r, 3);
     assert_int_equal(obj_str_to_ll(&r, &v), -1);
     assert_int_equal(obj_str_to_ld(&r, &ld), 0);
     assert_true(ld == 2.5L);
@@ -378,11 +378,11 @@ static void test_append_setrange(void **state)
         want[2 + i] = ch;
         assert_int_equal(db_string_append(&c, S("a"), &ch, 1), (size_t)(3 + i));
         obj_t *o = db_lookup(&c, S("a"), LOOKUP_WRITE);
-        if (o->v.s.cap != cap) {
+        if (obj_scap(o) != cap) {
             reallocs++;
-            cap = o->v.s.cap;
+            cap = obj_scap(o);
         }
-        assert_true(o->v.s.cap >= o->v.s.len);
+        assert_true(obj_scap(o) >= obj_slen(o));
     }
     assert_true(reallocs < 20);
     assert_str(&c, S("a"), want, 20002);

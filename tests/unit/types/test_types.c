@@ -19,6 +19,7 @@
 #include "t_list.h"
 #include "t_set.h"
 #include "t_zset.h"
+#include "util.h"
 
 #define N 20000
 
@@ -272,27 +273,163 @@ static void test_hash_encodings(void **state)
 
     for (int i = 0; i < HASH_SMALL_ENTRIES; i++) {
         int n = key_of(k, i);
-        assert_int_equal(hash_set(h, k, (size_t)n, "v", 1), 1);
+        assert_int_equal(hash_set(&h, k, (size_t)n, "v", 1), 1);
     }
-    assert_true(h->small);
+    assert_true(hash_is_small(h));
     /* insertion order while small */
     hash_iter_t it = {0, NULL};
-    hfield_t *e = hash_next(h, &it);
-    assert_memory_equal(hf_field(e).p, "member:0", 8);
-    assert_int_equal(hash_set(h, "member:0", 8, "w", 1), 0);
+    hfield_t e;
+    assert_true(hash_next(h, &it, &e));
+    assert_memory_equal(hf_field(&e).p, "member:0", 8);
+    assert_int_equal(hash_set(&h, "member:0", 8, "w", 1), 0);
     int n = key_of(k, HASH_SMALL_ENTRIES);
-    assert_int_equal(hash_set(h, k, (size_t)n, "v", 1), 1);
-    assert_false(h->small);
+    assert_int_equal(hash_set(&h, k, (size_t)n, "v", 1), 1);
+    assert_false(hash_is_small(h));
     assert_int_equal(hash_len(h), HASH_SMALL_ENTRIES + 1);
-    e = hash_get(h, "member:0", 8);
-    assert_non_null(e);
-    assert_memory_equal(hf_value(e).p, "w", 1);
+    sv_t v;
+    assert_true(hash_get(h, "member:0", 8, &v));
+    assert_memory_equal(v.p, "w", 1);
     for (int i = 0; i <= HASH_SMALL_ENTRIES; i++) {
         n = key_of(k, i);
-        assert_int_equal(hash_del(h, k, (size_t)n), 1);
+        assert_int_equal(hash_del(&h, k, (size_t)n), 1);
     }
     assert_int_equal(hash_len(h), 0);
-    assert_true(hash_mem(h) <= empty);
+    /* the nodes are all given back: the table's header and its smallest
+     * bucket array remain */
+    assert_true(hash_mem(h) <= empty + 128);
+    hash_free(h);
+}
+
+/* The packed small encoding against a model: random sets (values of several
+ * lengths, so pairs grow and shrink in place), deletes, reads, iteration in
+ * insertion order, random picks and HSCAN, with hash_mem always the one
+ * allocation's size class; then a value past HASH_SMALL_VALUE converts it
+ * with every pair intact. */
+#define HM_FIELDS 40
+static void hash_check_model(const hash_t *h, char vals[HM_FIELDS][70], const int *vlen,
+                             const int *order, int norder)
+{
+    assert_true(hash_is_small(h));
+    assert_int_equal(hash_len(h), (size_t)norder);
+    hash_iter_t it = {0, NULL};
+    hfield_t e;
+    char k[32];
+    for (int i = 0; i < norder; i++) {
+        int n = key_of(k, order[i]);
+        assert_true(hash_next(h, &it, &e));
+        assert_int_equal(e.f.len, (size_t)n);
+        assert_memory_equal(e.f.p, k, (size_t)n);
+        assert_int_equal(e.v.len, (size_t)vlen[order[i]]);
+        if (e.v.len)
+            assert_memory_equal(e.v.p, vals[order[i]], e.v.len);
+    }
+    assert_false(hash_next(h, &it, &e));
+}
+
+static void count_cb(void *arg, const hfield_t *e)
+{
+    (void)e;
+    (*(int *)arg)++;
+}
+
+static void test_hash_small_packed(void **state)
+{
+    (void)state;
+    hash_t *h = hash_new();
+    char vals[HM_FIELDS][70], k[32];
+    int vlen[HM_FIELDS], order[HM_FIELDS], norder = 0;
+    uint64_t x = 88172645463325252ULL;
+    for (int round = 0; round < 4000; round++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        int f = (int)(x % HM_FIELDS), n = key_of(k, f), pos = -1;
+        for (int i = 0; i < norder; i++)
+            if (order[i] == f)
+                pos = i;
+        if ((x >> 20) % 4 == 0) { /* delete */
+            assert_int_equal(hash_del(&h, k, (size_t)n), pos >= 0);
+            if (pos >= 0) {
+                memmove(&order[pos], &order[pos + 1], (size_t)(norder - pos - 1) * sizeof *order);
+                norder--;
+            }
+        } else {
+            int len = (int)((x >> 24) % (HASH_SMALL_VALUE + 1));
+            for (int i = 0; i < len; i++)
+                vals[f][i] = (char)('a' + (x >> 32) % 26 + i % 3);
+            vlen[f] = len;
+            assert_int_equal(hash_set(&h, k, (size_t)n, vals[f], (size_t)len), pos < 0);
+            if (pos < 0)
+                order[norder++] = f;
+        }
+        sv_t v;
+        assert_int_equal(hash_get(h, k, (size_t)n, &v), (x >> 20) % 4 != 0);
+        if (round % 97 == 0)
+            hash_check_model(h, vals, vlen, order, norder);
+    }
+    hash_check_model(h, vals, vlen, order, norder);
+    /* one allocation, counted at its size class */
+    size_t used = 0;
+    for (int i = 0; i < norder; i++)
+        used += 2 + (size_t)key_of(k, order[i]) + (size_t)vlen[order[i]];
+    assert_int_equal(hash_mem(h), mem_alloc_size(sizeof(hash_t) + used));
+    /* a value taken from the hash itself, set on another field */
+    assert_true(norder >= 2);
+    hfield_t first;
+    hash_iter_t it = {0, NULL};
+    assert_true(hash_next(h, &it, &first));
+    int n = key_of(k, order[1]);
+    assert_int_equal(hash_set(&h, k, (size_t)n, first.v.p, first.v.len), 0);
+    vlen[order[1]] = vlen[order[0]];
+    memcpy(vals[order[1]], vals[order[0]], (size_t)vlen[order[0]]);
+    hash_check_model(h, vals, vlen, order, norder);
+    /* random picks are fields of the hash; distinct ones are distinct */
+    hfield_t pick[HM_FIELDS + 5];
+    for (int i = 0; i < 50; i++) {
+        assert_true(hash_random(h, &pick[0]));
+        assert_true(hash_get(h, pick[0].f.p, pick[0].f.len, NULL));
+    }
+    size_t got = hash_random_distinct(h, pick, HM_FIELDS + 5);
+    assert_int_equal(got, (size_t)norder);
+    for (size_t i = 0; i < got; i++)
+        for (size_t j = i + 1; j < got; j++)
+            assert_false(pick[i].f.len == pick[j].f.len &&
+                         memcmp(pick[i].f.p, pick[j].f.p, pick[i].f.len) == 0);
+    assert_int_equal(hash_random_distinct(h, pick, 3), 3);
+    /* HSCAN of a small hash: everything at once, cursor 0 */
+    int seen = 0;
+    assert_int_equal(hash_scan(h, 0, count_cb, &seen, 1), 0);
+    assert_int_equal(seen, norder);
+    /* a value over HASH_SMALL_VALUE converts, keeping every pair */
+    char big[HASH_SMALL_VALUE + 1];
+    memset(big, 'z', sizeof big);
+    n = key_of(k, order[0]);
+    assert_int_equal(hash_set(&h, k, (size_t)n, big, sizeof big), 0);
+    assert_false(hash_is_small(h));
+    assert_int_equal(hash_len(h), (size_t)norder);
+    for (int i = 1; i < norder; i++) {
+        sv_t v;
+        n = key_of(k, order[i]);
+        assert_true(hash_get(h, k, (size_t)n, &v));
+        assert_int_equal(v.len, (size_t)vlen[order[i]]);
+        if (v.len)
+            assert_memory_equal(v.p, vals[order[i]], v.len);
+    }
+    hash_free(h);
+    /* a field name over the limit converts too; an empty field and value are fine */
+    h = hash_new();
+    assert_int_equal(hash_set(&h, "", 0, "", 0), 1);
+    assert_true(hash_get(h, "", 0, NULL));
+    assert_int_equal(hash_set(&h, big, sizeof big, "v", 1), 1);
+    assert_false(hash_is_small(h));
+    assert_true(hash_get(h, "", 0, NULL));
+    hash_free(h);
+    /* deleting everything leaves the bare header */
+    h = hash_new();
+    size_t empty = hash_mem(h);
+    assert_int_equal(hash_set(&h, "a", 1, "1", 1), 1);
+    assert_int_equal(hash_del(&h, "a", 1), 1);
+    assert_int_equal(hash_del(&h, "a", 1), 0);
+    assert_int_equal(hash_len(h), 0);
+    assert_int_equal(hash_mem(h), empty);
     hash_free(h);
 }
 
@@ -361,6 +498,7 @@ int main(void)
         cmocka_unit_test(test_int_set_sorted),
         cmocka_unit_test(test_list_ring),
         cmocka_unit_test(test_hash_encodings),
+        cmocka_unit_test(test_hash_small_packed),
         cmocka_unit_test(test_zset_ranks),
         cmocka_unit_test(test_zset_small_negative_zero),
     };

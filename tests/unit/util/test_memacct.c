@@ -31,6 +31,22 @@ static void test_classes(void **state)
         assert_true(mem_alloc_size(n) >= n && mem_alloc_size(n) <= n + n / 4 + 16);
 }
 
+/* One byte names a class: index and size are inverses, in order. */
+static void test_class_index(void **state)
+{
+    (void)state;
+    size_t prev = 0;
+    for (unsigned i = 0; i < 160; i++) {
+        size_t c = mem_class_size(i);
+        assert_true(c > prev);
+        assert_int_equal(mem_alloc_size(c), c);
+        assert_int_equal(mem_class_index(c), i);
+        assert_int_equal(mem_alloc_size(prev + 1), c);
+        prev = c;
+    }
+    assert_true(prev >= ((size_t)1 << 40)); /* obj_t's longest string fits */
+}
+
 static void test_matches_jemalloc(void **state)
 {
     (void)state;
@@ -82,6 +98,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_classes),
+        cmocka_unit_test(test_class_index),
         cmocka_unit_test(test_matches_jemalloc),
         cmocka_unit_test(test_concurrent_account),
     };
