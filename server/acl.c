@@ -7,7 +7,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "acl_keyspecs.h"
 #include "config.h"
 #include "util.h"
 
@@ -22,9 +21,10 @@ static acl_user_t **users; /* current snapshots, one reference each */
 static int nusers, capusers;
 static _Atomic int default_nopass = 1;
 
-/* [bit] (acl_cmd_bit): the command's or subcommand's key specs, or NULL. */
-static const acl_keyspec_t **specs_of;
-static void specs_setup(void);
+/* [bit] (acl_cmd_bit): the command's row, or its subcommand's row
+ * (cmd_subcommands.c), whose key specs and flags say what a key needs. */
+static const command_t **row_of;
+static void rows_setup(void);
 
 static const command_t *c_publish, *c_spublish, *c_subscribe, *c_ssubscribe, *c_psubscribe;
 
@@ -76,7 +76,7 @@ int acl_default_nopass(void) { return atomic_load_explicit(&default_nopass, memo
 void acl_setup(void)
 {
     acl_rules_setup();
-    specs_setup();
+    rows_setup();
     c_publish = command_lookup(SV_LIT("publish"));
     c_spublish = command_lookup(SV_LIT("spublish"));
     c_subscribe = command_lookup(SV_LIT("subscribe"));
@@ -105,8 +105,8 @@ void acl_teardown(void)
     nusers = capusers = 0;
     pthread_mutex_unlock(&reg_lock);
     acl_log_reset();
-    free(specs_of);
-    specs_of = NULL;
+    free(row_of);
+    row_of = NULL;
     acl_rules_teardown();
 }
 
@@ -194,57 +194,34 @@ acl_user_t *acl_authenticate(sv_t name, sv_t pass, const char *info)
 /* ---- checks --------------------------------------------------------------- */
 
 
-static int by_spec_name(const void *k, const void *e)
+static void rows_setup(void)
 {
-    return strcmp(k, ((const acl_keyspec_t *)e)->name);
-}
-
-static void specs_setup(void)
-{
-    specs_of = xcalloc((size_t)acl_nbits(), sizeof *specs_of);
+    row_of = xcalloc((size_t)acl_nbits(), sizeof *row_of);
     for (int i = 0; i < command_count(); i++) {
         const command_t *c = command_at(i);
-        specs_of[c->id] = bsearch(c->name, acl_keyspecs, (size_t)acl_nkeyspecs,
-                                  sizeof *acl_keyspecs, by_spec_name);
+        row_of[c->id] = c;
         for (const char *const *s = c->subcommands; s && *s; s++) {
             const char *bar = strchr(*s, '|');
             int bit = acl_cmd_bit(c, 2, (sv_t[]){{c->name, strlen(c->name)},
                                                  {bar + 1, strlen(bar + 1)}});
-            specs_of[bit] = bsearch(*s, acl_keyspecs, (size_t)acl_nkeyspecs,
-                                    sizeof *acl_keyspecs, by_spec_name);
+            const command_t *sub = command_lookup_sub((sv_t){*s, strlen(*s)});
+            row_of[bit] = sub ? sub : c;
         }
     }
 }
 
 /* What the key at argv[at] needs: ACL_PAT_R, ACL_PAT_W, both, or 0 (any
- * pattern). From the key specs where Redis has them, else the write flag. */
-static int key_need(const acl_keyspec_t *ks, const command_t *cmd, int argc, const sv_t *argv,
-                    int at)
+ * pattern), from the row's key specs as Redis 7.0 reads them (ACCESS reads;
+ * INSERT, DELETE, UPDATE write). A key only the keys function finds (SORT's
+ * STORE destination) takes the row's last spec (command_key_flags); a row
+ * without specs, its write flag. */
+static int key_need(const command_t *row, int argc, const sv_t *argv, int at)
 {
-    if (!ks)
-        return (cmd->flags & CMD_WRITE) ? ACL_PAT_W : ACL_PAT_R;
-    if (ks->variable) {
-        int get = 0, other = 0;
-        /* SET key value [opts]: its options from argv[3]; BITFIELD key ops. */
-        for (int i = strcmp(cmd->name, "set") == 0 ? 3 : 2; i < argc; i++) {
-            if (sv_eq_ci(argv[i], "get"))
-                get = 1;
-            else if (sv_eq_ci(argv[i], "set") || sv_eq_ci(argv[i], "incrby"))
-                other = 1;
-        }
-        if (cmd->key_step == 1 && strcmp(cmd->name, "bitfield") == 0)
-            return other ? ACL_PAT_RW : ACL_PAT_R; /* BITFIELD: GETs alone only read */
-        return ACL_PAT_W | (get ? ACL_PAT_R : 0); /* SET ... GET */
-    }
-    int best = -1;
-    for (int i = 0; i < ks->nspecs; i++) {
-        if (ks->spec[i].pos == -1 && at > 1 && sv_eq_ci(argv[at - 1], ks->spec[i].keyword))
-            return ks->spec[i].need;
-        if (ks->spec[i].pos >= 0 && ks->spec[i].pos <= at &&
-            (best < 0 || ks->spec[i].pos > ks->spec[best].pos))
-            best = i;
-    }
-    return ks->spec[best < 0 ? 0 : best].need;
+    if (!row->nks)
+        return (row->flags & CMD_WRITE) ? ACL_PAT_W : ACL_PAT_R;
+    unsigned f = command_call_key_flags(row, argc, argv, at);
+    return ((f & KS_ACCESS) ? ACL_PAT_R : 0) |
+           ((f & (KS_INSERT | KS_DELETE | KS_UPDATE)) ? ACL_PAT_W : 0);
 }
 
 static int key_ok(const acl_sel_t *s, sv_t key, int need)
@@ -300,7 +277,7 @@ static int sel_check(const acl_sel_t *s, const command_t *cmd, int argc, const s
         }
         for (int j = 0, n = cmd_keys_count(&k); j < n; j++) {
             int at = cmd_keys_at(&k, j);
-            if (at < argc && !key_ok(s, argv[at], key_need(specs_of[bit], cmd, argc, argv, at))) {
+            if (at < argc && !key_ok(s, argv[at], key_need(row_of[bit], argc, argv, at))) {
                 *errpos = at;
                 return ACL_DENIED_KEY;
             }
@@ -341,6 +318,23 @@ int acl_check(const acl_user_t *u, const command_t *cmd, int argc, const sv_t *a
     }
     *errpos = pos;
     return best;
+}
+
+/* Redis 7.0's unrestricted key access: a selector that allows this call
+ * and reads every key (allkeys, or a "*" pattern with R). */
+int acl_reads_all_keys(const acl_user_t *u, const command_t *cmd, int argc, const sv_t *argv)
+{
+    if (!u || acl_fast(u))
+        return 1;
+    for (int i = 0; i < u->nsels; i++) {
+        const acl_sel_t *s = &u->sels[i];
+        int p = 0, all = (s->flags & SEL_ALLKEYS) != 0;
+        for (uint32_t k = 0; !all && k < s->nkeys; k++)
+            all = (s->keys[k].flags & ACL_PAT_R) && s->keys[k].len == 1 && s->keys[k].p[0] == '*';
+        if (all && sel_check(s, cmd, argc, argv, &p) == ACL_OK)
+            return 1;
+    }
+    return 0;
 }
 
 static const char *cmd_fullname(const command_t *cmd, int argc, const sv_t *argv)

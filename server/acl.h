@@ -88,6 +88,9 @@ int acl_default_nopass(void);
  * argv index of the refused key or channel (0 for the command). */
 int acl_check(const acl_user_t *u, const command_t *cmd, int argc, const sv_t *argv,
               int *errpos);
+/* 1 when a selector of u (NULL: no user) that allows this call reads every
+ * key: SORT's BY and GET patterns need it, as in Redis 7.0. */
+int acl_reads_all_keys(const acl_user_t *u, const command_t *cmd, int argc, const sv_t *argv);
 /* Redis's NOPERM text for a refusal (no leading '-'), for a client or a script. */
 void acl_error_text(buf_t *err, int reason, const command_t *cmd, int argc, const sv_t *argv,
                     int script);

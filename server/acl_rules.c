@@ -5,7 +5,6 @@
 #include <strings.h>
 
 #include "acl.h"
-#include "acl_keyspecs.h"
 
 /* Redis 7.0's categories, in ACL CAT's order. */
 static const char *const cat_names[] = {
@@ -56,11 +55,6 @@ static uint32_t parse_cats(const char *p)
     return m;
 }
 
-static int by_subcat_name(const void *k, const void *e)
-{
-    return strcmp(k, ((const acl_subcats_t *)e)->name);
-}
-
 void acl_rules_setup(void);
 void acl_rules_setup(void)
 {
@@ -76,7 +70,7 @@ void acl_rules_setup(void)
         nbits += sub_count[i];
     }
     /* A command's categories are its row's; a container is only @slow, as
-     * in Redis 7.0, and each subcommand has its own (acl_keyspecs.c), or its
+     * in Redis 7.0, and each subcommand has its own (its row in cmd_subcommands.c), or its
      * container row's where Redis has none. */
     cmd_cats = xcalloc((size_t)nbits, sizeof *cmd_cats);
     int slow = acl_category_find(SV_LIT("slow"));
@@ -85,10 +79,10 @@ void acl_rules_setup(void)
         uint32_t row = parse_cats(c->acl_categories);
         cmd_cats[i] = sub_count[i] ? 1u << slow : row;
         for (int j = 0; j < sub_count[i]; j++) {
-            const acl_subcats_t *sc = bsearch(c->subcommands[j], acl_subcats,
-                                              (size_t)acl_nsubcats, sizeof *acl_subcats,
-                                              by_subcat_name);
-            cmd_cats[sub_base[i] + j] = sc ? parse_cats(sc->categories) : row;
+            const char *n = c->subcommands[j];
+            const command_t *sub = command_lookup_sub((sv_t){n, strlen(n)});
+            cmd_cats[sub_base[i] + j] =
+                sub && sub->acl_categories ? parse_cats(sub->acl_categories) : row;
         }
     }
 }

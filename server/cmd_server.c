@@ -170,27 +170,6 @@ static void reply_key_specs(reply_t *r, const command_t *cmd)
     }
 }
 
-/* GETKEYSANDFLAGS: SET and BITFIELD declare VARIABLE_FLAGS; a call's own
- * flags are Redis 7.0's: SET without GET overwrites, BITFIELD with only GETs
- * reads. */
-static unsigned variable_key_flags(const command_t *cmd, int argc, const sv_t *argv,
-                                   unsigned flags)
-{
-    if (strcmp(cmd->name, "set") == 0) {
-        for (int j = 3; j < argc; j++)
-            if (sv_eq_ci(argv[j], "get"))
-                return KS_RW | KS_ACCESS | KS_UPDATE;
-        return KS_OW | KS_UPDATE;
-    }
-    if (strcmp(cmd->name, "bitfield") == 0) {
-        for (int j = 2; j < argc; j++)
-            if (sv_eq_ci(argv[j], "set") || sv_eq_ci(argv[j], "incrby"))
-                return KS_RW | KS_ACCESS | KS_UPDATE;
-        return KS_RO | KS_ACCESS;
-    }
-    return flags & ~(unsigned)KS_VARIABLE_FLAGS;
-}
-
 static void reply_command_info(reply_t *r, const command_t *cmd)
 {
     reply_array(r, 10);
@@ -383,8 +362,7 @@ static void cmd_command(cmd_ctx_t *c)
             if (with_flags) {
                 reply_array(c->r, 2);
                 reply_bulk(c->r, key->p, key->len);
-                unsigned f = command_key_flags(cmd, argc, c->argv + 2, at);
-                reply_key_flags(c->r, variable_key_flags(cmd, argc, c->argv + 2, f));
+                reply_key_flags(c->r, command_call_key_flags(cmd, argc, c->argv + 2, at));
             } else {
                 reply_bulk(c->r, key->p, key->len);
             }

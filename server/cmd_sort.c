@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "acl.h"
 #include "cmd_util.h"
 #include "command.h"
 #include "db.h"
@@ -211,8 +212,21 @@ static void sort_merge(sort_elem_t *v, sort_elem_t *tmp, size_t n, const sort_cm
     }
 }
 
+/* Redis 7.0: BY with a pattern and any GET read keys the ACL check never
+ * saw, so they need a user who may read every key (acl_reads_all_keys). */
+static int sort_patterns_denied(cmd_ctx_t *c, int *full, const char *opt)
+{
+    if (*full < 0)
+        *full = acl_reads_all_keys(c->user, c->cmd, c->argc, c->argv);
+    if (*full)
+        return 0;
+    reply_errorf(c->r, "ERR %s option of SORT denied due to insufficient ACL permissions.", opt);
+    return 1;
+}
+
 static int sort_parse(cmd_ctx_t *c, int ro, sort_opts_t *o)
 {
+    int full = -1;
     for (int j = 2; j < c->argc; j++) {
         int left = c->argc - j - 1;
         if (arg_is(c, j, "asc")) {
@@ -234,7 +248,11 @@ static int sort_parse(cmd_ctx_t *c, int ro, sort_opts_t *o)
              * a '*' (the last BY is the pattern: Redis's rule) */
             if (!memchr(c->argv[j].p, '*', c->argv[j].len))
                 o->dontsort = 1;
+            else if (sort_patterns_denied(c, &full, "BY"))
+                return -1;
         } else if (arg_is(c, j, "get") && left >= 1) {
+            if (sort_patterns_denied(c, &full, "GET"))
+                return -1;
             o->gets[o->ngets++] = ++j;
         } else {
             reply_error(c->r, ERR_SYNTAX);

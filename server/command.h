@@ -240,6 +240,9 @@ void command_teardown(void);
  * call (one command_keys named), from the first spec that finds it, else
  * the last spec's (a key only a keys_fn finds, as SORT's STORE). */
 unsigned command_key_flags(const command_t *cmd, int argc, const sv_t *argv, int arg);
+/* The same with VARIABLE_FLAGS resolved for this call (SET ... GET reads,
+ * BITFIELD with only GETs only reads): GETKEYSANDFLAGS and ACL's key check. */
+unsigned command_call_key_flags(const command_t *cmd, int argc, const sv_t *argv, int arg);
 
 /* A subcommand's row by its full name ("config|get", case-insensitive), or NULL. */
 const command_t *command_lookup_sub(sv_t fullname);

@@ -154,3 +154,29 @@ unsigned command_key_flags(const command_t *cmd, int argc, const sv_t *argv, int
     }
     return cmd->nks ? cmd->ks[cmd->nks - 1].flags : 0;
 }
+
+/* SET and BITFIELD declare VARIABLE_FLAGS; a call's own flags are Redis
+ * 7.0's: SET without GET overwrites, BITFIELD with only GETs reads. */
+static unsigned variable_key_flags(const command_t *cmd, int argc, const sv_t *argv,
+                                   unsigned flags)
+{
+    if (strcmp(cmd->name, "set") == 0) {
+        for (int j = 3; j < argc; j++)
+            if (sv_eq_ci(argv[j], "get"))
+                return KS_RW | KS_ACCESS | KS_UPDATE;
+        return KS_OW | KS_UPDATE;
+    }
+    if (strcmp(cmd->name, "bitfield") == 0) {
+        for (int j = 2; j < argc; j++)
+            if (sv_eq_ci(argv[j], "set") || sv_eq_ci(argv[j], "incrby"))
+                return KS_RW | KS_ACCESS | KS_UPDATE;
+        return KS_RO | KS_ACCESS;
+    }
+    return flags & ~(unsigned)KS_VARIABLE_FLAGS;
+}
+
+unsigned command_call_key_flags(const command_t *cmd, int argc, const sv_t *argv, int arg)
+{
+    unsigned f = command_key_flags(cmd, argc, argv, arg);
+    return f & KS_VARIABLE_FLAGS ? variable_key_flags(cmd, argc, argv, f) : f;
+}

@@ -587,3 +587,79 @@ def test_client_reset_mid_pipeline_as_user(server, r):
     s.close()
     assert r.ping()
     assert wait_for(lambda: log_entries(r, 1) and log_entries(r, 1)[0]["count"] >= 1)
+
+
+# ---------------------------------------------------------------- key specs and SORT
+
+SORT_BY_DENIED = "BY option of SORT denied due to insufficient ACL permissions."
+SORT_GET_DENIED = "GET option of SORT denied due to insufficient ACL permissions."
+
+
+def test_sort_patterns_need_full_read_access(server, r):
+    r.rpush("xl", 3, 1, 2)
+    r.set("w1", 5)
+    r.execute_command("ACL", "SETUSER", "so", "on", ">pw", "+@all", "%R~x*", "~y*")
+    c = as_user(server, "so")
+    assert c.sort("xl") == ["1", "2", "3"]
+    assert c.execute_command("SORT", "xl", "BY", "nosort") == ["3", "1", "2"]  # no '*'
+    with pytest.raises(redis.ResponseError, match="^" + SORT_BY_DENIED):
+        c.execute_command("SORT", "xl", "BY", "w*")
+    for args in (("SORT", "xl", "GET", "#"), ("SORT", "xl", "GET", "w*"),
+                 ("SORT_RO", "xl", "GET", "#"), ("SORT", "xl", "BY", "nosort", "GET", "#")):
+        with pytest.raises(redis.ResponseError, match="^" + SORT_GET_DENIED):
+            c.execute_command(*args)
+    # Options are read in order: an earlier bad LIMIT, a later syntax error.
+    with pytest.raises(redis.ResponseError, match="not an integer"):
+        c.execute_command("SORT", "xl", "LIMIT", "0", "x", "BY", "w*")
+    with pytest.raises(redis.ResponseError, match="^" + SORT_BY_DENIED):
+        c.execute_command("SORT", "xl", "BY", "w*", "BOGUS")
+    # Inside MULTI the refusal is that command's reply, the rest run.
+    p = c.pipeline(transaction=True)
+    p.execute_command("SORT", "xl", "GET", "#").sort("xl")
+    res = p.execute(raise_on_error=False)
+    assert SORT_GET_DENIED in str(res[0]) and res[1] == ["1", "2", "3"]
+    # Reading every key is enough: %R~* here, or a selector that allows SORT.
+    r.execute_command("ACL", "SETUSER", "so", "%R~*")
+    assert c.execute_command("SORT", "xl", "BY", "w*", "GET", "#") == ["2", "3", "1"]  # w1=5
+    r.execute_command("ACL", "SETUSER", "so", "resetkeys", "%R~x*", "(~* -sort)")
+    with pytest.raises(redis.ResponseError, match="^" + SORT_BY_DENIED):
+        c.execute_command("SORT", "xl", "BY", "w*")
+    r.execute_command("ACL", "SETUSER", "so", "(~* +sort)")
+    assert c.execute_command("SORT", "xl", "GET", "#") == ["1", "2", "3"]
+    c.close()
+
+
+def test_key_needs_from_the_rows_key_specs(server, r):
+    """What each key needs comes from its command's (or subcommand's) key
+    specs, and a key only a keys function finds (SORT's STORE) is checked too."""
+    r.execute_command("ACL", "SETUSER", "ks", "on", ">pw", "+@all", "%R~x*", "~y*")
+    r.rpush("xl", 1, 2)
+
+    def dry(*args):
+        return r.execute_command("ACL", "DRYRUN", "ks", *args)
+
+    no = "This user has no permissions to access the '%s' key"
+    assert dry("SORT", "xl", "STORE", "xz") == no % "xz"
+    assert dry("SORT", "xl", "STORE", "y2") == "OK"
+    assert dry("SORT", "xl", "ALPHA", "LIMIT", "0", "1", "STORE", "xz") == no % "xz"
+    assert dry("GEORADIUS", "xl", "0", "0", "1", "km", "STORE", "xz") == no % "xz"
+    assert dry("GEORADIUS", "xl", "0", "0", "1", "km", "STOREDIST", "y1") == "OK"
+    assert dry("OBJECT", "ENCODING", "xl") == "OK"
+    assert dry("BITFIELD", "xa", "GET", "u8", "0") == "OK"
+    assert dry("BITFIELD", "xa", "SET", "u8", "0", "1") == no % "xa"
+    assert dry("SET", "xa", "1") == no % "xa"
+    assert dry("LMOVE", "xl", "y1", "LEFT", "LEFT") == no % "xl"  # LMOVE also deletes
+    c = as_user(server, "ks")
+    with pytest.raises(redis.exceptions.NoPermissionError, match=NOPERM_KEYS):
+        c.sort("xl", store="xz")
+    assert c.sort("xl", store="y2") == 2 and r.lrange("y2", 0, -1) == ["1", "2"]
+    assert r.exists("xz") == 0
+    c.close()
+    # Subcommands have their own categories (CLIENT ID is not @dangerous).
+    r.execute_command("ACL", "SETUSER", "ks", "-@dangerous")
+    assert dry("CLIENT", "ID") == "OK"
+    assert dry("CLIENT", "KILL", "ID", "1") == \
+        "This user has no permissions to run the 'client|kill' command"
+    assert dry("CONFIG", "GET", "x") == \
+        "This user has no permissions to run the 'config|get' command"
+    assert dry("OBJECT", "ENCODING", "xl") == "OK"
