@@ -18,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
 #include "script_internal.h"
 #include "script_ldb.h"
 
@@ -221,59 +220,6 @@ void ldb_repr(lua_State *L, int idx, buf_t *o, int depth)
     }
 }
 
-/* ---- the line hook --------------------------------------------------------- */
-
-static uint64_t timeout_us(void)
-{
-    return (uint64_t)config_get_int(CFG_BUSY_REPLY_THRESHOLD) * 1000;
-}
-
-static void ldb_hook(lua_State *L, lua_Debug *ar)
-{
-    ldb_t *d = ldb_cur;
-    lstate_t *ls = lstate_of(L);
-    if (!d || d->depth) {
-        engine_check_interrupt(L);
-        return;
-    }
-    lua_getinfo(L, "Sl", ar);
-    /* Lines of the debugger's own eval code are not the script's. */
-    if (strcmp(ar->source, "@user_script") != 0) {
-        if (ar->event == LUA_HOOKCOUNT)
-            engine_check_interrupt(L);
-        return;
-    }
-    int timeout = 0;
-    if (ar->event == LUA_HOOKCOUNT) {
-        engine_check_interrupt(L);
-        if (!d->step && !d->luabp && !d->gone && mono_us() - ls->start_us >= timeout_us()) {
-            timeout = 1;
-            d->step = 1;
-        }
-    } else {
-        d->current = ar->currentline;
-    }
-    int bp = (ar->event == LUA_HOOKLINE && ldb_is_break(d, d->current)) || d->luabp;
-    if (!d->step && !bp)
-        return;
-    if (ar->event == LUA_HOOKCOUNT && !timeout)
-        return; /* a step stops at the next line, not mid-line */
-    const char *why = "step over";
-    if (bp)
-        why = d->luabp ? "redis.breakpoint() called" : "break point";
-    else if (timeout)
-        why = "timeout reached, infinite loop?";
-    d->step = 0;
-    d->luabp = 0;
-    ldb_log(d, "* Stopped at %d, stop reason = %s", d->current, why);
-    ldb_log_source_line(d, d->current);
-    ldb_send_logs(d);
-    if (ldb_repl(L, d) != 0 && timeout)
-        script_raise(L, "timeout during Lua debugging with client closing connection");
-    /* The user's thinking time is not the script's. */
-    ls->start_us = ls->last_busy_call_us = mono_us();
-}
-
 /* ---- the session ----------------------------------------------------------- */
 
 int ldb_wanted(cmd_ctx_t *c)
@@ -287,14 +233,10 @@ void ldb_begin(cmd_ctx_t *c, sv_t body)
     d->cl = c->cl;
     d->step = 1;
     d->maxlen = LDB_DEFAULT_MAXLEN;
+    d->out = c->r->out;
+    d->reply_at = c->r->out->len;
     split_lines(d, body.p, body.len);
     ldb_cur = d;
-}
-
-void ldb_install_hook(lua_State *L)
-{
-    if (ldb_cur)
-        lua_sethook(L, ldb_hook, LUA_MASKCOUNT | LUA_MASKLINE, 100000);
 }
 
 void ldb_finish(void)
@@ -304,7 +246,17 @@ void ldb_finish(void)
         return;
     d->ended = 1;
     ldb_log(d, "<endsession>");
+    /* An EVAL that failed before running (a compile error) has its reply
+     * queued already: <endsession> goes before it. */
+    buf_t tail = {0};
+    if (d->out->len > d->reply_at) {
+        buf_append(&tail, d->out->data + d->reply_at, d->out->len - d->reply_at);
+        d->out->len = d->reply_at;
+    }
     ldb_send_logs(d);
+    if (tail.len)
+        buf_append(d->out, tail.data, tail.len);
+    buf_free(&tail);
 }
 
 void ldb_end(void)

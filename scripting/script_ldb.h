@@ -29,6 +29,8 @@ typedef struct ldb {
     int depth;                /* inside the debugger's eval/redis: no stops */
     int gone;                 /* the client went away: run on, no stops */
     int ended;                /* <endsession> sent */
+    buf_t *out;               /* the EVAL's reply buffer, and where its reply starts */
+    size_t reply_at;
     int in_redis;             /* running the debugger's redis command */
     int replied;              /* its <reply> was logged */
     size_t maxlen;

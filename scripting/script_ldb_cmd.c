@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "config.h"
 #include "script_internal.h"
 #include "script_ldb.h"
 
@@ -49,6 +50,8 @@ static int parse_cmd(ldb_t *d, sv_t **argvp, int *argcp, size_t *used)
         p = nl + 1;
         if ((size_t)(end - p) < (size_t)len + 2)
             goto more;
+        if (p[len] != '\r' || p[len + 1] != '\n')
+            goto err;
         argv[i] = (sv_t){p, (size_t)len};
         p += len + 2;
     }
@@ -451,6 +454,70 @@ int ldb_repl(lua_State *L, ldb_t *d)
             return 0;
         ldb_send_logs(d);
     }
+}
+
+/* ---- the line hook --------------------------------------------------------- */
+
+static uint64_t timeout_us(void)
+{
+    return (uint64_t)config_get_int(CFG_BUSY_REPLY_THRESHOLD) * 1000;
+}
+
+static void ldb_hook(lua_State *L, lua_Debug *ar)
+{
+    ldb_t *d = ldb_cur;
+    lstate_t *ls = lstate_of(L);
+    if (!d || d->depth) {
+        engine_check_interrupt(L);
+        return;
+    }
+    lua_getinfo(L, "Sl", ar);
+    /* Lines of the debugger's own eval code are not the script's. */
+    if (strcmp(ar->source, "@user_script") != 0) {
+        if (ar->event == LUA_HOOKCOUNT)
+            engine_check_interrupt(L);
+        return;
+    }
+    int timeout = 0;
+    if (ar->event == LUA_HOOKCOUNT) {
+        engine_check_interrupt(L);
+        if (!d->step && !d->luabp && !d->gone && mono_us() - ls->start_us >= timeout_us()) {
+            timeout = 1;
+            d->step = 1;
+        }
+    } else {
+        d->current = ar->currentline;
+    }
+    int bp = (ar->event == LUA_HOOKLINE && ldb_is_break(d, d->current)) || d->luabp;
+    if (!d->step && !bp)
+        return;
+    if (ar->event == LUA_HOOKCOUNT && !timeout)
+        return; /* a step stops at the next line, not mid-line */
+    const char *why = "step over";
+    if (bp)
+        why = d->luabp ? "redis.breakpoint() called" : "break point";
+    else if (timeout)
+        why = "timeout reached, infinite loop?";
+    d->step = 0;
+    d->luabp = 0;
+    /* Publish the session as a busy script before the client hears of the
+     * stop: from then on, whoever needs its partitions or its worker gets
+     * BUSY rather than a wait as long as the user's thinking. */
+    ls->start_us = ls->last_busy_call_us = 0;
+    engine_check_interrupt(L);
+    ldb_log(d, "* Stopped at %d, stop reason = %s", d->current, why);
+    ldb_log_source_line(d, d->current);
+    ldb_send_logs(d);
+    if (ldb_repl(L, d) != 0 && timeout)
+        script_raise(L, "timeout during Lua debugging with client closing connection");
+    /* The user's thinking time is not the script's. */
+    ls->start_us = ls->last_busy_call_us = mono_us();
+}
+
+void ldb_install_hook(lua_State *L)
+{
+    if (ldb_cur)
+        lua_sethook(L, ldb_hook, LUA_MASKCOUNT | LUA_MASKLINE, 100000);
 }
 
 /* ---- redis.call's trace, redis.breakpoint(), redis.debug() --------------------- */
