@@ -128,7 +128,8 @@ void ldb_log_source_line(ldb_t *d, int line)
         code = d->line[line - 1];
         len = d->linelen[line - 1];
     }
-    const char *prefix = ldb_is_break(d, line) ? "  #" : line == d->current ? "-> " : "   ";
+    int bp = ldb_is_break(d, line), cur = line == d->current;
+    const char *prefix = bp ? (cur ? "->#" : "  #") : cur ? "-> " : "   ";
     buf_t b = {0};
     buf_printf(&b, "%s%-3d %.*s", prefix, line, len, code);
     ldb_log_n(d, b.data, b.len);

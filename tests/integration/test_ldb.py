@@ -128,7 +128,7 @@ def test_breakpoints(sess, r):
     assert s.do("b", "x") == ["Invalid argument:'x'"]
     assert s.do("b", "6") == ["   5   local v5 = 5", "  #6   local v6 = 6", "   7   local v7 = 7"]
     assert s.do("b") == ["2 breakpoints set:", "  #4   local v4 = 4", "  #6   local v6 = 6"]
-    assert s.do("c") == ["* Stopped at 4, stop reason = break point", "  #4   local v4 = 4"]
+    assert s.do("c") == ["* Stopped at 4, stop reason = break point", "->#4   local v4 = 4"]
     assert s.do("b", "-6") == ["Breakpoint removed."]
     assert s.do("b", "-6") == ["No breakpoint in the specified line."]
     assert s.do("b", "0") == ["All breakpoints removed."]
