@@ -335,6 +335,11 @@ static void eval(ldb_t *d, lua_State *L, int argc, sv_t *argv)
 static void redis_cmd(ldb_t *d, lua_State *L, int argc, sv_t *argv)
 {
     lua_State *co = lua_newthread(L);
+    if (!lua_checkstack(co, argc + 4)) { /* argc <= LDB_MAX_ARGS */
+        lua_pop(L, 1);
+        ldb_log(d, "<error> too many arguments");
+        return;
+    }
     sandbox_push_env(co);
     lua_getfield(co, -1, "redis");
     lua_getfield(co, -1, "pcall");
