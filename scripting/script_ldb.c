@@ -12,7 +12,8 @@
  * serving everything else. Changes the script makes are kept (SYNC).
  *
  * Threads: everything here runs on the worker executing the debugged EVAL;
- * the session state is per thread. The commands are in script_ldb_cmd.c. */
+ * the session state is per thread. The line hook and the commands are in
+ * script_ldb_cmd.c. */
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdlib.h>

@@ -26,7 +26,6 @@ typedef struct ldb {
     int bp[LDB_BREAKPOINTS_MAX], nbp;
     int step;                 /* stop at the next line */
     int luabp;                /* redis.breakpoint() called */
-    int depth;                /* inside the debugger's eval/redis: no stops */
     int gone;                 /* the client went away: run on, no stops */
     int ended;                /* <endsession> sent */
     buf_t *out;               /* the EVAL's reply buffer, and where its reply starts */

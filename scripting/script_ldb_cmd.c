@@ -372,7 +372,7 @@ static void redis_cmd(ldb_t *d, lua_State *L, int argc, sv_t *argv)
 
 /* ---- the loop ------------------------------------------------------------------ */
 
-/* 1 when the command resumes the script. */
+/* 1 when the command resumes the script, 2 when it aborts it. */
 static int run_cmd(ldb_t *d, lua_State *L, int argc, sv_t *argv)
 {
     sv_t c = argv[0];
@@ -393,7 +393,7 @@ static int run_cmd(ldb_t *d, lua_State *L, int argc, sv_t *argv)
     } else if (is(c, "e", "eval")) {
         eval(d, L, argc, argv);
     } else if (is(c, "a", "abort")) {
-        script_raise(L, "script aborted for user request");
+        return 2; /* raised by the caller, once argv is freed */
     } else if (argc > 1 && is(c, "r", "redis")) {
         redis_cmd(d, L, argc, argv);
     } else if (is(c, "p", "print")) {
@@ -455,6 +455,8 @@ int ldb_repl(lua_State *L, ldb_t *d)
         free(argv);
         memmove(d->cbuf, d->cbuf + used, d->clen - used);
         d->clen -= used;
+        if (resume == 2)
+            script_raise(L, "script aborted for user request");
         if (resume)
             return 0;
         ldb_send_logs(d);
@@ -472,7 +474,7 @@ static void ldb_hook(lua_State *L, lua_Debug *ar)
 {
     ldb_t *d = ldb_cur;
     lstate_t *ls = lstate_of(L);
-    if (!d || d->depth) {
+    if (!d) {
         engine_check_interrupt(L);
         return;
     }
