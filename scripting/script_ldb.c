@@ -271,6 +271,7 @@ void ldb_end(void)
     ldb_cur = NULL;
     buf_free(&d->logs);
     free(d->cbuf);
+    free(d->argv);
     free(d->src);
     free(d->line);
     free(d->linelen);

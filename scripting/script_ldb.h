@@ -38,6 +38,7 @@ typedef struct ldb {
     int nlogs;
     char *cbuf;               /* debugger input not yet parsed */
     size_t clen, ccap;
+    sv_t *argv;               /* the command being run */
 } ldb_t;
 
 /* The connection layer's hooks (script_set_ldb_io). */

@@ -451,8 +451,12 @@ int ldb_repl(lua_State *L, ldb_t *d)
             }
             continue;
         }
+        /* Owned by d until the next command or the session's end: a
+         * command may raise (SCRIPT KILL during an eval). */
+        d->argv = argv;
         int resume = run_cmd(d, L, argc, argv);
-        free(argv);
+        free(d->argv);
+        d->argv = NULL;
         memmove(d->cbuf, d->cbuf + used, d->clen - used);
         d->clen -= used;
         if (resume == 2)
