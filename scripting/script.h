@@ -137,4 +137,29 @@ void script_info(buf_t *out);
 /* Bytes used by all workers' Lua states. Any thread. */
 uint64_t script_lua_memory(void);
 
+/* ---- the Lua debugger (SCRIPT DEBUG; scripting/script_ldb.c) ------------- */
+
+/* A client's debugging mode, set by SCRIPT DEBUG for its next EVAL. */
+enum { LDB_MODE_NO = 0, LDB_MODE_YES = 1, LDB_MODE_SYNC = 2 };
+
+/* What the debugger needs from the connection layer, on the worker running
+ * the debugged EVAL (which owns the client then: see client_ldb.c). Set once
+ * at startup; NULL = no debugging (SCRIPT DEBUG answers an error).
+ *   mode / set_mode: the client's SCRIPT DEBUG mode;
+ *   send: write these bytes now, after the client's pending output (blocks
+ *     up to a few seconds); -1 when the client is gone;
+ *   recv: read what arrived, waiting up to timeout_ms: bytes read, 0 none
+ *     yet, -1 when the client closed the connection;
+ *   end: the session is over: close the connection after the EVAL's reply. */
+typedef struct script_ldb_io {
+    int (*mode)(struct client *cl);
+    void (*set_mode)(struct client *cl, int mode);
+    int (*send)(struct client *cl, const char *p, size_t n);
+    long (*recv)(struct client *cl, char *p, size_t cap, int timeout_ms);
+    void (*end)(struct client *cl);
+} script_ldb_io_t;
+void script_set_ldb_io(const script_ldb_io_t *io);
+/* SCRIPT DEBUG YES|SYNC|NO, on the client's home worker (CMD_HOME). */
+void script_debug_command(cmd_ctx_t *c);
+
 #endif

@@ -21,6 +21,7 @@
 #include "object.h"
 #include "script.h"
 #include "script_internal.h"
+#include "script_ldb.h"
 #include "sha1.h"
 #include "store.h"
 #include "worker.h"
@@ -312,10 +313,12 @@ static void run(lstate_t *ls, cmd_ctx_t *c, script_run_t *rn, int fidx, int narg
     atomic_store(&s->func, rn->fname != NULL);
     atomic_store(&s->run, seq << 2 | RUN_CLEAN);
     lua_sethook(L, engine_hook, LUA_MASKCOUNT, HOOK_COUNT);
+    ldb_install_hook(L); /* a debugging session's line hook instead */
     ls->limit_on = 1;
     int st = lua_pcall(L, nargs, 1, -2 - nargs);
     ls->limit_on = 0;
     ls->refuse = 0;
+    ldb_finish(); /* <endsession> goes before the reply */
     uint64_t errors = c->r->errors;
     int counted = result_reply(ls, st, rn->fname ? rn->fname : rn->sha, c->r, rn->resp);
     lua_sethook(L, NULL, 0, 0);
@@ -350,30 +353,12 @@ static void run(lstate_t *ls, cmd_ctx_t *c, script_run_t *rn, int fidx, int narg
     atomic_store_explicit(&s->mem, ls->mem, memory_order_relaxed);
 }
 
-void script_eval(cmd_ctx_t *c, int is_sha, int ro)
+/* EVAL's script (EVALSHA's: is_sha) compiled if need be, then run. */
+static void eval_run(cmd_ctx_t *c, lstate_t *ls, int is_sha, int ro, long long numkeys, int top)
 {
-    long long numkeys;
-    if (str_to_ll(c->argv[2].p, c->argv[2].len, &numkeys) != 0) {
-        reply_error(c->r, ERR_NOT_INT);
-        return;
-    }
-    if (numkeys > c->argc - 3) {
-        reply_error(c->r, "ERR Number of keys can't be greater than number of args");
-        return;
-    }
-    if (numkeys < 0) {
-        reply_error(c->r, "ERR Number of keys can't be negative");
-        return;
-    }
-    lstate_t *ls = lstate_get();
     lua_State *L = ls->L;
-    if (ls->run) { /* a script reached from the busy callback: never nested */
-        reply_error(c->r, script_busy_error());
-        return;
-    }
     char sha[41];
     int flags = 0;
-    int top = lua_gettop(L);
     if (is_sha) {
         if (cache_norm_sha(c->argv[1], sha) != 0) {
             reply_error(c->r, "NOSCRIPT No matching script. Please use EVAL.");
@@ -417,6 +402,41 @@ void script_eval(cmd_ctx_t *c, int is_sha, int ro)
     set_args(L, c->argv + 3 + numkeys, c->argc - 3 - (int)numkeys, "ARGV");
     run(ls, c, &rn, lua_gettop(L), 0);
     lua_settop(L, top);
+}
+
+void script_eval(cmd_ctx_t *c, int is_sha, int ro)
+{
+    long long numkeys;
+    if (str_to_ll(c->argv[2].p, c->argv[2].len, &numkeys) != 0) {
+        reply_error(c->r, ERR_NOT_INT);
+        return;
+    }
+    if (numkeys > c->argc - 3) {
+        reply_error(c->r, "ERR Number of keys can't be greater than number of args");
+        return;
+    }
+    if (numkeys < 0) {
+        reply_error(c->r, "ERR Number of keys can't be negative");
+        return;
+    }
+    lstate_t *ls = lstate_get();
+    lua_State *L = ls->L;
+    if (ls->run) { /* a script reached from the busy callback: never nested */
+        reply_error(c->r, script_busy_error());
+        return;
+    }
+    int top = lua_gettop(L);
+    if (ldb_wanted(c)) {
+        if (is_sha) {
+            reply_error(c->r, "ERR Please use EVAL instead of EVALSHA for debugging");
+            return;
+        }
+        ldb_begin(c, c->argv[1]);
+        eval_run(c, ls, 0, ro, numkeys, top);
+        ldb_end();
+        return;
+    }
+    eval_run(c, ls, is_sha, ro, numkeys, top);
 }
 
 void engine_run(lstate_t *ls, cmd_ctx_t *c, script_run_t *rn, int fidx, int nargs)

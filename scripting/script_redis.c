@@ -17,6 +17,7 @@
 #include "config.h"
 #include "log.h"
 #include "script_internal.h"
+#include "script_ldb.h"
 #include "sha1.h"
 #include "store.h"
 
@@ -196,6 +197,7 @@ static int redis_generic(lua_State *L, int raise)
         }
     }
     cmd_ctx_t *c = run->c;
+    ldb_log_call(argc, argv); /* a debugging session's trace */
     const command_t *cmd = command_lookup(argv[0]);
     /* Redis's scriptCall order: the command's checks (OOM only until the
      * script's first write: it is not stopped halfway through its writes),
@@ -238,6 +240,7 @@ static int redis_generic(lua_State *L, int raise)
         .in_script = 1,
     };
     command_call(&cc, 0);
+    ldb_log_reply(ls->reply.data, ls->reply.len);
     c->dirty += cc.dirty;
     run->calls++;
     if (!conv_reply_to_lua(L, ls->reply.data, ls->reply.len))
@@ -364,18 +367,6 @@ static int redis_true(lua_State *L)
     return 1;
 }
 
-static int redis_false(lua_State *L)
-{
-    lua_pushboolean(L, 0);
-    return 1;
-}
-
-static int redis_nothing(lua_State *L)
-{
-    (void)L;
-    return 0;
-}
-
 /* redis.acl_check_cmd(cmd, ...): there are no ACL users, so a known
  * command is always allowed. */
 static int redis_acl_check_cmd(lua_State *L)
@@ -400,8 +391,8 @@ void redislib_push(lua_State *L)
         {"setresp", redis_setresp},
         {"set_repl", redis_set_repl},
         {"replicate_commands", redis_true},
-        {"breakpoint", redis_false},
-        {"debug", redis_nothing},
+        {"breakpoint", ldb_lua_breakpoint},
+        {"debug", ldb_lua_debug},
         {"acl_check_cmd", redis_acl_check_cmd},
         {NULL, NULL},
     };

@@ -40,6 +40,7 @@ void client_setup(int nworkers)
     nstats = nworkers;
     client_evict_setup(nworkers);
     client_pause_setup(nworkers);
+    client_ldb_setup();
 }
 
 void client_teardown(void)
@@ -472,6 +473,8 @@ static void client_parse(client_t *c)
             queue_push(c, NULL, argi, res.argc, -1, "unknown");
         else {
             part = classify(cmd, res.argc, argv);
+            if (c->ldb_mode && part >= 0 && client_ldb_at_home(cmd))
+                part = -2;
             queue_push(c, cmd, argi, res.argc, part, NULL);
         }
     }

@@ -76,6 +76,7 @@ typedef struct client {
                              owner thread under the registry lock, read under it elsewhere */
     int resp_error_close; /* a protocol error: close after the error reply */
     int in_round;         /* client_pump is running the queue */
+    int ldb_mode;         /* SCRIPT DEBUG's mode for the next EVAL (client_ldb.c) */
     int away;             /* work-stealing: queued or served away (home-only field) */
     _Atomic int kill_pending; /* CLIENT KILL while away: close on return */
     xmsg_t home_msg;      /* work-stealing: "served, back to you" */
@@ -238,6 +239,12 @@ void client_reply_command(cmd_ctx_t *ctx);
 /* CLIENT PAUSE / UNPAUSE (client_pause.c has the design). setup/teardown
  * with client_setup/teardown; worker_stop on worker w at shutdown. */
 void client_pause_setup(int nworkers);
+/* SCRIPT DEBUG (client_ldb.c): hands the scripting engine its I/O hooks.
+ * client_ldb_at_home: 1 for the commands a debug session runs in (EVAL,
+ * EVAL_RO), which then run on the client's home worker under every policy
+ * (as multi-partition tasks do), where the session may use the socket. */
+void client_ldb_setup(void);
+int client_ldb_at_home(const command_t *cmd);
 void client_pause_teardown(void);
 void client_pause_worker_stop(int worker);
 /* 1 when the pause in force would hold queued command qc of c (any thread

@@ -39,6 +39,8 @@ static void evalsha_ro_command(cmd_ctx_t *c) { script_eval(c, 1, 1); }
 
 static const char *const script_help[] = {
     "SCRIPT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "DEBUG (YES|SYNC|NO)",
+    "    Set the debug mode for subsequent scripts executed.",
     "EXISTS <sha1> [<sha1> ...]",
     "    Return information about the existence of the scripts in the script cache.",
     "FLUSH [ASYNC|SYNC]",
@@ -72,6 +74,8 @@ static void script_command(cmd_ctx_t *c)
         reply_ok(c->r);
     } else if (arg_is(c, 1, "kill") && c->argc == 2) {
         script_kill(c->r);
+    } else if (arg_is(c, 1, "debug") && c->argc == 3) {
+        script_debug_command(c);
     } else if (arg_is(c, 1, "help") && c->argc == 2) {
         reply_help(c->r, script_help);
     } else {
@@ -87,7 +91,7 @@ static uint32_t script_flags(int argc, const sv_t *argv)
 }
 
 static const char *const script_subcommands[] = {"script|load", "script|exists", "script|flush",
-                                                  "script|kill", "script|help", NULL};
+                                                  "script|kill", "script|help", "script|debug", NULL};
 
 const command_t cmds_script[] = {
     CMD_ROW("eval", eval_command, -3,

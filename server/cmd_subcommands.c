@@ -186,6 +186,9 @@ const command_t subcmds_pubsub[] = {
 };
 
 const command_t subcmds_script[] = {
+    CMD_ROW("script|debug", NULL, 3, CMD_NOSCRIPT, 0, 0, 0, "@slow @scripting",
+        "scripting", "3.2.0",
+        "Set the debug mode for executed scripts."),
     CMD_ROW("script|exists", NULL, -3, CMD_NOSCRIPT, 0, 0, 0, "@slow @scripting",
         "scripting", "2.6.0",
         "Check existence of scripts in the script cache.",

@@ -42,10 +42,12 @@ EXCLUDED = {
 # Being built by other helpers right now, to be merged within the hour.
 IN_PROGRESS = {}
 
-# Still missing, nobody on it yet.
-NOT_BUILT = {name: "not built yet" for name in (
-    "bgrewriteaof", "script|debug",
-)}
+# Still missing: the test passes while they are listed here, and fails once
+# one of them exists (then move it out).
+NOT_BUILT = {
+    "bgrewriteaof": "no append-only file yet: percore persists by RDB snapshots only (README, "
+                    "Persistence)",
+}
 
 # Where percore deliberately differs from Redis 7.0's row: (command, what) -> reason.
 DELIBERATE = {
