@@ -80,19 +80,22 @@ test-asan: build-asan
 # MONITOR/PAUSE, stream waits, the function registry, the slow log and latency
 # histograms, ACL user snapshots) each on one policy, the
 # modules taking the three in turn (PERCORE_TEST_POLICY_SPLIT), as the
-# release build runs them all on every policy.
+# release build runs them all on every policy. Two modules run at a time, but
+# test_faults.py (PING latency bounds) runs alone.
 test-tsan: deps
 	@cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DPERCORE_SANITIZE=thread >/dev/null
 	@cmake --build build-tsan -j $(JOBS)
 	cd build-tsan && ctest --output-on-failure
 	PERCORE_BIN=$(CURDIR)/build-tsan/percore-server PERCORE_TEST_LATENCY_SCALE=5 \
-		PERCORE_TEST_THREADS=4 $(PYTEST) tests/integration/test_atomicity.py \
+		PERCORE_TEST_THREADS=4 $(PYTEST) -n 2 --dist loadfile tests/integration/test_atomicity.py \
 		tests/integration/test_invariants.py tests/integration/test_transactions.py \
-		tests/integration/test_busy.py tests/integration/test_faults.py \
+		tests/integration/test_busy.py \
 		tests/integration/test_reload.py::test_reload_under_load_loses_no_write \
 		tests/integration/test_reload.py::test_reload_applies_runtime_keys
 	PERCORE_BIN=$(CURDIR)/build-tsan/percore-server PERCORE_TEST_LATENCY_SCALE=5 \
-		PERCORE_TEST_THREADS=4 PERCORE_TEST_POLICY_SPLIT=1 $(PYTEST) \
+		PERCORE_TEST_THREADS=4 $(PYTEST) tests/integration/test_faults.py
+	PERCORE_BIN=$(CURDIR)/build-tsan/percore-server PERCORE_TEST_LATENCY_SCALE=5 \
+		PERCORE_TEST_THREADS=4 PERCORE_TEST_POLICY_SPLIT=1 $(PYTEST) -n 2 --dist loadfile \
 		tests/integration/test_pubsub.py tests/integration/test_notifications.py \
 		tests/integration/test_blocking.py tests/integration/test_tracking.py \
 		tests/integration/test_client_control.py tests/integration/test_streams.py \
