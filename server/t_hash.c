@@ -229,8 +229,10 @@ int hash_set(hash_t **hp, const char *f, size_t flen, const char *v, size_t vlen
         hash_small_t *s = SM(*hp);
         long off = flen <= HASH_SMALL_VALUE ? small_find(s, f, flen) : -1;
         char *tmp = xmalloc(flen + vlen + 1);
-        memcpy(tmp, f, flen);
-        memcpy(tmp + flen, v, vlen);
+        if (flen)
+            memcpy(tmp, f, flen);
+        if (vlen)
+            memcpy(tmp + flen, v, vlen);
         if (off >= 0) {
             size_t ovlen = s->data[off + 1];
             s = small_shift(s, (size_t)off + 2 + flen + ovlen, (size_t)off);

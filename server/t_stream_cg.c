@@ -87,7 +87,8 @@ scgroup_t *stream_group_create(stream_t *s, sv_t name, sid_t last_id, int64_t en
         return NULL;
     scgroup_t *g = xcalloc(1, sizeof *g);
     g->name = xmalloc(name.len + 1);
-    memcpy(g->name, name.p, name.len);
+    if (name.len) /* an empty name may come with no buffer (RESTORE of a stream) */
+        memcpy(g->name, name.p, name.len);
     g->name[name.len] = 0;
     g->nlen = name.len;
     g->last_id = last_id;
@@ -164,7 +165,8 @@ sconsumer_t *stream_consumer_create(stream_t *s, scgroup_t *g, sv_t name, uint64
         return NULL;
     sconsumer_t *c = xcalloc(1, sizeof *c);
     c->name = xmalloc(name.len + 1);
-    memcpy(c->name, name.p, name.len);
+    if (name.len)
+        memcpy(c->name, name.p, name.len);
     c->name[name.len] = 0;
     c->nlen = name.len;
     c->seen_time = now_ms;

@@ -112,6 +112,8 @@ static int needs_quotes(const char *v)
  * quotes inside quotes) cannot be written back. */
 static int representable(const char *v)
 {
+    if (!v[0])
+        return 1;
     for (size_t i = 1; v[i]; i++)
         if (v[i] == ';' && isspace((unsigned char)v[i - 1]))
             return 0;
