@@ -480,16 +480,6 @@ static void client_parse(client_t *c)
     }
 }
 
-void client_set_user(client_t *c, acl_user_t *u)
-{
-    /* Under the registry lock: CLIENT LIST on another thread reads the name. */
-    pthread_mutex_lock(&registry_lock);
-    acl_user_t *old = c->acl;
-    c->acl = u;
-    pthread_mutex_unlock(&registry_lock);
-    acl_release(old);
-}
-
 int client_may_run(const client_t *c, const qcmd_t *qc)
 {
     if (!qc->cmd || c->in_multi)

@@ -20,6 +20,17 @@
 #include "store.h"
 #include "worker.h"
 
+/* AUTH, HELLO AUTH and ACL changes swap a client's user snapshot (acl.h). */
+void client_set_user(client_t *c, acl_user_t *u)
+{
+    /* Under the registry lock: CLIENT LIST on another thread reads the name. */
+    client_registry_lock();
+    acl_user_t *old = c->acl;
+    c->acl = u;
+    client_registry_unlock();
+    acl_release(old);
+}
+
 /* QUIT */
 static void cmd_quit(cmd_ctx_t *c)
 {
