@@ -146,6 +146,9 @@ enum config_flags {
     X(RDB_LOAD_CORRUPT, rdb_load_corrupt, "persistence", "rdb-load-corrupt", CFGT_ENUM,       \
       "refuse", 0, 0, 0, CFG_WORDS("refuse", "start-empty"),                                   \
       "a corrupt or truncated RDB file at startup: refuse to start, or log it and start empty") \
+    X(RDB_KEY_SAVE_DELAY, rdb_key_save_delay, "persistence", "rdb-key-save-delay", CFGT_INT,  \
+      "0", 0, 1000000, CFGF_RUNTIME, NULL,                                                     \
+      "testing: microseconds a save sleeps after each key (Redis's tests slow BGSAVE with it)") \
     X(MAXMEMORY, maxmemory, "store", "maxmemory", CFGT_MEM, "0", 0, 64 * CFG_TB, CFGF_RUNTIME, \
       NULL, "server-wide limit on keys, values, their tables and client buffers; 0 = none")   \
     X(MAXMEMORY_POLICY, maxmemory_policy, "store", "maxmemory-policy", CFGT_ENUM,              \

@@ -68,6 +68,7 @@ typedef struct writer {
     buf_t b, v;
     uint64_t crc;
     int checksum, lru, lfu;
+    int delay_us; /* rdb-key-save-delay */
     uint64_t skipped; /* keys of a type with no RDB writer (streams) */
 } writer_t;
 
@@ -132,6 +133,8 @@ static void save_entry(void *arg, const store_entry_t *e)
     buf_append(&w->b, w->v.data + 1, w->v.len - 1);
     if (w->b.len >= (1u << 16))
         w_flush(w);
+    if (w->delay_us > 0)
+        usleep((useconds_t)w->delay_us);
 }
 
 /* FUNCTION2 records of every library, gathered before a fork (the
@@ -158,6 +161,7 @@ static int write_rdb(int fd, const buf_t *funcs, uint64_t *skipped)
     buf_init(&w.b);
     buf_init(&w.v);
     w.checksum = config_get_int(CFG_RDBCHECKSUM);
+    w.delay_us = (int)config_get_int(CFG_RDB_KEY_SAVE_DELAY);
     int pol = config_get_int(CFG_MAXMEMORY_POLICY);
     w.lru = pol == MAXMEM_ALLKEYS_LRU || pol == MAXMEM_VOLATILE_LRU;
     w.lfu = pol == MAXMEM_ALLKEYS_LFU || pol == MAXMEM_VOLATILE_LFU;

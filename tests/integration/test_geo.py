@@ -367,20 +367,21 @@ def test_keyspace_events(connect, c, r):
 # ------------------------------------------------------------------ abuse
 
 
+FILL_ZSET = ("local step, n = tonumber(ARGV[1]), tonumber(ARGV[2]) "
+             "for b = 0, n - 1, 1000 do local t = {} "
+             "for i = b, b + 999 do t[#t + 1] = i * step t[#t + 1] = 'm' .. i end "
+             "redis.call('ZADD', KEYS[1], unpack(t)) end "
+             "return redis.call('ZCARD', KEYS[1])")
+
+
 def test_huge_key_count_any_is_bounded(c):
     # 1M members spread over the whole scoring range; a search whose area is
     # the world (or wider: 1e300, inf) with COUNT 1 ANY stops at the first
     # member found instead of collecting a million.
-    n, batch = 1000000, 10000
+    n = 1000000
     step = (1 << 52) // n
-    cmds = []
-    for base in range(0, n, batch):
-        pairs = []
-        for i in range(base, base + batch):
-            pairs += [str(i * step), "m%d" % i]
-        cmds.append(("ZADD", "big", *pairs))
-    assert c.pipeline(*cmds) == [batch] * (n // batch)
-    assert c.cmd("ZCARD", "big") == n
+    # built by a script, 1000 members a ZADD: half the time of sending them
+    assert c.cmd("EVAL", FILL_ZSET, "1", "big", str(step), str(n)) == n
     for radius in ("1e300", "inf", "40000"):
         t0 = time.monotonic()
         got = c.cmd("GEOSEARCH", "big", "FROMLONLAT", "0", "0", "BYRADIUS", radius, "km",
