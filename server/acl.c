@@ -20,6 +20,7 @@ static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
 static acl_user_t **users; /* current snapshots, one reference each */
 static int nusers, capusers;
 static _Atomic int default_nopass = 1;
+static _Atomic int default_has_password;
 
 /* [bit] (acl_cmd_bit): the command's row, or its subcommand's row
  * (cmd_subcommands.c), whose key specs and flags say what a key needs. */
@@ -53,8 +54,10 @@ static int find_locked(const char *name, size_t n)
 static void publish_locked(int at, acl_user_t *u)
 {
     atomic_store_explicit(&u->fast, acl_user_all(u), memory_order_relaxed);
-    if (strcmp(u->name, "default") == 0)
+    if (strcmp(u->name, "default") == 0) {
         atomic_store_explicit(&default_nopass, u->nopass && u->on, memory_order_relaxed);
+        atomic_store_explicit(&default_has_password, !u->nopass, memory_order_relaxed);
+    }
     if (at < 0) {
         if (nusers == capusers) {
             capusers = capusers ? capusers * 2 : 8;
@@ -72,6 +75,10 @@ static void publish_locked(int at, acl_user_t *u)
 
 int acl_default_nopass(void);
 int acl_default_nopass(void) { return atomic_load_explicit(&default_nopass, memory_order_relaxed); }
+int acl_default_has_password(void)
+{
+    return atomic_load_explicit(&default_has_password, memory_order_relaxed);
+}
 
 void acl_setup(void)
 {

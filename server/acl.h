@@ -82,6 +82,9 @@ void acl_set_requirepass(const char *p);
 void acl_apply_requirepass(void);
 /* 1 while the default user is on and nopass: new clients start authenticated. */
 int acl_default_nopass(void);
+/* 1 while the default user has a password (no nopass flag, on or off):
+ * protected mode then lets remote clients in, as Redis 7.0 does. */
+int acl_default_has_password(void);
 
 /* ---- checks --------------------------------------------------------------- */
 /* May u run cmd with these arguments? ACL_OK, or the reason, with *errpos the

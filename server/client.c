@@ -189,7 +189,7 @@ void client_accept(int worker, int fd, struct sockaddr *sa, socklen_t sl)
         stat_add(&client_stats(worker)->rejected_connections, 1);
         return;
     }
-    if (net_protected_refuse(fd, sa)) {
+    if (net_protected_refuse(fd, sa, acl_default_has_password())) {
         stat_add(&client_stats(worker)->rejected_connections, 1);
         return;
     }

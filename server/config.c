@@ -56,7 +56,6 @@ static const struct {
 static pthread_mutex_t str_lock = PTHREAD_MUTEX_INITIALIZER;
 static config_changed_fn *changed_hook;
 static pthread_mutex_t set_lock = PTHREAD_MUTEX_INITIALIZER;
-static _Atomic int auth_required;
 
 #define PASSWORD_CMP_LEN 512 /* requirepass's maximum length (see its row) */
 
@@ -220,8 +219,6 @@ void config_put_value(int id, cval_t *v)
         pthread_mutex_lock(&str_lock);
         char *old = *sp;
         *sp = v->s;
-        if (id == CFG_REQUIREPASS)
-            atomic_store_explicit(&auth_required, v->s[0] != '\0', memory_order_relaxed);
         if (config_opts[id].flags & CFGF_OBL)
             config_obl_store(v->s);
         if (config_opts[id].flags & CFGF_EVENTS)
@@ -267,7 +264,6 @@ void config_teardown(void)
         *sp = NULL;
         pthread_mutex_unlock(&str_lock);
     }
-    atomic_store_explicit(&auth_required, 0, memory_order_relaxed);
 }
 
 
@@ -391,11 +387,6 @@ uint64_t config_get_mem_or_pct(int id)
 }
 
 void config_on_change(config_changed_fn *fn) { changed_hook = fn; }
-
-int config_auth_required(void)
-{
-    return atomic_load_explicit(&auth_required, memory_order_relaxed);
-}
 
 int config_check_password(const char *p, size_t n)
 {

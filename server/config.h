@@ -16,7 +16,7 @@
  * config_get(field) or config_get_int/config_get_u64(CFG_ID), which are relaxed
  * loads — race-free, and as cheap as a plain load. String options that can
  * change at runtime (requirepass) are guarded by a mutex inside config.c: read
- * them only through config_check_password()/config_auth_required() or
+ * them only through config_check_password() or
  * config_format_value(). The other strings (bind, logfile, pidfile) never change
  * after config_finalize and may be read directly from cfg.
  *
@@ -342,8 +342,6 @@ int config_get_int(int id);
 uint64_t config_get_mem_or_pct(int id);
 uint64_t config_get_u64(int id);
 
-/* 1 when requirepass is set (clients must AUTH). */
-int config_auth_required(void);
 /* 1 when p[0..n) equals requirepass; compares in time independent of where
  * the bytes differ and of requirepass's length. 0 when no password is set. */
 int config_check_password(const char *p, size_t n);

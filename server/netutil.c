@@ -79,9 +79,9 @@ void net_format_addr(const struct sockaddr *sa, char *dst, size_t n)
     snprintf(dst, n, "%s:%d", host, port);
 }
 
-int net_protected_refuse(int fd, const struct sockaddr *sa)
+int net_protected_refuse(int fd, const struct sockaddr *sa, int has_password)
 {
-    if (!config_get_int(CFG_PROTECTED_MODE) || config_auth_required() || net_is_loopback(sa))
+    if (!config_get_int(CFG_PROTECTED_MODE) || has_password || net_is_loopback(sa))
         return 0;
     /* Best effort, as Redis: the socket is new, its buffer takes the text. */
     ssize_t wr = write(fd, denied, sizeof denied - 1);
@@ -96,8 +96,8 @@ int net_protected_refuse(int fd, const struct sockaddr *sa)
         if (missed)
             snprintf(more, sizeof more, "; %llu more refused since the last report",
                      (unsigned long long)missed);
-        log_notice("protected mode: refused a client from %s (not a loopback address, and no "
-                   "requirepass is set: set requirepass, or protected-mode no)%s",
+        log_notice("protected mode: refused a client from %s (not a loopback address, and the "
+                   "default user has no password: set requirepass, or protected-mode no)%s",
                    peer, more);
     }
     return 1;

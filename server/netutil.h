@@ -21,10 +21,11 @@ int net_is_loopback(const struct sockaddr *sa);
 void net_format_addr(const struct sockaddr *sa, char *dst, size_t n);
 
 /* Protected mode. Called by client_accept after its maxclients check (Redis's
- * order): when protected-mode is yes, no requirepass is set and the peer is
- * not on loopback, writes Redis's DENIED error, closes fd, logs why (at most once a
+ * order): when protected-mode is yes, the default user has no password
+ * (has_password: acl_default_has_password, as Redis 7.0 looks at the default
+ * user's nopass flag) and the peer is not on loopback, writes Redis's DENIED error, closes fd, logs why (at most once a
  * second, with how many were refused meanwhile) and returns 1. Otherwise
  * returns 0 and leaves fd alone. */
-int net_protected_refuse(int fd, const struct sockaddr *sa);
+int net_protected_refuse(int fd, const struct sockaddr *sa, int has_password);
 
 #endif

@@ -490,6 +490,14 @@ def test_protected_mode(start, policy, outside_ip):
         assert admin.cmd("AUTH", "s3cret") == OK
         assert admin.cmd("CONFIG", "SET", "requirepass", "") == OK
         assert_denied(srv, outside_ip)
+        # as does a password ACL SETUSER gives the default user (Redis 7.0
+        # looks at its nopass flag), until nopass comes back
+        assert admin.cmd("ACL", "SETUSER", "default", ">pw2") == OK
+        with outside_client(srv) as c:
+            assert c.cmd("AUTH", "pw2") == OK
+            assert c.cmd("PING") == PONG
+        assert admin.cmd("ACL", "SETUSER", "default", "nopass") == OK
+        assert_denied(srv, outside_ip)
 
         # so does protected-mode no, at runtime
         assert admin.cmd("CONFIG", "SET", "protected-mode", "no") == OK

@@ -99,7 +99,6 @@ static void test_defaults(void **state)
     assert_int_equal(config_get(client_output_high_water), 1 << 20);
     assert_int_equal(config_get(client_output_low_water), 256 << 10);
     assert_string_equal(cfg.requirepass, "");
-    assert_int_equal(config_auth_required(), 0);
     assert_int_equal(config_get(protected_mode), 1);
     assert_value("protected-mode", "yes");
     /* the by-id accessors agree */

@@ -113,14 +113,14 @@ static void test_protected_refuse(void **state)
 
     /* loopback: accepted, fd untouched */
     pair(&s, &c);
-    assert_int_equal(net_protected_refuse(s, (struct sockaddr *)&local), 0);
+    assert_int_equal(net_protected_refuse(s, (struct sockaddr *)&local, 0), 0);
     assert_int_equal(write(s, "x", 1), 1);
     close(s);
     close(c);
 
     /* another address, no password, protected: DENIED, closed */
     pair(&s, &c);
-    assert_int_equal(net_protected_refuse(s, (struct sockaddr *)&remote), 1);
+    assert_int_equal(net_protected_refuse(s, (struct sockaddr *)&remote, 0), 1);
     char buf[4096];
     size_t n = read_all(c, buf, sizeof buf - 1);
     buf[n] = '\0';
@@ -134,16 +134,15 @@ static void test_protected_refuse(void **state)
     assert_string_equal(buf + n - strlen("from the outside.\r\n"), "from the outside.\r\n");
     assert_null(memchr(buf, '\n', n - 1)); /* one line */
 
-    /* a password, or protected-mode no: accepted */
-    assert_int_equal(config_set_arg("security.requirepass", "pw", err, sizeof err), 0);
+    /* the default user has a password (the caller says), or protected-mode
+     * no: accepted */
     pair(&s, &c);
-    assert_int_equal(net_protected_refuse(s, (struct sockaddr *)&remote), 0);
+    assert_int_equal(net_protected_refuse(s, (struct sockaddr *)&remote, 1), 0);
     close(s);
     close(c);
-    assert_int_equal(config_set_arg("security.requirepass", "", err, sizeof err), 0);
     assert_int_equal(config_set_arg("security.protected-mode", "no", err, sizeof err), 0);
     pair(&s, &c);
-    assert_int_equal(net_protected_refuse(s, (struct sockaddr *)&remote), 0);
+    assert_int_equal(net_protected_refuse(s, (struct sockaddr *)&remote, 0), 0);
     close(s);
     close(c);
     config_teardown();
