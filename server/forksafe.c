@@ -1,0 +1,91 @@
+/* forksafe — the registered locks and the fork that takes them (forksafe.h). */
+#include "forksafe.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+
+#define FORKSAFE_MAX 32 /* registered at load time by a fixed set of files */
+
+typedef struct {
+    void *lock;
+    int rw;
+} entry_t;
+
+static entry_t locks[FORKSAFE_MAX];
+static int nlocks;
+static int in_child;
+
+static void reg(void *lock, int rw)
+{
+    if (nlocks == FORKSAFE_MAX)
+        log_fatal("forksafe: more than %d locks registered", FORKSAFE_MAX);
+    locks[nlocks].lock = lock;
+    locks[nlocks++].rw = rw;
+}
+
+void forksafe_register_mutex(pthread_mutex_t *m) { reg(m, 0); }
+void forksafe_register_rwlock(pthread_rwlock_t *l) { reg(l, 1); }
+
+static int try_one(const entry_t *e)
+{
+    return e->rw ? pthread_rwlock_trywrlock(e->lock) : pthread_mutex_trylock(e->lock);
+}
+
+static void unlock_one(const entry_t *e)
+{
+    if (e->rw)
+        pthread_rwlock_unlock(e->lock);
+    else
+        pthread_mutex_unlock(e->lock);
+}
+
+/* All or none: 0 with every lock held, -1 with none. */
+static int try_all(void)
+{
+    for (int i = 0; i < nlocks; i++)
+        if (try_one(&locks[i]) != 0) {
+            while (i-- > 0)
+                unlock_one(&locks[i]);
+            return -1;
+        }
+    return 0;
+}
+
+pid_t forksafe_fork(int patience_ms)
+{
+    struct timespec t0, now, pause = {0, 50000}; /* 50 us between tries */
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    while (try_all() != 0) {
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        long ms = (now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000;
+        if (ms >= patience_ms) {
+            errno = EAGAIN;
+            return -1;
+        }
+        nanosleep(&pause, NULL);
+    }
+    pid_t pid = fork();
+    int err = errno;
+    if (pid == 0) {
+        /* The child owns them, but under a new thread id, which a
+         * rwlock's unlock checks: start them afresh instead. */
+        in_child = 1;
+        for (int i = 0; i < nlocks; i++) {
+            if (locks[i].rw)
+                pthread_rwlock_init(locks[i].lock, NULL);
+            else
+                pthread_mutex_init(locks[i].lock, NULL);
+        }
+        return 0;
+    }
+    for (int i = nlocks; i-- > 0;)
+        unlock_one(&locks[i]);
+    errno = err;
+    return pid;
+}
+
+int forksafe_in_child(void) { return in_child; }
