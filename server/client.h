@@ -250,9 +250,8 @@ int client_ldb_at_home(const command_t *cmd);
  * DEBUG YES: the session forks, sched_collect_parts). */
 int client_ldb_route(const client_t *c, const command_t *cmd, int part);
 int client_ldb_all_parts(const client_t *c, const command_t *cmd);
-/* Forked debugging sessions running; at exit, kill them (Redis's
+/* At exit: kill the forked debugging sessions still running (Redis's
  * ldbKillForkedSessions) and reap them. */
-int client_ldb_sessions(void);
 void client_ldb_kill_sessions(void);
 void client_pause_teardown(void);
 void client_pause_worker_stop(int worker);

@@ -16,7 +16,22 @@
  * copies has no write half done; ldb_fork forks there (forksafe.h), the
  * parent drops the client without a byte written or a shutdown() (the child
  * holds the connection now), and the child runs the SYNC session on its
- * copy, writes the reply and _exits: the data changes die with it. */
+ * copy, writes the reply and _exits: the data changes die with it.
+ *
+ * What the child runs, and why each is safe with the other threads gone:
+ *   - system calls only for its setup and I/O (child_setup, poll, read,
+ *     write, _exit): no lock, no loop;
+ *   - this thread's own Lua state and the commands a script or the
+ *     debugger calls, under the partitions this thread holds (all of them);
+ *   - the locks those may take (config, ACL, script cache and registry,
+ *     client registry, pause, slowlog, latency, monitor, Pub/Sub and
+ *     tracking registries): registered with forksafe, so they were free
+ *     at fork and are fresh in the child;
+ *   - the log and the Pub/Sub mailboxes (per-subscriber locks) do nothing
+ *     in a child (forksafe_in_child); messages to other workers go into rings
+ *     no one reads (a push never waits: a full ring overflows into a list;
+ *     the wake-ups are the loop's, which the child never returns to);
+ *   - malloc: glibc's and jemalloc's fork handlers leave it usable. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -169,15 +184,6 @@ static void prune_locked(void)
         close(sess[i].fd);
         sess[i] = sess[--nsess];
     }
-}
-
-int client_ldb_sessions(void)
-{
-    pthread_mutex_lock(&sess_lock);
-    prune_locked();
-    int n = nsess;
-    pthread_mutex_unlock(&sess_lock);
-    return n;
 }
 
 void client_ldb_kill_sessions(void)
