@@ -176,14 +176,11 @@ def test_abort_keeps_changes(sess, r):
     assert r.get("ak") == "before"
 
 
-def test_script_error_and_compile_error(sess, server):
-    s = sess("local a = 1\nerror('boom')")
-    reply = s.end("c")
-    assert isinstance(reply, Err) and "boom" in reply.msg
-    # A script that does not compile: the session starts and ends at once.
+def check_compile_error(server, mode):
+    """A script that does not compile: the session starts and ends at once."""
     c = RawClient(server.host, server.port)
     try:
-        assert c.cmd("SCRIPT", "DEBUG", "SYNC") == Status("OK")
+        assert c.cmd("SCRIPT", "DEBUG", mode) == Status("OK")
         c.send(encode_command("EVAL", "this is not lua", "0"))
         assert lines(c.read_reply()) == ["<endsession>"]
         reply = c.read_reply()
@@ -191,6 +188,13 @@ def test_script_error_and_compile_error(sess, server):
         assert c.is_closed(5.0)
     finally:
         c.close()
+
+
+def test_script_error_and_compile_error(sess, server):
+    s = sess("local a = 1\nerror('boom')")
+    reply = s.end("c")
+    assert isinstance(reply, Err) and "boom" in reply.msg
+    check_compile_error(server, "SYNC")
 
 
 def test_evalsha_refused(server, r, c):
@@ -469,16 +473,7 @@ def test_forked_session_abort_and_compile_error(server, r):
     finally:
         s.close()
     assert r.get("fk") == "orig"
-    c = RawClient(server.host, server.port)
-    try:
-        assert c.cmd("SCRIPT", "DEBUG", "YES") == Status("OK")
-        c.send(encode_command("EVAL", "this is not lua", "0"))
-        assert lines(c.read_reply()) == ["<endsession>"]
-        reply = c.read_reply()
-        assert isinstance(reply, Err) and reply.msg.startswith("ERR Error compiling script")
-        assert c.is_closed(5.0)
-    finally:
-        c.close()
+    check_compile_error(server, "YES")
 
 
 def test_forked_client_resets_mid_session(server, r):
