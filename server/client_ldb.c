@@ -46,6 +46,7 @@
 #include "client.h"
 #include "config.h"
 #include "forksafe.h"
+#include "latency.h"
 #include "log.h"
 #include "script.h"
 
@@ -276,6 +277,9 @@ static int ldb_fork(client_t *c, char *err, size_t errlen)
                  strerror(e));
         return -1;
     }
+    uint64_t fork_ms = forksafe_latest_fork_usec() / 1000;
+    if (latency_wanted(fork_ms)) /* Redis's "fork" latency event */
+        latency_add("fork", fork_ms);
     fcntl(pfd[0], F_SETFL, O_NONBLOCK);
     sess[nsess++] = (ldb_child_t){pid, pfd[0]};
     pthread_mutex_unlock(&sess_lock);

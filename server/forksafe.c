@@ -71,6 +71,7 @@ pid_t forksafe_fork(int patience_ms)
         }
         nanosleep(&pause, NULL);
     }
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     pid_t pid = fork();
     int err = errno;
     if (pid == 0) {
@@ -87,8 +88,31 @@ pid_t forksafe_fork(int patience_ms)
     }
     for (int i = nlocks; i-- > 0;)
         unlock_one(&locks[i]);
+    if (pid > 0) {
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        forksafe_count((uint64_t)((now.tv_sec - t0.tv_sec) * 1000000 +
+                                  (now.tv_nsec - t0.tv_nsec) / 1000));
+    }
     errno = err;
     return pid;
 }
 
 int forksafe_in_child(void) { return in_child; }
+
+static _Atomic uint64_t total_forks, latest_fork_usec;
+
+void forksafe_count(uint64_t usec)
+{
+    atomic_fetch_add_explicit(&total_forks, 1, memory_order_relaxed);
+    atomic_store_explicit(&latest_fork_usec, usec, memory_order_relaxed);
+}
+
+uint64_t forksafe_total_forks(void)
+{
+    return atomic_load_explicit(&total_forks, memory_order_relaxed);
+}
+
+uint64_t forksafe_latest_fork_usec(void)
+{
+    return atomic_load_explicit(&latest_fork_usec, memory_order_relaxed);
+}

@@ -17,6 +17,7 @@
 #define PERCORE_FORKSAFE_H
 
 #include <pthread.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 void forksafe_register_mutex(pthread_mutex_t *m);
@@ -41,5 +42,12 @@ pid_t forksafe_fork(int patience_ms);
 
 /* 1 in a child forksafe_fork made: the process is a single-threaded copy. */
 int forksafe_in_child(void);
+
+/* INFO's total_forks and latest_fork_usec: every fork of the server (this
+ * one's, and BGSAVE's through forksafe_count), counted by the parent; any
+ * thread. */
+void forksafe_count(uint64_t usec);
+uint64_t forksafe_total_forks(void);
+uint64_t forksafe_latest_fork_usec(void);
 
 #endif

@@ -424,8 +424,10 @@ def reset(sock):
 def test_forked_session_rolls_back(server, r):
     r.set("fk", "orig")
     before = len(wait_children(server, 0))  # earlier sessions' children exited and reaped
+    forks = r.info("stats")["total_forks"]
     s = fork_session(server)
     try:
+        assert r.info("stats")["total_forks"] == forks + 1
         assert s.do("n") == ["<redis> set fk changed", '<reply> "+OK"',
                              "* Stopped at 2, stop reason = step over",
                              "-> 2   local v = redis.call('get',KEYS[1])"]
