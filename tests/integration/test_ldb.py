@@ -599,3 +599,20 @@ def test_redis_cli_ldb_forked(server, r, tmp_path):
                  "(integer) 2", "(Lua debugging session ended -- dataset changes rolled back)"):
         assert want in text, (want, text)
     assert r.get("clik") == "orig"
+
+
+def test_forked_session_churn(server, r):
+    # Clients that start a session and vanish at once, many in a row: every
+    # child goes (none left running or unreaped), the server is fine.
+    wait_children(server, 0)
+    forks = r.info("stats")["total_forks"]
+    for i in range(30):
+        c = RawClient(server.host, server.port)
+        c.send(encode_command("SCRIPT", "DEBUG", "YES") + encode_command("EVAL", WRITER, "1", "fk"))
+        if i % 2:
+            reset(c.sock)
+        else:
+            c.close()
+    wait_children(server, 0)
+    assert r.info("stats")["total_forks"] > forks  # some got as far as the fork
+    assert r.get("fk") is None and r.dbsize() == 0
