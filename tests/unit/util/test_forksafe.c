@@ -31,8 +31,8 @@ static void sleep_ms(int ms)
     nanosleep(&t, NULL);
 }
 
-/* Holds m_lock (or rw_lock for reading) for *ms, then lets go, and stays
- * alive until the test is done (a thread that ended unjoined before the
+/* Holds m_lock (or rw_lock for reading) for a while, then lets go, and
+ * stays alive until the test is done (a thread that ended unjoined before the
  * fork would be a leak to ThreadSanitizer in the child). */
 static void wait_done(void)
 {
@@ -40,22 +40,24 @@ static void wait_done(void)
         sleep_ms(1);
 }
 
-static void *holder_mutex(void *arg)
-{
-    pthread_mutex_lock(&m_lock);
-    atomic_store(&held, 1);
-    sleep_ms(*(int *)arg);
-    pthread_mutex_unlock(&m_lock);
-    wait_done();
-    return NULL;
-}
+typedef struct {
+    int rw; /* hold rw_lock for reading, else m_lock */
+    int ms;
+} hold_t;
 
-static void *holder_reader(void *arg)
+static void *holder(void *arg)
 {
-    pthread_rwlock_rdlock(&rw_lock);
+    const hold_t *h = arg;
+    if (h->rw)
+        pthread_rwlock_rdlock(&rw_lock);
+    else
+        pthread_mutex_lock(&m_lock);
     atomic_store(&held, 1);
-    sleep_ms(*(int *)arg);
-    pthread_rwlock_unlock(&rw_lock);
+    sleep_ms(h->ms);
+    if (h->rw)
+        pthread_rwlock_unlock(&rw_lock);
+    else
+        pthread_mutex_unlock(&m_lock);
     wait_done();
     return NULL;
 }
@@ -85,12 +87,13 @@ static void fork_and_check(void)
     pthread_rwlock_unlock(&rw_lock);
 }
 
-static void race(void *(*fn)(void *), int ms)
+static void race(int rw, int ms)
 {
     pthread_t t;
+    hold_t h = {rw, ms};
     atomic_store(&held, 0);
     atomic_store(&done, 0);
-    assert_int_equal(pthread_create(&t, NULL, fn, &ms), 0);
+    assert_int_equal(pthread_create(&t, NULL, holder, &h), 0);
     while (!atomic_load(&held))
         sleep_ms(1);
     fork_and_check(); /* waits the holder out */
@@ -107,18 +110,18 @@ static void test_free_locks(void **state)
 static void test_waits_for_a_holder(void **state)
 {
     (void)state;
-    race(holder_mutex, 50);
-    race(holder_reader, 50);
+    race(0, 50);
+    race(1, 50);
 }
 
 static void test_patience_runs_out(void **state)
 {
     (void)state;
     pthread_t t;
-    int ms = 300;
+    hold_t h = {0, 300};
     atomic_store(&held, 0);
     atomic_store(&done, 1);
-    assert_int_equal(pthread_create(&t, NULL, holder_mutex, &ms), 0);
+    assert_int_equal(pthread_create(&t, NULL, holder, &h), 0);
     while (!atomic_load(&held))
         sleep_ms(1);
     errno = 0;
