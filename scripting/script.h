@@ -150,13 +150,19 @@ enum { LDB_MODE_NO = 0, LDB_MODE_YES = 1, LDB_MODE_SYNC = 2 };
  *     up to a few seconds); -1 when the client is gone;
  *   recv: read what arrived, waiting up to timeout_ms: bytes read, 0 none
  *     yet, -1 when the client closed the connection;
- *   end: the session is over: close the connection after the EVAL's reply. */
+ *   end: the session is over: close the connection after the EVAL's reply
+ *     (a forked session's child: exit);
+ *   fork: SCRIPT DEBUG YES's session starts: fork, the child takes the
+ *     client over. 0 in the child, 1 in the parent (which has handed the
+ *     client to the child: no reply), -1 refused with err (an error reply).
+ *     Called by the EVAL's handler, holding every partition. */
 typedef struct script_ldb_io {
     int (*mode)(struct client *cl);
     void (*set_mode)(struct client *cl, int mode);
     int (*send)(struct client *cl, const char *p, size_t n);
     long (*recv)(struct client *cl, char *p, size_t cap, int timeout_ms);
     void (*end)(struct client *cl);
+    int (*fork)(struct client *cl, char *err, size_t errlen);
 } script_ldb_io_t;
 void script_set_ldb_io(const script_ldb_io_t *io);
 /* SCRIPT DEBUG YES|SYNC|NO, on the client's home worker (CMD_HOME). */

@@ -9,6 +9,7 @@
 
 #include "script.h"
 #include "script_internal.h"
+#include "forksafe.h"
 
 typedef struct centry {
     struct centry *next;
@@ -18,6 +19,7 @@ typedef struct centry {
 } centry_t;
 
 static pthread_rwlock_t cache_lock = PTHREAD_RWLOCK_INITIALIZER;
+FORKSAFE_RWLOCK(cache_lock) /* a SCRIPT DEBUG YES child may take it */
 static centry_t **buckets;
 static size_t nbuckets, ncached, cached_bytes;
 static _Atomic uint64_t cache_gen = 1;

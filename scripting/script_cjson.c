@@ -33,6 +33,7 @@
 
 #include "log.h"
 #include "script_internal.h"
+#include "forksafe.h"
 
 /* Debian's lua-cjson (liblua5.4-cjson.so.0). The build links it and defines
  * PERCORE_CJSON_LINKED; without that the reference is weak and the library
@@ -468,6 +469,7 @@ static void record_defaults(lua_State *L, int t)
 /* lua-cjson's one-time init writes a process-wide global: one opener at a
  * time. */
 static pthread_mutex_t cjson_lock = PTHREAD_MUTEX_INITIALIZER;
+FORKSAFE_MUTEX(cjson_lock) /* a SCRIPT DEBUG YES child may take it */
 static lua_CFunction cjson_fn;
 static int cjson_resolved;
 

@@ -431,6 +431,8 @@ void script_eval(cmd_ctx_t *c, int is_sha, int ro)
             reply_error(c->r, "ERR Please use EVAL instead of EVALSHA for debugging");
             return;
         }
+        if (ldb_fork(c) != 0)
+            return; /* the parent (the child has the client), or refused */
         ldb_begin(c, c->argv[1]);
         eval_run(c, ls, 0, ro, numkeys, top);
         ldb_end();

@@ -25,8 +25,10 @@
 #include "script.h"
 #include "script_func.h"
 #include "util.h"
+#include "forksafe.h"
 
 static pthread_rwlock_t reg_lock = PTHREAD_RWLOCK_INITIALIZER;
+FORKSAFE_RWLOCK(reg_lock) /* a SCRIPT DEBUG YES child may take it */
 static flib_t **libs; /* load order = increasing id */
 static size_t nlibs, libs_cap;
 static size_t nfuncs_total, bytes_total;

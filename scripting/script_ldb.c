@@ -11,6 +11,12 @@
  * input, as a busy script does (engine_check_interrupt); other workers keep
  * serving everything else. Changes the script makes are kept (SYNC).
  *
+ * SCRIPT DEBUG YES (redis-cli --ldb) runs the same session in a forked
+ * child (ldb_fork, client_ldb.c): the EVAL holds every partition, forks, and
+ * the parent hands the client over and goes on; the child runs the session
+ * on its copy of the data, writes the reply and exits, so the script's
+ * changes are rolled back. The child serves no BUSY (it has no loop).
+ *
  * Threads: everything here runs on the worker executing the debugged EVAL;
  * the session state is per thread. The line hook and the commands are in
  * script_ldb_cmd.c. */
@@ -19,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "forksafe.h"
 #include "script_internal.h"
 #include "script_ldb.h"
 
@@ -226,7 +233,20 @@ void ldb_repr(lua_State *L, int idx, buf_t *o, int depth)
 
 int ldb_wanted(cmd_ctx_t *c)
 {
-    return ldb_io && c->cl && c->may_block && ldb_io->mode(c->cl) == LDB_MODE_SYNC;
+    return ldb_io && c->cl && c->may_block && ldb_io->mode(c->cl) != LDB_MODE_NO;
+}
+
+int ldb_fork(cmd_ctx_t *c)
+{
+    if (ldb_io->mode(c->cl) != LDB_MODE_YES)
+        return 0;
+    char err[256];
+    int rc = ldb_io->fork(c->cl, err, sizeof err);
+    if (rc < 0) { /* the client stays, out of debugging mode (Redis's ldbDisable) */
+        ldb_io->set_mode(c->cl, LDB_MODE_NO);
+        reply_error(c->r, err);
+    }
+    return rc;
 }
 
 void ldb_begin(cmd_ctx_t *c, sv_t body)
@@ -267,6 +287,10 @@ void ldb_end(void)
     if (!d)
         return;
     ldb_finish();
+    /* A forked session's child writes the EVAL's reply itself, then exits
+     * (end does not return there): no loop will write it. */
+    if (forksafe_in_child() && d->out->len > d->reply_at)
+        ldb_io->send(d->cl, d->out->data + d->reply_at, d->out->len - d->reply_at);
     ldb_io->end(d->cl);
     ldb_cur = NULL;
     buf_free(&d->logs);
@@ -292,17 +316,12 @@ void script_debug_command(cmd_ctx_t *c)
         if (ldb_io)
             ldb_io->set_mode(c->cl, LDB_MODE_NO);
         reply_ok(c->r);
-    } else if (sv_eq_ci(m, "yes")) {
-        /* Redis forks a child that takes the connection over; percore has no
-         * fork-safe path for a worker yet, so it says so rather than pretend. */
-        reply_error(c->r, "ERR SCRIPT DEBUG YES (a forked session) is not supported by percore: "
-                          "use SCRIPT DEBUG SYNC (redis-cli --ldb-sync-mode)");
-    } else if (sv_eq_ci(m, "sync")) {
+    } else if (sv_eq_ci(m, "yes") || sv_eq_ci(m, "sync")) {
         if (!ldb_io) {
             reply_error(c->r, "ERR SCRIPT DEBUG is not available");
             return;
         }
-        ldb_io->set_mode(c->cl, LDB_MODE_SYNC);
+        ldb_io->set_mode(c->cl, sv_eq_ci(m, "yes") ? LDB_MODE_YES : LDB_MODE_SYNC);
         reply_ok(c->r);
     } else {
         reply_error(c->r, "ERR Use SCRIPT DEBUG YES/SYNC/NO");

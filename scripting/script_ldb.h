@@ -51,6 +51,9 @@ extern _Thread_local ldb_t *ldb_cur;
  * (run(), in place of the engine's); send <endsession> before the EVAL's
  * reply (finish); end it: the connection closes after the reply. */
 int ldb_wanted(cmd_ctx_t *c);
+/* SCRIPT DEBUG YES: fork (client_ldb.c); 0 to run the session here (SYNC,
+ * or the child), 1 in the parent, -1 refused (the error is replied). */
+int ldb_fork(cmd_ctx_t *c);
 void ldb_begin(cmd_ctx_t *c, sv_t body);
 void ldb_install_hook(lua_State *L);
 void ldb_finish(void);

@@ -11,6 +11,7 @@
 #include <stdatomic.h>
 
 #include "config.h"
+#include "forksafe.h"
 #include "log.h"
 #include "script.h"
 #include "script_internal.h"
@@ -69,7 +70,8 @@ void engine_check_interrupt(lua_State *L)
         engine_raise_killed(L);
     }
     script_busy_fn *fn = atomic_load_explicit(&busy_fn, memory_order_relaxed);
-    if (!fn || ls->slot == MAX_SLOTS - 1)
+    /* A SCRIPT DEBUG YES child has no loop or clients to serve BUSY. */
+    if (!fn || ls->slot == MAX_SLOTS - 1 || forksafe_in_child())
         return;
     uint64_t now = mono_us();
     if (now - ls->start_us >= busy_threshold_us() && now - ls->last_busy_call_us >= 1000) {

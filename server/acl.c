@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "util.h"
+#include "forksafe.h"
 
 void acl_rules_setup(void);
 void acl_rules_teardown(void);
@@ -17,6 +18,7 @@ void acl_rules_teardown(void);
  * never sees a user change; the writer only swaps the registry's pointer and
  * marks the old snapshot stale, which its holders see at their next command. */
 static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
+FORKSAFE_MUTEX(reg_lock) /* a SCRIPT DEBUG YES child may take it */
 static acl_user_t **users; /* current snapshots, one reference each */
 static int nusers, capusers;
 static _Atomic int default_nopass = 1;
@@ -385,6 +387,7 @@ typedef struct log_entry {
  * is the same event (as Redis groups them), else a new entry goes in front and
  * the oldest past acllog-max-len are dropped: O(1) per refusal. */
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+FORKSAFE_MUTEX(log_lock) /* a SCRIPT DEBUG YES child may take it */
 static log_entry_t *log_head, *log_tail;
 static long log_len;
 #define LOG_GROUP_MS 60000 /* Redis's ACL_LOG_GROUPING_MAX_TIME_DELTA */

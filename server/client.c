@@ -21,6 +21,7 @@
 #include "log.h"
 #include "netutil.h"
 #include "store.h"
+#include "forksafe.h"
 
 #define READ_CHUNK (16 * 1024)
 #define QUEUE_MAX 1024 /* commands parsed ahead per round */
@@ -29,6 +30,7 @@ static client_t **worker_clients; /* per worker list head */
 static client_stats_t *stats;      /* [worker] */
 static int nstats;
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+FORKSAFE_MUTEX(registry_lock) /* a SCRIPT DEBUG YES child may take it */
 static client_t *registry;
 static _Atomic uint64_t next_client_id = 1;
 static _Atomic uint64_t nclients;
@@ -473,8 +475,7 @@ static void client_parse(client_t *c)
             queue_push(c, NULL, argi, res.argc, -1, "unknown");
         else {
             part = classify(cmd, res.argc, argv);
-            if (c->ldb_mode && part >= 0 && client_ldb_at_home(cmd))
-                part = -2;
+            part = client_ldb_route(c, cmd, part);
             queue_push(c, cmd, argi, res.argc, part, NULL);
         }
     }

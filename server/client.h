@@ -245,6 +245,14 @@ void client_pause_setup(int nworkers);
  * (as multi-partition tasks do), where the session may use the socket. */
 void client_ldb_setup(void);
 int client_ldb_at_home(const command_t *cmd);
+/* The partition a parsed command of c runs under (client_parse's part,
+ * changed for a debugged EVAL); whether it needs every partition (SCRIPT
+ * DEBUG YES: the session forks, sched_collect_parts). */
+int client_ldb_route(const client_t *c, const command_t *cmd, int part);
+int client_ldb_all_parts(const client_t *c, const command_t *cmd);
+/* At exit: kill the forked debugging sessions still running (Redis's
+ * ldbKillForkedSessions) and reap them. */
+void client_ldb_kill_sessions(void);
 void client_pause_teardown(void);
 void client_pause_worker_stop(int worker);
 /* 1 when the pause in force would hold queued command qc of c (any thread

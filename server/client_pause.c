@@ -44,10 +44,12 @@
 #include "cmd_util.h"
 #include "script.h"
 #include "store.h"
+#include "forksafe.h"
 
 enum { PAUSE_NONE = 0, PAUSE_WRITE = 1, PAUSE_ALL = 2 };
 
 static pthread_mutex_t pause_lock = PTHREAD_MUTEX_INITIALIZER;
+FORKSAFE_MUTEX(pause_lock) /* a SCRIPT DEBUG YES child may take it */
 static _Atomic int pause_type;
 static _Atomic uint64_t pause_end_ms; /* monotonic */
 static _Atomic uint64_t npostponed;

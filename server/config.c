@@ -15,6 +15,7 @@
 #include "fdlimit.h"
 #include "log.h"
 #include "util.h"
+#include "forksafe.h"
 
 config_t cfg;
 
@@ -54,8 +55,10 @@ static const struct {
 /* str_lock guards the string pointers (readers copy or compare under it);
  * set_lock serialises CONFIG SETs so that their hooks apply in order. */
 static pthread_mutex_t str_lock = PTHREAD_MUTEX_INITIALIZER;
+FORKSAFE_MUTEX(str_lock) /* a SCRIPT DEBUG YES child may take it */
 static config_changed_fn *changed_hook;
 static pthread_mutex_t set_lock = PTHREAD_MUTEX_INITIALIZER;
+FORKSAFE_MUTEX(set_lock) /* a SCRIPT DEBUG YES child may take it */
 
 #define PASSWORD_CMP_LEN 512 /* requirepass's maximum length (see its row) */
 

@@ -183,6 +183,9 @@ enum config_flags {
     X(ALLOW_UNDECLARED_KEYS, allow_undeclared_keys, "scripting", "allow-undeclared-keys",      \
       CFGT_BOOL, "no", 0, 1, CFGF_RUNTIME, NULL,                                               \
       "let scripts touch keys not in KEYS (such scripts hold every partition)")               \
+    X(LUA_DEBUG_MAX_FORKED_SESSIONS, lua_debug_max_forked_sessions, "scripting",               \
+      "lua-debug-max-forked-sessions", CFGT_INT, "16", 0, 1024, CFGF_RUNTIME, NULL,            \
+      "SCRIPT DEBUG YES sessions (forked children) at once; past it EVAL is refused")         \
     X(PROTO_MAX_BULK_LEN, proto_max_bulk_len, "limits", "proto-max-bulk-len", CFGT_MEM,        \
       "512mb", CFG_MB, 16 * CFG_GB, CFGF_RUNTIME, NULL,                                        \
       "largest bulk string a client may send (and a string value may grow to)")               \

@@ -18,6 +18,7 @@
 #include "cmd_util.h"
 #include "command.h"
 #include "config.h"
+#include "forksafe.h"
 #include "latency.h"
 #include "persist.h"
 #include "pubsub.h"
@@ -260,7 +261,7 @@ static void info_stats(buf_t *o)
                "evicted_clients:%llu\r\n"
                "keyspace_hits:%llu\r\nkeyspace_misses:%llu\r\npubsub_channels:%lld\r\n"
                "pubsub_patterns:%lld\r\npubsubshard_channels:%lld\r\n"
-               "latest_fork_usec:0\r\ntotal_forks:0\r\nmigrate_cached_sockets:0\r\n"
+               "latest_fork_usec:%llu\r\ntotal_forks:%llu\r\nmigrate_cached_sockets:0\r\n"
                "slave_expires_tracked_keys:0\r\nactive_defrag_hits:0\r\n"
                "active_defrag_misses:0\r\nactive_defrag_key_hits:0\r\n"
                "active_defrag_key_misses:0\r\ntotal_active_defrag_time:0\r\n"
@@ -277,7 +278,9 @@ static void info_stats(buf_t *o)
                (unsigned long long)SUM_CLIENT(evicted_clients),
                (unsigned long long)st.keyspace_hits, (unsigned long long)st.keyspace_misses,
                pubsub_active(PUBSUB_CHANNEL), pubsub_active(PUBSUB_PATTERN),
-               pubsub_active(PUBSUB_SHARD));
+               pubsub_active(PUBSUB_SHARD),
+               (unsigned long long)forksafe_latest_fork_usec(),
+               (unsigned long long)forksafe_total_forks());
     o->len -= 2;
     tracking_info_stats(o);
     buf_printf(o, "unexpected_error_replies:0\r\ntotal_error_replies:%llu\r\n"

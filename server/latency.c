@@ -6,6 +6,7 @@
 
 #include "latency.h"
 #include "util.h"
+#include "forksafe.h"
 
 /* ---- the monitor ------------------------------------------------------------ */
 
@@ -23,6 +24,7 @@ typedef struct lat_event {
 } lat_event_t;
 
 static pthread_mutex_t mon_lock = PTHREAD_MUTEX_INITIALIZER;
+FORKSAFE_MUTEX(mon_lock) /* a SCRIPT DEBUG YES child may take it */
 static lat_event_t *events[LATENCY_EVENTS];
 
 static lat_event_t *find_locked(const char *p, size_t len)

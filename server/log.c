@@ -1,5 +1,7 @@
 #include "log.h"
 
+#include "forksafe.h"
+
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -54,6 +56,10 @@ int log_level_parse(const char *s)
 
 static void log_vmsg(int level, const char *fmt, va_list ap)
 {
+    /* A SCRIPT DEBUG YES child logs nothing: the stream's lock may have been
+     * held by another thread at fork, and the parent logs for it. */
+    if (forksafe_in_child())
+        return;
     char line[1024];
     struct timeval tv;
     gettimeofday(&tv, NULL);

@@ -11,6 +11,7 @@
 
 #include <systemd/sd-daemon.h>
 
+#include "client.h"
 #include "config.h"
 #include "fdlimit.h"
 #include "command.h"
@@ -227,6 +228,7 @@ int main(int argc, char **argv)
                config_policy_name());
     notify_ready();
     worker_run();
+    client_ldb_kill_sessions();
     persist_at_exit();
     log_notice("percore is now ready to exit, bye bye...");
     if (cfg.pidfile && *cfg.pidfile)

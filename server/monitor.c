@@ -6,9 +6,11 @@
 #include <sys/time.h>
 
 #include "config.h"
+#include "forksafe.h"
 
 _Atomic int monitor_n;
 static pthread_mutex_t mon_lock = PTHREAD_MUTEX_INITIALIZER;
+FORKSAFE_MUTEX(mon_lock) /* a SCRIPT DEBUG YES child may take it */
 static pubsub_sub_t **mons;
 static int nmons, capmons;
 

@@ -17,6 +17,8 @@
 
 #include "command.h"
 #include "config.h"
+#include "forksafe.h"
+#include "latency.h"
 #include "log.h"
 #include "persist_internal.h"
 #include "rdb.h"
@@ -259,6 +261,14 @@ void persist_schedule_bgsave(void)
     atomic_store(&bgsave_scheduled, 1);
 }
 
+/* INFO's fork fields (forksafe.h) and Redis's "fork" latency event. */
+static void count_fork(uint64_t usec)
+{
+    forksafe_count(usec);
+    if (latency_wanted(usec / 1000)) /* Redis's "fork" latency event */
+        latency_add("fork", usec / 1000);
+}
+
 int persist_bgsave(void)
 {
     if (persist_bgsave_running())
@@ -280,6 +290,7 @@ int persist_bgsave(void)
      * other threads' locks (config's, the log's, libev's) may be copied held,
      * so the child takes none and never logs or runs a loop. Its malloc is
      * safe: glibc's and jemalloc's fork handlers hand the child usable arenas. */
+    uint64_t t0 = mono_us();
     pid_t pid = fork();
     if (pid == 0) {
         close(pfd[0]);
@@ -301,6 +312,7 @@ int persist_bgsave(void)
         atomic_store(&last_bgsave_ok, 0);
         return -1;
     }
+    count_fork(mono_us() - t0);
     fcntl(pfd[0], F_SETFL, O_NONBLOCK);
     atomic_store(&dirty_at_fork, dirty);
     atomic_store(&bgsave_start_s, unix_s());

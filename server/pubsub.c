@@ -8,6 +8,7 @@
 
 #include "config.h"
 #include "t_htab.h"
+#include "forksafe.h"
 
 struct pubsub_sub {
     xmsg_t wake;           /* first: pubsub_sub_of is a cast */
@@ -47,6 +48,7 @@ typedef struct idref {
 } idref_t;
 
 static pthread_rwlock_t reg_lock = PTHREAD_RWLOCK_INITIALIZER;
+FORKSAFE_RWLOCK(reg_lock) /* a SCRIPT DEBUG YES child may take it */
 static htab_t reg[PUBSUB_KINDS];
 static htab_t by_id;
 static void (*send_wake)(int to, xmsg_t *m);
@@ -333,6 +335,10 @@ static void appended_locked(pubsub_sub_t *s, uint64_t hard)
 /* Append one message to s's mailbox. */
 static void deliver(pubsub_sub_t *s, const buf_t *frame, uint64_t hard)
 {
+    /* A SCRIPT DEBUG YES child: the mailbox's lock may be held by a thread
+     * that is gone there, and its subscribers are the parent's (forksafe.h). */
+    if (forksafe_in_child())
+        return;
     pthread_mutex_lock(&s->lock);
     if (!s->owner || s->dropped) {
         pthread_mutex_unlock(&s->lock);
@@ -348,6 +354,8 @@ static void deliver(pubsub_sub_t *s, const buf_t *frame, uint64_t hard)
 
 void pubsub_sub_push_raw(pubsub_sub_t *s, const char *p, size_t n, uint64_t hard)
 {
+    if (forksafe_in_child()) /* as deliver */
+        return;
     pthread_mutex_lock(&s->lock);
     if (s->owner && !s->dropped) {
         buf_append(&s->pending, p, n);

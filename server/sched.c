@@ -220,6 +220,8 @@ void sched_collect_parts(client_t *c, const qcmd_t *qc, task_t *t)
         }
     } else if ((qc->cmd->flags & CMD_EXEC) || qc->cmd == NULL) {
         all = 0; /* EXEC outside MULTI: just the error reply */
+    } else if (client_ldb_all_parts(c, qc->cmd)) {
+        all = 1; /* SCRIPT DEBUG YES forks: a whole, quiet copy */
     } else {
         all = mark_parts(qc->cmd, qc->argc, client_argv(c, qc), seen);
     }

@@ -6,6 +6,7 @@
 
 #include "slowlog.h"
 #include "util.h"
+#include "forksafe.h"
 
 typedef struct slow_entry {
     long long id, time, us;
@@ -16,6 +17,7 @@ typedef struct slow_entry {
 } slow_entry_t;
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+FORKSAFE_MUTEX(lock) /* a SCRIPT DEBUG YES child may take it */
 static slow_entry_t **ring; /* oldest at ring[head], newest at ring[(head+nents-1) % cap] */
 static size_t cap, head, nents;
 static uint64_t bytes;

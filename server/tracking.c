@@ -11,6 +11,7 @@
 #include "config.h"
 #include "store.h"
 #include "t_htab.h"
+#include "forksafe.h"
 
 struct tracking_client {
     hnode_t h;          /* in reg while on; key: the id's bytes */
@@ -38,6 +39,7 @@ static htab_t *tabs; /* [npartitions]: the partition's holder only */
 static int ntabs;
 static int (*alive_fn)(uint64_t id);
 static pthread_rwlock_t reg_lock = PTHREAD_RWLOCK_INITIALIZER;
+FORKSAFE_RWLOCK(reg_lock) /* a SCRIPT DEBUG YES child may take it */
 static htab_t reg; /* id -> tracking_client_t, the clients with tracking on */
 _Atomic uint64_t tracking_nclients;
 static _Atomic uint64_t nbcast, total_keys, total_items;

@@ -4,17 +4,23 @@ debugger's commands with Redis 7.0's texts, redis.breakpoint()/redis.debug(),
 errors, a client leaving mid-session, hostile input, and (percore) other
 clients served while a session holds its worker.
 
-SCRIPT DEBUG YES (Redis forks a child for the session) is not built in
-percore: it answers an error, tested below as percore-only."""
+SCRIPT DEBUG YES (redis-cli --ldb): the session runs in a forked child on
+its copy of the data, the server goes on serving everyone else, and the
+script's changes are rolled back; children end with their client, at the
+bound, at SHUTDOWN and SIGTERM, and are reaped."""
 
+import os
 import shutil
+import signal
+import socket
+import struct
 import subprocess
 import time
 
 import pytest
 import redis
 
-from conftest import Err, RawClient, Status, encode_command
+from conftest import Err, RawClient, Status, encode_command, make_client
 
 REDIS_CLI = shutil.which("redis-cli")
 
@@ -38,9 +44,9 @@ def lines(reply):
 class Session:
     """One debugging session on its own connection."""
 
-    def __init__(self, server, body, keys=(), args=()):
+    def __init__(self, server, body, keys=(), args=(), mode="SYNC"):
         self.c = RawClient(server.host, server.port, decode=True)
-        assert self.c.cmd("SCRIPT", "DEBUG", "SYNC") == Status("OK")
+        assert self.c.cmd("SCRIPT", "DEBUG", mode) == Status("OK")
         self.first = self.c.cmd("EVAL", body, str(len(keys)), *keys, *args)
 
     def do(self, *cmd):
@@ -62,8 +68,8 @@ class Session:
 def sess(server, r):
     made = []
 
-    def make(body, keys=(), args=()):
-        s = Session(server, body, keys, args)
+    def make(body, keys=(), args=(), mode="SYNC"):
+        s = Session(server, body, keys, args, mode)
         made.append(s)
         return s
 
@@ -77,6 +83,8 @@ def test_script_debug_arguments(server, r, c):
     assert c.cmd("SCRIPT", "DEBUG") == Err("ERR wrong number of arguments for 'script|debug' command")
     assert c.cmd("SCRIPT", "DEBUG", "no") == Status("OK")
     assert c.cmd("SCRIPT", "DEBUG", "SYNC") == Status("OK")
+    assert c.cmd("SCRIPT", "DEBUG", "NO") == Status("OK")
+    assert c.cmd("SCRIPT", "DEBUG", "yes") == Status("OK")
     assert c.cmd("SCRIPT", "DEBUG", "NO") == Status("OK")
     # NO really turned it off: the EVAL just runs.
     assert c.cmd("EVAL", "return 7", "0") == 7
@@ -168,14 +176,11 @@ def test_abort_keeps_changes(sess, r):
     assert r.get("ak") == "before"
 
 
-def test_script_error_and_compile_error(sess, server):
-    s = sess("local a = 1\nerror('boom')")
-    reply = s.end("c")
-    assert isinstance(reply, Err) and "boom" in reply.msg
-    # A script that does not compile: the session starts and ends at once.
+def check_compile_error(server, mode):
+    """A script that does not compile: the session starts and ends at once."""
     c = RawClient(server.host, server.port)
     try:
-        assert c.cmd("SCRIPT", "DEBUG", "SYNC") == Status("OK")
+        assert c.cmd("SCRIPT", "DEBUG", mode) == Status("OK")
         c.send(encode_command("EVAL", "this is not lua", "0"))
         assert lines(c.read_reply()) == ["<endsession>"]
         reply = c.read_reply()
@@ -183,6 +188,13 @@ def test_script_error_and_compile_error(sess, server):
         assert c.is_closed(5.0)
     finally:
         c.close()
+
+
+def test_script_error_and_compile_error(sess, server):
+    s = sess("local a = 1\nerror('boom')")
+    reply = s.end("c")
+    assert isinstance(reply, Err) and "boom" in reply.msg
+    check_compile_error(server, "SYNC")
 
 
 def test_evalsha_refused(server, r, c):
@@ -285,12 +297,6 @@ def test_huge_partial_input_is_bounded(sess):
 
 
 @pytest.mark.percore_only
-def test_script_debug_yes_not_built(c):
-    reply = c.cmd("SCRIPT", "DEBUG", "YES")
-    assert isinstance(reply, Err) and "not supported by percore" in reply.msg
-
-
-@pytest.mark.percore_only
 def test_others_served_during_a_session(sess, server, r):
     """The session holds its worker and its keys' partitions; clients on the
     other workers are served, the session's own worker answers BUSY (never a
@@ -357,3 +363,256 @@ def test_redis_cli_ldb_sync_mode(server, r, tmp_path):
                  "(Lua debugging session ended)"):
         assert want in text, (want, text)
     assert r.get("clik") == "v1"
+
+
+# ---------------------------------------------------------------- SCRIPT DEBUG YES
+
+WRITER = "redis.call('set',KEYS[1],'changed')\nlocal v = redis.call('get',KEYS[1])\nreturn v"
+
+
+def children(ppid):
+    """The server's child processes: pid -> state letter (Z: a zombie)."""
+    out = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                st = f.read()
+        except OSError:
+            continue
+        rest = st[st.rindex(")") + 2:].split()
+        if int(rest[1]) == ppid:
+            out[int(d)] = rest[0]
+    return out
+
+
+def wait_children(server, want, timeout=10.0):
+    """Wait until the server has `want` children (zombies counted: a child not
+    reaped is still there); return them."""
+    deadline = time.time() + timeout
+    while True:
+        got = children(server.proc.pid)
+        if len(got) == want:
+            return got
+        assert time.time() < deadline, "children %r, want %d" % (got, want)
+        time.sleep(0.02)
+
+
+def wait_gone(pid, timeout=10.0):
+    """Wait until process pid has exited and been reaped (no /proc entry)."""
+    deadline = time.time() + timeout
+    while os.path.exists("/proc/%d" % pid):
+        assert time.time() < deadline, "process %d still there: %r" % (pid, open(
+            "/proc/%d/stat" % pid).read())
+        time.sleep(0.02)
+
+
+def fork_session(server, body=WRITER, keys=("fk",), name=None):
+    """A SCRIPT DEBUG YES session stopped at its first line."""
+    s = Session(server, body, keys, mode="YES")
+    assert lines(s.first)[0] == "* Stopped at 1, stop reason = step over", s.first
+    return s
+
+
+def reset(sock):
+    """Close with a TCP reset (SO_LINGER 0)."""
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    sock.close()
+
+
+def test_forked_session_rolls_back(server, r):
+    r.set("fk", "orig")
+    before = len(wait_children(server, 0))  # earlier sessions' children exited and reaped
+    forks = r.info("stats")["total_forks"]
+    s = fork_session(server)
+    try:
+        assert r.info("stats")["total_forks"] == forks + 1
+        assert s.do("n") == ["<redis> set fk changed", '<reply> "+OK"',
+                             "* Stopped at 2, stop reason = step over",
+                             "-> 2   local v = redis.call('get',KEYS[1])"]
+        # The server is not blocked: others are served while the session
+        # waits, and see the data as it was (the child has a copy).
+        assert r.get("fk") == "orig"
+        assert r.set("fk2", "other") and r.get("fk2") == "other"
+        assert r.incr("counter") == 1
+        # The parent dropped the session's client: only the child has it.
+        addr = "%s:%d" % s.c.sock.getsockname()[:2]
+        assert addr not in [cl["addr"] for cl in r.client_list()]
+        assert len(children(server.proc.pid)) == before + 1
+        assert s.do("n") == ["<redis> get fk", '<reply> "changed"',
+                             "* Stopped at 3, stop reason = step over", "-> 3   return v"]
+        assert s.do("p", "v") == ['<value> "changed"']
+        assert s.end("c") == "changed"
+    finally:
+        s.close()
+    assert r.get("fk") == "orig"  # rolled back
+    assert r.get("fk2") == "other"
+    wait_children(server, before)  # exited and reaped
+    assert "Redis forked for debugging eval" in server.log()
+
+
+def test_forked_session_then_no(server, r, c):
+    assert c.cmd("SCRIPT", "DEBUG", "YES") == Status("OK")
+    assert c.cmd("SCRIPT", "DEBUG", "NO") == Status("OK")
+    assert c.cmd("EVAL", "return redis.call('set',KEYS[1],'kept')", "1", "nk") == Status("OK")
+    assert r.get("nk") == "kept"
+    # EVALSHA is refused in YES mode too (Redis's text), and the client stays.
+    sha = r.script_load("return 1")
+    assert c.cmd("SCRIPT", "DEBUG", "YES") == Status("OK")
+    assert c.cmd("EVALSHA", sha, "0") == Err("ERR Please use EVAL instead of EVALSHA for debugging")
+    assert c.cmd("SCRIPT", "DEBUG", "NO") == Status("OK")
+    assert c.cmd("EVALSHA", sha, "0") == 1
+
+
+def test_forked_session_abort_and_compile_error(server, r):
+    r.set("fk", "orig")
+    s = fork_session(server)
+    try:
+        s.do("n")
+        reply = s.end("a")
+        assert isinstance(reply, Err) and "script aborted for user request" in reply.msg
+    finally:
+        s.close()
+    assert r.get("fk") == "orig"
+    check_compile_error(server, "YES")
+
+
+def test_forked_client_resets_mid_session(server, r):
+    before = wait_children(server, 0)
+    s = fork_session(server)
+    (child,) = set(wait_children(server, len(before) + 1)) - set(before)
+    s.do("n")
+    reset(s.c.sock)
+    # The child sees the reset, exits, and is reaped: no zombie left.
+    wait_gone(child)
+    wait_children(server, len(before))
+    assert r.get("fk") is None and r.ping()
+
+
+def test_forked_never_reading_client(server, r):
+    # A client that starts a session and never reads nor answers: the child
+    # waits for it; the server goes on; the child goes with the connection.
+    before = len(wait_children(server, 0))  # earlier sessions' children exited and reaped
+    c = RawClient(server.host, server.port)
+    c.send(encode_command("SCRIPT", "DEBUG", "YES") + encode_command("EVAL", WRITER, "1", "fk"))
+    wait_children(server, before + 1)
+    for i in range(20):
+        assert r.set("nr:%d" % i, i)
+    assert r.get("fk") is None
+    c.close()
+    wait_children(server, before)
+
+
+def test_forked_endless_loop_child_is_killable(server, r):
+    # The script loops in the child: nothing in the server is busy (no BUSY
+    # replies, SCRIPT KILL finds no script), and the child dies by SIGKILL
+    # and is reaped.
+    before = wait_children(server, 0)
+    s = fork_session(server, body="redis.call('set',KEYS[1],'x')\nwhile true do end")
+    try:
+        (child,) = set(wait_children(server, len(before) + 1)) - set(before)
+        s.c.send(encode_command("c"))
+        time.sleep(0.2)
+        assert r.get("fk") is None
+        assert r.eval("return 5", 0) == 5
+        with pytest.raises(redis.exceptions.ResponseError, match="NOTBUSY"):
+            r.script_kill()
+        os.kill(child, signal.SIGKILL)
+        wait_children(server, len(before))
+        assert s.c.is_closed(5.0)
+    finally:
+        s.close()
+
+
+@pytest.mark.percore_only
+def test_forked_sessions_bound(server, r):
+    before = len(wait_children(server, 0))  # earlier sessions' children exited and reaped
+    r.config_set("lua-debug-max-forked-sessions", 2)
+    made = []
+    try:
+        made = [fork_session(server), fork_session(server)]
+        c = RawClient(server.host, server.port)
+        try:
+            assert c.cmd("SCRIPT", "DEBUG", "YES") == Status("OK")
+            reply = c.cmd("EVAL", WRITER, "1", "fk")
+            assert isinstance(reply, Err) and reply.msg.startswith(
+                "ERR Too many forked Lua debugging sessions"), reply
+            # The client stays, out of debugging mode.
+            assert c.cmd("PING") == Status("PONG")
+            assert c.cmd("EVAL", "return 3", "0") == 3
+            assert len(children(server.proc.pid)) == before + 2
+            # One ends: room for another.
+            assert made[0].end("c") == "changed"
+            wait_children(server, before + 1)
+            made.append(fork_session(server))
+        finally:
+            c.close()
+        r.config_set("lua-debug-max-forked-sessions", 0)
+        assert r.execute_command("SCRIPT", "DEBUG", "YES") == "OK"
+        with pytest.raises(redis.exceptions.ResponseError, match="Too many forked"):
+            r.eval("return 1", 0)
+        assert r.eval("return 1", 0) == 1
+    finally:
+        r.config_set("lua-debug-max-forked-sessions", 16)
+        for s in made:
+            s.close()
+    wait_children(server, before)
+
+
+@pytest.mark.parametrize("how", ["shutdown", "sigterm"])
+def test_server_exit_ends_forked_sessions(server, server_factory, how):
+    srv = server_factory(policy=server.policy, threads=server.threads)
+    rs = make_client(srv)
+    rs.config_set("busy-reply-threshold", 60000)  # the loop is not stopped by the timeout
+    loop = fork_session(srv, body="while true do end", keys=())
+    loop.c.send(encode_command("c"))
+    waiting = fork_session(srv)
+    kids = wait_children(srv, 2)
+    assert rs.ping()
+    if how == "shutdown":
+        srv.expect_exit = True
+        try:
+            rs.shutdown(nosave=True)
+        except redis.exceptions.ConnectionError:
+            pass
+        srv.proc.wait(timeout=10)
+    else:
+        assert srv.stop() == []
+    for pid in kids:
+        wait_gone(pid)
+    assert loop.c.is_closed(5.0) and waiting.c.is_closed(5.0)
+    loop.close()
+    waiting.close()
+
+
+@pytest.mark.skipif(REDIS_CLI is None, reason="redis-cli not installed")
+def test_redis_cli_ldb_forked(server, r, tmp_path):
+    r.set("clik", "orig")
+    path = tmp_path / "s.lua"
+    path.write_text("local a = redis.call('set', KEYS[1], ARGV[1])\nlocal b = 2\nreturn b\n")
+    out = subprocess.run([REDIS_CLI, "-h", server.host, "-p", str(server.port), "--no-raw",
+                          "--ldb", "--eval", str(path), "clik", ",", "v1"],
+                         input="n\nn\nc\n", capture_output=True, text=True, timeout=30)
+    text = out.stdout
+    for want in ("* Stopped at 1, stop reason = step over", "<redis> set clik v1", '<reply> "+OK"',
+                 "(integer) 2", "(Lua debugging session ended -- dataset changes rolled back)"):
+        assert want in text, (want, text)
+    assert r.get("clik") == "orig"
+
+
+def test_forked_session_churn(server, r):
+    # Clients that start a session and vanish at once, many in a row: every
+    # child goes (none left running or unreaped), the server is fine.
+    wait_children(server, 0)
+    forks = r.info("stats")["total_forks"]
+    for i in range(30):
+        c = RawClient(server.host, server.port)
+        c.send(encode_command("SCRIPT", "DEBUG", "YES") + encode_command("EVAL", WRITER, "1", "fk"))
+        if i % 2:
+            reset(c.sock)
+        else:
+            c.close()
+    wait_children(server, 0)
+    assert r.info("stats")["total_forks"] > forks  # some got as far as the fork
+    assert r.get("fk") is None and r.dbsize() == 0

@@ -17,7 +17,7 @@ from collections import defaultdict
 # (layer, module-name patterns). A module is a file name without .c/.h;
 # a pattern ending in '*' is a prefix.
 LAYERS = [
-    ("util", ["util", "buf", "log", "sha1", "ring", "deque", "slot", "resp", "resp_reply"]),
+    ("util", ["util", "buf", "log", "forksafe", "sha1", "ring", "deque", "slot", "resp", "resp_reply"]),
     ("config", ["config", "config_*", "fdlimit"]),
     ("event loop", ["worker", "worker_*", "netutil"]),
     ("data structures", ["t_*", "object", "geohash", "rdb", "rdb_*"]),
