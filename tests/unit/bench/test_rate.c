@@ -31,6 +31,7 @@
 #include "../../../bench/percore-bench/conn.c"
 #include "../../../bench/percore-bench/engine.c"
 #include "../../../bench/percore-bench/hist.c"
+#include "../../../bench/percore-bench/mcproto.c"
 #include "../../../bench/percore-bench/opts.c"
 #include "../../../bench/percore-bench/schedule.c"
 #include "../../../bench/percore-bench/stats.c"

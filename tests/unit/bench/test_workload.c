@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "../../../bench/percore-bench/mcproto.c"
 #include "../../../bench/percore-bench/opts.c"
 #include "../../../bench/percore-bench/workload.c"
 #include "../../../bench/percore-bench/zipf.c"
