@@ -84,6 +84,12 @@ workdir=
 pids=()
 # shellcheck disable=SC2317  # invoked by the trap
 bench_cleanup() {
+    bench_stop_servers
+    [[ -z $workdir ]] || rm -rf "$workdir"
+}
+
+# bench_stop_servers: TERM (then KILL) every server start_server started.
+bench_stop_servers() {
     local pid
     for pid in "${pids[@]}"; do
         kill -TERM "$pid" 2>/dev/null || true
@@ -91,7 +97,6 @@ bench_cleanup() {
     for pid in "${pids[@]}"; do
         wait_gone "$pid"
     done
-    [[ -z $workdir ]] || rm -rf "$workdir"
 }
 
 # wait_gone PID: wait up to 5 s for a signalled server to exit, then force it.

@@ -171,12 +171,16 @@ def target_name(t, meta):
 
 
 def read_na(d):
-    """The reason in DIR/na.txt (bench/run: this target cannot run the workload), or None."""
-    try:
-        with open(os.path.join(d, "na.txt"), encoding="utf-8") as f:
-            return f.read().strip() or "not supported"
-    except OSError:
-        return None
+    """("n/a", reason) from DIR/na.txt (bench/run: this target cannot run the
+    workload), ("failed", reason) from DIR/failed.txt (bench/run --keep-going: the
+    cell failed), or None."""
+    for name, label in (("na.txt", "n/a"), ("failed.txt", "failed")):
+        try:
+            with open(os.path.join(d, name), encoding="utf-8") as f:
+                return label, f.read().strip() or label
+        except OSError:
+            pass
+    return None
 
 
 def unpack(archive, parent):
@@ -256,11 +260,12 @@ def workload_section(wl, flags, cells, meta, plotted, na):
         lines.append("| " + " | ".join(row) + " |")
     for t in meta["targets"]:
         if t in na:
-            lines.append("| %s | n/a |%s" % (target_name(t, meta), " |" * (len(head) - 2)))
+            lines.append("| %s | %s |%s" % (target_name(t, meta), na[t][0],
+                                            " |" * (len(head) - 2)))
     lines.append("")
     for t in meta["targets"]:
         if t in na:
-            lines += ["n/a: %s: %s" % (target_name(t, meta), na[t]), ""]
+            lines += ["%s: %s: %s" % (na[t][0], target_name(t, meta), na[t][1]), ""]
     if plotted:
         lines += ["![p99 vs offered load, %s](p99-%s.png)" % (wl, wl), ""]
     # every level, folded
@@ -366,7 +371,7 @@ def readme_table(meta, workloads, all_cells, all_na):
         for t in targets:
             c = cells.get(t)
             if c is None:
-                row.append("n/a" if t in all_na.get(wl, {}) else "—")
+                row.append(all_na[wl][t][0] if t in all_na.get(wl, {}) else "—")
                 continue
             m = max_load(c, tgt)
             row.append("%s / %s" % (fmt_k(c["capacity"]), fmt_k(m["offered"] if m else None)))
