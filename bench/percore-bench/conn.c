@@ -224,7 +224,27 @@ static void mc_feed(struct conn *c, const char *buf, size_t n)
     c->in.len += n;
 }
 
-/* conn_next_done for memcache (each request composed there gets one reply). */
+/* One reply (an error reply if err) for the oldest request in flight: 1 and
+ * *done filled when that was its last reply, 0 when it awaits more, -1 when no
+ * request was in flight. */
+static int reply_in(struct conn *c, int err, struct inflight *done, const char **msg)
+{
+    if (!c->fl_n) {
+        *msg = "a reply arrived with no request in flight";
+        return -1;
+    }
+    struct inflight *f = &c->fl[c->fl_head];
+    if (err)
+        f->err = 1;
+    if (--f->left)
+        return 0;
+    *done = *f;
+    c->fl_head = (c->fl_head + 1) & (c->fl_cap - 1);
+    c->fl_n--;
+    return 1;
+}
+
+/* conn_next_done for memcache. */
 static int mc_next_done(struct conn *c, struct inflight *done, const char **msg)
 {
     for (;;) {
@@ -237,19 +257,8 @@ static int mc_next_done(struct conn *c, struct inflight *done, const char **msg)
         if (rc <= 0)
             return rc;
         c->in_off += used;
-        if (!c->fl_n) {
-            *msg = "a reply arrived with no request in flight";
-            return -1;
-        }
-        struct inflight *f = &c->fl[c->fl_head];
-        if (is_err)
-            f->err = 1;
-        if (--f->left == 0) {
-            *done = *f;
-            c->fl_head = (c->fl_head + 1) & (c->fl_cap - 1);
-            c->fl_n--;
-            return 1;
-        }
+        if ((rc = reply_in(c, is_err, done, msg)) != 0)
+            return rc;
     }
 }
 
@@ -292,18 +301,7 @@ int conn_next_done(struct conn *c, struct inflight *done, const char **msg)
             return 0;
         unsigned errors = c->partial_errors;
         c->partial_errors = 0;
-        if (!c->fl_n) {
-            *msg = "a reply arrived with no request in flight";
-            return -1;
-        }
-        struct inflight *f = &c->fl[c->fl_head];
-        if (errors)
-            f->err = 1;
-        if (--f->left == 0) {
-            *done = *f;
-            c->fl_head = (c->fl_head + 1) & (c->fl_cap - 1);
-            c->fl_n--;
-            return 1;
-        }
+        if ((rc = reply_in(c, errors != 0, done, msg)) != 0)
+            return rc;
     }
 }
