@@ -30,6 +30,7 @@
 #   cpu_list_count LIST            how many CPUs a taskset list names ("0-3,8": 5)
 #   cpu_list_max LIST              the highest CPU it names
 #   machine_desc                   "N CPUs (model), Linux release"
+#   host_name [-s]                 hostname (-s: short), from /proc without the tool
 #   stop_server PID                TERM (KILL after 5 s) a server start_server started
 #   json_num FILE KEY              the number KEY (top level) of a JSON file
 #   git_version DIR                git describe --always --dirty of DIR, or "unknown"
@@ -76,7 +77,8 @@ die() {
     exit 2
 }
 
-clk_tck=$(getconf CLK_TCK)
+# getconf (libc-bin) may be missing on a bare host (bench/kit): Linux's USER_HZ is 100
+clk_tck=$(getconf CLK_TCK 2>/dev/null || echo 100)
 # shellcheck disable=SC2034  # read by free_port
 read -r eph_lo eph_hi </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || eph_lo=32768 eph_hi=60999
 
@@ -297,6 +299,13 @@ _cpu_list() {
 }
 cpu_list_count() { _cpu_list "$1" count; }
 cpu_list_max() { _cpu_list "$1" max; }
+
+host_name() {
+    local h
+    h=$(hostname "$@" 2>/dev/null) || h=$(cat /proc/sys/kernel/hostname 2>/dev/null) || h=host
+    [[ ${1:-} != -s ]] || h=${h%%.*}
+    echo "$h"
+}
 
 machine_desc() {
     local model
