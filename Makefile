@@ -5,7 +5,7 @@ JOBS ?= $(shell nproc)
 PYTHON ?= /usr/bin/python3
 PYTEST = $(PYTHON) -m pytest -q -p no:cacheprovider
 
-.PHONY: all deps build build-asan run test test-unit test-integration test-compat test-asan test-tsan fuzz bench deb test-deb clean
+.PHONY: all deps build build-asan run test test-unit test-integration test-compat test-kit test-asan test-tsan fuzz bench kit deb test-deb clean
 
 all: build
 
@@ -61,7 +61,12 @@ test-integration: build build-asan
 test-compat: build
 	@bash tests/compat/run-all.sh $(CURDIR)/$(BUILD)/percore-server
 
-test: test-unit test-integration test-compat
+# The many-core run kit end to end on this machine (bench/kit --smoke: pack,
+# unpack elsewhere, the kit's ./run with tiny durations, summarize; ~30 s).
+test-kit: build
+	@bench/kit --smoke
+
+test: test-unit test-integration test-compat test-kit
 
 # The unit tests and the whole integration suite against the ASan+UBSan build
 # (every policy, 2 and 4 workers): longer than CI's split (test-integration).
@@ -118,6 +123,10 @@ fuzz: deps
 # README's results table; bench/run --full runs every workload.
 bench: build
 	@summary=$$(bench/run --quick $(BENCH_ARGS)) && bench/update-readme "$$(dirname "$$summary")"
+
+# The many-core run kit (bench/kit): build/kit/percore-kit, for a bare host.
+kit: build
+	@bench/kit
 
 # The Debian package (packaging/debian): the tracked tree copied to build-deb/
 # with packaging/debian as debian/, built there by dpkg-buildpackage; the .deb

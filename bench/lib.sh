@@ -10,9 +10,16 @@
 #   free_port                      a TCP port nobody listens on
 #   cpu_us PID                     CPU time (user + system, all threads) of PID, µs
 #   is_redis_binary PATH           true when PATH is a redis-server
-#   start_server NAME CPUS CMD...  start CMD under taskset -c CPUS, @PORT@ in CMD
-#                                  standing for a free port; wait for PING; sets
-#                                  started_pid and started_port
+#   pinned CPUS CMD...             exec CMD pinned to the taskset list CPUS: taskset,
+#                                  or python3's os.sched_setaffinity where there is
+#                                  no taskset (or BENCH_PIN=python); same PID
+#   can_pin                        true when pinned can work (taskset or python3)
+#   start_server NAME CPUS CMD...  start CMD pinned to CPUS, @PORT@ in CMD
+#                                  standing for a free port; wait for PING (for
+#                                  start_proto=memcache: memcached's "version");
+#                                  sets started_pid and started_port
+#   mc_ask PORT CMD                memcached's reply to the text command CMD (a
+#                                  one-line reply or lines up to END) on stdout
 #   rb_run CPUS PORT PID TEST N PIPELINE OUT
 #                                  redis-benchmark -t TEST against PORT, pinned to
 #                                  CPUS; appends "rps cpu_us_per_request (PID's
@@ -23,6 +30,7 @@
 #   cpu_list_count LIST            how many CPUs a taskset list names ("0-3,8": 5)
 #   cpu_list_max LIST              the highest CPU it names
 #   machine_desc                   "N CPUs (model), Linux release"
+#   host_name [-s]                 hostname (-s: short), from /proc without the tool
 #   stop_server PID                TERM (KILL after 5 s) a server start_server started
 #   json_num FILE KEY              the number KEY (top level) of a JSON file
 #   git_version DIR                git describe --always --dirty of DIR, or "unknown"
@@ -69,7 +77,8 @@ die() {
     exit 2
 }
 
-clk_tck=$(getconf CLK_TCK)
+# getconf (libc-bin) may be missing on a bare host (bench/kit): Linux's USER_HZ is 100
+clk_tck=$(getconf CLK_TCK 2>/dev/null || echo 100)
 # shellcheck disable=SC2034  # read by free_port
 read -r eph_lo eph_hi </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || eph_lo=32768 eph_hi=60999
 
@@ -77,6 +86,12 @@ workdir=
 pids=()
 # shellcheck disable=SC2317  # invoked by the trap
 bench_cleanup() {
+    bench_stop_servers
+    [[ -z $workdir ]] || rm -rf "$workdir"
+}
+
+# bench_stop_servers: TERM (then KILL) every server start_server started.
+bench_stop_servers() {
     local pid
     for pid in "${pids[@]}"; do
         kill -TERM "$pid" 2>/dev/null || true
@@ -84,7 +99,6 @@ bench_cleanup() {
     for pid in "${pids[@]}"; do
         wait_gone "$pid"
     done
-    [[ -z $workdir ]] || rm -rf "$workdir"
 }
 
 # wait_gone PID: wait up to 5 s for a signalled server to exit, then force it.
@@ -150,6 +164,54 @@ is_redis_binary() {
     [[ $(basename "$1") == redis-server* ]] || "$1" --version 2>/dev/null | grep -q '^Redis server'
 }
 
+# pinned CPUS CMD...: exec CMD on the CPUs of the taskset list CPUS. A bare
+# host may lack taskset (util-linux); python3's sched_setaffinity then does the
+# same, and exec keeps the PID, so cpu_us and stop_server see the command itself.
+pinned() {
+    local cpus=$1
+    shift
+    if [[ ${BENCH_PIN:-} != python ]] && command -v taskset >/dev/null; then
+        exec taskset -c "$cpus" "$@"
+    fi
+    exec "${PYTHON:-python3}" -c '
+import os, sys
+cpus = set()
+for part in sys.argv[1].split(","):
+    lo, _, hi = part.partition("-")
+    cpus.update(range(int(lo), int(hi or lo) + 1))
+os.sched_setaffinity(0, cpus)
+os.execvp(sys.argv[2], sys.argv[2:])' "$cpus" "$@"
+}
+
+can_pin() {
+    if [[ ${BENCH_PIN:-} != python ]] && command -v taskset >/dev/null; then return 0; fi
+    "${PYTHON:-python3}" -c 'import os; os.sched_setaffinity' 2>/dev/null
+}
+
+# mc_ask PORT CMD: memcached's reply to CMD over bash's /dev/tcp (no client
+# tool needed): the first line, or every line up to END for stats/get.
+mc_ask() {
+    (
+        exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
+        printf '%s\r\n' "$2" >&3
+        while IFS= read -r -t 2 line <&3; do
+            line=${line%$'\r'}
+            echo "$line"
+            [[ $line == STAT* ]] || break
+        done
+    ) 2>/dev/null
+}
+
+# server_up PORT: the server started by start_server answers (start_proto:
+# redis, the default, or memcache).
+server_up() {
+    if [[ ${start_proto:-redis} == memcache ]]; then
+        [[ $(mc_ask "$1" version) == VERSION* ]]
+    else
+        [[ $("$REDIS_CLI" -p "$1" ping 2>/dev/null) == PONG ]]
+    fi
+}
+
 # start_server NAME CPUS CMD... (with @PORT@ standing for the port): sets
 # started_pid and started_port; retries on another port if the chosen one was
 # taken meanwhile.
@@ -160,19 +222,19 @@ start_server() {
         port=$(free_port)
         local cmd=()
         for arg in "$@"; do cmd+=("${arg//@PORT@/$port}"); done
-        taskset -c "$cpus" "${cmd[@]}" >"$log" 2>&1 &
+        (pinned "$cpus" "${cmd[@]}") >"$log" 2>&1 &
         started_pid=$!
         pids+=("$started_pid")
         # shellcheck disable=SC2034  # read by the caller
         started_port=$port
         for _ in $(seq 100); do
             kill -0 "$started_pid" 2>/dev/null || break
-            [[ $("$REDIS_CLI" -p "$port" ping 2>/dev/null) != PONG ]] || return 0
+            ! server_up "$port" || return 0
             sleep 0.1
         done
         if kill -0 "$started_pid" 2>/dev/null; then
             cat "$log" >&2
-            die "$name did not answer PING on port $port within 10 s (log above)"
+            die "$name did not answer on port $port within 10 s (log above)"
         fi
         wait "$started_pid" 2>/dev/null || true
         grep -qi 'address already in use' "$log" || break
@@ -237,6 +299,13 @@ _cpu_list() {
 }
 cpu_list_count() { _cpu_list "$1" count; }
 cpu_list_max() { _cpu_list "$1" max; }
+
+host_name() {
+    local h
+    h=$(hostname "$@" 2>/dev/null) || h=$(cat /proc/sys/kernel/hostname 2>/dev/null) || h=host
+    [[ ${1:-} != -s ]] || h=${h%%.*}
+    echo "$h"
+}
 
 machine_desc() {
     local model

@@ -1,9 +1,15 @@
 #!/usr/bin/python3
-"""bench/summarize.py DIR: the results of bench/run in DIR as Markdown and plots.
+"""bench/summarize.py DIR | ARCHIVE [--into PARENT]: the results of bench/run in
+DIR as Markdown and plots.
+
+ARCHIVE is a .tar.gz of one results directory (what bench/kit's entry script
+writes on a many-core host): it is unpacked into PARENT (default
+bench/results/), refusing to overwrite a directory there, and summarized as
+DIR; the path of DIR's summary.md is printed on stdout.
 
 Reads DIR/run.tsv (what bench/run ran: command, machine, targets, workloads,
 levels) and DIR/raw/<workload>/<target>/ (percore-bench JSON reports, cpu.tsv,
-INFO output), and writes:
+INFO output; na.txt where the target cannot run the workload), and writes:
   DIR/summary.md     command, machine, date, commit; per workload a table of
                      target x {capacity, max load with p99 under the target,
                      p99 at 50% and 85% load, CPU us/request} with ratios to
@@ -14,7 +20,9 @@ INFO output), and writes:
   DIR/p99-<workload>.png, with DIR/plots/<workload>.{dat,gp}: p99 vs offered
                      load, log y, one line per target (needs gnuplot; without
                      it the .dat and .gp files are still written)
-Missing cells (an interrupted run) are left out. Standard library only.
+Missing cells (an interrupted run, or one stopped at its deadline) are left
+out; cells a target cannot run (memcached: LRANGE, Lua, transactions) show
+"n/a". Standard library only.
 """
 
 import json
@@ -22,9 +30,11 @@ import os
 import shutil
 import subprocess
 import sys
+import tarfile
 
 BASELINE = "share-nothing"
 REDIS = "redis"
+MEMCACHED = "memcached"
 # INFO scheduler counters worth a column, in this order, when present.
 SCHED_COUNTERS = [
     "tasks_local", "tasks_forwarded", "tasks_stolen_taken", "multi_tasks", "parts_lent",
@@ -152,8 +162,50 @@ def fmt_ratio(a, b):
 
 def target_name(t, meta):
     if t == REDIS:
-        return "redis-server " + meta["redis"] if meta.get("redis") else "redis-server"
+        name = "redis-server " + meta["redis"] if meta.get("redis") else "redis-server"
+        io = int(meta.get("redis_io_threads") or 1)
+        return name + (" (io-threads %d)" % io if io > 1 else "")
+    if t == MEMCACHED:
+        return "memcached " + meta["memcached"] if meta.get("memcached") else "memcached"
     return t
+
+
+def read_na(d):
+    """("n/a", reason) from DIR/na.txt (bench/run: this target cannot run the
+    workload), ("failed", reason) from DIR/failed.txt (bench/run --keep-going: the
+    cell failed), or None."""
+    for name, label in (("na.txt", "n/a"), ("failed.txt", "failed")):
+        try:
+            with open(os.path.join(d, name), encoding="utf-8") as f:
+                return label, f.read().strip() or label
+        except OSError:
+            pass
+    return None
+
+
+def unpack(archive, parent):
+    """Extracts ARCHIVE (one results directory) into PARENT; returns that directory.
+    Members must be plain files or directories under one top directory: no links,
+    no absolute or .. paths, and the directory must not exist yet."""
+    with tarfile.open(archive, "r:*") as tf:
+        members = tf.getmembers()
+        tops = {m.name.split("/", 1)[0] for m in members}
+        if len(tops) != 1:
+            raise ValueError("%s: want one top directory, found %s" % (archive, sorted(tops)))
+        top = tops.pop()
+        for m in members:
+            parts = m.name.split("/")
+            if m.name.startswith("/") or ".." in parts or not (m.isfile() or m.isdir()):
+                raise ValueError("%s: refusing member %r" % (archive, m.name))
+        dest = os.path.join(parent, top)
+        if os.path.exists(dest):
+            raise ValueError("%s already exists; remove it or pass --into" % dest)
+        if not any(m.name == top + "/run.tsv" for m in members):
+            raise ValueError("%s: no %s/run.tsv: not bench/run results" % (archive, top))
+        os.makedirs(parent, exist_ok=True)
+        for m in members:
+            tf.extract(m, parent, set_attrs=False)
+    return dest
 
 
 def setup_line(meta):
@@ -164,7 +216,7 @@ def setup_line(meta):
                 meta.get("connections", "?"), meta.get("keys", "?")))
 
 
-def workload_section(wl, flags, cells, meta, plotted):
+def workload_section(wl, flags, cells, meta, plotted, na):
     targets = [t for t in meta["targets"] if t in cells]
     tgt = int(meta.get("p99_target_us", "1000"))
     at50 = {t: nearest(cells[t], 50) for t in targets}
@@ -206,7 +258,14 @@ def workload_section(wl, flags, cells, meta, plotted):
         row.append(fmt_us(at85[t]["cpu"]) if at85[t] else "—")
         row.append(str(c["errors"]))
         lines.append("| " + " | ".join(row) + " |")
+    for t in meta["targets"]:
+        if t in na:
+            lines.append("| %s | %s |%s" % (target_name(t, meta), na[t][0],
+                                            " |" * (len(head) - 2)))
     lines.append("")
+    for t in meta["targets"]:
+        if t in na:
+            lines += ["%s: %s: %s" % (na[t][0], target_name(t, meta), na[t][1]), ""]
     if plotted:
         lines += ["![p99 vs offered load, %s](p99-%s.png)" % (wl, wl), ""]
     # every level, folded
@@ -297,7 +356,7 @@ def write_plot(out, wl, cells, meta, gnuplot, terminal):
     return True
 
 
-def readme_table(meta, workloads, all_cells):
+def readme_table(meta, workloads, all_cells, all_na):
     tgt = int(meta.get("p99_target_us", "1000"))
     targets = meta["targets"]
     lines = ["Capacity (closed loop) / highest offered load with p99 < %d µs, requests per "
@@ -312,7 +371,7 @@ def readme_table(meta, workloads, all_cells):
         for t in targets:
             c = cells.get(t)
             if c is None:
-                row.append("—")
+                row.append(all_na[wl][t][0] if t in all_na.get(wl, {}) else "—")
                 continue
             m = max_load(c, tgt)
             row.append("%s / %s" % (fmt_k(c["capacity"]), fmt_k(m["offered"] if m else None)))
@@ -321,19 +380,34 @@ def readme_table(meta, workloads, all_cells):
 
 
 def main():
-    if len(sys.argv) != 2 or sys.argv[1] in ("-h", "--help"):
+    args = sys.argv[1:]
+    if not args or args[0] in ("-h", "--help") or len(args) not in (1, 3) or (
+            len(args) == 3 and args[1] != "--into"):
         sys.stdout.write(__doc__)
-        return 0 if len(sys.argv) == 2 else 2
-    out = sys.argv[1]
+        return 0 if args and args[0] in ("-h", "--help") else 2
+    out = args[0]
+    if os.path.isfile(out):
+        here = os.path.dirname(os.path.abspath(__file__))
+        try:
+            out = unpack(out, args[2] if len(args) == 3 else os.path.join(here, "results"))
+        except (OSError, ValueError, tarfile.TarError) as e:
+            sys.stderr.write("summarize: %s\n" % e)
+            return 2
+        sys.stderr.write("summarize: unpacked into %s\n" % out)
     meta_path = os.path.join(out, "run.tsv")
     if not os.path.exists(meta_path):
         sys.stderr.write("summarize: %s: not a bench/run results directory (no run.tsv)\n" % out)
         return 2
     meta, workloads = read_meta(meta_path)
-    all_cells = {}
+    all_cells, all_na = {}, {}
     for wl, _ in workloads:
         for t in meta["targets"]:
-            c = read_cell(os.path.join(out, "raw", wl, t), meta["levels"])
+            d = os.path.join(out, "raw", wl, t)
+            reason = read_na(d)
+            if reason is not None:
+                all_na.setdefault(wl, {})[t] = reason
+                continue
+            c = read_cell(d, meta["levels"])
             if c is not None:
                 all_cells.setdefault(wl, {})[t] = c
     if not all_cells:
@@ -357,8 +431,13 @@ def main():
           "Date: %s. Commit: %s (%s%s)." % (
               meta.get("date", "?"), meta.get("commit", "?"), meta.get("percore_bin", "?"),
               (" " + meta["percore_args"]) if meta.get("percore_args") else ""), "",
-          "Setup: %s; redis-server %s with `--save '' --appendonly no`." % (
-              setup_line(meta), meta.get("redis") or "not run"), "",
+          "Setup: %s; redis-server %s with `--save '' --appendonly no`%s; memcached %s." % (
+              setup_line(meta), meta.get("redis") or "not run",
+              (" --io-threads %s" % meta["redis_io_threads"])
+              if int(meta.get("redis_io_threads") or 1) > 1 else "",
+              ("%s with `-t %s -U 0 -m 1024`, driven by percore-bench --protocol memcache "
+               "(text get/set)" % (meta["memcached"], meta.get("threads", "?")))
+              if meta.get("memcached") else "not run"), "",
           "Method: for every workload and target, a fresh server; every key preloaded; "
           "**capacity** is the throughput of a closed-loop run (%s s, every connection keeps "
           "its window full); then open-loop Poisson load at %s%% of that target's own "
@@ -370,21 +449,27 @@ def main():
           "redis-server's (higher is better)." % (
               meta.get("capacity_duration", "?"), ",".join(str(p) for p in meta["levels"]),
               meta.get("duration", "?"), meta.get("warmup", "?"), tgt), ""]
+    if meta.get("stopped"):
+        md += ["**Incomplete run** (bench/run --deadline): %s." % meta["stopped"], ""]
     for wl, flags in workloads:
         cells = all_cells.get(wl)
         if not cells:
             continue
         plotted = write_plot(out, wl, cells, meta, gnuplot, terminal)
-        md += workload_section(wl, flags, cells, meta, plotted)
+        md += workload_section(wl, flags, cells, meta, plotted, all_na.get(wl, {}))
     with open(os.path.join(out, "summary.md"), "w", encoding="utf-8") as f:
         f.write("\n".join(md))
 
     readme = ["Command: `%s`; %s; %s; commit %s, %s." % (
         meta.get("command", "bench/run"), meta.get("machine", "?"), setup_line(meta),
         meta.get("commit", "?"), meta.get("date", "?")), ""]
-    readme += readme_table(meta, workloads, all_cells)
+    readme += readme_table(meta, workloads, all_cells, all_na)
+    if meta.get("stopped"):
+        readme += ["", "Incomplete: %s." % meta["stopped"]]
     with open(os.path.join(out, "readme.md"), "w", encoding="utf-8") as f:
         f.write("\n".join(readme) + "\n")
+    if out != args[0]:
+        print(os.path.join(out, "summary.md"))
     return 0
 
 

@@ -7,7 +7,7 @@ PKGS=(
   clang libclang-rt-14-dev
   libev-dev liblua5.4-dev libinih-dev libhiredis-dev libck-dev libxxhash-dev
   libjemalloc-dev libsystemd-dev libcmocka-dev lua-cjson liblzf-dev nettle-dev
-  redis-server redis-tools
+  redis-server redis-tools memcached
   python3 python3-pytest python3-pytest-xdist python3-redis
   gnuplot-nox
   tcl dpkg-dev
@@ -24,7 +24,8 @@ SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
-# The redis-server package starts a system instance; tests start their own.
+# The redis-server and memcached packages start a system instance; tests and
+# bench/run start their own.
 if command -v systemctl >/dev/null 2>&1; then
-  $SUDO systemctl disable --now redis-server >/dev/null 2>&1 || true
+  $SUDO systemctl disable --now redis-server memcached >/dev/null 2>&1 || true
 fi

@@ -18,6 +18,8 @@
 #include <hiredis/hiredis.h>
 #include <hiredis/read.h>
 
+#include "mcproto.h"
+
 /* Reply objects are never built: the generator only needs to know where each
  * reply ends and whether it holds an error, so every "object" is a non-NULL
  * token and errors are counted on the side. That keeps a 1000-element LRANGE
@@ -113,14 +115,17 @@ int conn_connect(const char *host, int port, char *err, size_t errlen)
     return fd;
 }
 
-int conn_init(struct conn *c, int fd, int depth)
+int conn_init(struct conn *c, int fd, int depth, int memcache)
 {
     memset(c, 0, sizeof *c);
     c->fd = fd;
     c->depth = depth;
+    c->memcache = memcache;
     int fl = fcntl(fd, F_GETFL);
     if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
         return -1;
+    if (memcache)
+        return 0;
     c->reader = redisReaderCreateWithFunctions(&token_fns);
     return c->reader ? 0 : -1;
 }
@@ -132,6 +137,7 @@ void conn_free(struct conn *c)
     if (c->fd >= 0)
         close(c->fd);
     wbuf_free(&c->out);
+    wbuf_free(&c->in);
     free(c->fl);
     free(c->pq);
     memset(c, 0, sizeof *c);
@@ -203,12 +209,67 @@ int conn_flush(struct conn *c)
     return 1;
 }
 
+/* Appends received bytes to in, first dropping the parsed ones in front. */
+static void mc_feed(struct conn *c, const char *buf, size_t n)
+{
+    if (c->in_off == c->in.len) {
+        c->in.len = c->in_off = 0;
+    } else if (c->in_off > c->in.len / 2) {
+        memmove(c->in.p, c->in.p + c->in_off, c->in.len - c->in_off);
+        c->in.len -= c->in_off;
+        c->in_off = 0;
+    }
+    wbuf_reserve(&c->in, n);
+    memcpy(c->in.p + c->in.len, buf, n);
+    c->in.len += n;
+}
+
+/* One reply (an error reply if err) for the oldest request in flight: 1 and
+ * *done filled when that was its last reply, 0 when it awaits more, -1 when no
+ * request was in flight. */
+static int reply_in(struct conn *c, int err, struct inflight *done, const char **msg)
+{
+    if (!c->fl_n) {
+        *msg = "a reply arrived with no request in flight";
+        return -1;
+    }
+    struct inflight *f = &c->fl[c->fl_head];
+    if (err)
+        f->err = 1;
+    if (--f->left)
+        return 0;
+    *done = *f;
+    c->fl_head = (c->fl_head + 1) & (c->fl_cap - 1);
+    c->fl_n--;
+    return 1;
+}
+
+/* conn_next_done for memcache. */
+static int mc_next_done(struct conn *c, struct inflight *done, const char **msg)
+{
+    for (;;) {
+        size_t used;
+        int is_err;
+        if (c->in_off == c->in.len)
+            return 0;
+        int rc = mc_parse_reply(c->in.p + c->in_off, c->in.len - c->in_off, &used, &is_err,
+                                tl_last_error, sizeof tl_last_error, msg);
+        if (rc <= 0)
+            return rc;
+        c->in_off += used;
+        if ((rc = reply_in(c, is_err, done, msg)) != 0)
+            return rc;
+    }
+}
+
 ssize_t conn_recv(struct conn *c, char *buf, size_t size)
 {
     for (;;) {
         ssize_t n = recv(c->fd, buf, size, 0);
         if (n > 0) {
-            if (redisReaderFeed(c->reader, buf, (size_t)n) != REDIS_OK)
+            if (c->memcache)
+                mc_feed(c, buf, (size_t)n);
+            else if (redisReaderFeed(c->reader, buf, (size_t)n) != REDIS_OK)
                 return -1;
             return n;
         }
@@ -224,6 +285,8 @@ ssize_t conn_recv(struct conn *c, char *buf, size_t size)
 
 int conn_next_done(struct conn *c, struct inflight *done, const char **msg)
 {
+    if (c->memcache)
+        return mc_next_done(c, done, msg);
     redisReader *rd = c->reader;
     for (;;) {
         void *reply = NULL;
@@ -238,18 +301,7 @@ int conn_next_done(struct conn *c, struct inflight *done, const char **msg)
             return 0;
         unsigned errors = c->partial_errors;
         c->partial_errors = 0;
-        if (!c->fl_n) {
-            *msg = "a reply arrived with no request in flight";
-            return -1;
-        }
-        struct inflight *f = &c->fl[c->fl_head];
-        if (errors)
-            f->err = 1;
-        if (--f->left == 0) {
-            *done = *f;
-            c->fl_head = (c->fl_head + 1) & (c->fl_cap - 1);
-            c->fl_n--;
-            return 1;
-        }
+        if ((rc = reply_in(c, errors != 0, done, msg)) != 0)
+            return rc;
     }
 }

@@ -1,4 +1,5 @@
-/* conn — one connection to the server: its socket, the hiredis reply reader,
+/* conn — one connection to the server: its socket, the reply reader (hiredis's
+ * for RESP; for --protocol memcache the bytes received and mcproto.c's parser),
  * the bytes waiting to be written, the requests in flight (oldest first: replies
  * come back in order) and, in the open loop, the requests whose time has come
  * but that the pipeline window does not admit yet. No event loop here: engine.c
@@ -27,7 +28,10 @@ struct pending {
 struct conn {
     int fd;
     int depth; /* requests in flight at most */
-    void *reader;
+    void *reader;     /* hiredis's, RESP only */
+    int memcache;     /* memcached text protocol: replies parsed from in */
+    struct wbuf in;   /* memcache: bytes received, not yet parsed from in_off */
+    size_t in_off;
     unsigned partial_errors; /* errors seen in a reply not yet complete */
     struct wbuf out;
     size_t out_off; /* bytes of out already written */
@@ -39,8 +43,9 @@ struct conn {
 
 /* A blocking TCP connection with TCP_NODELAY, or -1 with err filled in. */
 int conn_connect(const char *host, int port, char *err, size_t errlen);
-/* Takes fd (made non-blocking). 0, or -1 when out of memory. */
-int conn_init(struct conn *c, int fd, int depth);
+/* Takes fd (made non-blocking); memcache: replies are memcached's text
+ * protocol, not RESP. 0, or -1 when out of memory. */
+int conn_init(struct conn *c, int fd, int depth, int memcache);
 void conn_free(struct conn *c);
 
 void conn_pend_push(struct conn *c, uint64_t intended, uint8_t cls);

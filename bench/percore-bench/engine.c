@@ -485,7 +485,7 @@ static int engine_setup(struct engine *e, struct gen *gens, char *err, size_t er
         int fd = conn_connect(o->host, o->port, err, errlen);
         if (fd < 0)
             return -1;
-        if (conn_init(&gc->c, fd, depth)) {
+        if (conn_init(&gc->c, fd, depth, o->memcache)) {
             snprintf(err, errlen, "out of memory");
             return -1;
         }

@@ -24,6 +24,8 @@ int main(int argc, char **argv)
     int rc = opts_parse(&o, argc, argv);
     if (rc)
         return rc > 0 ? 0 : 2;
+    if (o.check_only)
+        return 0;
 
     struct workload w;
     if (wl_init(&w, &o)) {

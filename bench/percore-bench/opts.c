@@ -13,6 +13,7 @@
 /* clang-format off */
 #define OPTS_TABLE(X)                                                                              \
     X("host", "HOST", "server address [127.0.0.1]")                                                \
+    X("protocol", "P", "redis (RESP) or memcache (memcached text get/set) [redis]")               \
     X("port", "PORT", "server port [6379]")                                                        \
     X("threads", "T", "generator threads, one libev loop each [1]")                               \
     X("cpus", "LIST", "pin thread i to the i-th CPU of LIST, e.g. 1 or 2-5,8 [not pinned]")        \
@@ -42,6 +43,7 @@
     X("list-len", "N", "elements per list; LRANGE reads them all [1000]")                          \
     X("lua-loops", "N", "iterations of the LUA heavy script [100000]")                             \
     X("quiet", NULL, "no human summary")                                                           \
+    X("check", NULL, "check the options (and that --protocol can express them), then exit")      \
     X("version", NULL, "print the version and exit")                                               \
     X("help", NULL, "this help")
 /* clang-format on */
@@ -196,6 +198,10 @@ static int parse_one(struct opts *o, const char *name, const char *v)
 #define IS(s) (strcmp(name, s) == 0)
     if (IS("host")) {
         o->host = v;
+    } else if (IS("protocol")) {
+        if (strcmp(v, "redis") && strcmp(v, "memcache"))
+            return bad(name, v, "want redis or memcache");
+        o->memcache = v[0] == 'm';
     } else if (IS("port")) {
         if (integer(v, 1, 65535, &d))
             return bad(name, v, "want a port number");
@@ -314,6 +320,8 @@ static int parse_one(struct opts *o, const char *name, const char *v)
                            : &o->lua_loops) = (unsigned)d;
     } else if (IS("quiet")) {
         o->quiet = 1;
+    } else if (IS("check")) {
+        o->check_only = 1;
     }
 #undef IS
     return 0;
@@ -340,6 +348,17 @@ static int check(struct opts *o)
         return bad("burst", "", "bursts need the open loop (not --closed)");
     if (o->fixed && o->closed)
         return bad("fixed", "", "--fixed is an open-loop schedule; drop --closed");
+    /* memcached has no lists, no transactions and no scripts: get/set (and the
+     * BIGVALUE get/set) are the whole of what the text protocol can run here. */
+    for (int i = 0; o->memcache && i < o->nheavy; i++)
+        if (o->heavy[i].kind != HEAVY_BIGVALUE)
+            return bad("protocol", "memcache",
+                       o->heavy[i].kind == HEAVY_LRANGE
+                           ? "memcached has no lists: --heavy LRANGE cannot run over it"
+                           : "memcached has no scripts: --heavy LUA cannot run over it");
+    if (o->memcache && o->txn_frac > 0)
+        return bad("protocol", "memcache",
+                   "memcached has no MULTI/EXEC or scripts: --txn cannot run over it");
     return 0;
 }
 

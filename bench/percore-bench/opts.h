@@ -50,6 +50,8 @@ struct opts {
     size_t big_size;
     unsigned heavy_keys, list_len, lua_loops;
     int quiet;
+    int memcache; /* --protocol memcache: memcached's text protocol (get/set) */
+    int check_only;
     char cmdline[2048];
 };
 

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "conn.h"
+#include "mcproto.h"
 
 #define BATCH_CMDS 512
 #define BATCH_BYTES (4u << 20)
@@ -89,6 +90,10 @@ static int loader_added(struct loader *l)
 
 static int set_key(struct loader *l, const char *prefix, uint64_t i, const char *v, size_t vlen)
 {
+    if (l->c.memcache) {
+        mc_set(&l->c.out, prefix, i, v, vlen);
+        return loader_added(l);
+    }
     resp_array(&l->c.out, 3);
     resp_bulk(&l->c.out, "SET", 3);
     resp_bulk_key(&l->c.out, prefix, i);
@@ -133,7 +138,7 @@ int preload_run(const struct opts *o, const struct workload *w, char *err, size_
     int fd = conn_connect(o->host, o->port, err, errlen);
     if (fd < 0)
         return -1;
-    if (conn_init(&l.c, fd, 1)) {
+    if (conn_init(&l.c, fd, 1, o->memcache)) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }

@@ -48,9 +48,9 @@ void report_print(FILE *f, const struct opts *o, const struct run_stats *st)
                 o->burst_factor > 1 ? " (base; bursts below)" : "");
     fprintf(f, ", %.1f s measured after %.1f s warmup\n", o->duration, o->warmup);
     fprintf(f,
-            "%d connections over %d thread(s), pipeline %d; %llu keys %s, SET:GET %u:%u, %zu B "
+            "%s%d connections over %d thread(s), pipeline %d; %llu keys %s, SET:GET %u:%u, %zu B "
             "values\n",
-            o->connections, o->threads, o->pipeline, (unsigned long long)o->keys, dist,
+            o->memcache ? "memcached text protocol; " : "", o->connections, o->threads, o->pipeline, (unsigned long long)o->keys, dist,
             o->ratio_set, o->ratio_get, o->value_size);
     if (o->elephants)
         fprintf(f, "elephants: %d connection(s) carry %.0f%% of requests at pipeline %d\n",
@@ -133,6 +133,7 @@ int report_json(const char *path, const struct opts *o, const struct run_stats *
     describe_dist(dist, sizeof dist, o);
     fprintf(f, "{\n  \"command\": ");
     json_str(f, o->cmdline);
+    fprintf(f, ",\n  \"protocol\": \"%s\"", o->memcache ? "memcache" : "redis");
     fprintf(f, ",\n  \"mode\": \"%s\",\n  \"schedule\": \"%s\",\n  \"rate\": %.2f,\n",
             o->closed ? "closed" : "open",
             o->closed  ? "none"

@@ -1,6 +1,8 @@
 /* workload — request classes, key choice and RESP composition. */
 #include "workload.h"
 
+#include "mcproto.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,6 +116,7 @@ static char *filled(size_t n, uint64_t seed)
 int wl_init(struct workload *w, const struct opts *o)
 {
     memset(w, 0, sizeof *w);
+    w->memcache = o->memcache;
     w->keys = o->keys;
     if (o->theta > 0) {
         w->zipf_on = 1;
@@ -184,6 +187,13 @@ enum req_class wl_pick_class(const struct workload *w, struct rng *r)
 static unsigned compose_cheap(const struct workload *w, struct rng *r, struct wbuf *b)
 {
     uint64_t k = wl_key(w, r);
+    if (w->memcache) {
+        if (rng_uniform(r) < w->set_frac)
+            mc_set(b, "key:", k, w->value, w->value_size);
+        else
+            mc_get(b, "key:", k);
+        return 1;
+    }
     if (rng_uniform(r) < w->set_frac) {
         resp_array(b, 3);
         resp_bulk(b, "SET", 3);
@@ -212,7 +222,13 @@ static unsigned compose_heavy(const struct workload *w, struct rng *r, struct wb
         resp_bulk_i64(b, (int64_t)w->list_len - 1);
         break;
     case HEAVY_BIGVALUE:
-        if (rng_uniform(r) < w->set_frac) {
+        if (w->memcache) {
+            uint64_t k = rng_below(r, w->heavy_keys);
+            if (rng_uniform(r) < w->set_frac)
+                mc_set(b, "big:", k, w->big, w->big_size);
+            else
+                mc_get(b, "big:", k);
+        } else if (rng_uniform(r) < w->set_frac) {
             resp_array(b, 3);
             resp_bulk(b, "SET", 3);
             resp_bulk_key(b, "big:", rng_below(r, w->heavy_keys));

@@ -43,6 +43,7 @@ void resp_bulk_i64(struct wbuf *b, int64_t v);
 void resp_bulk_key(struct wbuf *b, const char *prefix, uint64_t i);
 
 struct workload {
+    int memcache; /* compose memcached text get/set (mcproto.h) instead of RESP */
     uint64_t keys;
     int zipf_on;
     struct zipf key_zipf;
