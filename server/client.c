@@ -15,6 +15,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "aof.h"
 #include "client_internal.h"
 #include "client_multi.h"
 #include "config.h"
@@ -259,6 +260,7 @@ static size_t out_pending(const client_t *c) { return c->out.len - c->out_sent; 
 /* Write what the socket takes. Never frees c: an error marks it to close. */
 static void client_write(client_t *c)
 {
+    aof_flush_pending(); /* the AOF first: replies follow their writes to it (aof.h) */
     while (c->out_sent < c->out.len) {
         ssize_t n = write(c->fd, c->out.data + c->out_sent, c->out.len - c->out_sent);
         if (n > 0) {
