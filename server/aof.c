@@ -206,6 +206,12 @@ static void tl_commit(void)
 
 void aof_call_begin(void) { tl_depth++; }
 
+void aof_tl_commit_outside(void)
+{
+    if (tl_depth == 0) /* not inside command_call: nothing else will */
+        tl_commit();
+}
+
 void aof_call_end(void)
 {
     if (--tl_depth == 0)

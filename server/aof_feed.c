@@ -227,6 +227,8 @@ static int has_tilde(cmd_ctx_t *c)
 
 static void add_form(cmd_ctx_t *c, const form_t *f) { aof_tl_add(c->db, f->argc, f->argv); }
 
+static int blocking_call_form(cmd_ctx_t *c, const char *rp, const char *re, form_t *f);
+
 /* The call as sent, or its rewritten form. */
 void aof_feed_call(cmd_ctx_t *c, uint64_t dirty0, size_t start)
 {
@@ -310,6 +312,15 @@ void aof_feed_call(cmd_ctx_t *c, uint64_t dirty0, size_t start)
             aof_tl_add(c->db, c->argc, c->argv);
             return;
         }
+    } else if (cmd->flags & CMD_BLOCKING) {
+        if (blocking_call_form(c, rp, re, &f) == 0) {
+            add_form(c, &f);
+            return;
+        }
+        if (strcmp(name, "xreadgroup")) {
+            aof_tl_add(c->db, c->argc, c->argv);
+            return;
+        }
     } else if (strcmp(name, "xreadgroup") && strcmp(name, "xclaim") &&
                strcmp(name, "xautoclaim")) {
         aof_tl_add(c->db, c->argc, c->argv);
@@ -318,38 +329,69 @@ void aof_feed_call(cmd_ctx_t *c, uint64_t dirty0, size_t start)
     log_keys_state(c);
 }
 
+/* A blocking command's non-blocking form for the key it served (the
+ * timeout dropped, numkeys 1): 0, or -1 when it has none (XREADGROUP). */
+static const char *const blocking_map[][2] = {
+    {"blpop", "LPOP"},   {"brpop", "RPOP"},       {"brpoplpush", "RPOPLPUSH"},
+    {"blmove", "LMOVE"}, {"bzpopmin", "ZPOPMIN"}, {"bzpopmax", "ZPOPMAX"},
+    {"blmpop", "LMPOP"}, {"bzmpop", "ZMPOP"},
+};
+
+static int blocking_form(cmd_ctx_t *x, sv_t key, form_t *f)
+{
+    const char *name = x->cmd->name, *to = NULL;
+    for (size_t i = 0; i < sizeof blocking_map / sizeof blocking_map[0]; i++)
+        if (!strcmp(name, blocking_map[i][0]))
+            to = blocking_map[i][1];
+    if (!to || x->argc > MAXARGS)
+        return -1;
+    f->argc = 0;
+    f->argv[f->argc++] = (sv_t){to, strlen(to)};
+    if (!strcmp(name, "blmpop") || !strcmp(name, "bzmpop")) {
+        /* B?MPOP timeout numkeys key... where [COUNT n] -> ?MPOP 1 key where [COUNT n] */
+        long long nk;
+        if (x->argc < 5 || str_to_ll(x->argv[2].p, x->argv[2].len, &nk) != 0 || nk < 1 ||
+            nk > x->argc - 4)
+            return -1;
+        f->argv[f->argc++] = (sv_t){"1", 1};
+        f->argv[f->argc++] = key;
+        for (int i = 3 + (int)nk; i < x->argc; i++)
+            f->argv[f->argc++] = x->argv[i];
+    } else if (!strcmp(name, "blmove") || !strcmp(name, "brpoplpush")) {
+        for (int i = 1; i < x->argc - 1; i++) /* one source key: as sent, no timeout */
+            f->argv[f->argc++] = x->argv[i];
+    } else {
+        f->argv[f->argc++] = key; /* BLPOP k1 k2 timeout -> LPOP key */
+    }
+    return 0;
+}
+
+/* An immediate blocking call: the key it served is its reply's first bulk. */
+static int blocking_call_form(cmd_ctx_t *c, const char *rp, const char *re, form_t *f)
+{
+    long long n;
+    sv_t key;
+    if (!strcmp(c->cmd->name, "blmove") || !strcmp(c->cmd->name, "brpoplpush"))
+        return blocking_form(c, c->argv[1], f);
+    if (reply_agg_at(&rp, re, &n) != 0 || n < 2 || reply_bulk_at(&rp, re, &key) != 0)
+        return -1;
+    return blocking_form(c, key, f);
+}
+
 /* A blocked command served: its non-blocking form (its argv is the single-key
  * form blocking.c built: the key, then what followed the keys). */
 void aof_feed_served(cmd_ctx_t *x, uint64_t dirty0)
 {
     if (store_parts_dirty(x->parts, x->nparts) == dirty0)
         return;
-    const char *name = x->cmd->name;
     form_t f;
     f.nnum = 0;
-    f.argc = 0;
-    static const char *const map[][2] = {
-        {"blpop", "LPOP"},   {"brpop", "RPOP"},       {"brpoplpush", "RPOPLPUSH"},
-        {"blmove", "LMOVE"}, {"bzpopmin", "ZPOPMIN"}, {"bzpopmax", "ZPOPMAX"},
-        {"blmpop", "LMPOP"}, {"bzmpop", "ZMPOP"},
-    };
-    const char *to = NULL;
-    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
-        if (!strcmp(name, map[i][0]))
-            to = map[i][1];
-    if (!to || x->argc > MAXARGS) {
+    sv_t key = x->argv[1];
+    if (!strcmp(x->cmd->name, "blmpop") || !strcmp(x->cmd->name, "bzmpop"))
+        key = x->argc > 3 ? x->argv[3] : key;
+    if (blocking_form(x, key, &f) == 0)
+        add_form(x, &f);
+    else
         log_keys_state(x); /* XREADGROUP ... */
-        return;
-    }
-    f.argv[f.argc++] = (sv_t){to, strlen(to)};
-    if (!strcmp(name, "blmpop") || !strcmp(name, "bzmpop")) {
-        /* BLMPOP timeout numkeys key ... -> LMPOP numkeys key ... */
-        for (int i = 2; i < x->argc; i++)
-            f.argv[f.argc++] = x->argv[i];
-    } else {
-        /* the timeout is last */
-        for (int i = 1; i < x->argc - 1; i++)
-            f.argv[f.argc++] = x->argv[i];
-    }
-    add_form(x, &f);
+    aof_tl_commit_outside();
 }

@@ -56,6 +56,9 @@ void aof_rewrite_info(buf_t *o, int part); /* 0: before aof_last_write_status, 1
 void aof_rewrite_kill(void);
 /* One entry into the calling thread's buffer (aof_feed.c). */
 void aof_tl_add(int db, int argc, const sv_t *argv);
+/* Entries added outside command_call (blocking.c serving after a task,
+ * active expiry) go to the global buffer now. */
+void aof_tl_commit_outside(void);
 /* CONFIG SET appendonly yes waits for the rewrite that creates the base. */
 int aof_wants_enable(void);
 void aof_enabled_now(void);

@@ -327,7 +327,8 @@ int aof_load_commands(const char *path, int last, char *err, size_t errlen)
 
 /* ---- startup -------------------------------------------------------------- */
 
-static int load_file(const char *name, int last, char *err, size_t errlen, long long *size)
+static int load_file(const char *name, int base, int last, char *err, size_t errlen,
+                     long long *size)
 {
     char path[AOF_PATH_MAX + AOF_NAME_MAX];
     aof_file_path(path, sizeof path, name);
@@ -348,7 +349,7 @@ static int load_file(const char *name, int last, char *err, size_t errlen, long 
     struct stat st;
     *size = stat(path, &st) == 0 ? (long long)st.st_size : 0;
     if (rc == 0)
-        log_notice("DB loaded from %s file %s", last ? "incr" : "base", name);
+        log_notice("DB loaded from %s file %s", base ? "base" : "incr", name);
     return rc;
 }
 
@@ -408,12 +409,12 @@ int aof_load_at_start(char *err, size_t errlen)
     uint64_t t0 = mono_us();
     long long size, total = 0, base = 0;
     if (aof_mf.base.name[0]) {
-        if (load_file(aof_mf.base.name, aof_mf.nincr == 0, err, errlen, &size) != 0)
+        if (load_file(aof_mf.base.name, 1, aof_mf.nincr == 0, err, errlen, &size) != 0)
             return -1;
         base = total = size;
     }
     for (int i = 0; i < aof_mf.nincr; i++) {
-        if (load_file(aof_mf.incr[i].name, i == aof_mf.nincr - 1, err, errlen, &size) != 0)
+        if (load_file(aof_mf.incr[i].name, 0, i == aof_mf.nincr - 1, err, errlen, &size) != 0)
             return -1;
         total += size;
     }
