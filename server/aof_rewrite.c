@@ -31,7 +31,12 @@ static long long unix_s(void) { return (long long)time(NULL); }
 
 int aof_rewrite_running(void) { return atomic_load(&child_pid) != 0; }
 int aof_rewrite_is_scheduled(void) { return atomic_load(&scheduled); }
-void aof_rewrite_schedule(void) { atomic_store(&scheduled, 1); }
+void aof_rewrite_schedule(void)
+{
+    atomic_store(&scheduled, 1);
+    atomic_store(&failures, 0); /* asked for by hand: not held back (Redis 7.0) */
+    atomic_store(&retry_at_ms, 0);
+}
 
 static void temp_path(char *out, size_t n, int pid)
 {
@@ -186,6 +191,7 @@ int aof_rewrite_background(void)
         aof_enabled_now();
     }
     atomic_store(&start_s, unix_s());
+    atomic_fetch_add(&rewrites, 1); /* counted as it starts, as Redis */
     /* As persist_bgsave: the child has only this thread, which holds every
      * partition; it takes no lock and never logs. */
     pid_t pid = fork();
@@ -295,20 +301,22 @@ static void collect(uint64_t now)
             log_warn("Background AOF rewrite failed: %s", strerror(res));
         else if (k != 1)
             log_warn("Background AOF rewrite terminated by a signal (no result from pid %d)", pid);
-        /* Redis 7.0: after three failures in a row, wait a minute, doubling
-         * up to an hour, before an automatic retry. */
+        /* Redis 7.0: after three failures in a row, an automatic or
+         * scheduled rewrite waits a minute, doubling up to an hour. */
         long long n = atomic_fetch_add(&failures, 1) + 1;
-        long long delay = n < 3 ? 1000 : 60000LL << (n - 3 > 6 ? 6 : n - 3);
+        long long delay = n < 3 ? 0 : 60000LL << (n - 3 > 6 ? 6 : n - 3);
         if (delay > 3600000)
             delay = 3600000;
         atomic_store(&retry_at_ms, (long long)now + delay);
-        if (aof_wants_enable() || atomic_load(&aof_logging))
+        pthread_mutex_lock(&aof_wr_mu);
+        int no_base = !aof_mf.base.name[0];
+        pthread_mutex_unlock(&aof_wr_mu);
+        if (no_base && atomic_load(&aof_logging)) /* CONFIG SET appendonly yes waits for a base */
             atomic_store(&scheduled, 1);
     } else {
         log_notice("Background AOF rewrite terminated with success");
         log_notice("Background AOF rewrite finished successfully");
         atomic_store(&failures, 0);
-        atomic_fetch_add(&rewrites, 1);
     }
     atomic_store(&last_ok, ok);
     atomic_store(&last_time_s, unix_s() - atomic_load(&start_s));

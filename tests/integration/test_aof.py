@@ -447,6 +447,7 @@ def test_config_and_runtime_switch(mk, tmp_path):
     c.set("gone", "v", ex=1000)
     c.config_set("appendonly", "yes")  # a rewrite creates the base
     wait_for(lambda: info(c)["aof_enabled"] == 1 and info(c)["aof_rewrites"] == 1, timeout=10)
+    wait_rewrite(c)
     c.set("after", "2")
     c.delete("gone")
     assert [r[-1] for r in manifest(tmp_path)] == ["b", "i"]
