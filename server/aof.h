@@ -110,6 +110,9 @@ void aof_at_exit(void);
 void aof_info(buf_t *o, int part);
 void aof_teardown(void);
 
+/* DEBUG LOADAOF (every partition held): flush the log, empty the keyspace,
+ * load the files again. 0, or -1 with err. */
+int aof_debug_loadaof(char *err, size_t errlen);
 /* aof_load.c: replay one file of RESP commands (no worker runs, or every
  * partition held); last: the last file (may be truncated). 0, or -1 err. */
 int aof_load_commands(const char *path, int last, char *err, size_t errlen);

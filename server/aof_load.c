@@ -16,7 +16,9 @@
 #include "command.h"
 #include "config.h"
 #include "log.h"
+#include "db.h"
 #include "persist.h"
+#include "script.h"
 #include "store.h"
 
 static int fail(char *err, size_t n, const char *fmt, const char *a, const char *b)
@@ -441,4 +443,32 @@ int aof_load_at_start(char *err, size_t errlen)
                    (double)(mono_us() - t0) / 1e6);
     aof_set_logging(1);
     return 0;
+}
+
+int aof_debug_loadaof(char *err, size_t errlen)
+{
+    if (!atomic_load(&aof_logging))
+        return fail(err, errlen, "AOF is off%s%s", "", "");
+    aof_flush();
+    for (int p = 0; p < store_partitions(); p++)
+        db_flush(p, -1);
+    function_flush();
+    /* every partition is held: no write is logged meanwhile, and what the
+     * replay does must not be */
+    atomic_store(&aof_logging, 0);
+    pthread_mutex_lock(&aof_wr_mu);
+    aof_manifest_t m = aof_mf;
+    m.incr = xmalloc((size_t)(m.nincr ? m.nincr : 1) * sizeof *m.incr);
+    memcpy(m.incr, aof_mf.incr, (size_t)m.nincr * sizeof *m.incr);
+    pthread_mutex_unlock(&aof_wr_mu);
+    long long size;
+    int rc = 0;
+    if (m.base.name[0])
+        rc = load_file(m.base.name, 1, m.nincr == 0, err, errlen, &size);
+    for (int i = 0; i < m.nincr && rc == 0; i++)
+        rc = load_file(m.incr[i].name, 0, i == m.nincr - 1, err, errlen, &size);
+    free(m.incr);
+    aof_reset_db_locked();
+    atomic_store(&aof_logging, 1);
+    return rc;
 }

@@ -215,8 +215,8 @@ int aof_rewrite_background(void)
     }
     fcntl(pfd[0], F_SETFL, O_NONBLOCK);
     atomic_store(&child_fd, pfd[0]);
+    atomic_store(&child_pid, (int)pid); /* before: never both 0 while one is due */
     atomic_store(&scheduled, 0);
-    atomic_store(&child_pid, (int)pid);
     log_notice("Background append only file rewriting started by pid %d", (int)pid);
     return 0;
 }
