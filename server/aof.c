@@ -291,6 +291,8 @@ void aof_write_pending_locked(void)
         atomic_store_explicit(&aof_pending, 0, memory_order_relaxed);
 }
 
+int aof_group_commit(void) { return config_get(appendfsync) == 0; }
+
 void aof_flush(void)
 {
     pthread_mutex_lock(&aof_wr_mu);

@@ -77,6 +77,8 @@ void aof_feed_key_gone(int db, const char *key, size_t len);
 /* Before writing replies (any worker): write what is pending, fsync when
  * appendfsync is always. */
 void aof_flush(void);
+/* appendfsync always: replies wait for the round's one fsync (client.c). */
+int aof_group_commit(void);
 static inline void aof_flush_pending(void)
 {
     if (atomic_load_explicit(&aof_pending, memory_order_relaxed))

@@ -186,10 +186,8 @@ int aof_rewrite_background(void)
     new_base_seq = aof_mf.base.seq + 1;
     new_base_rdb = rdb;
     pthread_mutex_unlock(&aof_wr_mu);
-    if (enabling) {
+    if (enabling)
         aof_set_logging(1);
-        aof_enabled_now();
-    }
     atomic_store(&start_s, unix_s());
     atomic_fetch_add(&rewrites, 1); /* counted as it starts, as Redis */
     /* As persist_bgsave: the child has only this thread, which holds every
@@ -217,6 +215,8 @@ int aof_rewrite_background(void)
     atomic_store(&child_fd, pfd[0]);
     atomic_store(&child_pid, (int)pid); /* before: never both 0 while one is due */
     atomic_store(&scheduled, 0);
+    if (enabling)
+        aof_enabled_now();
     log_notice("Background append only file rewriting started by pid %d", (int)pid);
     return 0;
 }

@@ -81,6 +81,16 @@ static void worker_cron(int worker, uint64_t now)
         cron_save(now);
 }
 
+/* Before the loop blocks: the scheduler's deferred work, then the AOF's
+ * group commit (one write and fsync for the round's writes, aof.h). */
+static int worker_poll(int worker)
+{
+    int more = sched_poll(worker);
+    if (!more)
+        aof_flush_pending();
+    return more;
+}
+
 /* The process's callbacks (main.c), NULL when it has none. */
 static const server_events_t *events;
 
@@ -102,7 +112,7 @@ static const worker_hooks_t worker_hooks = {
     .client_event = client_on_event,
     .cron = worker_cron,
     .cron_hz = sched_cron_hz,
-    .poll = sched_poll,
+    .poll = worker_poll,
     .start = sched_worker_start,
     .stop = client_close_all,
     .reload = worker_reload,
