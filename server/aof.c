@@ -123,7 +123,9 @@ int aof_open_incr(long long seq, char *name, size_t n)
     char path[AOF_PATH_MAX + AOF_NAME_MAX];
     snprintf(name, n, "%s.%lld.incr.aof", aof_basename(), seq);
     aof_file_path(path, sizeof path, name);
-    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    /* always a new file: a stale one of that name (left by an earlier run
+     * with another manifest) must not lend its commands */
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)
         log_warn("Can't open the append-only file %s: %s", path, strerror(errno));
     return fd;
@@ -382,7 +384,7 @@ void aof_config_changed(void)
         aof_write_pending_locked(); /* drops what came meanwhile */
         pthread_mutex_unlock(&aof_wr_mu);
         atomic_store(&aof_write_errno, 0);
-        log_notice("Background append only file rewriting... turned off: AOF logging stopped");
+        log_notice("AOF logging stopped (appendonly no)");
     }
 }
 

@@ -447,28 +447,40 @@ int aof_load_at_start(char *err, size_t errlen)
 
 int aof_debug_loadaof(char *err, size_t errlen)
 {
-    if (!atomic_load(&aof_logging))
-        return fail(err, errlen, "AOF is off%s%s", "", "");
-    aof_flush();
+    int on = atomic_load(&aof_logging);
+    aof_manifest_t m = {0};
+    if (on) {
+        aof_flush();
+        pthread_mutex_lock(&aof_wr_mu);
+        m = aof_mf;
+        m.incr = xmalloc((size_t)(m.nincr ? m.nincr : 1) * sizeof *m.incr);
+        memcpy(m.incr, aof_mf.incr, (size_t)m.nincr * sizeof *m.incr);
+        pthread_mutex_unlock(&aof_wr_mu);
+    } else { /* appendonly no: what a BGREWRITEAOF left, as Redis */
+        char dir[AOF_PATH_MAX], mpath[AOF_PATH_MAX + AOF_NAME_MAX];
+        aof_dir_path(dir, sizeof dir);
+        snprintf(mpath, sizeof mpath, "%s/%s.manifest", dir, aof_basename());
+        if (aof_manifest_read(mpath, &m, err, errlen) != 0) {
+            aof_manifest_free(&m);
+            return -1;
+        }
+    }
     for (int p = 0; p < store_partitions(); p++)
         db_flush(p, -1);
     function_flush();
     /* every partition is held: no write is logged meanwhile, and what the
      * replay does must not be */
     atomic_store(&aof_logging, 0);
-    pthread_mutex_lock(&aof_wr_mu);
-    aof_manifest_t m = aof_mf;
-    m.incr = xmalloc((size_t)(m.nincr ? m.nincr : 1) * sizeof *m.incr);
-    memcpy(m.incr, aof_mf.incr, (size_t)m.nincr * sizeof *m.incr);
-    pthread_mutex_unlock(&aof_wr_mu);
     long long size;
     int rc = 0;
     if (m.base.name[0])
         rc = load_file(m.base.name, 1, m.nincr == 0, err, errlen, &size);
     for (int i = 0; i < m.nincr && rc == 0; i++)
         rc = load_file(m.incr[i].name, 0, i == m.nincr - 1, err, errlen, &size);
-    free(m.incr);
-    aof_reset_db_locked();
-    atomic_store(&aof_logging, 1);
+    aof_manifest_free(&m);
+    if (on) {
+        aof_reset_db_locked();
+        atomic_store(&aof_logging, 1);
+    }
     return rc;
 }

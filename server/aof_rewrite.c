@@ -4,6 +4,7 @@
  * it also says when a rewrite is due (scheduled behind a BGSAVE, automatic
  * by auto-aof-rewrite-percentage/min-size, retried after a failure). */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -164,24 +165,27 @@ int aof_rewrite_background(void)
      * base plus it (and those after it) is the whole dataset. */
     pthread_mutex_lock(&aof_wr_mu);
     aof_write_pending_locked();
-    char name[AOF_NAME_MAX];
-    long long seq = next_seq();
-    int fd = aof_open_incr(seq, name, sizeof name);
-    if (fd < 0) {
-        pthread_mutex_unlock(&aof_wr_mu);
-        buf_free(&funcs);
-        close(pfd[0]);
-        close(pfd[1]);
-        atomic_store(&last_ok, 0);
-        return -1;
+    long long seq = LLONG_MAX; /* appendonly no: a base alone, as Redis (DEBUG LOADAOF reads it) */
+    if (atomic_load(&aof_logging) || enabling) {
+        char name[AOF_NAME_MAX];
+        seq = next_seq();
+        int fd = aof_open_incr(seq, name, sizeof name);
+        if (fd < 0) {
+            pthread_mutex_unlock(&aof_wr_mu);
+            buf_free(&funcs);
+            close(pfd[0]);
+            close(pfd[1]);
+            atomic_store(&last_ok, 0);
+            return -1;
+        }
+        if (aof_fd >= 0)
+            close(aof_fd);
+        aof_fd = fd;
+        aof_reset_db_locked();
+        aof_manifest_add_incr(&aof_mf, name, seq);
+        if (aof_mf.base.name[0]) /* a crash meanwhile loads the old base and every incr */
+            aof_manifest_write(&aof_mf);
     }
-    if (aof_fd >= 0)
-        close(aof_fd);
-    aof_fd = fd;
-    aof_reset_db_locked();
-    aof_manifest_add_incr(&aof_mf, name, seq);
-    if (aof_mf.base.name[0]) /* a crash meanwhile loads the old base and every incr */
-        aof_manifest_write(&aof_mf);
     fork_incr_seq = seq;
     new_base_seq = aof_mf.base.seq + 1;
     new_base_rdb = rdb;
