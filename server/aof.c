@@ -153,8 +153,28 @@ static _Thread_local buf_t tl_buf;
 static _Thread_local tl_entry_t *tl_ent;
 static _Thread_local int tl_n, tl_cap, tl_depth;
 
+/* The thread's buffers go when it ends (a pthread key's destructor: the
+ * workers' threads, and any other that fed an entry). */
+static pthread_key_t tl_key;
+static pthread_once_t tl_once = PTHREAD_ONCE_INIT;
+
+static void tl_free(void *arg)
+{
+    (void)arg;
+    buf_free(&tl_buf);
+    free(tl_ent);
+    tl_ent = NULL;
+    tl_n = tl_cap = 0;
+}
+
+static void tl_key_make(void) { pthread_key_create(&tl_key, tl_free); }
+
 void aof_tl_add(int db, int argc, const sv_t *argv)
 {
+    if (!tl_cap) {
+        pthread_once(&tl_once, tl_key_make);
+        pthread_setspecific(tl_key, &tl_key); /* any non-NULL value: the destructor runs */
+    }
     aof_put_cmd(&tl_buf, argc, argv);
     if (tl_n == tl_cap) {
         tl_cap = tl_cap ? 2 * tl_cap : 8;
