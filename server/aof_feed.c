@@ -236,7 +236,12 @@ void aof_feed_call(cmd_ctx_t *c, uint64_t dirty0, size_t start)
     if (cmd->flags & (CMD_EXEC | CMD_SKIP_MONITOR))
         return; /* EXEC, scripts: their calls were logged */
     uint32_t flags = command_flags(cmd, c->argc, c->argv);
-    if (!(flags & CMD_WRITE))
+    /* FUNCTION LOAD/DELETE/FLUSH/RESTORE change the libraries, which a base
+     * holds: Redis logs them (its rows say write; percore's container does not) */
+    int fn = !strcmp(cmd->name, "function") && c->argc >= 2 &&
+             (is(c->argv[1], "load") || is(c->argv[1], "delete") || is(c->argv[1], "flush") ||
+              is(c->argv[1], "restore"));
+    if (!(flags & CMD_WRITE) && !fn)
         return;
     cmd_keys_t k;
     int kr = command_keys(cmd, c->argc, c->argv, &k);

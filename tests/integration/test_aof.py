@@ -149,6 +149,16 @@ def populate(srv, c):
     # a script's writes (one slot: percore wants declared keys)
     c.eval("redis.call('set', KEYS[1], 'a'); redis.call('rpush', KEYS[2], 'x', 'y');"
            "redis.call('spop', KEYS[3])", 3, "{s}k", "{s}l", "set")
+    # a function library, and FCALL's writes
+    c.function_load("#!lua name=aoflib\nredis.register_function('bump', function(keys, args) "
+                    "redis.call('incr', keys[1]); return redis.call('incrbyfloat', keys[1], '0.5')"
+                    " end)", replace=True)
+    c.fcall("bump", 1, "fkey")
+    # a pending entry claimed by another consumer (the fallback)
+    c.xadd("claims", {"a": "1"}, id="1-1")
+    c.xgroup_create("claims", "cg", id="0")
+    c.xreadgroup("cg", "c1", {"claims": ">"})
+    c.xautoclaim("claims", "cg", "c2", 0, "0-0")
     # MULTI/EXEC
     p = c.pipeline(transaction=True)
     p.set("{t}a", 1)
@@ -203,7 +213,9 @@ def test_round_trip_every_type(mk, tmp_path, fsync):
     assert state(b) == before
     cb = client(b)
     assert 0 < cb.ttl("sx") <= 1000
-    assert cb.get("float") == "3.75"
+    assert cb.get("float") == "3.75" and cb.get("fkey") == "1.5"
+    assert [lib[1] for lib in cb.function_list()] == ["aoflib"]
+    assert cb.xpending("claims", "cg")["consumers"] == [{"name": "c2", "pending": 1}]
     assert cb.lrange("queue", 0, -1) == ["j2"] and cb.lrange("q3", 0, -1) == ["k1"]
     if TARGET == "percore":
         text = incr_text(tmp_path)
