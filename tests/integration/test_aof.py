@@ -579,3 +579,31 @@ def test_debug_loadaof(mk, tmp_path):
     stop_all([a])
     b = mk(tmp_path)
     assert state(b) == before
+
+
+@pytest.mark.percore_only
+def test_failed_rewrite_counted_and_nothing_lost(mk, tmp_path):
+    """The new base's name is taken (a directory): the rewrite fails, is
+    logged and counted; the incr files keep every write; the next one works."""
+    a = mk(tmp_path)
+    c = client(a)
+    c.set("a", "1")
+    os.makedirs(tmp_path / "appendonlydir" / "appendonly.aof.2.base.rdb" / "x")
+    assert c.execute_command("BGREWRITEAOF") == "Background append only file rewriting started"
+    c.set("b", "2")
+    wait_rewrite(c)
+    i = info(c)
+    assert i["aof_last_bgrewrite_status"] == "err"
+    assert i["aof_rewrites_consecutive_failures"] == 1
+    assert "Error trying to rename the temporary AOF base file" in a.log()
+    assert [r[-1] for r in manifest(tmp_path)] == ["b", "i", "i"]
+    shutil.rmtree(tmp_path / "appendonlydir" / "appendonly.aof.2.base.rdb")
+    assert c.execute_command("BGREWRITEAOF") == "Background append only file rewriting started"
+    c.set("c", "3")
+    wait_rewrite(c)
+    i = info(c)
+    assert i["aof_last_bgrewrite_status"] == "ok"
+    assert i["aof_rewrites_consecutive_failures"] == 0 and i["aof_rewrites"] == 2
+    stop_all([a])
+    b = mk(tmp_path)
+    assert client(b).mget("a", "b", "c") == ["1", "2", "3"]
