@@ -28,6 +28,10 @@ static _Atomic long long start_s = -1, last_time_s = -1, rewrites, failures, ret
 static long long fork_incr_seq, new_base_seq; /* under aof_wr_mu */
 static int new_base_rdb;
 
+/* collect (worker 0's cron) and kill (CONFIG SET appendonly no, any
+ * worker; exit) both reap the child: one at a time. */
+static pthread_mutex_t child_mu = PTHREAD_MUTEX_INITIALIZER;
+
 static long long unix_s(void) { return (long long)time(NULL); }
 
 int aof_rewrite_running(void) { return atomic_load(&child_pid) != 0; }
@@ -283,7 +287,16 @@ static int install(int pid)
     return rc;
 }
 
+static void collect_locked(uint64_t now);
+
 static void collect(uint64_t now)
+{
+    pthread_mutex_lock(&child_mu);
+    collect_locked(now);
+    pthread_mutex_unlock(&child_mu);
+}
+
+static void collect_locked(uint64_t now)
 {
     int pid = atomic_load(&child_pid), fd = atomic_load(&child_fd);
     if (!pid)
@@ -353,9 +366,12 @@ int aof_cron(uint64_t now)
 
 void aof_rewrite_kill(void)
 {
+    pthread_mutex_lock(&child_mu);
     int pid = atomic_load(&child_pid);
-    if (!pid)
+    if (!pid) {
+        pthread_mutex_unlock(&child_mu);
         return;
+    }
     log_notice("Killing running AOF rewrite child: %d", pid);
     kill(pid, SIGKILL);
     int st;
@@ -368,6 +384,7 @@ void aof_rewrite_kill(void)
     atomic_store(&child_fd, -1);
     atomic_store(&start_s, -1);
     atomic_store(&child_pid, 0);
+    pthread_mutex_unlock(&child_mu);
 }
 
 void aof_rewrite_info(buf_t *o, int part)
