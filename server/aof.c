@@ -287,6 +287,13 @@ void aof_write_pending_locked(void)
     buf_consume(&wtail, off);
     atomic_fetch_add(&aof_cur_size, (long long)off);
     if (err) {
+        if (config_get(appendfsync) == 0) {
+            /* Redis 7.0: replies for these writes must not leave, and none
+             * can be taken back */
+            log_warn("Can't recover from AOF write error when the AOF fsync policy is "
+                     "'always' (%s). Exiting...", strerror(err));
+            _exit(1);
+        }
         if (!atomic_load(&aof_write_errno))
             log_warn("Error writing to the AOF file: %s", strerror(err));
         atomic_store(&aof_write_errno, err);
@@ -298,8 +305,9 @@ void aof_write_pending_locked(void)
                    (aof_rewrite_running() || persist_bgsave_running());
         if (policy == 0 && !skip && aof_fd >= 0) {
             if (fdatasync(aof_fd) != 0) {
-                log_warn("Can't persist the AOF with fsync: %s", strerror(errno));
-                atomic_store(&aof_write_errno, errno);
+                log_warn("Can't persist AOF for fsync error when the AOF fsync policy is "
+                         "'always': %s. Exiting...", strerror(errno));
+                _exit(1);
             }
         } else if (policy == 1) {
             atomic_store(&fsync_needed, 1);

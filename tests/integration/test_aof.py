@@ -607,3 +607,17 @@ def test_failed_rewrite_counted_and_nothing_lost(mk, tmp_path):
     stop_all([a])
     b = mk(tmp_path)
     assert client(b).mget("a", "b", "c") == ["1", "2", "3"]
+
+
+@pytest.mark.percore_only
+def test_write_error_with_always_exits(mk, tmp_path):
+    a = mk(tmp_path, fsync="always")
+    c = client(a)
+    c.set("a", "1")
+    os.symlink("/dev/full", tmp_path / "appendonlydir" / "appendonly.aof.2.incr.aof")
+    assert c.execute_command("BGREWRITEAOF") == "Background append only file rewriting started"
+    with pytest.raises(redis.ConnectionError):
+        c.set("b", "2")  # never acknowledged
+    assert a.proc.wait(timeout=10) == 1
+    assert "Can't recover from AOF write error when the AOF fsync policy is 'always'" in a.log()
+    a.proc = None
