@@ -21,6 +21,7 @@
 #include "log.h"
 #include "persist.h"
 #include "rdb.h"
+#include "script.h"
 #include "store.h"
 
 static _Atomic int child_pid, child_fd = -1, scheduled, last_ok = 1;
@@ -98,11 +99,12 @@ static void put_entry(void *arg, const store_entry_t *e)
         cw_flush(w);
 }
 
-static int write_commands(int fd)
+static int write_commands(int fd, const buf_t *fcmds)
 {
     cwriter_t w = {.fd = fd, .now = now_ms(), .incr_fsync = config_get(aof_rewrite_incremental_fsync)};
     buf_init(&w.b);
     buf_init(&w.v);
+    buf_append(&w.b, fcmds->data, fcmds->len); /* the libraries first, as Redis */
     for (int db = 0; db < store_databases() && !w.err; db++) {
         char num[16];
         int n = snprintf(num, sizeof num, "%d", db);
@@ -117,12 +119,21 @@ static int write_commands(int fd)
     return w.err;
 }
 
-static int child_write(const char *tmp, const buf_t *funcs, int rdb)
+/* FUNCTION LOAD of each library, gathered before the fork (the registry's
+ * lock is never taken in the child). */
+static int put_function_load(void *arg, const char *code, size_t len)
+{
+    sv_t a[3] = {{"FUNCTION", 8}, {"LOAD", 4}, {code, len}};
+    aof_put_cmd(arg, 3, a);
+    return 0;
+}
+
+static int child_write(const char *tmp, const buf_t *funcs, const buf_t *fcmds, int rdb)
 {
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)
         return errno ? errno : EIO;
-    int err = rdb ? persist_write_aof_base(fd, funcs) : write_commands(fd);
+    int err = rdb ? persist_write_aof_base(fd, funcs) : write_commands(fd, fcmds);
     if (!err && fsync(fd) != 0)
         err = errno;
     if (close(fd) != 0 && !err)
@@ -161,9 +172,12 @@ int aof_rewrite_background(void)
         log_warn("Can't rewrite append only file in background: pipe: %s", strerror(errno));
         return -1;
     }
-    buf_t funcs;
+    buf_t funcs, fcmds;
     persist_gather_functions(&funcs);
     int rdb = config_get(aof_use_rdb_preamble);
+    buf_init(&fcmds);
+    if (!rdb)
+        function_each_code(put_function_load, &fcmds);
     int enabling = aof_wants_enable();
     /* The new incr file: every write after the fork goes there, so the new
      * base plus it (and those after it) is the whole dataset. */
@@ -177,6 +191,7 @@ int aof_rewrite_background(void)
         if (fd < 0) {
             pthread_mutex_unlock(&aof_wr_mu);
             buf_free(&funcs);
+            buf_free(&fcmds);
             close(pfd[0]);
             close(pfd[1]);
             atomic_store(&last_ok, 0);
@@ -205,12 +220,13 @@ int aof_rewrite_background(void)
         close(pfd[0]);
         char tmp[AOF_PATH_MAX + 64];
         temp_path(tmp, sizeof tmp, (int)getpid());
-        int err = child_write(tmp, &funcs, rdb);
+        int err = child_write(tmp, &funcs, &fcmds, rdb);
         unsigned char res = err > 255 ? 255 : (unsigned char)err;
         (void)!write(pfd[1], &res, 1);
         _exit(err ? 1 : 0);
     }
     buf_free(&funcs);
+    buf_free(&fcmds);
     close(pfd[1]);
     if (pid < 0) {
         log_warn("Can't rewrite append only file in background: fork: %s", strerror(errno));

@@ -262,6 +262,7 @@ def test_rewrite_without_preamble(mk, tmp_path):
     stop_all([a])
     b = mk(tmp_path, extra=extra)
     assert state(b) == before
+    assert [lib[1] for lib in client(b).function_list()] == ["aoflib"]
 
 
 def test_concurrent_writers_during_rewrites(mk, tmp_path):
