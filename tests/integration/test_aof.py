@@ -622,3 +622,26 @@ def test_write_error_with_always_exits(mk, tmp_path):
     assert a.proc.wait(timeout=10) == 1
     assert "Can't recover from AOF write error when the AOF fsync policy is 'always'" in a.log()
     a.proc = None
+
+
+def test_old_single_file_upgraded(mk, tmp_path):
+    """A Redis 6-style dir/appendonly.aof moves into the directory as the base."""
+    cmds = [["SELECT", "0"], ["SET", "old", "v"], ["RPUSH", "ol", "a", "b"],
+            ["SELECT", "3"], ["SET", "in3", "x"]]
+    raw = b""
+    for argv in cmds:
+        raw += b"*%d\r\n" % len(argv)
+        for a in argv:
+            raw += b"$%d\r\n%s\r\n" % (len(a), a.encode())
+    (tmp_path / "appendonly.aof").write_bytes(raw)
+    a = mk(tmp_path)
+    c = client(a)
+    assert c.get("old") == "v" and c.lrange("ol", 0, -1) == ["a", "b"]
+    assert redis.Redis(host=a.host, port=a.port, db=3, decode_responses=True).get("in3") == "x"
+    assert not (tmp_path / "appendonly.aof").exists()
+    rows = manifest(tmp_path)
+    assert rows[0][1] == "appendonly.aof" and rows[0][-1] == "b"
+    c.set("new", "1")
+    stop_all([a])
+    b = mk(tmp_path)
+    assert client(b).mget("old", "new") == ["v", "1"]
