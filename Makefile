@@ -96,7 +96,8 @@ test-tsan: deps
 		tests/integration/test_invariants.py tests/integration/test_transactions.py \
 		tests/integration/test_busy.py \
 		tests/integration/test_reload.py::test_reload_under_load_loses_no_write \
-		tests/integration/test_reload.py::test_reload_applies_runtime_keys
+		tests/integration/test_reload.py::test_reload_applies_runtime_keys \
+		tests/integration/test_aof.py::test_concurrent_writers_during_rewrites
 	PERCORE_BIN=$(CURDIR)/build-tsan/percore-server PERCORE_TEST_LATENCY_SCALE=5 \
 		PERCORE_TEST_THREADS=4 $(PYTEST) tests/integration/test_faults.py
 	PERCORE_BIN=$(CURDIR)/build-tsan/percore-server PERCORE_TEST_LATENCY_SCALE=5 \

@@ -5,6 +5,8 @@
  * published (its partitions released) or by its home worker. */
 #include "blocking.h"
 
+#include "aof.h"
+
 #include <math.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -425,7 +427,11 @@ static void serve_one(cmd_ctx_t *holder, block_t *b, sv_t key, int keyi)
      * reply (tracking.h), as when Redis runs the unblocked command. */
     tracking_serve_t ts;
     tracking_serve_begin(&ts, b->client_id);
+    int aof = atomic_load_explicit(&aof_logging, memory_order_relaxed);
+    uint64_t aof_d0 = aof ? store_parts_dirty(x.parts, x.nparts) : 0;
     b->cmd->proc(&x);
+    if (aof)
+        aof_feed_served(&x, aof_d0);
     tracking_serve_end(&ts, &r);
     b->errors = r.errors;
     blocking_touched(&x); /* BLMOVE's destination may have waits of its own */

@@ -15,6 +15,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "aof.h"
 #include "client_internal.h"
 #include "client_multi.h"
 #include "config.h"
@@ -261,6 +262,15 @@ static size_t out_pending(const client_t *c) { return c->out.len - c->out_sent; 
 /* Write what the socket takes. Never frees c: an error marks it to close. */
 static void client_write(client_t *c)
 {
+    /* The AOF first: replies follow their writes to it (aof.h). With
+     * appendfsync always the reply waits for the loop's round end, where one
+     * fsync covers every client's writes (group commit, server.c's poll);
+     * the socket's writability then brings it back here. */
+    if (atomic_load_explicit(&aof_pending, memory_order_relaxed)) {
+        if (!(c->flags & CLIENT_CLOSE_ASAP) && aof_group_commit())
+            return;
+        aof_flush();
+    }
     while (c->out_sent < c->out.len) {
         ssize_t n = write(c->fd, c->out.data + c->out_sent, c->out.len - c->out_sent);
         if (n > 0) {

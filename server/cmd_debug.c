@@ -14,6 +14,7 @@
 #include <time.h>
 #include <xxhash.h>
 
+#include "aof.h"
 #include "cmd_util.h"
 #include "command.h"
 #include "config.h"
@@ -327,6 +328,8 @@ static void debug_help(cmd_ctx_t *c)
         "    Output a hex signature representing the current DB content.",
         "DIGEST-VALUE <key> [<key> ...]",
         "    Output a hex signature of the values of all the specified keys.",
+        "LOADAOF",
+        "    Flush the AOF buffers on disk and reload the AOF in memory.",
         "LOG <message>",
         "    Write <message> to the server log.",
         "OBJECT <key>",
@@ -396,6 +399,20 @@ static void debug_reload(cmd_ctx_t *c)
     reply_ok(c->r);
 }
 
+/* DEBUG LOADAOF: the AOF flushed, the keyspace emptied and loaded from the
+ * AOF again (every partition held), as Redis's tests use it. */
+static void debug_loadaof(cmd_ctx_t *c)
+{
+    char err[600];
+    if (aof_debug_loadaof(err, sizeof err) != 0) {
+        log_warn("DEBUG LOADAOF: %s", err);
+        reply_error(c->r, "ERR Error loading the append only file, check server logs.");
+        return;
+    }
+    log_notice("Append Only File loaded by DEBUG LOADAOF");
+    reply_ok(c->r);
+}
+
 /* DEBUG <subcommand> [<arg> ...] */
 static void cmd_debug(cmd_ctx_t *c)
 {
@@ -408,7 +425,7 @@ static void cmd_debug(cmd_ctx_t *c)
         {"object", debug_object, 3},   {"set-active-expire", debug_set_active_expire, 3},
         {"digest", debug_digest, 2},   {"digest-value", debug_digest_value, -2},
         {"protocol", debug_protocol, 3}, {"log", debug_log, 3},
-        {"reload", debug_reload, -2},
+        {"reload", debug_reload, -2},  {"loadaof", debug_loadaof, 2},
     };
     if (!debug_allowed(c)) {
         reply_error(c->r, "ERR DEBUG command not allowed. If the enable-debug-command option "
@@ -435,7 +452,8 @@ static void cmd_debug(cmd_ctx_t *c)
 static int debug_keys(int argc, const sv_t *argv, int *first, int *last, int *step)
 {
     *step = 1;
-    if ((sv_eq_ci(argv[1], "digest") && argc == 2) || sv_eq_ci(argv[1], "reload"))
+    if ((sv_eq_ci(argv[1], "digest") && argc == 2) || sv_eq_ci(argv[1], "reload") ||
+        sv_eq_ci(argv[1], "loadaof"))
         return 1;
     if ((sv_eq_ci(argv[1], "object") && argc == 3) ||
         (sv_eq_ci(argv[1], "digest-value") && argc >= 3)) {

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "acl.h"
+#include "aof.h"
 #include "blocking.h"
 #include "command.h"
 #include "config.h"
@@ -252,6 +253,14 @@ int command_call(cmd_ctx_t *ctx, int flags)
         command_refused(w, cmd, ERR_MISCONF);
         return -1;
     }
+    /* The AOF (aof.h): one relaxed load while appendonly is no. */
+    int aof = atomic_load_explicit(&aof_logging, memory_order_relaxed);
+    const char *aof_err;
+    if (aof && (cmd->flags & CMD_WRITE) && (aof_err = aof_refuse_writes())) {
+        reply_error(r, aof_err);
+        command_refused(w, cmd, aof_err);
+        return -1;
+    }
     /* Over maxmemory every command evicts first, as Redis's; only those that
      * may grow memory are refused when that leaves no room. */
     if ((flags & CALL_OOM) && store_over_maxmemory()) {
@@ -284,9 +293,15 @@ int command_call(cmd_ctx_t *ctx, int flags)
               !(command_flags(cmd, ctx->argc, ctx->argv) & CMD_ADMIN);
     if (mon && (cmd->flags & CMD_SKIP_MONITOR))
         monitor_feed(ctx, ctx->db); /* EVAL...: before the calls of its script */
-    uint64_t t0 = mono_us();
+    uint64_t t0 = mono_us(), aof_d0 = 0;
+    if (aof) {
+        aof_call_begin();
+        aof_d0 = store_parts_dirty(ctx->parts, ctx->nparts);
+    }
     tracking_handler_start(); /* a thread-local store */
     cmd->proc(ctx);
+    if (aof) /* before blocking_touched: a served BLPOP follows the LPUSH */
+        aof_feed_call(ctx, aof_d0, start);
     tracking_remember(ctx); /* a tracking client's read: its keys (tracking.h) */
     if (mon && !(cmd->flags & CMD_SKIP_MONITOR))
         monitor_feed(ctx, ctx->dbp ? *ctx->dbp : ctx->db); /* SELECT's new database */
@@ -309,6 +324,8 @@ int command_call(cmd_ctx_t *ctx, int flags)
     }
     r->limit = saved_limit;
     r->overflow = saved_overflow;
+    if (aof)
+        aof_call_end();
     if (!command_stats_counted(w))
         return 0; /* not on a worker (unit tests): nothing to count in */
     cmd_stats_t *cs = &command_stats(w)[cmd->id];

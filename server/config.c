@@ -195,7 +195,7 @@ int config_parse_over(const config_opt_t *o, const cval_t *base, const char *v, 
         if (o->flags & CFGF_SAVE)
             return config_parse_save(v, len, out, err, errlen);
         if ((o->flags & CFGF_FNAME) && (memchr(v, '/', len) || len == 0))
-            return config_fail(err, errlen, "dbfilename can't be a path, just a filename");
+            return config_fail(err, errlen, "%s can't be a path, just a filename", o->name);
         out->s = xstrndup(v, len);
         return 0;
     }

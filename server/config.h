@@ -149,6 +149,37 @@ enum config_flags {
     X(RDB_KEY_SAVE_DELAY, rdb_key_save_delay, "persistence", "rdb-key-save-delay", CFGT_INT,  \
       "0", 0, 1000000, CFGF_RUNTIME, NULL,                                                     \
       "testing: microseconds a save sleeps after each key (Redis's tests slow BGSAVE with it)") \
+    X(APPENDONLY, appendonly, "persistence", "appendonly", CFGT_BOOL, "no", 0, 1, CFGF_RUNTIME, \
+      NULL, "log every write to the append-only file (aof.h); yes at runtime starts a rewrite") \
+    X(APPENDFILENAME, appendfilename, "persistence", "appendfilename", CFGT_STR,              \
+      "appendonly.aof", 1, 255, CFGF_FNAME, NULL,                                              \
+      "base name of the AOF files and manifest (<name>.manifest, <name>.N.base.rdb ...)")     \
+    X(APPENDDIRNAME, appenddirname, "persistence", "appenddirname", CFGT_STR, "appendonlydir", \
+      1, 255, CFGF_FNAME, NULL, "directory under dir holding the AOF files")                    \
+    X(APPENDFSYNC, appendfsync, "persistence", "appendfsync", CFGT_ENUM, "everysec", 0, 0,     \
+      CFGF_RUNTIME, CFG_WORDS("always", "everysec", "no"),                                      \
+      "fsync the AOF before replies (always), once a second off the workers, or never")       \
+    X(NO_APPENDFSYNC_ON_REWRITE, no_appendfsync_on_rewrite, "persistence",                    \
+      "no-appendfsync-on-rewrite", CFGT_BOOL, "no", 0, 1, CFGF_RUNTIME, NULL,                 \
+      "skip the AOF's fsync while a rewrite or background save runs")                         \
+    X(AUTO_AOF_REWRITE_PERCENTAGE, auto_aof_rewrite_percentage, "persistence",                \
+      "auto-aof-rewrite-percentage", CFGT_INT, "100", 0, INT_MAX, CFGF_RUNTIME, NULL,          \
+      "rewrite when the AOF grew this % over its size after the last rewrite; 0 = never")     \
+    X(AUTO_AOF_REWRITE_MIN_SIZE, auto_aof_rewrite_min_size, "persistence",                    \
+      "auto-aof-rewrite-min-size", CFGT_MEM, "64mb", 0, 64 * CFG_TB, CFGF_RUNTIME, NULL,      \
+      "no automatic rewrite below this AOF size")                                              \
+    X(AOF_LOAD_TRUNCATED, aof_load_truncated, "persistence", "aof-load-truncated", CFGT_BOOL,  \
+      "yes", 0, 1, CFGF_RUNTIME, NULL,                                                         \
+      "a truncated last command at startup is cut off (logged) instead of refusing to start") \
+    X(AOF_USE_RDB_PREAMBLE, aof_use_rdb_preamble, "persistence", "aof-use-rdb-preamble",      \
+      CFGT_BOOL, "yes", 0, 1, CFGF_RUNTIME, NULL,                                              \
+      "a rewrite writes the base as an RDB file (no: as RESTORE commands)")                   \
+    X(AOF_TIMESTAMP_ENABLED, aof_timestamp_enabled, "persistence", "aof-timestamp-enabled",   \
+      CFGT_BOOL, "no", 0, 1, CFGF_RUNTIME, NULL,                                               \
+      "write '#TS:<unix seconds>' annotations into the AOF when the second changes")         \
+    X(AOF_REWRITE_INCREMENTAL_FSYNC, aof_rewrite_incremental_fsync, "persistence",            \
+      "aof-rewrite-incremental-fsync", CFGT_BOOL, "yes", 0, 1, CFGF_RUNTIME, NULL,           \
+      "the rewrite child fsyncs the new base every 4 MB")                                      \
     X(MAXMEMORY, maxmemory, "store", "maxmemory", CFGT_MEM, "0", 0, 64 * CFG_TB, CFGF_RUNTIME, \
       NULL, "server-wide limit on keys, values, their tables and client buffers; 0 = none")   \
     X(MAXMEMORY_POLICY, maxmemory_policy, "store", "maxmemory-policy", CFGT_ENUM,              \

@@ -20,6 +20,7 @@
 #include "config.h"
 #include "forksafe.h"
 #include "latency.h"
+#include "aof.h"
 #include "persist.h"
 #include "pubsub.h"
 #include "scheduler.h"
@@ -243,6 +244,10 @@ static void info_memory(buf_t *o)
 static void info_persistence(buf_t *o)
 {
     persist_info(o, server.start_ms / 1000);
+    aof_info(o, 0);
+    buf_printf(o, "module_fork_in_progress:0\r\nmodule_fork_last_cow_size:0\r\n");
+    aof_info(o, 1);
+    buf_printf(o, "\r\n");
 }
 
 static void info_stats(buf_t *o)

@@ -16,6 +16,7 @@
 #include "fdlimit.h"
 #include "command.h"
 #include "log.h"
+#include "aof.h"
 #include "persist.h"
 #include "server.h"
 #include "worker.h"
@@ -204,7 +205,12 @@ int main(int argc, char **argv)
         log_fatal("cannot start %d workers with the %s scheduler", threads,
                   config_policy_name());
     char lerr[600];
-    if (persist_load(lerr, sizeof lerr) != 0) {
+    if (config_get(appendonly)) { /* the AOF, not dump.rdb, as Redis */
+        if (aof_load_at_start(lerr, sizeof lerr) != 0) {
+            log_warn("Fatal error loading the append only file: %s. Exiting.", lerr);
+            return 1;
+        }
+    } else if (persist_load(lerr, sizeof lerr) != 0) {
         if (config_get_int(CFG_RDB_LOAD_CORRUPT) == 0) {
             log_warn("Fatal error loading the DB: %s. Exiting.", lerr);
             return 1;
@@ -229,6 +235,7 @@ int main(int argc, char **argv)
     notify_ready();
     worker_run();
     client_ldb_kill_sessions();
+    aof_at_exit();
     persist_at_exit();
     log_notice("percore is now ready to exit, bye bye...");
     if (cfg.pidfile && *cfg.pidfile)

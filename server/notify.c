@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "aof.h"
 #include "pubsub.h"
 #include "store.h"
 
@@ -29,6 +30,7 @@ void notify_publish(int flags, int cls, const char *event, sv_t key, int db)
 /* The store's events (store.h), on the partition's holder. */
 static void store_event(int event, int db, sv_t key)
 {
+    aof_feed_key_gone(db, key.p, key.len); /* logged as DEL, as Redis (aof.h) */
     if (event == STORE_EVENT_EXPIRED)
         notify_key_db(NOTIFY_EXPIRED, "expired", key, db);
     else

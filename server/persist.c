@@ -157,7 +157,7 @@ static void gather_functions(buf_t *out)
 
 /* The whole file to fd. Reads only memory and config atomics: the BGSAVE
  * child runs it (no lock is taken, nothing is logged). 0 or an errno. */
-static int write_rdb(int fd, const buf_t *funcs, uint64_t *skipped)
+static int write_rdb_ex(int fd, const buf_t *funcs, uint64_t *skipped, int aof_base)
 {
     writer_t w = {.fd = fd};
     buf_init(&w.b);
@@ -176,7 +176,7 @@ static int write_rdb(int fd, const buf_t *funcs, uint64_t *skipped)
     put_aux(&w.b, "ctime", num);
     snprintf(num, sizeof num, "%llu", (unsigned long long)mem_used());
     put_aux(&w.b, "used-mem", num);
-    put_aux(&w.b, "aof-base", "0");
+    put_aux(&w.b, "aof-base", aof_base ? "1" : "0");
     buf_append(&w.b, funcs->data, funcs->len);
     int nparts = store_partitions();
     for (int db = 0; db < store_databases() && !w.err; db++) {
@@ -205,6 +205,19 @@ static int write_rdb(int fd, const buf_t *funcs, uint64_t *skipped)
     *skipped = w.skipped;
     return w.err;
 }
+
+static int write_rdb(int fd, const buf_t *funcs, uint64_t *skipped)
+{
+    return write_rdb_ex(fd, funcs, skipped, 0);
+}
+
+int persist_write_aof_base(int fd, const buf_t *funcs)
+{
+    uint64_t skipped;
+    return write_rdb_ex(fd, funcs, &skipped, 1);
+}
+
+void persist_gather_functions(buf_t *out) { gather_functions(out); }
 
 /* Write tmp, fsync, rename over path. 0 or an errno (tmp removed). */
 static int save_file(const char *tmp, const char *path, const buf_t *funcs, uint64_t *skipped)
@@ -439,12 +452,7 @@ void persist_info(buf_t *o, uint64_t start_s)
                "rdb_last_save_time:%lld\r\nrdb_last_bgsave_status:%s\r\n"
                "rdb_last_bgsave_time_sec:%lld\r\nrdb_current_bgsave_time_sec:%lld\r\n"
                "rdb_saves:%llu\r\nrdb_last_cow_size:0\r\nrdb_last_load_keys_expired:%llu\r\n"
-               "rdb_last_load_keys_loaded:%llu\r\naof_enabled:0\r\naof_rewrite_in_progress:0\r\n"
-               "aof_rewrite_scheduled:0\r\naof_last_rewrite_time_sec:-1\r\n"
-               "aof_current_rewrite_time_sec:-1\r\naof_last_bgrewrite_status:ok\r\n"
-               "aof_rewrites:0\r\naof_rewrites_consecutive_failures:0\r\n"
-               "aof_last_write_status:ok\r\naof_last_cow_size:0\r\n"
-               "module_fork_in_progress:0\r\nmodule_fork_last_cow_size:0\r\n\r\n",
+               "rdb_last_load_keys_loaded:%llu\r\n",
                (unsigned long long)(store_dirty() - atomic_load(&dirty_at_save)), running,
                (long long)atomic_load(&last_save_s), atomic_load(&last_bgsave_ok) ? "ok" : "err",
                (long long)atomic_load(&last_bgsave_time_s),

@@ -59,8 +59,17 @@ int persist_refuse_writes(void);
     "(stop-writes-on-bgsave-error option). Please check the Redis logs for details about the " \
     "RDB error."
 
+/* The AOF's base (aof.c): the whole RDB file to fd, "aof-base" 1, with the
+ * FUNCTION2 records persist_gather_functions gathered before a fork (the
+ * child takes no lock). 0 or an errno. */
+int persist_write_aof_base(int fd, const buf_t *funcs);
+void persist_gather_functions(buf_t *out);
+/* Load one RDB file (an AOF's preamble): 0, 1 no such file, -1 with err. */
+int persist_load_file(const char *path, char *err, size_t errlen);
+
 uint64_t persist_lastsave(void); /* unix seconds of the last successful save */
-/* INFO persistence's fields (the section header included). */
+/* INFO persistence's fields (the section header included) up to the AOF's
+ * (info.c adds those, aof.h). */
 void persist_info(buf_t *o, uint64_t start_s);
 
 #endif

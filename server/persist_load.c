@@ -266,3 +266,8 @@ int persist_reload(int save, int flush, char *err, size_t errlen)
     persist_saved_now();
     return rc;
 }
+
+int persist_load_file(const char *path, char *err, size_t errlen)
+{
+    return persist_load_path(path, err, errlen);
+}

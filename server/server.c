@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "all_commands.h"
+#include "aof.h"
 #include "blocking.h"
 #include "client.h"
 #include "command.h"
@@ -38,7 +39,8 @@ static uint64_t save_fd_since;
 
 static void cron_save(uint64_t now)
 {
-    int due = persist_cron(now);
+    int due = persist_cron(now) && !aof_rewrite_running();
+    int aof_due = aof_cron(now); /* also collects a finished rewrite, flushes the log */
     if (save_fd >= 0) {
         char b[256];
         ssize_t k = read(save_fd, b, sizeof b);
@@ -48,19 +50,24 @@ static void cron_save(uint64_t now)
         }
         return;
     }
-    if (!due)
+    if (!due && !aof_due)
         return;
     save_fd = client_internal(0);
     if (save_fd < 0)
         return;
-    static const char cmd[] = "*1\r\n$6\r\nBGSAVE\r\n";
-    if (write(save_fd, cmd, sizeof cmd - 1) != (ssize_t)sizeof cmd - 1) {
+    /* a save point first; the rewrite waits for it (scheduled), as Redis */
+    static const char save[] = "*1\r\n$6\r\nBGSAVE\r\n";
+    static const char rewrite[] = "*1\r\n$12\r\nBGREWRITEAOF\r\n";
+    const char *cmd = due ? save : rewrite;
+    size_t len = due ? sizeof save - 1 : sizeof rewrite - 1;
+    if (write(save_fd, cmd, len) != (ssize_t)len) {
         close(save_fd);
         save_fd = -1;
         return;
     }
     save_fd_since = now;
-    log_notice("Save point reached (or a BGSAVE was scheduled): background saving");
+    if (due)
+        log_notice("Save point reached (or a BGSAVE was scheduled): background saving");
 }
 
 /* The loop's cron: the scheduler's (expiry, rehashing), the clients', INFO's
@@ -72,6 +79,16 @@ static void worker_cron(int worker, uint64_t now)
     info_cron(worker, now);
     if (worker == 0)
         cron_save(now);
+}
+
+/* Before the loop blocks: the scheduler's deferred work, then the AOF's
+ * group commit (one write and fsync for the round's writes, aof.h). */
+static int worker_poll(int worker)
+{
+    int more = sched_poll(worker);
+    if (!more)
+        aof_flush_pending();
+    return more;
 }
 
 /* The process's callbacks (main.c), NULL when it has none. */
@@ -95,7 +112,7 @@ static const worker_hooks_t worker_hooks = {
     .client_event = client_on_event,
     .cron = worker_cron,
     .cron_hz = sched_cron_hz,
-    .poll = sched_poll,
+    .poll = worker_poll,
     .start = sched_worker_start,
     .stop = client_close_all,
     .reload = worker_reload,
@@ -120,6 +137,8 @@ static void apply_config(int id)
                             config_get_int(CFG_MAXMEMORY_SAMPLES));
     if (id == CFG_REQUIREPASS)
         acl_apply_requirepass();
+    if (id == CFG_APPENDONLY)
+        aof_config_changed();
 }
 
 int server_setup(int threads, int pin, const server_events_t *ev)
@@ -162,6 +181,7 @@ void server_teardown(void)
 {
     script_teardown();
     sched_teardown();
+    aof_teardown();
     worker_teardown(); /* frees wake messages still queued: before the registry */
     notify_teardown();
     tracking_teardown();

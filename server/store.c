@@ -351,6 +351,14 @@ uint64_t store_db_expires(int db)
 
 /* ---- RDB persistence --------------------------------------------------- */
 
+uint64_t store_parts_dirty(const int *parts, int n)
+{
+    uint64_t d = 0;
+    for (int i = 0; i < n; i++)
+        d += ctr_get(&store_parts[parts[i]].dirty);
+    return d;
+}
+
 uint64_t store_dirty(void)
 {
     uint64_t n = 0;

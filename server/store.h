@@ -151,6 +151,9 @@ int db_random_key(int part, int db, uint64_t now_ms, buf_t *out);
  * expiry and eviction the modified-key hook would see, and the keys a flush
  * removed (any thread; RDB save points, rdb_changes_since_last_save). */
 uint64_t store_dirty(void);
+/* The changes counted on these partitions (their holder; the AOF compares
+ * it around a call). */
+uint64_t store_parts_dirty(const int *parts, int n);
 
 /* One key as a snapshot sees it. idle_s / freq: the LRU idle seconds or
  * the LFU counter, whichever the policy keeps (the other -1). */

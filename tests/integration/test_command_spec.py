@@ -45,8 +45,6 @@ IN_PROGRESS = {}
 # Still missing: the test passes while they are listed here, and fails once
 # one of them exists (then move it out).
 NOT_BUILT = {
-    "bgrewriteaof": "no append-only file yet: percore persists by RDB snapshots only (README, "
-                    "Persistence)",
 }
 
 # Where percore deliberately differs from Redis 7.0's row: (command, what) -> reason.

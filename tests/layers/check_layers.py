@@ -23,7 +23,7 @@ LAYERS = [
     ("data structures", ["t_*", "object", "geohash", "rdb", "rdb_*"]),
     ("store", ["store", "store_priv", "dict", "evict", "expire"]),
     ("commands", ["command", "command_*", "cmd_*", "db", "script", "script_*", "pubsub", "monitor", "slowlog", "latency", "acl", "acl_*",
-                  "blocking", "notify", "tracking", "persist", "persist_*"]),
+                  "blocking", "notify", "tracking", "persist", "persist_*", "aof", "aof_*"]),
     ("scheduler", ["sched", "scheduler", "sched_*", "partlock"]),
     ("connections", ["client", "client_*"]),
     ("server", ["main", "server", "all_commands", "info"]),
@@ -38,6 +38,7 @@ ALLOWED_LOOPS = [
     ("client", "sched*"),
     ("client_*", "sched*"),
     ("client", "client_*"),
+    ("aof", "aof_*"),
 ]
 
 
