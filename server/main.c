@@ -205,6 +205,7 @@ int main(int argc, char **argv)
         log_fatal("cannot start %d workers with the %s scheduler", threads,
                   config_policy_name());
     char lerr[600];
+    persist_started();
     if (config_get(appendonly)) { /* the AOF, not dump.rdb, as Redis */
         if (aof_load_at_start(lerr, sizeof lerr) != 0) {
             log_warn("Fatal error loading the append only file: %s. Exiting.", lerr);

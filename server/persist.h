@@ -32,6 +32,10 @@ void persist_schedule_bgsave(void);
  * starts it holding every partition). */
 int persist_cron(uint64_t now_ms);
 
+/* At startup, before loading dump.rdb or the AOF: LASTSAVE and
+ * rdb_last_save_time read the start until a save (as Redis). */
+void persist_started(void);
+
 /* Load dir/dbfilename into the store (no worker runs yet). 0 loaded or no
  * file; -1 with the reason (and the offset of bad data) in err. */
 int persist_load(char *err, size_t errlen);

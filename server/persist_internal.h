@@ -12,8 +12,6 @@ void persist_paths(char *path, char *tmp, size_t n, int pid);
 int persist_load_path(const char *path, char *err, size_t errlen);
 /* INFO's rdb_last_load_keys_loaded / _expired. */
 void persist_loaded(uint64_t loaded, uint64_t expired);
-/* At startup: LASTSAVE and rdb_last_save_time read the start until a save. */
-void persist_started(void);
 /* The keyspace now equals the file: no changes since the last save. */
 void persist_saved_now(void);
 

@@ -237,7 +237,6 @@ int persist_load_path(const char *path, char *err, size_t errlen)
 
 int persist_load(char *err, size_t errlen)
 {
-    persist_started();
     char path[4400], tmp[4400];
     persist_paths(path, tmp, sizeof path, 0);
     int rc = persist_load_path(path, err, errlen);

@@ -212,6 +212,7 @@ def test_round_trip_every_type(mk, tmp_path, fsync):
     b = mk(tmp_path, fsync=fsync)
     assert state(b) == before
     cb = client(b)
+    assert abs(cb.lastsave().timestamp() - time.time()) < 30  # the start, before any save
     assert 0 < cb.ttl("sx") <= 1000
     assert cb.get("float") == "3.75" and cb.get("fkey") == "1.5"
     assert [lib[1] for lib in cb.function_list()] == ["aoflib"]
