@@ -1,0 +1,15 @@
+# gnuplot burst.gp, from /tmp/hm/run3-t2/plots
+set encoding utf8
+set terminal pngcairo size 960,600
+set output '../p99-burst.png'
+set title "burst: p99 latency vs offered load\n{/*0.8 servers on CPU(s) 0 (percore: 2 worker thread(s)), percore-bench on CPU(s) 1 (1 thread(s), 50 connections, 100000 keys)}"
+set xlabel 'offered load (requests/s)'
+set ylabel 'p99 latency (µs)'
+set logscale y
+set format x '%.0s%c'
+set grid xtics ytics mytics
+set key top left box opaque
+plot 'burst.dat' index 0 using 1:4 with linespoints lw 2 pt 5 title 'share-nothing', \
+     'burst.dat' index 1 using 1:4 with linespoints lw 2 pt 6 title 'shared-locks', \
+     'burst.dat' index 2 using 1:4 with linespoints lw 2 pt 7 title 'work-stealing', \
+     1000 with lines dt 2 lc rgb 'gray40' title 'p99 target (1000 µs)'
