@@ -5,7 +5,7 @@ JOBS ?= $(shell nproc)
 PYTHON ?= /usr/bin/python3
 PYTEST = $(PYTHON) -m pytest -q -p no:cacheprovider
 
-.PHONY: all deps build build-asan run test test-unit test-integration test-compat test-kit test-asan test-tsan fuzz bench kit deb test-deb clean
+.PHONY: all deps build build-asan run test test-unit test-integration test-compat test-kit test-model test-asan test-tsan fuzz bench kit deb test-deb clean
 
 all: build
 
@@ -66,7 +66,12 @@ test-compat: build
 test-kit: build
 	@bench/kit --smoke
 
-test: test-unit test-integration test-compat test-kit
+# The policy model's own checks (bench/model: M/M/1, per-connection order,
+# lock exclusivity, each command run once; a few seconds).
+test-model:
+	$(PYTHON) -m unittest discover -s tests/model
+
+test: test-unit test-integration test-compat test-kit test-model
 
 # The unit tests and the whole integration suite against the ASan+UBSan build
 # (every policy, 2 and 4 workers): longer than CI's split (test-integration).
