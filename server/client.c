@@ -761,8 +761,10 @@ void client_cron(int worker, uint64_t now)
             continue;
         uint64_t last = atomic_load_explicit(&c->last_ms, memory_order_relaxed);
         uint64_t idle = now > last ? now - last : 0;
-        /* A blocked client is not idle: its command's own timeout rules (Redis). */
-        if (timeout > 0 && idle > (uint64_t)timeout * 1000 &&
+        /* A blocked client is not idle: its command's own timeout rules (Redis).
+         * Whole seconds, as Redis's unixtime - lastinteraction > maxidletime:
+         * a client goes after timeout to timeout + 1 s without a word. */
+        if (timeout > 0 && now / 1000 > last / 1000 + (uint64_t)timeout &&
             !(c->flags & (CLIENT_BLOCKED | CLIENT_POSTPONED))) {
             client_close(c, "idle timeout");
             continue;

@@ -625,6 +625,8 @@ def test_client_list_and_idle_timeout(ctl, connect):
     command's own timeout rules), as Redis."""
     rc = connect()
     cid = rc.cmd("CLIENT", "ID")
+    idle = connect()
+    idle_id = idle.cmd("CLIENT", "ID")
     assert ctl.cmd("CONFIG", "SET", "timeout", 1) == OK
     try:
         block(ctl, rc, "BLPOP", "l", 0)
@@ -634,6 +636,9 @@ def test_client_list_and_idle_timeout(ctl, connect):
             time.sleep(0.2)
             ctl.cmd("PING")
         assert blocked(ctl) == 1
+        # an idle client that is not blocked goes (1 to 2 s: whole seconds, as
+        # Redis), while ctl, talking every 0.2 s, stays
+        assert wait_for(lambda: ctl.cmd("CLIENT", "LIST", "ID", idle_id) == b"", 3.0)
         ctl.cmd("RPUSH", "l", "v")
         assert rc.read_reply() == [b"l", b"v"]
         assert b" flags=N " in ctl.cmd("CLIENT", "LIST", "ID", cid)
