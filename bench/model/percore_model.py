@@ -182,7 +182,7 @@ class Conn:
 
 class Worker:
     __slots__ = ("id", "core", "inbox", "ready", "deque", "state", "awaiting",
-                 "served_client", "searching", "spin_end", "busy_us")
+                 "served_client", "searching", "spin_end", "busy_us", "ws_ran", "ws_again")
 
     def __init__(self, wid, core):
         self.id, self.core = wid, core
@@ -195,6 +195,8 @@ class Worker:
         self.searching = False
         self.spin_end = None
         self.busy_us = 0.0
+        self.ws_ran = False   # work-stealing: this poll served a client (poll again)
+        self.ws_again = False  # work-stealing: settle_round's next poll, sockets not yet
 
 
 class Sim:
@@ -515,7 +517,7 @@ class Sim:
             fn, args = w.inbox.pop(0)
             self.busy(w, fn(w, *args))
             return
-        if w.ready:
+        if w.ready and not w.ws_again:
             conn = w.ready.pop(0)
             conn.armed = False
             w.served_client = True
@@ -532,6 +534,9 @@ class Sim:
             self.spin(w, MSG_SPIN_US)
             return
         w.served_client = False
+        if w.ready or w.inbox:  # the loop's poll finds them at once: another round
+            self.at(self.now, self.step, w)
+            return
         self.sleep(w)
 
     def sleep(self, w):
@@ -552,7 +557,11 @@ class Sim:
                 w.searching = False
                 self.searching -= 1
             w.served_client = False
-            if w.inbox or w.ready:  # came during the spin: the loop's next round
+            if w.ws_ran:  # ws_poll returned 1: settle_round polls again
+                w.ws_ran = False
+                w.ws_again = True
+                self.at(self.now, self.step, w)
+            elif w.inbox or w.ready:  # came during the spin: the loop's next round
                 self.at(self.now, self.step, w)
             else:
                 self.sleep(w)
@@ -837,12 +846,20 @@ class Sim:
             self.poke(h)
 
     def ws_poll(self, w):
+        """server/sched_work_stealing.c ws_poll, called by server/worker.c
+        settle_round while it returns 1: serve our deque, then (a search slot
+        free) spin SPIN_US on steals; a poll that served polls again, so a round
+        that served ends with two spins when nothing can be stolen."""
+        w.ws_again = False
         if w.deque:
+            w.ws_ran = True
             return self.c["deque_ns"] / 2000.0 + self.ws_serve(w, w.deque.pop(0))
         if self.nw < 2 or self.searching >= self.max_searching:
+            w.ws_ran = False
             return None
         victims = [v for v in self.workers if v is not w and v.deque]
         if victims:
+            w.ws_ran = True
             return self.ws_steal(w, self.rng.choice(victims))
         self.searching += 1
         w.searching = True
