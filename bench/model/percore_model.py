@@ -30,9 +30,20 @@ What is simulated, and where it comes from in the code:
     (read, run under locks, write) by the thief and sent home by message;
   * the client (bench/percore-bench): open-loop Poisson arrivals (or bursts),
     latency from the intended send time, per-connection pipeline windows (1, or
-    the elephants' depth), closed loop for capacity.
+    the elephants' depth), closed loop for capacity. Its generator threads
+    (bench/percore-bench/engine.c: one event loop per thread, connections split
+    over threads) are CPUs of their own: each send and each reply costs
+    client_us / 2 of the thread's CPU (one write, one read per request at
+    pipeline 1), in the order they come, so a busy generator sends late (its
+    "timer lag") and reads replies late, as the real one does;
+  * the machine's own interruptions: every CPU (server and client) is taken
+    away now and then for as long as bench/model/calibrate's probe saw it taken
+    (a thread spinning on that CPU, pinned, recording gaps in its clock: other
+    processes, interrupts, the kernel), at the rate the probe saw. Off (noise=
+    False) for predictions of a dedicated host.
 Every cost is a field of the calibration file (bench/model/costs.json).
 """
+import bisect
 import heapq
 import math
 import random
@@ -153,7 +164,7 @@ class Req:
 
 class Conn:
     __slots__ = ("id", "home", "depth", "backlog", "inflight", "sock", "q", "busy",
-                 "away", "armed", "next_seq", "exec_seq")
+                 "away", "armed", "next_seq", "exec_seq", "gen")
 
     def __init__(self, cid, home, depth):
         self.id, self.home, self.depth = cid, home, depth
@@ -166,11 +177,12 @@ class Conn:
         self.armed = False    # in its home worker's ready list
         self.next_seq = 0
         self.exec_seq = 0     # per-connection order check: commands executed
+        self.gen = 0          # the generator thread that owns it
 
 
 class Worker:
     __slots__ = ("id", "core", "inbox", "ready", "deque", "state", "awaiting",
-                 "served_client", "searching", "spin_end", "busy_us")
+                 "served_client", "searching", "spin_end", "busy_us", "ws_ran", "ws_again")
 
     def __init__(self, wid, core):
         self.id, self.core = wid, core
@@ -183,12 +195,14 @@ class Worker:
         self.searching = False
         self.spin_end = None
         self.busy_us = 0.0
+        self.ws_ran = False   # work-stealing: this poll served a client (poll again)
+        self.ws_again = False  # work-stealing: settle_round's next poll, sockets not yet
 
 
 class Sim:
     def __init__(self, costs, policy, workers, workload, rate=None, closed=False,
                  cores=None, nreq=20000, seed=1, warmup_frac=0.1, connections=CONNECTIONS,
-                 trace=False, exp_service=False):
+                 trace=False, exp_service=False, client_threads=1, noise=True):
         assert policy in POLICIES
         self.c = costs
         self.policy = policy
@@ -254,6 +268,54 @@ class Sim:
         self.stats = {"forwarded": 0, "local": 0, "stolen": 0, "lock_waits": 0,
                       "lend": 0, "multi": 0, "wakes": 0, "part_waits": 0}
         self.warm_n = int(nreq * warmup_frac)
+        # the generator: one CPU per thread, connections dealt round-robin
+        # (bench/percore-bench/engine.c); its CPU per request from the calibration
+        self.ngen = max(1, client_threads)
+        for conn in self.conns:
+            conn.gen = conn.id % self.ngen
+        self.gen_free = [0.0] * self.ngen
+        self.client_half = costs.get("client_us", 0.0) / 2.0
+        self.cur = None       # the worker whose step is being computed
+        # the machine's interruptions, per CPU: server cores 0.., generator
+        # threads after them; (starts, ends) generated as the run goes
+        self.noise = {}
+        st = costs.get("stalls") if noise else None
+        for k in range(self.ncores + self.ngen):
+            side = (st or {}).get("server" if k < self.ncores else "client")
+            if side and side.get("gaps_us") and side.get("window_s", 0) > 0:
+                self.noise[k] = {"rate": side.get("count", len(side["gaps_us"])) / (side["window_s"] * 1e6),
+                                 "gaps": side["gaps_us"], "starts": [], "ends": [], "upto": 0.0,
+                                 "rng": random.Random(seed * 7919 + k)}
+
+    # ---- CPU time on a CPU the machine interrupts ---------------------------
+    def _noise_upto(self, n, t):
+        while n["upto"] <= t:
+            n["upto"] += n["rng"].expovariate(n["rate"])
+            g = n["rng"].choice(n["gaps"])
+            if n["ends"] and n["upto"] < n["ends"][-1]:
+                n["upto"] = n["ends"][-1]
+            n["starts"].append(n["upto"])
+            n["ends"].append(n["upto"] + g)
+
+    def cpu_end(self, k, t, d):
+        """When d us of CPU started at t on CPU k ends, its interruptions skipped."""
+        n = self.noise.get(k)
+        if n is None:
+            return t + d
+        self._noise_upto(n, t + d + 1.0)
+        starts, ends = n["starts"], n["ends"]
+        i = bisect.bisect_right(starts, t) - 1
+        if i >= 0 and ends[i] > t:
+            t = ends[i]
+        i += 1
+        while True:
+            self._noise_upto(n, t + d + 1.0)
+            if i < len(starts) and starts[i] < t + d:
+                d -= starts[i] - t
+                t = ends[i]
+                i += 1
+            else:
+                return t + d
 
     # ---- event queue --------------------------------------------------------
     def at(self, t, fn, *args):
@@ -331,12 +393,24 @@ class Sim:
         conn.backlog.append(r)
         self.client_send(conn)
 
+    def gen_cpu(self, conn, t):
+        """The generator thread of conn spends client_us / 2 from t (or when free)."""
+        g = conn.gen
+        end = self.cpu_end(self.ncores + g, max(t, self.gen_free[g]), self.client_half)
+        self.gen_free[g] = end
+        return end
+
     def client_send(self, conn):
         while conn.backlog and conn.inflight < conn.depth:
             r = conn.backlog.pop(0)
-            r.sent = self.now
+            t = self.gen_cpu(conn, self.now)
+            r.sent = t
             conn.inflight += 1
-            self.at(self.now + self.c["net_us"] / 2, self.sock_arrive, conn, r)
+            self.at(t + self.c["net_us"] / 2, self.sock_arrive, conn, r)
+
+    def client_arrive(self, conn, r):
+        """A reply reaches the generator: read when its thread gets to it."""
+        self.at(self.gen_cpu(conn, self.now), self.client_reply, conn, r)
 
     def client_reply(self, conn, r):
         conn.inflight -= 1
@@ -353,7 +427,9 @@ class Sim:
         self.client_send(conn)
 
     def reply(self, r, t):
-        self.at(t + self.c["net_us"] / 2, self.client_reply, r.conn, r)
+        if self.cur is not None:  # written during the step: the CPU's interruptions count
+            t = self.cpu_end(self.cur.core, self.now, t - self.now)
+        self.at(t + self.c["net_us"] / 2, self.client_arrive, r.conn, r)
 
     # ---- server side: sockets, cores, wake-ups -------------------------------
     def sock_arrive(self, conn, r):
@@ -366,14 +442,17 @@ class Sim:
             w.ready.append(conn)
         self.poke(w)
 
-    def poke(self, w, sender=None):
+    def poke(self, w, msg=False):
         """Something for w: a sleeping worker is woken (after wake_ns, paying
-        wake_us); one spinning notices at once."""
+        wake_us). A spinning one does not look at its sockets: share-nothing's
+        spin waits for a ring message only (server/worker.c, MSG_SPIN_US), a
+        work-stealing searcher tries steals only (server/sched_work_stealing.c
+        ws_poll); what came is seen when the spin ends."""
         if w.state == "sleep":
             w.state = "waking"
             self.stats["wakes"] += 1
             self.at(self.now + self.c["wake_ns"] / 1000.0, self.woken, w)
-        elif w.state == "spin":
+        elif w.state == "spin" and msg and self.policy == "share-nothing":
             self.end_spin(w)
 
     def woken(self, w):
@@ -387,7 +466,7 @@ class Sim:
             self.core_cur[core] = w
             self.core_slice_start[core] = self.now
             w.state = "run"
-            self.at(self.now + first_cost, self.step, w)
+            self.at(self.cpu_end(core, self.now, first_cost), self.step, w)
         else:
             w.state = "runnable"
             self.core_runq[core].append((w, first_cost))
@@ -400,12 +479,12 @@ class Sim:
             self.core_cur[core] = nxt
             self.core_slice_start[core] = self.now
             nxt.state = "run"
-            self.at(self.now + cost + self.c["ctx_us"], self.step, nxt)
+            self.at(self.cpu_end(core, self.now, cost + self.c["ctx_us"]), self.step, nxt)
 
     def busy(self, w, dur):
         """w computes for dur us, then takes its next step."""
         w.busy_us += dur
-        self.at(self.now + dur, self.step, w)
+        self.at(self.cpu_end(w.core, self.now, dur), self.step, w)
 
     def send(self, frm, to, fn, *args):
         """A ring message from worker frm to worker to (server/worker.c
@@ -422,7 +501,7 @@ class Sim:
 
     def deliver(self, dst, fn, args):
         dst.inbox.append((fn, args))
-        self.poke(dst)
+        self.poke(dst, msg=True)
 
     # ---- a worker's loop ----------------------------------------------------
     def step(self, w):
@@ -433,11 +512,12 @@ class Sim:
             w.state = "runnable"
             self.release_core(w)
             return
+        self.cur = w  # reply() maps this step's times onto the CPU
         if w.inbox:
             fn, args = w.inbox.pop(0)
             self.busy(w, fn(w, *args))
             return
-        if w.ready:
+        if w.ready and not w.ws_again:
             conn = w.ready.pop(0)
             conn.armed = False
             w.served_client = True
@@ -454,6 +534,9 @@ class Sim:
             self.spin(w, MSG_SPIN_US)
             return
         w.served_client = False
+        if w.ready or w.inbox:  # the loop's poll finds them at once: another round
+            self.at(self.now, self.step, w)
+            return
         self.sleep(w)
 
     def sleep(self, w):
@@ -474,7 +557,14 @@ class Sim:
                 w.searching = False
                 self.searching -= 1
             w.served_client = False
-            self.sleep(w)
+            if w.ws_ran:  # ws_poll returned 1: settle_round polls again
+                w.ws_ran = False
+                w.ws_again = True
+                self.at(self.now, self.step, w)
+            elif w.inbox or w.ready:  # came during the spin: the loop's next round
+                self.at(self.now, self.step, w)
+            else:
+                self.sleep(w)
 
     def end_spin(self, w):
         w.busy_us -= (w.spin_end - self.now)
@@ -756,12 +846,20 @@ class Sim:
             self.poke(h)
 
     def ws_poll(self, w):
+        """server/sched_work_stealing.c ws_poll, called by server/worker.c
+        settle_round while it returns 1: serve our deque, then (a search slot
+        free) spin SPIN_US on steals; a poll that served polls again, so a round
+        that served ends with two spins when nothing can be stolen."""
+        w.ws_again = False
         if w.deque:
+            w.ws_ran = True
             return self.c["deque_ns"] / 2000.0 + self.ws_serve(w, w.deque.pop(0))
         if self.nw < 2 or self.searching >= self.max_searching:
+            w.ws_ran = False
             return None
         victims = [v for v in self.workers if v is not w and v.deque]
         if victims:
+            w.ws_ran = True
             return self.ws_steal(w, self.rng.choice(victims))
         self.searching += 1
         w.searching = True
@@ -822,19 +920,23 @@ class Sim:
 P99_TARGET_US = 1000.0  # bench/run --p99-target-us default
 
 
-def capacity(costs, policy, workers, wl, cores=None, nreq=8000, seed=1):
-    """bench/run's capacity: closed loop, every connection's window full."""
-    return Sim(costs, policy, workers, wl, closed=True, cores=cores, nreq=nreq, seed=seed).run()
+def capacity(costs, policy, workers, wl, cores=None, nreq=8000, seed=1, **kw):
+    """bench/run's capacity: closed loop, every connection's window full.
+    kw: client_threads (bench/run --client-threads), noise (the machine's
+    interruptions as calibrated; False for a dedicated host)."""
+    return Sim(costs, policy, workers, wl, closed=True, cores=cores, nreq=nreq, seed=seed,
+               **kw).run()
 
 
-def sweep(costs, policy, workers, wl, levels, cores=None, nreq=6000, seed=1, cap=None):
+def sweep(costs, policy, workers, wl, levels, cores=None, nreq=6000, seed=1, cap=None, **kw):
     """Capacity, then open-loop runs at levels (percent of that capacity), as bench/run."""
     if cap is None:
-        cap = capacity(costs, policy, workers, wl, cores=cores, nreq=nreq, seed=seed)["throughput"]
+        cap = capacity(costs, policy, workers, wl, cores=cores, nreq=nreq, seed=seed,
+                       **kw)["throughput"]
     pts = []
     for pct in levels:
         r = Sim(costs, policy, workers, wl, rate=cap * pct / 100.0, cores=cores, nreq=nreq,
-                seed=seed + pct).run()
+                seed=seed + pct, **kw).run()
         pts.append((cap * pct / 100.0, r["p99"], r["throughput"]))
     return cap, pts
 

@@ -88,6 +88,46 @@ class TestModel(unittest.TestCase):
         self.assertGreater(s.stats["lend"], 0)
         self.assertGreater(s.stats["forwarded"], 0)
 
+    def test_interruptions_skipped(self):
+        # CPU time runs around the machine's interruptions: d us of work that
+        # meets a gap ends d us plus the gap later; none without noise
+        c = dict(COSTS, stalls={"server": {"count": 1000, "window_s": 1.0, "gaps_us": [100.0]}})
+        s = pm.Sim(c, "shared-locks", 1, "uniform", rate=1000, nreq=10)
+        n = s.noise[0]
+        s._noise_upto(n, 50000.0)
+        i = next(i for i in range(1, 40) if n["starts"][i] - n["ends"][i - 1] > 20
+                 and n["starts"][i + 1] - n["ends"][i] > 20)  # a gap alone
+        t0 = n["starts"][i] - 5.0
+        self.assertAlmostEqual(s.cpu_end(0, t0, 10.0), t0 + 110.0)
+        self.assertAlmostEqual(s.cpu_end(0, n["starts"][i] + 1.0, 10.0), n["ends"][i] + 10.0)
+        self.assertEqual(pm.Sim(c, "shared-locks", 1, "uniform", rate=1000, nreq=10,
+                                noise=False).cpu_end(0, 5.0, 10.0), 15.0)
+        # the same CPU share taken away costs a closed-loop server about that share
+        c = dict(idle_costs(), stalls={"server": {"count": 2000, "window_s": 1.0,
+                                                  "gaps_us": [100.0]}})
+        quiet = pm.capacity(idle_costs(), "shared-locks", 1, "uniform", nreq=8000)["throughput"]
+        noisy = pm.capacity(c, "shared-locks", 1, "uniform", nreq=8000)["throughput"]
+        self.assertAlmostEqual(noisy / quiet, 0.8, delta=0.05)
+
+    def test_generator_cpu(self):
+        # a generator thread spending 20 us a request caps the closed loop at
+        # 50000 req/s whatever the server; two threads lift the cap
+        c = dict(idle_costs(), client_us=20.0)
+        c["exec_us"] = {k: 1.0 for k in COSTS["exec_us"]}
+        one = pm.capacity(c, "shared-locks", 1, "uniform", nreq=8000)["throughput"]
+        self.assertAlmostEqual(one, 50000, delta=2500)
+        two = pm.capacity(c, "shared-locks", 1, "uniform", nreq=8000, client_threads=2)
+        self.assertGreater(two["throughput"], 1.8 * one)
+
+    def test_spin_ignores_sockets(self):
+        # a work-stealing searcher spins SPIN_US on steals only: with 2 workers
+        # on one core, a request arriving during a spin waits for its end
+        c = dict(idle_costs(), client_us=0.0)
+        s = pm.Sim(c, "work-stealing", 2, "uniform", rate=1000, nreq=400, cores=1)
+        s.run()
+        self.assertGreater(min(s.lat), 0.0)
+        self.assertGreater(max(s.lat), 10.0 + 0.5 * pm.WS_SPIN_US)
+
     def test_knee(self):
         self.assertEqual(pm.knee([(1, 100), (2, 500)])[0], float("inf"))
         self.assertIsNone(pm.knee([(1, 2000), (2, 5000)])[0])

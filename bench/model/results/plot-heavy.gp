@@ -1,7 +1,7 @@
-# made by bench/model/predict --jobs 1 at 9145df4-dirty
+# made by bench/model/predict  at f9281a1-dirty
 set terminal pngcairo size 900,500 noenhanced
 set output "capacity-heavy.png"
-set title "capacity vs workers, heavy (model, commit 9145df4-dirty)"
+set title "capacity vs workers, heavy (model, commit f9281a1-dirty)"
 set logscale x 2
 set xlabel "workers (one core each)"
 set ylabel "capacity req/s (closed loop, 50 conns)"
@@ -11,7 +11,7 @@ plot "plot-heavy.dat" index 0 using 1:2 with linespoints title "share-nothing", 
 unset logscale x
 set terminal pngcairo size 1500,900 noenhanced
 set output "p99-heavy.png"
-set multiplot layout 2,3 title "p99 vs offered load, heavy (model, commit 9145df4-dirty); line at 1 ms"
+set multiplot layout 2,3 title "p99 vs offered load, heavy (model, commit f9281a1-dirty); line at 1 ms"
 set logscale y
 set xlabel "offered req/s"
 set ylabel "p99 us"
