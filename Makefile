@@ -25,8 +25,8 @@ build-asan: deps
 	@cmake --build build-asan -j $(JOBS)
 
 test-unit: build build-asan
-	cd $(BUILD) && ctest --output-on-failure
-	cd build-asan && ctest --output-on-failure
+	cd $(BUILD) && ctest -j $(JOBS) --output-on-failure
+	cd build-asan && ctest -j $(JOBS) --output-on-failure
 
 # The integration suite runs on two builds: every policy with 4 workers on the
 # release build, and every test once with 2 workers on the ASan+UBSan build
@@ -76,7 +76,7 @@ test: test-unit test-integration test-compat test-kit test-model
 # The unit tests and the whole integration suite against the ASan+UBSan build
 # (every policy, 2 and 4 workers): longer than CI's split (test-integration).
 test-asan: build-asan
-	cd build-asan && ctest --output-on-failure
+	cd build-asan && ctest -j $(JOBS) --output-on-failure
 	PERCORE_BIN=$(CURDIR)/build-asan/percore-server PERCORE_TEST_LATENCY_SCALE=3 \
 		$(PYTEST) tests/integration
 
@@ -95,7 +95,7 @@ test-asan: build-asan
 test-tsan: deps
 	@cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DPERCORE_SANITIZE=thread >/dev/null
 	@cmake --build build-tsan -j $(JOBS)
-	cd build-tsan && ctest --output-on-failure
+	cd build-tsan && ctest -j $(JOBS) --output-on-failure
 	PERCORE_BIN=$(CURDIR)/build-tsan/percore-server PERCORE_TEST_LATENCY_SCALE=5 \
 		PERCORE_TEST_THREADS=4 $(PYTEST) -n 2 --dist loadfile tests/integration/test_atomicity.py \
 		tests/integration/test_invariants.py tests/integration/test_transactions.py \

@@ -1,17 +1,17 @@
-# made by bench/model/predict  at f9281a1-dirty
+# made by bench/model/predict --jobs 2 at cecd1a3-dirty
 set terminal pngcairo size 900,500 noenhanced
 set output "capacity-zipf0.99.png"
-set title "capacity vs workers, zipf0.99 (model, commit f9281a1-dirty)"
+set title "capacity vs workers, zipf0.99 (model, commit cecd1a3-dirty)"
 set logscale x 2
 set xlabel "workers (one core each)"
-set ylabel "capacity req/s (closed loop, 50 conns)"
+set ylabel "capacity req/s (closed loop, 8 conns a worker)"
 set key left top
 set grid
 plot "plot-zipf0.99.dat" index 0 using 1:2 with linespoints title "share-nothing", "plot-zipf0.99.dat" index 1 using 1:2 with linespoints title "shared-locks", "plot-zipf0.99.dat" index 2 using 1:2 with linespoints title "work-stealing"
 unset logscale x
 set terminal pngcairo size 1500,900 noenhanced
 set output "p99-zipf0.99.png"
-set multiplot layout 2,3 title "p99 vs offered load, zipf0.99 (model, commit f9281a1-dirty); line at 1 ms"
+set multiplot layout 2,3 title "p99 vs offered load, zipf0.99 (model, commit cecd1a3-dirty); line at 1 ms"
 set logscale y
 set xlabel "offered req/s"
 set ylabel "p99 us"

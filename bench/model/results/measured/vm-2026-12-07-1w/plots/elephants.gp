@@ -1,4 +1,4 @@
-# gnuplot elephants.gp, from /tmp/hm2/run-t1/plots
+# gnuplot elephants.gp, from /tmp/m1/plots
 set encoding utf8
 set terminal pngcairo size 960,600
 set output '../p99-elephants.png'

@@ -1,4 +1,4 @@
-# gnuplot txn10.gp, from /tmp/hm2/run-t1/plots
+# gnuplot txn10.gp, from /tmp/m1/plots
 set encoding utf8
 set terminal pngcairo size 960,600
 set output '../p99-txn10.png'
