@@ -24,7 +24,6 @@
 #include "store.h"
 #include "forksafe.h"
 
-#define READ_CHUNK (16 * 1024)
 #define QUEUE_MAX 1024 /* commands parsed ahead per round */
 
 static client_t **worker_clients; /* per worker list head */
@@ -91,7 +90,7 @@ static size_t buf_mem(const buf_t *b) { return b->cap ? mem_alloc_size(b->cap) :
 
 /* Charge the client's buffers again: their capacities change seldom (they
  * grow and are trimmed), so this costs a few loads per round. */
-static void client_mem_sync(client_t *c, int gone)
+void client_mem_sync(client_t *c, int gone)
 {
     /* A task away writes task.out and err: it is counted again once back. */
     if (!gone && (c->flags & CLIENT_IN_FLIGHT))
@@ -257,7 +256,6 @@ static void mark_close(client_t *c, const char *why)
     c->flags |= CLIENT_CLOSE_ASAP;
 }
 
-static size_t out_pending(const client_t *c) { return c->out.len - c->out_sent; }
 
 /* Write what the socket takes. Never frees c: an error marks it to close. */
 static void client_write(client_t *c)
@@ -299,7 +297,7 @@ static void client_write(client_t *c)
 /* client-output-buffer-limit (normal class), as Redis: pending output past
  * the hard limit, or past the soft limit for soft-seconds, closes the client.
  * 1 when it is to be closed. */
-static int over_output_limit(client_t *c)
+int client_over_output_limit(client_t *c)
 {
     size_t pending = out_pending(c);
     obl_t l;
@@ -329,7 +327,7 @@ int client_output_full(client_t *c)
     size_t pending = out_pending(c);
     if (pending == 0)
         return 0;
-    if (over_output_limit(c))
+    if (client_over_output_limit(c))
         return 1;
     uint64_t high = config_get_u64(CFG_CLIENT_OUTPUT_HIGH_WATER);
     if (!high || pending < high)
@@ -371,7 +369,7 @@ static void client_settle(client_t *c)
     for (;;) {
         client_write(c);
         if (!(c->flags & CLIENT_CLOSE_ASAP))
-            over_output_limit(c);
+            client_over_output_limit(c);
         if (c->flags & CLIENT_CLOSE_ASAP) {
             client_close(c, NULL);
             return;
@@ -748,47 +746,6 @@ void client_resume(client_t *c)
 {
     client_pump(c);
     client_finish(c);
-}
-
-#define QBUF_IDLE_MS 2000 /* a client idle this long gives back its query buffer's slack */
-
-void client_cron(int worker, uint64_t now)
-{
-    int timeout = config_get_int(CFG_TIMEOUT);
-    for (client_t *c = worker_clients[worker], *next; c; c = next) {
-        next = c->next;
-        if (c->away || (c->flags & CLIENT_IN_FLIGHT)) /* away: a thief owns it now */
-            continue;
-        uint64_t last = atomic_load_explicit(&c->last_ms, memory_order_relaxed);
-        uint64_t idle = now > last ? now - last : 0;
-        /* A blocked client is not idle: its command's own timeout rules (Redis).
-         * Whole seconds, as Redis's unixtime - lastinteraction > maxidletime:
-         * a client goes after timeout to timeout + 1 s without a word. */
-        if (timeout > 0 && now / 1000 > last / 1000 + (uint64_t)timeout &&
-            !(c->flags & (CLIENT_BLOCKED | CLIENT_POSTPONED))) {
-            client_close(c, "idle timeout");
-            continue;
-        }
-        /* The soft limit's seconds run out without any event of the client
-         * (a reader too slow to make its socket writable again). */
-        if (out_pending(c) && over_output_limit(c)) {
-            client_close(c, NULL);
-            continue;
-        }
-        /* Only when no parsed command points into the buffer. */
-        if (idle >= QBUF_IDLE_MS && c->in.cap > READ_CHUNK && c->qlen == 0 &&
-            c->in.len < c->in.cap / 2) {
-            if (c->in.len == 0) {
-                buf_free(&c->in);
-            } else {
-                c->in.data = xrealloc(c->in.data, c->in.len);
-                c->in.cap = c->in.len;
-            }
-            atomic_store_explicit(&c->qbuf_free, c->in.cap - c->in.len, memory_order_relaxed);
-            client_mem_sync(c, 0);
-        }
-    }
-    client_evict(worker);
 }
 
 void client_close_all(int worker)

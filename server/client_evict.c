@@ -1,6 +1,8 @@
-/* client_evict — maxmemory-clients: closing the biggest clients while all
- * clients' buffers together pass the limit (client.c charges them,
- * client_mem_sync, and asks for a round here when one grows past it). */
+/* client_evict — taking back what clients hold: the cron's idle timeout,
+ * output limits and query-buffer slack (client_cron), and maxmemory-clients:
+ * closing the biggest clients while all clients' buffers together pass the
+ * limit (client.c charges them, client_mem_sync, and asks for a round here
+ * when one grows past it). */
 #include <stdatomic.h>
 #include <stdlib.h>
 
@@ -84,4 +86,45 @@ void client_evict(int worker)
         stat_add(&client_stats(worker)->evicted_clients, 1);
         client_close(big, "client memory over maxmemory-clients");
     }
+}
+
+#define QBUF_IDLE_MS 2000 /* a client idle this long gives back its query buffer's slack */
+
+void client_cron(int worker, uint64_t now)
+{
+    int timeout = config_get_int(CFG_TIMEOUT);
+    for (client_t *c = client_worker_first(worker), *next; c; c = next) {
+        next = c->next;
+        if (c->away || (c->flags & CLIENT_IN_FLIGHT)) /* away: a thief owns it now */
+            continue;
+        uint64_t last = atomic_load_explicit(&c->last_ms, memory_order_relaxed);
+        uint64_t idle = now > last ? now - last : 0;
+        /* A blocked client is not idle: its command's own timeout rules (Redis).
+         * Whole seconds, as Redis's unixtime - lastinteraction > maxidletime:
+         * a client goes after timeout to timeout + 1 s without a word. */
+        if (timeout > 0 && now / 1000 > last / 1000 + (uint64_t)timeout &&
+            !(c->flags & (CLIENT_BLOCKED | CLIENT_POSTPONED))) {
+            client_close(c, "idle timeout");
+            continue;
+        }
+        /* The soft limit's seconds run out without any event of the client
+         * (a reader too slow to make its socket writable again). */
+        if (out_pending(c) && client_over_output_limit(c)) {
+            client_close(c, NULL);
+            continue;
+        }
+        /* Only when no parsed command points into the buffer. */
+        if (idle >= QBUF_IDLE_MS && c->in.cap > READ_CHUNK && c->qlen == 0 &&
+            c->in.len < c->in.cap / 2) {
+            if (c->in.len == 0) {
+                buf_free(&c->in);
+            } else {
+                c->in.data = xrealloc(c->in.data, c->in.len);
+                c->in.cap = c->in.len;
+            }
+            atomic_store_explicit(&c->qbuf_free, c->in.cap - c->in.len, memory_order_relaxed);
+            client_mem_sync(c, 0);
+        }
+    }
+    client_evict(worker);
 }
